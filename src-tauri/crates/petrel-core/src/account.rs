@@ -1,0 +1,139 @@
+//! Accounts as the user configures them. Secrets are never part of these types: the
+//! password lives only in the OS keychain, keyed by [`AccountId`].
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Stable identifier of an account; also the keychain entry's user name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+pub struct AccountId(pub String);
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How the connection is secured. There is deliberately no plaintext option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Security {
+    /// TLS from the first byte (IMAP 993). The default.
+    Tls,
+    /// Plain connection upgraded with STARTTLS (IMAP 143); the upgrade is required.
+    StartTls,
+}
+
+/// Where and how to reach one server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+    /// SHA-256 of a certificate the user chose to trust although no CA vouches for it
+    /// (lower-case hex). Only that exact certificate is accepted besides CA-verified ones.
+    #[serde(default)]
+    pub pinned_cert_sha256: Option<String>,
+}
+
+/// A saved account, as written to the config file (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AccountSettings {
+    pub id: AccountId,
+    pub display_name: String,
+    pub email: String,
+    pub imap: ServerSettings,
+}
+
+/// What the "Add account" form sends. The password is consumed by the engine, stored in
+/// the keychain and dropped; it never reaches a file or a log.
+#[derive(Clone, Serialize, Deserialize, TS)]
+pub struct NewAccount {
+    pub display_name: String,
+    pub email: String,
+    pub imap: ServerSettings,
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewAccount {
+    // A derived Debug would print the password into any log line that formats the form.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("display_name", &self.display_name)
+            .field("email", &self.email)
+            .field("imap", &self.imap)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl NewAccount {
+    /// Checks what can be checked without a network; returns a message for the user.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.display_name.trim().is_empty() {
+            return Err("Enter a display name.".into());
+        }
+        if !self.email.contains('@') || self.email.trim() != self.email {
+            return Err("Enter an email address such as ana@example.org.".into());
+        }
+        let host = self.imap.host.trim();
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            return Err("Enter the IMAP server's host name.".into());
+        }
+        if self.imap.port == 0 {
+            return Err("Enter the IMAP port (usually 993 for TLS, 143 for STARTTLS).".into());
+        }
+        if self.imap.username.is_empty() {
+            return Err("Enter the user name for the IMAP server.".into());
+        }
+        if self.password.is_empty() {
+            return Err("Enter the password.".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> NewAccount {
+        NewAccount {
+            display_name: "Ana".into(),
+            email: "ana@example.org".into(),
+            imap: ServerSettings {
+                host: "imap.example.org".into(),
+                port: 993,
+                security: Security::Tls,
+                username: "ana".into(),
+                pinned_cert_sha256: None,
+            },
+            password: "hunter2-secret".into(),
+        }
+    }
+
+    #[test]
+    fn debug_output_never_contains_the_password() {
+        let text = format!("{:?}", form());
+        assert!(!text.contains("hunter2-secret"), "password leaked into Debug: {text}");
+        assert!(text.contains("imap.example.org"));
+    }
+
+    #[test]
+    fn validation_names_the_missing_field() {
+        assert_eq!(form().validate(), Ok(()));
+        let mut f = form();
+        f.imap.host = " ".into();
+        assert!(f.validate().unwrap_err().contains("host"));
+        let mut f = form();
+        f.email = "not-an-address".into();
+        assert!(f.validate().unwrap_err().contains("email"));
+        let mut f = form();
+        f.password.clear();
+        assert!(f.validate().unwrap_err().contains("password"));
+        let mut f = form();
+        f.imap.port = 0;
+        assert!(f.validate().unwrap_err().contains("port"));
+    }
+}

@@ -1,0 +1,13 @@
+//! Petrel's domain types and the contract between the engine and the UI.
+//!
+//! Everything here is plain data: no I/O, no async, no Tauri. Types that cross the IPC
+//! boundary derive `ts_rs::TS`; the TypeScript copies live in `ui/src/bindings/` and a test
+//! (`tests/bindings.rs`) fails when they drift from these definitions.
+
+pub mod account;
+pub mod ipc;
+pub mod mail;
+
+pub use account::{AccountId, AccountSettings, NewAccount, Security, ServerSettings};
+pub use ipc::{CertificateDetails, ErrorCode, IpcError};
+pub use mail::{Envelope, EnvelopePage, Folder, FolderRole, MessageView};

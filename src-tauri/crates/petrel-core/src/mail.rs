@@ -1,0 +1,71 @@
+//! What the folder tree, message list and reader show.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// The job a folder does, from SPECIAL-USE (RFC 6154) or the INBOX name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FolderRole {
+    Inbox,
+    Drafts,
+    Sent,
+    Trash,
+    Junk,
+    Archive,
+    All,
+    Flagged,
+}
+
+/// One mailbox on the server. `path` is the full server name; `parent` lets the UI nest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Folder {
+    pub path: String,
+    /// Last path segment, for display.
+    pub name: String,
+    /// Full path of the parent folder, if any.
+    pub parent: Option<String>,
+    pub role: Option<FolderRole>,
+    /// `\Noselect`: a container that holds folders but no messages.
+    pub selectable: bool,
+}
+
+/// A row of the message list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Envelope {
+    pub uid: u32,
+    /// Display form of the sender ("Ana Lima" or "ana@example.org").
+    pub from: String,
+    pub subject: String,
+    /// Seconds since the Unix epoch (Date header, else INTERNALDATE); `null` if neither.
+    #[ts(type = "number | null")]
+    pub date: Option<i64>,
+    pub seen: bool,
+    pub flagged: bool,
+    #[ts(type = "number")]
+    pub size: u64,
+}
+
+/// What the reader shows for one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MessageView {
+    pub uid: u32,
+    pub from: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    #[ts(type = "number | null")]
+    pub date: Option<i64>,
+    /// The plain-text body (or text derived from the HTML part when there is no text part).
+    pub text: String,
+}
+
+/// One window of a folder's message list, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EnvelopePage {
+    /// Position of the first row (0 = newest message).
+    pub offset: u32,
+    /// Messages in the folder, so the list can size its scroll range.
+    pub total: u32,
+    pub rows: Vec<Envelope>,
+}

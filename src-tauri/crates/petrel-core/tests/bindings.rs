@@ -1,0 +1,48 @@
+//! The TypeScript types in `ui/src/bindings/` are generated from the Rust DTOs. This test
+//! fails when they differ, so the UI can never compile against a stale contract.
+//! Regenerate with: `UPDATE_BINDINGS=1 cargo test -p petrel-core --test bindings`.
+
+use petrel_core::*;
+use std::path::PathBuf;
+use ts_rs::TS;
+
+fn bindings_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../ui/src/bindings")
+}
+
+fn check<T: TS + 'static>(stale: &mut Vec<String>) {
+    let name = format!("{}.ts", T::name());
+    let generated = T::export_to_string().expect("ts-rs renders the type");
+    let path = bindings_dir().join(&name);
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::create_dir_all(bindings_dir()).expect("create ui/src/bindings");
+        std::fs::write(&path, &generated).expect("write binding");
+        return;
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(committed) if committed == generated => {}
+        _ => stale.push(name),
+    }
+}
+
+#[test]
+fn committed_typescript_bindings_match_the_rust_types() {
+    let mut stale = Vec::new();
+    check::<AccountId>(&mut stale);
+    check::<Security>(&mut stale);
+    check::<ServerSettings>(&mut stale);
+    check::<AccountSettings>(&mut stale);
+    check::<NewAccount>(&mut stale);
+    check::<Folder>(&mut stale);
+    check::<FolderRole>(&mut stale);
+    check::<Envelope>(&mut stale);
+    check::<MessageView>(&mut stale);
+    check::<EnvelopePage>(&mut stale);
+    check::<ErrorCode>(&mut stale);
+    check::<CertificateDetails>(&mut stale);
+    check::<IpcError>(&mut stale);
+    assert!(
+        stale.is_empty(),
+        "ui/src/bindings is stale for {stale:?}; run UPDATE_BINDINGS=1 cargo test -p petrel-core --test bindings and commit the result"
+    );
+}

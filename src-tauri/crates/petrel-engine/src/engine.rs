@@ -1,0 +1,214 @@
+//! The engine's API: what the app's commands call.
+
+use crate::{AccountsFile, EngineError, SecretStore};
+use futures::future::BoxFuture;
+use petrel_core::{AccountId, AccountSettings, EnvelopePage, Folder, MessageView, NewAccount};
+use petrel_imap::{ImapError, ImapSession, TrustPolicy};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Mutex as AsyncMutex;
+
+/// One IMAP session per account, reused between calls and replaced when it breaks.
+type SessionSlot = Arc<AsyncMutex<Option<ImapSession>>>;
+
+pub struct Engine {
+    config_dir: PathBuf,
+    secrets: Arc<dyn SecretStore>,
+    trust: TrustPolicy,
+    accounts: Mutex<AccountsFile>,
+    sessions: Mutex<HashMap<AccountId, SessionSlot>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("config_dir", &self.config_dir).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Opens the engine over a config dir (created on first save).
+    pub fn open(config_dir: &Path, secrets: Arc<dyn SecretStore>, trust: TrustPolicy) -> Result<Self, EngineError> {
+        let accounts = AccountsFile::load(config_dir)?;
+        Ok(Engine {
+            config_dir: config_dir.to_path_buf(),
+            secrets,
+            trust,
+            accounts: Mutex::new(accounts),
+            sessions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn config_dir(&self) -> &Path {
+        &self.config_dir
+    }
+
+    pub fn accounts(&self) -> Vec<AccountSettings> {
+        self.accounts.lock().map(|a| a.accounts.clone()).unwrap_or_default()
+    }
+
+    fn account(&self, id: &AccountId) -> Result<AccountSettings, EngineError> {
+        self.accounts()
+            .into_iter()
+            .find(|a| &a.id == id)
+            .ok_or_else(|| EngineError::NoSuchAccount(id.0.clone()))
+    }
+
+    /// Verifies the server (TLS, login, folder list), then stores the password in the
+    /// keychain, then the settings on disk. Nothing is kept if any step fails.
+    pub async fn add_account(&self, form: NewAccount) -> Result<AccountSettings, EngineError> {
+        form.validate().map_err(EngineError::InvalidInput)?;
+        let mut imap = form.imap.clone();
+        imap.host = imap.host.trim().to_string();
+        let id = self.new_account_id(&form.email);
+        let settings = AccountSettings {
+            id: id.clone(),
+            display_name: form.display_name.trim().to_string(),
+            email: form.email.trim().to_string(),
+            imap,
+        };
+        tracing::info!(account = %id, host = %settings.imap.host, port = settings.imap.port, "verifying new account");
+        let mut session = ImapSession::login(&settings.imap, &form.password, &self.trust)
+            .await
+            .map_err(EngineError::imap(format!("Connecting to {}", settings.imap.host)))?;
+        session.list_folders().await.map_err(EngineError::imap("Listing folders"))?;
+
+        self.secrets.set_password(&id, &form.password)?;
+        let saved = {
+            let mut accounts = self.accounts.lock().map_err(|_| poisoned())?;
+            let mut next = accounts.clone();
+            next.version = 1;
+            next.accounts.push(settings.clone());
+            next.save(&self.config_dir).map(|()| *accounts = next)
+        };
+        if let Err(e) = saved {
+            // Undo the keychain entry: half an account is worse than none.
+            let _ = self.secrets.delete_password(&id);
+            return Err(e);
+        }
+        self.slot(&id).lock().await.replace(session);
+        tracing::info!(account = %id, "account added");
+        Ok(settings)
+    }
+
+    pub async fn remove_account(&self, id: &AccountId) -> Result<(), EngineError> {
+        let slot = self.sessions.lock().map_err(|_| poisoned())?.remove(id);
+        if let Some(slot) = slot {
+            if let Some(session) = slot.lock().await.take() {
+                session.logout().await;
+            }
+        }
+        {
+            let mut accounts = self.accounts.lock().map_err(|_| poisoned())?;
+            let mut next = accounts.clone();
+            next.accounts.retain(|a| &a.id != id);
+            next.save(&self.config_dir)?;
+            *accounts = next;
+        }
+        self.secrets.delete_password(id)
+    }
+
+    pub async fn folders(&self, id: &AccountId) -> Result<Vec<Folder>, EngineError> {
+        self.with_session(id, "Listing folders", |s| Box::pin(s.list_folders())).await
+    }
+
+    pub async fn envelopes(&self, id: &AccountId, folder: &str, offset: u32, limit: u32) -> Result<EnvelopePage, EngineError> {
+        let folder_name = folder.to_string();
+        let (rows, total) = self
+            .with_session(id, &format!("Fetching the message list of {folder}"), move |s| {
+                let folder_name = folder_name.clone();
+                Box::pin(async move { s.fetch_envelopes(&folder_name, offset, limit).await })
+            })
+            .await?;
+        Ok(EnvelopePage { offset, total, rows })
+    }
+
+    pub async fn message(&self, id: &AccountId, folder: &str, uid: u32) -> Result<MessageView, EngineError> {
+        let folder_name = folder.to_string();
+        let raw = self
+            .with_session(id, &format!("Fetching message {uid} of {folder}"), move |s| {
+                let folder_name = folder_name.clone();
+                Box::pin(async move { s.fetch_message(&folder_name, uid).await })
+            })
+            .await?;
+        Ok(petrel_render::message_view(uid, &raw))
+    }
+
+    /// Runs `op` on the account's session, logging in when there is none and trying once
+    /// more on a fresh connection when the old one turned out to be dead.
+    async fn with_session<T, F>(&self, id: &AccountId, context: &str, mut op: F) -> Result<T, EngineError>
+    where
+        F: for<'s> FnMut(&'s mut ImapSession) -> BoxFuture<'s, Result<T, ImapError>>,
+    {
+        let account = self.account(id)?;
+        let slot = self.slot(id);
+        let mut guard = slot.lock().await;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let reused = guard.is_some();
+            let mut session = match guard.take() {
+                Some(s) => s,
+                None => {
+                    let password = self.secrets.password(id)?;
+                    ImapSession::login(&account.imap, &password, &self.trust)
+                        .await
+                        .map_err(EngineError::imap(format!("Connecting to {}", account.imap.host)))?
+                }
+            };
+            match op(&mut session).await {
+                Ok(value) => {
+                    *guard = Some(session);
+                    return Ok(value);
+                }
+                Err(e) => {
+                    let err = EngineError::imap(context)(e);
+                    if !err.is_connection_problem() {
+                        *guard = Some(session);
+                        return Err(err);
+                    }
+                    // A reused connection may have been closed by the server while idle.
+                    if !(reused && attempt == 1) {
+                        return Err(err);
+                    }
+                    tracing::info!(account = %id, "session was dead, reconnecting");
+                }
+            }
+        }
+    }
+
+    fn slot(&self, id: &AccountId) -> SessionSlot {
+        match self.sessions.lock() {
+            Ok(mut map) => map.entry(id.clone()).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
+    }
+
+    fn new_account_id(&self, email: &str) -> AccountId {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let local: String = email
+            .split('@')
+            .next()
+            .unwrap_or("account")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(16)
+            .collect();
+        let existing = self.accounts();
+        let mut n = nanos;
+        loop {
+            let id = AccountId(format!("{local}-{n:x}"));
+            if !existing.iter().any(|a| a.id == id) {
+                return id;
+            }
+            n += 1;
+        }
+    }
+}
+
+fn poisoned() -> EngineError {
+    EngineError::Storage { context: "Account list".into(), source: std::io::Error::other("lock poisoned") }
+}

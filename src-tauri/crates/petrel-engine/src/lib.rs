@@ -1,0 +1,27 @@
+//! Petrel's engine: the Tauri-free core the app shell calls.
+//!
+//! It owns the accounts file (settings, never secrets), the passwords in the OS keychain,
+//! and the read path over IMAP. Adding an account is all-or-nothing: the server is verified
+//! first, then the password goes to the keychain, then the settings to disk; a failure at
+//! any step undoes the earlier ones.
+
+mod accounts_file;
+mod engine;
+mod error;
+mod secrets;
+
+pub use accounts_file::AccountsFile;
+pub use engine::Engine;
+pub use error::EngineError;
+pub use petrel_imap::TrustPolicy;
+pub use secrets::{KeychainSecrets, SecretStore, KEYCHAIN_SERVICE};
+
+/// Where Petrel keeps its settings: `$PETREL_CONFIG_DIR` when set (tests, demo), else the
+/// OS config dir (`~/.config/petrel` on Linux, `~/Library/Application Support/petrel` on
+/// macOS, `%APPDATA%\petrel` on Windows).
+pub fn default_config_dir() -> Option<std::path::PathBuf> {
+    if let Some(dir) = std::env::var_os("PETREL_CONFIG_DIR") {
+        return Some(dir.into());
+    }
+    dirs::config_dir().map(|d| d.join("petrel"))
+}

@@ -1,0 +1,59 @@
+//! The message list of one folder: newest first, only what a row shows.
+
+use crate::session::{with_timeout, ImapSession};
+use crate::ImapError;
+use async_imap::types::Flag;
+use futures::TryStreamExt;
+use petrel_core::Envelope;
+
+/// Most rows one call returns; the UI pages by position.
+pub const MAX_PAGE: u32 = 1_000;
+
+impl ImapSession {
+    /// Rows `offset .. offset+limit` of `folder`, counted from the newest message (by
+    /// sequence number, i.e. arrival order). Returns the rows and the folder's total.
+    pub async fn fetch_envelopes(&mut self, folder: &str, offset: u32, limit: u32) -> Result<(Vec<Envelope>, u32), ImapError> {
+        let mailbox = with_timeout("opening the folder", self.inner.examine(folder)).await??;
+        let total = mailbox.exists;
+        let limit = limit.min(MAX_PAGE);
+        if total == 0 || offset >= total || limit == 0 {
+            return Ok((Vec::new(), total));
+        }
+        // Sequence numbers are 1-based; the newest message has number `total`.
+        let high = total - offset;
+        let low = high.saturating_sub(limit - 1).max(1);
+        let query = format!("(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])", petrel_render::LIST_HEADER_FIELDS);
+        let fetches: Vec<async_imap::types::Fetch> = with_timeout("fetching the message list", async {
+            let stream = self.inner.fetch(format!("{low}:{high}"), &query).await?;
+            stream.try_collect().await
+        })
+        .await??;
+        let mut rows: Vec<Envelope> = fetches.iter().filter_map(envelope).collect();
+        rows.sort_by(|a, b| b.uid.cmp(&a.uid));
+        Ok((rows, total))
+    }
+}
+
+fn envelope(fetch: &async_imap::types::Fetch) -> Option<Envelope> {
+    // A FETCH without UID is an unsolicited update, not a row we asked for.
+    let uid = fetch.uid?;
+    let headers = petrel_render::list_headers(fetch.header().unwrap_or_default());
+    let mut seen = false;
+    let mut flagged = false;
+    for flag in fetch.flags() {
+        match flag {
+            Flag::Seen => seen = true,
+            Flag::Flagged => flagged = true,
+            _ => {}
+        }
+    }
+    Some(Envelope {
+        uid,
+        from: headers.from,
+        subject: headers.subject,
+        date: headers.date.or_else(|| fetch.internal_date().map(|d| d.timestamp())),
+        seen,
+        flagged,
+        size: fetch.size.map(u64::from).unwrap_or(0),
+    })
+}

@@ -1,0 +1,24 @@
+//! Petrel's IMAP client.
+//!
+//! Owns the connection policy (implicit TLS by default, STARTTLS only when chosen and then
+//! required, certificate pinning as an explicit user choice) and one file per operation the
+//! engine needs. It knows nothing of accounts files, keychains or the UI: the engine hands it
+//! settings and a password and gets typed values or an [`ImapError`] back.
+
+mod connect;
+mod error;
+mod fetch_envelopes;
+mod fetch_message;
+mod list_folders;
+mod session;
+mod starttls;
+mod tls;
+
+pub use error::ImapError;
+pub use session::ImapSession;
+pub use tls::TrustPolicy;
+
+/// How long a TCP connect plus TLS handshake may take before we call the host unreachable.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// How long one command may wait for the server's complete answer.
+pub const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);

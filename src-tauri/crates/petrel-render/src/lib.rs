@@ -1,0 +1,124 @@
+//! Turns raw RFC 5322 bytes into what Petrel shows: list rows from header blocks and the
+//! reader's view from whole messages. Pure functions over bytes (mail-parser does the MIME
+//! and charset work); malformed input yields best-effort text, never a panic.
+
+use mail_parser::{Address, MessageParser};
+use petrel_core::MessageView;
+
+/// The header fields a list row needs; fetched with `BODY.PEEK[HEADER.FIELDS (...)]`.
+pub const LIST_HEADER_FIELDS: &str = "FROM SUBJECT DATE";
+
+/// Fields of a message list row decoded from its header block.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListHeaders {
+    pub from: String,
+    pub subject: String,
+    pub date: Option<i64>,
+}
+
+/// Decodes the header block fetched for a list row (RFC 2047 words, charsets).
+pub fn list_headers(header_block: &[u8]) -> ListHeaders {
+    let Some(msg) = MessageParser::new().parse_headers(header_block) else {
+        return ListHeaders::default();
+    };
+    ListHeaders {
+        from: first_address(msg.from()),
+        subject: msg.subject().unwrap_or_default().to_string(),
+        date: msg.date().map(|d| d.to_timestamp()),
+    }
+}
+
+/// Builds the reader's view of a full message.
+pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
+    let Some(msg) = MessageParser::new().parse(raw) else {
+        // Not even a header could be found: show the bytes rather than nothing.
+        return MessageView {
+            uid,
+            from: String::new(),
+            to: vec![],
+            cc: vec![],
+            subject: String::new(),
+            date: None,
+            text: String::from_utf8_lossy(raw).into_owned(),
+        };
+    };
+    let text = msg
+        .body_text(0)
+        .map(|t| t.into_owned())
+        .or_else(|| msg.body_html(0).map(|h| mail_parser::decoders::html::html_to_text(&h)))
+        .unwrap_or_default();
+    MessageView {
+        uid,
+        from: first_address(msg.from()),
+        to: all_addresses(msg.to()),
+        cc: all_addresses(msg.cc()),
+        subject: msg.subject().unwrap_or_default().to_string(),
+        date: msg.date().map(|d| d.to_timestamp()),
+        text,
+    }
+}
+
+fn display(name: Option<&str>, address: Option<&str>) -> String {
+    match (name.map(str::trim).filter(|n| !n.is_empty()), address) {
+        (Some(n), Some(a)) => format!("{n} <{a}>"),
+        (Some(n), None) => n.to_string(),
+        (None, Some(a)) => a.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+fn all_addresses(addr: Option<&Address<'_>>) -> Vec<String> {
+    let Some(addr) = addr else { return vec![] };
+    addr.iter().map(|a| display(a.name(), a.address())).collect()
+}
+
+/// The sender as a list shows it: the name when there is one, else the address.
+fn first_address(addr: Option<&Address<'_>>) -> String {
+    addr.and_then(|a| a.first())
+        .map(|a| match a.name().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => n.to_string(),
+            None => a.address().unwrap_or_default().to_string(),
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAIN: &str = "From: =?UTF-8?Q?Ana_L=C3=ADma?= <ana@example.org>\r\nTo: Bo <bo@example.org>, cy@example.org\r\nSubject: =?UTF-8?B?T2zDoSDwn5Go?=\r\nDate: Tue, 03 Mar 2026 10:00:00 +0000\r\n\r\nHello Bo,\r\nsee you.\r\n";
+
+    #[test]
+    fn list_headers_decode_encoded_words() {
+        let h = list_headers(PLAIN.as_bytes());
+        assert_eq!(h.from, "Ana Líma");
+        assert_eq!(h.subject, "Olá 👨");
+        assert_eq!(h.date, Some(1_772_532_000));
+    }
+
+    #[test]
+    fn reader_view_in_lf_and_crlf_is_the_same() {
+        let crlf = message_view(7, PLAIN.as_bytes());
+        let lf = message_view(7, PLAIN.replace("\r\n", "\n").as_bytes());
+        assert_eq!(crlf.text.replace("\r\n", "\n"), lf.text.replace("\r\n", "\n"));
+        assert!(crlf.text.contains("Hello Bo,"));
+        assert_eq!(crlf.to, vec!["Bo <bo@example.org>".to_string(), "cy@example.org".to_string()]);
+        assert_eq!(crlf.from, "Ana Líma <ana@example.org>");
+    }
+
+    #[test]
+    fn html_only_mail_becomes_text_without_markup() {
+        let raw = "From: a@b.c\r\nContent-Type: text/html\r\n\r\n<p>Hi <b>there</b></p><script>x()</script>";
+        let v = message_view(1, raw.as_bytes());
+        assert!(v.text.contains("Hi there"), "got {:?}", v.text);
+        assert!(!v.text.contains("<b>"));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for raw in [&b""[..], b"\xff\xfe\x00", b"From:\r\n\r\n", b"Subject: =?x?Q?=ZZ?=\r\n", b"\r\n\r\n\r\n"] {
+            let _ = message_view(1, raw);
+            let _ = list_headers(raw);
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! A throw-away mail system on loopback for Petrel's tests, E2E runs and `npm run demo`.
+//!
+//! Each [`Harness`] is its own world: a Dovecot (IMAP, IMAPS, POP3, POP3S, submission,
+//! submissions, LMTP) and a Postfix behind Dovecot's submission service, on free high ports
+//! of 127.0.0.1, with a CA and server certificate made for this run, passwd-file users and
+//! Maildirs in a fresh temporary directory. Mail submitted as one user is relayed by Postfix
+//! and delivered over LMTP into the other user's Maildir, so it shows up over IMAP and POP3.
+//! Dropping the harness stops both servers and deletes the directory.
+//!
+//! Needs root (Dovecot's master drops privileges to `dovenull`/`dovecot`/`mail`; Postfix runs
+//! its daemons as `postfix`) and the Debian packages installed by `scripts/install-deps.sh`.
+
+mod certs;
+mod config;
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Uid/gid owning the test Maildirs: Debian's `mail` user. Dovecot refuses uid 0 for mail.
+const MAIL_UID: u32 = 8;
+/// How long the servers may take to open their ports.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+    #[error("{0}")]
+    Setup(String),
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> HarnessError {
+    let context = context.into();
+    move |source| HarnessError::Io { context, source }
+}
+
+pub type Result<T> = std::result::Result<T, HarnessError>;
+
+/// Loopback ports of one harness.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Ports {
+    pub imap: u16,
+    pub imaps: u16,
+    pub pop3: u16,
+    pub pop3s: u16,
+    pub submission: u16,
+    pub submissions: u16,
+    pub lmtp: u16,
+    /// Postfix's SMTP listener that Dovecot's submission relays to.
+    pub smtp: u16,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct User {
+    /// Login name and address (the same here).
+    pub login: String,
+    pub password: String,
+    #[serde(skip)]
+    pub maildir: PathBuf,
+}
+
+pub struct Harness {
+    dir: tempdir::TempDir,
+    pub ports: Ports,
+    pub users: Vec<User>,
+    ca_pem: String,
+    leaf_sha256: String,
+    dovecot: Option<Child>,
+    postfix_running: bool,
+}
+
+impl std::fmt::Debug for Harness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harness").field("dir", &self.dir.path()).field("ports", &self.ports).finish()
+    }
+}
+
+/// The users every harness has; passwords are random per run.
+pub const USER_NAMES: [&str; 2] = ["alice", "bob"];
+pub const DOMAIN: &str = "example.test";
+
+impl Harness {
+    /// Starts Dovecot and Postfix; retries with new ports if another process took one.
+    pub fn start() -> Result<Harness> {
+        if !is_root() {
+            return Err(HarnessError::Setup(
+                "the mail-server harness must run as root (Dovecot and Postfix drop privileges themselves); run `npm test` as root or with sudo".into(),
+            ));
+        }
+        let mut last = None;
+        for _ in 0..3 {
+            match Self::start_once() {
+                Ok(h) => return Ok(h),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| HarnessError::Setup("harness did not start".into())))
+    }
+
+    fn start_once() -> Result<Harness> {
+        let dir = tempdir::TempDir::new()?;
+        let ports = free_ports()?;
+        let certs = certs::generate().map_err(HarnessError::Setup)?;
+        let users: Vec<User> = USER_NAMES
+            .iter()
+            .map(|name| User {
+                login: format!("{name}@{DOMAIN}"),
+                password: random_hex(12),
+                maildir: dir.path().join("mail").join(name).join("Maildir"),
+            })
+            .collect();
+        let mut harness = Harness {
+            ports,
+            users,
+            ca_pem: certs.ca_pem.clone(),
+            leaf_sha256: certs.leaf_sha256.clone(),
+            dovecot: None,
+            postfix_running: false,
+            dir,
+        };
+        config::write_all(&harness, &certs)?;
+        for user in &harness.users {
+            for sub in ["cur", "new", "tmp"] {
+                std::fs::create_dir_all(user.maildir.join(sub)).map_err(io("creating a Maildir"))?;
+            }
+        }
+        chown_tree(&harness.dir.path().join("mail"))?;
+        harness.start_servers()?;
+        Ok(harness)
+    }
+
+    fn start_servers(&mut self) -> Result<()> {
+        let conf = self.dir.path().join("dovecot.conf");
+        let log = std::fs::File::create(self.dir.path().join("dovecot.stderr")).map_err(io("creating the Dovecot log"))?;
+        let child = Command::new("dovecot")
+            .arg("-F")
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(io("starting dovecot (is dovecot-imapd installed?)"))?;
+        self.dovecot = Some(child);
+        let out = Command::new("postfix")
+            .arg("-c")
+            .arg(self.dir.path().join("postfix/conf"))
+            .arg("start")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(io("starting postfix (is postfix installed?)"))?;
+        if !out.status.success() {
+            return Err(HarnessError::Setup(format!(
+                "postfix failed to start: {}{}",
+                String::from_utf8_lossy(&out.stderr),
+                std::fs::read_to_string(self.dir.path().join("postfix/maillog")).unwrap_or_default()
+            )));
+        }
+        self.postfix_running = true;
+        let p = self.ports;
+        for port in [p.imap, p.imaps, p.pop3, p.pop3s, p.submission, p.submissions, p.lmtp, p.smtp] {
+            self.wait_for_port(port)?;
+        }
+        Ok(())
+    }
+
+    fn wait_for_port(&mut self, port: u16) -> Result<()> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(());
+            }
+            if let Some(child) = self.dovecot.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(HarnessError::Setup(format!(
+                        "dovecot exited ({status}): {}",
+                        std::fs::read_to_string(self.dir.path().join("dovecot.stderr")).unwrap_or_default()
+                    )));
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(HarnessError::Setup(format!("port {port} did not open within {START_TIMEOUT:?}")));
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// PEM of this run's CA: trust it to verify the servers' certificate.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.path().join("tls/ca.pem")
+    }
+
+    /// SHA-256 (lower-case hex) of the server certificate, as a user would pin it.
+    pub fn server_cert_sha256(&self) -> &str {
+        &self.leaf_sha256
+    }
+
+    pub fn user(&self, name: &str) -> &User {
+        self.users
+            .iter()
+            .find(|u| u.login.split('@').next() == Some(name))
+            .unwrap_or_else(|| panic!("harness has no user {name}; it has {USER_NAMES:?}"))
+    }
+
+    /// Drops messages straight into `user`'s Maildir folder (`INBOX` or e.g. `Work/2026`),
+    /// faster than APPEND. Dovecot notices them on its next look. Returns the file names.
+    pub fn seed(&self, name: &str, folder: &str, messages: &[Vec<u8>], seen: bool) -> Result<Vec<String>> {
+        let user = self.user(name);
+        let folder_dir = if folder.eq_ignore_ascii_case("INBOX") {
+            user.maildir.clone()
+        } else {
+            // Maildir++ layout: "Work/2026" is stored as ".Work.2026".
+            user.maildir.join(format!(".{}", folder.replace('/', ".")))
+        };
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(folder_dir.join(sub)).map_err(io("creating a Maildir folder"))?;
+        }
+        let mut names = Vec::with_capacity(messages.len());
+        let base = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        for (i, raw) in messages.iter().enumerate() {
+            let unique = format!("{base}.P{}Q{i}.petrel-harness", std::process::id());
+            let (sub, name) = if seen { ("cur", format!("{unique}:2,S")) } else { ("new", unique) };
+            let tmp = folder_dir.join("tmp").join(&name);
+            std::fs::File::create(&tmp)
+                .and_then(|mut f| f.write_all(raw))
+                .map_err(io("writing a seeded message"))?;
+            std::fs::rename(&tmp, folder_dir.join(sub).join(&name)).map_err(io("delivering a seeded message"))?;
+            names.push(name);
+        }
+        chown_tree(&user.maildir)?;
+        Ok(names)
+    }
+
+    /// Seeds every `*.eml` file of `dir` (sorted by name) into `folder`.
+    pub fn seed_eml_dir(&self, name: &str, folder: &str, dir: &Path) -> Result<usize> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io(format!("reading {}", dir.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        let messages = files
+            .iter()
+            .map(|p| std::fs::read(p).map_err(io(format!("reading {}", p.display()))))
+            .collect::<Result<Vec<_>>>()?;
+        self.seed(name, folder, &messages, false)?;
+        Ok(messages.len())
+    }
+
+    /// Messages currently in `user`'s INBOX on disk (delivered mail lands here).
+    pub fn inbox_files(&self, name: &str) -> Vec<PathBuf> {
+        let user = self.user(name);
+        ["new", "cur"]
+            .iter()
+            .flat_map(|sub| std::fs::read_dir(user.maildir.join(sub)).into_iter().flatten())
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect()
+    }
+
+    /// Stops both servers. Called by `Drop`; safe to call twice.
+    pub fn stop(&mut self) {
+        if self.postfix_running {
+            let _ = Command::new("postfix")
+                .arg("-c")
+                .arg(self.dir.path().join("postfix/conf"))
+                .arg("stop")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            self.postfix_running = false;
+        }
+        if let Some(mut child) = self.dovecot.take() {
+            // SIGTERM lets the master stop its children; SIGKILL would orphan them.
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn free_ports() -> Result<Ports> {
+    // Hold all listeners at once so the eight ports differ from each other.
+    let listeners = (0..8)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(io("finding free ports"))?;
+    let p = listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(io("finding free ports"))?;
+    Ok(Ports { imap: p[0], imaps: p[1], pop3: p[2], pop3s: p[3], submission: p[4], submissions: p[5], lmtp: p[6], smtp: p[7] })
+}
+
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut buf);
+    }
+    hex::encode(buf)
+}
+
+fn chown_tree(path: &Path) -> Result<()> {
+    let status = Command::new("chown")
+        .arg("-R")
+        .arg(format!("{MAIL_UID}:{MAIL_UID}"))
+        .arg(path)
+        .status()
+        .map_err(io("chown of the Maildir"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(HarnessError::Setup(format!("chown -R mail {} failed", path.display())))
+    }
+}
+
+mod tempdir {
+    //! A 0755 temporary directory with a short path: Dovecot's unprivileged login processes
+    //! must traverse it, and unix socket paths are limited to 108 bytes.
+    use super::{io, Result};
+    use std::path::{Path, PathBuf};
+
+    pub struct TempDir(PathBuf);
+
+    impl TempDir {
+        pub fn new() -> Result<TempDir> {
+            for _ in 0..16 {
+                let path = std::env::temp_dir().join(format!("petrel-h-{}", super::random_hex(4)));
+                match std::fs::create_dir(&path) {
+                    Ok(()) => {
+                        use std::os::unix::fs::PermissionsExt;
+                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                            .map_err(io("chmod of the harness dir"))?;
+                        return Ok(TempDir(path));
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                    Err(e) => return Err(io("creating the harness dir")(e)),
+                }
+            }
+            Err(super::HarnessError::Setup("no free temp dir name".into()))
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            if std::env::var_os("PETREL_KEEP_HARNESS").is_none() {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+}
