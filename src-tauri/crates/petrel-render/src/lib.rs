@@ -2,7 +2,7 @@
 //! reader's view from whole messages. Pure functions over bytes (mail-parser does the MIME
 //! and charset work); malformed input yields best-effort text, never a panic.
 
-use mail_parser::{Address, MessageParser};
+use mail_parser::{Address, MessageParser, PartType};
 use petrel_core::MessageView;
 
 /// The header fields a list row needs; fetched with `BODY.PEEK[HEADER.FIELDS (...)]`.
@@ -46,16 +46,27 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
         .body_text(0)
         .map(|t| t.into_owned())
         .or_else(|| msg.body_html(0).map(|h| mail_parser::decoders::html::html_to_text(&h)))
+        .or_else(|| first_text_part(&msg))
         .unwrap_or_default();
     MessageView {
         uid,
-        from: first_address(msg.from()),
+        from: all_addresses(msg.from()).join(", "),
         to: all_addresses(msg.to()),
         cc: all_addresses(msg.cc()),
         subject: msg.subject().unwrap_or_default().to_string(),
         date: msg.date().map(|d| d.to_timestamp()),
         text,
     }
+}
+
+/// Broken structure (e.g. a multipart that never closes) can leave the only text filed as
+/// an attachment; the reader should still show it rather than an empty page.
+fn first_text_part(msg: &mail_parser::Message<'_>) -> Option<String> {
+    msg.parts.iter().find_map(|part| match &part.body {
+        PartType::Text(text) => Some(text.to_string()),
+        PartType::Html(html) => Some(mail_parser::decoders::html::html_to_text(html)),
+        _ => None,
+    })
 }
 
 fn display(name: Option<&str>, address: Option<&str>) -> String {
@@ -120,5 +131,26 @@ mod tests {
             let _ = message_view(1, raw);
             let _ = list_headers(raw);
         }
+    }
+}
+
+#[cfg(test)]
+mod corpus {
+    /// Every message of the sample mailbox (which includes malformed mail) yields a readable
+    /// text, in LF and CRLF form alike.
+    #[test]
+    fn sample_mailbox_is_readable() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../tests/servers/sample");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let raw = std::fs::read(entry.unwrap().path()).unwrap();
+            let lf: Vec<u8> = String::from_utf8_lossy(&raw).replace("\r\n", "\n").into_bytes();
+            for bytes in [raw.clone(), lf] {
+                let view = super::message_view(1, &bytes);
+                assert!(!view.text.trim().is_empty(), "no text for {}", String::from_utf8_lossy(&raw));
+            }
+            n += 1;
+        }
+        assert!(n >= 5);
     }
 }
