@@ -1,1 +1,51 @@
-pub fn run() {}
+//! The Petrel app shell: builds the Tauri app, owns the engine, and exposes thin commands.
+//! All mail logic lives in the Tauri-free crates under `src-tauri/crates/`.
+
+mod commands;
+mod logging;
+
+use petrel_core::{ErrorCode, IpcError};
+use petrel_engine::{Engine, KeychainSecrets, TrustPolicy};
+use std::sync::Arc;
+
+/// What every command reaches through `tauri::State`.
+pub struct AppState {
+    engine: Result<Arc<Engine>, IpcError>,
+}
+
+impl AppState {
+    pub(crate) fn engine(&self) -> Result<Arc<Engine>, IpcError> {
+        self.engine.clone()
+    }
+}
+
+fn open_engine() -> Result<Arc<Engine>, IpcError> {
+    let dir = petrel_engine::default_config_dir()
+        .ok_or_else(|| IpcError::new(ErrorCode::Storage, "This system has no configuration directory for Petrel."))?;
+    let engine = Engine::open(&dir, Arc::new(KeychainSecrets::default()), TrustPolicy::default())?;
+    Ok(Arc::new(engine))
+}
+
+pub fn run() {
+    logging::init();
+    let engine = open_engine();
+    if let Err(e) = &engine {
+        tracing::error!(error = %e.message, "engine failed to open");
+    }
+    let result = tauri::Builder::default()
+        .manage(AppState { engine })
+        .invoke_handler(tauri::generate_handler![
+            commands::accounts::list_accounts,
+            commands::accounts::add_account,
+            commands::accounts::remove_account,
+            commands::mail::list_folders,
+            commands::mail::list_envelopes,
+            commands::mail::read_message,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "Petrel stopped with an error");
+        eprintln!("Petrel could not start: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,17 @@
+use crate::AppState;
+use petrel_core::{AccountId, AccountSettings, IpcError, NewAccount};
+
+#[tauri::command]
+pub fn list_accounts(state: tauri::State<'_, AppState>) -> Result<Vec<AccountSettings>, IpcError> {
+    Ok(state.engine()?.accounts())
+}
+
+#[tauri::command]
+pub async fn add_account(state: tauri::State<'_, AppState>, form: NewAccount) -> Result<AccountSettings, IpcError> {
+    Ok(state.engine()?.add_account(form).await?)
+}
+
+#[tauri::command]
+pub async fn remove_account(state: tauri::State<'_, AppState>, account: AccountId) -> Result<(), IpcError> {
+    Ok(state.engine()?.remove_account(&account).await?)
+}

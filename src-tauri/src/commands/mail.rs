@@ -1,0 +1,28 @@
+use crate::AppState;
+use petrel_core::{AccountId, EnvelopePage, Folder, IpcError, MessageView};
+
+#[tauri::command]
+pub async fn list_folders(state: tauri::State<'_, AppState>, account: AccountId) -> Result<Vec<Folder>, IpcError> {
+    Ok(state.engine()?.folders(&account).await?)
+}
+
+#[tauri::command]
+pub async fn list_envelopes(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    offset: u32,
+    limit: u32,
+) -> Result<EnvelopePage, IpcError> {
+    Ok(state.engine()?.envelopes(&account, &folder, offset, limit).await?)
+}
+
+#[tauri::command]
+pub async fn read_message(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uid: u32,
+) -> Result<MessageView, IpcError> {
+    Ok(state.engine()?.message(&account, &folder, uid).await?)
+}

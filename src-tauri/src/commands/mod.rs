@@ -1,0 +1,4 @@
+//! `#[tauri::command]` adapters: DTO in → engine call → DTO or `IpcError` out. No logic.
+
+pub mod accounts;
+pub mod mail;

@@ -1,0 +1,137 @@
+// Real-window E2E: the built Petrel app (tauri build --debug --no-bundle) under Xvfb, driven
+// through tauri-driver + WebKitWebDriver, against the Dovecot harness and the real keychain.
+// Run by `npm test` (or `npm run test:e2e` inside the environment scripts/test.sh sets up).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { WebDriver, by, sleep } from "./webdriver.mjs";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, "target");
+const APP = join(targetDir, "debug", "petrel");
+const HARNESS = join(targetDir, "debug", "petrel-harness");
+const ARTIFACTS = join(root, "artifacts", "e2e");
+const DRIVER_PORT = 4444;
+
+let harness, harnessInfo, driver, configDir, logDir;
+
+function startHarness() {
+  return new Promise((resolve, reject) => {
+    harness = spawn(HARNESS, ["serve"], { stdio: ["ignore", "pipe", "inherit"] });
+    harness.on("error", reject);
+    harness.on("exit", (code) => reject(new Error(`petrel-harness exited with ${code}`)));
+    createInterface({ input: harness.stdout }).once("line", (line) => resolve(JSON.parse(line)));
+  });
+}
+
+async function startDriver() {
+  driver = spawn("tauri-driver", ["--port", String(DRIVER_PORT), "--native-driver", "/usr/bin/WebKitWebDriver"], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir },
+  });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(`http://127.0.0.1:${DRIVER_PORT}/status`);
+      return;
+    } catch {
+      await sleep(200);
+    }
+  }
+  throw new Error("tauri-driver did not start");
+}
+
+before(async () => {
+  for (const bin of [APP, HARNESS]) await stat(bin).catch(() => { throw new Error(`${bin} is missing: run npm test (it builds it)`); });
+  configDir = await mkdtemp(join(tmpdir(), "petrel-e2e-config-"));
+  logDir = await mkdtemp(join(tmpdir(), "petrel-e2e-logs-"));
+  harnessInfo = await startHarness();
+  await startDriver();
+});
+
+after(async () => {
+  driver?.kill("SIGTERM");
+  harness?.kill("SIGTERM");
+  await sleep(300);
+  await rm(configDir, { recursive: true, force: true });
+  await rm(logDir, { recursive: true, force: true });
+});
+
+async function filesContaining(dir, needle) {
+  const hits = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath ?? entry.path, entry.name);
+    if ((await readFile(path)).includes(needle)) hits.push(path);
+  }
+  return hits;
+}
+
+test("add an IMAP account through the form, trust its certificate, read a message", async () => {
+  const alice = harnessInfo.users.find((u) => u.login.startsWith("alice@"));
+  const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
+  try {
+    await wd.waitFor(by.button("Add account"), "the toolbar");
+    await wd.screenshot(join(ARTIFACTS, "01-first-start.png"));
+    await wd.click(await wd.waitFor(by.button("Add account")));
+    await wd.waitFor(by.role("dialog"), "the Add account dialog");
+
+    await wd.type(await wd.waitFor(by.field("Display name")), "Alice");
+    await wd.type(await wd.waitFor(by.field("Email address")), alice.login);
+    await wd.type(await wd.waitFor(by.field("IMAP server")), "127.0.0.1");
+    const port = await wd.waitFor(by.field("Port"));
+    await wd.clear(port);
+    await wd.type(port, String(harnessInfo.ports.imaps));
+    // First a wrong password: after trusting the certificate, the login must fail clearly.
+    await wd.type(await wd.waitFor(by.field("Password")), "wrong-password");
+    await wd.click(await wd.waitFor(by.button("Connect")));
+
+    const fingerprint = await wd.waitFor("//*[@data-sha256]", "the untrusted-certificate question");
+    assert.equal(await wd.attribute(fingerprint, "data-sha256"), harnessInfo.server_cert_sha256, "the fingerprint shown is the harness server's");
+    await wd.screenshot(join(ARTIFACTS, "02-untrusted-certificate.png"));
+    await wd.click(await wd.waitFor(by.button("Trust this certificate")));
+
+    const alert = await wd.waitFor(`${by.role("dialog")}//*[@role='alert']`, "the wrong-password message");
+    assert.match(await wd.text(alert), /Check the user name and password/);
+    await wd.screenshot(join(ARTIFACTS, "03-wrong-password.png"));
+    assert.deepEqual(await readdir(configDir), [], "nothing is saved after a failed login");
+
+    const password = await wd.waitFor(by.field("Password"));
+    await wd.clear(password);
+    await wd.type(password, alice.password);
+    await wd.click(await wd.waitFor(by.button("Connect")));
+
+    await wd.waitFor(`//*[@role='tree']//*[@role='treeitem' and @aria-label='INBOX']`, "INBOX in the folder tree");
+    await wd.waitFor(`//*[@role='tree']//*[@role='treeitem' and @aria-label='Petrel']`, "the nested folder");
+    await wd.waitFor(`//*[@role='listbox' and @aria-label='Messages']//*[@role='option'][5]`, "five seeded messages");
+    const rows = await wd.findAll(`//*[@role='listbox' and @aria-label='Messages']//*[@role='option']`);
+    assert.equal(rows.length, 5);
+
+    await wd.click(await wd.waitFor(`//*[@role='option'][contains(., 'Welcome to Petrel')]`));
+    const article = await wd.waitFor(`//article[@aria-label='Message'][contains(., 'The petrel is a seabird')]`, "the body text in the reader");
+    assert.match(await wd.text(article), /Ana Lima <ana@example\.test>/);
+    await wd.screenshot(join(ARTIFACTS, "04-reading.png"));
+
+    const settings = JSON.parse(await readFile(join(configDir, "accounts.json"), "utf8"));
+    assert.equal(settings.accounts[0].imap.pinned_cert_sha256, harnessInfo.server_cert_sha256);
+    assert.deepEqual(await filesContaining(configDir, alice.password), [], "no password in the config dir");
+    assert.deepEqual(await filesContaining(logDir, alice.password), [], "no password in the logs");
+    assert.ok((await readdir(logDir)).includes("petrel.log"), "the app writes its log where the test looks");
+  } finally {
+    await wd.quit();
+  }
+
+  // A fresh start finds the account in the config file and the password in the keychain.
+  const again = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
+  try {
+    await again.waitFor(`//*[@role='listbox' and @aria-label='Messages']//*[@role='option'][contains(., 'Welcome to Petrel')]`, "the INBOX after a restart");
+    await again.screenshot(join(ARTIFACTS, "05-after-restart.png"));
+  } finally {
+    await again.quit();
+  }
+});

@@ -1,0 +1,94 @@
+// A small W3C WebDriver client (fetch only) for tauri-driver + WebKitWebDriver, with helpers
+// that find elements by ARIA role and accessible name, the way a person finds them.
+import { writeFile, mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+
+const ELEMENT = "element-6066-11e4-a52f-4a5c4b8c0f04";
+
+export class WebDriver {
+  constructor(base, sessionId) {
+    this.base = base;
+    this.sessionId = sessionId;
+  }
+
+  static async start(base, application, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    while (Date.now() < deadline) {
+      try {
+        const res = await raw(base, "POST", "/session", {
+          capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application } } },
+        });
+        return new WebDriver(base, res.sessionId);
+      } catch (e) {
+        last = e;
+        await sleep(500);
+      }
+    }
+    throw new Error(`could not start a WebDriver session: ${last}`);
+  }
+
+  cmd(method, path, body) {
+    return raw(this.base, method, `/session/${this.sessionId}${path}`, body);
+  }
+
+  async quit() {
+    await this.cmd("DELETE", "").catch(() => {});
+  }
+
+  async findAll(xpath) {
+    const found = await this.cmd("POST", "/elements", { using: "xpath", value: xpath });
+    return found.map((e) => e[ELEMENT]);
+  }
+
+  /** Waits until `xpath` matches a displayed element and returns its id. */
+  async waitFor(xpath, what = xpath, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const id of await this.findAll(xpath)) {
+        if (await this.cmd("GET", `/element/${id}/displayed`).catch(() => false)) return id;
+      }
+      await sleep(150);
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  click(id) { return this.cmd("POST", `/element/${id}/click`, {}); }
+  clear(id) { return this.cmd("POST", `/element/${id}/clear`, {}); }
+  type(id, text) { return this.cmd("POST", `/element/${id}/value`, { text }); }
+  text(id) { return this.cmd("GET", `/element/${id}/text`); }
+  attribute(id, name) { return this.cmd("GET", `/element/${id}/attribute/${name}`); }
+
+  async screenshot(path) {
+    const png = await this.cmd("GET", "/screenshot");
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, Buffer.from(png, "base64"));
+  }
+}
+
+/** XPath string literal that survives quotes in `s`. */
+export function lit(s) {
+  if (!s.includes("'")) return `'${s}'`;
+  return `concat('${s.split("'").join(`', "'", '`)}')`;
+}
+
+export const by = {
+  role: (role, name) =>
+    `//*[@role=${lit(role)}${name === undefined ? "" : ` and (@aria-label=${lit(name)} or normalize-space(.)=${lit(name)})`}]`,
+  button: (name) => `//button[normalize-space(.)=${lit(name)} or @aria-label=${lit(name)}]`,
+  field: (label) => `//label[starts-with(normalize-space(.), ${lit(label)})]//*[self::input or self::select]`,
+  within: (outer, inner) => `(${outer})${inner.replace(/^\/\//, "//")}`,
+};
+
+async function raw(base, method, path, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok || json.value?.error) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.value ?? json)}`);
+  return json.value;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

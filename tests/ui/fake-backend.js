@@ -1,0 +1,72 @@
+// A fake Petrel backend for UI tests in a plain browser: installs the same
+// window.__TAURI_INTERNALS__.invoke hook that @tauri-apps/api calls inside the real app.
+// `scenario` picks the starting state; every call is recorded in window.__calls.
+export function installFakeBackend(scenario) {
+  const PASSWORD = "correct horse";
+  const CERT = { subject: "CN=mail.example.org", issuer: "CN=Example Private CA", sha256: "ab".repeat(32), host: "mail.example.org" };
+  const now = Math.floor(Date.now() / 1000);
+  const work = {
+    id: "work-1", display_name: "Work", email: "me@example.org",
+    imap: { host: "imap.example.org", port: 993, security: "tls", username: "me@example.org", pinned_cert_sha256: null },
+  };
+  const folders = {
+    "work-1": [
+      { path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true },
+      { path: "Sent", name: "Sent", parent: null, role: "sent", selectable: true },
+      { path: "Projects", name: "Projects", parent: null, role: null, selectable: true },
+      { path: "Projects/Petrel", name: "Petrel", parent: "Projects", role: null, selectable: true },
+    ],
+  };
+  const messages = {
+    "work-1/INBOX": [
+      { uid: 3, from: "Ana Lima", subject: "Lunch on Friday?", date: now - 3600, seen: false, flagged: false, size: 900, text: "Shall we try the new place by the harbour?" },
+      { uid: 2, from: "Bob", subject: "Build is green", date: now - 86400 * 2, seen: true, flagged: true, size: 1200, text: "All suites passed on the second run." },
+      { uid: 1, from: "news@example.org", subject: "Digest", date: now - 86400 * 40, seen: true, flagged: false, size: 5000, text: "Three new articles." },
+    ],
+    "work-1/Projects/Petrel": [
+      { uid: 7, from: "Cy", subject: "Nested folder mail", date: now - 500, seen: false, flagged: false, size: 300, text: "Found in a nested folder." },
+    ],
+  };
+  const state = { accounts: scenario === "empty" ? [] : [work], failNextEnvelopes: scenario === "flaky" };
+  const err = (code, message, extra = {}) => ({ code, message, retryable: code === "unreachable", certificate: null, ...extra });
+  window.__calls = [];
+  const handlers = {
+    list_accounts: () => state.accounts,
+    list_folders: ({ account }) => folders[account] ?? [],
+    list_envelopes: ({ account, folder, offset, limit }) => {
+      if (state.failNextEnvelopes) {
+        state.failNextEnvelopes = false;
+        throw err("unreachable", "Fetching the message list of INBOX: could not reach imap.example.org:993. Check the host name and port, and that you are online.");
+      }
+      const all = messages[`${account}/${folder}`] ?? [];
+      const rows = all.slice(offset, offset + limit).map(({ text, ...row }) => row);
+      return { offset, total: all.length, rows };
+    },
+    read_message: ({ account, folder, uid }) => {
+      const m = (messages[`${account}/${folder}`] ?? []).find((r) => r.uid === uid);
+      if (!m) throw err("not_found", "The message is gone.");
+      return { uid, from: m.from, to: ["me@example.org"], cc: [], subject: m.subject, date: m.date, text: m.text };
+    },
+    add_account: ({ form }) => {
+      if (form.password !== PASSWORD) throw err("auth_failed", `Connecting to ${form.imap.host}: the server rejected the login: [AUTHENTICATIONFAILED] Authentication failed.. Check the user name and password.`);
+      if (form.imap.pinned_cert_sha256 !== CERT.sha256)
+        throw err("certificate_untrusted", "Connecting: the server's certificate is not trusted", { certificate: CERT });
+      const account = { id: "home-2", display_name: form.display_name, email: form.email, imap: { ...form.imap } };
+      folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true }];
+      messages["home-2/INBOX"] = [{ uid: 1, from: "Mum", subject: "Welcome home", date: now, seen: false, flagged: false, size: 10, text: "Hello from home." }];
+      state.accounts = [...state.accounts, account];
+      return account;
+    },
+  };
+  window.__TAURI_INTERNALS__ = {
+    invoke: async (cmd, args) => {
+      window.__calls.push({ cmd, args: JSON.parse(JSON.stringify(args ?? {})) });
+      const h = handlers[cmd];
+      if (!h) throw err("internal", `fake backend has no ${cmd}`);
+      await new Promise((r) => setTimeout(r, 5));
+      return h(args ?? {});
+    },
+    transformCallback: () => 0,
+    metadata: { currentWindow: { label: "main" }, currentWebview: { label: "main" } },
+  };
+}

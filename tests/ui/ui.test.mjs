@@ -1,0 +1,167 @@
+// Playwright (playwright-core + Debian's /usr/bin/chromium) against the built UI (ui/dist)
+// with a fake backend. Elements are found by role and accessible name, as a person would.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { installFakeBackend } from "./fake-backend.js";
+
+const dist = fileURLToPath(new URL("../../ui/dist/", import.meta.url));
+const artifacts = fileURLToPath(new URL("../../artifacts/ui/", import.meta.url));
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png" };
+let server, browser, base;
+
+before(async () => {
+  server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
+    const file = join(dist, path === "" ? "index.html" : path);
+    try {
+      const body = await readFile(file.startsWith(dist) ? file : join(dist, "index.html"));
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function open(scenario, colorScheme = "light") {
+  const page = await browser.newPage({ colorScheme });
+  await page.addInitScript(installFakeBackend, scenario);
+  await page.goto(base);
+  return page;
+}
+
+test("three panes: folder tree, message list and reader work with mouse and keyboard", async () => {
+  const page = await open("one-account");
+  const tree = page.getByRole("tree", { name: "Folders" });
+  await tree.getByRole("treeitem", { name: "INBOX" }).waitFor();
+  for (const name of ["Work", "Sent", "Projects", "Petrel"]) assert.equal(await tree.getByRole("treeitem", { name, exact: true }).count(), 1, name);
+
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option").first().waitFor();
+  assert.equal(await list.getByRole("option").count(), 3);
+  const first = list.getByRole("option").first();
+  assert.match(await first.innerText(), /Ana Lima[\s\S]*Lunch on Friday\?/);
+
+  await first.click();
+  const reader = page.getByRole("article", { name: "Message" });
+  await reader.getByText("Shall we try the new place by the harbour?").waitFor();
+  assert.equal(await first.getAttribute("aria-selected"), "true");
+
+  // Keyboard: the next message opens with ArrowDown.
+  await list.focus();
+  await page.keyboard.press("ArrowDown");
+  await reader.getByText("All suites passed on the second run.").waitFor();
+
+  // Nested folder via the tree's keyboard: focus INBOX, move down to Petrel, Enter.
+  await tree.getByRole("treeitem", { name: "INBOX" }).focus();
+  await page.keyboard.press("End");
+  await page.keyboard.press("Enter");
+  await list.getByRole("option", { name: /Nested folder mail/ }).waitFor();
+  assert.equal(await tree.getByRole("treeitem", { name: "Petrel" }).getAttribute("aria-selected"), "true");
+
+  // Collapsing "Projects" hides "Petrel".
+  await tree.getByRole("treeitem", { name: "Projects" }).focus();
+  await page.keyboard.press("ArrowLeft");
+  assert.equal(await tree.getByRole("treeitem", { name: "Petrel" }).count(), 0);
+  assert.equal(await tree.getByRole("treeitem", { name: "Projects" }).getAttribute("aria-expanded"), "false");
+
+  await page.getByRole("button", { name: "Get mail" }).click();
+  await page.screenshot({ path: join(artifacts, "three-panes.png") });
+  await page.close();
+});
+
+test("add account: untrusted certificate is shown with its fingerprint and can be trusted", async () => {
+  const page = await open("empty");
+  await page.getByText("No account yet").waitFor();
+  await page.getByRole("button", { name: "Add account" }).click();
+  const dialog = page.getByRole("dialog", { name: "Add account" });
+  await dialog.getByLabel("Display name").fill("Home");
+  await dialog.getByLabel("Email address").fill("me@home.example");
+  await dialog.getByLabel("IMAP server").fill("mail.example.org");
+  assert.equal(await dialog.getByLabel("User name").inputValue(), "me@home.example", "user name follows the address");
+  await dialog.getByLabel("Security").selectOption("start_tls");
+  assert.equal(await dialog.getByLabel("Port").inputValue(), "143", "port follows the security choice");
+  await dialog.getByLabel("Security").selectOption("tls");
+  await dialog.getByLabel("Password").fill("correct horse");
+  await dialog.getByRole("button", { name: "Connect" }).click();
+
+  const cert = dialog.getByRole("region", { name: "Untrusted certificate" });
+  await cert.waitFor();
+  assert.match(await cert.innerText(), /CN=mail\.example\.org/);
+  assert.match(await cert.innerText(), /AB:AB:AB/);
+  await page.screenshot({ path: join(artifacts, "untrusted-certificate.png") });
+  await cert.getByRole("button", { name: "Trust this certificate" }).click();
+
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "Home" }).waitFor();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Welcome home/ }).waitFor();
+  assert.equal(await dialog.count(), 0, "the dialog closes after success");
+  const adds = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "add_account"));
+  assert.equal(adds.length, 2);
+  assert.equal(adds[0].args.form.imap.pinned_cert_sha256, null, "the first attempt pins nothing");
+  assert.equal(adds[1].args.form.imap.pinned_cert_sha256, "ab".repeat(32), "trust pins exactly the shown certificate");
+  await page.close();
+});
+
+test("wrong password and refused certificate give clear messages and add nothing", async () => {
+  const page = await open("empty");
+  await page.getByRole("button", { name: "Add account" }).click();
+  const dialog = page.getByRole("dialog", { name: "Add account" });
+  await dialog.getByLabel("Display name").fill("Home");
+  await dialog.getByLabel("Email address").fill("me@home.example");
+  await dialog.getByLabel("IMAP server").fill("mail.example.org");
+  await dialog.getByLabel("Password").fill("wrong");
+  await dialog.getByRole("button", { name: "Connect" }).click();
+  const alert = dialog.getByRole("alert");
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /Check the user name and password/);
+
+  await dialog.getByLabel("Password").fill("correct horse");
+  await dialog.getByRole("button", { name: "Connect" }).click();
+  await dialog.getByRole("region", { name: "Untrusted certificate" }).getByRole("button", { name: "Cancel" }).click();
+  await dialog.getByRole("alert").getByText(/not trusted/).waitFor();
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  assert.equal(await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem").count(), 0, "nothing was added");
+  await page.close();
+});
+
+test("a failed load shows an error with Retry that works", async () => {
+  const page = await open("flaky");
+  const alert = page.getByRole("alert");
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /could not reach imap\.example\.org/);
+  await alert.getByRole("button", { name: "Retry" }).click();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  assert.equal(await page.getByRole("alert").count(), 0);
+  await page.close();
+});
+
+test("follows the OS light/dark setting", async () => {
+  const bg = async (scheme) => {
+    const page = await open("one-account", scheme);
+    await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "INBOX" }).waitFor();
+    if (scheme === "dark") await page.screenshot({ path: join(artifacts, "dark-mode.png") });
+    const color = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.close();
+    return color.match(/\d+/g).slice(0, 3).map(Number);
+  };
+  const light = await bg("light");
+  const dark = await bg("dark");
+  const luminance = ([r, g, b]) => 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  assert.ok(luminance(light) > 200, `light background ${light}`);
+  assert.ok(luminance(dark) < 60, `dark background ${dark}`);
+});

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { buildFolderTree, visiblePaths } from "./folders";
+import type { Folder } from "../bindings/Folder";
+
+const f = (path: string, parent: string | null, role: Folder["role"] = null): Folder => ({
+  path, name: path.split("/").pop()!, parent, role, selectable: true,
+});
+
+describe("buildFolderTree", () => {
+  const flat = [f("INBOX", null, "inbox"), f("Sent", null, "sent"), f("Projects", null), f("Projects/Petrel", "Projects"), f("Projects/Petrel/2026", "Projects/Petrel")];
+
+  it("nests children under their parent and keeps server order", () => {
+    const roots = buildFolderTree(flat);
+    expect(roots.map((n) => n.folder.path)).toEqual(["INBOX", "Sent", "Projects"]);
+    expect(roots[2].children[0].folder.path).toBe("Projects/Petrel");
+    expect(roots[2].children[0].children[0].folder.name).toBe("2026");
+  });
+
+  it("treats a folder whose parent is not listed as a root instead of dropping it", () => {
+    const roots = buildFolderTree([f("Orphan/Child", "Orphan")]);
+    expect(roots.map((n) => n.folder.path)).toEqual(["Orphan/Child"]);
+  });
+
+  it("hides the children of collapsed folders", () => {
+    const roots = buildFolderTree(flat);
+    expect(visiblePaths(roots, new Set())).toHaveLength(5);
+    expect(visiblePaths(roots, new Set(["Projects"]))).toEqual(["INBOX", "Sent", "Projects"]);
+  });
+});

@@ -1,0 +1,27 @@
+/** List date: time for today, weekday+time within a week, else the date. */
+export function formatListDate(epochSeconds: number | null, now: Date = new Date()): string {
+  if (epochSeconds === null) return "";
+  const d = new Date(epochSeconds * 1000);
+  const sameDay = d.toDateString() === now.toDateString();
+  if (sameDay) return d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  const ageDays = (now.getTime() - d.getTime()) / 86_400_000;
+  if (ageDays >= 0 && ageDays < 6)
+    return d.toLocaleDateString(undefined, { weekday: "short" }) + " " +
+      d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  return d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+export function formatFullDate(epochSeconds: number | null): string {
+  if (epochSeconds === null) return "(no date)";
+  return new Date(epochSeconds * 1000).toLocaleString(undefined, { dateStyle: "full", timeStyle: "short" });
+}
+
+/** The usual port for a security choice: what the form proposes when the user switches. */
+export function defaultImapPort(security: "tls" | "start_tls"): number {
+  return security === "tls" ? 993 : 143;
+}
+
+/** Groups a hex fingerprint in pairs so a person can compare it: "ab:cd:…". */
+export function formatFingerprint(hex: string): string {
+  return (hex.toUpperCase().match(/.{1,2}/g) ?? []).join(":");
+}

@@ -1,0 +1,44 @@
+// The one place the UI talks to the Rust backend. Every call is typed with the ts-rs
+// bindings generated from the Rust DTOs (ui/src/bindings, checked by a Rust test).
+import { invoke } from "@tauri-apps/api/core";
+import type { AccountId } from "../bindings/AccountId";
+import type { AccountSettings } from "../bindings/AccountSettings";
+import type { EnvelopePage } from "../bindings/EnvelopePage";
+import type { Folder } from "../bindings/Folder";
+import type { IpcError } from "../bindings/IpcError";
+import type { MessageView } from "../bindings/MessageView";
+import type { NewAccount } from "../bindings/NewAccount";
+
+/** Normalises whatever a failed invoke rejected with into an IpcError. */
+export function toIpcError(e: unknown): IpcError {
+  if (e && typeof e === "object" && "code" in e && "message" in e) {
+    const o = e as Partial<IpcError>;
+    return {
+      code: o.code ?? "internal",
+      message: String(o.message ?? ""),
+      retryable: Boolean(o.retryable),
+      certificate: o.certificate ?? null,
+    };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return { code: "internal", message: message || "Something went wrong.", retryable: true, certificate: null };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
+
+export const ipc = {
+  listAccounts: () => call<AccountSettings[]>("list_accounts"),
+  addAccount: (form: NewAccount) => call<AccountSettings>("add_account", { form }),
+  removeAccount: (account: AccountId) => call<void>("remove_account", { account }),
+  listFolders: (account: AccountId) => call<Folder[]>("list_folders", { account }),
+  listEnvelopes: (account: AccountId, folder: string, offset: number, limit: number) =>
+    call<EnvelopePage>("list_envelopes", { account, folder, offset, limit }),
+  readMessage: (account: AccountId, folder: string, uid: number) =>
+    call<MessageView>("read_message", { account, folder, uid }),
+};
