@@ -38,7 +38,8 @@ export class WebDriver {
 
   async findAll(xpath) {
     const found = await this.cmd("POST", "/elements", { using: "xpath", value: xpath });
-    return found.map((e) => e[ELEMENT]);
+    // W3C key first; some drivers still answer with the legacy JSON Wire "ELEMENT" key.
+    return found.map((e) => e[ELEMENT] ?? e.ELEMENT ?? Object.values(e)[0]);
   }
 
   /** Waits until `xpath` matches a displayed element and returns its id. */

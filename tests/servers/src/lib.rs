@@ -17,6 +17,7 @@ use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// Uid/gid owning the test Maildirs: Debian's `mail` user. Dovecot refuses uid 0 for mail.
@@ -70,6 +71,8 @@ pub struct Harness {
     leaf_sha256: String,
     dovecot: Option<Child>,
     postfix_running: bool,
+    /// Cleans up if this process dies without dropping the harness (killed test, statics).
+    guard: Option<Child>,
 }
 
 impl std::fmt::Debug for Harness {
@@ -119,6 +122,7 @@ impl Harness {
             leaf_sha256: certs.leaf_sha256.clone(),
             dovecot: None,
             postfix_running: false,
+            guard: None,
             dir,
         };
         config::write_all(&harness, &certs)?;
@@ -160,11 +164,32 @@ impl Harness {
             )));
         }
         self.postfix_running = true;
+        self.guard = Some(self.spawn_guard()?);
         let p = self.ports;
         for port in [p.imap, p.imaps, p.pop3, p.pop3s, p.submission, p.submissions, p.lmtp, p.smtp] {
             self.wait_for_port(port)?;
         }
         Ok(())
+    }
+
+    /// A shell that waits for this process to end and then stops the servers, so a test
+    /// killed mid-run (or a harness kept in a static) never leaves Dovecot and Postfix behind.
+    fn spawn_guard(&self) -> Result<Child> {
+        let dovecot = self.dovecot.as_ref().map(|c| c.id()).unwrap_or(0);
+        let dir = self.dir.path().display().to_string();
+        let remove = if std::env::var_os("PETREL_KEEP_HARNESS").is_some() { String::new() } else { format!("rm -rf '{dir}'") };
+        let script = format!(
+            "while kill -0 {parent} 2>/dev/null; do sleep 0.5; done; postfix -c '{dir}/postfix/conf' stop >/dev/null 2>&1; kill {dovecot} 2>/dev/null; sleep 1; {remove}",
+            parent = std::process::id(),
+        );
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(io("starting the harness guard"))
     }
 
     fn wait_for_port(&mut self, port: u16) -> Result<()> {
@@ -273,6 +298,11 @@ impl Harness {
 
     /// Stops both servers. Called by `Drop`; safe to call twice.
     pub fn stop(&mut self) {
+        // The guard goes first: once the servers are gone their pids may be reused.
+        if let Some(mut guard) = self.guard.take() {
+            let _ = guard.kill();
+            let _ = guard.wait();
+        }
         if self.postfix_running {
             let _ = Command::new("postfix")
                 .arg("-c")
@@ -303,6 +333,20 @@ impl Drop for Harness {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// One harness shared by the tests of a test binary that run at the same time; it stops
+/// when the last of them drops its handle. `seed` runs once per started harness.
+pub fn shared(seed: impl FnOnce(&Harness)) -> Arc<Harness> {
+    static SHARED: Mutex<Weak<Harness>> = Mutex::new(Weak::new());
+    let mut slot = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(h) = slot.upgrade() {
+        return h;
+    }
+    let h = Arc::new(Harness::start().unwrap_or_else(|e| panic!("the mail-server harness did not start: {e}")));
+    seed(&h);
+    *slot = Arc::downgrade(&h);
+    h
 }
 
 fn is_root() -> bool {

@@ -81,3 +81,28 @@ fn two_harnesses_are_isolated() {
     assert_eq!(a.inbox_files("alice").len(), 1);
     assert_eq!(b.inbox_files("alice").len(), 0);
 }
+
+#[test]
+fn a_killed_owner_leaves_no_servers_behind() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_petrel-harness"))
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let info: serde_json::Value = serde_json::from_str(&line).expect("serve prints its info as JSON");
+    let port = info["ports"]["imap"].as_u64().unwrap() as u16;
+    let dir = std::path::PathBuf::from(info["dir"].as_str().unwrap());
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok());
+    child.kill().unwrap(); // SIGKILL: no destructor runs, only the guard can clean up.
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (TcpStream::connect(("127.0.0.1", port)).is_ok() || dir.exists()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "Dovecot must stop when its owner is killed");
+    assert!(!dir.exists(), "the harness dir must be removed when its owner is killed");
+}

@@ -5,17 +5,14 @@ use petrel_core::{ErrorCode, FolderRole, IpcError, NewAccount, Security, ServerS
 use petrel_engine::{AccountsFile, Engine, KeychainSecrets, SecretStore, TrustPolicy};
 use petrel_harness::Harness;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-/// One harness for this test binary, seeded with the sample mailbox.
-fn harness() -> &'static Harness {
-    static H: OnceLock<Harness> = OnceLock::new();
-    H.get_or_init(|| {
-        let h = Harness::start().expect("harness starts");
+/// The harness shared by this binary's concurrent tests, seeded with the sample mailbox.
+fn harness() -> Arc<Harness> {
+    petrel_harness::shared(|h| {
         let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../tests/servers/sample");
         assert_eq!(h.seed_eml_dir("alice", "INBOX", &sample).unwrap(), 5);
         h.seed("alice", "Projects/Petrel", &[b"Subject: nested\r\n\r\nin a nested folder".to_vec()], true).unwrap();
-        h
     })
 }
 
@@ -24,12 +21,12 @@ fn secrets() -> Arc<KeychainSecrets> {
     Arc::new(KeychainSecrets::with_service(format!("org.petrel.mail.test.{}", std::process::id())))
 }
 
-fn trust() -> TrustPolicy {
-    TrustPolicy::with_pem_roots(harness().ca_pem().as_bytes()).unwrap()
+fn trust(h: &Harness) -> TrustPolicy {
+    TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap()
 }
 
-fn form(port: u16, security: Security, password: &str) -> NewAccount {
-    let alice = harness().user("alice");
+fn form(h: &Harness, port: u16, security: Security, password: &str) -> NewAccount {
+    let alice = h.user("alice");
     NewAccount {
         display_name: "Alice".into(),
         email: alice.login.clone(),
@@ -69,9 +66,9 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
     for (port, security) in [(h.ports.imaps, Security::Tls), (h.ports.imap, Security::StartTls)] {
         let dir = tempfile::tempdir().unwrap();
         let secrets = secrets();
-        let engine = Engine::open(dir.path(), secrets.clone(), trust()).unwrap();
+        let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
         let password = h.user("alice").password.clone();
-        let account = engine.add_account(form(port, security, &password)).await.expect("account is added");
+        let account = engine.add_account(form(&h, port, security, &password)).await.expect("account is added");
 
         let folders = engine.folders(&account.id).await.unwrap();
         let paths: Vec<&str> = folders.iter().map(|f| f.path.as_str()).collect();
@@ -106,7 +103,7 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
 
         // The settings survive a restart; the password comes back from the keychain.
         drop(engine);
-        let engine = Engine::open(dir.path(), secrets.clone(), trust()).unwrap();
+        let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
         assert_eq!(engine.accounts(), vec![account.clone()]);
         assert_eq!(engine.envelopes(&account.id, "INBOX", 0, 10).await.unwrap().total, 5);
 
@@ -122,8 +119,8 @@ async fn wrong_password_is_auth_failed_and_saves_nothing() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
     let secrets = secrets();
-    let engine = Engine::open(dir.path(), secrets.clone(), trust()).unwrap();
-    let err = engine.add_account(form(h.ports.imaps, Security::Tls, "not-the-password")).await.unwrap_err();
+    let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
+    let err = engine.add_account(form(&h, h.ports.imaps, Security::Tls, "not-the-password")).await.unwrap_err();
     let ipc = IpcError::from(&err);
     assert_eq!(ipc.code, ErrorCode::AuthFailed, "{ipc:?}");
     assert!(ipc.message.contains("password"), "the message tells the user what to check: {}", ipc.message);
@@ -132,12 +129,13 @@ async fn wrong_password_is_auth_failed_and_saves_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unreachable_host_is_reported_and_saves_nothing() {
+    let h = harness();
     let dir = tempfile::tempdir().unwrap();
     let secrets = secrets();
-    let engine = Engine::open(dir.path(), secrets.clone(), trust()).unwrap();
+    let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
     // A port that was just free: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let err = engine.add_account(form(port, Security::Tls, "x")).await.unwrap_err();
+    let err = engine.add_account(form(&h, port, Security::Tls, "x")).await.unwrap_err();
     let ipc = IpcError::from(&err);
     assert_eq!(ipc.code, ErrorCode::Unreachable, "{ipc:?}");
     assert!(ipc.retryable);
@@ -152,7 +150,7 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
     // No harness CA: the server's certificate is unknown to this engine.
     let engine = Engine::open(dir.path(), secrets.clone(), TrustPolicy::default()).unwrap();
     let password = h.user("alice").password.clone();
-    let err = engine.add_account(form(h.ports.imaps, Security::Tls, &password)).await.unwrap_err();
+    let err = engine.add_account(form(&h, h.ports.imaps, Security::Tls, &password)).await.unwrap_err();
     let ipc = IpcError::from(&err);
     assert_eq!(ipc.code, ErrorCode::CertificateUntrusted, "{ipc:?}");
     let cert = ipc.certificate.expect("the refused certificate is described");
@@ -162,13 +160,13 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
     assert_nothing_saved(dir.path(), &secrets, &engine);
 
     // A wrong pin is still refused.
-    let mut wrong = form(h.ports.imaps, Security::Tls, &password);
+    let mut wrong = form(&h, h.ports.imaps, Security::Tls, &password);
     wrong.imap.pinned_cert_sha256 = Some("00".repeat(32));
     let err = engine.add_account(wrong).await.unwrap_err();
     assert_eq!(IpcError::from(&err).code, ErrorCode::CertificateUntrusted);
 
     // The user trusts exactly that certificate: the account is added, the pin saved.
-    let mut pinned = form(h.ports.imaps, Security::Tls, &password);
+    let mut pinned = form(&h, h.ports.imaps, Security::Tls, &password);
     pinned.imap.pinned_cert_sha256 = Some(cert.sha256.clone());
     let account = engine.add_account(pinned).await.expect("pinned certificate is accepted");
     assert_eq!(account.imap.pinned_cert_sha256.as_deref(), Some(h.server_cert_sha256()));
@@ -180,10 +178,10 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
 async fn starttls_on_the_implicit_tls_port_fails_cleanly() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(dir.path(), secrets(), trust()).unwrap();
+    let engine = Engine::open(dir.path(), secrets(), trust(&h)).unwrap();
     let password = h.user("alice").password.clone();
     // Implicit TLS chosen against the plaintext port: the handshake fails with a clear error.
-    let err = engine.add_account(form(h.ports.imap, Security::Tls, &password)).await.unwrap_err();
+    let err = engine.add_account(form(&h, h.ports.imap, Security::Tls, &password)).await.unwrap_err();
     let ipc = IpcError::from(&err);
     assert!(matches!(ipc.code, ErrorCode::Tls | ErrorCode::Unreachable), "{ipc:?}");
     assert!(engine.accounts().is_empty());
