@@ -20,9 +20,17 @@ impl AppState {
 }
 
 fn open_engine() -> Result<Arc<Engine>, IpcError> {
-    let dir = petrel_engine::default_config_dir()
-        .ok_or_else(|| IpcError::new(ErrorCode::Storage, "This system has no configuration directory for Petrel."))?;
-    let engine = Engine::open(&dir, Arc::new(KeychainSecrets::default()), TrustPolicy::default())?;
+    let dir = petrel_engine::default_config_dir().ok_or_else(|| {
+        IpcError::new(
+            ErrorCode::Storage,
+            "This system has no configuration directory for Petrel.",
+        )
+    })?;
+    let engine = Engine::open(
+        &dir,
+        Arc::new(KeychainSecrets::default()),
+        TrustPolicy::default(),
+    )?;
     Ok(Arc::new(engine))
 }
 

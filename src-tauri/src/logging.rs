@@ -15,7 +15,11 @@ pub fn init() {
     let filter = EnvFilter::try_from_env("PETREL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let file = log_dir().and_then(|dir| {
         std::fs::create_dir_all(&dir).ok()?;
-        std::fs::OpenOptions::new().create(true).append(true).open(dir.join("petrel.log")).ok()
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("petrel.log"))
+            .ok()
     });
     let file_layer = file.map(|f| fmt::layer().with_ansi(false).with_writer(Mutex::new(f)));
     let _ = tracing_subscriber::registry()

@@ -1,1 +1,3 @@
-fn main() { petrel::run() }
+fn main() {
+    petrel::run()
+}

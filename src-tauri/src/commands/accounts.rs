@@ -7,11 +7,17 @@ pub fn list_accounts(state: tauri::State<'_, AppState>) -> Result<Vec<AccountSet
 }
 
 #[tauri::command]
-pub async fn add_account(state: tauri::State<'_, AppState>, form: NewAccount) -> Result<AccountSettings, IpcError> {
+pub async fn add_account(
+    state: tauri::State<'_, AppState>,
+    form: NewAccount,
+) -> Result<AccountSettings, IpcError> {
     Ok(state.engine()?.add_account(form).await?)
 }
 
 #[tauri::command]
-pub async fn remove_account(state: tauri::State<'_, AppState>, account: AccountId) -> Result<(), IpcError> {
+pub async fn remove_account(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+) -> Result<(), IpcError> {
     Ok(state.engine()?.remove_account(&account).await?)
 }

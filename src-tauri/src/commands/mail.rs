@@ -2,7 +2,10 @@ use crate::AppState;
 use petrel_core::{AccountId, EnvelopePage, Folder, IpcError, MessageView};
 
 #[tauri::command]
-pub async fn list_folders(state: tauri::State<'_, AppState>, account: AccountId) -> Result<Vec<Folder>, IpcError> {
+pub async fn list_folders(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+) -> Result<Vec<Folder>, IpcError> {
     Ok(state.engine()?.folders(&account).await?)
 }
 
@@ -14,7 +17,10 @@ pub async fn list_envelopes(
     offset: u32,
     limit: u32,
 ) -> Result<EnvelopePage, IpcError> {
-    Ok(state.engine()?.envelopes(&account, &folder, offset, limit).await?)
+    Ok(state
+        .engine()?
+        .envelopes(&account, &folder, offset, limit)
+        .await?)
 }
 
 #[tauri::command]

@@ -28,7 +28,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Setup(String),
 }
@@ -77,7 +80,10 @@ pub struct Harness {
 
 impl std::fmt::Debug for Harness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Harness").field("dir", &self.dir.path()).field("ports", &self.ports).finish()
+        f.debug_struct("Harness")
+            .field("dir", &self.dir.path())
+            .field("ports", &self.ports)
+            .finish()
     }
 }
 
@@ -128,7 +134,8 @@ impl Harness {
         config::write_all(&harness, &certs)?;
         for user in &harness.users {
             for sub in ["cur", "new", "tmp"] {
-                std::fs::create_dir_all(user.maildir.join(sub)).map_err(io("creating a Maildir"))?;
+                std::fs::create_dir_all(user.maildir.join(sub))
+                    .map_err(io("creating a Maildir"))?;
             }
         }
         chown_tree(&harness.dir.path().join("mail"))?;
@@ -138,7 +145,8 @@ impl Harness {
 
     fn start_servers(&mut self) -> Result<()> {
         let conf = self.dir.path().join("dovecot.conf");
-        let log = std::fs::File::create(self.dir.path().join("dovecot.stderr")).map_err(io("creating the Dovecot log"))?;
+        let log = std::fs::File::create(self.dir.path().join("dovecot.stderr"))
+            .map_err(io("creating the Dovecot log"))?;
         let child = Command::new("dovecot")
             .arg("-F")
             .arg("-c")
@@ -160,13 +168,23 @@ impl Harness {
             return Err(HarnessError::Setup(format!(
                 "postfix failed to start: {}{}",
                 String::from_utf8_lossy(&out.stderr),
-                std::fs::read_to_string(self.dir.path().join("postfix/maillog")).unwrap_or_default()
+                std::fs::read_to_string(self.dir.path().join("postfix/maillog"))
+                    .unwrap_or_default()
             )));
         }
         self.postfix_running = true;
         self.guard = Some(self.spawn_guard()?);
         let p = self.ports;
-        for port in [p.imap, p.imaps, p.pop3, p.pop3s, p.submission, p.submissions, p.lmtp, p.smtp] {
+        for port in [
+            p.imap,
+            p.imaps,
+            p.pop3,
+            p.pop3s,
+            p.submission,
+            p.submissions,
+            p.lmtp,
+            p.smtp,
+        ] {
             self.wait_for_port(port)?;
         }
         Ok(())
@@ -177,7 +195,11 @@ impl Harness {
     fn spawn_guard(&self) -> Result<Child> {
         let dovecot = self.dovecot.as_ref().map(|c| c.id()).unwrap_or(0);
         let dir = self.dir.path().display().to_string();
-        let remove = if std::env::var_os("PETREL_KEEP_HARNESS").is_some() { String::new() } else { format!("rm -rf '{dir}'") };
+        let remove = if std::env::var_os("PETREL_KEEP_HARNESS").is_some() {
+            String::new()
+        } else {
+            format!("rm -rf '{dir}'")
+        };
         let script = format!(
             "while kill -0 {parent} 2>/dev/null; do sleep 0.5; done; postfix -c '{dir}/postfix/conf' stop >/dev/null 2>&1; kill {dovecot} 2>/dev/null; sleep 1; {remove}",
             parent = std::process::id(),
@@ -202,12 +224,15 @@ impl Harness {
                 if let Ok(Some(status)) = child.try_wait() {
                     return Err(HarnessError::Setup(format!(
                         "dovecot exited ({status}): {}",
-                        std::fs::read_to_string(self.dir.path().join("dovecot.stderr")).unwrap_or_default()
+                        std::fs::read_to_string(self.dir.path().join("dovecot.stderr"))
+                            .unwrap_or_default()
                     )));
                 }
             }
             if Instant::now() > deadline {
-                return Err(HarnessError::Setup(format!("port {port} did not open within {START_TIMEOUT:?}")));
+                return Err(HarnessError::Setup(format!(
+                    "port {port} did not open within {START_TIMEOUT:?}"
+                )));
             }
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -240,7 +265,13 @@ impl Harness {
 
     /// Drops messages straight into `user`'s Maildir folder (`INBOX` or e.g. `Work/2026`),
     /// faster than APPEND. Dovecot notices them on its next look. Returns the file names.
-    pub fn seed(&self, name: &str, folder: &str, messages: &[Vec<u8>], seen: bool) -> Result<Vec<String>> {
+    pub fn seed(
+        &self,
+        name: &str,
+        folder: &str,
+        messages: &[Vec<u8>],
+        seen: bool,
+    ) -> Result<Vec<String>> {
         let user = self.user(name);
         let folder_dir = if folder.eq_ignore_ascii_case("INBOX") {
             user.maildir.clone()
@@ -249,7 +280,8 @@ impl Harness {
             user.maildir.join(format!(".{}", folder.replace('/', ".")))
         };
         for sub in ["cur", "new", "tmp"] {
-            std::fs::create_dir_all(folder_dir.join(sub)).map_err(io("creating a Maildir folder"))?;
+            std::fs::create_dir_all(folder_dir.join(sub))
+                .map_err(io("creating a Maildir folder"))?;
         }
         let mut names = Vec::with_capacity(messages.len());
         let base = std::time::SystemTime::now()
@@ -258,12 +290,17 @@ impl Harness {
             .unwrap_or(0);
         for (i, raw) in messages.iter().enumerate() {
             let unique = format!("{base}.P{}Q{i}.petrel-harness", std::process::id());
-            let (sub, name) = if seen { ("cur", format!("{unique}:2,S")) } else { ("new", unique) };
+            let (sub, name) = if seen {
+                ("cur", format!("{unique}:2,S"))
+            } else {
+                ("new", unique)
+            };
             let tmp = folder_dir.join("tmp").join(&name);
             std::fs::File::create(&tmp)
                 .and_then(|mut f| f.write_all(raw))
                 .map_err(io("writing a seeded message"))?;
-            std::fs::rename(&tmp, folder_dir.join(sub).join(&name)).map_err(io("delivering a seeded message"))?;
+            std::fs::rename(&tmp, folder_dir.join(sub).join(&name))
+                .map_err(io("delivering a seeded message"))?;
             names.push(name);
         }
         chown_tree(&user.maildir)?;
@@ -291,7 +328,11 @@ impl Harness {
         let user = self.user(name);
         ["new", "cur"]
             .iter()
-            .flat_map(|sub| std::fs::read_dir(user.maildir.join(sub)).into_iter().flatten())
+            .flat_map(|sub| {
+                std::fs::read_dir(user.maildir.join(sub))
+                    .into_iter()
+                    .flatten()
+            })
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect()
     }
@@ -339,11 +380,15 @@ impl Drop for Harness {
 /// when the last of them drops its handle. `seed` runs once per started harness.
 pub fn shared(seed: impl FnOnce(&Harness)) -> Arc<Harness> {
     static SHARED: Mutex<Weak<Harness>> = Mutex::new(Weak::new());
-    let mut slot = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = SHARED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(h) = slot.upgrade() {
         return h;
     }
-    let h = Arc::new(Harness::start().unwrap_or_else(|e| panic!("the mail-server harness did not start: {e}")));
+    let h = Arc::new(
+        Harness::start().unwrap_or_else(|e| panic!("the mail-server harness did not start: {e}")),
+    );
     seed(&h);
     *slot = Arc::downgrade(&h);
     h
@@ -368,7 +413,16 @@ fn free_ports() -> Result<Ports> {
         .map(|l| l.local_addr().map(|a| a.port()))
         .collect::<std::io::Result<Vec<_>>>()
         .map_err(io("finding free ports"))?;
-    Ok(Ports { imap: p[0], imaps: p[1], pop3: p[2], pop3s: p[3], submission: p[4], submissions: p[5], lmtp: p[6], smtp: p[7] })
+    Ok(Ports {
+        imap: p[0],
+        imaps: p[1],
+        pop3: p[2],
+        pop3s: p[3],
+        submission: p[4],
+        submissions: p[5],
+        lmtp: p[6],
+        smtp: p[7],
+    })
 }
 
 pub(crate) fn random_hex(bytes: usize) -> String {
@@ -390,7 +444,10 @@ fn chown_tree(path: &Path) -> Result<()> {
     if status.success() {
         Ok(())
     } else {
-        Err(HarnessError::Setup(format!("chown -R mail {} failed", path.display())))
+        Err(HarnessError::Setup(format!(
+            "chown -R mail {} failed",
+            path.display()
+        )))
     }
 }
 

@@ -1,10 +1,10 @@
-//! `petrel-harness serve`: runs one harness until SIGINT/SIGTERM, for the E2E tests and
-//! `npm run demo`. Prints one JSON line (ports, users, CA path) on stdout when ready.
+//! `petrel-harness serve [--seed DIR]`: runs one harness until SIGINT/SIGTERM, for the E2E
+//! tests and `npm run demo`. Seeds alice's INBOX with DIR/*.eml (default: the sample
+//! mailbox) and prints one JSON line (ports, users, CA path, certificate fingerprint).
 //!
-//! Options:
-//!   --seed DIR            seed alice's INBOX with DIR/*.eml (default: the sample mailbox)
-//!   --petrel-config DIR   also write a Petrel config in DIR with a ready "Demo" account for
-//!                         alice (server certificate pinned, password in the OS keychain)
+//! `petrel-harness demo-account --petrel-config DIR < info.json`: writes a Petrel config with
+//! a ready account for alice. Separate from `serve` because the servers need root while the
+//! keychain entry must belong to the desktop user.
 
 use petrel_core::{AccountId, AccountSettings, Security, ServerSettings};
 use petrel_engine::{AccountsFile, KeychainSecrets, SecretStore};
@@ -21,21 +21,35 @@ fn main() {
 fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let command = args.next().unwrap_or_default();
-    if command != "serve" {
-        return Err("usage: petrel-harness serve [--seed DIR] [--petrel-config DIR]".into());
-    }
     let mut seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample");
     let mut petrel_config: Option<PathBuf> = None;
+    let mut remove = false;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--seed" => seed = value()?.into(),
             "--petrel-config" => petrel_config = Some(value()?.into()),
+            "--remove" => remove = true,
             other => return Err(format!("unknown option {other}")),
         }
     }
+    match (command.as_str(), petrel_config) {
+        ("serve", _) => serve(&seed),
+        ("demo-account", Some(dir)) => demo_account(&dir, remove),
+        _ => Err(USAGE.into()),
+    }
+}
+
+const USAGE: &str = "usage: petrel-harness serve [--seed DIR]\n       petrel-harness demo-account --petrel-config DIR [--remove] < serve-output.json";
+
+/// The demo account's id; also its keychain entry.
+const DEMO_ACCOUNT: &str = "demo-alice";
+
+fn serve(seed: &std::path::Path) -> Result<(), String> {
     let harness = Harness::start().map_err(|e| e.to_string())?;
-    let seeded = harness.seed_eml_dir("alice", "INBOX", &seed).map_err(|e| e.to_string())?;
+    let seeded = harness
+        .seed_eml_dir("alice", "INBOX", seed)
+        .map_err(|e| e.to_string())?;
     harness
         .seed(
             "alice",
@@ -44,29 +58,6 @@ fn run() -> Result<(), String> {
             true,
         )
         .map_err(|e| e.to_string())?;
-
-    let demo_account = AccountId("demo-alice".into());
-    if let Some(dir) = &petrel_config {
-        let alice = harness.user("alice");
-        let file = AccountsFile {
-            version: 1,
-            accounts: vec![AccountSettings {
-                id: demo_account.clone(),
-                display_name: "Alice (demo)".into(),
-                email: alice.login.clone(),
-                imap: ServerSettings {
-                    host: "127.0.0.1".into(),
-                    port: harness.ports.imaps,
-                    security: Security::Tls,
-                    username: alice.login.clone(),
-                    pinned_cert_sha256: Some(harness.server_cert_sha256().to_string()),
-                },
-            }],
-        };
-        file.save(dir).map_err(|e| e.to_string())?;
-        KeychainSecrets::default().set_password(&demo_account, &alice.password).map_err(|e| e.to_string())?;
-    }
-
     let info = serde_json::json!({
         "dir": harness.dir(),
         "ports": harness.ports,
@@ -76,19 +67,72 @@ fn run() -> Result<(), String> {
         "seeded": seeded,
     });
     println!("{info}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| e.to_string())?;
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
         Ok::<(), String>(())
     })?;
-    if petrel_config.is_some() {
-        let _ = KeychainSecrets::default().delete_password(&demo_account);
-    }
     drop(harness);
     Ok(())
+}
+
+/// Writes a Petrel config with alice's account (server certificate pinned) and puts her
+/// password in the OS keychain of the user running this: run it as the desktop user, not root.
+fn demo_account(dir: &std::path::Path, remove: bool) -> Result<(), String> {
+    let id = AccountId(DEMO_ACCOUNT.into());
+    if remove {
+        return KeychainSecrets::default()
+            .delete_password(&id)
+            .map_err(|e| e.to_string());
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let info: serde_json::Value =
+        serde_json::from_str(&line).map_err(|e| format!("expected serve's JSON on stdin: {e}"))?;
+    let alice = info["users"]
+        .as_array()
+        .and_then(|users| {
+            users
+                .iter()
+                .find(|u| u["login"].as_str().is_some_and(|l| l.starts_with("alice@")))
+        })
+        .ok_or("no alice in the harness info")?;
+    let login = alice["login"].as_str().unwrap_or_default().to_string();
+    let password = alice["password"].as_str().unwrap_or_default();
+    let port = info["ports"]["imaps"]
+        .as_u64()
+        .and_then(|p| u16::try_from(p).ok())
+        .ok_or("no IMAPS port")?;
+    let file = AccountsFile {
+        version: 1,
+        accounts: vec![AccountSettings {
+            id: id.clone(),
+            display_name: "Alice (demo)".into(),
+            email: login.clone(),
+            imap: ServerSettings {
+                host: "127.0.0.1".into(),
+                port,
+                security: Security::Tls,
+                username: login,
+                pinned_cert_sha256: info["server_cert_sha256"].as_str().map(str::to_string),
+            },
+        }],
+    };
+    KeychainSecrets::default()
+        .set_password(&id, password)
+        .map_err(|e| e.to_string())?;
+    file.save(dir).map_err(|e| e.to_string())
 }

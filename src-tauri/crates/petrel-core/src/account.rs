@@ -116,7 +116,10 @@ mod tests {
     #[test]
     fn debug_output_never_contains_the_password() {
         let text = format!("{:?}", form());
-        assert!(!text.contains("hunter2-secret"), "password leaked into Debug: {text}");
+        assert!(
+            !text.contains("hunter2-secret"),
+            "password leaked into Debug: {text}"
+        );
         assert!(text.contains("imap.example.org"));
     }
 

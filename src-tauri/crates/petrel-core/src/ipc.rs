@@ -44,13 +44,18 @@ pub struct IpcError {
     pub code: ErrorCode,
     pub message: String,
     pub retryable: bool,
-    pub certificate: Option<CertificateDetails>,
+    pub certificate: Option<Box<CertificateDetails>>,
 }
 
 impl IpcError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         let retryable = matches!(code, ErrorCode::Unreachable | ErrorCode::Internal);
-        IpcError { code, message: message.into(), retryable, certificate: None }
+        IpcError {
+            code,
+            message: message.into(),
+            retryable,
+            certificate: None,
+        }
     }
 }
 

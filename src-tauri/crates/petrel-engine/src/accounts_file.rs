@@ -30,16 +30,26 @@ impl AccountsFile {
                 context: format!("Reading {}", path.display()),
                 source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AccountsFile { version: 1, accounts: vec![] }),
-            Err(source) => Err(EngineError::Storage { context: format!("Reading {}", path.display()), source }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AccountsFile {
+                version: 1,
+                accounts: vec![],
+            }),
+            Err(source) => Err(EngineError::Storage {
+                context: format!("Reading {}", path.display()),
+                source,
+            }),
         }
     }
 
     pub fn save(&self, config_dir: &Path) -> Result<(), EngineError> {
         let context = || format!("Saving {}", Self::path(config_dir).display());
-        let storage = |source| EngineError::Storage { context: context(), source };
+        let storage = |source| EngineError::Storage {
+            context: context(),
+            source,
+        };
         std::fs::create_dir_all(config_dir).map_err(storage)?;
-        let json = serde_json::to_vec_pretty(self).map_err(|e| storage(std::io::Error::other(e)))?;
+        let json =
+            serde_json::to_vec_pretty(self).map_err(|e| storage(std::io::Error::other(e)))?;
         let tmp = config_dir.join(format!(".{FILE_NAME}.tmp"));
         {
             let mut file = std::fs::File::create(&tmp).map_err(storage)?;

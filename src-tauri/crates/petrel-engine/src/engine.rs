@@ -22,13 +22,19 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("config_dir", &self.config_dir).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("config_dir", &self.config_dir)
+            .finish_non_exhaustive()
     }
 }
 
 impl Engine {
     /// Opens the engine over a config dir (created on first save).
-    pub fn open(config_dir: &Path, secrets: Arc<dyn SecretStore>, trust: TrustPolicy) -> Result<Self, EngineError> {
+    pub fn open(
+        config_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+        trust: TrustPolicy,
+    ) -> Result<Self, EngineError> {
         let accounts = AccountsFile::load(config_dir)?;
         Ok(Engine {
             config_dir: config_dir.to_path_buf(),
@@ -44,7 +50,10 @@ impl Engine {
     }
 
     pub fn accounts(&self) -> Vec<AccountSettings> {
-        self.accounts.lock().map(|a| a.accounts.clone()).unwrap_or_default()
+        self.accounts
+            .lock()
+            .map(|a| a.accounts.clone())
+            .unwrap_or_default()
     }
 
     fn account(&self, id: &AccountId) -> Result<AccountSettings, EngineError> {
@@ -70,8 +79,14 @@ impl Engine {
         tracing::info!(account = %id, host = %settings.imap.host, port = settings.imap.port, "verifying new account");
         let mut session = ImapSession::login(&settings.imap, &form.password, &self.trust)
             .await
-            .map_err(EngineError::imap(format!("Connecting to {}", settings.imap.host)))?;
-        session.list_folders().await.map_err(EngineError::imap("Listing folders"))?;
+            .map_err(EngineError::imap(format!(
+                "Connecting to {}",
+                settings.imap.host
+            )))?;
+        session
+            .list_folders()
+            .await
+            .map_err(EngineError::imap("Listing folders"))?;
 
         self.secrets.set_password(&id, &form.password)?;
         let saved = {
@@ -109,34 +124,63 @@ impl Engine {
     }
 
     pub async fn folders(&self, id: &AccountId) -> Result<Vec<Folder>, EngineError> {
-        self.with_session(id, "Listing folders", |s| Box::pin(s.list_folders())).await
+        self.with_session(id, "Listing folders", |s| Box::pin(s.list_folders()))
+            .await
     }
 
-    pub async fn envelopes(&self, id: &AccountId, folder: &str, offset: u32, limit: u32) -> Result<EnvelopePage, EngineError> {
+    pub async fn envelopes(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        offset: u32,
+        limit: u32,
+    ) -> Result<EnvelopePage, EngineError> {
         let folder_name = folder.to_string();
         let (rows, total) = self
-            .with_session(id, &format!("Fetching the message list of {folder}"), move |s| {
-                let folder_name = folder_name.clone();
-                Box::pin(async move { s.fetch_envelopes(&folder_name, offset, limit).await })
-            })
+            .with_session(
+                id,
+                &format!("Fetching the message list of {folder}"),
+                move |s| {
+                    let folder_name = folder_name.clone();
+                    Box::pin(async move { s.fetch_envelopes(&folder_name, offset, limit).await })
+                },
+            )
             .await?;
-        Ok(EnvelopePage { offset, total, rows })
+        Ok(EnvelopePage {
+            offset,
+            total,
+            rows,
+        })
     }
 
-    pub async fn message(&self, id: &AccountId, folder: &str, uid: u32) -> Result<MessageView, EngineError> {
+    pub async fn message(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uid: u32,
+    ) -> Result<MessageView, EngineError> {
         let folder_name = folder.to_string();
         let raw = self
-            .with_session(id, &format!("Fetching message {uid} of {folder}"), move |s| {
-                let folder_name = folder_name.clone();
-                Box::pin(async move { s.fetch_message(&folder_name, uid).await })
-            })
+            .with_session(
+                id,
+                &format!("Fetching message {uid} of {folder}"),
+                move |s| {
+                    let folder_name = folder_name.clone();
+                    Box::pin(async move { s.fetch_message(&folder_name, uid).await })
+                },
+            )
             .await?;
         Ok(petrel_render::message_view(uid, &raw))
     }
 
     /// Runs `op` on the account's session, logging in when there is none and trying once
     /// more on a fresh connection when the old one turned out to be dead.
-    async fn with_session<T, F>(&self, id: &AccountId, context: &str, mut op: F) -> Result<T, EngineError>
+    async fn with_session<T, F>(
+        &self,
+        id: &AccountId,
+        context: &str,
+        mut op: F,
+    ) -> Result<T, EngineError>
     where
         F: for<'s> FnMut(&'s mut ImapSession) -> BoxFuture<'s, Result<T, ImapError>>,
     {
@@ -153,7 +197,10 @@ impl Engine {
                     let password = self.secrets.password(id)?;
                     ImapSession::login(&account.imap, &password, &self.trust)
                         .await
-                        .map_err(EngineError::imap(format!("Connecting to {}", account.imap.host)))?
+                        .map_err(EngineError::imap(format!(
+                            "Connecting to {}",
+                            account.imap.host
+                        )))?
                 }
             };
             match op(&mut session).await {
@@ -210,5 +257,8 @@ impl Engine {
 }
 
 fn poisoned() -> EngineError {
-    EngineError::Storage { context: "Account list".into(), source: std::io::Error::other("lock poisoned") }
+    EngineError::Storage {
+        context: "Account list".into(),
+        source: std::io::Error::other("lock poisoned"),
+    }
 }

@@ -10,7 +10,10 @@ pub enum EngineError {
     #[error("the OS keychain failed: {0}")]
     Keychain(String),
     #[error("{context}: {source}")]
-    Storage { context: String, source: std::io::Error },
+    Storage {
+        context: String,
+        source: std::io::Error,
+    },
     #[error("no account {0}")]
     NoSuchAccount(String),
 }
@@ -25,7 +28,12 @@ impl EngineError {
     pub fn is_connection_problem(&self) -> bool {
         matches!(
             self,
-            EngineError::Imap { source: ImapError::ConnectionLost(_) | ImapError::Timeout { .. } | ImapError::Unreachable { .. }, .. }
+            EngineError::Imap {
+                source: ImapError::ConnectionLost(_)
+                    | ImapError::Timeout { .. }
+                    | ImapError::Unreachable { .. },
+                ..
+            }
         )
     }
 }
@@ -57,7 +65,7 @@ impl From<&EngineError> for IpcError {
                 };
                 let mut ipc = IpcError::new(code, format!("{context}: {source}.{hint}"));
                 if let ImapError::CertificateUntrusted { certificate, .. } = source {
-                    ipc.certificate = Some((**certificate).clone());
+                    ipc.certificate = Some(certificate.clone());
                 }
                 ipc
             }

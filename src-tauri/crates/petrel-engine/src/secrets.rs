@@ -23,29 +23,38 @@ pub struct KeychainSecrets {
 
 impl Default for KeychainSecrets {
     fn default() -> Self {
-        KeychainSecrets { service: KEYCHAIN_SERVICE.to_string() }
+        KeychainSecrets {
+            service: KEYCHAIN_SERVICE.to_string(),
+        }
     }
 }
 
 impl KeychainSecrets {
     /// A store under another service name, so tests never touch a user's real entries.
     pub fn with_service(service: impl Into<String>) -> Self {
-        KeychainSecrets { service: service.into() }
+        KeychainSecrets {
+            service: service.into(),
+        }
     }
 
     fn entry(&self, account: &AccountId) -> Result<keyring::Entry, EngineError> {
-        keyring::Entry::new(&self.service, &account.0).map_err(|e| EngineError::Keychain(e.to_string()))
+        keyring::Entry::new(&self.service, &account.0)
+            .map_err(|e| EngineError::Keychain(e.to_string()))
     }
 }
 
 impl SecretStore for KeychainSecrets {
     fn set_password(&self, account: &AccountId, password: &str) -> Result<(), EngineError> {
-        self.entry(account)?.set_password(password).map_err(|e| EngineError::Keychain(e.to_string()))
+        self.entry(account)?
+            .set_password(password)
+            .map_err(|e| EngineError::Keychain(e.to_string()))
     }
 
     fn password(&self, account: &AccountId) -> Result<String, EngineError> {
         self.entry(account)?.get_password().map_err(|e| match e {
-            keyring::Error::NoEntry => EngineError::Keychain(format!("no password stored for account {account}")),
+            keyring::Error::NoEntry => {
+                EngineError::Keychain(format!("no password stored for account {account}"))
+            }
             other => EngineError::Keychain(other.to_string()),
         })
     }

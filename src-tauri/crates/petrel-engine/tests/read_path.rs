@@ -12,13 +12,22 @@ fn harness() -> Arc<Harness> {
     petrel_harness::shared(|h| {
         let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../tests/servers/sample");
         assert_eq!(h.seed_eml_dir("alice", "INBOX", &sample).unwrap(), 5);
-        h.seed("alice", "Projects/Petrel", &[b"Subject: nested\r\n\r\nin a nested folder".to_vec()], true).unwrap();
+        h.seed(
+            "alice",
+            "Projects/Petrel",
+            &[b"Subject: nested\r\n\r\nin a nested folder".to_vec()],
+            true,
+        )
+        .unwrap();
     })
 }
 
 /// A keychain service name of its own, so tests never touch real Petrel entries.
 fn secrets() -> Arc<KeychainSecrets> {
-    Arc::new(KeychainSecrets::with_service(format!("org.petrel.mail.test.{}", std::process::id())))
+    Arc::new(KeychainSecrets::with_service(format!(
+        "org.petrel.mail.test.{}",
+        std::process::id()
+    )))
 }
 
 fn trust(h: &Harness) -> TrustPolicy {
@@ -42,8 +51,14 @@ fn form(h: &Harness, port: u16, security: Security, password: &str) -> NewAccoun
 }
 
 fn assert_nothing_saved(dir: &Path, secrets: &KeychainSecrets, engine: &Engine) {
-    assert!(engine.accounts().is_empty(), "no account may be kept after a failed add");
-    assert!(!AccountsFile::path(dir).exists(), "no settings file may be written after a failed add");
+    assert!(
+        engine.accounts().is_empty(),
+        "no account may be kept after a failed add"
+    );
+    assert!(
+        !AccountsFile::path(dir).exists(),
+        "no settings file may be written after a failed add"
+    );
     let _ = secrets;
 }
 
@@ -53,7 +68,10 @@ fn grep_dir(dir: &Path, needle: &str) -> Vec<String> {
         let path = entry.path();
         if path.is_dir() {
             hits.extend(grep_dir(&path, needle));
-        } else if std::fs::read(&path).map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes())).unwrap_or(false) {
+        } else if std::fs::read(&path)
+            .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            .unwrap_or(false)
+        {
             hits.push(path.display().to_string());
         }
     }
@@ -63,53 +81,115 @@ fn grep_dir(dir: &Path, needle: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
     let h = harness();
-    for (port, security) in [(h.ports.imaps, Security::Tls), (h.ports.imap, Security::StartTls)] {
+    for (port, security) in [
+        (h.ports.imaps, Security::Tls),
+        (h.ports.imap, Security::StartTls),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let secrets = secrets();
         let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
         let password = h.user("alice").password.clone();
-        let account = engine.add_account(form(&h, port, security, &password)).await.expect("account is added");
+        let account = engine
+            .add_account(form(&h, port, security, &password))
+            .await
+            .expect("account is added");
 
         let folders = engine.folders(&account.id).await.unwrap();
         let paths: Vec<&str> = folders.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(folders[0].role, Some(FolderRole::Inbox), "INBOX comes first: {paths:?}");
+        assert_eq!(
+            folders[0].role,
+            Some(FolderRole::Inbox),
+            "INBOX comes first: {paths:?}"
+        );
         for expected in ["Drafts", "Sent", "Trash", "Projects/Petrel"] {
-            assert!(paths.contains(&expected), "{expected} missing from {paths:?}");
+            assert!(
+                paths.contains(&expected),
+                "{expected} missing from {paths:?}"
+            );
         }
-        let nested = folders.iter().find(|f| f.path == "Projects/Petrel").unwrap();
-        assert_eq!((nested.name.as_str(), nested.parent.as_deref()), ("Petrel", Some("Projects")));
+        let nested = folders
+            .iter()
+            .find(|f| f.path == "Projects/Petrel")
+            .unwrap();
+        assert_eq!(
+            (nested.name.as_str(), nested.parent.as_deref()),
+            ("Petrel", Some("Projects"))
+        );
 
-        let page = engine.envelopes(&account.id, "INBOX", 0, 200).await.unwrap();
+        let page = engine
+            .envelopes(&account.id, "INBOX", 0, 200)
+            .await
+            .unwrap();
         assert_eq!(page.total, 5);
         assert_eq!(page.rows.len(), 5);
-        assert!(page.rows.windows(2).all(|w| w[0].uid > w[1].uid), "newest first");
+        assert!(
+            page.rows.windows(2).all(|w| w[0].uid > w[1].uid),
+            "newest first"
+        );
         let subjects: Vec<&str> = page.rows.iter().map(|r| r.subject.as_str()).collect();
-        assert!(subjects.contains(&"Reunión del lunes"), "RFC 2047 subject decoded: {subjects:?}");
+        assert!(
+            subjects.contains(&"Reunión del lunes"),
+            "RFC 2047 subject decoded: {subjects:?}"
+        );
         assert!(page.rows.iter().any(|r| r.from == "José García"));
 
-        let welcome = page.rows.iter().find(|r| r.subject == "Welcome to Petrel").unwrap();
-        let view = engine.message(&account.id, "INBOX", welcome.uid).await.unwrap();
-        assert!(view.text.contains("The petrel is a seabird"), "body text: {:?}", view.text);
+        let welcome = page
+            .rows
+            .iter()
+            .find(|r| r.subject == "Welcome to Petrel")
+            .unwrap();
+        let view = engine
+            .message(&account.id, "INBOX", welcome.uid)
+            .await
+            .unwrap();
+        assert!(
+            view.text.contains("The petrel is a seabird"),
+            "body text: {:?}",
+            view.text
+        );
         assert_eq!(view.from, "Ana Lima <ana@example.test>");
 
         // Paging by position: rows 2..4 are the 3rd and 4th newest.
         let window = engine.envelopes(&account.id, "INBOX", 2, 2).await.unwrap();
-        assert_eq!(window.rows.iter().map(|r| r.uid).collect::<Vec<_>>(), page.rows[2..4].iter().map(|r| r.uid).collect::<Vec<_>>());
+        assert_eq!(
+            window.rows.iter().map(|r| r.uid).collect::<Vec<_>>(),
+            page.rows[2..4].iter().map(|r| r.uid).collect::<Vec<_>>()
+        );
 
         // Malformed mail is listed and readable.
-        let broken = page.rows.iter().find(|r| r.subject.starts_with("Latin-1")).expect("malformed mail is listed");
-        let view = engine.message(&account.id, "INBOX", broken.uid).await.unwrap();
+        let broken = page
+            .rows
+            .iter()
+            .find(|r| r.subject.starts_with("Latin-1"))
+            .expect("malformed mail is listed");
+        let view = engine
+            .message(&account.id, "INBOX", broken.uid)
+            .await
+            .unwrap();
         assert!(view.text.contains("unterminated multipart"));
 
         // The settings survive a restart; the password comes back from the keychain.
         drop(engine);
         let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
         assert_eq!(engine.accounts(), vec![account.clone()]);
-        assert_eq!(engine.envelopes(&account.id, "INBOX", 0, 10).await.unwrap().total, 5);
+        assert_eq!(
+            engine
+                .envelopes(&account.id, "INBOX", 0, 10)
+                .await
+                .unwrap()
+                .total,
+            5
+        );
 
-        assert!(grep_dir(dir.path(), &password).is_empty(), "password found on disk");
+        assert!(
+            grep_dir(dir.path(), &password).is_empty(),
+            "password found on disk"
+        );
         engine.remove_account(&account.id).await.unwrap();
-        assert!(secrets.password(&account.id).is_err(), "removing the account deletes its keychain entry");
+        assert!(
+            secrets.password(&account.id).is_err(),
+            "removing the account deletes its keychain entry"
+        );
         assert!(engine.accounts().is_empty());
     }
 }
@@ -120,10 +200,17 @@ async fn wrong_password_is_auth_failed_and_saves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let secrets = secrets();
     let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
-    let err = engine.add_account(form(&h, h.ports.imaps, Security::Tls, "not-the-password")).await.unwrap_err();
+    let err = engine
+        .add_account(form(&h, h.ports.imaps, Security::Tls, "not-the-password"))
+        .await
+        .unwrap_err();
     let ipc = IpcError::from(&err);
     assert_eq!(ipc.code, ErrorCode::AuthFailed, "{ipc:?}");
-    assert!(ipc.message.contains("password"), "the message tells the user what to check: {}", ipc.message);
+    assert!(
+        ipc.message.contains("password"),
+        "the message tells the user what to check: {}",
+        ipc.message
+    );
     assert_nothing_saved(dir.path(), &secrets, &engine);
 }
 
@@ -134,8 +221,15 @@ async fn unreachable_host_is_reported_and_saves_nothing() {
     let secrets = secrets();
     let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
     // A port that was just free: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let err = engine.add_account(form(&h, port, Security::Tls, "x")).await.unwrap_err();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = engine
+        .add_account(form(&h, port, Security::Tls, "x"))
+        .await
+        .unwrap_err();
     let ipc = IpcError::from(&err);
     assert_eq!(ipc.code, ErrorCode::Unreachable, "{ipc:?}");
     assert!(ipc.retryable);
@@ -150,13 +244,30 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
     // No harness CA: the server's certificate is unknown to this engine.
     let engine = Engine::open(dir.path(), secrets.clone(), TrustPolicy::default()).unwrap();
     let password = h.user("alice").password.clone();
-    let err = engine.add_account(form(&h, h.ports.imaps, Security::Tls, &password)).await.unwrap_err();
+    let err = engine
+        .add_account(form(&h, h.ports.imaps, Security::Tls, &password))
+        .await
+        .unwrap_err();
     let ipc = IpcError::from(&err);
     assert_eq!(ipc.code, ErrorCode::CertificateUntrusted, "{ipc:?}");
-    let cert = ipc.certificate.expect("the refused certificate is described");
-    assert_eq!(cert.sha256, h.server_cert_sha256(), "the fingerprint shown is the server's");
-    assert!(cert.subject.contains("localhost"), "subject: {}", cert.subject);
-    assert!(cert.issuer.contains("Petrel Test CA"), "issuer: {}", cert.issuer);
+    let cert = ipc
+        .certificate
+        .expect("the refused certificate is described");
+    assert_eq!(
+        cert.sha256,
+        h.server_cert_sha256(),
+        "the fingerprint shown is the server's"
+    );
+    assert!(
+        cert.subject.contains("localhost"),
+        "subject: {}",
+        cert.subject
+    );
+    assert!(
+        cert.issuer.contains("Petrel Test CA"),
+        "issuer: {}",
+        cert.issuer
+    );
     assert_nothing_saved(dir.path(), &secrets, &engine);
 
     // A wrong pin is still refused.
@@ -168,9 +279,22 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
     // The user trusts exactly that certificate: the account is added, the pin saved.
     let mut pinned = form(&h, h.ports.imaps, Security::Tls, &password);
     pinned.imap.pinned_cert_sha256 = Some(cert.sha256.clone());
-    let account = engine.add_account(pinned).await.expect("pinned certificate is accepted");
-    assert_eq!(account.imap.pinned_cert_sha256.as_deref(), Some(h.server_cert_sha256()));
-    assert_eq!(engine.envelopes(&account.id, "INBOX", 0, 50).await.unwrap().total, 5);
+    let account = engine
+        .add_account(pinned)
+        .await
+        .expect("pinned certificate is accepted");
+    assert_eq!(
+        account.imap.pinned_cert_sha256.as_deref(),
+        Some(h.server_cert_sha256())
+    );
+    assert_eq!(
+        engine
+            .envelopes(&account.id, "INBOX", 0, 50)
+            .await
+            .unwrap()
+            .total,
+        5
+    );
     engine.remove_account(&account.id).await.unwrap();
 }
 
@@ -181,8 +305,14 @@ async fn starttls_on_the_implicit_tls_port_fails_cleanly() {
     let engine = Engine::open(dir.path(), secrets(), trust(&h)).unwrap();
     let password = h.user("alice").password.clone();
     // Implicit TLS chosen against the plaintext port: the handshake fails with a clear error.
-    let err = engine.add_account(form(&h, h.ports.imap, Security::Tls, &password)).await.unwrap_err();
+    let err = engine
+        .add_account(form(&h, h.ports.imap, Security::Tls, &password))
+        .await
+        .unwrap_err();
     let ipc = IpcError::from(&err);
-    assert!(matches!(ipc.code, ErrorCode::Tls | ErrorCode::Unreachable), "{ipc:?}");
+    assert!(
+        matches!(ipc.code, ErrorCode::Tls | ErrorCode::Unreachable),
+        "{ipc:?}"
+    );
     assert!(engine.accounts().is_empty());
 }

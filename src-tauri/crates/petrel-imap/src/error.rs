@@ -4,11 +4,18 @@ use petrel_core::CertificateDetails;
 #[derive(Debug, thiserror::Error)]
 pub enum ImapError {
     #[error("could not reach {host}:{port}: {source}")]
-    Unreachable { host: String, port: u16, source: std::io::Error },
+    Unreachable {
+        host: String,
+        port: u16,
+        source: std::io::Error,
+    },
     #[error("{what} timed out")]
     Timeout { what: &'static str },
     #[error("the server's certificate is not trusted: {reason}")]
-    CertificateUntrusted { reason: String, certificate: Box<CertificateDetails> },
+    CertificateUntrusted {
+        reason: String,
+        certificate: Box<CertificateDetails>,
+    },
     #[error("TLS failed: {0}")]
     Tls(String),
     #[error("the server does not offer STARTTLS, and Petrel will not log in without encryption")]
@@ -30,7 +37,9 @@ impl From<async_imap::error::Error> for ImapError {
         use async_imap::error::Error as E;
         match e {
             E::Io(io) => ImapError::ConnectionLost(io.to_string()),
-            E::ConnectionLost => ImapError::ConnectionLost("the server closed the connection".into()),
+            E::ConnectionLost => {
+                ImapError::ConnectionLost("the server closed the connection".into())
+            }
             E::No(text) | E::Bad(text) => ImapError::Refused(text),
             other => ImapError::Protocol(other.to_string()),
         }

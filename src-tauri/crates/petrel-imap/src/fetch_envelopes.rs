@@ -12,7 +12,12 @@ pub const MAX_PAGE: u32 = 1_000;
 impl ImapSession {
     /// Rows `offset .. offset+limit` of `folder`, counted from the newest message (by
     /// sequence number, i.e. arrival order). Returns the rows and the folder's total.
-    pub async fn fetch_envelopes(&mut self, folder: &str, offset: u32, limit: u32) -> Result<(Vec<Envelope>, u32), ImapError> {
+    pub async fn fetch_envelopes(
+        &mut self,
+        folder: &str,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<Envelope>, u32), ImapError> {
         let mailbox = with_timeout("opening the folder", self.inner.examine(folder)).await??;
         let total = mailbox.exists;
         let limit = limit.min(MAX_PAGE);
@@ -22,14 +27,18 @@ impl ImapSession {
         // Sequence numbers are 1-based; the newest message has number `total`.
         let high = total - offset;
         let low = high.saturating_sub(limit - 1).max(1);
-        let query = format!("(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])", petrel_render::LIST_HEADER_FIELDS);
-        let fetches: Vec<async_imap::types::Fetch> = with_timeout("fetching the message list", async {
-            let stream = self.inner.fetch(format!("{low}:{high}"), &query).await?;
-            stream.try_collect().await
-        })
-        .await??;
+        let query = format!(
+            "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])",
+            petrel_render::LIST_HEADER_FIELDS
+        );
+        let fetches: Vec<async_imap::types::Fetch> =
+            with_timeout("fetching the message list", async {
+                let stream = self.inner.fetch(format!("{low}:{high}"), &query).await?;
+                stream.try_collect().await
+            })
+            .await??;
         let mut rows: Vec<Envelope> = fetches.iter().filter_map(envelope).collect();
-        rows.sort_by(|a, b| b.uid.cmp(&a.uid));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.uid));
         Ok((rows, total))
     }
 }
@@ -51,7 +60,9 @@ fn envelope(fetch: &async_imap::types::Fetch) -> Option<Envelope> {
         uid,
         from: headers.from,
         subject: headers.subject,
-        date: headers.date.or_else(|| fetch.internal_date().map(|d| d.timestamp())),
+        date: headers
+            .date
+            .or_else(|| fetch.internal_date().map(|d| d.timestamp())),
         seen,
         flagged,
         size: fetch.size.map(u64::from).unwrap_or(0),

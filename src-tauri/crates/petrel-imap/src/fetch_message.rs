@@ -14,7 +14,10 @@ impl ImapSession {
     pub async fn fetch_message(&mut self, folder: &str, uid: u32) -> Result<Vec<u8>, ImapError> {
         with_timeout("opening the folder", self.inner.select(folder)).await??;
         let fetches: Vec<async_imap::types::Fetch> = with_timeout("fetching the message", async {
-            let stream = self.inner.uid_fetch(uid.to_string(), "(UID BODY[])").await?;
+            let stream = self
+                .inner
+                .uid_fetch(uid.to_string(), "(UID BODY[])")
+                .await?;
             stream.try_collect().await
         })
         .await??;
@@ -24,7 +27,10 @@ impl ImapSession {
             .find_map(|f| f.body())
             .ok_or_else(|| ImapError::Refused(format!("message {uid} is no longer in {folder}")))?;
         if body.len() > MAX_MESSAGE_BYTES {
-            return Err(ImapError::Protocol(format!("message of {} bytes exceeds the limit", body.len())));
+            return Err(ImapError::Protocol(format!(
+                "message of {} bytes exceeds the limit",
+                body.len()
+            )));
         }
         Ok(body.to_vec())
     }

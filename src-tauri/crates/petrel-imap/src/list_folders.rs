@@ -18,14 +18,22 @@ impl ImapSession {
         })
         .await??;
         if names.len() > MAX_FOLDERS {
-            return Err(ImapError::Protocol(format!("the server listed {} folders", names.len())));
+            return Err(ImapError::Protocol(format!(
+                "the server listed {} folders",
+                names.len()
+            )));
         }
         let mut folders: Vec<Folder> = names
             .iter()
             .map(|n| folder(n.name(), n.delimiter(), n.attributes()))
             .collect();
         // INBOX first, then special folders, then the rest by name: what every client shows.
-        folders.sort_by_key(|f| (f.role.map(role_rank).unwrap_or(u8::MAX), f.path.to_lowercase()));
+        folders.sort_by_key(|f| {
+            (
+                f.role.map(role_rank).unwrap_or(u8::MAX),
+                f.path.to_lowercase(),
+            )
+        });
         Ok(folders)
     }
 }
@@ -34,8 +42,15 @@ fn role_rank(role: FolderRole) -> u8 {
     role as u8
 }
 
-pub(crate) fn folder(path: &str, delimiter: Option<&str>, attributes: &[NameAttribute<'_>]) -> Folder {
-    let (name, parent) = match delimiter.filter(|d| !d.is_empty()).and_then(|d| path.rsplit_once(d)) {
+pub(crate) fn folder(
+    path: &str,
+    delimiter: Option<&str>,
+    attributes: &[NameAttribute<'_>],
+) -> Folder {
+    let (name, parent) = match delimiter
+        .filter(|d| !d.is_empty())
+        .and_then(|d| path.rsplit_once(d))
+    {
         Some((parent, leaf)) if !leaf.is_empty() => (leaf.to_string(), Some(parent.to_string())),
         _ => (path.to_string(), None),
     };
@@ -53,8 +68,16 @@ pub(crate) fn folder(path: &str, delimiter: Option<&str>, attributes: &[NameAttr
             _ => None,
         })
     };
-    let selectable = !attributes.iter().any(|a| matches!(a, NameAttribute::NoSelect));
-    Folder { path: path.to_string(), name, parent, role, selectable }
+    let selectable = !attributes
+        .iter()
+        .any(|a| matches!(a, NameAttribute::NoSelect));
+    Folder {
+        path: path.to_string(),
+        name,
+        parent,
+        role,
+        selectable,
+    }
 }
 
 #[cfg(test)]
@@ -66,8 +89,14 @@ mod tests {
         let f = folder("Work/2026/Q1", Some("/"), &[]);
         assert_eq!(f.name, "Q1");
         assert_eq!(f.parent.as_deref(), Some("Work/2026"));
-        assert_eq!(folder("inbox", Some("."), &[]).role, Some(FolderRole::Inbox));
-        assert_eq!(folder("Sent Items", Some("/"), &[NameAttribute::Sent]).role, Some(FolderRole::Sent));
+        assert_eq!(
+            folder("inbox", Some("."), &[]).role,
+            Some(FolderRole::Inbox)
+        );
+        assert_eq!(
+            folder("Sent Items", Some("/"), &[NameAttribute::Sent]).role,
+            Some(FolderRole::Sent)
+        );
         assert!(!folder("Lists", None, &[NameAttribute::NoSelect]).selectable);
         // A trailing delimiter must not produce an empty name.
         assert_eq!(folder("Odd/", Some("/"), &[]).name, "Odd/");

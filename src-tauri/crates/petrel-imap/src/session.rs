@@ -17,7 +17,11 @@ impl std::fmt::Debug for ImapSession {
 
 impl ImapSession {
     /// Connects under the TLS policy and logs in. The password is used for LOGIN only.
-    pub async fn login(server: &ServerSettings, password: &str, trust: &TrustPolicy) -> Result<Self, ImapError> {
+    pub async fn login(
+        server: &ServerSettings,
+        password: &str,
+        trust: &TrustPolicy,
+    ) -> Result<Self, ImapError> {
         let stream = connect(server, trust).await?;
         let mut client = async_imap::Client::new(stream);
         if server.security == Security::Tls {
@@ -27,12 +31,15 @@ impl ImapSession {
                 .await?
                 .map_err(|e| ImapError::ConnectionLost(e.to_string()))?;
             if greeting.is_none() {
-                return Err(ImapError::ConnectionLost("the server closed the connection after TLS".into()));
+                return Err(ImapError::ConnectionLost(
+                    "the server closed the connection after TLS".into(),
+                ));
             }
         }
         match with_timeout("login", client.login(&server.username, password)).await? {
             Ok(inner) => Ok(ImapSession { inner }),
-            Err((async_imap::error::Error::No(text), _)) | Err((async_imap::error::Error::Bad(text), _)) => {
+            Err((async_imap::error::Error::No(text), _))
+            | Err((async_imap::error::Error::Bad(text), _)) => {
                 Err(ImapError::AuthFailed(text.trim().to_string()))
             }
             Err((other, _)) => Err(other.into()),
@@ -44,6 +51,11 @@ impl ImapSession {
     }
 }
 
-pub(crate) async fn with_timeout<T>(what: &'static str, fut: impl Future<Output = T>) -> Result<T, ImapError> {
-    tokio::time::timeout(COMMAND_TIMEOUT, fut).await.map_err(|_| ImapError::Timeout { what })
+pub(crate) async fn with_timeout<T>(
+    what: &'static str,
+    fut: impl Future<Output = T>,
+) -> Result<T, ImapError> {
+    tokio::time::timeout(COMMAND_TIMEOUT, fut)
+        .await
+        .map_err(|_| ImapError::Timeout { what })
 }

@@ -41,15 +41,23 @@ pub(crate) async fn negotiate(tcp: TcpStream) -> Result<TcpStream, ImapError> {
 }
 
 async fn send(conn: &mut BufReader<TcpStream>, line: &str) -> Result<(), ImapError> {
-    conn.get_mut().write_all(line.as_bytes()).await.map_err(|e| ImapError::ConnectionLost(e.to_string()))
+    conn.get_mut()
+        .write_all(line.as_bytes())
+        .await
+        .map_err(|e| ImapError::ConnectionLost(e.to_string()))
 }
 
 async fn read_line(conn: &mut BufReader<TcpStream>) -> Result<String, ImapError> {
     let mut line = Vec::new();
     loop {
-        let buf = conn.fill_buf().await.map_err(|e| ImapError::ConnectionLost(e.to_string()))?;
+        let buf = conn
+            .fill_buf()
+            .await
+            .map_err(|e| ImapError::ConnectionLost(e.to_string()))?;
         if buf.is_empty() {
-            return Err(ImapError::ConnectionLost("the server closed the connection before TLS".into()));
+            return Err(ImapError::ConnectionLost(
+                "the server closed the connection before TLS".into(),
+            ));
         }
         let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
             Some(i) => (&buf[..=i], true),
@@ -67,7 +75,10 @@ async fn read_line(conn: &mut BufReader<TcpStream>) -> Result<String, ImapError>
     }
 }
 
-async fn read_until_tagged(conn: &mut BufReader<TcpStream>, tag: &str) -> Result<(Vec<String>, String), ImapError> {
+async fn read_until_tagged(
+    conn: &mut BufReader<TcpStream>,
+    tag: &str,
+) -> Result<(Vec<String>, String), ImapError> {
     let mut untagged = Vec::new();
     for _ in 0..MAX_PRE_TLS_LINES {
         let line = read_line(conn).await?;
@@ -87,12 +98,17 @@ fn check_greeting(line: &str) -> Result<(), ImapError> {
         // A pre-authenticated plaintext session can never be upgraded (RFC 3501 §6.2.1).
         Err(ImapError::StartTlsUnavailable)
     } else {
-        Err(ImapError::Protocol(format!("unexpected greeting: {}", truncate(line))))
+        Err(ImapError::Protocol(format!(
+            "unexpected greeting: {}",
+            truncate(line)
+        )))
     }
 }
 
 pub(crate) fn status_is_ok(line: &str, tag: &str) -> bool {
-    line.get(tag.len() + 1..).map(|rest| rest.to_ascii_uppercase().starts_with("OK")).unwrap_or(false)
+    line.get(tag.len() + 1..)
+        .map(|rest| rest.to_ascii_uppercase().starts_with("OK"))
+        .unwrap_or(false)
 }
 
 pub(crate) fn advertises_starttls(line: &str) -> bool {
@@ -110,7 +126,9 @@ mod tests {
 
     #[test]
     fn parses_capability_and_status_lines() {
-        assert!(advertises_starttls("* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED"));
+        assert!(advertises_starttls(
+            "* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED"
+        ));
         assert!(!advertises_starttls("* CAPABILITY IMAP4rev1 XSTARTTLS"));
         assert!(!advertises_starttls("* OK [CAPABILITY STARTTLS] hi"));
         assert!(status_is_ok("S2 OK Begin TLS", "S2"));

@@ -40,7 +40,12 @@ pub fn describe(der: &CertificateDer<'_>, host: &str) -> CertificateDetails {
         Ok((_, cert)) => (cert.subject().to_string(), cert.issuer().to_string()),
         Err(_) => ("unknown".to_string(), "unknown".to_string()),
     };
-    CertificateDetails { subject, issuer, sha256: sha256_hex(der.as_ref()), host: host.to_string() }
+    CertificateDetails {
+        subject,
+        issuer,
+        sha256: sha256_hex(der.as_ref()),
+        host: host.to_string(),
+    }
 }
 
 #[derive(Debug)]
@@ -58,7 +63,9 @@ impl PinningVerifier {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         for der in &policy.extra_roots {
-            roots.add(der.clone()).map_err(|e| format!("bad extra root certificate: {e}"))?;
+            roots
+                .add(der.clone())
+                .map_err(|e| format!("bad extra root certificate: {e}"))?;
         }
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .build()
@@ -91,7 +98,8 @@ impl ServerCertVerifier for PinningVerifier {
                 return Ok(ServerCertVerified::assertion());
             }
         }
-        self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        self.webpki
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
     }
 
     fn verify_tls12_signature(
@@ -100,7 +108,12 @@ impl ServerCertVerifier for PinningVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -109,10 +122,17 @@ impl ServerCertVerifier for PinningVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

@@ -45,7 +45,10 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
     let text = msg
         .body_text(0)
         .map(|t| t.into_owned())
-        .or_else(|| msg.body_html(0).map(|h| mail_parser::decoders::html::html_to_text(&h)))
+        .or_else(|| {
+            msg.body_html(0)
+                .map(|h| mail_parser::decoders::html::html_to_text(&h))
+        })
         .or_else(|| first_text_part(&msg))
         .unwrap_or_default();
     MessageView {
@@ -80,16 +83,20 @@ fn display(name: Option<&str>, address: Option<&str>) -> String {
 
 fn all_addresses(addr: Option<&Address<'_>>) -> Vec<String> {
     let Some(addr) = addr else { return vec![] };
-    addr.iter().map(|a| display(a.name(), a.address())).collect()
+    addr.iter()
+        .map(|a| display(a.name(), a.address()))
+        .collect()
 }
 
 /// The sender as a list shows it: the name when there is one, else the address.
 fn first_address(addr: Option<&Address<'_>>) -> String {
     addr.and_then(|a| a.first())
-        .map(|a| match a.name().map(str::trim).filter(|n| !n.is_empty()) {
-            Some(n) => n.to_string(),
-            None => a.address().unwrap_or_default().to_string(),
-        })
+        .map(
+            |a| match a.name().map(str::trim).filter(|n| !n.is_empty()) {
+                Some(n) => n.to_string(),
+                None => a.address().unwrap_or_default().to_string(),
+            },
+        )
         .unwrap_or_default()
 }
 
@@ -111,9 +118,18 @@ mod tests {
     fn reader_view_in_lf_and_crlf_is_the_same() {
         let crlf = message_view(7, PLAIN.as_bytes());
         let lf = message_view(7, PLAIN.replace("\r\n", "\n").as_bytes());
-        assert_eq!(crlf.text.replace("\r\n", "\n"), lf.text.replace("\r\n", "\n"));
+        assert_eq!(
+            crlf.text.replace("\r\n", "\n"),
+            lf.text.replace("\r\n", "\n")
+        );
         assert!(crlf.text.contains("Hello Bo,"));
-        assert_eq!(crlf.to, vec!["Bo <bo@example.org>".to_string(), "cy@example.org".to_string()]);
+        assert_eq!(
+            crlf.to,
+            vec![
+                "Bo <bo@example.org>".to_string(),
+                "cy@example.org".to_string()
+            ]
+        );
         assert_eq!(crlf.from, "Ana Líma <ana@example.org>");
     }
 
@@ -127,7 +143,13 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        for raw in [&b""[..], b"\xff\xfe\x00", b"From:\r\n\r\n", b"Subject: =?x?Q?=ZZ?=\r\n", b"\r\n\r\n\r\n"] {
+        for raw in [
+            &b""[..],
+            b"\xff\xfe\x00",
+            b"From:\r\n\r\n",
+            b"Subject: =?x?Q?=ZZ?=\r\n",
+            b"\r\n\r\n\r\n",
+        ] {
             let _ = message_view(1, raw);
             let _ = list_headers(raw);
         }
@@ -144,10 +166,16 @@ mod corpus {
         let mut n = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let raw = std::fs::read(entry.unwrap().path()).unwrap();
-            let lf: Vec<u8> = String::from_utf8_lossy(&raw).replace("\r\n", "\n").into_bytes();
+            let lf: Vec<u8> = String::from_utf8_lossy(&raw)
+                .replace("\r\n", "\n")
+                .into_bytes();
             for bytes in [raw.clone(), lf] {
                 let view = super::message_view(1, &bytes);
-                assert!(!view.text.trim().is_empty(), "no text for {}", String::from_utf8_lossy(&raw));
+                assert!(
+                    !view.text.trim().is_empty(),
+                    "no text for {}",
+                    String::from_utf8_lossy(&raw)
+                );
             }
             n += 1;
         }
