@@ -34,11 +34,27 @@ cargo_counts() {
     awk '{p+=$1; f+=$2} END {print p+0, f+0}'
 }
 
+# The app crate embeds ui/dist at compile time (tauri::generate_context!), so every suite
+# that compiles it — clippy, cargo test, the E2E build — needs the UI built first.
+log "building the UI (vite)"
+if ! npm run --silent ui:build >"$LOGS/ui-build.log" 2>&1; then
+  cat "$LOGS/ui-build.log"; record ui-build 0 1
+fi
+
 if want lint; then
-  log "lint: rustfmt, clippy, svelte-check"
+  log "lint: rustfmt, clippy, svelte-check, engine crates free of Tauri"
   pass=0; fail=0
   for check in "cargo fmt --all --check" "cargo clippy --workspace --all-targets --quiet -- -D warnings" "npm run --silent ui:check"; do
     if $check >>"$LOGS/lint.log" 2>&1; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $check (see artifacts/logs/lint.log)"; fi
+  done
+  # The engine must build and test without WebKit: no crate under src-tauri/crates may pull tauri.
+  for crate in src-tauri/crates/*/; do
+    name=$(basename "$crate")
+    if cargo tree -q -p "$name" -e normal,build 2>>"$LOGS/lint.log" | grep -qE '^[^a-z]*(tauri|wry|webkit2gtk)[ -]'; then
+      fail=$((fail + 1)); echo "FAILED: $name depends on tauri/wry/webkit"
+    else
+      pass=$((pass + 1))
+    fi
   done
   record lint "$pass" "$fail"
 fi
@@ -69,13 +85,6 @@ node_counts() {
   fail=$(grep -E '^# fail ' "$1" | awk '{print $3}' | tail -1)
   echo "${pass:-0} ${fail:-1}"
 }
-
-if want ui-playwright || want e2e; then
-  log "building the UI (vite)"
-  if ! npm run --silent ui:build >"$LOGS/ui-build.log" 2>&1; then
-    cat "$LOGS/ui-build.log"; record ui-build 0 1
-  fi
-fi
 
 if want ui-playwright; then
   log "ui-playwright: built UI + fake backend in Chromium"

@@ -1,0 +1,283 @@
+//! `npm run bench -- read`: Petrel's read path against a bare IMAP client, both on the same
+//! loopback Dovecot in the same run. The baseline sends the same commands over the same TLS
+//! stack and only scans for the tagged OK (no parsing, no data structures): the floor any
+//! client pays for the server and the network. Prints `metric value unit` lines; ratios are
+//! Petrel's time divided by the baseline's (lower is better, 1.0 is the floor).
+
+use petrel_core::{AccountId, NewAccount, Security, ServerSettings};
+use petrel_engine::{EngineError, SecretStore, TrustPolicy};
+use petrel_harness::Harness;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const MESSAGES: usize = 5_000;
+const RUNS: usize = 15;
+
+/// Passwords in memory: the keychain is not what this benchmark measures.
+#[derive(Default)]
+struct MemorySecrets(Mutex<HashMap<AccountId, String>>);
+
+impl SecretStore for MemorySecrets {
+    fn set_password(&self, a: &AccountId, p: &str) -> Result<(), EngineError> {
+        self.0.lock().unwrap().insert(a.clone(), p.to_string());
+        Ok(())
+    }
+    fn password(&self, a: &AccountId) -> Result<String, EngineError> {
+        self.0
+            .lock()
+            .unwrap()
+            .get(a)
+            .cloned()
+            .ok_or_else(|| EngineError::Keychain("missing".into()))
+    }
+    fn delete_password(&self, a: &AccountId) -> Result<(), EngineError> {
+        self.0.lock().unwrap().remove(a);
+        Ok(())
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    v[v.len() / 2].as_secs_f64() * 1000.0
+}
+
+fn message(i: usize) -> Vec<u8> {
+    format!(
+        "From: Sender {i} <sender{i}@example.test>\r\nTo: alice@example.test\r\nSubject: Benchmark message number {i} =?UTF-8?Q?caf=C3=A9?=\r\nDate: Mon, 02 Nov 2026 09:{:02}:{:02} +0000\r\nMessage-ID: <bench-{i}@example.test>\r\n\r\n{}\r\n",
+        (i / 60) % 60,
+        i % 60,
+        "Body line of a typical short message.\r\n".repeat(20)
+    )
+    .into_bytes()
+}
+
+/// The bare client: TLS, LOGIN, then each command, reading until its tagged reply.
+struct Bare {
+    stream: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    buf: Vec<u8>,
+    tag: u32,
+}
+
+impl Bare {
+    async fn connect(h: &Harness, ca: &[u8]) -> Bare {
+        let mut roots = rustls::RootCertStore::empty();
+        let mut reader = std::io::BufReader::new(ca);
+        for cert in rustls_pemfile_certs(&mut reader) {
+            roots.add(cert).unwrap();
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", h.ports.imaps))
+            .await
+            .unwrap();
+        tcp.set_nodelay(true).unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .unwrap();
+        let mut bare = Bare {
+            stream,
+            buf: Vec::with_capacity(1 << 20),
+            tag: 0,
+        };
+        bare.read_until(b"* OK").await;
+        let alice = h.user("alice");
+        bare.command(&format!("LOGIN \"{}\" \"{}\"", alice.login, alice.password))
+            .await;
+        bare
+    }
+
+    /// Reads until a line starting with `prefix` has arrived, then drops everything up to
+    /// and including that line. Scans only new bytes, so long replies cost O(n).
+    async fn read_until(&mut self, prefix: &[u8]) -> String {
+        let mut chunk = [0u8; 64 * 1024];
+        let mut line_start = 0;
+        let mut scanned = 0;
+        loop {
+            while let Some(eol) = self.buf[scanned..].windows(2).position(|w| w == b"\r\n") {
+                let end = scanned + eol + 2;
+                if self.buf[line_start..end].starts_with(prefix) {
+                    let line = String::from_utf8_lossy(&self.buf[line_start..end]).into_owned();
+                    self.buf.drain(..end);
+                    return line;
+                }
+                line_start = end;
+                scanned = end;
+            }
+            scanned = self.buf.len().saturating_sub(1).max(line_start);
+            let n = self.stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "server closed the connection");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    async fn command(&mut self, cmd: &str) {
+        self.tag += 1;
+        let tag = format!("B{}", self.tag);
+        self.stream
+            .write_all(format!("{tag} {cmd}\r\n").as_bytes())
+            .await
+            .unwrap();
+        let status = self.read_until(format!("{tag} ").as_bytes()).await;
+        assert!(
+            status.starts_with(&format!("{tag} OK")),
+            "{cmd:?} failed: {status}"
+        );
+    }
+}
+
+fn rustls_pemfile_certs(
+    reader: &mut dyn std::io::BufRead,
+) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+    // Minimal PEM reader for the one CA file, to keep the baseline free of Petrel code.
+    let mut text = String::new();
+    reader.read_to_string(&mut text).unwrap();
+    text.split("-----BEGIN CERTIFICATE-----")
+        .skip(1)
+        .filter_map(|block| block.split("-----END CERTIFICATE-----").next())
+        .map(|b64| {
+            rustls::pki_types::CertificateDer::from(base64_decode(&b64.replace(['\n', '\r'], "")))
+        })
+        .collect()
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|&c| c != b'=') {
+        let v = T.iter().position(|&t| t == c).unwrap() as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn report(name: &str, petrel: f64, baseline: f64) {
+    println!("{name}_ms {petrel:.2} ms");
+    println!("{name}_baseline_ms {baseline:.2} ms");
+    println!("{name}_ratio {:.2} x", petrel / baseline);
+}
+
+fn main() {
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .unwrap_or_default();
+    if !filter.is_empty() && !"read".contains(filter.as_str()) {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let h = Harness::start().expect("harness starts");
+    let messages: Vec<Vec<u8>> = (0..MESSAGES).map(message).collect();
+    h.seed("alice", "INBOX", &messages, false).unwrap();
+    let ca = h.ca_pem().as_bytes().to_vec();
+    let query = "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])";
+
+    runtime.block_on(async {
+        let secrets: Arc<MemorySecrets> = Arc::default();
+        let dir = tempfile::tempdir().unwrap();
+        let alice = h.user("alice");
+        let form = NewAccount {
+            display_name: "Bench".into(),
+            email: alice.login.clone(),
+            imap: ServerSettings {
+                host: "localhost".into(),
+                port: h.ports.imaps,
+                security: Security::Tls,
+                username: alice.login.clone(),
+                pinned_cert_sha256: None,
+            },
+            password: alice.password.clone(),
+        };
+        let trust = TrustPolicy::with_pem_roots(&ca).unwrap();
+        let setup =
+            petrel_engine::Engine::open(dir.path(), secrets.clone(), trust.clone()).unwrap();
+        let account = setup.add_account(form).await.unwrap();
+        drop(setup);
+        // Warm Dovecot's index once so neither side pays for building it.
+        let mut warm = Bare::connect(&h, &ca).await;
+        warm.command("EXAMINE INBOX").await;
+        warm.command(&format!("FETCH 1:* {query}")).await;
+
+        // 1. Cold open of a folder: connect, TLS, login, open INBOX, first page of 200 rows.
+        let (mut petrel, mut bare) = (vec![], vec![]);
+        for _ in 0..RUNS {
+            let engine =
+                petrel_engine::Engine::open(dir.path(), secrets.clone(), trust.clone()).unwrap();
+            let t = Instant::now();
+            let page = engine
+                .envelopes(&account.id, "INBOX", 0, 200)
+                .await
+                .unwrap();
+            petrel.push(t.elapsed());
+            assert_eq!(page.rows.len(), 200);
+            let t = Instant::now();
+            let mut b = Bare::connect(&h, &ca).await;
+            b.command("EXAMINE INBOX").await;
+            b.command(&format!("FETCH {}:{} {query}", MESSAGES - 199, MESSAGES))
+                .await;
+            bare.push(t.elapsed());
+        }
+        report("imap_first_page_cold", median(petrel), median(bare));
+
+        // 2. Whole folder list on a warm session: 5,000 rows (Petrel pages of 1,000).
+        let engine =
+            petrel_engine::Engine::open(dir.path(), secrets.clone(), trust.clone()).unwrap();
+        engine.envelopes(&account.id, "INBOX", 0, 1).await.unwrap();
+        let mut b = Bare::connect(&h, &ca).await;
+        let (mut petrel, mut bare) = (vec![], vec![]);
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            let mut rows = 0;
+            while rows < MESSAGES {
+                rows += engine
+                    .envelopes(&account.id, "INBOX", rows as u32, 1000)
+                    .await
+                    .unwrap()
+                    .rows
+                    .len();
+            }
+            petrel.push(t.elapsed());
+            let t = Instant::now();
+            b.command("EXAMINE INBOX").await;
+            for start in (0..MESSAGES).step_by(1000) {
+                b.command(&format!("FETCH {}:{} {query}", start + 1, start + 1000))
+                    .await;
+            }
+            bare.push(t.elapsed());
+        }
+        report("imap_list_5000_warm", median(petrel), median(bare));
+
+        // 3. Opening a message in the reader on a warm session (fetch + parse to text).
+        let (mut petrel, mut bare) = (vec![], vec![]);
+        for i in 0..RUNS as u32 {
+            let uid = 100 + i;
+            let t = Instant::now();
+            let view = engine.message(&account.id, "INBOX", uid).await.unwrap();
+            petrel.push(t.elapsed());
+            assert!(view.text.contains("Body line"));
+            let t = Instant::now();
+            b.command("SELECT INBOX").await;
+            b.command(&format!("UID FETCH {} (UID BODY[])", uid + 1000))
+                .await;
+            bare.push(t.elapsed());
+        }
+        report("imap_open_message_warm", median(petrel), median(bare));
+    });
+}
