@@ -14,19 +14,24 @@ HARNESS="$CARGO_TARGET_DIR/debug/petrel-harness"
 DEMO="$(mktemp -d -t petrel-demo-XXXXXX)"
 INFO="$DEMO/harness.json"
 cleanup() {
+  [ -n "${APP_PID:-}" ] && kill "$APP_PID" 2>/dev/null
   "$HARNESS" demo-account --petrel-config "$DEMO/config" --remove 2>/dev/null || true
   [ -n "${SERVER_PID:-}" ] && as_root kill "$SERVER_PID" 2>/dev/null
-  wait 2>/dev/null
+  [ -n "${SERVER_PID:-}" ] && wait "$SERVER_PID" 2>/dev/null
   rm -rf "$DEMO"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 
 log "Starting the demo mail server"
-as_root "$HARNESS" serve >"$INFO" &
+as_root "$HARNESS" serve --watch-pid $$ >"$INFO" &
 SERVER_PID=$!
 for _ in $(seq 100); do [ -s "$INFO" ] && break; sleep 0.1; done
 [ -s "$INFO" ] || { echo "the demo mail server did not start" >&2; exit 1; }
 "$HARNESS" demo-account --petrel-config "$DEMO/config" <"$INFO"
 
 log "Opening Petrel with the demo account (alice@example.test). Close the window to stop."
-PETREL_CONFIG_DIR="$DEMO/config" PETREL_LOG_DIR="$DEMO/logs" "$CARGO_TARGET_DIR/debug/petrel"
+PETREL_CONFIG_DIR="$DEMO/config" PETREL_LOG_DIR="$DEMO/logs" "$CARGO_TARGET_DIR/debug/petrel" &
+APP_PID=$!
+wait "$APP_PID" || true
+APP_PID=

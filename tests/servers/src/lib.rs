@@ -192,6 +192,7 @@ impl Harness {
 
     /// A shell that waits for this process to end and then stops the servers, so a test
     /// killed mid-run (or a harness kept in a static) never leaves Dovecot and Postfix behind.
+    /// It waits for Dovecot to exit (a zombie counts as gone) before deleting the directory.
     fn spawn_guard(&self) -> Result<Child> {
         let dovecot = self.dovecot.as_ref().map(|c| c.id()).unwrap_or(0);
         let dir = self.dir.path().display().to_string();
@@ -201,7 +202,8 @@ impl Harness {
             format!("rm -rf '{dir}'")
         };
         let script = format!(
-            "while kill -0 {parent} 2>/dev/null; do sleep 0.5; done; postfix -c '{dir}/postfix/conf' stop >/dev/null 2>&1; kill {dovecot} 2>/dev/null; sleep 1; {remove}",
+            "while kill -0 {parent} 2>/dev/null; do sleep 0.5; done; postfix -c '{dir}/postfix/conf' stop >/dev/null 2>&1; kill {dovecot} 2>/dev/null; \
+             for i in $(seq 50); do grep -qs '^State:[[:space:]]*[^Z]' /proc/{dovecot}/status || break; sleep 0.2; done; {remove}",
             parent = std::process::id(),
         );
         Command::new("sh")

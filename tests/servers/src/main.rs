@@ -1,4 +1,4 @@
-//! `petrel-harness serve [--seed DIR]`: runs one harness until SIGINT/SIGTERM, for the E2E
+//! `petrel-harness serve [--seed DIR] [--watch-pid PID]`: runs one harness until SIGINT/SIGTERM, for the E2E
 //! tests and `npm run demo`. Seeds alice's INBOX with DIR/*.eml (default: the sample
 //! mailbox) and prints one JSON line (ports, users, CA path, certificate fingerprint).
 //!
@@ -24,28 +24,34 @@ fn run() -> Result<(), String> {
     let mut seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample");
     let mut petrel_config: Option<PathBuf> = None;
     let mut remove = false;
+    let mut watch_pid: Option<u32> = None;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--seed" => seed = value()?.into(),
             "--petrel-config" => petrel_config = Some(value()?.into()),
             "--remove" => remove = true,
+            "--watch-pid" => {
+                watch_pid = Some(value()?.parse().map_err(|e| format!("--watch-pid: {e}"))?)
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }
     match (command.as_str(), petrel_config) {
-        ("serve", _) => serve(&seed),
+        ("serve", _) => serve(&seed, watch_pid),
         ("demo-account", Some(dir)) => demo_account(&dir, remove),
         _ => Err(USAGE.into()),
     }
 }
 
-const USAGE: &str = "usage: petrel-harness serve [--seed DIR]\n       petrel-harness demo-account --petrel-config DIR [--remove] < serve-output.json";
+const USAGE: &str = "usage: petrel-harness serve [--seed DIR] [--watch-pid PID]\n       petrel-harness demo-account --petrel-config DIR [--remove] < serve-output.json";
 
 /// The demo account's id; also its keychain entry.
 const DEMO_ACCOUNT: &str = "demo-alice";
 
-fn serve(seed: &std::path::Path) -> Result<(), String> {
+/// Serves until SIGINT/SIGTERM, or until process `watch_pid` is gone (so a demo script that
+/// is killed outright does not leave the servers running).
+fn serve(seed: &std::path::Path, watch_pid: Option<u32>) -> Result<(), String> {
     let harness = Harness::start().map_err(|e| e.to_string())?;
     let seeded = harness
         .seed_eml_dir("alice", "INBOX", seed)
@@ -77,9 +83,20 @@ fn serve(seed: &std::path::Path) -> Result<(), String> {
     runtime.block_on(async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(|e| e.to_string())?;
+        let watched_gone = async {
+            match watch_pid {
+                Some(pid) => {
+                    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
+            _ = watched_gone => {}
         }
         Ok::<(), String>(())
     })?;
