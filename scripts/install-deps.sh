@@ -43,7 +43,9 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 # npm packages, when the lock file changed since the last install.
 if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
   log "Installing npm packages"
-  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  # `npm install`, not `npm ci`: registry mirrors that carry only this platform's optional
+  # packages (e.g. @tauri-apps/cli-<os>) make `npm ci` refuse a lock file that lacks the others.
+  (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)
 fi
 
 if [ "$MODE" = test ] && ! command -v tauri-driver >/dev/null; then

@@ -61,6 +61,11 @@ export class WebDriver {
   attribute(id, name) { return this.cmd("GET", `/element/${id}/attribute/${name}`); }
 
   async screenshot(path) {
+    // Let the page paint what the last assertion saw before capturing it.
+    await this.cmd("POST", "/execute/async", {
+      script: "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(done));",
+      args: [],
+    }).catch(() => sleep(300));
     const png = await this.cmd("GET", "/screenshot");
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, Buffer.from(png, "base64"));

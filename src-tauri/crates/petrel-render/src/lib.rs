@@ -18,7 +18,8 @@ pub struct ListHeaders {
 
 /// Decodes the header block fetched for a list row (RFC 2047 words, charsets).
 pub fn list_headers(header_block: &[u8]) -> ListHeaders {
-    let Some(msg) = MessageParser::new().parse_headers(header_block) else {
+    let header_block = repair_8bit_headers(header_block);
+    let Some(msg) = MessageParser::new().parse_headers(header_block.as_ref()) else {
         return ListHeaders::default();
     };
     ListHeaders {
@@ -30,6 +31,8 @@ pub fn list_headers(header_block: &[u8]) -> ListHeaders {
 
 /// Builds the reader's view of a full message.
 pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
+    let repaired = repair_8bit_headers(raw);
+    let raw = repaired.as_ref();
     let Some(msg) = MessageParser::new().parse(raw) else {
         // Not even a header could be found: show the bytes rather than nothing.
         return MessageView {
@@ -60,6 +63,25 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
         date: msg.date().map(|d| d.to_timestamp()),
         text,
     }
+}
+
+/// Raw 8-bit bytes in headers are not allowed (RFC 5322) but common; when the header section
+/// is not valid UTF-8 it is almost always Latin-1/Windows-1252 from an old client. Decoding
+/// it as Latin-1 shows "été" instead of replacement characters. Valid UTF-8 is left alone.
+fn repair_8bit_headers(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+        .unwrap_or(raw.len());
+    let (head, body) = raw.split_at(end);
+    if std::str::from_utf8(head).is_ok() {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut fixed: Vec<u8> = head.iter().map(|&b| b as char).collect::<String>().into_bytes();
+    fixed.extend_from_slice(body);
+    std::borrow::Cow::Owned(fixed)
 }
 
 /// Broken structure (e.g. a multipart that never closes) can leave the only text filed as
@@ -139,6 +161,15 @@ mod tests {
         let v = message_view(1, raw.as_bytes());
         assert!(v.text.contains("Hi there"), "got {:?}", v.text);
         assert!(!v.text.contains("<b>"));
+    }
+
+    #[test]
+    fn latin1_bytes_in_headers_are_shown_as_latin1() {
+        let h = list_headers(b"From: Zo\xe9 <z@example.org>\r\nSubject: \xe9t\xe9\r\n\r\n");
+        assert_eq!(h.subject, "été");
+        assert_eq!(h.from, "Zoé");
+        // Valid UTF-8 stays as it is.
+        assert_eq!(list_headers("Subject: été\r\n\r\n".as_bytes()).subject, "été");
     }
 
     #[test]
