@@ -70,13 +70,14 @@ fi
 
 if want ui-unit; then
   log "ui-unit: Vitest"
-  npx vitest run --config ui/vite.config.ts >"$LOGS/ui-unit.log" 2>&1
+  # Counts come from Vitest's JSON report: its console output is coloured under CI=true.
+  npx vitest run --config ui/vite.config.ts --reporter=default --reporter=json \
+    --outputFile="$LOGS/ui-unit.json" >"$LOGS/ui-unit.log" 2>&1
   status=$?
-  pass=$(grep -E '^ +Tests ' "$LOGS/ui-unit.log" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
-  fail=$(grep -E '^ +Tests ' "$LOGS/ui-unit.log" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
+  read -r pass fail < <(node -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests) } catch { console.log(0, 1) }' "$LOGS/ui-unit.json")
   [ "$status" != 0 ] && [ "$fail" = 0 ] && fail=1
   [ "$status" != 0 ] && tail -30 "$LOGS/ui-unit.log"
-  record ui-unit "${pass:-0}" "${fail:-0}"
+  record ui-unit "$pass" "$fail"
 fi
 
 node_counts() {

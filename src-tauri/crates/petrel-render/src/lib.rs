@@ -79,7 +79,11 @@ fn repair_8bit_headers(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if std::str::from_utf8(head).is_ok() {
         return std::borrow::Cow::Borrowed(raw);
     }
-    let mut fixed: Vec<u8> = head.iter().map(|&b| b as char).collect::<String>().into_bytes();
+    let mut fixed: Vec<u8> = head
+        .iter()
+        .map(|&b| b as char)
+        .collect::<String>()
+        .into_bytes();
     fixed.extend_from_slice(body);
     std::borrow::Cow::Owned(fixed)
 }
@@ -169,7 +173,10 @@ mod tests {
         assert_eq!(h.subject, "été");
         assert_eq!(h.from, "Zoé");
         // Valid UTF-8 stays as it is.
-        assert_eq!(list_headers("Subject: été\r\n\r\n".as_bytes()).subject, "été");
+        assert_eq!(
+            list_headers("Subject: été\r\n\r\n".as_bytes()).subject,
+            "été"
+        );
     }
 
     #[test]
