@@ -62,6 +62,16 @@ after(async () => {
   await rm(logDir, { recursive: true, force: true });
 });
 
+/** A loopback port nobody listens on (bound, read, released). */
+async function closedPort() {
+  const { createServer } = await import("node:net");
+  const server = createServer();
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
 async function filesContaining(dir, needle) {
   const hits = [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
@@ -72,7 +82,7 @@ async function filesContaining(dir, needle) {
   return hits;
 }
 
-test("add an IMAP account through the form, trust its certificate, read a message", async () => {
+test("add an IMAP account through the form: unreachable host, refused and trusted certificate, wrong password, then read a message", async () => {
   const alice = harnessInfo.users.find((u) => u.login.startsWith("alice@"));
   const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
   try {
@@ -85,20 +95,35 @@ test("add an IMAP account through the form, trust its certificate, read a messag
     await wd.type(await wd.waitFor(by.field("Email address")), alice.login);
     await wd.type(await wd.waitFor(by.field("IMAP server")), "127.0.0.1");
     const port = await wd.waitFor(by.field("Port"));
+    const dialogAlert = `${by.role("dialog")}//*[@role='alert']`;
+
+    // 1. Nothing listens on this port: a clear "could not reach" message, nothing saved.
+    const closed = await closedPort();
     await wd.clear(port);
-    await wd.type(port, String(harnessInfo.ports.imaps));
-    // First a wrong password: after trusting the certificate, the login must fail clearly.
+    await wd.type(port, String(closed));
     await wd.type(await wd.waitFor(by.field("Password")), "wrong-password");
     await wd.click(await wd.waitFor(by.button("Connect")));
+    assert.match(await wd.text(await wd.waitFor(dialogAlert, "the unreachable-host message")), /could not reach 127\.0\.0\.1:\d+/);
+    await wd.screenshot(join(ARTIFACTS, "02-unreachable.png"));
 
+    // 2. The real server: its certificate is unknown to Petrel. Refusing it saves nothing.
+    await wd.clear(port);
+    await wd.type(port, String(harnessInfo.ports.imaps));
+    await wd.click(await wd.waitFor(by.button("Connect")));
+    await wd.waitFor("//*[@data-sha256]", "the untrusted-certificate question");
+    await wd.click(await wd.waitFor(by.button("Cancel")));
+    assert.match(await wd.text(await wd.waitFor(dialogAlert, "the refused-certificate message")), /not trusted.*Nothing was saved/);
+    assert.deepEqual(await readdir(configDir), [], "nothing is saved after refusing the certificate");
+
+    // 3. Trusting it, with a wrong password: the login must fail clearly.
+    await wd.click(await wd.waitFor(by.button("Connect")));
     const fingerprint = await wd.waitFor("//*[@data-sha256]", "the untrusted-certificate question");
     assert.equal(await wd.attribute(fingerprint, "data-sha256"), harnessInfo.server_cert_sha256, "the fingerprint shown is the harness server's");
-    await wd.screenshot(join(ARTIFACTS, "02-untrusted-certificate.png"));
+    await wd.screenshot(join(ARTIFACTS, "03-untrusted-certificate.png"));
     await wd.click(await wd.waitFor(by.button("Trust this certificate")));
 
-    const alert = await wd.waitFor(`${by.role("dialog")}//*[@role='alert']`, "the wrong-password message");
-    assert.match(await wd.text(alert), /Check the user name and password/);
-    await wd.screenshot(join(ARTIFACTS, "03-wrong-password.png"));
+    await wd.waitFor(`${dialogAlert}[contains(., 'Check the user name and password')]`, "the wrong-password message");
+    await wd.screenshot(join(ARTIFACTS, "04-wrong-password.png"));
     assert.deepEqual(await readdir(configDir), [], "nothing is saved after a failed login");
 
     const password = await wd.waitFor(by.field("Password"));
@@ -115,7 +140,7 @@ test("add an IMAP account through the form, trust its certificate, read a messag
     await wd.click(await wd.waitFor(`//*[@role='option'][contains(., 'Welcome to Petrel')]`));
     const article = await wd.waitFor(`//article[@aria-label='Message'][contains(., 'The petrel is a seabird')]`, "the body text in the reader");
     assert.match(await wd.text(article), /Ana Lima <ana@example\.test>/);
-    await wd.screenshot(join(ARTIFACTS, "04-reading.png"));
+    await wd.screenshot(join(ARTIFACTS, "05-reading.png"));
 
     const settings = JSON.parse(await readFile(join(configDir, "accounts.json"), "utf8"));
     assert.equal(settings.accounts[0].imap.pinned_cert_sha256, harnessInfo.server_cert_sha256);
@@ -130,7 +155,7 @@ test("add an IMAP account through the form, trust its certificate, read a messag
   const again = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
   try {
     await again.waitFor(`//*[@role='listbox' and @aria-label='Messages']//*[@role='option'][contains(., 'Welcome to Petrel')]`, "the INBOX after a restart");
-    await again.screenshot(join(ARTIFACTS, "05-after-restart.png"));
+    await again.screenshot(join(ARTIFACTS, "06-after-restart.png"));
   } finally {
     await again.quit();
   }
