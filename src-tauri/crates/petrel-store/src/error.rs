@@ -1,0 +1,13 @@
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the mail cache failed: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a cached record is corrupt ({0}); deleting the cache rebuilds it from the server")]
+    Corrupt(String),
+}
+
+impl From<postcard::Error> for StoreError {
+    fn from(e: postcard::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}

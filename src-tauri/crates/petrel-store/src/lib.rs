@@ -1,0 +1,101 @@
+//! Petrel's cache of server mail, behind the [`MailCache`] trait.
+//!
+//! For IMAP the server is the truth: everything here can be dropped and rebuilt from it, so
+//! the cache favours fast reads over durability (sled's background flush is enough). Mail that
+//! exists only on this computer (POP3, drafts, outbox) never lives only here; it goes to a
+//! Maildir first (see DESIGN §2).
+//!
+//! What the list view needs is "rows N..N+200 of folder F, newest first" in time that grows
+//! with the page, not the folder, and unread/total counts without a scan. Rows are kept by
+//! UID; a date index holds (date, uid) keys only; an in-memory rank (the sorted keys of each
+//! open folder) turns a position into keys in O(log n), then the page is a few point reads.
+//! Counts are stored per folder and updated in the same atomic batch as the rows.
+
+mod error;
+mod memory;
+mod rank;
+mod sled_cache;
+
+pub use error::StoreError;
+pub use memory::MemoryCache;
+pub use sled_cache::SledCache;
+
+use petrel_core::{AccountId, Envelope};
+use serde::{Deserialize, Serialize};
+
+/// A folder of an account, as the cache names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FolderRef {
+    pub account: AccountId,
+    pub path: String,
+}
+
+impl FolderRef {
+    pub fn new(account: &AccountId, path: &str) -> Self {
+        FolderRef {
+            account: account.clone(),
+            path: path.to_string(),
+        }
+    }
+}
+
+/// What the sync engine remembers about a folder between sessions (RFC 3501, 7162).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderState {
+    pub uidvalidity: u32,
+    pub uidnext: u32,
+    pub highestmodseq: u64,
+    /// Messages cached for this folder.
+    pub total: u32,
+    /// Cached messages without `\Seen`.
+    pub unread: u32,
+}
+
+/// Rows of a folder, newest first, from position `offset`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub offset: u32,
+    pub total: u32,
+    pub rows: Vec<Envelope>,
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The cache the engine talks to. One writer per account (its actor); readers anywhere.
+pub trait MailCache: Send + Sync {
+    /// The folder's state, or `None` if it was never synced.
+    fn folder_state(&self, folder: &FolderRef) -> Result<Option<FolderState>>;
+
+    /// Records UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ. A UIDVALIDITY different from the cached one
+    /// means every cached UID is meaningless (RFC 3501 §2.3.1.1): the folder's rows are dropped.
+    fn set_sync_state(
+        &self,
+        folder: &FolderRef,
+        uidvalidity: u32,
+        uidnext: u32,
+        highestmodseq: u64,
+    ) -> Result<()>;
+
+    /// Inserts or replaces rows (matched by UID), keeping counts and the date order right.
+    fn upsert(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()>;
+
+    /// Removes rows by UID (expunged or moved away); unknown UIDs are ignored.
+    fn remove(&self, folder: &FolderRef, uids: &[u32]) -> Result<()>;
+
+    /// Changes the flags of one cached row; returns false if the UID is not cached.
+    fn set_flags(&self, folder: &FolderRef, uid: u32, seen: bool, flagged: bool) -> Result<bool>;
+
+    /// Rows `offset..offset+limit` by date, newest first.
+    fn page(&self, folder: &FolderRef, offset: u32, limit: u32) -> Result<Page>;
+
+    /// All cached UIDs of the folder, ascending (for flag and expunge diffs).
+    fn uids(&self, folder: &FolderRef) -> Result<Vec<u32>>;
+
+    /// Forgets the folder entirely (deleted on the server, or a UIDVALIDITY change).
+    fn drop_folder(&self, folder: &FolderRef) -> Result<()>;
+}
+
+/// Sort key of a row: newest first, then highest UID first for equal dates.
+pub(crate) fn order_key(row: &Envelope) -> (i64, u32) {
+    (row.date.unwrap_or(i64::MIN), row.uid)
+}

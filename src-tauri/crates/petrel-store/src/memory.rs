@@ -1,0 +1,121 @@
+//! An in-memory [`MailCache`] for engine tests that are not about storage.
+
+use crate::rank::Rank;
+use crate::{order_key, FolderRef, FolderState, MailCache, Page, Result};
+use petrel_core::Envelope;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct Folder {
+    state: FolderState,
+    rows: BTreeMap<u32, Envelope>,
+    rank: Rank,
+}
+
+#[derive(Default)]
+pub struct MemoryCache {
+    folders: Mutex<HashMap<FolderRef, Folder>>,
+}
+
+impl MemoryCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<T>(&self, folder: &FolderRef, f: impl FnOnce(&mut Folder) -> T) -> T {
+        let mut map = self.folders.lock().unwrap_or_else(|p| p.into_inner());
+        f(map.entry(folder.clone()).or_default())
+    }
+}
+
+impl MailCache for MemoryCache {
+    fn folder_state(&self, folder: &FolderRef) -> Result<Option<FolderState>> {
+        let map = self.folders.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(map.get(folder).map(|f| f.state))
+    }
+
+    fn set_sync_state(
+        &self,
+        folder: &FolderRef,
+        uidvalidity: u32,
+        uidnext: u32,
+        highestmodseq: u64,
+    ) -> Result<()> {
+        self.with(folder, |f| {
+            if f.state.uidvalidity != 0 && f.state.uidvalidity != uidvalidity {
+                *f = Folder::default();
+            }
+            f.state.uidvalidity = uidvalidity;
+            f.state.uidnext = uidnext;
+            f.state.highestmodseq = highestmodseq;
+        });
+        Ok(())
+    }
+
+    fn upsert(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
+        self.with(folder, |f| {
+            for row in rows {
+                if let Some(old) = f.rows.insert(row.uid, row.clone()) {
+                    f.rank.remove(order_key(&old));
+                    f.state.total -= 1;
+                    f.state.unread -= u32::from(!old.seen);
+                }
+                f.rank.insert(order_key(row));
+                f.state.total += 1;
+                f.state.unread += u32::from(!row.seen);
+            }
+        });
+        Ok(())
+    }
+
+    fn remove(&self, folder: &FolderRef, uids: &[u32]) -> Result<()> {
+        self.with(folder, |f| {
+            for uid in uids {
+                if let Some(old) = f.rows.remove(uid) {
+                    f.rank.remove(order_key(&old));
+                    f.state.total -= 1;
+                    f.state.unread -= u32::from(!old.seen);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn set_flags(&self, folder: &FolderRef, uid: u32, seen: bool, flagged: bool) -> Result<bool> {
+        Ok(self.with(folder, |f| match f.rows.get_mut(&uid) {
+            Some(row) => {
+                f.state.unread = f.state.unread - u32::from(!row.seen) + u32::from(!seen);
+                row.seen = seen;
+                row.flagged = flagged;
+                true
+            }
+            None => false,
+        }))
+    }
+
+    fn page(&self, folder: &FolderRef, offset: u32, limit: u32) -> Result<Page> {
+        Ok(self.with(folder, |f| Page {
+            offset,
+            total: f.state.total,
+            rows: f
+                .rank
+                .window(offset as usize, limit as usize)
+                .iter()
+                .filter_map(|(_, uid)| f.rows.get(uid).cloned())
+                .collect(),
+        }))
+    }
+
+    fn uids(&self, folder: &FolderRef) -> Result<Vec<u32>> {
+        Ok(self.with(folder, |f| f.rows.keys().copied().collect()))
+    }
+
+    fn drop_folder(&self, folder: &FolderRef) -> Result<()> {
+        self.folders
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(folder);
+        Ok(())
+    }
+}

@@ -1,0 +1,344 @@
+//! The [`MailCache`] on sled 0.34.
+//!
+//! One tree, four key spaces, so every change is a single atomic `apply_batch`:
+//! - `N` account `\0` path → folder id (u64, from `generate_id`)
+//! - `S` id → [`FolderState`] (postcard)
+//! - `R` id uid → [`Envelope`] (postcard)
+//! - `D` id date uid → empty: the date index, read keys-only to build a folder's rank
+//!
+//! Integers are big-endian so byte order is numeric order; dates are offset by 2^63 so
+//! negative timestamps sort before positive ones.
+
+use crate::rank::Rank;
+use crate::{order_key, FolderRef, FolderState, MailCache, Page, Result, StoreError};
+use petrel_core::Envelope;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+/// sled's page cache defaults to 1 GiB; the mail cache must stay within the app's memory goal.
+const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
+
+pub struct SledCache {
+    tree: sled::Db,
+    /// Serialises writers: counts are read-modify-write.
+    write: Mutex<()>,
+    /// Rank per folder id, built on first use.
+    ranks: Mutex<HashMap<u64, Rank>>,
+}
+
+impl SledCache {
+    /// Opens (or creates) the cache in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let tree = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_CAPACITY)
+            .open()?;
+        Ok(SledCache {
+            tree,
+            write: Mutex::new(()),
+            ranks: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Writes everything to disk now (sled also does so every 500 ms).
+    pub fn flush(&self) -> Result<()> {
+        self.tree.flush()?;
+        Ok(())
+    }
+
+    fn name_key(folder: &FolderRef) -> Vec<u8> {
+        let mut k = Vec::with_capacity(2 + folder.account.0.len() + folder.path.len());
+        k.push(b'N');
+        k.extend_from_slice(folder.account.0.as_bytes());
+        k.push(0);
+        k.extend_from_slice(folder.path.as_bytes());
+        k
+    }
+
+    fn id(&self, folder: &FolderRef) -> Result<Option<u64>> {
+        Ok(self.tree.get(Self::name_key(folder))?.map(|v| be_u64(&v)))
+    }
+
+    fn id_or_create(&self, folder: &FolderRef) -> Result<u64> {
+        if let Some(id) = self.id(folder)? {
+            return Ok(id);
+        }
+        let id = self.tree.generate_id()?;
+        self.tree
+            .insert(Self::name_key(folder), &id.to_be_bytes())?;
+        Ok(id)
+    }
+
+    fn state(&self, id: u64) -> Result<FolderState> {
+        match self.tree.get(key(b'S', id, &[]))? {
+            Some(bytes) => Ok(postcard::from_bytes(&bytes)?),
+            None => Ok(FolderState::default()),
+        }
+    }
+
+    fn row(&self, id: u64, uid: u32) -> Result<Option<Envelope>> {
+        match self.tree.get(key(b'R', id, &uid.to_be_bytes()))? {
+            Some(bytes) => Ok(Some(postcard::from_bytes(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs `f` with the folder's rank, building it from the date index if needed.
+    fn with_rank<T>(&self, id: u64, f: impl FnOnce(&mut Rank) -> T) -> Result<T> {
+        let mut ranks = self.ranks.lock().unwrap_or_else(|p| p.into_inner());
+        let rank = match ranks.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(self.load_rank(id)?),
+        };
+        Ok(f(rank))
+    }
+
+    /// Reads the folder's date index, keys only: far cheaper than decoding every row.
+    fn load_rank(&self, id: u64) -> Result<Rank> {
+        let prefix = key(b'D', id, &[]);
+        let mut keys = Vec::new();
+        for entry in self.tree.scan_prefix(&prefix).keys() {
+            let k = entry?;
+            let rest = k
+                .get(prefix.len()..)
+                .filter(|r| r.len() == 12)
+                .ok_or_else(|| StoreError::Corrupt("date index key".into()))?;
+            keys.push((decode_date(&rest[..8]), be_u32(&rest[8..])));
+        }
+        Ok(Rank::from_keys(keys))
+    }
+
+    fn clear_rows(&self, id: u64, batch: &mut sled::Batch) -> Result<()> {
+        for prefix in [key(b'R', id, &[]), key(b'D', id, &[])] {
+            for k in self.tree.scan_prefix(prefix).keys() {
+                batch.remove(k?);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MailCache for SledCache {
+    fn folder_state(&self, folder: &FolderRef) -> Result<Option<FolderState>> {
+        match self.id(folder)? {
+            Some(id) => Ok(Some(self.state(id)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn set_sync_state(
+        &self,
+        folder: &FolderRef,
+        uidvalidity: u32,
+        uidnext: u32,
+        highestmodseq: u64,
+    ) -> Result<()> {
+        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let id = self.id_or_create(folder)?;
+        let mut state = self.state(id)?;
+        let mut batch = sled::Batch::default();
+        if state.uidvalidity != 0 && state.uidvalidity != uidvalidity {
+            self.clear_rows(id, &mut batch)?;
+            state = FolderState::default();
+            self.ranks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
+        }
+        state.uidvalidity = uidvalidity;
+        state.uidnext = uidnext;
+        state.highestmodseq = highestmodseq;
+        batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    fn upsert(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
+        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let id = self.id_or_create(folder)?;
+        let mut state = self.state(id)?;
+        let mut batch = sled::Batch::default();
+        let (mut added, mut removed) = (Vec::with_capacity(rows.len()), Vec::new());
+        // Reads below see the tree, not this batch: a UID twice in one call must count once
+        // (the last occurrence wins, as with consecutive calls).
+        let rows: std::collections::BTreeMap<u32, &Envelope> =
+            rows.iter().map(|r| (r.uid, r)).collect();
+        for row in rows.into_values() {
+            if let Some(old) = self.row(id, row.uid)? {
+                batch.remove(date_key(id, &old));
+                removed.push(order_key(&old));
+                state.total = state.total.saturating_sub(1);
+                state.unread = state.unread.saturating_sub(u32::from(!old.seen));
+            }
+            batch.insert(
+                key(b'R', id, &row.uid.to_be_bytes()),
+                postcard::to_stdvec(row)?,
+            );
+            batch.insert(date_key(id, row), &[] as &[u8]);
+            added.push(order_key(row));
+            state.total += 1;
+            state.unread += u32::from(!row.seen);
+        }
+        batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
+        self.tree.apply_batch(batch)?;
+        self.with_rank(id, |rank| {
+            removed.into_iter().for_each(|k| rank.remove(k));
+            added.into_iter().for_each(|k| rank.insert(k));
+        })
+    }
+
+    fn remove(&self, folder: &FolderRef, uids: &[u32]) -> Result<()> {
+        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(id) = self.id(folder)? else {
+            return Ok(());
+        };
+        let mut state = self.state(id)?;
+        let mut batch = sled::Batch::default();
+        let mut removed = Vec::new();
+        // As in `upsert`: reads do not see this batch, so each UID once.
+        let uids: std::collections::BTreeSet<u32> = uids.iter().copied().collect();
+        for uid in uids {
+            if let Some(old) = self.row(id, uid)? {
+                batch.remove(key(b'R', id, &uid.to_be_bytes()));
+                batch.remove(date_key(id, &old));
+                removed.push(order_key(&old));
+                state.total = state.total.saturating_sub(1);
+                state.unread = state.unread.saturating_sub(u32::from(!old.seen));
+            }
+        }
+        batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
+        self.tree.apply_batch(batch)?;
+        self.with_rank(id, |rank| removed.into_iter().for_each(|k| rank.remove(k)))
+    }
+
+    fn set_flags(&self, folder: &FolderRef, uid: u32, seen: bool, flagged: bool) -> Result<bool> {
+        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(id) = self.id(folder)? else {
+            return Ok(false);
+        };
+        let Some(mut row) = self.row(id, uid)? else {
+            return Ok(false);
+        };
+        let mut state = self.state(id)?;
+        state.unread = state.unread.saturating_sub(u32::from(!row.seen)) + u32::from(!seen);
+        row.seen = seen;
+        row.flagged = flagged;
+        let mut batch = sled::Batch::default();
+        batch.insert(
+            key(b'R', id, &uid.to_be_bytes()),
+            postcard::to_stdvec(&row)?,
+        );
+        batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
+        self.tree.apply_batch(batch)?;
+        Ok(true)
+    }
+
+    fn page(&self, folder: &FolderRef, offset: u32, limit: u32) -> Result<Page> {
+        let Some(id) = self.id(folder)? else {
+            return Ok(Page {
+                offset,
+                total: 0,
+                rows: vec![],
+            });
+        };
+        let keys: Vec<(i64, u32)> = self.with_rank(id, |rank| {
+            rank.window(offset as usize, limit as usize).to_vec()
+        })?;
+        let mut rows = Vec::with_capacity(keys.len());
+        for (_, uid) in keys {
+            if let Some(row) = self.row(id, uid)? {
+                rows.push(row);
+            }
+        }
+        Ok(Page {
+            offset,
+            total: self.state(id)?.total,
+            rows,
+        })
+    }
+
+    fn uids(&self, folder: &FolderRef) -> Result<Vec<u32>> {
+        let Some(id) = self.id(folder)? else {
+            return Ok(vec![]);
+        };
+        let prefix = key(b'R', id, &[]);
+        let mut uids = Vec::new();
+        for k in self.tree.scan_prefix(&prefix).keys() {
+            let k = k?;
+            uids.push(be_u32(k.get(prefix.len()..).unwrap_or_default()));
+        }
+        Ok(uids)
+    }
+
+    fn drop_folder(&self, folder: &FolderRef) -> Result<()> {
+        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(id) = self.id(folder)? else {
+            return Ok(());
+        };
+        let mut batch = sled::Batch::default();
+        self.clear_rows(id, &mut batch)?;
+        batch.remove(key(b'S', id, &[]));
+        batch.remove(Self::name_key(folder));
+        self.tree.apply_batch(batch)?;
+        self.ranks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        Ok(())
+    }
+}
+
+fn key(space: u8, id: u64, rest: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + rest.len());
+    k.push(space);
+    k.extend_from_slice(&id.to_be_bytes());
+    k.extend_from_slice(rest);
+    k
+}
+
+fn date_key(id: u64, row: &Envelope) -> Vec<u8> {
+    let (date, uid) = order_key(row);
+    let mut rest = [0u8; 12];
+    rest[..8].copy_from_slice(&encode_date(date));
+    rest[8..].copy_from_slice(&uid.to_be_bytes());
+    key(b'D', id, &rest)
+}
+
+fn encode_date(date: i64) -> [u8; 8] {
+    ((date as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+fn decode_date(bytes: &[u8]) -> i64 {
+    (be_u64(bytes) ^ (1 << 63)) as i64
+}
+
+fn be_u64(bytes: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = bytes.len().min(8);
+    b[..n].copy_from_slice(&bytes[..n]);
+    u64::from_be_bytes(b)
+}
+
+fn be_u32(bytes: &[u8]) -> u32 {
+    let mut b = [0u8; 4];
+    let n = bytes.len().min(4);
+    b[..n].copy_from_slice(&bytes[..n]);
+    u32::from_be_bytes(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_encoding_sorts_like_the_numbers() {
+        let dates = [i64::MIN, -5, -1, 0, 1, 1_700_000_000, i64::MAX];
+        for pair in dates.windows(2) {
+            assert!(encode_date(pair[0]) < encode_date(pair[1]), "{pair:?}");
+        }
+        for d in dates {
+            assert_eq!(decode_date(&encode_date(d)), d);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Behaviour every MailCache must have, run against both implementations, plus a randomised
+//! comparison with a plain sorted-vector model.
+
+use petrel_core::{AccountId, Envelope};
+use petrel_store::{FolderRef, MailCache, MemoryCache, SledCache};
+
+fn row(uid: u32, date: Option<i64>, seen: bool) -> Envelope {
+    Envelope {
+        uid,
+        from: format!("sender {uid}"),
+        subject: format!("subject {uid}"),
+        date,
+        seen,
+        flagged: false,
+        size: 100,
+    }
+}
+
+fn inbox() -> FolderRef {
+    FolderRef::new(&AccountId("a".into()), "INBOX")
+}
+
+fn uids(cache: &dyn MailCache, f: &FolderRef, offset: u32, limit: u32) -> Vec<u32> {
+    cache
+        .page(f, offset, limit)
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.uid)
+        .collect()
+}
+
+fn each_cache(test: impl Fn(&dyn MailCache)) {
+    test(&MemoryCache::new());
+    let dir = tempfile::tempdir().unwrap();
+    test(&SledCache::open(dir.path()).unwrap());
+}
+
+#[test]
+fn pages_are_newest_first_with_undated_mail_last() {
+    each_cache(|c| {
+        let f = inbox();
+        c.upsert(
+            &f,
+            &[
+                row(1, Some(100), true),
+                row(2, Some(300), true),
+                row(3, None, true),
+                row(4, Some(200), true),
+                row(5, Some(300), true),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            uids(c, &f, 0, 10),
+            vec![5, 2, 4, 1, 3],
+            "date desc, then uid desc, undated last"
+        );
+        assert_eq!(uids(c, &f, 1, 2), vec![2, 4]);
+        assert_eq!(uids(c, &f, 9, 2), Vec::<u32>::new());
+        assert_eq!(c.page(&f, 0, 1).unwrap().total, 5);
+    });
+}
+
+#[test]
+fn counts_follow_inserts_replacements_flags_and_removals() {
+    each_cache(|c| {
+        let f = inbox();
+        c.upsert(
+            &f,
+            &[
+                row(1, Some(1), false),
+                row(2, Some(2), false),
+                row(3, Some(3), true),
+            ],
+        )
+        .unwrap();
+        let s = c.folder_state(&f).unwrap().unwrap();
+        assert_eq!((s.total, s.unread), (3, 2));
+        // Replacing a row (e.g. new flags from the server) does not double count.
+        c.upsert(&f, &[row(1, Some(1), true)]).unwrap();
+        let s = c.folder_state(&f).unwrap().unwrap();
+        assert_eq!((s.total, s.unread), (3, 1));
+        assert!(c.set_flags(&f, 3, false, true).unwrap());
+        assert!(!c.set_flags(&f, 99, true, false).unwrap(), "unknown uid");
+        let s = c.folder_state(&f).unwrap().unwrap();
+        assert_eq!((s.total, s.unread), (3, 2));
+        assert!(c.page(&f, 0, 1).unwrap().rows[0].flagged);
+        c.remove(&f, &[2, 42]).unwrap();
+        let s = c.folder_state(&f).unwrap().unwrap();
+        assert_eq!((s.total, s.unread), (2, 1));
+        assert_eq!(c.uids(&f).unwrap(), vec![1, 3]);
+    });
+}
+
+#[test]
+fn uidvalidity_change_drops_the_folder_rows() {
+    each_cache(|c| {
+        let f = inbox();
+        c.set_sync_state(&f, 7, 3, 10).unwrap();
+        c.upsert(&f, &[row(1, Some(1), false), row(2, Some(2), true)])
+            .unwrap();
+        c.set_sync_state(&f, 7, 4, 11).unwrap();
+        assert_eq!(
+            c.page(&f, 0, 10).unwrap().rows.len(),
+            2,
+            "same UIDVALIDITY keeps the rows"
+        );
+        c.set_sync_state(&f, 8, 1, 0).unwrap();
+        let s = c.folder_state(&f).unwrap().unwrap();
+        assert_eq!((s.uidvalidity, s.total, s.unread), (8, 0, 0));
+        assert!(
+            c.page(&f, 0, 10).unwrap().rows.is_empty(),
+            "UIDs of the old UIDVALIDITY must be forgotten"
+        );
+        assert!(c.uids(&f).unwrap().is_empty());
+    });
+}
+
+#[test]
+fn folders_and_accounts_are_separate_and_can_be_dropped() {
+    each_cache(|c| {
+        let a = inbox();
+        let b = FolderRef::new(&AccountId("b".into()), "INBOX");
+        let a_sent = FolderRef::new(&AccountId("a".into()), "Sent");
+        c.upsert(&a, &[row(1, Some(1), false)]).unwrap();
+        c.upsert(&b, &[row(1, Some(5), true), row(2, Some(6), true)])
+            .unwrap();
+        c.upsert(&a_sent, &[row(9, Some(9), true)]).unwrap();
+        assert_eq!(uids(c, &a, 0, 10), vec![1]);
+        assert_eq!(uids(c, &b, 0, 10), vec![2, 1]);
+        c.drop_folder(&b).unwrap();
+        assert!(c.folder_state(&b).unwrap().is_none());
+        assert!(c.page(&b, 0, 10).unwrap().rows.is_empty());
+        assert_eq!(uids(c, &a_sent, 0, 10), vec![9]);
+    });
+}
+
+#[test]
+fn sled_cache_survives_reopen_and_rebuilds_positions_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = inbox();
+    {
+        let c = SledCache::open(dir.path()).unwrap();
+        c.set_sync_state(&f, 3, 100, 0).unwrap();
+        c.upsert(
+            &f,
+            &(1..=50)
+                .map(|u| row(u, Some(i64::from(u) * 10), u % 2 == 0))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        c.remove(&f, &[50]).unwrap();
+        c.flush().unwrap();
+    }
+    let c = SledCache::open(dir.path()).unwrap();
+    let s = c.folder_state(&f).unwrap().unwrap();
+    assert_eq!(
+        (s.uidvalidity, s.uidnext, s.total, s.unread),
+        (3, 100, 49, 25),
+        "odd UIDs 1..49 are unread"
+    );
+    assert_eq!(uids(&c, &f, 0, 3), vec![49, 48, 47]);
+}
+
+/// xorshift64*: deterministic randomness without a crate.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn random_operations_match_a_sorted_vector_model() {
+    each_cache(|c| {
+        let f = inbox();
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut model: std::collections::BTreeMap<u32, Envelope> = Default::default();
+        for step in 0..3_000 {
+            match rng.below(10) {
+                0..=5 => {
+                    let batch: Vec<Envelope> = (0..rng.below(8) + 1)
+                        .map(|_| {
+                            let uid = rng.below(400) as u32 + 1;
+                            let date = if rng.below(20) == 0 {
+                                None
+                            } else {
+                                Some(rng.below(50) as i64 - 10)
+                            };
+                            row(uid, date, rng.below(2) == 0)
+                        })
+                        .collect();
+                    c.upsert(&f, &batch).unwrap();
+                    for r in batch {
+                        model.insert(r.uid, r);
+                    }
+                }
+                6..=7 => {
+                    let gone: Vec<u32> = (0..rng.below(5) + 1)
+                        .map(|_| rng.below(400) as u32 + 1)
+                        .collect();
+                    c.remove(&f, &gone).unwrap();
+                    gone.iter().for_each(|u| drop(model.remove(u)));
+                }
+                _ => {
+                    let uid = rng.below(400) as u32 + 1;
+                    let seen = rng.below(2) == 0;
+                    let known = c.set_flags(&f, uid, seen, false).unwrap();
+                    assert_eq!(known, model.contains_key(&uid));
+                    if let Some(r) = model.get_mut(&uid) {
+                        r.seen = seen;
+                        r.flagged = false;
+                    }
+                }
+            }
+            if step % 50 == 0 {
+                let mut expected: Vec<&Envelope> = model.values().collect();
+                expected.sort_by_key(|r| std::cmp::Reverse((r.date.unwrap_or(i64::MIN), r.uid)));
+                let offset = rng.below(expected.len() as u64 + 1) as usize;
+                let page = c.page(&f, offset as u32, 25).unwrap();
+                let want: Vec<Envelope> = expected
+                    .iter()
+                    .skip(offset)
+                    .take(25)
+                    .map(|r| (*r).clone())
+                    .collect();
+                assert_eq!(page.rows, want, "page at {offset} after step {step}");
+                let s = c.folder_state(&f).unwrap().unwrap();
+                assert_eq!(s.total as usize, model.len());
+                assert_eq!(
+                    s.unread as usize,
+                    model.values().filter(|r| !r.seen).count()
+                );
+            }
+        }
+    });
+}
