@@ -5,7 +5,7 @@ mod commands;
 mod logging;
 
 use petrel_core::{ErrorCode, IpcError};
-use petrel_engine::{Engine, KeychainSecrets, TrustPolicy};
+use petrel_engine::{Engine, KeychainSecrets, MailCache, MemoryCache, SledCache, TrustPolicy};
 use std::sync::Arc;
 
 /// What every command reaches through `tauri::State`.
@@ -30,8 +30,32 @@ fn open_engine() -> Result<Arc<Engine>, IpcError> {
         &dir,
         Arc::new(KeychainSecrets::default()),
         TrustPolicy::default(),
+        open_cache(),
     )?;
     Ok(Arc::new(engine))
+}
+
+/// The mail cache holds only what the server can give again, so a cache that will not open
+/// (corrupt, from a newer version) is deleted and started afresh; memory is the last resort.
+fn open_cache() -> Arc<dyn MailCache> {
+    let Some(dir) = petrel_engine::default_cache_dir() else {
+        tracing::warn!("no cache directory on this system; caching in memory");
+        return Arc::new(MemoryCache::new());
+    };
+    match SledCache::open(&dir) {
+        Ok(cache) => return Arc::new(cache),
+        Err(e) => {
+            tracing::warn!(error = %e, dir = %dir.display(), "mail cache unreadable, rebuilding it")
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    match SledCache::open(&dir) {
+        Ok(cache) => Arc::new(cache),
+        Err(e) => {
+            tracing::error!(error = %e, "mail cache cannot be created; caching in memory");
+            Arc::new(MemoryCache::new())
+        }
+    }
 }
 
 pub fn run() {

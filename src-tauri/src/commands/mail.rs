@@ -16,10 +16,11 @@ pub async fn list_envelopes(
     folder: String,
     offset: u32,
     limit: u32,
+    refresh: bool,
 ) -> Result<EnvelopePage, IpcError> {
     Ok(state
         .engine()?
-        .envelopes(&account, &folder, offset, limit)
+        .envelopes(&account, &folder, offset, limit, refresh)
         .await?)
 }
 

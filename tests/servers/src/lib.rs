@@ -325,6 +325,30 @@ impl Harness {
         Ok(messages.len())
     }
 
+    /// Runs `doveadm` against this harness's Dovecot: an independent client of the same mail
+    /// store, for checking what Petrel did and for making changes "from another device".
+    /// `user` is a harness user name such as "alice".
+    /// `command` is one or two words (`["expunge"]`, `["flags", "add"]`).
+    pub fn doveadm(&self, user: &str, command: &[&str], args: &[&str]) -> Result<String> {
+        let out = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.dir.path().join("dovecot.conf"))
+            .args(command)
+            .arg("-u")
+            .arg(&self.user(user).login)
+            .args(args)
+            .output()
+            .map_err(io("running doveadm"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(HarnessError::Setup(format!(
+                "doveadm {command:?} {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )))
+        }
+    }
+
     /// Messages currently in `user`'s INBOX on disk (delivered mail lands here).
     pub fn inbox_files(&self, name: &str) -> Vec<PathBuf> {
         let user = self.user(name);
@@ -360,14 +384,32 @@ impl Harness {
             // SIGTERM lets the master stop its children; SIGKILL would orphan them.
             let _ = Command::new("kill").arg(child.id().to_string()).status();
             let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
+            let mut exited = false;
+            while !exited && Instant::now() < deadline {
+                exited = matches!(child.try_wait(), Ok(Some(_)));
+                if !exited {
+                    std::thread::sleep(Duration::from_millis(20));
                 }
-                std::thread::sleep(Duration::from_millis(20));
             }
-            let _ = child.kill();
-            let _ = child.wait();
+            if !exited {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        // Connections already handed to imap/pop3 processes must drop too, so "the server is
+        // gone" means gone. Their titles carry this instance's name.
+        let instance = self
+            .dir
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !instance.is_empty() {
+            let _ = Command::new("pkill")
+                .arg("-KILL")
+                .arg("-f")
+                .arg(format!("^dovecot-{instance}/"))
+                .status();
         }
     }
 }

@@ -37,8 +37,10 @@ export const ipc = {
   addAccount: (form: NewAccount) => call<AccountSettings>("add_account", { form }),
   removeAccount: (account: AccountId) => call<void>("remove_account", { account }),
   listFolders: (account: AccountId) => call<Folder[]>("list_folders", { account }),
-  listEnvelopes: (account: AccountId, folder: string, offset: number, limit: number) =>
-    call<EnvelopePage>("list_envelopes", { account, folder, offset, limit }),
+  /** `refresh` syncs the folder with the server first (Get mail); otherwise the engine syncs
+   * only folders it has not synced since it started. */
+  listEnvelopes: (account: AccountId, folder: string, offset: number, limit: number, refresh = false) =>
+    call<EnvelopePage>("list_envelopes", { account, folder, offset, limit, refresh }),
   readMessage: (account: AccountId, folder: string, uid: number) =>
     call<MessageView>("read_message", { account, folder, uid }),
 };

@@ -206,8 +206,13 @@ fn main() {
             password: alice.password.clone(),
         };
         let trust = TrustPolicy::with_pem_roots(&ca).unwrap();
-        let setup =
-            petrel_engine::Engine::open(dir.path(), secrets.clone(), trust.clone()).unwrap();
+        let setup = petrel_engine::Engine::open(
+            dir.path(),
+            secrets.clone(),
+            trust.clone(),
+            Arc::new(petrel_engine::MemoryCache::new()),
+        )
+        .unwrap();
         let account = setup.add_account(form).await.unwrap();
         drop(setup);
         // Warm Dovecot's index once so neither side pays for building it.
@@ -218,11 +223,16 @@ fn main() {
         // 1. Cold open of a folder: connect, TLS, login, open INBOX, first page of 200 rows.
         let (mut petrel, mut bare) = (vec![], vec![]);
         for _ in 0..RUNS {
-            let engine =
-                petrel_engine::Engine::open(dir.path(), secrets.clone(), trust.clone()).unwrap();
+            let engine = petrel_engine::Engine::open(
+                dir.path(),
+                secrets.clone(),
+                trust.clone(),
+                Arc::new(petrel_engine::MemoryCache::new()),
+            )
+            .unwrap();
             let t = Instant::now();
             let page = engine
-                .envelopes(&account.id, "INBOX", 0, 200)
+                .envelopes(&account.id, "INBOX", 0, 200, true)
                 .await
                 .unwrap();
             petrel.push(t.elapsed());
@@ -237,9 +247,17 @@ fn main() {
         report("imap_first_page_cold", median(petrel), median(bare));
 
         // 2. Whole folder list on a warm session: 5,000 rows (Petrel pages of 1,000).
-        let engine =
-            petrel_engine::Engine::open(dir.path(), secrets.clone(), trust.clone()).unwrap();
-        engine.envelopes(&account.id, "INBOX", 0, 1).await.unwrap();
+        let engine = petrel_engine::Engine::open(
+            dir.path(),
+            secrets.clone(),
+            trust.clone(),
+            Arc::new(petrel_engine::MemoryCache::new()),
+        )
+        .unwrap();
+        engine
+            .envelopes(&account.id, "INBOX", 0, 1, true)
+            .await
+            .unwrap();
         let mut b = Bare::connect(&h, &ca).await;
         let (mut petrel, mut bare) = (vec![], vec![]);
         for _ in 0..RUNS {
@@ -247,7 +265,7 @@ fn main() {
             let mut rows = 0;
             while rows < MESSAGES {
                 rows += engine
-                    .envelopes(&account.id, "INBOX", rows as u32, 1000)
+                    .envelopes(&account.id, "INBOX", rows as u32, 1000, true)
                     .await
                     .unwrap()
                     .rows

@@ -3,8 +3,9 @@
 use crate::{AccountsFile, EngineError, SecretStore};
 use futures::future::BoxFuture;
 use petrel_core::{AccountId, AccountSettings, EnvelopePage, Folder, MessageView, NewAccount};
-use petrel_imap::{ImapError, ImapSession, TrustPolicy};
-use std::collections::HashMap;
+use petrel_imap::{ImapSession, TrustPolicy};
+use petrel_store::{FolderRef, MailCache};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Mutex as AsyncMutex;
@@ -16,8 +17,11 @@ pub struct Engine {
     config_dir: PathBuf,
     secrets: Arc<dyn SecretStore>,
     trust: TrustPolicy,
+    cache: Arc<dyn MailCache>,
     accounts: Mutex<AccountsFile>,
     sessions: Mutex<HashMap<AccountId, SessionSlot>>,
+    /// Folders synced since the engine started; others sync before their first page.
+    synced: Mutex<HashSet<FolderRef>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -34,14 +38,17 @@ impl Engine {
         config_dir: &Path,
         secrets: Arc<dyn SecretStore>,
         trust: TrustPolicy,
+        cache: Arc<dyn MailCache>,
     ) -> Result<Self, EngineError> {
         let accounts = AccountsFile::load(config_dir)?;
         Ok(Engine {
             config_dir: config_dir.to_path_buf(),
             secrets,
             trust,
+            cache,
             accounts: Mutex::new(accounts),
             sessions: Mutex::new(HashMap::new()),
+            synced: Mutex::new(HashSet::new()),
         })
     }
 
@@ -124,32 +131,74 @@ impl Engine {
     }
 
     pub async fn folders(&self, id: &AccountId) -> Result<Vec<Folder>, EngineError> {
-        self.with_session(id, "Listing folders", |s| Box::pin(s.list_folders()))
-            .await
+        self.with_session(id, |s| {
+            Box::pin(async move {
+                s.list_folders()
+                    .await
+                    .map_err(EngineError::imap("Listing folders"))
+            })
+        })
+        .await
     }
 
+    /// Rows `offset..offset+limit` of `folder`, newest first, from the cache. The folder is
+    /// synced with the server first when `refresh` is set or it was not synced since start;
+    /// if the server cannot be reached, cached rows are still served.
     pub async fn envelopes(
         &self,
         id: &AccountId,
         folder: &str,
         offset: u32,
         limit: u32,
+        refresh: bool,
     ) -> Result<EnvelopePage, EngineError> {
-        let folder_name = folder.to_string();
-        let (rows, total) = self
-            .with_session(
-                id,
-                &format!("Fetching the message list of {folder}"),
-                move |s| {
-                    let folder_name = folder_name.clone();
-                    Box::pin(async move { s.fetch_envelopes(&folder_name, offset, limit).await })
-                },
-            )
-            .await?;
+        let folder_ref = FolderRef::new(id, folder);
+        let synced = self
+            .synced
+            .lock()
+            .map(|s| s.contains(&folder_ref))
+            .unwrap_or(false);
+        if refresh || !synced {
+            let result = self
+                .with_session(id, |s| {
+                    let cache = self.cache.clone();
+                    let folder_ref = folder_ref.clone();
+                    Box::pin(async move {
+                        s.sync_folder(cache.as_ref(), &folder_ref, |_, _| {})
+                            .await
+                            .map_err(EngineError::sync(format!("Syncing {}", folder_ref.path)))
+                    })
+                })
+                .await;
+            match result {
+                Ok(report) => {
+                    tracing::info!(account = %id, folder, ?report, "folder synced");
+                    if let Ok(mut s) = self.synced.lock() {
+                        s.insert(folder_ref.clone());
+                    }
+                }
+                Err(e) => {
+                    let cached = self
+                        .cache
+                        .folder_state(&folder_ref)
+                        .map_err(EngineError::cache("Reading the cache"))?;
+                    if cached.is_none() || !e.is_connection_problem() {
+                        return Err(e);
+                    }
+                    tracing::warn!(account = %id, folder, error = %e, "server unreachable, serving cached rows");
+                }
+            }
+        }
+        let page = self
+            .cache
+            .page(&folder_ref, offset, limit.min(petrel_imap::MAX_PAGE))
+            .map_err(EngineError::cache(format!(
+                "Reading {folder} from the cache"
+            )))?;
         Ok(EnvelopePage {
             offset,
-            total,
-            rows,
+            total: page.total,
+            rows: page.rows,
         })
     }
 
@@ -161,28 +210,25 @@ impl Engine {
     ) -> Result<MessageView, EngineError> {
         let folder_name = folder.to_string();
         let raw = self
-            .with_session(
-                id,
-                &format!("Fetching message {uid} of {folder}"),
-                move |s| {
-                    let folder_name = folder_name.clone();
-                    Box::pin(async move { s.fetch_message(&folder_name, uid).await })
-                },
-            )
+            .with_session(id, move |s| {
+                let folder_name = folder_name.clone();
+                Box::pin(async move {
+                    s.fetch_message(&folder_name, uid)
+                        .await
+                        .map_err(EngineError::imap(format!(
+                            "Fetching message {uid} of {folder_name}"
+                        )))
+                })
+            })
             .await?;
         Ok(petrel_render::message_view(uid, &raw))
     }
 
     /// Runs `op` on the account's session, logging in when there is none and trying once
     /// more on a fresh connection when the old one turned out to be dead.
-    async fn with_session<T, F>(
-        &self,
-        id: &AccountId,
-        context: &str,
-        mut op: F,
-    ) -> Result<T, EngineError>
+    async fn with_session<T, F>(&self, id: &AccountId, mut op: F) -> Result<T, EngineError>
     where
-        F: for<'s> FnMut(&'s mut ImapSession) -> BoxFuture<'s, Result<T, ImapError>>,
+        F: for<'s> FnMut(&'s mut ImapSession) -> BoxFuture<'s, Result<T, EngineError>>,
     {
         let account = self.account(id)?;
         let slot = self.slot(id);
@@ -208,8 +254,7 @@ impl Engine {
                     *guard = Some(session);
                     return Ok(value);
                 }
-                Err(e) => {
-                    let err = EngineError::imap(context)(e);
+                Err(err) => {
                     if !err.is_connection_problem() {
                         *guard = Some(session);
                         return Err(err);

@@ -16,9 +16,31 @@ pub enum EngineError {
     },
     #[error("no account {0}")]
     NoSuchAccount(String),
+    #[error("{context}: {source}")]
+    Cache {
+        context: String,
+        source: petrel_store::StoreError,
+    },
 }
 
 impl EngineError {
+    pub(crate) fn sync(
+        context: impl Into<String>,
+    ) -> impl FnOnce(petrel_imap::SyncError) -> EngineError {
+        let context = context.into();
+        move |e| match e {
+            petrel_imap::SyncError::Imap(source) => EngineError::Imap { context, source },
+            petrel_imap::SyncError::Cache(source) => EngineError::Cache { context, source },
+        }
+    }
+
+    pub(crate) fn cache(
+        context: impl Into<String>,
+    ) -> impl FnOnce(petrel_store::StoreError) -> EngineError {
+        let context = context.into();
+        move |source| EngineError::Cache { context, source }
+    }
+
     pub(crate) fn imap(context: impl Into<String>) -> impl FnOnce(ImapError) -> EngineError {
         let context = context.into();
         move |source| EngineError::Imap { context, source }
@@ -48,6 +70,7 @@ impl From<&EngineError> for IpcError {
             ),
             EngineError::Storage { .. } => IpcError::new(ErrorCode::Storage, e.to_string()),
             EngineError::NoSuchAccount(_) => IpcError::new(ErrorCode::NotFound, e.to_string()),
+            EngineError::Cache { .. } => IpcError::new(ErrorCode::Storage, e.to_string()),
             EngineError::Imap { context, source } => {
                 let (code, hint) = match source {
                     ImapError::Unreachable { .. } | ImapError::Timeout { .. } => {

@@ -14,7 +14,17 @@ pub use accounts_file::AccountsFile;
 pub use engine::Engine;
 pub use error::EngineError;
 pub use petrel_imap::TrustPolicy;
+pub use petrel_store::{MailCache, MemoryCache, SledCache};
 pub use secrets::{KeychainSecrets, SecretStore, KEYCHAIN_SERVICE};
+
+/// Where Petrel keeps its mail cache (rebuildable from the server): `$PETREL_CACHE_DIR` when
+/// set, else the OS cache dir (`~/.cache/petrel` on Linux).
+pub fn default_cache_dir() -> Option<std::path::PathBuf> {
+    if let Some(dir) = std::env::var_os("PETREL_CACHE_DIR") {
+        return Some(dir.into());
+    }
+    dirs::cache_dir().map(|d| d.join("petrel").join("mail-cache"))
+}
 
 /// Where Petrel keeps its settings: `$PETREL_CONFIG_DIR` when set (tests, demo), else the
 /// OS config dir (`~/.config/petrel` on Linux, `~/Library/Application Support/petrel` on

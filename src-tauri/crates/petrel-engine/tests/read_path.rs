@@ -2,7 +2,7 @@
 //! (Secret Service; run under `dbus-run-session` with an unlocked gnome-keyring).
 
 use petrel_core::{ErrorCode, FolderRole, IpcError, NewAccount, Security, ServerSettings};
-use petrel_engine::{AccountsFile, Engine, KeychainSecrets, SecretStore, TrustPolicy};
+use petrel_engine::{AccountsFile, Engine, KeychainSecrets, MemoryCache, SecretStore, TrustPolicy};
 use petrel_harness::Harness;
 use std::path::Path;
 use std::sync::Arc;
@@ -87,7 +87,13 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let secrets = secrets();
-        let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
+        let engine = Engine::open(
+            dir.path(),
+            secrets.clone(),
+            trust(&h),
+            Arc::new(MemoryCache::new()),
+        )
+        .unwrap();
         let password = h.user("alice").password.clone();
         let account = engine
             .add_account(form(&h, port, security, &password))
@@ -117,7 +123,7 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
         );
 
         let page = engine
-            .envelopes(&account.id, "INBOX", 0, 200)
+            .envelopes(&account.id, "INBOX", 0, 200, false)
             .await
             .unwrap();
         assert_eq!(page.total, 5);
@@ -150,7 +156,10 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
         assert_eq!(view.from, "Ana Lima <ana@example.test>");
 
         // Paging by position: rows 2..4 are the 3rd and 4th newest.
-        let window = engine.envelopes(&account.id, "INBOX", 2, 2).await.unwrap();
+        let window = engine
+            .envelopes(&account.id, "INBOX", 2, 2, false)
+            .await
+            .unwrap();
         assert_eq!(
             window.rows.iter().map(|r| r.uid).collect::<Vec<_>>(),
             page.rows[2..4].iter().map(|r| r.uid).collect::<Vec<_>>()
@@ -170,11 +179,17 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
 
         // The settings survive a restart; the password comes back from the keychain.
         drop(engine);
-        let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
+        let engine = Engine::open(
+            dir.path(),
+            secrets.clone(),
+            trust(&h),
+            Arc::new(MemoryCache::new()),
+        )
+        .unwrap();
         assert_eq!(engine.accounts(), vec![account.clone()]);
         assert_eq!(
             engine
-                .envelopes(&account.id, "INBOX", 0, 10)
+                .envelopes(&account.id, "INBOX", 0, 10, false)
                 .await
                 .unwrap()
                 .total,
@@ -199,7 +214,13 @@ async fn wrong_password_is_auth_failed_and_saves_nothing() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
     let secrets = secrets();
-    let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
+    let engine = Engine::open(
+        dir.path(),
+        secrets.clone(),
+        trust(&h),
+        Arc::new(MemoryCache::new()),
+    )
+    .unwrap();
     let err = engine
         .add_account(form(&h, h.ports.imaps, Security::Tls, "not-the-password"))
         .await
@@ -219,7 +240,13 @@ async fn unreachable_host_is_reported_and_saves_nothing() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
     let secrets = secrets();
-    let engine = Engine::open(dir.path(), secrets.clone(), trust(&h)).unwrap();
+    let engine = Engine::open(
+        dir.path(),
+        secrets.clone(),
+        trust(&h),
+        Arc::new(MemoryCache::new()),
+    )
+    .unwrap();
     // A port that was just free: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -242,7 +269,13 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
     let dir = tempfile::tempdir().unwrap();
     let secrets = secrets();
     // No harness CA: the server's certificate is unknown to this engine.
-    let engine = Engine::open(dir.path(), secrets.clone(), TrustPolicy::default()).unwrap();
+    let engine = Engine::open(
+        dir.path(),
+        secrets.clone(),
+        TrustPolicy::default(),
+        Arc::new(MemoryCache::new()),
+    )
+    .unwrap();
     let password = h.user("alice").password.clone();
     let err = engine
         .add_account(form(&h, h.ports.imaps, Security::Tls, &password))
@@ -289,7 +322,7 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
     );
     assert_eq!(
         engine
-            .envelopes(&account.id, "INBOX", 0, 50)
+            .envelopes(&account.id, "INBOX", 0, 50, false)
             .await
             .unwrap()
             .total,
@@ -302,7 +335,13 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
 async fn starttls_on_the_implicit_tls_port_fails_cleanly() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(dir.path(), secrets(), trust(&h)).unwrap();
+    let engine = Engine::open(
+        dir.path(),
+        secrets(),
+        trust(&h),
+        Arc::new(MemoryCache::new()),
+    )
+    .unwrap();
     let password = h.user("alice").password.clone();
     // Implicit TLS chosen against the plaintext port: the handshake fails with a clear error.
     let err = engine

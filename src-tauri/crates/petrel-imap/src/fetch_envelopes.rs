@@ -43,7 +43,7 @@ impl ImapSession {
     }
 }
 
-fn envelope(fetch: &async_imap::types::Fetch) -> Option<Envelope> {
+pub(crate) fn envelope(fetch: &async_imap::types::Fetch) -> Option<Envelope> {
     // A FETCH without UID is an unsolicited update, not a row we asked for.
     let uid = fetch.uid?;
     let headers = petrel_render::list_headers(fetch.header().unwrap_or_default());

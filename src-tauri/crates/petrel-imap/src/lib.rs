@@ -12,10 +12,13 @@ mod fetch_message;
 mod list_folders;
 mod session;
 mod starttls;
+mod sync_folder;
 mod tls;
 
 pub use error::ImapError;
+pub use fetch_envelopes::MAX_PAGE;
 pub use session::ImapSession;
+pub use sync_folder::{uid_set, SyncError, SyncReport};
 pub use tls::TrustPolicy;
 
 /// How long a TCP connect plus TLS handshake may take before we call the host unreachable.

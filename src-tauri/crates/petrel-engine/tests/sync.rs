@@ -1,0 +1,231 @@
+//! Folder sync into the sled cache against a real Dovecot. Changes "from another device" are
+//! made with doveadm, an independent client of the same mail store.
+
+use petrel_core::{AccountId, NewAccount, Security, ServerSettings};
+use petrel_engine::{Engine, EngineError, SecretStore, SledCache, TrustPolicy};
+use petrel_harness::Harness;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Passwords in memory: this test is about sync, the keychain has its own tests.
+#[derive(Default)]
+struct MemorySecrets(Mutex<HashMap<AccountId, String>>);
+
+impl SecretStore for MemorySecrets {
+    fn set_password(&self, a: &AccountId, p: &str) -> Result<(), EngineError> {
+        self.0.lock().unwrap().insert(a.clone(), p.into());
+        Ok(())
+    }
+    fn password(&self, a: &AccountId) -> Result<String, EngineError> {
+        self.0
+            .lock()
+            .unwrap()
+            .get(a)
+            .cloned()
+            .ok_or_else(|| EngineError::Keychain("none".into()))
+    }
+    fn delete_password(&self, a: &AccountId) -> Result<(), EngineError> {
+        self.0.lock().unwrap().remove(a);
+        Ok(())
+    }
+}
+
+fn mail(i: u32) -> Vec<u8> {
+    format!("From: Sender {i} <s{i}@example.test>\r\nSubject: message {i}\r\nDate: Mon, 02 Nov 2026 10:{:02}:00 +0000\r\n\r\nbody {i}\r\n", i % 60)
+        .into_bytes()
+}
+
+struct Fixture {
+    h: Harness,
+    config: tempfile::TempDir,
+    cache_dir: tempfile::TempDir,
+    secrets: Arc<MemorySecrets>,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture {
+            h: Harness::start().unwrap(),
+            config: tempfile::tempdir().unwrap(),
+            cache_dir: tempfile::tempdir().unwrap(),
+            secrets: Arc::default(),
+        }
+    }
+
+    fn engine(&self, cache_dir: &std::path::Path) -> Engine {
+        let cache = Arc::new(SledCache::open(cache_dir).unwrap());
+        let trust = TrustPolicy::with_pem_roots(self.h.ca_pem().as_bytes()).unwrap();
+        Engine::open(self.config.path(), self.secrets.clone(), trust, cache).unwrap()
+    }
+
+    async fn account(&self, engine: &Engine) -> AccountId {
+        let alice = self.h.user("alice");
+        let form = NewAccount {
+            display_name: "Alice".into(),
+            email: alice.login.clone(),
+            imap: ServerSettings {
+                host: "localhost".into(),
+                port: self.h.ports.imaps,
+                security: Security::Tls,
+                username: alice.login.clone(),
+                pinned_cert_sha256: None,
+            },
+            password: alice.password.clone(),
+        };
+        engine.add_account(form).await.unwrap().id
+    }
+}
+
+async fn subjects(engine: &Engine, id: &AccountId, folder: &str, refresh: bool) -> Vec<String> {
+    engine
+        .envelopes(id, folder, 0, 1000, refresh)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|r| r.subject)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_from_another_client_reach_the_cache_on_refresh() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=30).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let engine = f.engine(f.cache_dir.path());
+    let id = f.account(&engine).await;
+
+    let page = engine.envelopes(&id, "INBOX", 0, 10, false).await.unwrap();
+    assert_eq!((page.total, page.rows.len()), (30, 10));
+    assert!(page.rows.iter().all(|r| !r.seen));
+
+    // Another device: new mail arrives, one message is read, one flagged, one expunged.
+    f.h.seed("alice", "INBOX", &[mail(31), mail(32)], false)
+        .unwrap();
+    f.h.doveadm(
+        "alice",
+        &["flags", "add"],
+        &[
+            "\\Seen",
+            "mailbox",
+            "INBOX",
+            "HEADER",
+            "Subject",
+            "message 7",
+        ],
+    )
+    .unwrap();
+    f.h.doveadm(
+        "alice",
+        &["flags", "add"],
+        &[
+            "\\Flagged",
+            "mailbox",
+            "INBOX",
+            "HEADER",
+            "Subject",
+            "message 8",
+        ],
+    )
+    .unwrap();
+    f.h.doveadm(
+        "alice",
+        &["expunge"],
+        &["mailbox", "INBOX", "HEADER", "Subject", "message 9"],
+    )
+    .unwrap();
+
+    // Without refresh the cache answers as it was: no surprise reloads.
+    assert_eq!(
+        engine
+            .envelopes(&id, "INBOX", 0, 1, false)
+            .await
+            .unwrap()
+            .total,
+        30
+    );
+
+    let page = engine.envelopes(&id, "INBOX", 0, 1000, true).await.unwrap();
+    assert_eq!(page.total, 31, "30 + 2 new - 1 expunged");
+    let by_subject: HashMap<&str, &petrel_core::Envelope> =
+        page.rows.iter().map(|r| (r.subject.as_str(), r)).collect();
+    assert!(by_subject.contains_key("message 32") && by_subject.contains_key("message 31"));
+    assert!(
+        !by_subject.contains_key("message 9"),
+        "expunged elsewhere must leave the cache"
+    );
+    assert!(by_subject["message 7"].seen, "read elsewhere");
+    assert!(by_subject["message 8"].flagged, "flagged elsewhere");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uidvalidity_change_and_a_deleted_cache_are_rebuilt_from_the_server() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "Work",
+        &(1..=5).map(mail).collect::<Vec<_>>(),
+        true,
+    )
+    .unwrap();
+    let engine = f.engine(f.cache_dir.path());
+    let id = f.account(&engine).await;
+    assert_eq!(subjects(&engine, &id, "Work", false).await.len(), 5);
+
+    // The folder is deleted and re-created elsewhere: same name, new UIDVALIDITY, other mail.
+    f.h.doveadm("alice", &["mailbox", "delete"], &["Work"])
+        .unwrap();
+    f.h.doveadm("alice", &["mailbox", "create"], &["Work"])
+        .unwrap();
+    f.h.seed("alice", "Work", &[mail(40), mail(41)], true)
+        .unwrap();
+    let mut now = subjects(&engine, &id, "Work", true).await;
+    now.sort();
+    assert_eq!(
+        now,
+        vec!["message 40", "message 41"],
+        "rows of the old UIDVALIDITY must not survive"
+    );
+    drop(engine);
+
+    // A new, empty cache directory: the same rows come back from the server.
+    let fresh = tempfile::tempdir().unwrap();
+    let engine = f.engine(fresh.path());
+    let mut again = subjects(&engine, &id, "Work", false).await;
+    again.sort();
+    assert_eq!(again, now);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cached_rows_are_served_when_the_server_is_gone() {
+    let mut f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=3).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let engine = f.engine(f.cache_dir.path());
+    let id = f.account(&engine).await;
+    assert_eq!(subjects(&engine, &id, "INBOX", false).await.len(), 3);
+    f.h.stop();
+    let rows = engine
+        .envelopes(&id, "INBOX", 0, 10, true)
+        .await
+        .expect("offline reads come from the cache");
+    assert_eq!(rows.total, 3);
+    let err = engine
+        .envelopes(&id, "Never synced", 0, 10, true)
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_connection_problem(),
+        "a folder never cached reports the outage: {err}"
+    );
+}
