@@ -31,7 +31,8 @@ for _ in $(seq 100); do [ -s "$INFO" ] && break; sleep 0.1; done
 "$HARNESS" demo-account --petrel-config "$DEMO/config" <"$INFO"
 
 log "Opening Petrel with the demo account (alice@example.test). Close the window to stop."
-PETREL_CONFIG_DIR="$DEMO/config" PETREL_LOG_DIR="$DEMO/logs" "$CARGO_TARGET_DIR/debug/petrel" &
+PETREL_CONFIG_DIR="$DEMO/config" PETREL_LOG_DIR="$DEMO/logs" PETREL_CACHE_DIR="$DEMO/cache" \
+  "$CARGO_TARGET_DIR/debug/petrel" &
 APP_PID=$!
 wait "$APP_PID" || true
 APP_PID=

@@ -64,7 +64,7 @@ if want rust; then
   cargo test --workspace --no-fail-fast 2>&1 | tee "$LOGS/rust.log" | grep -E '^(test result|failures:|---- )' || true
   read -r pass fail < <(cargo_counts "$LOGS/rust.log")
   # A build failure produces no result line; count it as a failure.
-  grep -qE '^error(\[|:)' "$LOGS/rust.log" && fail=$((fail + 1))
+  grep -qE '^error(\[E[0-9]+\]|: could not compile)' "$LOGS/rust.log" && fail=$((fail + 1))
   record rust "$pass" "$fail"
 fi
 

@@ -18,7 +18,7 @@ const HARNESS = join(targetDir, "debug", "petrel-harness");
 const ARTIFACTS = join(root, "artifacts", "e2e");
 const DRIVER_PORT = 4444;
 
-let harness, harnessInfo, driver, configDir, logDir;
+let harness, harnessInfo, driver, configDir, logDir, cacheDir;
 
 function startHarness() {
   return new Promise((resolve, reject) => {
@@ -32,7 +32,7 @@ function startHarness() {
 async function startDriver() {
   driver = spawn("tauri-driver", ["--port", String(DRIVER_PORT), "--native-driver", "/usr/bin/WebKitWebDriver"], {
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir },
+    env: { ...process.env, PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir },
   });
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -50,6 +50,7 @@ before(async () => {
   for (const bin of [APP, HARNESS]) await stat(bin).catch(() => { throw new Error(`${bin} is missing: run npm test (it builds it)`); });
   configDir = await mkdtemp(join(tmpdir(), "petrel-e2e-config-"));
   logDir = await mkdtemp(join(tmpdir(), "petrel-e2e-logs-"));
+  cacheDir = await mkdtemp(join(tmpdir(), "petrel-e2e-cache-"));
   harnessInfo = await startHarness();
   await startDriver();
 });
@@ -60,6 +61,7 @@ after(async () => {
   await sleep(300);
   await rm(configDir, { recursive: true, force: true });
   await rm(logDir, { recursive: true, force: true });
+  await rm(cacheDir, { recursive: true, force: true });
 });
 
 /** A loopback port nobody listens on (bound, read, released). */
@@ -146,6 +148,8 @@ test("add an IMAP account through the form: unreachable host, refused and truste
     assert.equal(settings.accounts[0].imap.pinned_cert_sha256, harnessInfo.server_cert_sha256);
     assert.deepEqual(await filesContaining(configDir, alice.password), [], "no password in the config dir");
     assert.deepEqual(await filesContaining(logDir, alice.password), [], "no password in the logs");
+    assert.deepEqual(await filesContaining(cacheDir, alice.password), [], "no password in the mail cache");
+    assert.ok((await readdir(cacheDir)).length > 0, "the app caches the message list where the test looks");
     assert.ok((await readdir(logDir)).includes("petrel.log"), "the app writes its log where the test looks");
   } finally {
     await wd.quit();

@@ -349,6 +349,36 @@ impl Harness {
         }
     }
 
+    /// Appends a message to `folder` through Dovecot (`doveadm save`), as another client
+    /// would. Unlike [`Harness::seed`], Dovecot learns of it at once, so a client that has
+    /// just synced sees it on its next look even within the same second.
+    pub fn append(&self, user: &str, folder: &str, raw: &[u8]) -> Result<()> {
+        let mut child = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.dir.path().join("dovecot.conf"))
+            .args(["save", "-u", &self.user(user).login, "-m", folder])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(io("running doveadm save"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(raw)
+                .map_err(io("writing to doveadm save"))?;
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(io("waiting for doveadm save"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(HarnessError::Setup(format!(
+                "doveadm save failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )))
+        }
+    }
+
     /// Messages currently in `user`'s INBOX on disk (delivered mail lands here).
     pub fn inbox_files(&self, name: &str) -> Vec<PathBuf> {
         let user = self.user(name);

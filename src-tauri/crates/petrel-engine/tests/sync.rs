@@ -105,8 +105,8 @@ async fn changes_from_another_client_reach_the_cache_on_refresh() {
     assert!(page.rows.iter().all(|r| !r.seen));
 
     // Another device: new mail arrives, one message is read, one flagged, one expunged.
-    f.h.seed("alice", "INBOX", &[mail(31), mail(32)], false)
-        .unwrap();
+    f.h.append("alice", "INBOX", &mail(31)).unwrap();
+    f.h.append("alice", "INBOX", &mail(32)).unwrap();
     f.h.doveadm(
         "alice",
         &["flags", "add"],
@@ -182,8 +182,8 @@ async fn uidvalidity_change_and_a_deleted_cache_are_rebuilt_from_the_server() {
         .unwrap();
     f.h.doveadm("alice", &["mailbox", "create"], &["Work"])
         .unwrap();
-    f.h.seed("alice", "Work", &[mail(40), mail(41)], true)
-        .unwrap();
+    f.h.append("alice", "Work", &mail(40)).unwrap();
+    f.h.append("alice", "Work", &mail(41)).unwrap();
     let mut now = subjects(&engine, &id, "Work", true).await;
     now.sort();
     assert_eq!(
