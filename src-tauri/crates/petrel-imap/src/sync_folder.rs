@@ -123,7 +123,7 @@ impl ImapSession {
                 .filter(|e| wanted.contains(&e.uid))
                 .collect();
             report.added += rows.len();
-            cache.upsert(folder, &rows)?;
+            cache.insert_new(folder, &rows)?;
             progress(report.added, total);
         }
         Ok(report)

@@ -79,6 +79,12 @@ pub trait MailCache: Send + Sync {
     /// Inserts or replaces rows (matched by UID), keeping counts and the date order right.
     fn upsert(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()>;
 
+    /// Inserts rows the caller knows are not cached yet (the sync engine's new UIDs). Skips
+    /// the per-row lookup `upsert` needs; a row that was cached after all is replaced.
+    fn insert_new(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
+        self.upsert(folder, rows)
+    }
+
     /// Removes rows by UID (expunged or moved away); unknown UIDs are ignored.
     fn remove(&self, folder: &FolderRef, uids: &[u32]) -> Result<()>;
 

@@ -188,6 +188,48 @@ impl MailCache for SledCache {
         })
     }
 
+    fn insert_new(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
+        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let id = self.id_or_create(folder)?;
+        let rows: std::collections::BTreeMap<u32, &Envelope> =
+            rows.iter().map(|r| (r.uid, r)).collect();
+        // One range read tells whether any of these UIDs is cached; only then fall back to
+        // the row-by-row path (keeps counts exact if the caller was wrong).
+        let (Some(&lo), Some(&hi)) = (rows.keys().next(), rows.keys().next_back()) else {
+            return Ok(());
+        };
+        let any_cached = self
+            .tree
+            .range(key(b'R', id, &lo.to_be_bytes())..=key(b'R', id, &hi.to_be_bytes()))
+            .keys()
+            .filter_map(|k| k.ok())
+            .any(|k| {
+                k.get(9..13)
+                    .is_some_and(|uid| rows.contains_key(&be_u32(uid)))
+            });
+        if any_cached {
+            drop(_w);
+            let rows: Vec<Envelope> = rows.into_values().cloned().collect();
+            return self.upsert(folder, &rows);
+        }
+        let mut state = self.state(id)?;
+        let mut batch = sled::Batch::default();
+        let mut added = Vec::with_capacity(rows.len());
+        for row in rows.into_values() {
+            batch.insert(
+                key(b'R', id, &row.uid.to_be_bytes()),
+                postcard::to_stdvec(row)?,
+            );
+            batch.insert(date_key(id, row), &[] as &[u8]);
+            added.push(order_key(row));
+            state.total += 1;
+            state.unread += u32::from(!row.seen);
+        }
+        batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
+        self.tree.apply_batch(batch)?;
+        self.with_rank(id, |rank| added.into_iter().for_each(|k| rank.insert(k)))
+    }
+
     fn remove(&self, folder: &FolderRef, uids: &[u32]) -> Result<()> {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let Some(id) = self.id(folder)? else {

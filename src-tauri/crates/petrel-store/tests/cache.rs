@@ -94,6 +94,21 @@ fn counts_follow_inserts_replacements_flags_and_removals() {
 }
 
 #[test]
+fn insert_new_keeps_counts_exact_even_when_a_row_was_cached() {
+    each_cache(|c| {
+        let f = inbox();
+        c.insert_new(&f, &[row(1, Some(1), false), row(2, Some(2), false)])
+            .unwrap();
+        // The caller was wrong about uid 2: it must replace, not double count.
+        c.insert_new(&f, &[row(2, Some(2), true), row(3, Some(3), false)])
+            .unwrap();
+        let s = c.folder_state(&f).unwrap().unwrap();
+        assert_eq!((s.total, s.unread), (3, 2));
+        assert_eq!(uids(c, &f, 0, 10), vec![3, 2, 1]);
+    });
+}
+
+#[test]
 fn uidvalidity_change_drops_the_folder_rows() {
     each_cache(|c| {
         let f = inbox();
