@@ -12,6 +12,9 @@
 
 mod certs;
 mod config;
+mod memory_secrets;
+
+pub use memory_secrets::MemorySecrets;
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};

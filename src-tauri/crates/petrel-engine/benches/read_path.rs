@@ -5,40 +5,16 @@
 //! `imap_header_sync_ratio` is a throughput ratio (Petrel / bare, higher is better, 1.0 is the
 //! floor); `*_ratio` of single operations are time ratios (Petrel / bare, lower is better).
 
-use petrel_core::{AccountId, NewAccount, Security, ServerSettings};
-use petrel_engine::{EngineError, SecretStore, TrustPolicy};
-use petrel_harness::Harness;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use petrel_core::{NewAccount, Security, ServerSettings};
+use petrel_engine::TrustPolicy;
+use petrel_harness::{Harness, MemorySecrets};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const MESSAGES: usize = 5_000;
 const RUNS: usize = 15;
 const SYNC_RUNS: usize = 7;
-
-/// Passwords in memory: the keychain is not what this benchmark measures.
-#[derive(Default)]
-struct MemorySecrets(Mutex<HashMap<AccountId, String>>);
-
-impl SecretStore for MemorySecrets {
-    fn set_password(&self, a: &AccountId, p: &str) -> Result<(), EngineError> {
-        self.0.lock().unwrap().insert(a.clone(), p.to_string());
-        Ok(())
-    }
-    fn password(&self, a: &AccountId) -> Result<String, EngineError> {
-        self.0
-            .lock()
-            .unwrap()
-            .get(a)
-            .cloned()
-            .ok_or_else(|| EngineError::Keychain("missing".into()))
-    }
-    fn delete_password(&self, a: &AccountId) -> Result<(), EngineError> {
-        self.0.lock().unwrap().remove(a);
-        Ok(())
-    }
-}
 
 fn median(mut v: Vec<Duration>) -> f64 {
     v.sort();

@@ -2,33 +2,10 @@
 //! made with doveadm, an independent client of the same mail store.
 
 use petrel_core::{AccountId, NewAccount, Security, ServerSettings};
-use petrel_engine::{Engine, EngineError, SecretStore, SledCache, TrustPolicy};
-use petrel_harness::Harness;
+use petrel_engine::{Engine, SledCache, TrustPolicy};
+use petrel_harness::{Harness, MemorySecrets};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-/// Passwords in memory: this test is about sync, the keychain has its own tests.
-#[derive(Default)]
-struct MemorySecrets(Mutex<HashMap<AccountId, String>>);
-
-impl SecretStore for MemorySecrets {
-    fn set_password(&self, a: &AccountId, p: &str) -> Result<(), EngineError> {
-        self.0.lock().unwrap().insert(a.clone(), p.into());
-        Ok(())
-    }
-    fn password(&self, a: &AccountId) -> Result<String, EngineError> {
-        self.0
-            .lock()
-            .unwrap()
-            .get(a)
-            .cloned()
-            .ok_or_else(|| EngineError::Keychain("none".into()))
-    }
-    fn delete_password(&self, a: &AccountId) -> Result<(), EngineError> {
-        self.0.lock().unwrap().remove(a);
-        Ok(())
-    }
-}
+use std::sync::Arc;
 
 fn mail(i: u32) -> Vec<u8> {
     format!("From: Sender {i} <s{i}@example.test>\r\nSubject: message {i}\r\nDate: Mon, 02 Nov 2026 10:{:02}:00 +0000\r\n\r\nbody {i}\r\n", i % 60)

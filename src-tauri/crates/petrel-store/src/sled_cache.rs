@@ -12,7 +12,7 @@
 use crate::rank::Rank;
 use crate::{order_key, FolderRef, FolderState, MailCache, Page, Result, StoreError};
 use petrel_core::Envelope;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -109,6 +109,38 @@ impl SledCache {
         Ok(Rank::from_keys(keys))
     }
 
+    /// Writes rows in one batch with the folder's counts; `replace` looks up each UID first
+    /// so a row already cached is replaced rather than counted twice. Caller holds `write`.
+    fn write_rows(&self, id: u64, rows: BTreeMap<u32, &Envelope>, replace: bool) -> Result<()> {
+        let mut state = self.state(id)?;
+        let mut batch = sled::Batch::default();
+        let (mut added, mut removed) = (Vec::with_capacity(rows.len()), Vec::new());
+        for row in rows.into_values() {
+            if replace {
+                if let Some(old) = self.row(id, row.uid)? {
+                    batch.remove(date_key(id, &old));
+                    removed.push(order_key(&old));
+                    state.total = state.total.saturating_sub(1);
+                    state.unread = state.unread.saturating_sub(u32::from(!old.seen));
+                }
+            }
+            batch.insert(
+                key(b'R', id, &row.uid.to_be_bytes()),
+                postcard::to_stdvec(row)?,
+            );
+            batch.insert(date_key(id, row), &[] as &[u8]);
+            added.push(order_key(row));
+            state.total += 1;
+            state.unread += u32::from(!row.seen);
+        }
+        batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
+        self.tree.apply_batch(batch)?;
+        self.with_rank(id, |rank| {
+            removed.into_iter().for_each(|k| rank.remove(k));
+            added.into_iter().for_each(|k| rank.insert(k));
+        })
+    }
+
     fn clear_rows(&self, id: u64, batch: &mut sled::Batch) -> Result<()> {
         for prefix in [key(b'R', id, &[]), key(b'D', id, &[])] {
             for k in self.tree.scan_prefix(prefix).keys() {
@@ -157,44 +189,15 @@ impl MailCache for SledCache {
     fn upsert(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let id = self.id_or_create(folder)?;
-        let mut state = self.state(id)?;
-        let mut batch = sled::Batch::default();
-        let (mut added, mut removed) = (Vec::with_capacity(rows.len()), Vec::new());
-        // Reads below see the tree, not this batch: a UID twice in one call must count once
-        // (the last occurrence wins, as with consecutive calls).
-        let rows: std::collections::BTreeMap<u32, &Envelope> =
-            rows.iter().map(|r| (r.uid, r)).collect();
-        for row in rows.into_values() {
-            if let Some(old) = self.row(id, row.uid)? {
-                batch.remove(date_key(id, &old));
-                removed.push(order_key(&old));
-                state.total = state.total.saturating_sub(1);
-                state.unread = state.unread.saturating_sub(u32::from(!old.seen));
-            }
-            batch.insert(
-                key(b'R', id, &row.uid.to_be_bytes()),
-                postcard::to_stdvec(row)?,
-            );
-            batch.insert(date_key(id, row), &[] as &[u8]);
-            added.push(order_key(row));
-            state.total += 1;
-            state.unread += u32::from(!row.seen);
-        }
-        batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
-        self.tree.apply_batch(batch)?;
-        self.with_rank(id, |rank| {
-            removed.into_iter().for_each(|k| rank.remove(k));
-            added.into_iter().for_each(|k| rank.insert(k));
-        })
+        self.write_rows(id, by_uid(rows), true)
     }
 
     fn insert_new(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let id = self.id_or_create(folder)?;
-        let rows: std::collections::BTreeMap<u32, &Envelope> =
-            rows.iter().map(|r| (r.uid, r)).collect();
-        // One range read tells whether any of these UIDs is cached; only then fall back to
-        // the row-by-row path (keeps counts exact if the caller was wrong).
+        let rows = by_uid(rows);
+        // One range read tells whether the caller was wrong about any UID; only then pay
+        // for the row-by-row lookups that keep the counts exact.
         let (Some(&lo), Some(&hi)) = (rows.keys().next(), rows.keys().next_back()) else {
             return Ok(());
         };
@@ -207,27 +210,7 @@ impl MailCache for SledCache {
                 k.get(9..13)
                     .is_some_and(|uid| rows.contains_key(&be_u32(uid)))
             });
-        if any_cached {
-            drop(_w);
-            let rows: Vec<Envelope> = rows.into_values().cloned().collect();
-            return self.upsert(folder, &rows);
-        }
-        let mut state = self.state(id)?;
-        let mut batch = sled::Batch::default();
-        let mut added = Vec::with_capacity(rows.len());
-        for row in rows.into_values() {
-            batch.insert(
-                key(b'R', id, &row.uid.to_be_bytes()),
-                postcard::to_stdvec(row)?,
-            );
-            batch.insert(date_key(id, row), &[] as &[u8]);
-            added.push(order_key(row));
-            state.total += 1;
-            state.unread += u32::from(!row.seen);
-        }
-        batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
-        self.tree.apply_batch(batch)?;
-        self.with_rank(id, |rank| added.into_iter().for_each(|k| rank.insert(k)))
+        self.write_rows(id, rows, any_cached)
     }
 
     fn remove(&self, folder: &FolderRef, uids: &[u32]) -> Result<()> {
@@ -329,6 +312,12 @@ impl MailCache for SledCache {
             .remove(&id);
         Ok(())
     }
+}
+
+/// Rows keyed by UID, the last occurrence winning: reads inside a write see the tree, not
+/// the pending batch, so a UID must appear once per batch.
+fn by_uid(rows: &[Envelope]) -> BTreeMap<u32, &Envelope> {
+    rows.iter().map(|r| (r.uid, r)).collect()
 }
 
 fn key(space: u8, id: u64, rest: &[u8]) -> Vec<u8> {
