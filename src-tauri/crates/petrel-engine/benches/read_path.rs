@@ -204,7 +204,13 @@ fn main() {
         let (mut petrel, mut bare) = (vec![], vec![]);
         for _ in 0..SYNC_RUNS {
             let cache_dir = tempfile::tempdir().unwrap();
-            let cache = Arc::new(petrel_engine::SledCache::open(cache_dir.path()).unwrap());
+            // PETREL_BENCH_MEMORY_CACHE=1 isolates the protocol + parsing cost from sled's.
+            let cache: Arc<dyn petrel_engine::MailCache> =
+                if std::env::var_os("PETREL_BENCH_MEMORY_CACHE").is_some() {
+                    Arc::new(petrel_engine::MemoryCache::new())
+                } else {
+                    Arc::new(petrel_engine::SledCache::open(cache_dir.path()).unwrap())
+                };
             let engine =
                 petrel_engine::Engine::open(dir.path(), secrets.clone(), trust.clone(), cache)
                     .unwrap();

@@ -164,7 +164,7 @@ impl Engine {
                     let cache = self.cache.clone();
                     let folder_ref = folder_ref.clone();
                     Box::pin(async move {
-                        s.sync_folder(cache.as_ref(), &folder_ref, |_, _| {})
+                        s.sync_folder(cache, &folder_ref, |_, _| {})
                             .await
                             .map_err(EngineError::sync(format!("Syncing {}", folder_ref.path)))
                     })

@@ -15,6 +15,7 @@ use async_imap::types::Flag;
 use futures::TryStreamExt;
 use petrel_store::{FolderRef, MailCache};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// UIDs per header FETCH: large enough to amortise the round trip, small enough that the
 /// first rows appear quickly and one reply stays a few hundred kB.
@@ -43,7 +44,7 @@ impl ImapSession {
     /// Syncs `folder` into `cache`; `progress(done, total)` is called after each batch.
     pub async fn sync_folder(
         &mut self,
-        cache: &dyn MailCache,
+        cache: Arc<dyn MailCache>,
         folder: &FolderRef,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<SyncReport, SyncError> {
@@ -95,7 +96,7 @@ impl ImapSession {
         cache.remove(folder, &gone)?;
 
         let cached_set: std::collections::HashSet<u32> = cached.into_iter().collect();
-        report.flags_changed = update_flags(cache, folder, &server)?;
+        report.flags_changed = update_flags(cache.as_ref(), folder, &server)?;
 
         let mut missing: Vec<u32> = server
             .keys()
@@ -103,15 +104,48 @@ impl ImapSession {
             .filter(|u| !cached_set.contains(u))
             .collect();
         missing.sort_unstable_by(|a, b| b.cmp(a));
-        let total = missing.len();
         let query = format!(
             "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])",
             petrel_render::LIST_HEADER_FIELDS
         );
+        // Cache writes run on a blocking thread while the next batch is fetched and parsed:
+        // on two cores this overlaps sled's work with the network and the parser. The channel
+        // holds at most two batches, so memory stays bounded however large the folder.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<petrel_core::Envelope>>(2);
+        let writer = {
+            let cache = cache.clone();
+            let folder = folder.clone();
+            tokio::task::spawn_blocking(move || -> Result<(), petrel_store::StoreError> {
+                while let Some(rows) = rx.blocking_recv() {
+                    cache.insert_new(&folder, &rows)?;
+                }
+                Ok(())
+            })
+        };
+        let fetched = self
+            .fetch_missing(&missing, &query, &tx, &mut report, &mut progress)
+            .await;
+        drop(tx);
+        let written = writer
+            .await
+            .map_err(|e| ImapError::Protocol(format!("cache writer stopped: {e}")))?;
+        fetched?;
+        written?;
+        Ok(report)
+    }
+
+    async fn fetch_missing(
+        &mut self,
+        missing: &[u32],
+        query: &str,
+        tx: &tokio::sync::mpsc::Sender<Vec<petrel_core::Envelope>>,
+        report: &mut SyncReport,
+        progress: &mut impl FnMut(usize, usize),
+    ) -> Result<(), SyncError> {
         for batch in missing.chunks(HEADER_BATCH) {
             let fetches: Vec<async_imap::types::Fetch> =
                 with_timeout("fetching message headers", async {
-                    let stream = self.inner.uid_fetch(uid_set(batch), &query).await?;
+                    let stream = self.inner.uid_fetch(uid_set(batch), query).await?;
                     stream.try_collect().await
                 })
                 .await?
@@ -123,10 +157,13 @@ impl ImapSession {
                 .filter(|e| wanted.contains(&e.uid))
                 .collect();
             report.added += rows.len();
-            cache.insert_new(folder, &rows)?;
-            progress(report.added, total);
+            if tx.send(rows).await.is_err() {
+                // The writer failed; its error is reported by the caller.
+                break;
+            }
+            progress(report.added, missing.len());
         }
-        Ok(report)
+        Ok(())
     }
 }
 
