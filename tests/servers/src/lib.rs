@@ -16,6 +16,24 @@ mod memory_secrets;
 
 pub use memory_secrets::MemorySecrets;
 
+/// A CA and a `localhost`/127.0.0.1 server certificate, PEM: for scripted TLS servers in
+/// fault tests (hostile replies a real Dovecot never sends).
+#[derive(Debug, Clone)]
+pub struct TestCertificates {
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+pub fn test_certificates() -> Result<TestCertificates> {
+    let c = certs::generate().map_err(HarnessError::Setup)?;
+    Ok(TestCertificates {
+        ca_pem: c.ca_pem,
+        cert_pem: c.leaf_pem,
+        key_pem: c.leaf_key_pem,
+    })
+}
+
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,190 @@
+//! Scripted TLS servers sending what a real server should not: the client must end with a
+//! clear error, never panic, hang, or allocate what a reply merely claims.
+
+use petrel_core::{AccountId, Security, ServerSettings};
+use petrel_imap::{ImapError, ImapSession, SyncError, TrustPolicy};
+use petrel_store::{FolderRef, MailCache, MemoryCache};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// Serves one TLS connection. `reply(command_line)` returns the bytes to send back (with
+/// `TAG` replaced by the command's tag); `None` closes the connection.
+async fn scripted_tls_server(reply: fn(&str) -> Option<String>) -> (u16, TrustPolicy) {
+    let certs = petrel_harness::test_certificates().unwrap();
+    let chain = rustls_pemfile::certs(&mut certs.cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls_pemfile::private_key(&mut certs.key_pem.as_bytes())
+        .unwrap()
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let Ok(tls) = acceptor.accept(tcp).await else {
+            return;
+        };
+        let (r, mut w) = tokio::io::split(tls);
+        let mut r = BufReader::new(r);
+        let _ = w.write_all(b"* OK scripted\r\n").await;
+        let mut line = String::new();
+        while r.read_line(&mut line).await.unwrap_or(0) > 0 {
+            let tag = line.split_whitespace().next().unwrap_or("").to_string();
+            match reply(line.trim_end()) {
+                Some(text) => {
+                    if w.write_all(text.replace("TAG", &tag).as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                None => return,
+            }
+            line.clear();
+        }
+    });
+    (
+        port,
+        TrustPolicy::with_pem_roots(certs.ca_pem.as_bytes()).unwrap(),
+    )
+}
+
+fn login_ok(cmd: &str) -> Option<String> {
+    cmd.contains("LOGIN")
+        .then(|| "TAG OK logged in\r\n".to_string())
+}
+
+async fn sync_against(
+    reply: fn(&str) -> Option<String>,
+) -> Result<petrel_imap::SyncReport, SyncError> {
+    let (port, trust) = scripted_tls_server(reply).await;
+    let server = ServerSettings {
+        host: "localhost".into(),
+        port,
+        security: Security::Tls,
+        username: "u".into(),
+        pinned_cert_sha256: None,
+    };
+    let mut session = ImapSession::login(&server, "pw", &trust)
+        .await
+        .expect("login");
+    let cache: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
+    let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        session.sync_folder(cache, &folder, |_, _| {}),
+    )
+    .await
+    .expect("the client must not hang on a hostile reply")
+}
+
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(|l| l.to_string())
+        })
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn bye_in_the_middle_of_a_command_is_a_connection_error() {
+    let result = sync_against(|cmd| {
+        login_ok(cmd).or_else(|| {
+            cmd.contains("EXAMINE")
+                .then(|| "* BYE shutting down\r\n".to_string())
+        })
+    })
+    .await;
+    assert!(
+        matches!(
+            result,
+            Err(SyncError::Imap(
+                ImapError::ConnectionLost(_) | ImapError::Protocol(_) | ImapError::Refused(_)
+            ))
+        ),
+        "got {result:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_absurd_exists_count_costs_nothing() {
+    let before = rss_kb();
+    let result = sync_against(|cmd| {
+        login_ok(cmd)
+            .or_else(|| {
+                cmd.contains("EXAMINE")
+                    .then(|| "* 4294967295 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 4294967295] x\r\nTAG OK [READ-ONLY] done\r\n".to_string())
+            })
+            .or_else(|| cmd.contains("UID FETCH").then(|| "TAG OK nothing\r\n".to_string()))
+    })
+    .await;
+    assert_eq!(
+        result
+            .expect("an empty answer is a valid, empty folder")
+            .added,
+        0
+    );
+    assert!(
+        rss_kb().saturating_sub(before) < 50_000,
+        "EXISTS must not be expanded into memory"
+    );
+}
+
+#[tokio::test]
+async fn malformed_fetch_is_an_error_not_a_panic() {
+    let result = sync_against(|cmd| {
+        login_ok(cmd)
+            .or_else(|| {
+                cmd.contains("EXAMINE")
+                    .then(|| "* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\nTAG OK done\r\n".to_string())
+            })
+            .or_else(|| {
+                cmd.contains("UID FETCH").then(|| {
+                    "* 1 FETCH (UID abc FLAGS (\\Seen\r\n* 2 FETCH ((((\r\nTAG OK done\r\n"
+                        .to_string()
+                })
+            })
+    })
+    .await;
+    assert!(
+        result.is_err(),
+        "garbage must not be taken as mail: {result:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_huge_literal_claim_is_not_allocated() {
+    let before = rss_kb();
+    let result = sync_against(|cmd| {
+        login_ok(cmd)
+            .or_else(|| cmd.contains("EXAMINE").then(|| "* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\nTAG OK done\r\n".to_string()))
+            // Claims a 4 GB literal and sends a few bytes of it.
+            .or_else(|| cmd.contains("UID FETCH").then(|| "* 1 FETCH (UID 1 FLAGS () BODY[HEADER.FIELDS (FROM)] {4000000000}\r\nFrom: a\r\n".to_string()))
+    })
+    .await;
+    let grown = rss_kb().saturating_sub(before);
+    assert!(
+        result.is_err(),
+        "a truncated literal is an error: {result:?}"
+    );
+    assert!(
+        grown < 200_000,
+        "memory grew by {grown} kB for a literal that never came"
+    );
+}
