@@ -2,6 +2,7 @@
 //! All mail logic lives in the Tauri-free crates under `src-tauri/crates/`.
 
 mod commands;
+mod events;
 mod logging;
 
 use petrel_core::{ErrorCode, IpcError};
@@ -64,7 +65,14 @@ pub fn run() {
     if let Err(e) = &engine {
         tracing::error!(error = %e.message, "engine failed to open");
     }
+    let background = engine.as_ref().ok().cloned();
     let result = tauri::Builder::default()
+        .setup(move |app| {
+            if let Some(engine) = background {
+                events::spawn_background_check(app.handle().clone(), engine);
+            }
+            Ok(())
+        })
         .manage(AppState { engine })
         .invoke_handler(tauri::generate_handler![
             commands::accounts::list_accounts,

@@ -3,7 +3,7 @@
 // Run by `npm test` (or `npm run test:e2e` inside the environment scripts/test.sh sets up).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -32,7 +32,7 @@ function startHarness() {
 async function startDriver() {
   driver = spawn("tauri-driver", ["--port", String(DRIVER_PORT), "--native-driver", "/usr/bin/WebKitWebDriver"], {
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir },
+    env: { ...process.env, PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir, PETREL_CHECK_SECONDS: "2" },
   });
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -140,9 +140,17 @@ test("add an IMAP account through the form: unreachable host, refused and truste
     assert.equal(rows.length, 5);
 
     await wd.click(await wd.waitFor(`//*[@role='option'][contains(., 'Welcome to Petrel')]`));
-    const article = await wd.waitFor(`//article[@aria-label='Message'][contains(., 'The petrel is a seabird')]`, "the body text in the reader");
-    assert.match(await wd.text(article), /Ana Lima <ana@example\.test>/);
+    const article = `//article[@aria-label='Message'][contains(., 'The petrel is a seabird')]`;
+    assert.match(await wd.text(await wd.waitFor(article, "the body text in the reader")), /Ana Lima <ana@example\.test>/);
     await wd.screenshot(join(ARTIFACTS, "05-reading.png"));
+
+    // Another device delivers a message while Petrel is open: it appears without a click.
+    const raw = "From: Bob <bob@example.test>\r\nSubject: Arrived while Petrel was open\r\nDate: Mon, 23 Nov 2026 08:00:00 +0000\r\n\r\nHello again.\r\n";
+    const saved = spawnSync("doveadm", ["-c", join(harnessInfo.dir, "dovecot.conf"), "save", "-u", alice.login, "-m", "INBOX"], { input: raw });
+    assert.equal(saved.status, 0, `doveadm save: ${saved.stderr}`);
+    await wd.waitFor(`//*[@role='listbox' and @aria-label='Messages']//*[@role='option'][contains(., 'Arrived while Petrel was open')]`, "the new message, without user action");
+    assert.match(await wd.text(await wd.waitFor(article)), /The petrel is a seabird/, "the open message stays open");
+    await wd.screenshot(join(ARTIFACTS, "05b-new-mail-arrived.png"));
 
     const settings = JSON.parse(await readFile(join(configDir, "accounts.json"), "utf8"));
     assert.equal(settings.accounts[0].imap.pinned_cert_sha256, harnessInfo.server_cert_sha256);
@@ -158,7 +166,7 @@ test("add an IMAP account through the form: unreachable host, refused and truste
   // A fresh start finds the account in the config file and the password in the keychain.
   const again = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
   try {
-    await again.waitFor(`//*[@role='listbox' and @aria-label='Messages']//*[@role='option'][contains(., 'Welcome to Petrel')]`, "the INBOX after a restart");
+    await again.waitFor(`//*[@role='listbox' and @aria-label='Messages']//*[@role='option'][contains(., 'Arrived while Petrel was open')]`, "the INBOX after a restart");
     await again.screenshot(join(ARTIFACTS, "06-after-restart.png"));
   } finally {
     await again.quit();

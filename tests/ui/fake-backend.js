@@ -30,7 +30,26 @@ export function installFakeBackend(scenario) {
   const state = { accounts: scenario === "empty" ? [] : [work], failNextEnvelopes: scenario === "flaky" };
   const err = (code, message, extra = {}) => ({ code, message, retryable: code === "unreachable", certificate: null, ...extra });
   window.__calls = [];
+  // Events: listen() registers a callback through transformCallback; window.__emit(event,
+  // payload) delivers to it, as the Rust side's app.emit does in the real app.
+  const callbacks = new Map();
+  const listeners = [];
+  let nextCallback = 1;
+  window.__emit = (event, payload) => {
+    for (const l of listeners.filter((l) => l.event === event)) callbacks.get(l.handler)?.({ event, id: l.id, payload });
+  };
+  // What "another device" does to the fake server before an event: a new message arrives.
+  window.__deliver = (account, folder, row) => {
+    const list = (messages[`${account}/${folder}`] ??= []);
+    list.unshift(row);
+  };
   const handlers = {
+    "plugin:event|listen": ({ event, handler }) => {
+      const id = listeners.length + 1;
+      listeners.push({ event, handler, id });
+      return id;
+    },
+    "plugin:event|unlisten": () => null,
     list_accounts: () => state.accounts,
     list_folders: ({ account }) => folders[account] ?? [],
     list_envelopes: ({ account, folder, offset, limit }) => {
@@ -66,7 +85,11 @@ export function installFakeBackend(scenario) {
       await new Promise((r) => setTimeout(r, 5));
       return h(args ?? {});
     },
-    transformCallback: () => 0,
+    transformCallback: (callback) => {
+      const id = nextCallback++;
+      callbacks.set(id, callback);
+      return id;
+    },
     metadata: { currentWindow: { label: "main" }, currentWebview: { label: "main" } },
   };
 }

@@ -150,6 +150,29 @@ test("a failed load shows an error with Retry that works", async () => {
   await page.close();
 });
 
+test("a folder-changed event from the backend updates the visible list without a click", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option").first().waitFor();
+  await list.getByRole("option").nth(1).click();
+  const calls = () => page.evaluate(() => window.__calls.filter((c) => c.cmd === "list_envelopes").length);
+  const before = await calls();
+  await page.evaluate(() => {
+    window.__deliver("work-1", "INBOX", { uid: 9, from: "Dee", subject: "Arrived just now", date: Math.floor(Date.now() / 1000), seen: false, flagged: false, size: 10, text: "hi" });
+    window.__emit("folder-changed", { account: "work-1", folder: "INBOX", total: 4, unread: 2, added: 1, removed: 0, flags_changed: 0 });
+  });
+  await list.getByRole("option", { name: /Arrived just now/ }).waitFor();
+  assert.equal(await list.getByRole("option").count(), 4);
+  assert.equal(await list.getByRole("option", { name: /Build is green/ }).getAttribute("aria-selected"), "true", "the selection survives");
+  await page.getByRole("status").getByText("1 new message in INBOX").waitFor();
+  assert.equal((await calls()) - before, 1, "one page reload, not a folder reload loop");
+  // A change to a folder that is not on screen reloads nothing.
+  await page.evaluate(() => window.__emit("folder-changed", { account: "work-1", folder: "Sent", total: 1, unread: 0, added: 0, removed: 0, flags_changed: 1 }));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await calls()) - before, 1);
+  await page.close();
+});
+
 test("follows the OS light/dark setting", async () => {
   const bg = async (scheme) => {
     const page = await open("one-account", scheme);

@@ -10,4 +10,4 @@ pub mod mail;
 
 pub use account::{AccountId, AccountSettings, NewAccount, Security, ServerSettings};
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
-pub use mail::{Envelope, EnvelopePage, Folder, FolderRole, MessageView};
+pub use mail::{Envelope, EnvelopePage, Folder, FolderChange, FolderRole, MessageView};

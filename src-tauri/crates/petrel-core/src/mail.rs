@@ -69,3 +69,16 @@ pub struct EnvelopePage {
     pub total: u32,
     pub rows: Vec<Envelope>,
 }
+
+/// Pushed to the UI when a background check changed a folder: the list reloads its visible
+/// rows and the tree its counts, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FolderChange {
+    pub account: crate::AccountId,
+    pub folder: String,
+    pub total: u32,
+    pub unread: u32,
+    pub added: u32,
+    pub removed: u32,
+    pub flags_changed: u32,
+}

@@ -38,6 +38,7 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<Envelope>(&mut stale);
     check::<MessageView>(&mut stale);
     check::<EnvelopePage>(&mut stale);
+    check::<FolderChange>(&mut stale);
     check::<ErrorCode>(&mut stale);
     check::<CertificateDetails>(&mut stale);
     check::<IpcError>(&mut stale);

@@ -2,7 +2,9 @@
 
 use crate::{AccountsFile, EngineError, SecretStore};
 use futures::future::BoxFuture;
-use petrel_core::{AccountId, AccountSettings, EnvelopePage, Folder, MessageView, NewAccount};
+use petrel_core::{
+    AccountId, AccountSettings, EnvelopePage, Folder, FolderChange, MessageView, NewAccount,
+};
 use petrel_imap::{ImapSession, TrustPolicy};
 use petrel_store::{FolderRef, MailCache};
 use std::collections::{HashMap, HashSet};
@@ -159,34 +161,15 @@ impl Engine {
             .map(|s| s.contains(&folder_ref))
             .unwrap_or(false);
         if refresh || !synced {
-            let result = self
-                .with_session(id, |s| {
-                    let cache = self.cache.clone();
-                    let folder_ref = folder_ref.clone();
-                    Box::pin(async move {
-                        s.sync_folder(cache, &folder_ref, |_, _| {})
-                            .await
-                            .map_err(EngineError::sync(format!("Syncing {}", folder_ref.path)))
-                    })
-                })
-                .await;
-            match result {
-                Ok(report) => {
-                    tracing::info!(account = %id, folder, ?report, "folder synced");
-                    if let Ok(mut s) = self.synced.lock() {
-                        s.insert(folder_ref.clone());
-                    }
+            if let Err(e) = self.sync_folder(&folder_ref).await {
+                let cached = self
+                    .cache
+                    .folder_state(&folder_ref)
+                    .map_err(EngineError::cache("Reading the cache"))?;
+                if cached.is_none() || !e.is_connection_problem() {
+                    return Err(e);
                 }
-                Err(e) => {
-                    let cached = self
-                        .cache
-                        .folder_state(&folder_ref)
-                        .map_err(EngineError::cache("Reading the cache"))?;
-                    if cached.is_none() || !e.is_connection_problem() {
-                        return Err(e);
-                    }
-                    tracing::warn!(account = %id, folder, error = %e, "server unreachable, serving cached rows");
-                }
+                tracing::warn!(account = %id, folder, error = %e, "server unreachable, serving cached rows");
             }
         }
         let page = self
@@ -200,6 +183,63 @@ impl Engine {
             total: page.total,
             rows: page.rows,
         })
+    }
+
+    /// Syncs one folder with the server and remembers it as synced this session.
+    async fn sync_folder(&self, folder_ref: &FolderRef) -> Result<FolderChange, EngineError> {
+        let report = self
+            .with_session(&folder_ref.account, |s| {
+                let cache = self.cache.clone();
+                let folder_ref = folder_ref.clone();
+                Box::pin(async move {
+                    s.sync_folder(cache, &folder_ref, |_, _| {})
+                        .await
+                        .map_err(EngineError::sync(format!("Syncing {}", folder_ref.path)))
+                })
+            })
+            .await?;
+        tracing::info!(account = %folder_ref.account, folder = %folder_ref.path, ?report, "folder synced");
+        if let Ok(mut s) = self.synced.lock() {
+            s.insert(folder_ref.clone());
+        }
+        let state = self
+            .cache
+            .folder_state(folder_ref)
+            .map_err(EngineError::cache("Reading the cache"))?
+            .unwrap_or_default();
+        Ok(FolderChange {
+            account: folder_ref.account.clone(),
+            folder: folder_ref.path.clone(),
+            total: state.total,
+            unread: state.unread,
+            added: report.added as u32,
+            removed: report.removed as u32,
+            flags_changed: report.flags_changed as u32,
+        })
+    }
+
+    /// Re-syncs every folder opened since start (the background check for new mail) and
+    /// returns those that changed. Errors are logged; one account's outage does not stop
+    /// the others.
+    pub async fn check_for_changes(&self) -> Vec<FolderChange> {
+        let folders: Vec<FolderRef> = self
+            .synced
+            .lock()
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        let mut changed = Vec::new();
+        for folder_ref in folders {
+            match self.sync_folder(&folder_ref).await {
+                Ok(change) if change.added + change.removed + change.flags_changed > 0 => {
+                    changed.push(change)
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(account = %folder_ref.account, folder = %folder_ref.path, error = %e, "background check failed")
+                }
+            }
+        }
+        changed
     }
 
     pub async fn message(

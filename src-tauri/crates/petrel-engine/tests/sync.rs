@@ -206,3 +206,41 @@ async fn cached_rows_are_served_when_the_server_is_gone() {
         "a folder never cached reports the outage: {err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn background_check_reports_only_folders_that_changed() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=4).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    f.h.seed("alice", "Work", &[mail(50)], true).unwrap();
+    let engine = f.engine(f.cache_dir.path());
+    let id = f.account(&engine).await;
+    assert!(
+        engine.check_for_changes().await.is_empty(),
+        "nothing opened yet, nothing to check"
+    );
+    engine.envelopes(&id, "INBOX", 0, 10, false).await.unwrap();
+    engine.envelopes(&id, "Work", 0, 10, false).await.unwrap();
+    assert!(
+        engine.check_for_changes().await.is_empty(),
+        "no change on the server"
+    );
+
+    f.h.append("alice", "INBOX", &mail(5)).unwrap();
+    let changes = engine.check_for_changes().await;
+    assert_eq!(changes.len(), 1, "only INBOX changed: {changes:?}");
+    let c = &changes[0];
+    assert_eq!(
+        (c.folder.as_str(), c.added, c.total, c.unread),
+        ("INBOX", 1, 5, 5)
+    );
+    assert!(
+        engine.check_for_changes().await.is_empty(),
+        "a change is reported once"
+    );
+}
