@@ -11,10 +11,10 @@ export function installFakeBackend(scenario) {
   };
   const folders = {
     "work-1": [
-      { path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true },
-      { path: "Sent", name: "Sent", parent: null, role: "sent", selectable: true },
-      { path: "Projects", name: "Projects", parent: null, role: null, selectable: true },
-      { path: "Projects/Petrel", name: "Petrel", parent: "Projects", role: null, selectable: true },
+      { path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 3, unread: 1 },
+      { path: "Sent", name: "Sent", parent: null, role: "sent", selectable: true, total: 0, unread: 0 },
+      { path: "Projects", name: "Projects", parent: null, role: null, selectable: true, total: 0, unread: 0 },
+      { path: "Projects/Petrel", name: "Petrel", parent: "Projects", role: null, selectable: true, total: 1, unread: 1 },
     ],
   };
   const messages = {
@@ -71,7 +71,7 @@ export function installFakeBackend(scenario) {
       if (form.imap.pinned_cert_sha256 !== CERT.sha256)
         throw err("certificate_untrusted", "Connecting: the server's certificate is not trusted", { certificate: CERT });
       const account = { id: "home-2", display_name: form.display_name, email: form.email, imap: { ...form.imap } };
-      folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true }];
+      folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 1, unread: 1 }];
       messages["home-2/INBOX"] = [{ uid: 1, from: "Mum", subject: "Welcome home", date: now, seen: false, flagged: false, size: 10, text: "Hello from home." }];
       state.accounts = [...state.accounts, account];
       return account;

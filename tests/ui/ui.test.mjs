@@ -56,8 +56,12 @@ test("three panes: folder tree, message list and reader work with mouse and keyb
   assert.equal(await list.getByRole("option").count(), 3);
   const first = list.getByRole("option").first();
   assert.match(await first.innerText(), /Ana Lima[\s\S]*Lunch on Friday\?/);
+  const inbox = tree.getByRole("treeitem", { name: "INBOX" });
+  assert.match(await page.locator(`[id="${await inbox.getAttribute("aria-describedby")}"]`).innerText(), /^,?\s*1\s*unread$/, "unread count described for screen readers");
 
   await first.click();
+  // Reading the only unread message clears INBOX's count.
+  await page.waitForFunction(() => !document.querySelector('[role="treeitem"][aria-label="INBOX"]').hasAttribute("aria-describedby"));
   const reader = page.getByRole("article", { name: "Message" });
   await reader.getByText("Shall we try the new place by the harbour?").waitFor();
   assert.equal(await first.getAttribute("aria-selected"), "true");
@@ -165,6 +169,8 @@ test("a folder-changed event from the backend updates the visible list without a
   assert.equal(await list.getByRole("option").count(), 4);
   assert.equal(await list.getByRole("option", { name: /Build is green/ }).getAttribute("aria-selected"), "true", "the selection survives");
   await page.getByRole("status").getByText("1 new message in INBOX").waitFor();
+  const inbox = page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "INBOX" });
+  assert.equal(await inbox.getAttribute("aria-describedby") !== null, true, "the event's unread count reaches the tree");
   assert.equal((await calls()) - before, 1, "one page reload, not a folder reload loop");
   // A change to a folder that is not on screen reloads nothing.
   await page.evaluate(() => window.__emit("folder-changed", { account: "work-1", folder: "Sent", total: 1, unread: 0, added: 0, removed: 0, flags_changed: 1 }));

@@ -16,4 +16,8 @@ parent: string | null, role: FolderRole | null,
 /**
  * `\Noselect`: a container that holds folders but no messages.
  */
-selectable: boolean, };
+selectable: boolean, 
+/**
+ * Messages and unread messages (IMAP STATUS), when known.
+ */
+total: number | null, unread: number | null, };

@@ -28,6 +28,9 @@ pub struct Folder {
     pub role: Option<FolderRole>,
     /// `\Noselect`: a container that holds folders but no messages.
     pub selectable: bool,
+    /// Messages and unread messages (IMAP STATUS), when known.
+    pub total: Option<u32>,
+    pub unread: Option<u32>,
 }
 
 /// A row of the message list.

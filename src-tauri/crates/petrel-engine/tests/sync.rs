@@ -224,6 +224,14 @@ async fn background_check_reports_only_folders_that_changed() {
         engine.check_for_changes().await.is_empty(),
         "nothing opened yet, nothing to check"
     );
+    // The tree's counts come from STATUS, also for folders never opened.
+    let folders = engine.folders(&id).await.unwrap();
+    let counts = |path: &str| {
+        let f = folders.iter().find(|f| f.path == path).unwrap();
+        (f.total, f.unread)
+    };
+    assert_eq!(counts("INBOX"), (Some(4), Some(4)));
+    assert_eq!(counts("Work"), (Some(1), Some(0)));
     engine.envelopes(&id, "INBOX", 0, 10, false).await.unwrap();
     engine.envelopes(&id, "Work", 0, 10, false).await.unwrap();
     assert!(

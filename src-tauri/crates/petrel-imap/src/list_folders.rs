@@ -9,6 +9,9 @@ use petrel_core::{Folder, FolderRole};
 /// Most folders accepted from one LIST; a hostile server could otherwise grow the list
 /// without end.
 const MAX_FOLDERS: usize = 20_000;
+/// Up to this many folders get unread/total counts by one STATUS each; beyond it the round
+/// trips would delay the tree (LIST-STATUS, RFC 5819, is the way for huge trees).
+const MAX_STATUS_FOLDERS: usize = 200;
 
 impl ImapSession {
     pub async fn list_folders(&mut self) -> Result<Vec<Folder>, ImapError> {
@@ -27,6 +30,24 @@ impl ImapSession {
             .iter()
             .map(|n| folder(n.name(), n.delimiter(), n.attributes()))
             .collect();
+        if folders.len() <= MAX_STATUS_FOLDERS {
+            for folder in folders.iter_mut().filter(|f| f.selectable) {
+                let status = with_timeout(
+                    "reading folder counts",
+                    self.inner.status(&folder.path, "(MESSAGES UNSEEN)"),
+                )
+                .await?;
+                match status {
+                    Ok(status) => {
+                        folder.total = Some(status.exists);
+                        folder.unread = status.unseen;
+                    }
+                    // A folder that vanished between LIST and STATUS just shows no counts.
+                    Err(async_imap::error::Error::No(_) | async_imap::error::Error::Bad(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
         // INBOX first, then special folders, then the rest by name: what every client shows.
         folders.sort_by_key(|f| {
             (
@@ -77,6 +98,8 @@ pub(crate) fn folder(
         parent,
         role,
         selectable,
+        total: None,
+        unread: None,
     }
 }
 
