@@ -27,7 +27,7 @@ export function installFakeBackend(scenario) {
       { uid: 7, from: "Cy", subject: "Nested folder mail", date: now - 500, seen: false, flagged: false, size: 300, text: "Found in a nested folder." },
     ],
   };
-  const state = { accounts: scenario === "empty" ? [] : [work], failNextEnvelopes: scenario === "flaky" };
+  const state = { accounts: scenario === "empty" ? [] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline" };
   const err = (code, message, extra = {}) => ({ code, message, retryable: code === "unreachable", certificate: null, ...extra });
   window.__calls = [];
   // Events: listen() registers a callback through transformCallback; window.__emit(event,
@@ -52,14 +52,16 @@ export function installFakeBackend(scenario) {
     "plugin:event|unlisten": () => null,
     list_accounts: () => state.accounts,
     list_folders: ({ account }) => folders[account] ?? [],
-    list_envelopes: ({ account, folder, offset, limit }) => {
+    list_envelopes: (args) => {
+      const { account, folder, offset, limit } = args;
       if (state.failNextEnvelopes) {
         state.failNextEnvelopes = false;
         throw err("unreachable", "Fetching the message list of INBOX: could not reach imap.example.org:993. Check the host name and port, and that you are online.");
       }
       const all = messages[`${account}/${folder}`] ?? [];
       const rows = all.slice(offset, offset + limit).map(({ text, ...row }) => row);
-      return { offset, total: all.length, rows };
+      if (args.refresh) state.offline = false; // Retry (a refresh) reaches the server again.
+      return { offset, total: all.length, rows, offline: state.offline };
     },
     read_message: ({ account, folder, uid }) => {
       const m = (messages[`${account}/${folder}`] ?? []).find((r) => r.uid === uid);

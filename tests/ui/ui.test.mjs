@@ -179,6 +179,19 @@ test("a folder-changed event from the backend updates the visible list without a
   await page.close();
 });
 
+test("offline: cached rows are shown with a clear notice and Retry", async () => {
+  const page = await open("offline");
+  const alert = page.getByRole("alert");
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /Offline: INBOX shows the messages saved on this computer/);
+  assert.equal(await page.getByRole("listbox", { name: "Messages" }).getByRole("option").count(), 3, "cached rows stay readable");
+  await alert.getByRole("button", { name: "Retry" }).click();
+  await page.waitForFunction(() => !document.querySelector('[role="alert"]'));
+  const refreshed = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "list_envelopes").at(-1).args.refresh);
+  assert.equal(refreshed, true, "Retry asks the backend to reach the server");
+  await page.close();
+});
+
 test("follows the OS light/dark setting", async () => {
   const bg = async (scheme) => {
     const page = await open("one-account", scheme);

@@ -12,4 +12,8 @@ offset: number,
 /**
  * Messages in the folder, so the list can size its scroll range.
  */
-total: number, rows: Array<Envelope>, };
+total: number, rows: Array<Envelope>, 
+/**
+ * The server could not be reached: these rows come from the cache and may be stale.
+ */
+offline: boolean, };

@@ -71,6 +71,8 @@ pub struct EnvelopePage {
     /// Messages in the folder, so the list can size its scroll range.
     pub total: u32,
     pub rows: Vec<Envelope>,
+    /// The server could not be reached: these rows come from the cache and may be stale.
+    pub offline: bool,
 }
 
 /// Pushed to the UI when a background check changed a folder: the list reloads its visible

@@ -160,6 +160,7 @@ impl Engine {
             .lock()
             .map(|s| s.contains(&folder_ref))
             .unwrap_or(false);
+        let mut offline = false;
         if refresh || !synced {
             if let Err(e) = self.sync_folder(&folder_ref).await {
                 let cached = self
@@ -170,6 +171,7 @@ impl Engine {
                     return Err(e);
                 }
                 tracing::warn!(account = %id, folder, error = %e, "server unreachable, serving cached rows");
+                offline = true;
             }
         }
         let page = self
@@ -182,6 +184,7 @@ impl Engine {
             offset,
             total: page.total,
             rows: page.rows,
+            offline,
         })
     }
 

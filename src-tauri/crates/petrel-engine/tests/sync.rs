@@ -80,6 +80,7 @@ async fn changes_from_another_client_reach_the_cache_on_refresh() {
     let page = engine.envelopes(&id, "INBOX", 0, 10, false).await.unwrap();
     assert_eq!((page.total, page.rows.len()), (30, 10));
     assert!(page.rows.iter().all(|r| !r.seen));
+    assert!(!page.offline);
 
     // Another device: new mail arrives, one message is read, one flagged, one expunged.
     f.h.append("alice", "INBOX", &mail(31)).unwrap();
@@ -197,6 +198,7 @@ async fn cached_rows_are_served_when_the_server_is_gone() {
         .await
         .expect("offline reads come from the cache");
     assert_eq!(rows.total, 3);
+    assert!(rows.offline, "the UI must be told these rows may be stale");
     let err = engine
         .envelopes(&id, "Never synced", 0, 10, true)
         .await
