@@ -81,6 +81,7 @@ pub fn run() {
             commands::mail::list_folders,
             commands::mail::list_envelopes,
             commands::mail::read_message,
+            commands::mail::set_flags,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -68,6 +68,14 @@ export function installFakeBackend(scenario) {
       if (!m) throw err("not_found", "The message is gone.");
       return { uid, from: m.from, to: ["me@example.org"], cc: [], subject: m.subject, date: m.date, text: m.text };
     },
+    set_flags: ({ account, folder, uids, seen, flagged }) => {
+      const list = messages[`${account}/${folder}`] ?? [];
+      for (const m of list.filter((m) => uids.includes(m.uid))) {
+        if (seen !== null) m.seen = seen;
+        if (flagged !== null) m.flagged = flagged;
+      }
+      return { account, folder, total: list.length, unread: list.filter((m) => !m.seen).length, added: 0, removed: 0, flags_changed: uids.length };
+    },
     add_account: ({ form }) => {
       if (form.password !== PASSWORD) throw err("auth_failed", `Connecting to ${form.imap.host}: the server rejected the login: [AUTHENTICATIONFAILED] Authentication failed.. Check the user name and password.`);
       if (form.imap.pinned_cert_sha256 !== CERT.sha256)

@@ -192,6 +192,34 @@ test("offline: cached rows are shown with a clear notice and Retry", async () =>
   await page.close();
 });
 
+test("mark as unread / flag by button and by keyboard (M, S) reach the backend and the tree", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  const row = list.getByRole("option", { name: /Lunch on Friday/ });
+  await row.click();
+  const reader = page.getByRole("article", { name: "Message" });
+  await reader.getByText("Shall we try the new place").waitFor();
+  const actions = reader.getByRole("toolbar", { name: "Message actions" });
+  const inboxCount = () => page.evaluate(() => document.querySelector('[role="treeitem"][aria-label="INBOX"]').getAttribute("aria-describedby"));
+  await page.waitForFunction(() => !document.querySelector('[role="treeitem"][aria-label="INBOX"]').hasAttribute("aria-describedby"));
+
+  await actions.getByRole("button", { name: "Mark as unread" }).click();
+  await actions.getByRole("button", { name: "Mark as read" }).waitFor();
+  assert.match(await row.getAttribute("class"), /unread/);
+  await page.waitForFunction(() => document.querySelector('[role="treeitem"][aria-label="INBOX"]').hasAttribute("aria-describedby"));
+  assert.notEqual(await inboxCount(), null, "the tree counts the message as unread again");
+
+  await list.focus();
+  await page.keyboard.press("m");
+  await actions.getByRole("button", { name: "Mark as unread" }).waitFor();
+  await page.keyboard.press("s");
+  await actions.getByRole("button", { name: "Remove flag" }).waitFor();
+  assert.equal(await actions.getByRole("button", { name: "Remove flag" }).getAttribute("aria-pressed"), "true");
+  const calls = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_flags").map((c) => [c.args.seen, c.args.flagged]));
+  assert.deepEqual(calls, [[false, null], [true, null], [null, true]]);
+  await page.close();
+});
+
 test("follows the OS light/dark setting", async () => {
   const bg = async (scheme) => {
     const page = await open("one-account", scheme);

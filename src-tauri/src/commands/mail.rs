@@ -1,5 +1,5 @@
 use crate::AppState;
-use petrel_core::{AccountId, EnvelopePage, Folder, IpcError, MessageView};
+use petrel_core::{AccountId, EnvelopePage, Folder, FolderChange, IpcError, MessageView};
 
 #[tauri::command]
 pub async fn list_folders(
@@ -32,4 +32,19 @@ pub async fn read_message(
     uid: u32,
 ) -> Result<MessageView, IpcError> {
     Ok(state.engine()?.message(&account, &folder, uid).await?)
+}
+
+#[tauri::command]
+pub async fn set_flags(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uids: Vec<u32>,
+    seen: Option<bool>,
+    flagged: Option<bool>,
+) -> Result<FolderChange, IpcError> {
+    Ok(state
+        .engine()?
+        .set_flags(&account, &folder, &uids, seen, flagged)
+        .await?)
 }

@@ -5,6 +5,7 @@ import type { AccountId } from "../bindings/AccountId";
 import type { AccountSettings } from "../bindings/AccountSettings";
 import type { EnvelopePage } from "../bindings/EnvelopePage";
 import type { Folder } from "../bindings/Folder";
+import type { FolderChange } from "../bindings/FolderChange";
 import type { IpcError } from "../bindings/IpcError";
 import type { MessageView } from "../bindings/MessageView";
 import type { NewAccount } from "../bindings/NewAccount";
@@ -43,4 +44,7 @@ export const ipc = {
     call<EnvelopePage>("list_envelopes", { account, folder, offset, limit, refresh }),
   readMessage: (account: AccountId, folder: string, uid: number) =>
     call<MessageView>("read_message", { account, folder, uid }),
+  /** `null` leaves that flag as it is. */
+  setFlags: (account: AccountId, folder: string, uids: number[], seen: boolean | null, flagged: boolean | null) =>
+    call<FolderChange>("set_flags", { account, folder, uids, seen, flagged }),
 };

@@ -245,6 +245,79 @@ impl Engine {
         changed
     }
 
+    /// Marks messages read/unread and/or flagged/unflagged: the cache (and so the UI) changes
+    /// at once, then the server; if the server refuses or cannot be reached the cache is put
+    /// back and the error returned. (The durable offline queue replaces the revert later.)
+    pub async fn set_flags(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+        seen: Option<bool>,
+        flagged: Option<bool>,
+    ) -> Result<FolderChange, EngineError> {
+        let folder_ref = FolderRef::new(id, folder);
+        let cache_err = || EngineError::cache(format!("Updating {folder} in the cache"));
+        let mut previous = Vec::with_capacity(uids.len());
+        for &uid in uids {
+            if let Some(row) = self.cache.envelope(&folder_ref, uid).map_err(cache_err())? {
+                self.cache
+                    .set_flags(
+                        &folder_ref,
+                        uid,
+                        seen.unwrap_or(row.seen),
+                        flagged.unwrap_or(row.flagged),
+                    )
+                    .map_err(cache_err())?;
+                previous.push(row);
+            }
+        }
+        let changes: Vec<(&'static str, bool)> = [("\\Seen", seen), ("\\Flagged", flagged)]
+            .into_iter()
+            .filter_map(|(flag, on)| on.map(|on| (flag, on)))
+            .collect();
+        let uid_list = uids.to_vec();
+        let folder_name = folder.to_string();
+        let result = self
+            .with_session(id, move |s| {
+                let (uid_list, folder_name, changes) =
+                    (uid_list.clone(), folder_name.clone(), changes.clone());
+                Box::pin(async move {
+                    for (flag, on) in changes {
+                        s.store_flag(&folder_name, &uid_list, flag, on)
+                            .await
+                            .map_err(EngineError::imap(format!(
+                                "Changing flags in {folder_name}"
+                            )))?;
+                    }
+                    Ok(())
+                })
+            })
+            .await;
+        if let Err(e) = result {
+            for row in previous {
+                let _ = self
+                    .cache
+                    .set_flags(&folder_ref, row.uid, row.seen, row.flagged);
+            }
+            return Err(e);
+        }
+        let state = self
+            .cache
+            .folder_state(&folder_ref)
+            .map_err(cache_err())?
+            .unwrap_or_default();
+        Ok(FolderChange {
+            account: id.clone(),
+            folder: folder.to_string(),
+            total: state.total,
+            unread: state.unread,
+            added: 0,
+            removed: 0,
+            flags_changed: uids.len() as u32,
+        })
+    }
+
     pub async fn message(
         &self,
         id: &AccountId,

@@ -254,3 +254,95 @@ async fn background_check_reports_only_folders_that_changed() {
         "a change is reported once"
     );
 }
+
+/// Flags of one message as Dovecot has them, read by doveadm (not through Petrel).
+fn server_flags(h: &Harness, subject: &str) -> String {
+    h.doveadm(
+        "alice",
+        &["fetch"],
+        &["flags", "mailbox", "INBOX", "HEADER", "Subject", subject],
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_and_flag_changes_reach_the_server_and_the_counts() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=3).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let engine = f.engine(f.cache_dir.path());
+    let id = f.account(&engine).await;
+    let rows = engine
+        .envelopes(&id, "INBOX", 0, 10, false)
+        .await
+        .unwrap()
+        .rows;
+    let uid = |s: &str| rows.iter().find(|r| r.subject == s).unwrap().uid;
+
+    let change = engine
+        .set_flags(
+            &id,
+            "INBOX",
+            &[uid("message 1"), uid("message 2")],
+            Some(true),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!((change.total, change.unread), (3, 1));
+    assert!(server_flags(&f.h, "message 1").contains("\\Seen"));
+    assert!(server_flags(&f.h, "message 2").contains("\\Seen"));
+    assert!(
+        !server_flags(&f.h, "message 3").contains("\\Seen"),
+        "only the chosen messages change"
+    );
+
+    engine
+        .set_flags(&id, "INBOX", &[uid("message 2")], Some(false), Some(true))
+        .await
+        .unwrap();
+    let flags = server_flags(&f.h, "message 2");
+    assert!(
+        flags.contains("\\Flagged") && !flags.contains("\\Seen"),
+        "flags: {flags}"
+    );
+    let cached = engine
+        .envelopes(&id, "INBOX", 0, 10, false)
+        .await
+        .unwrap()
+        .rows;
+    let row = cached.iter().find(|r| r.subject == "message 2").unwrap();
+    assert!(row.flagged && !row.seen, "the cache matches the server");
+    // A fresh sync finds nothing to change: cache and server agree.
+    assert!(engine.check_for_changes().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flag_change_that_cannot_reach_the_server_is_undone_in_the_cache() {
+    let mut f = Fixture::new();
+    f.h.seed("alice", "INBOX", &[mail(1)], false).unwrap();
+    let engine = f.engine(f.cache_dir.path());
+    let id = f.account(&engine).await;
+    let uid = engine
+        .envelopes(&id, "INBOX", 0, 10, false)
+        .await
+        .unwrap()
+        .rows[0]
+        .uid;
+    f.h.stop();
+    let err = engine
+        .set_flags(&id, "INBOX", &[uid], Some(true), None)
+        .await
+        .unwrap_err();
+    assert!(err.is_connection_problem(), "{err}");
+    let page = engine.envelopes(&id, "INBOX", 0, 10, false).await.unwrap();
+    assert!(
+        !page.rows[0].seen,
+        "the cache must not claim a change the server never got"
+    );
+}

@@ -12,6 +12,7 @@ mod fetch_message;
 mod list_folders;
 mod session;
 mod starttls;
+mod store_flags;
 mod sync_folder;
 mod tls;
 

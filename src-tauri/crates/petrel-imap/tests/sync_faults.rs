@@ -28,6 +28,9 @@ impl MailCache for FullDisk {
     fn set_flags(&self, f: &FolderRef, u: u32, s: bool, fl: bool) -> petrel_store::Result<bool> {
         self.0.set_flags(f, u, s, fl)
     }
+    fn envelope(&self, f: &FolderRef, u: u32) -> petrel_store::Result<Option<Envelope>> {
+        self.0.envelope(f, u)
+    }
     fn page(&self, f: &FolderRef, o: u32, l: u32) -> petrel_store::Result<Page> {
         self.0.page(f, o, l)
     }

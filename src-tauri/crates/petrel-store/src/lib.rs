@@ -91,6 +91,9 @@ pub trait MailCache: Send + Sync {
     /// Changes the flags of one cached row; returns false if the UID is not cached.
     fn set_flags(&self, folder: &FolderRef, uid: u32, seen: bool, flagged: bool) -> Result<bool>;
 
+    /// One cached row by UID.
+    fn envelope(&self, folder: &FolderRef, uid: u32) -> Result<Option<Envelope>>;
+
     /// Rows `offset..offset+limit` by date, newest first.
     fn page(&self, folder: &FolderRef, offset: u32, limit: u32) -> Result<Page>;
 

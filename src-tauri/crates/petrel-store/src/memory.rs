@@ -94,6 +94,10 @@ impl MailCache for MemoryCache {
         }))
     }
 
+    fn envelope(&self, folder: &FolderRef, uid: u32) -> Result<Option<Envelope>> {
+        Ok(self.with(folder, |f| f.rows.get(&uid).cloned()))
+    }
+
     fn page(&self, folder: &FolderRef, offset: u32, limit: u32) -> Result<Page> {
         Ok(self.with(folder, |f| Page {
             offset,

@@ -259,6 +259,13 @@ impl MailCache for SledCache {
         Ok(true)
     }
 
+    fn envelope(&self, folder: &FolderRef, uid: u32) -> Result<Option<Envelope>> {
+        match self.id(folder)? {
+            Some(id) => self.row(id, uid),
+            None => Ok(None),
+        }
+    }
+
     fn page(&self, folder: &FolderRef, offset: u32, limit: u32) -> Result<Page> {
         let Some(id) = self.id(folder)? else {
             return Ok(Page {
