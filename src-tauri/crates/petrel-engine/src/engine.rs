@@ -129,6 +129,24 @@ impl Engine {
             next.save(&self.config_dir)?;
             *accounts = next;
         }
+        // Its cached mail goes too, and the background check forgets its folders.
+        let folders: Vec<FolderRef> = match self.synced.lock() {
+            Ok(mut synced) => {
+                let mine: Vec<FolderRef> = synced
+                    .iter()
+                    .filter(|f| &f.account == id)
+                    .cloned()
+                    .collect();
+                synced.retain(|f| &f.account != id);
+                mine
+            }
+            Err(_) => Vec::new(),
+        };
+        for folder in folders {
+            if let Err(e) = self.cache.drop_folder(&folder) {
+                tracing::warn!(account = %id, folder = %folder.path, error = %e, "could not drop cached folder");
+            }
+        }
         self.secrets.delete_password(id)
     }
 

@@ -2,7 +2,7 @@
 //! made with doveadm, an independent client of the same mail store.
 
 use petrel_core::{AccountId, NewAccount, Security, ServerSettings};
-use petrel_engine::{Engine, SledCache, TrustPolicy};
+use petrel_engine::{Engine, FolderRef, MailCache, SledCache, TrustPolicy};
 use petrel_harness::{Harness, MemorySecrets};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -275,7 +275,9 @@ async fn read_and_flag_changes_reach_the_server_and_the_counts() {
         false,
     )
     .unwrap();
-    let engine = f.engine(f.cache_dir.path());
+    let cache = Arc::new(SledCache::open(f.cache_dir.path()).unwrap());
+    let trust = TrustPolicy::with_pem_roots(f.h.ca_pem().as_bytes()).unwrap();
+    let engine = Engine::open(f.config.path(), f.secrets.clone(), trust, cache.clone()).unwrap();
     let id = f.account(&engine).await;
     let rows = engine
         .envelopes(&id, "INBOX", 0, 10, false)
@@ -320,6 +322,16 @@ async fn read_and_flag_changes_reach_the_server_and_the_counts() {
     assert!(row.flagged && !row.seen, "the cache matches the server");
     // A fresh sync finds nothing to change: cache and server agree.
     assert!(engine.check_for_changes().await.is_empty());
+
+    // Removing the account removes its cached rows and stops checking its folders.
+    engine.remove_account(&id).await.unwrap();
+    f.h.append("alice", "INBOX", &mail(9)).unwrap();
+    assert!(engine.check_for_changes().await.is_empty());
+    let inbox = FolderRef::new(&id, "INBOX");
+    assert!(
+        cache.folder_state(&inbox).unwrap().is_none(),
+        "cached rows of a removed account must go"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
