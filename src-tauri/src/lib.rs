@@ -6,6 +6,7 @@ mod events;
 mod logging;
 
 use petrel_core::{ErrorCode, IpcError};
+use petrel_engine::StoreError;
 use petrel_engine::{Engine, KeychainSecrets, MailCache, MemoryCache, SledCache, TrustPolicy};
 use std::sync::Arc;
 
@@ -45,6 +46,11 @@ fn open_cache() -> Arc<dyn MailCache> {
     };
     match SledCache::open(&dir) {
         Ok(cache) => return Arc::new(cache),
+        // Another Petrel is running on this cache: never delete it from under that one.
+        Err(e @ StoreError::Locked(_)) => {
+            tracing::warn!(error = %e, "caching in memory for this window");
+            return Arc::new(MemoryCache::new());
+        }
         Err(e) => {
             tracing::warn!(error = %e, dir = %dir.display(), "mail cache unreadable, rebuilding it")
         }

@@ -14,7 +14,7 @@ pub use accounts_file::AccountsFile;
 pub use engine::Engine;
 pub use error::EngineError;
 pub use petrel_imap::TrustPolicy;
-pub use petrel_store::{FolderRef, MailCache, MemoryCache, SledCache};
+pub use petrel_store::{FolderRef, MailCache, MemoryCache, SledCache, StoreError};
 pub use secrets::{KeychainSecrets, SecretStore, KEYCHAIN_SERVICE};
 
 /// Where Petrel keeps its mail cache (rebuildable from the server): `$PETREL_CACHE_DIR` when

@@ -4,6 +4,8 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("a cached record is corrupt ({0}); deleting the cache rebuilds it from the server")]
     Corrupt(String),
+    #[error("the mail cache is in use by another Petrel ({0})")]
+    Locked(String),
 }
 
 impl From<postcard::Error> for StoreError {

@@ -28,17 +28,34 @@ pub struct SledCache {
 }
 
 impl SledCache {
-    /// Opens (or creates) the cache in `dir`.
+    /// Opens (or creates) the cache in `dir`. sled releases its file lock from a background
+    /// thread after a drop, so a reopen right after a close may briefly find it held: that
+    /// is retried for up to 2 s; a lock held longer means another Petrel uses this cache
+    /// ([`StoreError::Locked`], which must never be "fixed" by deleting the cache).
     pub fn open(dir: &Path) -> Result<Self> {
-        let tree = sled::Config::new()
-            .path(dir)
-            .cache_capacity(CACHE_CAPACITY)
-            .open()?;
-        Ok(SledCache {
-            tree,
-            write: Mutex::new(()),
-            ranks: Mutex::new(HashMap::new()),
-        })
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            match sled::Config::new()
+                .path(dir)
+                .cache_capacity(CACHE_CAPACITY)
+                .open()
+            {
+                Ok(tree) => {
+                    return Ok(SledCache {
+                        tree,
+                        write: Mutex::new(()),
+                        ranks: Mutex::new(HashMap::new()),
+                    })
+                }
+                Err(e) if is_lock_error(&e) => {
+                    if std::time::Instant::now() > deadline {
+                        return Err(StoreError::Locked(e.to_string()));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Writes everything to disk now (sled also does so every 500 ms).
@@ -325,6 +342,10 @@ impl MailCache for SledCache {
 /// the pending batch, so a UID must appear once per batch.
 fn by_uid(rows: &[Envelope]) -> BTreeMap<u32, &Envelope> {
     rows.iter().map(|r| (r.uid, r)).collect()
+}
+
+fn is_lock_error(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("could not acquire lock"))
 }
 
 fn key(space: u8, id: u64, rest: &[u8]) -> Vec<u8> {

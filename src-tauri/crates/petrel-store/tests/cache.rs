@@ -257,3 +257,16 @@ fn random_operations_match_a_sorted_vector_model() {
         }
     });
 }
+
+#[test]
+fn a_cache_held_by_another_open_reports_locked_not_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = SledCache::open(dir.path()).unwrap();
+    match SledCache::open(dir.path()) {
+        Err(petrel_store::StoreError::Locked(_)) => {}
+        other => panic!(
+            "a second open must say Locked (so nobody deletes the cache), got {:?}",
+            other.err()
+        ),
+    }
+}
