@@ -22,12 +22,28 @@ fn harness() -> Arc<Harness> {
     })
 }
 
-/// A keychain service name of its own, so tests never touch real Petrel entries.
-fn secrets() -> Arc<KeychainSecrets> {
-    Arc::new(KeychainSecrets::with_service(format!(
-        "org.petrel.mail.test.{}",
-        std::process::id()
-    )))
+/// A keychain service name of each test's own (tests run in parallel), so "nothing was
+/// stored" can be checked by listing the service's entries.
+fn secrets() -> (Arc<KeychainSecrets>, String) {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let service = format!("org.petrel.mail.test.{}.{n}", std::process::id());
+    (
+        Arc::new(KeychainSecrets::with_service(service.clone())),
+        service,
+    )
+}
+
+/// Entries the Secret Service holds for `service`, listed with `secret-tool` — a client
+/// independent of Petrel's keyring crate.
+fn keychain_entries(service: &str) -> usize {
+    let out = std::process::Command::new("secret-tool")
+        .args(["search", "--all", "service", service])
+        .output()
+        .expect("secret-tool (libsecret-tools) is installed by scripts/install-deps.sh");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    text.lines().filter(|l| l.starts_with('[')).count()
 }
 
 fn trust(h: &Harness) -> TrustPolicy {
@@ -50,7 +66,7 @@ fn form(h: &Harness, port: u16, security: Security, password: &str) -> NewAccoun
     }
 }
 
-fn assert_nothing_saved(dir: &Path, secrets: &KeychainSecrets, engine: &Engine) {
+fn assert_nothing_saved(dir: &Path, service: &str, engine: &Engine) {
     assert!(
         engine.accounts().is_empty(),
         "no account may be kept after a failed add"
@@ -59,7 +75,11 @@ fn assert_nothing_saved(dir: &Path, secrets: &KeychainSecrets, engine: &Engine) 
         !AccountsFile::path(dir).exists(),
         "no settings file may be written after a failed add"
     );
-    let _ = secrets;
+    assert_eq!(
+        keychain_entries(service),
+        0,
+        "no password may stay in the keychain after a failed add"
+    );
 }
 
 fn grep_dir(dir: &Path, needle: &str) -> Vec<String> {
@@ -86,7 +106,7 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
         (h.ports.imap, Security::StartTls),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let secrets = secrets();
+        let (secrets, service) = secrets();
         let engine = Engine::open(
             dir.path(),
             secrets.clone(),
@@ -99,6 +119,12 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
             .add_account(form(&h, port, security, &password))
             .await
             .expect("account is added");
+        // Positive control for keychain_entries(): the password is in the Secret Service.
+        assert_eq!(
+            keychain_entries(&service),
+            1,
+            "the password is stored in the keychain"
+        );
 
         let folders = engine.folders(&account.id).await.unwrap();
         let paths: Vec<&str> = folders.iter().map(|f| f.path.as_str()).collect();
@@ -201,6 +227,11 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
             "password found on disk"
         );
         engine.remove_account(&account.id).await.unwrap();
+        assert_eq!(
+            keychain_entries(&service),
+            0,
+            "removing the account deletes its keychain entry"
+        );
         assert!(
             secrets.password(&account.id).is_err(),
             "removing the account deletes its keychain entry"
@@ -213,7 +244,7 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
 async fn wrong_password_is_auth_failed_and_saves_nothing() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
-    let secrets = secrets();
+    let (secrets, service) = secrets();
     let engine = Engine::open(
         dir.path(),
         secrets.clone(),
@@ -232,14 +263,14 @@ async fn wrong_password_is_auth_failed_and_saves_nothing() {
         "the message tells the user what to check: {}",
         ipc.message
     );
-    assert_nothing_saved(dir.path(), &secrets, &engine);
+    assert_nothing_saved(dir.path(), &service, &engine);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unreachable_host_is_reported_and_saves_nothing() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
-    let secrets = secrets();
+    let (secrets, service) = secrets();
     let engine = Engine::open(
         dir.path(),
         secrets.clone(),
@@ -260,14 +291,14 @@ async fn unreachable_host_is_reported_and_saves_nothing() {
     let ipc = IpcError::from(&err);
     assert_eq!(ipc.code, ErrorCode::Unreachable, "{ipc:?}");
     assert!(ipc.retryable);
-    assert_nothing_saved(dir.path(), &secrets, &engine);
+    assert_nothing_saved(dir.path(), &service, &engine);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn untrusted_certificate_is_shown_and_can_be_pinned() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
-    let secrets = secrets();
+    let (secrets, service) = secrets();
     // No harness CA: the server's certificate is unknown to this engine.
     let engine = Engine::open(
         dir.path(),
@@ -301,7 +332,7 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
         "issuer: {}",
         cert.issuer
     );
-    assert_nothing_saved(dir.path(), &secrets, &engine);
+    assert_nothing_saved(dir.path(), &service, &engine);
 
     // A wrong pin is still refused.
     let mut wrong = form(&h, h.ports.imaps, Security::Tls, &password);
@@ -337,7 +368,7 @@ async fn starttls_on_the_implicit_tls_port_fails_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(
         dir.path(),
-        secrets(),
+        secrets().0,
         trust(&h),
         Arc::new(MemoryCache::new()),
     )
