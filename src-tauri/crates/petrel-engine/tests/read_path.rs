@@ -46,6 +46,11 @@ fn keychain_entries(service: &str) -> usize {
     text.lines().filter(|l| l.starts_with('[')).count()
 }
 
+/// An engine over `dir` with a memory cache: these tests are about accounts and the keychain.
+fn engine_in(dir: &Path, secrets: Arc<KeychainSecrets>, trust: TrustPolicy) -> Engine {
+    Engine::open(dir, secrets, trust, Arc::new(MemoryCache::new())).unwrap()
+}
+
 fn trust(h: &Harness) -> TrustPolicy {
     TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap()
 }
@@ -107,13 +112,7 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let (secrets, service) = secrets();
-        let engine = Engine::open(
-            dir.path(),
-            secrets.clone(),
-            trust(&h),
-            Arc::new(MemoryCache::new()),
-        )
-        .unwrap();
+        let engine = engine_in(dir.path(), secrets.clone(), trust(&h));
         let password = h.user("alice").password.clone();
         let account = engine
             .add_account(form(&h, port, security, &password))
@@ -205,13 +204,7 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
 
         // The settings survive a restart; the password comes back from the keychain.
         drop(engine);
-        let engine = Engine::open(
-            dir.path(),
-            secrets.clone(),
-            trust(&h),
-            Arc::new(MemoryCache::new()),
-        )
-        .unwrap();
+        let engine = engine_in(dir.path(), secrets.clone(), trust(&h));
         assert_eq!(engine.accounts(), vec![account.clone()]);
         assert_eq!(
             engine
@@ -245,13 +238,7 @@ async fn wrong_password_is_auth_failed_and_saves_nothing() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
     let (secrets, service) = secrets();
-    let engine = Engine::open(
-        dir.path(),
-        secrets.clone(),
-        trust(&h),
-        Arc::new(MemoryCache::new()),
-    )
-    .unwrap();
+    let engine = engine_in(dir.path(), secrets.clone(), trust(&h));
     let err = engine
         .add_account(form(&h, h.ports.imaps, Security::Tls, "not-the-password"))
         .await
@@ -271,13 +258,7 @@ async fn unreachable_host_is_reported_and_saves_nothing() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
     let (secrets, service) = secrets();
-    let engine = Engine::open(
-        dir.path(),
-        secrets.clone(),
-        trust(&h),
-        Arc::new(MemoryCache::new()),
-    )
-    .unwrap();
+    let engine = engine_in(dir.path(), secrets.clone(), trust(&h));
     // A port that was just free: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -300,13 +281,7 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
     let dir = tempfile::tempdir().unwrap();
     let (secrets, service) = secrets();
     // No harness CA: the server's certificate is unknown to this engine.
-    let engine = Engine::open(
-        dir.path(),
-        secrets.clone(),
-        TrustPolicy::default(),
-        Arc::new(MemoryCache::new()),
-    )
-    .unwrap();
+    let engine = engine_in(dir.path(), secrets.clone(), TrustPolicy::default());
     let password = h.user("alice").password.clone();
     let err = engine
         .add_account(form(&h, h.ports.imaps, Security::Tls, &password))
@@ -366,13 +341,7 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
 async fn starttls_on_the_implicit_tls_port_fails_cleanly() {
     let h = harness();
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(
-        dir.path(),
-        secrets().0,
-        trust(&h),
-        Arc::new(MemoryCache::new()),
-    )
-    .unwrap();
+    let engine = engine_in(dir.path(), secrets().0, trust(&h));
     let password = h.user("alice").password.clone();
     // Implicit TLS chosen against the plaintext port: the handshake fails with a clear error.
     let err = engine

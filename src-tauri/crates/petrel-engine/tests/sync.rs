@@ -30,9 +30,28 @@ impl Fixture {
     }
 
     fn engine(&self, cache_dir: &std::path::Path) -> Engine {
+        self.engine_with_cache(cache_dir).0
+    }
+
+    /// The engine and its cache, for tests that look into the cache directly.
+    fn engine_with_cache(&self, cache_dir: &std::path::Path) -> (Engine, Arc<SledCache>) {
         let cache = Arc::new(SledCache::open(cache_dir).unwrap());
         let trust = TrustPolicy::with_pem_roots(self.h.ca_pem().as_bytes()).unwrap();
-        Engine::open(self.config.path(), self.secrets.clone(), trust, cache).unwrap()
+        let engine = Engine::open(
+            self.config.path(),
+            self.secrets.clone(),
+            trust,
+            cache.clone(),
+        )
+        .unwrap();
+        (engine, cache)
+    }
+
+    /// An engine on the fixture's cache with alice's account added.
+    async fn start(&self) -> (Engine, AccountId) {
+        let engine = self.engine(self.cache_dir.path());
+        let id = self.account(&engine).await;
+        (engine, id)
     }
 
     async fn account(&self, engine: &Engine) -> AccountId {
@@ -74,8 +93,7 @@ async fn changes_from_another_client_reach_the_cache_on_refresh() {
         false,
     )
     .unwrap();
-    let engine = f.engine(f.cache_dir.path());
-    let id = f.account(&engine).await;
+    let (engine, id) = f.start().await;
 
     let page = engine.envelopes(&id, "INBOX", 0, 10, false).await.unwrap();
     assert_eq!((page.total, page.rows.len()), (30, 10));
@@ -151,8 +169,7 @@ async fn uidvalidity_change_and_a_deleted_cache_are_rebuilt_from_the_server() {
         true,
     )
     .unwrap();
-    let engine = f.engine(f.cache_dir.path());
-    let id = f.account(&engine).await;
+    let (engine, id) = f.start().await;
     assert_eq!(subjects(&engine, &id, "Work", false).await.len(), 5);
 
     // The folder is deleted and re-created elsewhere: same name, new UIDVALIDITY, other mail.
@@ -189,8 +206,7 @@ async fn cached_rows_are_served_when_the_server_is_gone() {
         false,
     )
     .unwrap();
-    let engine = f.engine(f.cache_dir.path());
-    let id = f.account(&engine).await;
+    let (engine, id) = f.start().await;
     assert_eq!(subjects(&engine, &id, "INBOX", false).await.len(), 3);
     f.h.stop();
     let rows = engine
@@ -220,8 +236,7 @@ async fn background_check_reports_only_folders_that_changed() {
     )
     .unwrap();
     f.h.seed("alice", "Work", &[mail(50)], true).unwrap();
-    let engine = f.engine(f.cache_dir.path());
-    let id = f.account(&engine).await;
+    let (engine, id) = f.start().await;
     assert!(
         engine.check_for_changes().await.is_empty(),
         "nothing opened yet, nothing to check"
@@ -275,9 +290,7 @@ async fn read_and_flag_changes_reach_the_server_and_the_counts() {
         false,
     )
     .unwrap();
-    let cache = Arc::new(SledCache::open(f.cache_dir.path()).unwrap());
-    let trust = TrustPolicy::with_pem_roots(f.h.ca_pem().as_bytes()).unwrap();
-    let engine = Engine::open(f.config.path(), f.secrets.clone(), trust, cache.clone()).unwrap();
+    let (engine, cache) = f.engine_with_cache(f.cache_dir.path());
     let id = f.account(&engine).await;
     let rows = engine
         .envelopes(&id, "INBOX", 0, 10, false)
@@ -338,8 +351,7 @@ async fn read_and_flag_changes_reach_the_server_and_the_counts() {
 async fn a_flag_change_that_cannot_reach_the_server_is_undone_in_the_cache() {
     let mut f = Fixture::new();
     f.h.seed("alice", "INBOX", &[mail(1)], false).unwrap();
-    let engine = f.engine(f.cache_dir.path());
-    let id = f.account(&engine).await;
+    let (engine, id) = f.start().await;
     let uid = engine
         .envelopes(&id, "INBOX", 0, 10, false)
         .await
