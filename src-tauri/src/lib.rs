@@ -88,6 +88,15 @@ pub fn run() {
             commands::mail::list_envelopes,
             commands::mail::read_message,
             commands::mail::set_flags,
+            commands::mail::move_messages,
+            commands::mail::copy_messages,
+            commands::mail::delete_messages,
+            commands::mail::archive_messages,
+            commands::mail::account_status,
+            commands::folders::create_folder,
+            commands::folders::rename_folder,
+            commands::folders::delete_folder,
+            commands::folders::set_subscribed,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

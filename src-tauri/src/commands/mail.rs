@@ -1,5 +1,7 @@
 use crate::AppState;
-use petrel_core::{AccountId, EnvelopePage, Folder, FolderChange, IpcError, MessageView};
+use petrel_core::{
+    AccountId, AccountStatus, ActionOutcome, EnvelopePage, Folder, IpcError, MessageView,
+};
 
 #[tauri::command]
 pub async fn list_folders(
@@ -42,9 +44,71 @@ pub async fn set_flags(
     uids: Vec<u32>,
     seen: Option<bool>,
     flagged: Option<bool>,
-) -> Result<FolderChange, IpcError> {
+) -> Result<ActionOutcome, IpcError> {
     Ok(state
         .engine()?
         .set_flags(&account, &folder, &uids, seen, flagged)
         .await?)
+}
+
+#[tauri::command]
+pub async fn move_messages(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uids: Vec<u32>,
+    to: String,
+) -> Result<ActionOutcome, IpcError> {
+    Ok(state
+        .engine()?
+        .move_messages(&account, &folder, &uids, &to)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn copy_messages(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uids: Vec<u32>,
+    to: String,
+) -> Result<ActionOutcome, IpcError> {
+    Ok(state
+        .engine()?
+        .copy_messages(&account, &folder, &uids, &to)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn delete_messages(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uids: Vec<u32>,
+) -> Result<ActionOutcome, IpcError> {
+    Ok(state
+        .engine()?
+        .delete_messages(&account, &folder, &uids)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn archive_messages(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uids: Vec<u32>,
+) -> Result<ActionOutcome, IpcError> {
+    Ok(state
+        .engine()?
+        .archive_messages(&account, &folder, &uids)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn account_status(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+) -> Result<AccountStatus, IpcError> {
+    Ok(state.engine()?.account_status(&account))
 }

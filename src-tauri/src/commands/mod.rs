@@ -1,4 +1,5 @@
 //! `#[tauri::command]` adapters: DTO in → engine call → DTO or `IpcError` out. No logic.
 
 pub mod accounts;
+pub mod folders;
 pub mod mail;

@@ -13,8 +13,10 @@
 mod certs;
 mod config;
 mod memory_secrets;
+mod proxy;
 
 pub use memory_secrets::MemorySecrets;
+pub use proxy::Proxy;
 
 /// A CA and a `localhost`/127.0.0.1 server certificate, PEM: for scripted TLS servers in
 /// fault tests (hostile replies a real Dovecot never sends).

@@ -20,4 +20,8 @@ selectable: boolean,
 /**
  * Messages and unread messages (IMAP STATUS), when known.
  */
-total: number | null, unread: number | null, };
+total: number | null, unread: number | null, 
+/**
+ * Subscribed (RFC 3501 §6.3.6): the tree shows these unless the user asks for all.
+ */
+subscribed: boolean, };

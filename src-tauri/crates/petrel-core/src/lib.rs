@@ -10,4 +10,7 @@ pub mod mail;
 
 pub use account::{AccountId, AccountSettings, NewAccount, Security, ServerSettings};
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
-pub use mail::{Envelope, EnvelopePage, Folder, FolderChange, FolderRole, MessageView};
+pub use mail::{
+    AccountStatus, ActionOutcome, ConnectionState, Envelope, EnvelopePage, Folder, FolderChange,
+    FolderRole, MessageView,
+};

@@ -31,6 +31,8 @@ pub struct Folder {
     /// Messages and unread messages (IMAP STATUS), when known.
     pub total: Option<u32>,
     pub unread: Option<u32>,
+    /// Subscribed (RFC 3501 §6.3.6): the tree shows these unless the user asks for all.
+    pub subscribed: bool,
 }
 
 /// A row of the message list.
@@ -86,4 +88,41 @@ pub struct FolderChange {
     pub added: u32,
     pub removed: u32,
     pub flags_changed: u32,
+}
+
+/// The answer to a user action (flag, move, delete…): the source folder as the cache now
+/// has it, so the UI updates at once, and how many of the account's actions still wait for
+/// the server (0 when all reached it; more while offline — they are kept on disk and sent
+/// in order when the server is back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ActionOutcome {
+    pub folder: FolderChange,
+    pub pending: u32,
+}
+
+/// How Petrel's link to an account's server is doing, for the status bar and the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Not tried yet since start.
+    Unknown,
+    Online,
+    /// The server cannot be reached; Petrel retries with growing pauses.
+    Offline,
+    /// The server refused the password: Petrel stops trying until the user acts.
+    AuthFailed,
+    /// The certificate is not trusted (or changed): Petrel stops until the user acts.
+    CertificateProblem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AccountStatus {
+    pub account: crate::AccountId,
+    pub state: ConnectionState,
+    /// The last error, in words, when not online.
+    pub message: Option<String>,
+    /// Seconds until the next automatic attempt, when one is planned.
+    pub retry_in_seconds: Option<u32>,
+    /// User actions waiting for the server.
+    pub pending_actions: u32,
 }

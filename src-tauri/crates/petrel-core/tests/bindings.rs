@@ -38,6 +38,9 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<Envelope>(&mut stale);
     check::<MessageView>(&mut stale);
     check::<EnvelopePage>(&mut stale);
+    check::<ActionOutcome>(&mut stale);
+    check::<ConnectionState>(&mut stale);
+    check::<AccountStatus>(&mut stale);
     check::<FolderChange>(&mut stale);
     check::<ErrorCode>(&mut stale);
     check::<CertificateDetails>(&mut stale);

@@ -1,11 +1,8 @@
-//! `accounts.json` in the config dir: account settings, never secrets. Written atomically
-//! (temp file, fsync, rename, fsync of the directory) so a crash leaves the old or the new
-//! file, never half of one.
+//! `accounts.json` in the config dir: account settings, never secrets, written atomically.
 
 use crate::EngineError;
 use petrel_core::AccountSettings;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const FILE_NAME: &str = "accounts.json";
@@ -42,33 +39,12 @@ impl AccountsFile {
     }
 
     pub fn save(&self, config_dir: &Path) -> Result<(), EngineError> {
-        let context = || format!("Saving {}", Self::path(config_dir).display());
         let storage = |source| EngineError::Storage {
-            context: context(),
+            context: format!("Saving {}", Self::path(config_dir).display()),
             source,
         };
-        std::fs::create_dir_all(config_dir).map_err(storage)?;
         let json =
             serde_json::to_vec_pretty(self).map_err(|e| storage(std::io::Error::other(e)))?;
-        let tmp = config_dir.join(format!(".{FILE_NAME}.tmp"));
-        {
-            let mut file = std::fs::File::create(&tmp).map_err(storage)?;
-            file.write_all(&json).map_err(storage)?;
-            file.sync_all().map_err(storage)?;
-        }
-        std::fs::rename(&tmp, Self::path(config_dir)).map_err(storage)?;
-        sync_dir(config_dir).map_err(storage)?;
-        Ok(())
+        crate::durable::write_atomically(config_dir, FILE_NAME, &json).map_err(storage)
     }
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
-    // Windows has no directory fsync; ReplaceFile/MoveFileEx semantics cover the rename.
-    Ok(())
 }

@@ -1,5 +1,7 @@
 //! The engine's API: what the app's commands call.
 
+use crate::link::Link;
+use crate::pending_actions::{MailAction, PendingActions};
 use crate::{AccountsFile, EngineError, SecretStore};
 use futures::future::BoxFuture;
 use petrel_core::{
@@ -19,11 +21,19 @@ pub struct Engine {
     config_dir: PathBuf,
     secrets: Arc<dyn SecretStore>,
     trust: TrustPolicy,
-    cache: Arc<dyn MailCache>,
+    pub(crate) cache: Arc<dyn MailCache>,
     accounts: Mutex<AccountsFile>,
     sessions: Mutex<HashMap<AccountId, SessionSlot>>,
     /// Folders synced since the engine started; others sync before their first page.
     synced: Mutex<HashSet<FolderRef>>,
+    /// User actions not yet confirmed by the server, on disk.
+    pub(crate) pending: PendingActions,
+    /// Serialises reads and writes of the pending-actions files.
+    pub(crate) queue_lock: Mutex<()>,
+    /// One replay at a time per account, so actions reach the server in order.
+    replays: Mutex<HashMap<AccountId, Arc<AsyncMutex<()>>>>,
+    /// Connection health per account: backoff and the status shown.
+    links: Mutex<HashMap<AccountId, Link>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -51,6 +61,10 @@ impl Engine {
             accounts: Mutex::new(accounts),
             sessions: Mutex::new(HashMap::new()),
             synced: Mutex::new(HashSet::new()),
+            pending: PendingActions::new(config_dir),
+            queue_lock: Mutex::new(()),
+            replays: Mutex::new(HashMap::new()),
+            links: Mutex::new(HashMap::new()),
         })
     }
 
@@ -65,7 +79,7 @@ impl Engine {
             .unwrap_or_default()
     }
 
-    fn account(&self, id: &AccountId) -> Result<AccountSettings, EngineError> {
+    pub(crate) fn account(&self, id: &AccountId) -> Result<AccountSettings, EngineError> {
         self.accounts()
             .into_iter()
             .find(|a| &a.id == id)
@@ -129,36 +143,48 @@ impl Engine {
             next.save(&self.config_dir)?;
             *accounts = next;
         }
-        // Its cached mail goes too, and the background check forgets its folders.
-        let folders: Vec<FolderRef> = match self.synced.lock() {
-            Ok(mut synced) => {
-                let mine: Vec<FolderRef> = synced
-                    .iter()
-                    .filter(|f| &f.account == id)
-                    .cloned()
-                    .collect();
-                synced.retain(|f| &f.account != id);
-                mine
-            }
-            Err(_) => Vec::new(),
-        };
-        for folder in folders {
-            if let Err(e) = self.cache.drop_folder(&folder) {
-                tracing::warn!(account = %id, folder = %folder.path, error = %e, "could not drop cached folder");
-            }
+        // Its cached mail and queued actions go too; the background check forgets it.
+        if let Ok(mut synced) = self.synced.lock() {
+            synced.retain(|f| &f.account != id);
+        }
+        if let Err(e) = self.cache.drop_account(id) {
+            tracing::warn!(account = %id, error = %e, "could not drop the account's cache");
+        }
+        {
+            let _q = self.queue_lock.lock().map_err(|_| poisoned())?;
+            self.pending.clear(id)?;
         }
         self.secrets.delete_password(id)
     }
 
+    /// The folder tree from the server, remembered in the cache; the remembered one when
+    /// the server cannot be reached.
     pub async fn folders(&self, id: &AccountId) -> Result<Vec<Folder>, EngineError> {
-        self.with_session(id, |s| {
-            Box::pin(async move {
-                s.list_folders()
-                    .await
-                    .map_err(EngineError::imap("Listing folders"))
+        let listed = self
+            .with_session(id, |s| {
+                Box::pin(async move {
+                    s.list_folders()
+                        .await
+                        .map_err(EngineError::imap("Listing folders"))
+                })
             })
-        })
-        .await
+            .await;
+        match listed {
+            Ok(folders) => {
+                if let Err(e) = self.cache.set_folder_list(id, &folders) {
+                    tracing::warn!(account = %id, error = %e, "could not cache the folder tree");
+                }
+                Ok(folders)
+            }
+            Err(e) if e.is_connection_problem() => match self.cache.folder_list(id) {
+                Ok(Some(folders)) => {
+                    tracing::warn!(account = %id, error = %e, "server unreachable, showing the cached folder tree");
+                    Ok(folders)
+                }
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// Rows `offset..offset+limit` of `folder`, newest first, from the cache. The folder is
@@ -179,6 +205,9 @@ impl Engine {
             .map(|s| s.contains(&folder_ref))
             .unwrap_or(false);
         let mut offline = false;
+        if refresh {
+            self.retry_now(id);
+        }
         if refresh || !synced {
             if let Err(e) = self.sync_folder(&folder_ref).await {
                 let cached = self
@@ -206,8 +235,20 @@ impl Engine {
         })
     }
 
-    /// Syncs one folder with the server and remembers it as synced this session.
+    /// Sends the account's queued actions, then syncs one folder: the other order would
+    /// briefly show the server's old state over the user's own changes.
     async fn sync_folder(&self, folder_ref: &FolderRef) -> Result<FolderChange, EngineError> {
+        if let Err(e) = self.replay(&folder_ref.account).await {
+            tracing::warn!(account = %folder_ref.account, error = %e, "a queued action was refused");
+        }
+        self.sync_folder_now(folder_ref).await
+    }
+
+    /// Syncs one folder with the server and remembers it as synced this session.
+    pub(crate) async fn sync_folder_now(
+        &self,
+        folder_ref: &FolderRef,
+    ) -> Result<FolderChange, EngineError> {
         let report = self
             .with_session(&folder_ref.account, |s| {
                 let cache = self.cache.clone();
@@ -263,104 +304,81 @@ impl Engine {
         changed
     }
 
-    /// Marks messages read/unread and/or flagged/unflagged: the cache (and so the UI) changes
-    /// at once, then the server; if the server refuses or cannot be reached the cache is put
-    /// back and the error returned. (The durable offline queue replaces the revert later.)
-    pub async fn set_flags(
-        &self,
-        id: &AccountId,
-        folder: &str,
-        uids: &[u32],
-        seen: Option<bool>,
-        flagged: Option<bool>,
-    ) -> Result<FolderChange, EngineError> {
-        let folder_ref = FolderRef::new(id, folder);
-        let cache_err = || EngineError::cache(format!("Updating {folder} in the cache"));
-        let mut previous = Vec::with_capacity(uids.len());
-        for &uid in uids {
-            if let Some(row) = self.cache.envelope(&folder_ref, uid).map_err(cache_err())? {
-                self.cache
-                    .set_flags(
-                        &folder_ref,
-                        uid,
-                        seen.unwrap_or(row.seen),
-                        flagged.unwrap_or(row.flagged),
-                    )
-                    .map_err(cache_err())?;
-                previous.push(row);
-            }
-        }
-        let changes: Vec<(&'static str, bool)> = [("\\Seen", seen), ("\\Flagged", flagged)]
-            .into_iter()
-            .filter_map(|(flag, on)| on.map(|on| (flag, on)))
-            .collect();
-        let uid_list = uids.to_vec();
-        let folder_name = folder.to_string();
-        let result = self
-            .with_session(id, move |s| {
-                let (uid_list, folder_name, changes) =
-                    (uid_list.clone(), folder_name.clone(), changes.clone());
-                Box::pin(async move {
-                    for (flag, on) in changes {
-                        s.store_flag(&folder_name, &uid_list, flag, on)
-                            .await
-                            .map_err(EngineError::imap(format!(
-                                "Changing flags in {folder_name}"
-                            )))?;
-                    }
-                    Ok(())
-                })
-            })
-            .await;
-        if let Err(e) = result {
-            for row in previous {
-                let _ = self
-                    .cache
-                    .set_flags(&folder_ref, row.uid, row.seen, row.flagged);
-            }
-            return Err(e);
-        }
-        let state = self
-            .cache
-            .folder_state(&folder_ref)
-            .map_err(cache_err())?
-            .unwrap_or_default();
-        Ok(FolderChange {
-            account: id.clone(),
-            folder: folder.to_string(),
-            total: state.total,
-            unread: state.unread,
-            added: 0,
-            removed: 0,
-            flags_changed: uids.len() as u32,
-        })
-    }
-
+    /// A message for the reader: from the cache when its body was read before (so it opens
+    /// offline), else from the server, then cached. Opening marks it read.
     pub async fn message(
         &self,
         id: &AccountId,
         folder: &str,
         uid: u32,
     ) -> Result<MessageView, EngineError> {
-        let folder_name = folder.to_string();
-        let raw = self
-            .with_session(id, move |s| {
-                let folder_name = folder_name.clone();
-                Box::pin(async move {
-                    s.fetch_message(&folder_name, uid)
-                        .await
-                        .map_err(EngineError::imap(format!(
-                            "Fetching message {uid} of {folder_name}"
-                        )))
-                })
-            })
-            .await?;
+        let folder_ref = FolderRef::new(id, folder);
+        let cached = self
+            .cache
+            .body(&folder_ref, uid)
+            .map_err(EngineError::cache("Reading the cache"))?;
+        let raw = match cached {
+            Some(raw) => raw,
+            None => {
+                let folder_name = folder.to_string();
+                let raw = self
+                    .with_session(id, move |s| {
+                        let folder_name = folder_name.clone();
+                        Box::pin(async move {
+                            s.fetch_message(&folder_name, uid)
+                                .await
+                                .map_err(EngineError::imap(format!(
+                                    "Fetching message {uid} of {folder_name}"
+                                )))
+                        })
+                    })
+                    .await?;
+                if let Err(e) = self.cache.set_body(&folder_ref, uid, &raw) {
+                    tracing::warn!(account = %id, folder, uid, error = %e, "could not cache a message body");
+                }
+                raw
+            }
+        };
+        let unread = self
+            .cache
+            .envelope(&folder_ref, uid)
+            .ok()
+            .flatten()
+            .is_some_and(|row| !row.seen);
+        if unread {
+            let mark = MailAction::SetFlags {
+                folder: folder.to_string(),
+                uids: vec![uid],
+                seen: Some(true),
+                flagged: None,
+            };
+            if let Err(e) = self.perform(id, mark).await {
+                tracing::warn!(account = %id, folder, uid, error = %e, "could not mark a message read");
+            }
+        }
         Ok(petrel_render::message_view(uid, &raw))
+    }
+
+    pub(crate) fn forget_synced(&self, folder: &FolderRef) {
+        if let Ok(mut synced) = self.synced.lock() {
+            synced.remove(folder);
+        }
+    }
+
+    pub(crate) fn replay_slot(&self, id: &AccountId) -> Arc<AsyncMutex<()>> {
+        match self.replays.lock() {
+            Ok(mut map) => map.entry(id.clone()).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
     }
 
     /// Runs `op` on the account's session, logging in when there is none and trying once
     /// more on a fresh connection when the old one turned out to be dead.
-    async fn with_session<T, F>(&self, id: &AccountId, mut op: F) -> Result<T, EngineError>
+    pub(crate) async fn with_session<T, F>(
+        &self,
+        id: &AccountId,
+        mut op: F,
+    ) -> Result<T, EngineError>
     where
         F: for<'s> FnMut(&'s mut ImapSession) -> BoxFuture<'s, Result<T, EngineError>>,
     {
@@ -373,15 +391,7 @@ impl Engine {
             let reused = guard.is_some();
             let mut session = match guard.take() {
                 Some(s) => s,
-                None => {
-                    let password = self.secrets.password(id)?;
-                    ImapSession::login(&account.imap, &password, &self.trust)
-                        .await
-                        .map_err(EngineError::imap(format!(
-                            "Connecting to {}",
-                            account.imap.host
-                        )))?
-                }
+                None => self.login(id, &account).await?,
             };
             match op(&mut session).await {
                 Ok(value) => {
@@ -395,11 +405,82 @@ impl Engine {
                     }
                     // A reused connection may have been closed by the server while idle.
                     if !(reused && attempt == 1) {
+                        self.connection_lost(id, &err);
                         return Err(err);
                     }
                     tracing::info!(account = %id, "session was dead, reconnecting");
                 }
             }
+        }
+    }
+
+    /// Logs in unless a recent failure says to wait; records the outcome for the status.
+    async fn login(
+        &self,
+        id: &AccountId,
+        account: &AccountSettings,
+    ) -> Result<ImapSession, EngineError> {
+        let now = std::time::Instant::now();
+        if let Some(link) = self.links.lock().ok().and_then(|l| l.get(id).cloned()) {
+            if let Some(wait) = link.wait_left(now) {
+                return Err(EngineError::NotNow {
+                    state: link.state,
+                    message: link.message.unwrap_or_default(),
+                    retry_in_seconds: wait.as_secs().max(1) as u32,
+                });
+            }
+        }
+        let password = self.secrets.password(id)?;
+        let result = ImapSession::login(&account.imap, &password, &self.trust)
+            .await
+            .map_err(EngineError::imap(format!(
+                "Connecting to {}",
+                account.imap.host
+            )));
+        if let Ok(mut links) = self.links.lock() {
+            let link = links.entry(id.clone()).or_default();
+            match &result {
+                Ok(_) => link.succeeded(),
+                Err(e) => link.failed(e, now),
+            }
+        }
+        result
+    }
+
+    /// The user asked to try now: forget the backoff (the next call logs in at once).
+    pub fn retry_now(&self, id: &AccountId) {
+        if let Ok(mut links) = self.links.lock() {
+            if let Some(link) = links.get_mut(id) {
+                link.retry_now();
+            }
+        }
+    }
+
+    /// The account's connection status and pending work, for the UI.
+    pub fn account_status(&self, id: &AccountId) -> petrel_core::AccountStatus {
+        let link = self
+            .links
+            .lock()
+            .ok()
+            .and_then(|l| l.get(id).cloned())
+            .unwrap_or_default();
+        let now = std::time::Instant::now();
+        petrel_core::AccountStatus {
+            account: id.clone(),
+            state: link.state,
+            message: link.message.clone(),
+            retry_in_seconds: link.wait_left(now).map(|d| d.as_secs().max(1) as u32),
+            pending_actions: self.pending_actions(id),
+        }
+    }
+
+    /// Records that a working session broke (the server went away mid-command).
+    fn connection_lost(&self, id: &AccountId, error: &EngineError) {
+        if let Ok(mut links) = self.links.lock() {
+            links
+                .entry(id.clone())
+                .or_default()
+                .failed(error, std::time::Instant::now());
         }
     }
 
@@ -435,7 +516,7 @@ impl Engine {
     }
 }
 
-fn poisoned() -> EngineError {
+pub(crate) fn poisoned() -> EngineError {
     EngineError::Storage {
         context: "Account list".into(),
         source: std::io::Error::other("lock poisoned"),

@@ -14,6 +14,13 @@ pub enum EngineError {
         context: String,
         source: std::io::Error,
     },
+    /// A login was not tried because the last one failed moments ago (see `link`).
+    #[error("{message} (next try in {retry_in_seconds} s)")]
+    NotNow {
+        state: petrel_core::ConnectionState,
+        message: String,
+        retry_in_seconds: u32,
+    },
     #[error("no account {0}")]
     NoSuchAccount(String),
     #[error("{context}: {source}")]
@@ -55,7 +62,7 @@ impl EngineError {
                     | ImapError::Timeout { .. }
                     | ImapError::Unreachable { .. },
                 ..
-            }
+            } | EngineError::NotNow { .. }
         )
     }
 }
@@ -70,6 +77,14 @@ impl From<&EngineError> for IpcError {
             ),
             EngineError::Storage { .. } => IpcError::new(ErrorCode::Storage, e.to_string()),
             EngineError::NoSuchAccount(_) => IpcError::new(ErrorCode::NotFound, e.to_string()),
+            EngineError::NotNow { state, .. } => {
+                let code = match state {
+                    petrel_core::ConnectionState::AuthFailed => ErrorCode::AuthFailed,
+                    petrel_core::ConnectionState::CertificateProblem => ErrorCode::Tls,
+                    _ => ErrorCode::Unreachable,
+                };
+                IpcError::new(code, format!("{e}. Press Get mail to try now."))
+            }
             EngineError::Cache { .. } => IpcError::new(ErrorCode::Storage, e.to_string()),
             EngineError::Imap { context, source } => {
                 let (code, hint) = match source {

@@ -6,13 +6,19 @@
 //! any step undoes the earlier ones.
 
 mod accounts_file;
+mod durable;
 mod engine;
 mod error;
+mod folder_actions;
+mod link;
+mod mail_actions;
+mod pending_actions;
 mod secrets;
 
 pub use accounts_file::AccountsFile;
 pub use engine::Engine;
 pub use error::EngineError;
+pub use pending_actions::{MailAction, PendingActions};
 pub use petrel_imap::TrustPolicy;
 pub use petrel_store::{FolderRef, MailCache, MemoryCache, SledCache, StoreError};
 pub use secrets::{KeychainSecrets, SecretStore, KEYCHAIN_SERVICE};

@@ -32,6 +32,12 @@ pub enum ImapError {
     ConnectionLost(String),
 }
 
+impl From<std::io::Error> for ImapError {
+    fn from(e: std::io::Error) -> Self {
+        ImapError::ConnectionLost(e.to_string())
+    }
+}
+
 impl From<async_imap::error::Error> for ImapError {
     fn from(e: async_imap::error::Error) -> Self {
         use async_imap::error::Error as E;

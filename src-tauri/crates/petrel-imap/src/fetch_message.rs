@@ -9,14 +9,15 @@ use futures::TryStreamExt;
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
 impl ImapSession {
-    /// Raw RFC 5322 bytes of message `uid` in `folder`. Uses BODY[] (not PEEK): opening a
-    /// message marks it read, as in every mail client.
+    /// Raw RFC 5322 bytes of message `uid` in `folder`. BODY.PEEK[]: the engine marks the
+    /// message read itself (through its action queue, so the cache and the server agree,
+    /// and a body downloaded for offline use stays unread).
     pub async fn fetch_message(&mut self, folder: &str, uid: u32) -> Result<Vec<u8>, ImapError> {
-        with_timeout("opening the folder", self.inner.select(folder)).await??;
+        with_timeout("opening the folder", self.inner.examine(folder)).await??;
         let fetches: Vec<async_imap::types::Fetch> = with_timeout("fetching the message", async {
             let stream = self
                 .inner
-                .uid_fetch(uid.to_string(), "(UID BODY[])")
+                .uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")
                 .await?;
             stream.try_collect().await
         })

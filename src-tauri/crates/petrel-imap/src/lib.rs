@@ -10,6 +10,9 @@ mod error;
 mod fetch_envelopes;
 mod fetch_message;
 mod list_folders;
+mod manage_folders;
+mod move_messages;
+mod raw_command;
 mod session;
 mod starttls;
 mod store_flags;
@@ -18,6 +21,7 @@ mod tls;
 
 pub use error::ImapError;
 pub use fetch_envelopes::MAX_PAGE;
+pub use move_messages::Removal;
 pub use session::ImapSession;
 pub use sync_folder::{uid_set, SyncError, SyncReport};
 pub use tls::TrustPolicy;

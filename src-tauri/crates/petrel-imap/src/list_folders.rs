@@ -2,6 +2,7 @@
 
 use crate::session::{with_timeout, ImapSession};
 use crate::ImapError;
+use async_imap::imap_proto::{MailboxDatum, Response, StatusAttribute};
 use async_imap::types::NameAttribute;
 use futures::TryStreamExt;
 use petrel_core::{Folder, FolderRole};
@@ -14,7 +15,85 @@ const MAX_FOLDERS: usize = 20_000;
 const MAX_STATUS_FOLDERS: usize = 200;
 
 impl ImapSession {
+    /// The folder tree with roles, subscription state and counts.
+    ///
+    /// With LIST-STATUS (RFC 5819) one command returns names, SPECIAL-USE roles,
+    /// subscriptions and counts; otherwise LIST, LSUB and one STATUS per folder (up to
+    /// [`MAX_STATUS_FOLDERS`]).
     pub async fn list_folders(&mut self) -> Result<Vec<Folder>, ImapError> {
+        let mut folders = if self.has("LIST-STATUS") {
+            self.list_extended().await?
+        } else {
+            self.list_plain().await?
+        };
+        guess_missing_roles(&mut folders);
+        // INBOX first, then special folders, then the rest by name: what every client shows.
+        folders.sort_by_key(|f| {
+            (
+                f.role.map(role_rank).unwrap_or(u8::MAX),
+                f.path.to_lowercase(),
+            )
+        });
+        Ok(folders)
+    }
+
+    async fn list_extended(&mut self) -> Result<Vec<Folder>, ImapError> {
+        let special_use = if self.has("SPECIAL-USE") {
+            " SPECIAL-USE"
+        } else {
+            ""
+        };
+        let command =
+            format!("LIST \"\" \"*\" RETURN (SUBSCRIBED{special_use} STATUS (MESSAGES UNSEEN))");
+        let mut folders: Vec<Folder> = Vec::new();
+        let mut counts: std::collections::HashMap<String, (Option<u32>, Option<u32>)> =
+            std::collections::HashMap::new();
+        self.raw_command("listing folders", &command, |reply| {
+            match reply {
+                Response::MailboxData(MailboxDatum::List {
+                    name_attributes,
+                    delimiter,
+                    name,
+                }) => {
+                    if folders.len() >= MAX_FOLDERS {
+                        return Err(ImapError::Protocol(format!(
+                            "the server listed more than {MAX_FOLDERS} folders"
+                        )));
+                    }
+                    let mut f = folder(name, delimiter.as_deref(), name_attributes);
+                    f.subscribed = name_attributes.iter().any(|a| {
+                        matches!(a, NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\Subscribed"))
+                    });
+                    folders.push(f);
+                }
+                Response::MailboxData(MailboxDatum::Status { mailbox, status }) => {
+                    if counts.len() < MAX_FOLDERS {
+                        let mut c = (None, None);
+                        for attr in status {
+                            match attr {
+                                StatusAttribute::Messages(n) => c.0 = Some(*n),
+                                StatusAttribute::Unseen(n) => c.1 = Some(*n),
+                                _ => {}
+                            }
+                        }
+                        counts.insert(mailbox.to_string(), c);
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })
+        .await?;
+        for f in &mut folders {
+            if let Some(&(total, unread)) = counts.get(&f.path) {
+                f.total = total;
+                f.unread = unread;
+            }
+        }
+        Ok(folders)
+    }
+
+    async fn list_plain(&mut self) -> Result<Vec<Folder>, ImapError> {
         let names: Vec<async_imap::types::Name> = with_timeout("listing folders", async {
             let stream = self.inner.list(Some(""), Some("*")).await?;
             stream.try_collect().await
@@ -26,9 +105,22 @@ impl ImapSession {
                 names.len()
             )));
         }
+        let subscribed: std::collections::HashSet<String> =
+            with_timeout("listing subscriptions", async {
+                let stream = self.inner.lsub(Some(""), Some("*")).await?;
+                stream
+                    .try_filter_map(|n| async move { Ok(Some(n.name().to_string())) })
+                    .try_collect()
+                    .await
+            })
+            .await??;
         let mut folders: Vec<Folder> = names
             .iter()
-            .map(|n| folder(n.name(), n.delimiter(), n.attributes()))
+            .map(|n| {
+                let mut f = folder(n.name(), n.delimiter(), n.attributes());
+                f.subscribed = subscribed.contains(n.name());
+                f
+            })
             .collect();
         if folders.len() <= MAX_STATUS_FOLDERS {
             for folder in folders.iter_mut().filter(|f| f.selectable) {
@@ -48,14 +140,51 @@ impl ImapSession {
                 }
             }
         }
-        // INBOX first, then special folders, then the rest by name: what every client shows.
-        folders.sort_by_key(|f| {
-            (
-                f.role.map(role_rank).unwrap_or(u8::MAX),
-                f.path.to_lowercase(),
-            )
-        });
         Ok(folders)
+    }
+}
+
+/// Servers without SPECIAL-USE still have a Sent and a Trash; find them by the names
+/// common clients and servers use, but never override a role the server declared.
+fn guess_missing_roles(folders: &mut [Folder]) {
+    const GUESSES: &[(FolderRole, &[&str])] = &[
+        (
+            FolderRole::Sent,
+            &["sent", "sent items", "sent messages", "sent mail"],
+        ),
+        (FolderRole::Drafts, &["drafts", "draft"]),
+        (
+            FolderRole::Trash,
+            &["trash", "deleted items", "deleted messages", "bin"],
+        ),
+        (
+            FolderRole::Junk,
+            &["junk", "spam", "junk e-mail", "bulk mail"],
+        ),
+        (FolderRole::Archive, &["archive", "archives"]),
+    ];
+    for (role, names) in GUESSES {
+        if folders.iter().any(|f| f.role == Some(*role)) {
+            continue;
+        }
+        // Top-level folders first (INBOX.Sent on servers with an INBOX namespace is top-level
+        // in spirit), then any depth.
+        let candidate = folders
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.role.is_none() && f.selectable)
+            .filter(|(_, f)| names.contains(&f.name.to_lowercase().as_str()))
+            .min_by_key(|(_, f)| {
+                let parent_is_inbox = f
+                    .parent
+                    .as_deref()
+                    .is_some_and(|p| p.eq_ignore_ascii_case("INBOX"));
+                (f.parent.is_some() && !parent_is_inbox, f.path.len())
+            })
+            .map(|(i, _)| i);
+        if let Some(i) = candidate {
+            folders[i].role = Some(*role);
+        }
     }
 }
 
@@ -100,6 +229,7 @@ pub(crate) fn folder(
         selectable,
         total: None,
         unread: None,
+        subscribed: true,
     }
 }
 
@@ -123,5 +253,27 @@ mod tests {
         assert!(!folder("Lists", None, &[NameAttribute::NoSelect]).selectable);
         // A trailing delimiter must not produce an empty name.
         assert_eq!(folder("Odd/", Some("/"), &[]).name, "Odd/");
+    }
+
+    #[test]
+    fn guesses_roles_by_name_only_where_the_server_declared_none() {
+        let mut folders = vec![
+            folder("INBOX", Some("/"), &[]),
+            folder("Deleted Items", Some("/"), &[]),
+            folder("Projects/Sent", Some("/"), &[]),
+            folder("Sent Items", Some("/"), &[]),
+            folder("Old Trash", Some("/"), &[]),
+            folder("Spam", Some("/"), &[]),
+            folder("Junk", Some("/"), &[NameAttribute::Junk]),
+        ];
+        guess_missing_roles(&mut folders);
+        let role = |p: &str| folders.iter().find(|f| f.path == p).and_then(|f| f.role);
+        assert_eq!(role("Deleted Items"), Some(FolderRole::Trash));
+        assert_eq!(role("Sent Items"), Some(FolderRole::Sent));
+        assert_eq!(role("Projects/Sent"), None);
+        assert_eq!(role("Old Trash"), None);
+        // The server declared Junk: "Spam" stays a plain folder.
+        assert_eq!(role("Spam"), None);
+        assert_eq!(role("Junk"), Some(FolderRole::Junk));
     }
 }

@@ -1,20 +1,29 @@
-//! Bringing one folder of the cache up to date with the server (RFC 3501 only: works with
-//! any server). CONDSTORE/QRESYNC shortcuts build on this later.
+//! Bringing one folder of the cache up to date with the server.
 //!
-//! 1. EXAMINE: a new UIDVALIDITY makes every cached UID meaningless → the cache drops them.
-//! 2. `UID FETCH 1:* (UID FLAGS)`: the server's UIDs and flags, ~40 bytes a message.
-//! 3. Cached UIDs the server no longer has are removed (expunged or moved elsewhere).
-//! 4. Flags that differ are updated.
+//! 1. EXAMINE (raw, so every response code is seen). With QRESYNC (RFC 7162) the cached
+//!    UIDVALIDITY and HIGHESTMODSEQ go along and the server answers with only what changed:
+//!    `VANISHED (EARLIER)` for removed UIDs and FETCH for changed or new ones. An unchanged
+//!    folder costs this one round trip.
+//! 2. With CONDSTORE only: an unchanged HIGHESTMODSEQ/UIDNEXT/EXISTS ends the sync there;
+//!    otherwise `UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE m)`.
+//! 3. A new UIDVALIDITY makes every cached UID meaningless → the cache drops them.
+//! 4. The shortcut is checked: cached count must equal EXISTS. If not (the cache lost a
+//!    write, or the server has no mod-sequences) the full RFC 3501 diff runs:
+//!    `UID FETCH 1:* (UID FLAGS)`, remove what is gone, update flags.
 //! 5. UIDs the cache lacks get their list fields, newest first, in batches, so the list
 //!    fills from the top while a large folder syncs.
+//! 6. Only then is the new HIGHESTMODSEQ recorded: a sync cut halfway is redone next time.
 
 use crate::fetch_envelopes::envelope;
+use crate::raw_command::quoted;
 use crate::session::{with_timeout, ImapSession};
 use crate::ImapError;
+use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response, ResponseCode};
 use async_imap::types::Flag;
 use futures::TryStreamExt;
 use petrel_store::{FolderRef, MailCache};
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 /// UIDs per header FETCH: large enough to amortise the round trip, small enough that the
@@ -30,6 +39,9 @@ pub struct SyncReport {
     pub flags_changed: usize,
     /// The cached folder was dropped because UIDVALIDITY changed.
     pub uidvalidity_reset: bool,
+    /// Commands sent (each one a round trip); an unchanged folder with QRESYNC or
+    /// CONDSTORE needs one.
+    pub round_trips: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +50,21 @@ pub enum SyncError {
     Imap(#[from] ImapError),
     #[error(transparent)]
     Cache(#[from] petrel_store::StoreError),
+}
+
+/// What EXAMINE told us.
+#[derive(Debug, Default)]
+struct Opened {
+    uidvalidity: u32,
+    uidnext: u32,
+    /// 0 when the server keeps no mod-sequences for this folder (NOMODSEQ) or has none.
+    highestmodseq: u64,
+    exists: u32,
+    /// QRESYNC: UID ranges removed since the cached mod-sequence. Never expanded.
+    vanished: Vec<RangeInclusive<u32>>,
+    /// QRESYNC: messages changed or added since the cached mod-sequence.
+    changed: Vec<(u32, (bool, bool))>,
+    qresync: bool,
 }
 
 impl ImapSession {
@@ -49,23 +76,193 @@ impl ImapSession {
         mut progress: impl FnMut(usize, usize),
     ) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
-        let mailbox = with_timeout("opening the folder", self.inner.examine(&folder.path))
-            .await?
-            .map_err(ImapError::from)?;
-        let uidvalidity = mailbox.uid_validity.unwrap_or(0);
         let previous = cache.folder_state(folder)?;
+        let opened = self.examine_for_sync(folder, previous, &mut report).await?;
         report.uidvalidity_reset =
-            previous.is_some_and(|s| s.uidvalidity != 0 && s.uidvalidity != uidvalidity);
+            previous.is_some_and(|s| s.uidvalidity != 0 && s.uidvalidity != opened.uidvalidity);
+        let previous = previous.filter(|p| p.uidvalidity == opened.uidvalidity);
+        if previous.is_none() {
+            // New or reset folder: drops stale rows, and records no mod-sequence until done.
+            cache.set_sync_state(folder, opened.uidvalidity, 0, 0)?;
+        }
+
+        let mut missing = match previous {
+            Some(p) if p.highestmodseq != 0 && opened.highestmodseq != 0 => {
+                self.changes_since(cache.as_ref(), folder, &p, &opened, &mut report)
+                    .await?
+            }
+            _ => None,
+        };
+        if missing.is_none() {
+            missing = Some(
+                self.full_diff(cache.as_ref(), folder, &opened, &mut report)
+                    .await?,
+            );
+        }
+        let mut missing = missing.unwrap_or_default();
+        missing.sort_unstable_by(|a, b| b.cmp(a));
+        missing.dedup();
+        self.fetch_headers(cache.clone(), folder, &missing, &mut report, &mut progress)
+            .await?;
         cache.set_sync_state(
             folder,
-            uidvalidity,
-            mailbox.uid_next.unwrap_or(0),
-            mailbox.highest_modseq.unwrap_or(0),
+            opened.uidvalidity,
+            opened.uidnext,
+            opened.highestmodseq,
         )?;
+        Ok(report)
+    }
 
-        let server: HashMap<u32, (bool, bool)> = if mailbox.exists == 0 {
+    async fn examine_for_sync(
+        &mut self,
+        folder: &FolderRef,
+        previous: Option<petrel_store::FolderState>,
+        report: &mut SyncReport,
+    ) -> Result<Opened, ImapError> {
+        let mut command = format!("EXAMINE {}", quoted(&folder.path)?);
+        let mut opened = Opened::default();
+        if let Some(p) =
+            previous.filter(|p| self.qresync && p.uidvalidity != 0 && p.highestmodseq != 0)
+        {
+            command.push_str(&format!(
+                " (QRESYNC ({} {}))",
+                p.uidvalidity, p.highestmodseq
+            ));
+            opened.qresync = true;
+        } else if self.has("CONDSTORE") && !self.qresync {
+            command.push_str(" (CONDSTORE)");
+        }
+        report.round_trips += 1;
+        let mut count = 0usize;
+        self.raw_command("opening the folder", &command, |reply| {
+            match reply {
+                Response::Data {
+                    code: Some(code), ..
+                } => match code {
+                    ResponseCode::UidValidity(v) => opened.uidvalidity = *v,
+                    ResponseCode::UidNext(n) => opened.uidnext = *n,
+                    ResponseCode::HighestModSeq(m) => opened.highestmodseq = *m,
+                    _ => {}
+                },
+                Response::MailboxData(MailboxDatum::Exists(n)) => opened.exists = *n,
+                Response::Vanished { uids, .. } => {
+                    count += uids.len();
+                    opened.vanished.extend(uids.iter().cloned());
+                }
+                Response::Fetch(_, attrs) => {
+                    count += 1;
+                    let (mut uid, mut seen, mut flagged) = (None, false, false);
+                    for attr in attrs {
+                        match attr {
+                            AttributeValue::Uid(u) => uid = Some(*u),
+                            AttributeValue::Flags(flags) => {
+                                seen = flags.iter().any(|f| f.eq_ignore_ascii_case("\\Seen"));
+                                flagged = flags.iter().any(|f| f.eq_ignore_ascii_case("\\Flagged"));
+                            }
+                            _ => {}
+                        }
+                    }
+                    if let Some(uid) = uid {
+                        opened.changed.push((uid, (seen, flagged)));
+                    }
+                }
+                _ => {}
+            }
+            if count > MAX_FOLDER_MESSAGES {
+                return Err(ImapError::Protocol(format!(
+                    "more than {MAX_FOLDER_MESSAGES} changes in one folder"
+                )));
+            }
+            Ok(())
+        })
+        .await?;
+        if opened.exists as usize > MAX_FOLDER_MESSAGES {
+            return Err(ImapError::Protocol(format!(
+                "{} messages in one folder",
+                opened.exists
+            )));
+        }
+        Ok(opened)
+    }
+
+    /// The mod-sequence shortcut. Returns the UIDs whose headers must be fetched, or `None`
+    /// when the shortcut cannot be trusted and the full diff must run.
+    async fn changes_since(
+        &mut self,
+        cache: &dyn MailCache,
+        folder: &FolderRef,
+        previous: &petrel_store::FolderState,
+        opened: &Opened,
+        report: &mut SyncReport,
+    ) -> Result<Option<Vec<u32>>, SyncError> {
+        let changed: Vec<(u32, (bool, bool))> = if opened.qresync {
+            if !opened.vanished.is_empty() {
+                let gone = in_ranges(&cache.uids(folder)?, &opened.vanished);
+                report.removed += gone.len();
+                cache.remove(folder, &gone)?;
+            }
+            opened.changed.clone()
+        } else if opened.highestmodseq == previous.highestmodseq
+            && opened.uidnext == previous.uidnext
+            && opened.exists == previous.total
+        {
+            Vec::new()
+        } else {
+            report.round_trips += 1;
+            let query = format!("(UID FLAGS) (CHANGEDSINCE {})", previous.highestmodseq);
+            let fetches: Vec<async_imap::types::Fetch> =
+                with_timeout("reading changed flags", async {
+                    let stream = self.inner.uid_fetch("1:*", &query).await?;
+                    stream.try_collect().await
+                })
+                .await?
+                .map_err(ImapError::from)?;
+            if fetches.len() > MAX_FOLDER_MESSAGES {
+                return Err(ImapError::Protocol(format!("{} changes", fetches.len())).into());
+            }
+            fetches
+                .iter()
+                .filter_map(|f| f.uid.map(|uid| (uid, flags(f))))
+                .collect()
+        };
+        let mut missing = Vec::new();
+        for (uid, (seen, flagged)) in changed {
+            match cache.envelope(folder, uid)? {
+                Some(row) if (row.seen, row.flagged) != (seen, flagged) => {
+                    cache.set_flags(folder, uid, seen, flagged)?;
+                    report.flags_changed += 1;
+                }
+                Some(_) => {}
+                None => missing.push(uid),
+            }
+        }
+        // Consistency check: what the cache will hold must be exactly what the server has.
+        let cached = cache.folder_state(folder)?.map(|s| s.total).unwrap_or(0);
+        if cached as usize + missing.len() != opened.exists as usize {
+            tracing::info!(
+                folder = %folder.path,
+                cached,
+                new = missing.len(),
+                exists = opened.exists,
+                "mod-sequence shortcut does not add up, running the full diff"
+            );
+            return Ok(None);
+        }
+        Ok(Some(missing))
+    }
+
+    /// The RFC 3501 way: every UID and its flags, compared with the cache.
+    async fn full_diff(
+        &mut self,
+        cache: &dyn MailCache,
+        folder: &FolderRef,
+        opened: &Opened,
+        report: &mut SyncReport,
+    ) -> Result<Vec<u32>, SyncError> {
+        let server: HashMap<u32, (bool, bool)> = if opened.exists == 0 {
             HashMap::new()
         } else {
+            report.round_trips += 1;
             let fetches: Vec<async_imap::types::Fetch> =
                 with_timeout("listing the folder's messages", async {
                     let stream = self.inner.uid_fetch("1:*", "(UID FLAGS)").await?;
@@ -92,18 +289,30 @@ impl ImapSession {
             .copied()
             .filter(|u| !server.contains_key(u))
             .collect();
-        report.removed = gone.len();
+        report.removed += gone.len();
         cache.remove(folder, &gone)?;
 
         let cached_set: std::collections::HashSet<u32> = cached.into_iter().collect();
-        report.flags_changed = update_flags(cache.as_ref(), folder, &server)?;
-
-        let mut missing: Vec<u32> = server
+        report.flags_changed += update_flags(cache, folder, &server)?;
+        Ok(server
             .keys()
             .copied()
             .filter(|u| !cached_set.contains(u))
-            .collect();
-        missing.sort_unstable_by(|a, b| b.cmp(a));
+            .collect())
+    }
+
+    /// List fields of `missing` (newest first), written to the cache batch by batch.
+    async fn fetch_headers(
+        &mut self,
+        cache: Arc<dyn MailCache>,
+        folder: &FolderRef,
+        missing: &[u32],
+        report: &mut SyncReport,
+        progress: &mut impl FnMut(usize, usize),
+    ) -> Result<(), SyncError> {
+        if missing.is_empty() {
+            return Ok(());
+        }
         let query = format!(
             "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])",
             petrel_render::LIST_HEADER_FIELDS
@@ -113,7 +322,6 @@ impl ImapSession {
         // holds at most two batches, so memory stays bounded however large the folder.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<petrel_core::Envelope>>(2);
         let writer = {
-            let cache = cache.clone();
             let folder = folder.clone();
             tokio::task::spawn_blocking(move || -> Result<(), petrel_store::StoreError> {
                 while let Some(rows) = rx.blocking_recv() {
@@ -123,7 +331,7 @@ impl ImapSession {
             })
         };
         let fetched = self
-            .fetch_missing(&missing, &query, &tx, &mut report, &mut progress)
+            .fetch_missing(missing, &query, &tx, report, progress)
             .await;
         drop(tx);
         let written = writer
@@ -131,7 +339,7 @@ impl ImapSession {
             .map_err(|e| ImapError::Protocol(format!("cache writer stopped: {e}")))?;
         fetched?;
         written?;
-        Ok(report)
+        Ok(())
     }
 
     async fn fetch_missing(
@@ -143,6 +351,7 @@ impl ImapSession {
         progress: &mut impl FnMut(usize, usize),
     ) -> Result<(), SyncError> {
         for batch in missing.chunks(HEADER_BATCH) {
+            report.round_trips += 1;
             let fetches: Vec<async_imap::types::Fetch> =
                 with_timeout("fetching message headers", async {
                     let stream = self.inner.uid_fetch(uid_set(batch), query).await?;
@@ -205,6 +414,30 @@ fn update_flags(
     Ok(changed)
 }
 
+/// The members of `uids` inside any of `ranges`, without expanding the ranges (a hostile
+/// `VANISHED 1:4294967295` is two numbers, not four billion).
+fn in_ranges(uids: &[u32], ranges: &[RangeInclusive<u32>]) -> Vec<u32> {
+    let mut merged: Vec<(u32, u32)> = ranges
+        .iter()
+        .map(|r| (*r.start().min(r.end()), *r.start().max(r.end())))
+        .collect();
+    merged.sort_unstable();
+    let mut joined: Vec<(u32, u32)> = Vec::with_capacity(merged.len());
+    for (start, end) in merged {
+        match joined.last_mut() {
+            Some(last) if start <= last.1.saturating_add(1) => last.1 = last.1.max(end),
+            _ => joined.push((start, end)),
+        }
+    }
+    uids.iter()
+        .copied()
+        .filter(|&uid| {
+            let i = joined.partition_point(|&(start, _)| start <= uid);
+            i > 0 && uid <= joined[i - 1].1
+        })
+        .collect()
+}
+
 /// Compact IMAP sequence set for ascending or descending UIDs: "7:9,12,20:25".
 pub fn uid_set(uids: &[u32]) -> String {
     let mut sorted = uids.to_vec();
@@ -234,7 +467,17 @@ pub fn uid_set(uids: &[u32]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::uid_set;
+    use super::{in_ranges, uid_set};
+
+    #[test]
+    fn vanished_ranges_are_matched_without_expanding_them() {
+        let cached = [1, 2, 5, 9, 10, 4_000_000_000];
+        assert_eq!(in_ranges(&cached, &[9..=9, 1..=2]), vec![1, 2, 9]);
+        assert_eq!(in_ranges(&cached, &[1..=u32::MAX]), cached.to_vec());
+        // Reversed and overlapping ranges as a careless server might send them.
+        assert_eq!(in_ranges(&cached, &[(10..=3), 4..=6]), vec![5, 9, 10]);
+        assert!(in_ranges(&cached, &[]).is_empty());
+    }
 
     #[test]
     fn uid_sets_are_compact() {

@@ -40,6 +40,25 @@ impl MailCache for FullDisk {
     fn drop_folder(&self, f: &FolderRef) -> petrel_store::Result<()> {
         self.0.drop_folder(f)
     }
+    fn set_body(&self, f: &FolderRef, u: u32, raw: &[u8]) -> petrel_store::Result<()> {
+        self.0.set_body(f, u, raw)
+    }
+    fn body(&self, f: &FolderRef, u: u32) -> petrel_store::Result<Option<Vec<u8>>> {
+        self.0.body(f, u)
+    }
+    fn set_folder_list(
+        &self,
+        a: &AccountId,
+        l: &[petrel_core::Folder],
+    ) -> petrel_store::Result<()> {
+        self.0.set_folder_list(a, l)
+    }
+    fn folder_list(&self, a: &AccountId) -> petrel_store::Result<Option<Vec<petrel_core::Folder>>> {
+        self.0.folder_list(a)
+    }
+    fn drop_account(&self, a: &AccountId) -> petrel_store::Result<()> {
+        self.0.drop_account(a)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -20,7 +20,7 @@ pub use error::StoreError;
 pub use memory::MemoryCache;
 pub use sled_cache::SledCache;
 
-use petrel_core::{AccountId, Envelope};
+use petrel_core::{AccountId, Envelope, Folder};
 use serde::{Deserialize, Serialize};
 
 /// A folder of an account, as the cache names it.
@@ -102,6 +102,21 @@ pub trait MailCache: Send + Sync {
 
     /// Forgets the folder entirely (deleted on the server, or a UIDVALIDITY change).
     fn drop_folder(&self, folder: &FolderRef) -> Result<()>;
+
+    /// Keeps a message's raw bytes (read once, readable offline). Removed with its row.
+    fn set_body(&self, folder: &FolderRef, uid: u32, raw: &[u8]) -> Result<()>;
+
+    /// A message's raw bytes, if cached.
+    fn body(&self, folder: &FolderRef, uid: u32) -> Result<Option<Vec<u8>>>;
+
+    /// Remembers the account's folder tree (so it shows, and actions resolve Trash or
+    /// Archive, while offline).
+    fn set_folder_list(&self, account: &AccountId, folders: &[Folder]) -> Result<()>;
+
+    fn folder_list(&self, account: &AccountId) -> Result<Option<Vec<Folder>>>;
+
+    /// Forgets everything of an account (it was removed).
+    fn drop_account(&self, account: &AccountId) -> Result<()>;
 }
 
 /// Sort key of a row: newest first, then highest UID first for equal dates.

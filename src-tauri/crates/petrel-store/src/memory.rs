@@ -2,7 +2,7 @@
 
 use crate::rank::Rank;
 use crate::{order_key, FolderRef, FolderState, MailCache, Page, Result};
-use petrel_core::Envelope;
+use petrel_core::{AccountId, Envelope};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -11,11 +11,13 @@ struct Folder {
     state: FolderState,
     rows: BTreeMap<u32, Envelope>,
     rank: Rank,
+    bodies: HashMap<u32, Vec<u8>>,
 }
 
 #[derive(Default)]
 pub struct MemoryCache {
     folders: Mutex<HashMap<FolderRef, Folder>>,
+    trees: Mutex<HashMap<AccountId, Vec<petrel_core::Folder>>>,
 }
 
 impl MemoryCache {
@@ -72,6 +74,7 @@ impl MailCache for MemoryCache {
     fn remove(&self, folder: &FolderRef, uids: &[u32]) -> Result<()> {
         self.with(folder, |f| {
             for uid in uids {
+                f.bodies.remove(uid);
                 if let Some(old) = f.rows.remove(uid) {
                     f.rank.remove(order_key(&old));
                     f.state.total -= 1;
@@ -120,6 +123,48 @@ impl MailCache for MemoryCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(folder);
+        Ok(())
+    }
+
+    fn set_body(&self, folder: &FolderRef, uid: u32, raw: &[u8]) -> Result<()> {
+        self.with(folder, |f| {
+            if f.rows.contains_key(&uid) {
+                f.bodies.insert(uid, raw.to_vec());
+            }
+        });
+        Ok(())
+    }
+
+    fn body(&self, folder: &FolderRef, uid: u32) -> Result<Option<Vec<u8>>> {
+        Ok(self.with(folder, |f| f.bodies.get(&uid).cloned()))
+    }
+
+    fn set_folder_list(&self, account: &AccountId, folders: &[petrel_core::Folder]) -> Result<()> {
+        self.trees
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(account.clone(), folders.to_vec());
+        Ok(())
+    }
+
+    fn folder_list(&self, account: &AccountId) -> Result<Option<Vec<petrel_core::Folder>>> {
+        Ok(self
+            .trees
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(account)
+            .cloned())
+    }
+
+    fn drop_account(&self, account: &AccountId) -> Result<()> {
+        self.trees
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(account);
+        self.folders
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|f, _| &f.account != account);
         Ok(())
     }
 }

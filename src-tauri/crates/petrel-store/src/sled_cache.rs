@@ -5,13 +5,15 @@
 //! - `S` id → [`FolderState`] (postcard)
 //! - `R` id uid → [`Envelope`] (postcard)
 //! - `D` id date uid → empty: the date index, read keys-only to build a folder's rank
+//! - `B` id uid → raw message bytes, for messages read or downloaded for offline use
+//! - `L` account → the account's folder tree (postcard), shown while offline
 //!
 //! Integers are big-endian so byte order is numeric order; dates are offset by 2^63 so
 //! negative timestamps sort before positive ones.
 
 use crate::rank::Rank;
 use crate::{order_key, FolderRef, FolderState, MailCache, Page, Result, StoreError};
-use petrel_core::Envelope;
+use petrel_core::{AccountId, Envelope, Folder};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
@@ -159,7 +161,7 @@ impl SledCache {
     }
 
     fn clear_rows(&self, id: u64, batch: &mut sled::Batch) -> Result<()> {
-        for prefix in [key(b'R', id, &[]), key(b'D', id, &[])] {
+        for prefix in [key(b'R', id, &[]), key(b'D', id, &[]), key(b'B', id, &[])] {
             for k in self.tree.scan_prefix(prefix).keys() {
                 batch.remove(k?);
             }
@@ -243,6 +245,7 @@ impl MailCache for SledCache {
         for uid in uids {
             if let Some(old) = self.row(id, uid)? {
                 batch.remove(key(b'R', id, &uid.to_be_bytes()));
+                batch.remove(key(b'B', id, &uid.to_be_bytes()));
                 batch.remove(date_key(id, &old));
                 removed.push(order_key(&old));
                 state.total = state.total.saturating_sub(1);
@@ -336,12 +339,70 @@ impl MailCache for SledCache {
             .remove(&id);
         Ok(())
     }
+
+    fn set_body(&self, folder: &FolderRef, uid: u32, raw: &[u8]) -> Result<()> {
+        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(id) = self.id(folder)? else {
+            return Ok(());
+        };
+        // Only for cached rows: a body without its row would never be removed.
+        if self.row(id, uid)?.is_some() {
+            self.tree.insert(key(b'B', id, &uid.to_be_bytes()), raw)?;
+        }
+        Ok(())
+    }
+
+    fn body(&self, folder: &FolderRef, uid: u32) -> Result<Option<Vec<u8>>> {
+        let Some(id) = self.id(folder)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .tree
+            .get(key(b'B', id, &uid.to_be_bytes()))?
+            .map(|v| v.to_vec()))
+    }
+
+    fn set_folder_list(&self, account: &AccountId, folders: &[Folder]) -> Result<()> {
+        self.tree
+            .insert(list_key(account), postcard::to_stdvec(folders)?)?;
+        Ok(())
+    }
+
+    fn folder_list(&self, account: &AccountId) -> Result<Option<Vec<Folder>>> {
+        match self.tree.get(list_key(account))? {
+            Some(bytes) => Ok(Some(postcard::from_bytes(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn drop_account(&self, account: &AccountId) -> Result<()> {
+        let mut prefix = vec![b'N'];
+        prefix.extend_from_slice(account.0.as_bytes());
+        prefix.push(0);
+        let mut folders = Vec::new();
+        for k in self.tree.scan_prefix(&prefix).keys() {
+            let k = k?;
+            let path = String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default());
+            folders.push(FolderRef::new(account, &path));
+        }
+        for folder in folders {
+            self.drop_folder(&folder)?;
+        }
+        self.tree.remove(list_key(account))?;
+        Ok(())
+    }
 }
 
 /// Rows keyed by UID, the last occurrence winning: reads inside a write see the tree, not
 /// the pending batch, so a UID must appear once per batch.
 fn by_uid(rows: &[Envelope]) -> BTreeMap<u32, &Envelope> {
     rows.iter().map(|r| (r.uid, r)).collect()
+}
+
+fn list_key(account: &AccountId) -> Vec<u8> {
+    let mut k = vec![b'L'];
+    k.extend_from_slice(account.0.as_bytes());
+    k
 }
 
 fn is_lock_error(e: &sled::Error) -> bool {

@@ -270,3 +270,59 @@ fn a_cache_held_by_another_open_reports_locked_not_corrupt() {
         ),
     }
 }
+
+#[test]
+fn bodies_live_and_die_with_their_rows() {
+    each_cache(|cache| {
+        let f = inbox();
+        cache
+            .upsert(&f, &[row(1, Some(1), false), row(2, Some(2), false)])
+            .unwrap();
+        cache.set_body(&f, 1, b"raw one").unwrap();
+        // No row, no body: it could never be removed again.
+        cache.set_body(&f, 99, b"orphan").unwrap();
+        assert_eq!(cache.body(&f, 1).unwrap().as_deref(), Some(&b"raw one"[..]));
+        assert_eq!(cache.body(&f, 99).unwrap(), None);
+        cache.remove(&f, &[1]).unwrap();
+        assert_eq!(cache.body(&f, 1).unwrap(), None);
+        cache.set_body(&f, 2, b"raw two").unwrap();
+        cache.set_sync_state(&f, 7, 3, 0).unwrap();
+        cache.set_sync_state(&f, 8, 3, 0).unwrap();
+        assert_eq!(
+            cache.body(&f, 2).unwrap(),
+            None,
+            "UIDVALIDITY change drops bodies"
+        );
+    });
+}
+
+#[test]
+fn folder_trees_are_kept_per_account_and_dropped_with_it() {
+    each_cache(|cache| {
+        let a = AccountId("a".into());
+        let b = AccountId("b".into());
+        let tree = vec![petrel_core::Folder {
+            path: "INBOX".into(),
+            name: "INBOX".into(),
+            parent: None,
+            role: Some(petrel_core::FolderRole::Inbox),
+            selectable: true,
+            total: Some(3),
+            unread: Some(1),
+            subscribed: true,
+        }];
+        assert_eq!(cache.folder_list(&a).unwrap(), None);
+        cache.set_folder_list(&a, &tree).unwrap();
+        cache.set_folder_list(&b, &[]).unwrap();
+        assert_eq!(cache.folder_list(&a).unwrap(), Some(tree.clone()));
+        let fa = FolderRef::new(&a, "INBOX");
+        let fb = FolderRef::new(&b, "INBOX");
+        cache.upsert(&fa, &[row(1, Some(1), false)]).unwrap();
+        cache.upsert(&fb, &[row(1, Some(1), false)]).unwrap();
+        cache.drop_account(&a).unwrap();
+        assert_eq!(cache.folder_list(&a).unwrap(), None);
+        assert_eq!(cache.folder_state(&fa).unwrap(), None);
+        assert_eq!(cache.folder_list(&b).unwrap(), Some(vec![]));
+        assert_eq!(uids(cache, &fb, 0, 10), vec![1]);
+    });
+}

@@ -1,0 +1,311 @@
+//! User actions on messages: flags, move, copy, delete, archive — applied to the cache at
+//! once, queued durably, sent to the server in order (see `pending_actions`).
+
+use crate::pending_actions::MailAction;
+use crate::{Engine, EngineError};
+use petrel_core::{AccountId, ActionOutcome, FolderChange, FolderRole};
+use petrel_imap::ImapError;
+use petrel_store::FolderRef;
+
+/// Name of the folder created for "Archive" on accounts that have none.
+const ARCHIVE_FOLDER: &str = "Archive";
+
+impl Engine {
+    /// Marks messages read/unread and/or flagged/unflagged.
+    pub async fn set_flags(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+        seen: Option<bool>,
+        flagged: Option<bool>,
+    ) -> Result<ActionOutcome, EngineError> {
+        self.perform(
+            id,
+            MailAction::SetFlags {
+                folder: folder.into(),
+                uids: uids.to_vec(),
+                seen,
+                flagged,
+            },
+        )
+        .await
+    }
+
+    pub async fn move_messages(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+        to: &str,
+    ) -> Result<ActionOutcome, EngineError> {
+        if folder == to {
+            return Err(EngineError::InvalidInput(
+                "The messages are already in that folder.".into(),
+            ));
+        }
+        self.perform(
+            id,
+            MailAction::Move {
+                folder: folder.into(),
+                uids: uids.to_vec(),
+                to: to.into(),
+            },
+        )
+        .await
+    }
+
+    pub async fn copy_messages(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+        to: &str,
+    ) -> Result<ActionOutcome, EngineError> {
+        self.perform(
+            id,
+            MailAction::Copy {
+                folder: folder.into(),
+                uids: uids.to_vec(),
+                to: to.into(),
+            },
+        )
+        .await
+    }
+
+    /// Moves messages to the Trash; in the Trash itself (or without one) deletes them for good.
+    pub async fn delete_messages(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+    ) -> Result<ActionOutcome, EngineError> {
+        match self.special_folder(id, FolderRole::Trash).await? {
+            Some(trash) if trash != folder => self.move_messages(id, folder, uids, &trash).await,
+            _ => {
+                self.perform(
+                    id,
+                    MailAction::Expunge {
+                        folder: folder.into(),
+                        uids: uids.to_vec(),
+                    },
+                )
+                .await
+            }
+        }
+    }
+
+    /// Moves messages to the Archive folder, creating "Archive" if the account has none.
+    pub async fn archive_messages(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+    ) -> Result<ActionOutcome, EngineError> {
+        let archive = match self.special_folder(id, FolderRole::Archive).await? {
+            Some(archive) => archive,
+            None => {
+                self.create_folder(id, ARCHIVE_FOLDER).await?;
+                ARCHIVE_FOLDER.to_string()
+            }
+        };
+        self.move_messages(id, folder, uids, &archive).await
+    }
+
+    /// Actions of the account still waiting for the server.
+    pub fn pending_actions(&self, id: &AccountId) -> u32 {
+        self.pending
+            .list(id)
+            .map(|q| q.len() as u32)
+            .unwrap_or_default()
+    }
+
+    pub(crate) async fn perform(
+        &self,
+        id: &AccountId,
+        action: MailAction,
+    ) -> Result<ActionOutcome, EngineError> {
+        self.account(id)?;
+        let folder = FolderRef::new(id, action.folder());
+        self.apply_to_cache(&folder, &action)?;
+        let queued = {
+            let _q = self
+                .queue_lock
+                .lock()
+                .map_err(|_| crate::engine::poisoned())?;
+            self.pending.push(id, action)
+        };
+        if let Err(e) = queued {
+            // Not recorded, so it must not stay in the cache either: the next view re-syncs.
+            self.forget_synced(&folder);
+            return Err(e);
+        }
+        let replayed = self.replay(id).await;
+        let outcome = ActionOutcome {
+            folder: self.cached_change(&folder)?,
+            pending: self.pending_actions(id),
+        };
+        replayed.map(|()| outcome)
+    }
+
+    /// The cache side of an action: what the user sees at once.
+    fn apply_to_cache(&self, folder: &FolderRef, action: &MailAction) -> Result<(), EngineError> {
+        let cache_err = || EngineError::cache(format!("Updating {} in the cache", folder.path));
+        match action {
+            MailAction::SetFlags {
+                uids,
+                seen,
+                flagged,
+                ..
+            } => {
+                for &uid in uids {
+                    if let Some(row) = self.cache.envelope(folder, uid).map_err(cache_err())? {
+                        self.cache
+                            .set_flags(
+                                folder,
+                                uid,
+                                seen.unwrap_or(row.seen),
+                                flagged.unwrap_or(row.flagged),
+                            )
+                            .map_err(cache_err())?;
+                    }
+                }
+            }
+            MailAction::Move { uids, .. } | MailAction::Expunge { uids, .. } => {
+                self.cache.remove(folder, uids).map_err(cache_err())?;
+            }
+            // The copies get UIDs from the server; the target shows them on its next sync.
+            MailAction::Copy { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Sends the account's queued actions in order. A connection, login or certificate
+    /// problem stops the replay with everything still queued (tried again on the next
+    /// connection). An action the server refuses is dropped and its folders re-synced, so
+    /// the cache shows the server's state; the first such refusal is returned.
+    pub async fn replay(&self, id: &AccountId) -> Result<(), EngineError> {
+        let lock = self.replay_slot(id);
+        let _one_at_a_time = lock.lock().await;
+        let mut refused = None;
+        loop {
+            let next = {
+                let _q = self
+                    .queue_lock
+                    .lock()
+                    .map_err(|_| crate::engine::poisoned())?;
+                self.pending.list(id)?.into_iter().next()
+            };
+            let Some(queued) = next else { break };
+            match self.send_action(id, &queued.action).await {
+                Ok(()) => {}
+                Err(e) if is_refusal(&e) => {
+                    tracing::warn!(account = %id, action = ?queued.action, error = %e, "server refused a queued action; its state wins");
+                    let folder = FolderRef::new(id, queued.action.folder());
+                    self.forget_synced(&folder);
+                    if let Err(sync) = self.sync_folder_now(&folder).await {
+                        tracing::warn!(account = %id, error = %sync, "re-sync after a refusal failed");
+                    }
+                    refused.get_or_insert(e);
+                }
+                Err(e) => {
+                    tracing::info!(account = %id, error = %e, "server unavailable; actions stay queued");
+                    break;
+                }
+            }
+            if let Some(target) = queued.action.target() {
+                self.forget_synced(&FolderRef::new(id, target));
+            }
+            let _q = self
+                .queue_lock
+                .lock()
+                .map_err(|_| crate::engine::poisoned())?;
+            self.pending.remove(id, queued.id)?;
+        }
+        refused.map_or(Ok(()), Err)
+    }
+
+    async fn send_action(&self, id: &AccountId, action: &MailAction) -> Result<(), EngineError> {
+        let action = action.clone();
+        self.with_session(id, move |s| {
+            let action = action.clone();
+            Box::pin(async move {
+                let context = format!("Updating {} on the server", action.folder());
+                match &action {
+                    MailAction::SetFlags {
+                        folder,
+                        uids,
+                        seen,
+                        flagged,
+                    } => {
+                        for (flag, on) in [("\\Seen", seen), ("\\Flagged", flagged)] {
+                            if let Some(on) = on {
+                                s.store_flag(folder, uids, flag, *on)
+                                    .await
+                                    .map_err(EngineError::imap(context.clone()))?;
+                            }
+                        }
+                    }
+                    MailAction::Move { folder, uids, to } => {
+                        s.move_messages(folder, uids, to)
+                            .await
+                            .map_err(EngineError::imap(context))?;
+                    }
+                    MailAction::Copy { folder, uids, to } => {
+                        s.copy_messages(folder, uids, to)
+                            .await
+                            .map_err(EngineError::imap(context))?;
+                    }
+                    MailAction::Expunge { folder, uids } => {
+                        s.expunge_messages(folder, uids)
+                            .await
+                            .map_err(EngineError::imap(context))?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The folder of `role` from the tree (cached when offline).
+    pub(crate) async fn special_folder(
+        &self,
+        id: &AccountId,
+        role: FolderRole,
+    ) -> Result<Option<String>, EngineError> {
+        let folders = self.folders(id).await?;
+        Ok(folders
+            .into_iter()
+            .find(|f| f.role == Some(role) && f.selectable)
+            .map(|f| f.path))
+    }
+
+    pub(crate) fn cached_change(&self, folder: &FolderRef) -> Result<FolderChange, EngineError> {
+        let state = self
+            .cache
+            .folder_state(folder)
+            .map_err(EngineError::cache("Reading the cache"))?
+            .unwrap_or_default();
+        Ok(FolderChange {
+            account: folder.account.clone(),
+            folder: folder.path.clone(),
+            total: state.total,
+            unread: state.unread,
+            added: 0,
+            removed: 0,
+            flags_changed: 0,
+        })
+    }
+}
+
+/// The server understood and said no (or the folder is gone): retrying cannot help.
+fn is_refusal(e: &EngineError) -> bool {
+    matches!(
+        e,
+        EngineError::Imap {
+            source: ImapError::Refused(_),
+            ..
+        }
+    )
+}

@@ -1,0 +1,272 @@
+//! User actions against a real Dovecot, each checked with doveadm (a second, independent
+//! client of the same mail store): move, copy, delete to Trash, delete from Trash, archive,
+//! bulk, folder create/rename/delete/subscribe; offline queueing with replay after a
+//! restart; a refused action and a conflicting change elsewhere resolving to the server.
+
+mod common;
+
+use common::{mail, server_flags, server_subjects, subjects, Fixture};
+use petrel_core::AccountId;
+use petrel_engine::Engine;
+use std::collections::HashMap;
+
+async fn uids(engine: &Engine, id: &AccountId, folder: &str) -> HashMap<String, u32> {
+    engine
+        .envelopes(id, folder, 0, 1000, false)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|r| (r.subject, r.uid))
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    sorted(list.iter().map(|s| s.to_string()).collect())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_action_reaches_the_server() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=8).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let (engine, id) = f.start().await;
+    let inbox = uids(&engine, &id, "INBOX").await;
+    let uid = |s: &str| inbox[s];
+
+    let tree = engine.create_folder(&id, "Work").await.unwrap();
+    assert!(tree.iter().any(|f| f.path == "Work" && f.subscribed));
+    let moved = engine
+        .move_messages(&id, "INBOX", &[uid("message 1")], "Work")
+        .await
+        .unwrap();
+    assert_eq!((moved.folder.total, moved.pending), (7, 0));
+    engine
+        .copy_messages(&id, "INBOX", &[uid("message 2")], "Work")
+        .await
+        .unwrap();
+    let deleted = engine
+        .delete_messages(&id, "INBOX", &[uid("message 3")])
+        .await
+        .unwrap();
+    assert_eq!(deleted.folder.total, 6);
+    engine
+        .archive_messages(&id, "INBOX", &[uid("message 4"), uid("message 5")])
+        .await
+        .unwrap();
+
+    assert_eq!(
+        server_subjects(&f.h, "INBOX"),
+        names(&["message 2", "message 6", "message 7", "message 8"])
+    );
+    assert_eq!(
+        server_subjects(&f.h, "Work"),
+        names(&["message 1", "message 2"])
+    );
+    assert_eq!(server_subjects(&f.h, "Trash"), names(&["message 3"]));
+    assert_eq!(
+        server_subjects(&f.h, "Archive"),
+        names(&["message 4", "message 5"])
+    );
+    // The cache already shows it without a refresh, and a refresh agrees.
+    assert_eq!(
+        sorted(subjects(&engine, &id, "INBOX", false).await),
+        server_subjects(&f.h, "INBOX")
+    );
+    assert_eq!(
+        sorted(subjects(&engine, &id, "Work", true).await),
+        server_subjects(&f.h, "Work")
+    );
+
+    // Delete in the Trash deletes for good (UID EXPUNGE of that message only).
+    f.h.append("alice", "Trash", &mail(30)).unwrap();
+    f.h.doveadm(
+        "alice",
+        &["flags", "add"],
+        &[
+            "\\Deleted",
+            "mailbox",
+            "Trash",
+            "HEADER",
+            "Subject",
+            "message 30",
+        ],
+    )
+    .unwrap();
+    let trash = uids(&engine, &id, "Trash").await;
+    engine
+        .delete_messages(&id, "Trash", &[trash["message 3"]])
+        .await
+        .unwrap();
+    assert_eq!(
+        server_subjects(&f.h, "Trash"),
+        names(&["message 30"]),
+        "another client's \\Deleted message must survive: never a bare EXPUNGE"
+    );
+
+    // Folders: rename, subscription, delete.
+    engine.rename_folder(&id, "Work", "Projects").await.unwrap();
+    let listed = f.h.doveadm("alice", &["mailbox", "list"], &[]).unwrap();
+    assert!(listed.lines().any(|l| l == "Projects") && !listed.lines().any(|l| l == "Work"));
+    assert_eq!(subjects(&engine, &id, "Projects", false).await.len(), 2);
+    let tree = engine.set_subscribed(&id, "Projects", false).await.unwrap();
+    assert!(
+        !tree
+            .iter()
+            .find(|f| f.path == "Projects")
+            .unwrap()
+            .subscribed
+    );
+    let subscribed = f.h.doveadm("alice", &["mailbox", "list"], &["-s"]).unwrap();
+    assert!(!subscribed.lines().any(|l| l == "Projects"), "{subscribed}");
+    engine.delete_folder(&id, "Projects").await.unwrap();
+    let listed = f.h.doveadm("alice", &["mailbox", "list"], &[]).unwrap();
+    assert!(!listed.lines().any(|l| l == "Projects"), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_actions_survive_a_restart_and_replay_in_order() {
+    let f = Fixture::with_proxy();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=5).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let (engine, id) = f.start().await;
+    engine.folders(&id).await.unwrap(); // the tree is remembered for offline use
+    let inbox = uids(&engine, &id, "INBOX").await;
+
+    f.proxy().set_up(false);
+    let read = engine
+        .set_flags(&id, "INBOX", &[inbox["message 1"]], Some(true), None)
+        .await
+        .unwrap();
+    assert_eq!((read.folder.unread, read.pending), (4, 1));
+    let moved = engine
+        .archive_messages(&id, "INBOX", &[inbox["message 2"]])
+        .await
+        .unwrap();
+    assert_eq!(moved.pending, 2);
+    let deleted = engine
+        .delete_messages(&id, "INBOX", &[inbox["message 3"]])
+        .await
+        .unwrap();
+    assert_eq!((deleted.folder.total, deleted.pending), (3, 3));
+    // The message moved offline is flagged next: order matters on replay.
+    engine
+        .set_flags(&id, "INBOX", &[inbox["message 4"]], None, Some(true))
+        .await
+        .unwrap();
+    assert_eq!(
+        server_subjects(&f.h, "INBOX").len(),
+        5,
+        "nothing reached the server"
+    );
+    assert_eq!(
+        sorted(subjects(&engine, &id, "INBOX", false).await),
+        names(&["message 1", "message 4", "message 5"]),
+        "the cache shows the actions at once"
+    );
+    let status = engine.account_status(&id);
+    assert_eq!(status.pending_actions, 4);
+    assert_eq!(status.state, petrel_core::ConnectionState::Offline);
+
+    // Petrel is closed and started again while offline; the queue is on disk.
+    drop(engine);
+    let engine = f.engine(f.cache_dir.path());
+    assert_eq!(engine.pending_actions(&id), 4);
+
+    f.proxy().set_up(true);
+    let page = engine.envelopes(&id, "INBOX", 0, 100, true).await.unwrap();
+    assert!(!page.offline);
+    assert_eq!(engine.pending_actions(&id), 0);
+    assert_eq!(
+        server_subjects(&f.h, "INBOX"),
+        names(&["message 1", "message 4", "message 5"])
+    );
+    assert!(server_flags(&f.h, "INBOX", "message 1").contains("\\Seen"));
+    assert!(server_flags(&f.h, "INBOX", "message 4").contains("\\Flagged"));
+    assert_eq!(server_subjects(&f.h, "Archive"), names(&["message 2"]));
+    assert_eq!(server_subjects(&f.h, "Trash"), names(&["message 3"]));
+    assert_eq!(
+        engine.account_status(&id).state,
+        petrel_core::ConnectionState::Online
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conflicts_resolve_to_the_server() {
+    let f = Fixture::with_proxy();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=3).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let (engine, id) = f.start().await;
+    let inbox = uids(&engine, &id, "INBOX").await;
+
+    // A move to a folder that does not exist is refused: the message comes back.
+    let err = engine
+        .move_messages(&id, "INBOX", &[inbox["message 1"]], "No such folder")
+        .await
+        .unwrap_err();
+    assert!(!err.is_connection_problem(), "{err}");
+    assert_eq!(
+        engine.pending_actions(&id),
+        0,
+        "a refused action is not retried"
+    );
+    assert!(subjects(&engine, &id, "INBOX", false)
+        .await
+        .contains(&"message 1".to_string()));
+
+    // Offline, message 2 is marked read while another device deletes it: on reconnect
+    // the server's deletion wins, without an error.
+    f.proxy().set_up(false);
+    engine
+        .set_flags(&id, "INBOX", &[inbox["message 2"]], Some(true), None)
+        .await
+        .unwrap();
+    f.h.doveadm(
+        "alice",
+        &["expunge"],
+        &["mailbox", "INBOX", "HEADER", "Subject", "message 2"],
+    )
+    .unwrap();
+    f.proxy().set_up(true);
+    let now = sorted(subjects(&engine, &id, "INBOX", true).await);
+    assert_eq!(now, names(&["message 1", "message 3"]));
+    assert_eq!(now, server_subjects(&f.h, "INBOX"));
+    assert_eq!(engine.pending_actions(&id), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_messages_open_offline_from_the_cache() {
+    let f = Fixture::with_proxy();
+    f.h.seed("alice", "INBOX", &[mail(1)], false).unwrap();
+    let (engine, id) = f.start().await;
+    let uid = uids(&engine, &id, "INBOX").await["message 1"];
+    let online = engine.message(&id, "INBOX", uid).await.unwrap();
+    assert!(
+        server_flags(&f.h, "INBOX", "message 1").contains("\\Seen"),
+        "opening marks read"
+    );
+    f.proxy().set_up(false);
+    let offline = engine.message(&id, "INBOX", uid).await.unwrap();
+    assert_eq!(offline.text, online.text);
+    assert!(offline.text.contains("body 1"));
+}

@@ -1,0 +1,126 @@
+//! Shared set-up of the engine tests: a harness, an engine on a sled cache in a temp dir,
+//! alice's account added, and helpers that ask Dovecot (not Petrel) what it holds.
+#![allow(dead_code)]
+
+use petrel_core::{AccountId, NewAccount, Security, ServerSettings};
+use petrel_engine::{Engine, SledCache, TrustPolicy};
+use petrel_harness::{Harness, MemorySecrets, Proxy};
+use std::sync::Arc;
+
+pub fn mail(i: u32) -> Vec<u8> {
+    format!("From: Sender {i} <s{i}@example.test>\r\nSubject: message {i}\r\nDate: Mon, 02 Nov 2026 10:{:02}:00 +0000\r\n\r\nbody {i}\r\n", i % 60)
+        .into_bytes()
+}
+
+pub struct Fixture {
+    pub h: Harness,
+    pub config: tempfile::TempDir,
+    pub cache_dir: tempfile::TempDir,
+    pub secrets: Arc<MemorySecrets>,
+    /// When set, the account connects through this relay (to cut the network at will).
+    pub proxy: Option<Proxy>,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        Fixture {
+            h: Harness::start().unwrap(),
+            config: tempfile::tempdir().unwrap(),
+            cache_dir: tempfile::tempdir().unwrap(),
+            secrets: Arc::default(),
+            proxy: None,
+        }
+    }
+
+    /// As `new`, with the account's IMAPS connection relayed through a [`Proxy`].
+    pub fn with_proxy() -> Fixture {
+        let mut f = Fixture::new();
+        f.proxy = Some(Proxy::start(f.h.ports.imaps).unwrap());
+        f
+    }
+
+    pub fn proxy(&self) -> &Proxy {
+        self.proxy.as_ref().expect("Fixture::with_proxy")
+    }
+
+    pub fn engine(&self, cache_dir: &std::path::Path) -> Engine {
+        self.engine_with_cache(cache_dir).0
+    }
+
+    /// The engine and its cache, for tests that look into the cache directly.
+    pub fn engine_with_cache(&self, cache_dir: &std::path::Path) -> (Engine, Arc<SledCache>) {
+        let cache = Arc::new(SledCache::open(cache_dir).unwrap());
+        let trust = TrustPolicy::with_pem_roots(self.h.ca_pem().as_bytes()).unwrap();
+        let engine = Engine::open(
+            self.config.path(),
+            self.secrets.clone(),
+            trust,
+            cache.clone(),
+        )
+        .unwrap();
+        (engine, cache)
+    }
+
+    /// An engine on the fixture's cache with alice's account added.
+    pub async fn start(&self) -> (Engine, AccountId) {
+        let engine = self.engine(self.cache_dir.path());
+        let id = self.account(&engine).await;
+        (engine, id)
+    }
+
+    pub async fn account(&self, engine: &Engine) -> AccountId {
+        let alice = self.h.user("alice");
+        let form = NewAccount {
+            display_name: "Alice".into(),
+            email: alice.login.clone(),
+            imap: ServerSettings {
+                host: "localhost".into(),
+                port: self.proxy.as_ref().map_or(self.h.ports.imaps, |p| p.port),
+                security: Security::Tls,
+                username: alice.login.clone(),
+                pinned_cert_sha256: None,
+            },
+            password: alice.password.clone(),
+        };
+        engine.add_account(form).await.unwrap().id
+    }
+}
+
+pub async fn subjects(engine: &Engine, id: &AccountId, folder: &str, refresh: bool) -> Vec<String> {
+    engine
+        .envelopes(id, folder, 0, 1000, refresh)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|r| r.subject)
+        .collect()
+}
+
+/// Flags of one message as Dovecot has them, read by doveadm (not through Petrel).
+pub fn server_flags(h: &Harness, folder: &str, subject: &str) -> String {
+    h.doveadm(
+        "alice",
+        &["fetch"],
+        &["flags", "mailbox", folder, "HEADER", "Subject", subject],
+    )
+    .unwrap()
+}
+
+/// Subjects in a folder as Dovecot has them, sorted (doveadm, not Petrel).
+pub fn server_subjects(h: &Harness, folder: &str) -> Vec<String> {
+    let out = h
+        .doveadm(
+            "alice",
+            &["fetch"],
+            &["hdr.subject", "mailbox", folder, "ALL"],
+        )
+        .unwrap_or_default();
+    let mut subjects: Vec<String> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("hdr.subject: "))
+        .map(|s| s.trim().to_string())
+        .collect();
+    subjects.sort();
+    subjects
+}
