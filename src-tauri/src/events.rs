@@ -1,36 +1,42 @@
-//! Engine changes pushed to the window. For now a periodic background check of the folders
-//! opened since start (IDLE on INBOX comes with the per-account actor); each changed folder
-//! is sent as a typed `folder-changed` event so the UI reloads just its visible rows.
+//! Engine events pushed to the window: `folder-changed` (payload `FolderChange`) when new
+//! mail, flag changes or removals reach the cache without the user asking (IDLE on INBOX,
+//! polling of the other opened folders), and `account-status` (payload `AccountStatus`) when
+//! an account goes offline, fails to log in, or comes back.
 
-use petrel_engine::Engine;
+use petrel_engine::{Engine, EngineEvent};
 use std::sync::Arc;
 use std::time::Duration;
 use tauri::Emitter;
 
-/// Event name the UI listens to; its payload is `FolderChange` (ui/src/bindings).
 pub const FOLDER_CHANGED: &str = "folder-changed";
-/// Default interval between background checks; `PETREL_CHECK_SECONDS` overrides it.
-const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(120);
+pub const ACCOUNT_STATUS: &str = "account-status";
+/// Default interval between polls of opened folders other than INBOX (which has IDLE);
+/// `PETREL_CHECK_SECONDS` overrides it.
+const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(120);
 
-fn check_interval() -> Duration {
+fn poll_interval() -> Duration {
     std::env::var("PETREL_CHECK_SECONDS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
         .filter(|&s| s > 0)
         .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_CHECK_INTERVAL)
+        .unwrap_or(DEFAULT_POLL_INTERVAL)
 }
 
-pub fn spawn_background_check(app: tauri::AppHandle, engine: Arc<Engine>) {
-    let interval = check_interval();
+pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
+    let poll = poll_interval();
     tauri::async_runtime::spawn(async move {
-        loop {
-            tokio::time::sleep(interval).await;
-            for change in engine.check_for_changes().await {
-                if let Err(e) = app.emit(FOLDER_CHANGED, &change) {
-                    tracing::warn!(error = %e, "could not notify the window");
-                }
+        let sink = Arc::new(move |event: EngineEvent| {
+            let sent = match &event {
+                EngineEvent::FolderChanged(change) => app.emit(FOLDER_CHANGED, change),
+                EngineEvent::Status(status) => app.emit(ACCOUNT_STATUS, status),
+            };
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "could not notify the window");
             }
-        }
+        });
+        // Lives as long as the app: dropping it would stop the watchers.
+        let _watch = engine.watch(poll, sink);
+        std::future::pending::<()>().await;
     });
 }

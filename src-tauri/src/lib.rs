@@ -75,7 +75,7 @@ pub fn run() {
     let result = tauri::Builder::default()
         .setup(move |app| {
             if let Some(engine) = background {
-                events::spawn_background_check(app.handle().clone(), engine);
+                events::spawn_watchers(app.handle().clone(), engine);
             }
             Ok(())
         })

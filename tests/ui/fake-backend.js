@@ -11,10 +11,12 @@ export function installFakeBackend(scenario) {
   };
   const folders = {
     "work-1": [
-      { path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 3, unread: 1 },
-      { path: "Sent", name: "Sent", parent: null, role: "sent", selectable: true, total: 0, unread: 0 },
-      { path: "Projects", name: "Projects", parent: null, role: null, selectable: true, total: 0, unread: 0 },
-      { path: "Projects/Petrel", name: "Petrel", parent: "Projects", role: null, selectable: true, total: 1, unread: 1 },
+      { path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 3, unread: 1, subscribed: true },
+      { path: "Sent", name: "Sent", parent: null, role: "sent", selectable: true, total: 0, unread: 0, subscribed: true },
+      { path: "Trash", name: "Trash", parent: null, role: "trash", selectable: true, total: 0, unread: 0, subscribed: true },
+      { path: "Archive", name: "Archive", parent: null, role: "archive", selectable: true, total: 0, unread: 0, subscribed: true },
+      { path: "Projects", name: "Projects", parent: null, role: null, selectable: true, total: 0, unread: 0, subscribed: true },
+      { path: "Projects/Petrel", name: "Petrel", parent: "Projects", role: null, selectable: true, total: 1, unread: 1, subscribed: true },
     ],
   };
   const messages = {
@@ -27,7 +29,24 @@ export function installFakeBackend(scenario) {
       { uid: 7, from: "Cy", subject: "Nested folder mail", date: now - 500, seen: false, flagged: false, size: 300, text: "Found in a nested folder." },
     ],
   };
-  const state = { accounts: scenario === "empty" ? [] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline" };
+  const state = { accounts: scenario === "empty" ? [] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0 };
+  // What the engine answers to an action: the source folder's counts from its cache, and the
+  // actions still waiting for the server (the "offline-actions" scenario keeps them queued).
+  const outcome = (account, folder) => {
+    const list = messages[`${account}/${folder}`] ?? [];
+    if (scenario === "offline-actions") state.pending += 1;
+    return {
+      folder: { account, folder, total: list.length, unread: list.filter((m) => !m.seen).length, added: 0, removed: 0, flags_changed: 0 },
+      pending: state.pending,
+    };
+  };
+  const moveRows = (account, folder, uids, to) => {
+    const list = messages[`${account}/${folder}`] ?? [];
+    const moving = list.filter((m) => uids.includes(m.uid));
+    messages[`${account}/${folder}`] = list.filter((m) => !uids.includes(m.uid));
+    (messages[`${account}/${to}`] ??= []).unshift(...moving);
+    return outcome(account, folder);
+  };
   const err = (code, message, extra = {}) => ({ code, message, retryable: code === "unreachable", certificate: null, ...extra });
   window.__calls = [];
   // Events: listen() registers a callback through transformCallback; window.__emit(event,
@@ -74,14 +93,48 @@ export function installFakeBackend(scenario) {
         if (seen !== null) m.seen = seen;
         if (flagged !== null) m.flagged = flagged;
       }
-      return { account, folder, total: list.length, unread: list.filter((m) => !m.seen).length, added: 0, removed: 0, flags_changed: uids.length };
+      return outcome(account, folder);
+    },
+    move_messages: ({ account, folder, uids, to }) => moveRows(account, folder, uids, to),
+    archive_messages: ({ account, folder, uids }) => moveRows(account, folder, uids, "Archive"),
+    delete_messages: ({ account, folder, uids }) => {
+      if (folder === "Trash") {
+        const list = messages[`${account}/${folder}`] ?? [];
+        messages[`${account}/${folder}`] = list.filter((m) => !uids.includes(m.uid));
+        return outcome(account, folder);
+      }
+      return moveRows(account, folder, uids, "Trash");
+    },
+    copy_messages: ({ account, folder }) => outcome(account, folder),
+    account_status: ({ account }) => ({ account, state: "online", message: null, retry_in_seconds: null, pending_actions: state.pending }),
+    create_folder: ({ account, path }) => {
+      const parts = path.split("/");
+      folders[account].push({ path, name: parts.pop(), parent: parts.length ? parts.join("/") : null, role: null, selectable: true, total: 0, unread: 0, subscribed: true });
+      return folders[account];
+    },
+    rename_folder: ({ account, from, to }) => {
+      const f = folders[account].find((f) => f.path === from);
+      if (!f) throw err("not_found", `Renaming ${from}: the server refused: no such folder`);
+      Object.assign(f, { path: to, name: to.split("/").pop() });
+      messages[`${account}/${to}`] = messages[`${account}/${from}`] ?? [];
+      return folders[account];
+    },
+    delete_folder: ({ account, path }) => {
+      folders[account] = folders[account].filter((f) => f.path !== path);
+      delete messages[`${account}/${path}`];
+      return folders[account];
+    },
+    set_subscribed: ({ account, path, subscribed }) => {
+      const f = folders[account].find((f) => f.path === path);
+      if (f) f.subscribed = subscribed;
+      return folders[account];
     },
     add_account: ({ form }) => {
       if (form.password !== PASSWORD) throw err("auth_failed", `Connecting to ${form.imap.host}: the server rejected the login: [AUTHENTICATIONFAILED] Authentication failed.. Check the user name and password.`);
       if (form.imap.pinned_cert_sha256 !== CERT.sha256)
         throw err("certificate_untrusted", "Connecting: the server's certificate is not trusted", { certificate: CERT });
       const account = { id: "home-2", display_name: form.display_name, email: form.email, imap: { ...form.imap } };
-      folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 1, unread: 1 }];
+      folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 1, unread: 1, subscribed: true }];
       messages["home-2/INBOX"] = [{ uid: 1, from: "Mum", subject: "Welcome home", date: now, seen: false, flagged: false, size: 10, text: "Hello from home." }];
       state.accounts = [...state.accounts, account];
       return account;

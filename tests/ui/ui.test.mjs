@@ -220,6 +220,96 @@ test("mark as unread / flag by button and by keyboard (M, S) reach the backend a
   await page.close();
 });
 
+test("archive, delete and move by button and keyboard: the row leaves at once and the next opens", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  const reader = page.getByRole("article", { name: "Message" });
+  const actions = reader.getByRole("toolbar", { name: "Message actions" });
+  await list.getByRole("option", { name: /Lunch on Friday/ }).click();
+  await reader.getByText("Shall we try the new place").waitFor();
+
+  await actions.getByRole("button", { name: "Archive" }).click();
+  await reader.getByText("All suites passed").waitFor(); // the next message opened
+  assert.equal(await list.getByRole("option", { name: /Lunch on Friday/ }).count(), 0);
+
+  await list.focus();
+  await page.keyboard.press("Delete");
+  await reader.getByText("Three new articles.").waitFor();
+  assert.equal(await list.getByRole("option").count(), 1);
+
+  await actions.getByRole("combobox", { name: "Move to folder" }).selectOption("Projects");
+  await page.waitForFunction(() => document.querySelectorAll('[role="listbox"] [role="option"]').length === 0);
+  const calls = await page.evaluate(() =>
+    window.__calls.filter((c) => /_messages$/.test(c.cmd)).map((c) => [c.cmd, c.args.uids, c.args.to ?? null]),
+  );
+  assert.deepEqual(calls, [
+    ["archive_messages", [3], null],
+    ["delete_messages", [2], null],
+    ["move_messages", [1], "Projects"],
+  ]);
+  // The Trash offers "Delete permanently" and the moved messages are where they went.
+  const tree = page.getByRole("tree", { name: "Folders" });
+  await tree.getByRole("treeitem", { name: "Trash" }).click();
+  await list.getByRole("option", { name: /Build is green/ }).click();
+  await actions.getByRole("button", { name: "Delete permanently" }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[role="listbox"] [role="option"]').length === 0);
+  await page.close();
+});
+
+test("folders can be created, renamed and deleted; special folders cannot be renamed", async () => {
+  const page = await open("one-account");
+  const tree = page.getByRole("tree", { name: "Folders" });
+  const folderActions = page.getByRole("toolbar", { name: "Folder actions" });
+  await tree.getByRole("treeitem", { name: "INBOX" }).waitFor();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  assert.equal(await folderActions.getByRole("button", { name: "Rename folder" }).isDisabled(), true);
+  assert.equal(await folderActions.getByRole("button", { name: "Delete folder" }).isDisabled(), true);
+
+  await folderActions.getByRole("button", { name: "New folder" }).click();
+  const dialog = page.getByRole("dialog", { name: "New folder" });
+  await dialog.getByLabel("Folder name").fill("Receipts");
+  await dialog.getByRole("button", { name: "Create" }).click();
+  await tree.getByRole("treeitem", { name: "Receipts" }).click();
+
+  await folderActions.getByRole("button", { name: "Rename folder" }).click();
+  const rename = page.getByRole("dialog", { name: "Rename Receipts" });
+  await rename.getByLabel("Folder name").fill("Bills");
+  await page.keyboard.press("Enter");
+  await tree.getByRole("treeitem", { name: "Bills" }).waitFor();
+  assert.equal(await tree.getByRole("treeitem", { name: "Receipts" }).count(), 0);
+
+  await folderActions.getByRole("button", { name: "Delete folder" }).click();
+  const confirm = page.getByRole("alertdialog", { name: "Delete folder" });
+  // Focus starts on Cancel, so a stray Enter destroys nothing.
+  await page.keyboard.press("Enter");
+  await confirm.waitFor({ state: "detached" });
+  assert.equal(await tree.getByRole("treeitem", { name: "Bills" }).count(), 1);
+  await folderActions.getByRole("button", { name: "Delete folder" }).click();
+  await page.getByRole("alertdialog", { name: "Delete folder" }).getByRole("button", { name: "Delete folder" }).click();
+  await page.waitForFunction(() => !document.querySelector('[role="treeitem"][aria-label="Bills"]'));
+  const calls = await page.evaluate(() => window.__calls.filter((c) => /_folder$/.test(c.cmd)).map((c) => c.cmd));
+  assert.deepEqual(calls, ["create_folder", "rename_folder", "delete_folder"]);
+  await page.close();
+});
+
+test("offline actions and connection problems are shown in the status bar", async () => {
+  const page = await open("offline-actions");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option", { name: /Lunch on Friday/ }).click();
+  await page.getByRole("article", { name: "Message" }).getByRole("button", { name: "Archive" }).click();
+  const status = page.getByRole("status");
+  await status.getByText(/will reach the server when it can be reached/).waitFor();
+  await page.evaluate(() =>
+    window.__emit("account-status", { account: "work-1", state: "offline", message: "could not reach", retry_in_seconds: 8, pending_actions: 2 }),
+  );
+  await status.getByText("Work: offline, retrying in 8 s (2 changes waiting)").waitFor();
+  await page.evaluate(() =>
+    window.__emit("account-status", { account: "work-1", state: "online", message: null, retry_in_seconds: null, pending_actions: 0 }),
+  );
+  await page.waitForFunction(() => !document.querySelector('[role="status"]').textContent.includes("offline"));
+  await page.close();
+});
+
 test("follows the OS light/dark setting", async () => {
   const bg = async (scheme) => {
     const page = await open("one-account", scheme);

@@ -3,7 +3,7 @@ import { buildFolderTree, visiblePaths } from "./folders";
 import type { Folder } from "../bindings/Folder";
 
 const f = (path: string, parent: string | null, role: Folder["role"] = null): Folder => ({
-  path, name: path.split("/").pop()!, parent, role, selectable: true, total: null, unread: null,
+  path, name: path.split("/").pop()!, parent, role, selectable: true, total: null, unread: null, subscribed: true,
 });
 
 describe("buildFolderTree", () => {

@@ -5,7 +5,8 @@ import type { AccountId } from "../bindings/AccountId";
 import type { AccountSettings } from "../bindings/AccountSettings";
 import type { EnvelopePage } from "../bindings/EnvelopePage";
 import type { Folder } from "../bindings/Folder";
-import type { FolderChange } from "../bindings/FolderChange";
+import type { ActionOutcome } from "../bindings/ActionOutcome";
+import type { AccountStatus } from "../bindings/AccountStatus";
 import type { IpcError } from "../bindings/IpcError";
 import type { MessageView } from "../bindings/MessageView";
 import type { NewAccount } from "../bindings/NewAccount";
@@ -46,5 +47,20 @@ export const ipc = {
     call<MessageView>("read_message", { account, folder, uid }),
   /** `null` leaves that flag as it is. */
   setFlags: (account: AccountId, folder: string, uids: number[], seen: boolean | null, flagged: boolean | null) =>
-    call<FolderChange>("set_flags", { account, folder, uids, seen, flagged }),
+    call<ActionOutcome>("set_flags", { account, folder, uids, seen, flagged }),
+  moveMessages: (account: AccountId, folder: string, uids: number[], to: string) =>
+    call<ActionOutcome>("move_messages", { account, folder, uids, to }),
+  copyMessages: (account: AccountId, folder: string, uids: number[], to: string) =>
+    call<ActionOutcome>("copy_messages", { account, folder, uids, to }),
+  /** To the Trash; in the Trash (or without one) for good. */
+  deleteMessages: (account: AccountId, folder: string, uids: number[]) =>
+    call<ActionOutcome>("delete_messages", { account, folder, uids }),
+  archiveMessages: (account: AccountId, folder: string, uids: number[]) =>
+    call<ActionOutcome>("archive_messages", { account, folder, uids }),
+  accountStatus: (account: AccountId) => call<AccountStatus>("account_status", { account }),
+  createFolder: (account: AccountId, path: string) => call<Folder[]>("create_folder", { account, path }),
+  renameFolder: (account: AccountId, from: string, to: string) => call<Folder[]>("rename_folder", { account, from, to }),
+  deleteFolder: (account: AccountId, path: string) => call<Folder[]>("delete_folder", { account, path }),
+  setSubscribed: (account: AccountId, path: string, subscribed: boolean) =>
+    call<Folder[]>("set_subscribed", { account, path, subscribed }),
 };

@@ -284,11 +284,27 @@ impl Engine {
     /// returns those that changed. Errors are logged; one account's outage does not stop
     /// the others.
     pub async fn check_for_changes(&self) -> Vec<FolderChange> {
-        let folders: Vec<FolderRef> = self
+        let mut changed = Vec::new();
+        for account in self.accounts() {
+            changed.extend(self.check_account(&account.id, None).await);
+        }
+        changed
+    }
+
+    /// Re-syncs the account's folders opened since start, plus `also` (INBOX for the
+    /// watcher), and returns those that changed.
+    pub async fn check_account(&self, id: &AccountId, also: Option<&str>) -> Vec<FolderChange> {
+        let mut folders: Vec<FolderRef> = self
             .synced
             .lock()
-            .map(|s| s.iter().cloned().collect())
+            .map(|s| s.iter().filter(|f| &f.account == id).cloned().collect())
             .unwrap_or_default();
+        if let Some(extra) = also {
+            let extra = FolderRef::new(id, extra);
+            if !folders.contains(&extra) {
+                folders.insert(0, extra);
+            }
+        }
         let mut changed = Vec::new();
         for folder_ref in folders {
             match self.sync_folder(&folder_ref).await {
@@ -297,7 +313,10 @@ impl Engine {
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    tracing::warn!(account = %folder_ref.account, folder = %folder_ref.path, error = %e, "background check failed")
+                    tracing::warn!(account = %folder_ref.account, folder = %folder_ref.path, error = %e, "background check failed");
+                    if e.is_connection_problem() {
+                        break;
+                    }
                 }
             }
         }
@@ -415,7 +434,7 @@ impl Engine {
     }
 
     /// Logs in unless a recent failure says to wait; records the outcome for the status.
-    async fn login(
+    pub(crate) async fn login(
         &self,
         id: &AccountId,
         account: &AccountSettings,
@@ -475,7 +494,7 @@ impl Engine {
     }
 
     /// Records that a working session broke (the server went away mid-command).
-    fn connection_lost(&self, id: &AccountId, error: &EngineError) {
+    pub(crate) fn connection_lost(&self, id: &AccountId, error: &EngineError) {
         if let Ok(mut links) = self.links.lock() {
             links
                 .entry(id.clone())

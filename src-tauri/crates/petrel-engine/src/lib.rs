@@ -14,6 +14,7 @@ mod link;
 mod mail_actions;
 mod pending_actions;
 mod secrets;
+mod watch;
 
 pub use accounts_file::AccountsFile;
 pub use engine::Engine;
@@ -22,6 +23,7 @@ pub use pending_actions::{MailAction, PendingActions};
 pub use petrel_imap::TrustPolicy;
 pub use petrel_store::{FolderRef, MailCache, MemoryCache, SledCache, StoreError};
 pub use secrets::{KeychainSecrets, SecretStore, KEYCHAIN_SERVICE};
+pub use watch::{EngineEvent, EventSink, Watch};
 
 /// Where Petrel keeps its mail cache (rebuildable from the server): `$PETREL_CACHE_DIR` when
 /// set, else the OS cache dir (`~/.cache/petrel` on Linux).

@@ -9,6 +9,7 @@ mod connect;
 mod error;
 mod fetch_envelopes;
 mod fetch_message;
+mod idle;
 mod list_folders;
 mod manage_folders;
 mod move_messages;
@@ -21,6 +22,7 @@ mod tls;
 
 pub use error::ImapError;
 pub use fetch_envelopes::MAX_PAGE;
+pub use idle::{IdleOutcome, IDLE_REISSUE};
 pub use move_messages::Removal;
 pub use session::ImapSession;
 pub use sync_folder::{uid_set, SyncError, SyncReport};

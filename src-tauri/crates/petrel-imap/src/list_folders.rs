@@ -66,18 +66,18 @@ impl ImapSession {
                     });
                     folders.push(f);
                 }
-                Response::MailboxData(MailboxDatum::Status { mailbox, status }) => {
-                    if counts.len() < MAX_FOLDERS {
-                        let mut c = (None, None);
-                        for attr in status {
-                            match attr {
-                                StatusAttribute::Messages(n) => c.0 = Some(*n),
-                                StatusAttribute::Unseen(n) => c.1 = Some(*n),
-                                _ => {}
-                            }
+                Response::MailboxData(MailboxDatum::Status { mailbox, status })
+                    if counts.len() < MAX_FOLDERS =>
+                {
+                    let mut c = (None, None);
+                    for attr in status {
+                        match attr {
+                            StatusAttribute::Messages(n) => c.0 = Some(*n),
+                            StatusAttribute::Unseen(n) => c.1 = Some(*n),
+                            _ => {}
                         }
-                        counts.insert(mailbox.to_string(), c);
                     }
+                    counts.insert(mailbox.to_string(), c);
                 }
                 _ => {}
             }

@@ -10,7 +10,7 @@ pub struct ImapSession {
     pub(crate) inner: async_imap::Session<Stream>,
     /// Capabilities after login (upper case). Pre-login ones are never trusted: a STARTTLS
     /// attacker or a server that changes them at login could lie.
-    caps: HashSet<String>,
+    pub(crate) caps: HashSet<String>,
     /// QRESYNC (RFC 7162) was enabled on this session: VANISHED replaces EXPUNGE.
     pub(crate) qresync: bool,
 }

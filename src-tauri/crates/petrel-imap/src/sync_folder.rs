@@ -475,7 +475,10 @@ mod tests {
         assert_eq!(in_ranges(&cached, &[9..=9, 1..=2]), vec![1, 2, 9]);
         assert_eq!(in_ranges(&cached, &[1..=u32::MAX]), cached.to_vec());
         // Reversed and overlapping ranges as a careless server might send them.
-        assert_eq!(in_ranges(&cached, &[(10..=3), 4..=6]), vec![5, 9, 10]);
+        assert_eq!(
+            in_ranges(&cached, &[std::ops::RangeInclusive::new(10, 3), 4..=6]),
+            vec![5, 9, 10]
+        );
         assert!(in_ranges(&cached, &[]).is_empty());
     }
 
