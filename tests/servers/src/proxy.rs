@@ -16,6 +16,8 @@ struct Shared {
     stopping: AtomicBool,
     open: Mutex<Vec<TcpStream>>,
     connections: AtomicU64,
+    /// Bytes relayed so far, both directions, all connections.
+    bytes: AtomicU64,
 }
 
 pub struct Proxy {
@@ -80,6 +82,11 @@ impl Proxy {
         }
     }
 
+    /// Bytes relayed so far (both directions): to size `cut_after` budgets from a run.
+    pub fn bytes(&self) -> u64 {
+        self.shared.bytes.load(Ordering::SeqCst)
+    }
+
     /// Connections relayed so far.
     pub fn connections(&self) -> u64 {
         self.shared.connections.load(Ordering::SeqCst)
@@ -112,6 +119,7 @@ fn relay(shared: &Arc<Shared>, client: TcpStream, server: TcpStream) {
             continue;
         };
         let left = left.clone();
+        let shared = shared.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 16 * 1024];
             loop {
@@ -128,6 +136,7 @@ fn relay(shared: &Arc<Shared>, client: TcpStream, server: TcpStream) {
                 if pass > 0 && to.write_all(&buf[..pass]).is_err() {
                     break;
                 }
+                shared.bytes.fetch_add(pass as u64, Ordering::SeqCst);
                 if pass < n {
                     break;
                 }

@@ -62,12 +62,35 @@ async fn scripted_tls_server(reply: fn(&str) -> Option<String>) -> (u16, TrustPo
 }
 
 fn login_ok(cmd: &str) -> Option<String> {
-    cmd.contains("LOGIN")
-        .then(|| "TAG OK logged in\r\n".to_string())
+    if cmd.contains("LOGIN") {
+        Some("TAG OK logged in\r\n".to_string())
+    } else if cmd.contains("CAPABILITY") {
+        Some("* CAPABILITY IMAP4rev1 IDLE\r\nTAG OK done\r\n".to_string())
+    } else {
+        None
+    }
+}
+
+/// A QRESYNC server (RFC 7162): capabilities and ENABLE.
+fn qresync_login_ok(cmd: &str) -> Option<String> {
+    if cmd.contains("CAPABILITY") {
+        Some("* CAPABILITY IMAP4rev1 ENABLE CONDSTORE QRESYNC\r\nTAG OK done\r\n".to_string())
+    } else if cmd.contains("ENABLE") {
+        Some("* ENABLED QRESYNC\r\nTAG OK enabled\r\n".to_string())
+    } else {
+        login_ok(cmd)
+    }
 }
 
 async fn sync_against(
     reply: fn(&str) -> Option<String>,
+) -> Result<petrel_imap::SyncReport, SyncError> {
+    sync_with_cache(reply, Arc::new(MemoryCache::new())).await
+}
+
+async fn sync_with_cache(
+    reply: fn(&str) -> Option<String>,
+    cache: Arc<dyn MailCache>,
 ) -> Result<petrel_imap::SyncReport, SyncError> {
     let (port, trust) = scripted_tls_server(reply).await;
     let server = ServerSettings {
@@ -80,7 +103,6 @@ async fn sync_against(
     let mut session = ImapSession::login(&server, "pw", &trust)
         .await
         .expect("login");
-    let cache: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
     let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
     tokio::time::timeout(
         Duration::from_secs(20),
@@ -134,12 +156,14 @@ async fn an_absurd_exists_count_costs_nothing() {
             .or_else(|| cmd.contains("UID FETCH").then(|| "TAG OK nothing\r\n".to_string()))
     })
     .await;
-    assert_eq!(
-        result
-            .expect("an empty answer is a valid, empty folder")
-            .added,
-        0
-    );
+    // More messages than any real folder holds: refused as hostile, before anything is
+    // allocated or asked for.
+    match result {
+        Err(SyncError::Imap(ImapError::Protocol(text))) => {
+            assert!(text.contains("4294967295 messages"), "{text}")
+        }
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
     assert!(
         rss_kb().saturating_sub(before) < 50_000,
         "EXISTS must not be expanded into memory"
@@ -186,5 +210,67 @@ async fn a_huge_literal_claim_is_not_allocated() {
     assert!(
         grown < 200_000,
         "memory grew by {grown} kB for a literal that never came"
+    );
+}
+
+/// A cache that synced INBOX before (UIDVALIDITY 7, HIGHESTMODSEQ 5) with three messages.
+fn synced_cache() -> Arc<dyn MailCache> {
+    let cache = MemoryCache::new();
+    let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
+    let rows: Vec<petrel_core::Envelope> = (1..=3)
+        .map(|uid| petrel_core::Envelope {
+            uid,
+            from: "x".into(),
+            subject: format!("m{uid}"),
+            date: Some(uid as i64),
+            seen: false,
+            flagged: false,
+            size: 1,
+        })
+        .collect();
+    cache.set_sync_state(&folder, 7, 4, 5).unwrap();
+    cache.upsert(&folder, &rows).unwrap();
+    Arc::new(cache)
+}
+
+#[tokio::test]
+async fn vanished_with_a_star_is_a_clear_error() {
+    let result = sync_with_cache(
+        |cmd| {
+            qresync_login_ok(cmd).or_else(|| {
+                cmd.contains("EXAMINE").then(|| {
+                    "* OK [UIDVALIDITY 7] x\r\n* VANISHED (EARLIER) 1:*\r\nTAG OK done\r\n"
+                        .to_string()
+                })
+            })
+        },
+        synced_cache(),
+    )
+    .await;
+    assert!(result.is_err(), "`*` is not a UID: {result:?}");
+}
+
+#[tokio::test]
+async fn vanished_of_every_possible_uid_is_not_expanded() {
+    let before = rss_kb();
+    let cache = synced_cache();
+    let result = sync_with_cache(
+        |cmd| {
+            qresync_login_ok(cmd).or_else(|| {
+                cmd.contains("EXAMINE").then(|| {
+                    "* 0 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 4] x\r\n* OK [HIGHESTMODSEQ 9] x\r\n* VANISHED (EARLIER) 1:4294967295\r\nTAG OK done\r\n".to_string()
+                })
+            })
+        },
+        cache.clone(),
+    )
+    .await
+    .expect("a valid (if drastic) answer");
+    assert_eq!((result.removed, result.round_trips), (3, 1), "{result:?}");
+    let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
+    assert_eq!(cache.folder_state(&folder).unwrap().unwrap().total, 0);
+    assert!(
+        rss_kb().saturating_sub(before) < 50_000,
+        "four billion UIDs must not be expanded"
     );
 }

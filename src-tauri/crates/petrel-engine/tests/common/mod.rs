@@ -124,3 +124,42 @@ pub fn server_subjects(h: &Harness, folder: &str) -> Vec<String> {
     subjects.sort();
     subjects
 }
+
+/// UID → (seen, flagged) of every message in a folder as Dovecot has them (doveadm).
+pub fn server_state(h: &Harness, folder: &str) -> std::collections::BTreeMap<u32, (bool, bool)> {
+    let out = h
+        .doveadm(
+            "alice",
+            &["fetch"],
+            &["uid flags", "mailbox", folder, "ALL"],
+        )
+        .unwrap_or_default();
+    let mut state = std::collections::BTreeMap::new();
+    let mut uid = None;
+    for line in out.lines() {
+        if let Some(n) = line.strip_prefix("uid: ") {
+            uid = n.trim().parse::<u32>().ok();
+        } else if let Some(flags) = line.strip_prefix("flags:") {
+            if let Some(u) = uid.take() {
+                state.insert(u, (flags.contains("\\Seen"), flags.contains("\\Flagged")));
+            }
+        }
+    }
+    state
+}
+
+/// The same, as the engine's cache has it.
+pub async fn cached_state(
+    engine: &Engine,
+    id: &AccountId,
+    folder: &str,
+) -> std::collections::BTreeMap<u32, (bool, bool)> {
+    engine
+        .envelopes(id, folder, 0, 1_000, false)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|r| (r.uid, (r.seen, r.flagged)))
+        .collect()
+}
