@@ -3,14 +3,17 @@
 # line per measure, `metric_name value unit`. NAME picks a group; groups so far:
 #   read   Petrel's IMAP read path vs a bare IMAP client on the same Dovecot (ratios)
 #   store  the sled cache: 200-row pages of a 100k folder (imap_page_ms, goal <= 20 ms)
+#   imap   the IMAP engine at 100k messages: header sync vs a bare client, resync round
+#          trips, pages, RSS, and a 20k full body sync vs mbsync (several minutes)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 GROUP="${1:-}"
-bash "$ROOT/scripts/install-deps.sh" test >&2
+bash "$ROOT/scripts/install-deps.sh" bench >&2
 cd "$ROOT"
 case "$GROUP" in
-  ""|read|store) ;;
-  *) echo "unknown benchmark group '$GROUP' (known: read, store)" >&2; exit 2 ;;
+  ""|read|store|imap) ;;
+  *) echo "unknown benchmark group '$GROUP' (known: read, store, imap)" >&2; exit 2 ;;
 esac
 if [ -z "$GROUP" ] || [ "$GROUP" = read ]; then cargo bench -q -p petrel-engine --bench read_path; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = store ]; then cargo bench -q -p petrel-store --bench page; fi
+if [ -z "$GROUP" ] || [ "$GROUP" = imap ]; then cargo bench -q -p petrel-engine --bench imap; fi

@@ -2,6 +2,7 @@
 # Installs what Petrel needs on Debian/Ubuntu, idempotently: only what is missing.
 #   scripts/install-deps.sh app    build and run the app
 #   scripts/install-deps.sh test   also the mail servers, Xvfb, WebDriver, keychain, Chromium
+#   scripts/install-deps.sh bench  also the baselines benchmarks compare with (mbsync)
 # macOS and Windows: see README ("Other systems"); this script handles Debian/Ubuntu only.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -11,12 +12,14 @@ APP_PACKAGES=(build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-
   librsvg2-dev libayatana-appindicator3-dev)
 TEST_PACKAGES=(dovecot-imapd dovecot-pop3d dovecot-submissiond dovecot-lmtpd postfix xvfb xauth
   webkit2gtk-driver gnome-keyring dbus dbus-x11 libsecret-tools chromium openssl)
+BENCH_PACKAGES=(isync)
 
 packages=("${APP_PACKAGES[@]}")
 case "$MODE" in
   app) ;;
   test|demo) packages+=("${TEST_PACKAGES[@]}") ;;
-  *) echo "usage: $0 app|test|demo" >&2; exit 2 ;;
+  bench) packages+=("${TEST_PACKAGES[@]}" "${BENCH_PACKAGES[@]}") ;;
+  *) echo "usage: $0 app|test|demo|bench" >&2; exit 2 ;;
 esac
 
 if command -v dpkg-query >/dev/null; then

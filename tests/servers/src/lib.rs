@@ -297,6 +297,20 @@ impl Harness {
         messages: &[Vec<u8>],
         seen: bool,
     ) -> Result<Vec<String>> {
+        self.seed_generated(name, folder, messages.len(), |i| messages[i].clone(), seen)
+    }
+
+    /// As [`Harness::seed`], with `count` messages made one at a time by `make(i)`: a
+    /// 100k-message folder never has to be in memory at once.
+    pub fn seed_generated(
+        &self,
+        name: &str,
+        folder: &str,
+        count: usize,
+        make: impl Fn(usize) -> Vec<u8>,
+        seen: bool,
+    ) -> Result<Vec<String>> {
+        static SEEDED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let user = self.user(name);
         let folder_dir = if folder.eq_ignore_ascii_case("INBOX") {
             user.maildir.clone()
@@ -308,13 +322,15 @@ impl Harness {
             std::fs::create_dir_all(folder_dir.join(sub))
                 .map_err(io("creating a Maildir folder"))?;
         }
-        let mut names = Vec::with_capacity(messages.len());
+        let mut names = Vec::with_capacity(count);
         let base = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        for (i, raw) in messages.iter().enumerate() {
-            let unique = format!("{base}.P{}Q{i}.petrel-harness", std::process::id());
+        for i in 0..count {
+            // Unique across calls in the same second (a counter, not the index).
+            let n = SEEDED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let unique = format!("{base}.P{}Q{n}.petrel-harness", std::process::id());
             let (sub, name) = if seen {
                 ("cur", format!("{unique}:2,S"))
             } else {
@@ -322,7 +338,7 @@ impl Harness {
             };
             let tmp = folder_dir.join("tmp").join(&name);
             std::fs::File::create(&tmp)
-                .and_then(|mut f| f.write_all(raw))
+                .and_then(|mut f| f.write_all(&make(i)))
                 .map_err(io("writing a seeded message"))?;
             std::fs::rename(&tmp, folder_dir.join(sub).join(&name))
                 .map_err(io("delivering a seeded message"))?;

@@ -5,21 +5,19 @@
 //! `imap_header_sync_ratio` is a throughput ratio (Petrel / bare, higher is better, 1.0 is the
 //! floor); `*_ratio` of single operations are time ratios (Petrel / bare, lower is better).
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{median, Bare};
 use petrel_core::{NewAccount, Security, ServerSettings};
 use petrel_engine::TrustPolicy;
 use petrel_harness::{Harness, MemorySecrets};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::time::Instant;
 
 const MESSAGES: usize = 5_000;
 const RUNS: usize = 15;
 const SYNC_RUNS: usize = 7;
-
-fn median(mut v: Vec<Duration>) -> f64 {
-    v.sort();
-    v[v.len() / 2].as_secs_f64() * 1000.0
-}
 
 fn message(i: usize) -> Vec<u8> {
     format!(
@@ -29,118 +27,6 @@ fn message(i: usize) -> Vec<u8> {
         "Body line of a typical short message.\r\n".repeat(20)
     )
     .into_bytes()
-}
-
-/// The bare client: TLS, LOGIN, then each command, reading until its tagged reply.
-struct Bare {
-    stream: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
-    buf: Vec<u8>,
-    tag: u32,
-}
-
-impl Bare {
-    async fn connect(h: &Harness, ca: &[u8]) -> Bare {
-        let mut roots = rustls::RootCertStore::empty();
-        let mut reader = std::io::BufReader::new(ca);
-        for cert in rustls_pemfile_certs(&mut reader) {
-            roots.add(cert).unwrap();
-        }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", h.ports.imaps))
-            .await
-            .unwrap();
-        tcp.set_nodelay(true).unwrap();
-        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-        let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
-            .connect(name, tcp)
-            .await
-            .unwrap();
-        let mut bare = Bare {
-            stream,
-            buf: Vec::with_capacity(1 << 20),
-            tag: 0,
-        };
-        bare.read_until(b"* OK").await;
-        let alice = h.user("alice");
-        bare.command(&format!("LOGIN \"{}\" \"{}\"", alice.login, alice.password))
-            .await;
-        bare
-    }
-
-    /// Reads until a line starting with `prefix` has arrived, then drops everything up to
-    /// and including that line. Scans only new bytes, so long replies cost O(n).
-    async fn read_until(&mut self, prefix: &[u8]) -> String {
-        let mut chunk = [0u8; 64 * 1024];
-        let mut line_start = 0;
-        let mut scanned = 0;
-        loop {
-            while let Some(eol) = self.buf[scanned..].windows(2).position(|w| w == b"\r\n") {
-                let end = scanned + eol + 2;
-                if self.buf[line_start..end].starts_with(prefix) {
-                    let line = String::from_utf8_lossy(&self.buf[line_start..end]).into_owned();
-                    self.buf.drain(..end);
-                    return line;
-                }
-                line_start = end;
-                scanned = end;
-            }
-            scanned = self.buf.len().saturating_sub(1).max(line_start);
-            let n = self.stream.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "server closed the connection");
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-    }
-
-    async fn command(&mut self, cmd: &str) {
-        self.tag += 1;
-        let tag = format!("B{}", self.tag);
-        self.stream
-            .write_all(format!("{tag} {cmd}\r\n").as_bytes())
-            .await
-            .unwrap();
-        let status = self.read_until(format!("{tag} ").as_bytes()).await;
-        assert!(
-            status.starts_with(&format!("{tag} OK")),
-            "{cmd:?} failed: {status}"
-        );
-    }
-}
-
-fn rustls_pemfile_certs(
-    reader: &mut dyn std::io::BufRead,
-) -> Vec<rustls::pki_types::CertificateDer<'static>> {
-    // Minimal PEM reader for the one CA file, to keep the baseline free of Petrel code.
-    let mut text = String::new();
-    reader.read_to_string(&mut text).unwrap();
-    text.split("-----BEGIN CERTIFICATE-----")
-        .skip(1)
-        .filter_map(|block| block.split("-----END CERTIFICATE-----").next())
-        .map(|b64| {
-            rustls::pki_types::CertificateDer::from(base64_decode(&b64.replace(['\n', '\r'], "")))
-        })
-        .collect()
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in s.bytes().filter(|&c| c != b'=') {
-        let v = T.iter().position(|&t| t == c).unwrap() as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
 }
 
 fn report(name: &str, petrel: f64, baseline: f64) {

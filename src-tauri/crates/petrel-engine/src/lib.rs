@@ -12,6 +12,7 @@ mod error;
 mod folder_actions;
 mod link;
 mod mail_actions;
+mod offline_bodies;
 mod pending_actions;
 mod secrets;
 mod watch;

@@ -270,3 +270,44 @@ async fn read_messages_open_offline_from_the_cache() {
     assert_eq!(offline.text, online.text);
     assert!(offline.text.contains("body 1"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_downloaded_for_offline_use_opens_without_the_server() {
+    let f = Fixture::with_proxy();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=30).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let (engine, id) = f.start().await;
+    let inbox = uids(&engine, &id, "INBOX").await;
+    let mut seen = Vec::new();
+    let stored = engine
+        .download_bodies(&id, "INBOX", |done, total| seen.push((done, total)))
+        .await
+        .unwrap();
+    assert_eq!(stored, 30);
+    assert_eq!(seen.last(), Some(&(30, 30)));
+    assert_eq!(
+        engine
+            .download_bodies(&id, "INBOX", |_, _| {})
+            .await
+            .unwrap(),
+        0,
+        "nothing twice"
+    );
+    assert!(
+        !server_flags(&f.h, "INBOX", "message 7").contains("\\Seen"),
+        "downloading is not reading"
+    );
+    f.proxy().set_up(false);
+    for n in [1, 7, 30] {
+        let view = engine
+            .message(&id, "INBOX", inbox[&format!("message {n}")])
+            .await
+            .unwrap();
+        assert!(view.text.contains(&format!("body {n}")));
+    }
+}

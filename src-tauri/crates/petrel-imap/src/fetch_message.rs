@@ -36,3 +36,35 @@ impl ImapSession {
         Ok(body.to_vec())
     }
 }
+
+impl ImapSession {
+    /// Raw bytes of several messages (for offline use), in one UID FETCH. Messages over
+    /// [`MAX_MESSAGE_BYTES`] are skipped (they open on demand, where the limit is reported).
+    pub async fn fetch_bodies(
+        &mut self,
+        folder: &str,
+        uids: &[u32],
+    ) -> Result<Vec<(u32, Vec<u8>)>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        with_timeout("opening the folder", self.inner.examine(folder)).await??;
+        let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
+        let fetches: Vec<async_imap::types::Fetch> = with_timeout("downloading messages", async {
+            let stream = self
+                .inner
+                .uid_fetch(crate::uid_set(uids), "(UID BODY.PEEK[])")
+                .await?;
+            stream.try_collect().await
+        })
+        .await??;
+        Ok(fetches
+            .iter()
+            .filter_map(|f| {
+                let uid = f.uid.filter(|u| wanted.contains(u))?;
+                let body = f.body().filter(|b| b.len() <= MAX_MESSAGE_BYTES)?;
+                Some((uid, body.to_vec()))
+            })
+            .collect())
+    }
+}

@@ -210,20 +210,7 @@ impl ImapSession {
         } else {
             report.round_trips += 1;
             let query = format!("(UID FLAGS) (CHANGEDSINCE {})", previous.highestmodseq);
-            let fetches: Vec<async_imap::types::Fetch> =
-                with_timeout("reading changed flags", async {
-                    let stream = self.inner.uid_fetch("1:*", &query).await?;
-                    stream.try_collect().await
-                })
-                .await?
-                .map_err(ImapError::from)?;
-            if fetches.len() > MAX_FOLDER_MESSAGES {
-                return Err(ImapError::Protocol(format!("{} changes", fetches.len())).into());
-            }
-            fetches
-                .iter()
-                .filter_map(|f| f.uid.map(|uid| (uid, flags(f))))
-                .collect()
+            self.uid_flags(&query).await?.into_iter().collect()
         };
         let mut missing = Vec::new();
         for (uid, (seen, flagged)) in changed {
@@ -263,24 +250,7 @@ impl ImapSession {
             HashMap::new()
         } else {
             report.round_trips += 1;
-            let fetches: Vec<async_imap::types::Fetch> =
-                with_timeout("listing the folder's messages", async {
-                    let stream = self.inner.uid_fetch("1:*", "(UID FLAGS)").await?;
-                    stream.try_collect().await
-                })
-                .await?
-                .map_err(ImapError::from)?;
-            if fetches.len() > MAX_FOLDER_MESSAGES {
-                return Err(ImapError::Protocol(format!(
-                    "{} messages in one folder",
-                    fetches.len()
-                ))
-                .into());
-            }
-            fetches
-                .iter()
-                .filter_map(|f| f.uid.map(|uid| (uid, flags(f))))
-                .collect()
+            self.uid_flags("(UID FLAGS)").await?
         };
 
         let cached = cache.uids(folder)?;
@@ -299,6 +269,29 @@ impl ImapSession {
             .copied()
             .filter(|u| !cached_set.contains(u))
             .collect())
+    }
+
+    /// `UID FETCH 1:* <query>` → UID → (seen, flagged). Each reply is reduced to its three
+    /// values as it arrives: async-imap keeps a ≥4 kB buffer per reply, so collecting 100k
+    /// replies first would cost hundreds of MB.
+    async fn uid_flags(&mut self, query: &str) -> Result<HashMap<u32, (bool, bool)>, SyncError> {
+        let mut server = HashMap::new();
+        with_timeout("listing the folder's messages", async {
+            let mut stream = self.inner.uid_fetch("1:*", query).await?;
+            while let Some(fetch) = stream.try_next().await? {
+                if let Some(uid) = fetch.uid {
+                    server.insert(uid, flags(&fetch));
+                }
+                if server.len() > MAX_FOLDER_MESSAGES {
+                    return Err(ImapError::Protocol(format!(
+                        "more than {MAX_FOLDER_MESSAGES} messages in one folder"
+                    )));
+                }
+            }
+            Ok(())
+        })
+        .await??;
+        Ok(server)
     }
 
     /// List fields of `missing` (newest first), written to the cache batch by batch.
@@ -352,19 +345,20 @@ impl ImapSession {
     ) -> Result<(), SyncError> {
         for batch in missing.chunks(HEADER_BATCH) {
             report.round_trips += 1;
-            let fetches: Vec<async_imap::types::Fetch> =
-                with_timeout("fetching message headers", async {
-                    let stream = self.inner.uid_fetch(uid_set(batch), query).await?;
-                    stream.try_collect().await
-                })
-                .await?
-                .map_err(ImapError::from)?;
             let wanted: std::collections::HashSet<u32> = batch.iter().copied().collect();
-            let rows: Vec<_> = fetches
-                .iter()
-                .filter_map(envelope)
-                .filter(|e| wanted.contains(&e.uid))
-                .collect();
+            let mut rows = Vec::with_capacity(batch.len());
+            // Parsed as each reply arrives (overlapping the network) and dropped at once.
+            with_timeout("fetching message headers", async {
+                let mut stream = self.inner.uid_fetch(uid_set(batch), query).await?;
+                while let Some(fetch) = stream.try_next().await? {
+                    if let Some(row) = envelope(&fetch).filter(|e| wanted.contains(&e.uid)) {
+                        rows.push(row);
+                    }
+                }
+                Ok::<_, async_imap::error::Error>(())
+            })
+            .await?
+            .map_err(ImapError::from)?;
             report.added += rows.len();
             if tx.send(rows).await.is_err() {
                 // The writer failed; its error is reported by the caller.

@@ -46,6 +46,9 @@ impl MailCache for FullDisk {
     fn body(&self, f: &FolderRef, u: u32) -> petrel_store::Result<Option<Vec<u8>>> {
         self.0.body(f, u)
     }
+    fn body_uids(&self, f: &FolderRef) -> petrel_store::Result<Vec<u32>> {
+        self.0.body_uids(f)
+    }
     fn set_folder_list(
         &self,
         a: &AccountId,

@@ -109,6 +109,17 @@ pub trait MailCache: Send + Sync {
     /// A message's raw bytes, if cached.
     fn body(&self, folder: &FolderRef, uid: u32) -> Result<Option<Vec<u8>>>;
 
+    /// UIDs of the folder whose bodies are cached, ascending.
+    fn body_uids(&self, folder: &FolderRef) -> Result<Vec<u32>>;
+
+    /// Keeps several bodies in one write (offline download).
+    fn set_bodies(&self, folder: &FolderRef, bodies: &[(u32, Vec<u8>)]) -> Result<()> {
+        for (uid, raw) in bodies {
+            self.set_body(folder, *uid, raw)?;
+        }
+        Ok(())
+    }
+
     /// Remembers the account's folder tree (so it shows, and actions resolve Trash or
     /// Archive, while offline).
     fn set_folder_list(&self, account: &AccountId, folders: &[Folder]) -> Result<()>;

@@ -139,6 +139,14 @@ impl MailCache for MemoryCache {
         Ok(self.with(folder, |f| f.bodies.get(&uid).cloned()))
     }
 
+    fn body_uids(&self, folder: &FolderRef) -> Result<Vec<u32>> {
+        Ok(self.with(folder, |f| {
+            let mut uids: Vec<u32> = f.bodies.keys().copied().collect();
+            uids.sort_unstable();
+            uids
+        }))
+    }
+
     fn set_folder_list(&self, account: &AccountId, folders: &[petrel_core::Folder]) -> Result<()> {
         self.trees
             .lock()

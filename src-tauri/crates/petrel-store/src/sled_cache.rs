@@ -362,6 +362,35 @@ impl MailCache for SledCache {
             .map(|v| v.to_vec()))
     }
 
+    fn body_uids(&self, folder: &FolderRef) -> Result<Vec<u32>> {
+        let Some(id) = self.id(folder)? else {
+            return Ok(vec![]);
+        };
+        let prefix = key(b'B', id, &[]);
+        let mut uids = Vec::new();
+        for k in self.tree.scan_prefix(&prefix).keys() {
+            let k = k?;
+            uids.push(be_u32(k.get(prefix.len()..).unwrap_or_default()));
+        }
+        Ok(uids)
+    }
+
+    fn set_bodies(&self, folder: &FolderRef, bodies: &[(u32, Vec<u8>)]) -> Result<()> {
+        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(id) = self.id(folder)? else {
+            return Ok(());
+        };
+        let mut batch = sled::Batch::default();
+        for (uid, raw) in bodies {
+            // Only for cached rows: a body without its row would never be removed.
+            if self.tree.contains_key(key(b'R', id, &uid.to_be_bytes()))? {
+                batch.insert(key(b'B', id, &uid.to_be_bytes()), raw.as_slice());
+            }
+        }
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
     fn set_folder_list(&self, account: &AccountId, folders: &[Folder]) -> Result<()> {
         self.tree
             .insert(list_key(account), postcard::to_stdvec(folders)?)?;

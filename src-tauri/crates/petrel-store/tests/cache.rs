@@ -283,8 +283,14 @@ fn bodies_live_and_die_with_their_rows() {
         cache.set_body(&f, 99, b"orphan").unwrap();
         assert_eq!(cache.body(&f, 1).unwrap().as_deref(), Some(&b"raw one"[..]));
         assert_eq!(cache.body(&f, 99).unwrap(), None);
+        assert_eq!(cache.body_uids(&f).unwrap(), vec![1]);
+        cache
+            .set_bodies(&f, &[(2, b"two".to_vec()), (98, b"orphan".to_vec())])
+            .unwrap();
+        assert_eq!(cache.body_uids(&f).unwrap(), vec![1, 2]);
         cache.remove(&f, &[1]).unwrap();
         assert_eq!(cache.body(&f, 1).unwrap(), None);
+        assert_eq!(cache.body_uids(&f).unwrap(), vec![2]);
         cache.set_body(&f, 2, b"raw two").unwrap();
         cache.set_sync_state(&f, 7, 3, 0).unwrap();
         cache.set_sync_state(&f, 8, 3, 0).unwrap();

@@ -1,0 +1,323 @@
+//! `npm run bench -- imap`: the IMAP engine at scale, against the harness's Dovecot, with
+//! baselines measured in the same run. Prints `metric value unit` lines:
+//! - `imap_header_sync_ratio`: first open of a 100k-message folder (TLS, login, header sync
+//!   into a fresh sled cache, first page) — throughput relative to a bare client sending the
+//!   same commands and discarding the replies (1.0 = as fast as the floor; goal >= 0.5);
+//! - `imap_resync_round_trips`, `imap_resync_ms`: resync of the unchanged folder (goal <= 2);
+//! - `imap_page_ms`: a 200-row page at a random position, from the cache (goal <= 20);
+//! - `imap_rss_mb`: this process's resident memory after the 100k sync (goal <= 150);
+//! - `imap_body_sync_vs_mbsync`: full offline sync (headers and bodies) of 20k messages,
+//!   Petrel's time over mbsync's (isync, `FSync no`), fresh stores each run (goal <= 1.0).
+//!
+//! `PETREL_BENCH_MESSAGES` / `PETREL_BENCH_BODIES` shrink the folders for a quick look.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{median, rss_mb, Bare};
+use petrel_core::{AccountId, NewAccount, Security, ServerSettings};
+use petrel_engine::{Engine, FolderRef, MailCache, SledCache, TrustPolicy};
+use petrel_harness::{Harness, MemorySecrets};
+use std::sync::Arc;
+use std::time::Instant;
+
+const SYNC_RUNS: usize = 3;
+const PAGE_RUNS: usize = 31;
+const HEADER_QUERY: &str =
+    "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])";
+
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Deterministic pseudo-random numbers (splitmix64).
+fn mix(i: usize, salt: u64) -> u64 {
+    let mut z = (i as u64)
+        .wrapping_add(salt)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A message with the headers real mail carries (Received, DKIM, Message-ID, threading,
+/// MIME) and sizes like a mailbox's: most a few kB, some larger with an attachment.
+fn message(i: usize) -> Vec<u8> {
+    let r = mix(i, 1);
+    let body_len = match r % 100 {
+        0..=59 => 300 + (r >> 8) % 1_700,
+        60..=89 => 2_000 + (r >> 8) % 6_000,
+        _ => 8_000 + (r >> 8) % 32_000,
+    } as usize;
+    let day = 1 + (i / 4_000) % 28;
+    let (hh, mm, ss) = ((i / 3_600) % 24, (i / 60) % 60, i % 60);
+    let subject = match r % 5 {
+        0 => format!("Re: Quarterly planning, item {}", i % 97),
+        1 => format!("=?UTF-8?Q?R=C3=A9union_du_{}?= and agenda", i % 31),
+        2 => format!("[list-{}] Weekly digest #{i}", i % 7),
+        3 => format!("Invoice {i} for November"),
+        _ => format!("Photos from the trip ({} attached)", 1 + i % 5),
+    };
+    let threading = if r.is_multiple_of(3) {
+        format!("In-Reply-To: <m{}@example.test>\r\nReferences: <m{}@example.test> <m{}@example.test>\r\n", i.saturating_sub(1), i.saturating_sub(2), i.saturating_sub(1))
+    } else {
+        String::new()
+    };
+    let mut m = format!(
+        "Return-Path: <sender{s}@example.org>\r\n\
+         Received: from mx{s}.example.org (mx{s}.example.org [192.0.2.{o}])\r\n\tby mail.example.test with ESMTPS id {r:x}\r\n\tfor <alice@example.test>; Mon, {day:02} Nov 2026 {hh:02}:{mm:02}:{ss:02} +0000\r\n\
+         DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=sel; h=from:to:subject:date;\r\n\tbh={bh}=;\r\n\tb={b}\r\n\
+         From: Sender {s} <sender{s}@example.org>\r\nTo: Alice <alice@example.test>\r\n\
+         Subject: {subject}\r\nDate: Mon, {day:02} Nov 2026 {hh:02}:{mm:02}:{ss:02} +0000\r\n\
+         Message-ID: <m{i}@example.test>\r\n{threading}MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n",
+        s = r % 500,
+        o = r % 250,
+        bh = "x".repeat(43),
+        b = "Q".repeat(160),
+    );
+    let line = "The quick brown fox jumps over the lazy dog, again and again.\r\n";
+    while m.len() < body_len + 900 {
+        m.push_str(line);
+    }
+    m.into_bytes()
+}
+
+fn account_form(h: &Harness) -> NewAccount {
+    let alice = h.user("alice");
+    NewAccount {
+        display_name: "Bench".into(),
+        email: alice.login.clone(),
+        imap: ServerSettings {
+            host: "localhost".into(),
+            port: h.ports.imaps,
+            security: Security::Tls,
+            username: alice.login.clone(),
+            pinned_cert_sha256: None,
+        },
+        password: alice.password.clone(),
+    }
+}
+
+/// The bare client's initial header sync: the same commands Petrel sends.
+async fn bare_header_sync(h: &Harness, ca: &[u8], folder: &str, messages: usize) {
+    let mut b = Bare::connect(h, ca).await;
+    b.command(&format!("EXAMINE {folder}")).await;
+    b.command("UID FETCH 1:* (UID FLAGS)").await;
+    for end in (1..=messages).rev().step_by(500) {
+        b.command(&format!(
+            "UID FETCH {}:{end} {HEADER_QUERY}",
+            end.saturating_sub(499).max(1)
+        ))
+        .await;
+    }
+}
+
+fn mbsync_config(dir: &std::path::Path, h: &Harness, folder: &str) -> std::path::PathBuf {
+    let alice = h.user("alice");
+    let maildir = dir.join("maildir");
+    std::fs::create_dir_all(&maildir).unwrap();
+    let config = format!(
+        "FSync no\n\n\
+         IMAPAccount bench\nHost localhost\nPort {port}\nUser {user}\nPass \"{pass}\"\nSSLType IMAPS\nCertificateFile {ca}\n\n\
+         IMAPStore far\nAccount bench\n\n\
+         MaildirStore near\nPath {near}/\nInbox {near}/INBOX\n\n\
+         Channel bench\nFar :far:{folder}\nNear :near:{folder}\nCreate Near\nSync Pull\nExpunge None\nSyncState *\n",
+        port = h.ports.imaps,
+        user = alice.login,
+        pass = alice.password,
+        ca = h.ca_path().display(),
+        near = maildir.display(),
+    );
+    let path = dir.join("mbsyncrc");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn main() {
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .unwrap_or_default();
+    if !filter.is_empty() && !"imap".contains(filter.as_str()) {
+        return;
+    }
+    let messages = env_count("PETREL_BENCH_MESSAGES", 100_000);
+    let bodies = env_count("PETREL_BENCH_BODIES", 20_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let h = Harness::start().expect("harness starts");
+    let t = Instant::now();
+    h.seed_generated("alice", "INBOX", messages, message, false)
+        .unwrap();
+    h.seed_generated("alice", "Bodies", bodies, |i| message(i + 7), false)
+        .unwrap();
+    eprintln!(
+        "seeded {messages} + {bodies} messages in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let ca = h.ca_pem().as_bytes().to_vec();
+
+    runtime.block_on(async {
+        let secrets: Arc<MemorySecrets> = Arc::default();
+        let config = tempfile::tempdir().unwrap();
+        let trust = TrustPolicy::with_pem_roots(&ca).unwrap();
+        let setup = Engine::open(
+            config.path(),
+            secrets.clone(),
+            trust.clone(),
+            Arc::new(petrel_engine::MemoryCache::new()),
+        )
+        .unwrap();
+        let id: AccountId = setup.add_account(account_form(&h)).await.unwrap().id;
+        drop(setup);
+        // Dovecot indexes a folder on first look; warm both so neither side pays for it.
+        let t = Instant::now();
+        bare_header_sync(&h, &ca, "INBOX", messages).await;
+        bare_header_sync(&h, &ca, "Bodies", bodies).await;
+        let mut warm = Bare::connect(&h, &ca).await;
+        warm.command("EXAMINE Bodies").await;
+        warm.command("FETCH 1:* BODY.PEEK[]").await;
+        eprintln!("warmed Dovecot in {:.1} s", t.elapsed().as_secs_f64());
+
+        // 1. First open of the 100k folder, alternating Petrel and the bare client.
+        let (mut petrel, mut bare) = (vec![], vec![]);
+        let mut kept: Option<(Engine, Arc<SledCache>, tempfile::TempDir)> = None;
+        let mut first_rss = None;
+        for _ in 0..SYNC_RUNS {
+            drop(kept.take());
+            let cache_dir = tempfile::tempdir().unwrap();
+            let cache = Arc::new(SledCache::open(cache_dir.path()).unwrap());
+            let engine_cache: Arc<dyn MailCache> =
+                if std::env::var_os("PETREL_BENCH_MEMORY_CACHE").is_some() {
+                    Arc::new(petrel_engine::MemoryCache::new())
+                } else {
+                    cache.clone()
+                };
+            let engine =
+                Engine::open(config.path(), secrets.clone(), trust.clone(), engine_cache).unwrap();
+            let t = Instant::now();
+            let page = engine.envelopes(&id, "INBOX", 0, 200, false).await.unwrap();
+            petrel.push(t.elapsed());
+            // What the app holds after syncing the folder once (later runs also carry what
+            // the allocator kept from the caches of earlier runs).
+            first_rss.get_or_insert_with(rss_mb);
+            if std::env::var_os("PETREL_BENCH_ONLY_SYNC").is_some() {
+                eprintln!("after one sync: rss/peak {:?} MB", rss_mb());
+                return;
+            }
+            assert_eq!((page.rows.len(), page.total as usize), (200, messages));
+            kept = Some((engine, cache, cache_dir));
+            let t = Instant::now();
+            bare_header_sync(&h, &ca, "INBOX", messages).await;
+            bare.push(t.elapsed());
+        }
+        let (rss, peak) = first_rss.unwrap_or_default();
+        let (petrel_ms, bare_ms) = (median(petrel), median(bare));
+        println!("imap_header_sync_{messages}_ms {petrel_ms:.0} ms");
+        println!("imap_header_sync_{messages}_baseline_ms {bare_ms:.0} ms");
+        println!("imap_header_sync_ratio {:.2} x", bare_ms / petrel_ms);
+        println!("imap_rss_mb {rss:.0} MB");
+        println!("imap_rss_peak_mb {peak:.0} MB");
+        let (engine, cache, _cache_dir) = kept.expect("synced");
+
+        // 2. Resync of the unchanged folder: the engine's sync on its own session.
+        let folder = FolderRef::new(&id, "INBOX");
+        let alice = h.user("alice");
+        let mut session = petrel_imap_session(&h, &alice.password, &trust).await;
+        let (mut times, mut trips) = (vec![], 0);
+        for _ in 0..9 {
+            let t = Instant::now();
+            let report = session
+                .sync_folder(cache.clone() as Arc<dyn MailCache>, &folder, |_, _| {})
+                .await
+                .unwrap();
+            times.push(t.elapsed());
+            assert_eq!(report.added + report.removed + report.flags_changed, 0);
+            trips = report.round_trips;
+        }
+        println!("imap_resync_round_trips {trips} round_trips");
+        println!("imap_resync_ms {:.2} ms", median(times));
+
+        // 3. Pages at random positions, from the cache.
+        let mut times = vec![];
+        for i in 0..PAGE_RUNS {
+            let offset = (mix(i, 99) % messages.saturating_sub(200).max(1) as u64) as u32;
+            let t = Instant::now();
+            let page = engine
+                .envelopes(&id, "INBOX", offset, 200, false)
+                .await
+                .unwrap();
+            times.push(t.elapsed());
+            assert_eq!(page.rows.len(), 200.min(messages - offset as usize));
+        }
+        println!("imap_page_ms {:.2} ms", median(times));
+        drop(engine);
+
+        // 4. Full offline sync of the bodies folder, Petrel vs mbsync, fresh stores each run.
+        let (mut petrel, mut mbsync) = (vec![], vec![]);
+        for _ in 0..SYNC_RUNS {
+            let cache_dir = tempfile::tempdir().unwrap();
+            let cache = Arc::new(SledCache::open(cache_dir.path()).unwrap());
+            let engine =
+                Engine::open(config.path(), secrets.clone(), trust.clone(), cache).unwrap();
+            let t = Instant::now();
+            engine
+                .envelopes(&id, "Bodies", 0, 200, false)
+                .await
+                .unwrap();
+            let stored = engine
+                .download_bodies(&id, "Bodies", |_, _| {})
+                .await
+                .unwrap();
+            petrel.push(t.elapsed());
+            assert_eq!(stored, bodies);
+            drop(engine);
+
+            let dir = tempfile::tempdir().unwrap();
+            let rc = mbsync_config(dir.path(), &h, "Bodies");
+            let t = Instant::now();
+            let out = std::process::Command::new("mbsync")
+                .arg("-q")
+                .arg("-c")
+                .arg(&rc)
+                .arg("bench")
+                .output()
+                .expect("mbsync runs (scripts/install-deps.sh bench installs isync)");
+            mbsync.push(t.elapsed());
+            assert!(
+                out.status.success(),
+                "mbsync failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let got = std::fs::read_dir(dir.path().join("maildir/Bodies/new"))
+                .map(|d| d.count())
+                .unwrap_or(0)
+                + std::fs::read_dir(dir.path().join("maildir/Bodies/cur"))
+                    .map(|d| d.count())
+                    .unwrap_or(0);
+            assert_eq!(got, bodies, "mbsync stored every message");
+        }
+        let (petrel_ms, mbsync_ms) = (median(petrel), median(mbsync));
+        println!("imap_body_sync_{bodies}_ms {petrel_ms:.0} ms");
+        println!("imap_body_sync_{bodies}_mbsync_ms {mbsync_ms:.0} ms");
+        println!("imap_body_sync_vs_mbsync {:.2} x", petrel_ms / mbsync_ms);
+    });
+}
+
+async fn petrel_imap_session(
+    h: &Harness,
+    password: &str,
+    trust: &TrustPolicy,
+) -> petrel_imap::ImapSession {
+    let mut server = account_form(h).imap;
+    server.pinned_cert_sha256 = None;
+    petrel_imap::ImapSession::login(&server, password, trust)
+        .await
+        .unwrap()
+}
