@@ -1,7 +1,8 @@
 //! Engine events pushed to the window: `folder-changed` (payload `FolderChange`) when new
 //! mail, flag changes or removals reach the cache without the user asking (IDLE on INBOX,
 //! polling of the other opened folders), and `account-status` (payload `AccountStatus`) when
-//! an account goes offline, fails to log in, or comes back.
+//! an account goes offline, fails to log in, or comes back, and `sync-progress` (payload
+//! `SyncProgress`) while a folder's list rows arrive.
 
 use petrel_engine::{Engine, EngineEvent};
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use tauri::Emitter;
 
 pub const FOLDER_CHANGED: &str = "folder-changed";
 pub const ACCOUNT_STATUS: &str = "account-status";
+pub const SYNC_PROGRESS: &str = "sync-progress";
 /// Default interval between polls of opened folders other than INBOX (which has IDLE);
 /// `PETREL_CHECK_SECONDS` overrides it.
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(120);
@@ -30,6 +32,7 @@ pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
             let sent = match &event {
                 EngineEvent::FolderChanged(change) => app.emit(FOLDER_CHANGED, change),
                 EngineEvent::Status(status) => app.emit(ACCOUNT_STATUS, status),
+                EngineEvent::SyncProgress(progress) => app.emit(SYNC_PROGRESS, progress),
             };
             if let Err(e) = sent {
                 tracing::warn!(error = %e, "could not notify the window");

@@ -93,6 +93,7 @@ pub fn run() {
             commands::mail::delete_messages,
             commands::mail::archive_messages,
             commands::mail::account_status,
+            commands::mail::account_quota,
             commands::folders::create_folder,
             commands::folders::rename_folder,
             commands::folders::delete_folder,

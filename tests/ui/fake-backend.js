@@ -106,6 +106,7 @@ export function installFakeBackend(scenario) {
       return moveRows(account, folder, uids, "Trash");
     },
     copy_messages: ({ account, folder }) => outcome(account, folder),
+    account_quota: () => ({ used_kib: 5_632, limit_kib: 102_400 }),
     account_status: ({ account }) => ({ account, state: "online", message: null, retry_in_seconds: null, pending_actions: state.pending }),
     create_folder: ({ account, path }) => {
       const parts = path.split("/");

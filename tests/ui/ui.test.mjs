@@ -310,6 +310,21 @@ test("offline actions and connection problems are shown in the status bar", asyn
   await page.close();
 });
 
+test("a long first sync shows its progress, and the account's storage use is shown", async () => {
+  const page = await open("one-account");
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  const status = page.getByRole("status");
+  await status.getByText("5.5 MB of 100 MB used on the server").waitFor();
+  await page.evaluate(() => window.__emit("sync-progress", { account: "work-1", folder: "INBOX", done: 1500, total: 100000 }));
+  await status.getByText(/Getting INBOX: 1[,.\u202f ]?500 of 100[,.\u202f ]?000/).waitFor();
+  await page.evaluate(() => window.__emit("sync-progress", { account: "work-1", folder: "INBOX", done: 100000, total: 100000 }));
+  await page.waitForFunction(() => !document.querySelector('[role="status"]').textContent.includes("Getting INBOX"));
+  // Progress of a folder not on screen changes nothing.
+  await page.evaluate(() => window.__emit("sync-progress", { account: "work-1", folder: "Sent", done: 5, total: 10 }));
+  assert.doesNotMatch(await status.innerText(), /Getting Sent/);
+  await page.close();
+});
+
 test("follows the OS light/dark setting", async () => {
   const bg = async (scheme) => {
     const page = await open("one-account", scheme);

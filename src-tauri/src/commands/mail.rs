@@ -1,6 +1,6 @@
 use crate::AppState;
 use petrel_core::{
-    AccountId, AccountStatus, ActionOutcome, EnvelopePage, Folder, IpcError, MessageView,
+    AccountId, AccountStatus, ActionOutcome, EnvelopePage, Folder, IpcError, MessageView, Quota,
 };
 
 #[tauri::command]
@@ -111,4 +111,12 @@ pub async fn account_status(
     account: AccountId,
 ) -> Result<AccountStatus, IpcError> {
     Ok(state.engine()?.account_status(&account))
+}
+
+#[tauri::command]
+pub async fn account_quota(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+) -> Result<Option<Quota>, IpcError> {
+    Ok(state.engine()?.quota(&account).await?)
 }

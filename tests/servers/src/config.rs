@@ -131,6 +131,17 @@ protocol lmtp {{
 protocol pop3 {{
   pop3_uidl_format = %08Xu%08Xv
 }}
+# A storage quota, so clients can show usage (RFC 9208 GETQUOTAROOT) and the setup
+# wizard can weigh it.
+mail_plugins = $mail_plugins quota
+protocol imap {{
+  mail_plugins = $mail_plugins imap_quota
+}}
+plugin {{
+  quota = count:User quota
+  quota_rule = *:storage=100M
+  quota_vsizes = yes
+}}
 namespace inbox {{
   inbox = yes
   separator = /

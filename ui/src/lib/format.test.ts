@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultImapPort, formatFingerprint, formatListDate } from "./format";
+import { defaultImapPort, formatFingerprint, formatKib, formatListDate } from "./format";
 
 describe("format", () => {
   const now = new Date("2026-11-20T15:00:00Z");
@@ -19,5 +19,15 @@ describe("format", () => {
 
   it("groups fingerprints in colon-separated pairs for comparison", () => {
     expect(formatFingerprint("ab01ff")).toBe("AB:01:FF");
+  });
+});
+
+describe("formatKib", () => {
+  it("picks the unit people expect", () => {
+    expect(formatKib(820)).toBe("820 KB");
+    expect(formatKib(5.5 * 1024)).toBe("5.5 MB");
+    expect(formatKib(12.4 * 1024)).toBe("12 MB");
+    expect(formatKib(100 * 1024)).toBe("100 MB");
+    expect(formatKib(1.5 * 1024 * 1024)).toBe("1.5 GB");
   });
 });

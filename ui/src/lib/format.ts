@@ -25,3 +25,17 @@ export function defaultImapPort(security: "tls" | "start_tls"): number {
 export function formatFingerprint(hex: string): string {
   return (hex.toUpperCase().match(/.{1,2}/g) ?? []).join(":");
 }
+
+/** A size in KiB as people read it: "820 KB", "12.4 MB", "1.5 GB" (1 KB = 1024 bytes). */
+export function formatKib(kib: number): string {
+  if (kib < 1024) return `${Math.round(kib)} KB`;
+  const mib = kib / 1024;
+  if (mib < 1024) return `${mib < 10 ? mib.toFixed(1) : Math.round(mib)} MB`;
+  const gib = mib / 1024;
+  return `${gib < 10 ? gib.toFixed(1) : Math.round(gib)} GB`;
+}
+
+/** "1,500 of 100,000" with the user's digit grouping. */
+export function formatProgress(done: number, total: number): string {
+  return `${done.toLocaleString()} of ${total.toLocaleString()}`;
+}

@@ -7,6 +7,7 @@ import type { EnvelopePage } from "../bindings/EnvelopePage";
 import type { Folder } from "../bindings/Folder";
 import type { ActionOutcome } from "../bindings/ActionOutcome";
 import type { AccountStatus } from "../bindings/AccountStatus";
+import type { Quota } from "../bindings/Quota";
 import type { IpcError } from "../bindings/IpcError";
 import type { MessageView } from "../bindings/MessageView";
 import type { NewAccount } from "../bindings/NewAccount";
@@ -58,6 +59,8 @@ export const ipc = {
   archiveMessages: (account: AccountId, folder: string, uids: number[]) =>
     call<ActionOutcome>("archive_messages", { account, folder, uids }),
   accountStatus: (account: AccountId) => call<AccountStatus>("account_status", { account }),
+  /** Server storage used and allowed; null when the server does not say. */
+  accountQuota: (account: AccountId) => call<Quota | null>("account_quota", { account }),
   createFolder: (account: AccountId, path: string) => call<Folder[]>("create_folder", { account, path }),
   renameFolder: (account: AccountId, from: string, to: string) => call<Folder[]>("rename_folder", { account, from, to }),
   deleteFolder: (account: AccountId, path: string) => call<Folder[]>("delete_folder", { account, path }),

@@ -12,5 +12,5 @@ pub use account::{AccountId, AccountSettings, NewAccount, Security, ServerSettin
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
     AccountStatus, ActionOutcome, ConnectionState, Envelope, EnvelopePage, Folder, FolderChange,
-    FolderRole, MessageView,
+    FolderRole, MessageView, Quota, SyncProgress,
 };

@@ -126,3 +126,22 @@ pub struct AccountStatus {
     /// User actions waiting for the server.
     pub pending_actions: u32,
 }
+
+/// Server storage used by an account and its limit (IMAP QUOTA, RFC 9208), in KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Quota {
+    #[ts(type = "number")]
+    pub used_kib: u64,
+    #[ts(type = "number")]
+    pub limit_kib: u64,
+}
+
+/// A folder's first sync is under way: `done` of `total` list rows are in the cache (the
+/// list can show them while the rest arrive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SyncProgress {
+    pub account: crate::AccountId,
+    pub folder: String,
+    pub done: u32,
+    pub total: u32,
+}

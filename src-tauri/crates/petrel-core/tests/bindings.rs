@@ -41,6 +41,8 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<ActionOutcome>(&mut stale);
     check::<ConnectionState>(&mut stale);
     check::<AccountStatus>(&mut stale);
+    check::<Quota>(&mut stale);
+    check::<SyncProgress>(&mut stale);
     check::<FolderChange>(&mut stale);
     check::<ErrorCode>(&mut stale);
     check::<CertificateDetails>(&mut stale);

@@ -34,6 +34,11 @@ pub struct Engine {
     replays: Mutex<HashMap<AccountId, Arc<AsyncMutex<()>>>>,
     /// Connection health per account: backoff and the status shown.
     links: Mutex<HashMap<AccountId, Link>>,
+    /// Folders being synced right now: their pages are served from the cache at once (the
+    /// list fills while the sync runs) instead of waiting for the sync.
+    syncing: Mutex<HashSet<FolderRef>>,
+    /// Where progress events go (set by `watch`).
+    events: Mutex<Option<crate::EventSink>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -65,6 +70,8 @@ impl Engine {
             queue_lock: Mutex::new(()),
             replays: Mutex::new(HashMap::new()),
             links: Mutex::new(HashMap::new()),
+            syncing: Mutex::new(HashSet::new()),
+            events: Mutex::new(None),
         })
     }
 
@@ -174,6 +181,14 @@ impl Engine {
                 if let Err(e) = self.cache.set_folder_list(id, &folders) {
                     tracing::warn!(account = %id, error = %e, "could not cache the folder tree");
                 }
+                // Folders renamed or deleted by another client: their cached mail goes (it
+                // syncs again under the new name).
+                for path in self.cache.cached_folders(id).unwrap_or_default() {
+                    if !folders.iter().any(|f| f.path == path) {
+                        tracing::info!(account = %id, folder = %path, "folder gone from the server");
+                        self.forget_folder(&FolderRef::new(id, &path));
+                    }
+                }
                 Ok(folders)
             }
             Err(e) if e.is_connection_problem() => match self.cache.folder_list(id) {
@@ -208,7 +223,12 @@ impl Engine {
         if refresh {
             self.retry_now(id);
         }
-        if refresh || !synced {
+        let in_progress = self
+            .syncing
+            .lock()
+            .map(|s| s.contains(&folder_ref))
+            .unwrap_or(false);
+        if (refresh || !synced) && !in_progress {
             if let Err(e) = self.sync_folder(&folder_ref).await {
                 let cached = self
                     .cache
@@ -244,22 +264,50 @@ impl Engine {
         self.sync_folder_now(folder_ref).await
     }
 
+    /// Sends engine events to `sink` (progress of syncs; the watcher's events).
+    pub fn set_event_sink(&self, sink: crate::EventSink) {
+        if let Ok(mut events) = self.events.lock() {
+            *events = Some(sink);
+        }
+    }
+
     /// Syncs one folder with the server and remembers it as synced this session.
     pub(crate) async fn sync_folder_now(
         &self,
         folder_ref: &FolderRef,
     ) -> Result<FolderChange, EngineError> {
+        let sink = self.events.lock().ok().and_then(|e| e.clone());
+        if let Ok(mut s) = self.syncing.lock() {
+            s.insert(folder_ref.clone());
+        }
         let report = self
             .with_session(&folder_ref.account, |s| {
                 let cache = self.cache.clone();
                 let folder_ref = folder_ref.clone();
+                let sink = sink.clone();
                 Box::pin(async move {
-                    s.sync_folder(cache, &folder_ref, |_, _| {})
+                    let progress = |done: usize, total: usize| {
+                        if let Some(sink) = &sink {
+                            sink(crate::EngineEvent::SyncProgress(
+                                petrel_core::SyncProgress {
+                                    account: folder_ref.account.clone(),
+                                    folder: folder_ref.path.clone(),
+                                    done: done as u32,
+                                    total: total as u32,
+                                },
+                            ));
+                        }
+                    };
+                    s.sync_folder(cache, &folder_ref, progress)
                         .await
                         .map_err(EngineError::sync(format!("Syncing {}", folder_ref.path)))
                 })
             })
-            .await?;
+            .await;
+        if let Ok(mut s) = self.syncing.lock() {
+            s.remove(folder_ref);
+        }
+        let report = report?;
         tracing::info!(account = %folder_ref.account, folder = %folder_ref.path, ?report, "folder synced");
         if let Ok(mut s) = self.synced.lock() {
             s.insert(folder_ref.clone());

@@ -104,3 +104,17 @@ fn valid_name(path: &str) -> Result<String, EngineError> {
     }
     Ok(path.to_string())
 }
+
+impl Engine {
+    /// Storage used and allowed on the server, when it says.
+    pub async fn quota(&self, id: &AccountId) -> Result<Option<petrel_core::Quota>, EngineError> {
+        self.with_session(id, |s| {
+            Box::pin(async move {
+                s.quota()
+                    .await
+                    .map_err(EngineError::imap("Reading the quota"))
+            })
+        })
+        .await
+    }
+}

@@ -17,6 +17,8 @@ use tokio::sync::Notify;
 pub enum EngineEvent {
     FolderChanged(FolderChange),
     Status(AccountStatus),
+    /// Rows of a folder's sync so far (emitted per batch).
+    SyncProgress(petrel_core::SyncProgress),
 }
 
 pub type EventSink = Arc<dyn Fn(EngineEvent) + Send + Sync>;
@@ -40,6 +42,7 @@ impl Drop for Watch {
 impl Engine {
     /// Starts watching every account (and accounts added later) on the current tokio runtime.
     pub fn watch(self: &Arc<Self>, poll: Duration, sink: EventSink) -> Watch {
+        self.set_event_sink(sink.clone());
         let stop = Arc::new(Notify::new());
         let engine = self.clone();
         let supervisor = tokio::spawn(supervise(engine, poll, sink, stop.clone()));

@@ -261,3 +261,51 @@ async fn read_and_flag_changes_reach_the_server_and_the_counts() {
         "cached rows of a removed account must go"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_renamed_by_another_client_moves_in_the_tree_and_the_cache() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "Work",
+        &(1..=3).map(mail).collect::<Vec<_>>(),
+        true,
+    )
+    .unwrap();
+    let (engine, cache) = f.engine_with_cache(f.cache_dir.path());
+    let id = f.account(&engine).await;
+    assert_eq!(subjects(&engine, &id, "Work", false).await.len(), 3);
+    f.h.doveadm("alice", &["mailbox", "rename"], &["Work", "Projects"])
+        .unwrap();
+    let tree = engine.folders(&id).await.unwrap();
+    assert!(tree.iter().any(|f| f.path == "Projects"));
+    assert!(!tree.iter().any(|f| f.path == "Work"));
+    assert!(
+        cache
+            .folder_state(&FolderRef::new(&id, "Work"))
+            .unwrap()
+            .is_none(),
+        "the old name's cache is dropped"
+    );
+    assert_eq!(subjects(&engine, &id, "Projects", false).await.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quota_usage_and_limit_come_from_the_server() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=20).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let (engine, id) = f.start().await;
+    let quota = engine
+        .quota(&id)
+        .await
+        .unwrap()
+        .expect("Dovecot has a quota");
+    assert_eq!(quota.limit_kib, 100 * 1024, "the harness sets 100 MB");
+    assert!(quota.used_kib > 0, "{quota:?}");
+}

@@ -109,3 +109,47 @@ async fn a_cut_connection_is_remade_and_mail_still_arrives() {
     wait_for(&mut rx, Duration::from_secs(30), new_mail_in("INBOX")).await;
     assert!(f.proxy().connections() > before, "the watcher reconnected");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_list_fills_while_a_large_folder_syncs() {
+    let f = Fixture::new();
+    f.h.seed_generated("alice", "INBOX", 3_000, |i| mail(i as u32), false)
+        .unwrap();
+    let (engine, id) = f.start().await;
+    let engine = Arc::new(engine);
+    let (sink, mut rx) = sink();
+    engine.set_event_sink(sink);
+    let first_open = {
+        let (engine, id) = (engine.clone(), id.clone());
+        tokio::spawn(async move { engine.envelopes(&id, "INBOX", 0, 200, false).await })
+    };
+    // The first batch is in the cache: a page asked for now is served from it at once,
+    // while the sync goes on.
+    let event = wait_for(
+        &mut rx,
+        Duration::from_secs(30),
+        |e| matches!(e, EngineEvent::SyncProgress(p) if p.done > 0),
+    )
+    .await;
+    let EngineEvent::SyncProgress(p) = event else {
+        unreachable!()
+    };
+    assert_eq!((p.folder.as_str(), p.total), ("INBOX", 3_000));
+    let early = tokio::time::timeout(
+        Duration::from_secs(2),
+        engine.envelopes(&id, "INBOX", 0, 200, false),
+    )
+    .await
+    .expect("served without waiting for the sync")
+    .unwrap();
+    assert!(!early.rows.is_empty() && early.rows.len() <= 200);
+    let last = wait_for(
+        &mut rx,
+        Duration::from_secs(60),
+        |e| matches!(e, EngineEvent::SyncProgress(p) if p.done == p.total),
+    )
+    .await;
+    assert!(matches!(last, EngineEvent::SyncProgress(p) if p.total == 3_000));
+    let page = first_open.await.unwrap().unwrap();
+    assert_eq!(page.total, 3_000);
+}

@@ -13,6 +13,7 @@ mod idle;
 mod list_folders;
 mod manage_folders;
 mod move_messages;
+mod quota;
 mod raw_command;
 mod session;
 mod starttls;

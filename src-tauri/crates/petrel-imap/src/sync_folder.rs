@@ -313,18 +313,27 @@ impl ImapSession {
         // Cache writes run on a blocking thread while the next batch is fetched and parsed:
         // on two cores this overlaps sled's work with the network and the parser. The channel
         // holds at most two batches, so memory stays bounded however large the folder.
+        // Progress counts rows the writer has committed, so a page read on a progress event
+        // finds them in the cache.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<petrel_core::Envelope>>(2);
+        let committed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let writer = {
             let folder = folder.clone();
+            let committed = committed.clone();
             tokio::task::spawn_blocking(move || -> Result<(), petrel_store::StoreError> {
                 while let Some(rows) = rx.blocking_recv() {
                     cache.insert_new(&folder, &rows)?;
+                    committed.fetch_add(rows.len(), std::sync::atomic::Ordering::SeqCst);
                 }
                 Ok(())
             })
         };
+        let total = missing.len();
+        let mut report_progress = |_: usize, _: usize| {
+            progress(committed.load(std::sync::atomic::Ordering::SeqCst), total)
+        };
         let fetched = self
-            .fetch_missing(missing, &query, &tx, report, progress)
+            .fetch_missing(missing, &query, &tx, report, &mut report_progress)
             .await;
         drop(tx);
         let written = writer
@@ -332,6 +341,7 @@ impl ImapSession {
             .map_err(|e| ImapError::Protocol(format!("cache writer stopped: {e}")))?;
         fetched?;
         written?;
+        progress(committed.load(std::sync::atomic::Ordering::SeqCst), total);
         Ok(())
     }
 

@@ -49,6 +49,9 @@ impl MailCache for FullDisk {
     fn body_uids(&self, f: &FolderRef) -> petrel_store::Result<Vec<u32>> {
         self.0.body_uids(f)
     }
+    fn cached_folders(&self, a: &AccountId) -> petrel_store::Result<Vec<String>> {
+        self.0.cached_folders(a)
+    }
     fn set_folder_list(
         &self,
         a: &AccountId,

@@ -126,6 +126,9 @@ pub trait MailCache: Send + Sync {
 
     fn folder_list(&self, account: &AccountId) -> Result<Option<Vec<Folder>>>;
 
+    /// Paths of the account's folders that have cached state.
+    fn cached_folders(&self, account: &AccountId) -> Result<Vec<String>>;
+
     /// Forgets everything of an account (it was removed).
     fn drop_account(&self, account: &AccountId) -> Result<()>;
 }

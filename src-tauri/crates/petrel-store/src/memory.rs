@@ -164,6 +164,17 @@ impl MailCache for MemoryCache {
             .cloned())
     }
 
+    fn cached_folders(&self, account: &AccountId) -> Result<Vec<String>> {
+        Ok(self
+            .folders
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .filter(|f| &f.account == account)
+            .map(|f| f.path.clone())
+            .collect())
+    }
+
     fn drop_account(&self, account: &AccountId) -> Result<()> {
         self.trees
             .lock()

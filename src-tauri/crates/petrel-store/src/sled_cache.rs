@@ -404,18 +404,23 @@ impl MailCache for SledCache {
         }
     }
 
-    fn drop_account(&self, account: &AccountId) -> Result<()> {
+    fn cached_folders(&self, account: &AccountId) -> Result<Vec<String>> {
         let mut prefix = vec![b'N'];
         prefix.extend_from_slice(account.0.as_bytes());
         prefix.push(0);
         let mut folders = Vec::new();
         for k in self.tree.scan_prefix(&prefix).keys() {
             let k = k?;
-            let path = String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default());
-            folders.push(FolderRef::new(account, &path));
+            folders.push(
+                String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default()).into_owned(),
+            );
         }
-        for folder in folders {
-            self.drop_folder(&folder)?;
+        Ok(folders)
+    }
+
+    fn drop_account(&self, account: &AccountId) -> Result<()> {
+        for path in self.cached_folders(account)? {
+            self.drop_folder(&FolderRef::new(account, &path))?;
         }
         self.tree.remove(list_key(account))?;
         Ok(())

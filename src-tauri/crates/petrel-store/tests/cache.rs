@@ -332,3 +332,28 @@ fn folder_trees_are_kept_per_account_and_dropped_with_it() {
         assert_eq!(uids(cache, &fb, 0, 10), vec![1]);
     });
 }
+
+#[test]
+fn cached_folders_are_listed_per_account() {
+    each_cache(|cache| {
+        let a = AccountId("a".into());
+        let b = AccountId("ab".into());
+        cache
+            .upsert(&FolderRef::new(&a, "INBOX"), &[row(1, Some(1), false)])
+            .unwrap();
+        cache
+            .set_sync_state(&FolderRef::new(&a, "Work/2026"), 1, 1, 0)
+            .unwrap();
+        cache
+            .upsert(&FolderRef::new(&b, "INBOX"), &[row(1, Some(1), false)])
+            .unwrap();
+        let mut mine = cache.cached_folders(&a).unwrap();
+        mine.sort();
+        assert_eq!(mine, vec!["INBOX".to_string(), "Work/2026".to_string()]);
+        cache.drop_folder(&FolderRef::new(&a, "INBOX")).unwrap();
+        assert_eq!(
+            cache.cached_folders(&a).unwrap(),
+            vec!["Work/2026".to_string()]
+        );
+    });
+}
