@@ -84,6 +84,7 @@ pub fn run() {
             commands::accounts::list_accounts,
             commands::accounts::add_account,
             commands::accounts::remove_account,
+            commands::accounts::set_sync_options,
             commands::mail::list_folders,
             commands::mail::list_envelopes,
             commands::mail::read_message,

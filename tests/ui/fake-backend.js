@@ -8,6 +8,7 @@ export function installFakeBackend(scenario) {
   const work = {
     id: "work-1", display_name: "Work", email: "me@example.org",
     imap: { host: "imap.example.org", port: 993, security: "tls", username: "me@example.org", pinned_cert_sha256: null },
+    sync: { window_days: null, keep_offline: false },
   };
   const folders = {
     "work-1": [
@@ -106,6 +107,11 @@ export function installFakeBackend(scenario) {
       return moveRows(account, folder, uids, "Trash");
     },
     copy_messages: ({ account, folder }) => outcome(account, folder),
+    set_sync_options: ({ account, options }) => {
+      const a = state.accounts.find((a) => a.id === account);
+      a.sync = { ...options };
+      return a;
+    },
     account_quota: () => ({ used_kib: 5_632, limit_kib: 102_400 }),
     account_status: ({ account }) => ({ account, state: "online", message: null, retry_in_seconds: null, pending_actions: state.pending }),
     create_folder: ({ account, path }) => {
@@ -134,7 +140,7 @@ export function installFakeBackend(scenario) {
       if (form.password !== PASSWORD) throw err("auth_failed", `Connecting to ${form.imap.host}: the server rejected the login: [AUTHENTICATIONFAILED] Authentication failed.. Check the user name and password.`);
       if (form.imap.pinned_cert_sha256 !== CERT.sha256)
         throw err("certificate_untrusted", "Connecting: the server's certificate is not trusted", { certificate: CERT });
-      const account = { id: "home-2", display_name: form.display_name, email: form.email, imap: { ...form.imap } };
+      const account = { id: "home-2", display_name: form.display_name, email: form.email, imap: { ...form.imap }, sync: { window_days: null, keep_offline: false } };
       folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 1, unread: 1, subscribed: true }];
       messages["home-2/INBOX"] = [{ uid: 1, from: "Mum", subject: "Welcome home", date: now, seen: false, flagged: false, size: 10, text: "Hello from home." }];
       state.accounts = [...state.accounts, account];

@@ -325,6 +325,26 @@ test("a long first sync shows its progress, and the account's storage use is sho
   await page.close();
 });
 
+test("account options: a sync window and offline copies are saved for the account", async () => {
+  const page = await open("one-account");
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  await page.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
+  const dialog = page.getByRole("dialog", { name: "Account options" });
+  await dialog.getByLabel("Messages to list").selectOption("90");
+  await dialog.getByLabel("Keep the listed messages on this computer to read them offline").check();
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await dialog.waitFor({ state: "detached" });
+  const saved = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_sync_options").map((c) => c.args));
+  assert.deepEqual(saved, [{ account: "work-1", options: { window_days: 90, keep_offline: true } }]);
+  // Reopening shows what was saved; Escape closes without saving.
+  await page.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
+  assert.equal(await dialog.getByLabel("Messages to list").inputValue(), "90");
+  assert.equal(await dialog.getByLabel("Keep the listed messages on this computer to read them offline").isChecked(), true);
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  await page.close();
+});
+
 test("follows the OS light/dark setting", async () => {
   const bg = async (scheme) => {
     const page = await open("one-account", scheme);

@@ -1,5 +1,5 @@
 use crate::AppState;
-use petrel_core::{AccountId, AccountSettings, IpcError, NewAccount};
+use petrel_core::{AccountId, AccountSettings, IpcError, NewAccount, SyncOptions};
 
 #[tauri::command]
 pub fn list_accounts(state: tauri::State<'_, AppState>) -> Result<Vec<AccountSettings>, IpcError> {
@@ -20,4 +20,13 @@ pub async fn remove_account(
     account: AccountId,
 ) -> Result<(), IpcError> {
     Ok(state.engine()?.remove_account(&account).await?)
+}
+
+#[tauri::command]
+pub fn set_sync_options(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    options: SyncOptions,
+) -> Result<AccountSettings, IpcError> {
+    Ok(state.engine()?.set_sync_options(&account, options)?)
 }

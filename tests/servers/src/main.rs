@@ -146,6 +146,7 @@ fn demo_account(dir: &std::path::Path, remove: bool) -> Result<(), String> {
                 username: login,
                 pinned_cert_sha256: info["server_cert_sha256"].as_str().map(str::to_string),
             },
+            sync: Default::default(),
         }],
     };
     KeychainSecrets::default()

@@ -8,6 +8,7 @@ import type { Folder } from "../bindings/Folder";
 import type { ActionOutcome } from "../bindings/ActionOutcome";
 import type { AccountStatus } from "../bindings/AccountStatus";
 import type { Quota } from "../bindings/Quota";
+import type { SyncOptions } from "../bindings/SyncOptions";
 import type { IpcError } from "../bindings/IpcError";
 import type { MessageView } from "../bindings/MessageView";
 import type { NewAccount } from "../bindings/NewAccount";
@@ -39,6 +40,8 @@ export const ipc = {
   listAccounts: () => call<AccountSettings[]>("list_accounts"),
   addAccount: (form: NewAccount) => call<AccountSettings>("add_account", { form }),
   removeAccount: (account: AccountId) => call<void>("remove_account", { account }),
+  setSyncOptions: (account: AccountId, options: SyncOptions) =>
+    call<AccountSettings>("set_sync_options", { account, options }),
   listFolders: (account: AccountId) => call<Folder[]>("list_folders", { account }),
   /** `refresh` syncs the folder with the server first (Get mail); otherwise the engine syncs
    * only folders it has not synced since it started. */

@@ -7,6 +7,7 @@ const account = (id: string, name: string): AccountSettings => ({
   display_name: name,
   email: `${id}@example.org`,
   imap: { host: "h", port: 993, security: "tls", username: id, pinned_cert_sha256: null },
+  sync: { window_days: null, keep_offline: false },
 });
 
 describe("statusLine", () => {

@@ -44,6 +44,18 @@ pub struct AccountSettings {
     pub display_name: String,
     pub email: String,
     pub imap: ServerSettings,
+    #[serde(default)]
+    pub sync: SyncOptions,
+}
+
+/// How much of the server's mail this computer keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SyncOptions {
+    /// List only messages received in the last N days (`None`: all of them). Smaller
+    /// windows sync faster and keep the cache small on huge mailboxes.
+    pub window_days: Option<u32>,
+    /// Download whole messages (within the window) so they can be read offline.
+    pub keep_offline: bool,
 }
 
 /// What the "Add account" form sends. The password is consumed by the engine, stored in

@@ -8,7 +8,7 @@ pub mod account;
 pub mod ipc;
 pub mod mail;
 
-pub use account::{AccountId, AccountSettings, NewAccount, Security, ServerSettings};
+pub use account::{AccountId, AccountSettings, NewAccount, Security, ServerSettings, SyncOptions};
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
     AccountStatus, ActionOutcome, ConnectionState, Envelope, EnvelopePage, Folder, FolderChange,

@@ -105,6 +105,7 @@ impl Engine {
             display_name: form.display_name.trim().to_string(),
             email: form.email.trim().to_string(),
             imap,
+            sync: Default::default(),
         };
         tracing::info!(account = %id, host = %settings.imap.host, port = settings.imap.port, "verifying new account");
         let mut session = ImapSession::login(&settings.imap, &form.password, &self.trust)
@@ -264,6 +265,37 @@ impl Engine {
         self.sync_folder_now(folder_ref).await
     }
 
+    /// Changes how much mail the account keeps here; its folders sync again with it.
+    pub fn set_sync_options(
+        &self,
+        id: &AccountId,
+        options: petrel_core::SyncOptions,
+    ) -> Result<AccountSettings, EngineError> {
+        if options.window_days == Some(0) {
+            return Err(EngineError::InvalidInput(
+                "A sync window needs at least one day.".into(),
+            ));
+        }
+        let updated = {
+            let mut accounts = self.accounts.lock().map_err(|_| poisoned())?;
+            let mut next = accounts.clone();
+            let account = next
+                .accounts
+                .iter_mut()
+                .find(|a| &a.id == id)
+                .ok_or_else(|| EngineError::NoSuchAccount(id.0.clone()))?;
+            account.sync = options;
+            let updated = account.clone();
+            next.save(&self.config_dir)?;
+            *accounts = next;
+            updated
+        };
+        if let Ok(mut synced) = self.synced.lock() {
+            synced.retain(|f| &f.account != id);
+        }
+        Ok(updated)
+    }
+
     /// Sends engine events to `sink` (progress of syncs; the watcher's events).
     pub fn set_event_sink(&self, sink: crate::EventSink) {
         if let Ok(mut events) = self.events.lock() {
@@ -277,6 +309,7 @@ impl Engine {
         folder_ref: &FolderRef,
     ) -> Result<FolderChange, EngineError> {
         let sink = self.events.lock().ok().and_then(|e| e.clone());
+        let window_days = self.account(&folder_ref.account)?.sync.window_days;
         if let Ok(mut s) = self.syncing.lock() {
             s.insert(folder_ref.clone());
         }
@@ -298,7 +331,7 @@ impl Engine {
                             ));
                         }
                     };
-                    s.sync_folder(cache, &folder_ref, progress)
+                    s.sync_folder_within(cache, &folder_ref, window_days, progress)
                         .await
                         .map_err(EngineError::sync(format!("Syncing {}", folder_ref.path)))
                 })
@@ -424,6 +457,19 @@ impl Engine {
             }
         }
         Ok(petrel_render::message_view(uid, &raw))
+    }
+
+    /// Paths of the account's folders synced since start.
+    pub(crate) fn synced_folders(&self, id: &AccountId) -> Vec<String> {
+        self.synced
+            .lock()
+            .map(|s| {
+                s.iter()
+                    .filter(|f| &f.account == id)
+                    .map(|f| f.path.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub(crate) fn forget_synced(&self, folder: &FolderRef) {

@@ -64,3 +64,22 @@ impl Engine {
         Ok(done)
     }
 }
+
+impl Engine {
+    /// For accounts set to keep mail offline: downloads what is missing in INBOX and the
+    /// folders opened since start. Returns how many messages were stored.
+    pub async fn download_for_offline(&self, id: &AccountId) -> Result<usize, EngineError> {
+        if !self.account(id)?.sync.keep_offline {
+            return Ok(0);
+        }
+        let mut folders = self.synced_folders(id);
+        if !folders.iter().any(|f| f == "INBOX") {
+            folders.insert(0, "INBOX".to_string());
+        }
+        let mut stored = 0;
+        for folder in folders {
+            stored += self.download_bodies(id, &folder, |_, _| {}).await?;
+        }
+        Ok(stored)
+    }
+}

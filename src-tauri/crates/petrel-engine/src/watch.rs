@@ -137,6 +137,7 @@ async fn watch_account(
         };
         // (Re)connected: catch up on what happened meanwhile, and send queued actions.
         report(&sink, engine.check_account(&id, Some("INBOX")).await);
+        keep_offline(&engine, &id).await;
         report_status(&mut last_status);
         let mut next_poll = tokio::time::Instant::now() + poll;
         loop {
@@ -145,11 +146,13 @@ async fn watch_account(
                 Ok((s, IdleOutcome::Changed)) => {
                     session = s;
                     report(&sink, engine.check_account(&id, Some("INBOX")).await);
+                    keep_offline(&engine, &id).await;
                     next_poll = tokio::time::Instant::now() + poll;
                 }
                 Ok((s, IdleOutcome::TimedOut)) => {
                     session = s;
                     report(&sink, engine.check_account(&id, Some("INBOX")).await);
+                    keep_offline(&engine, &id).await;
                     next_poll = tokio::time::Instant::now() + poll;
                 }
                 Ok((s, IdleOutcome::Stopped)) => {
@@ -164,6 +167,7 @@ async fn watch_account(
                             return;
                         }
                         report(&sink, engine.check_account(&id, Some("INBOX")).await);
+                        keep_offline(&engine, &id).await;
                         report_status(&mut last_status);
                     }
                 }
@@ -180,6 +184,14 @@ async fn watch_account(
             }
             report_status(&mut last_status);
         }
+    }
+}
+
+/// Offline copies for accounts that keep mail on this computer (errors only logged: the
+/// next round tries again).
+async fn keep_offline(engine: &Engine, id: &AccountId) {
+    if let Err(e) = engine.download_for_offline(id).await {
+        tracing::info!(account = %id, error = %e, "offline download paused");
     }
 }
 

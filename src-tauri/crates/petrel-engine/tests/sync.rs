@@ -309,3 +309,70 @@ async fn quota_usage_and_limit_come_from_the_server() {
     assert_eq!(quota.limit_kib, 100 * 1024, "the harness sets 100 MB");
     assert!(quota.used_kib > 0, "{quota:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_window_lists_only_recent_mail_and_keeps_taking_new_mail() {
+    let f = Fixture::new();
+    let names =
+        f.h.seed(
+            "alice",
+            "INBOX",
+            &(1..=10).map(mail).collect::<Vec<_>>(),
+            false,
+        )
+        .unwrap();
+    // Messages 1-6 arrived in 2020 (Maildir file time is IMAP's INTERNALDATE).
+    let maildir = f.h.user("alice").maildir.join("new");
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_590_000_000);
+    for name in &names[..6] {
+        std::fs::File::options()
+            .write(true)
+            .open(maildir.join(name))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    let (engine, cache) = f.engine_with_cache(f.cache_dir.path());
+    let id = f.account(&engine).await;
+    let options = petrel_core::SyncOptions {
+        window_days: Some(30),
+        keep_offline: true,
+    };
+    assert_eq!(engine.set_sync_options(&id, options).unwrap().sync, options);
+    let mut listed = subjects(&engine, &id, "INBOX", false).await;
+    listed.sort();
+    assert_eq!(
+        listed,
+        vec!["message 10", "message 7", "message 8", "message 9"]
+    );
+
+    // New mail and a change to an old message elsewhere: the new one joins, the old stays out.
+    f.h.append("alice", "INBOX", &mail(11)).unwrap();
+    f.h.doveadm(
+        "alice",
+        &["flags", "add"],
+        &[
+            "\\Flagged",
+            "mailbox",
+            "INBOX",
+            "HEADER",
+            "Subject",
+            "message 2",
+        ],
+    )
+    .unwrap();
+    let now = subjects(&engine, &id, "INBOX", true).await;
+    assert_eq!(now.len(), 5, "{now:?}");
+    assert!(now.contains(&"message 11".to_string()) && !now.contains(&"message 2".to_string()));
+
+    // Keeping mail offline downloads what the window lists, nothing older.
+    assert_eq!(engine.download_for_offline(&id).await.unwrap(), 5);
+    let inbox = FolderRef::new(&id, "INBOX");
+    assert_eq!(cache.body_uids(&inbox).unwrap().len(), 5);
+
+    // Persisted: a restarted engine has the options.
+    drop(engine);
+    let engine = f.engine(tempfile::tempdir().unwrap().path());
+    assert_eq!(engine.accounts()[0].sync, options);
+    assert_eq!(subjects(&engine, &id, "INBOX", false).await.len(), 5);
+}

@@ -73,6 +73,19 @@ impl ImapSession {
         &mut self,
         cache: Arc<dyn MailCache>,
         folder: &FolderRef,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<SyncReport, SyncError> {
+        self.sync_folder_within(cache, folder, None, progress).await
+    }
+
+    /// As [`ImapSession::sync_folder`], listing only messages received in the last
+    /// `window_days` (by INTERNALDATE, `UID SEARCH SINCE`) when set. Messages that age out
+    /// stay cached; new mail always comes in.
+    pub async fn sync_folder_within(
+        &mut self,
+        cache: Arc<dyn MailCache>,
+        folder: &FolderRef,
+        window_days: Option<u32>,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
@@ -88,16 +101,34 @@ impl ImapSession {
 
         let mut missing = match previous {
             Some(p) if p.highestmodseq != 0 && opened.highestmodseq != 0 => {
-                self.changes_since(cache.as_ref(), folder, &p, &opened, &mut report)
-                    .await?
+                self.changes_since(
+                    cache.as_ref(),
+                    folder,
+                    &p,
+                    &opened,
+                    window_days.is_some(),
+                    &mut report,
+                )
+                .await?
             }
             _ => None,
         };
         if missing.is_none() {
-            missing = Some(
-                self.full_diff(cache.as_ref(), folder, &opened, &mut report)
-                    .await?,
-            );
+            let mut all = self
+                .full_diff(cache.as_ref(), folder, &opened, &mut report)
+                .await?;
+            if let Some(days) = window_days.filter(|_| !all.is_empty()) {
+                let since = imap_date_days_ago(days);
+                report.round_trips += 1;
+                let recent = with_timeout(
+                    "finding recent messages",
+                    self.inner.uid_search(format!("SINCE {since}")),
+                )
+                .await?
+                .map_err(ImapError::from)?;
+                all.retain(|uid| recent.contains(uid));
+            }
+            missing = Some(all);
         }
         let mut missing = missing.unwrap_or_default();
         missing.sort_unstable_by(|a, b| b.cmp(a));
@@ -193,8 +224,18 @@ impl ImapSession {
         folder: &FolderRef,
         previous: &petrel_store::FolderState,
         opened: &Opened,
+        windowed: bool,
         report: &mut SyncReport,
     ) -> Result<Option<Vec<u32>>, SyncError> {
+        // With a sync window the cache holds only part of the folder, so counts cannot be
+        // compared with EXISTS: QRESYNC is trusted as is; CONDSTORE (which cannot name
+        // removed messages) takes the full diff unless nothing changed.
+        let unchanged = opened.highestmodseq == previous.highestmodseq
+            && opened.uidnext == previous.uidnext
+            && opened.exists == previous.total;
+        if windowed && !opened.qresync && !unchanged {
+            return Ok(None);
+        }
         let changed: Vec<(u32, (bool, bool))> = if opened.qresync {
             if !opened.vanished.is_empty() {
                 let gone = in_ranges(&cache.uids(folder)?, &opened.vanished);
@@ -222,6 +263,12 @@ impl ImapSession {
                 Some(_) => {}
                 None => missing.push(uid),
             }
+        }
+        if windowed {
+            // Only new arrivals join the list; older messages outside the window whose
+            // flags changed stay out of it.
+            missing.retain(|&uid| uid >= previous.uidnext);
+            return Ok(Some(missing));
         }
         // Consistency check: what the cache will hold must be exactly what the server has.
         let cached = cache.folder_state(folder)?.map(|s| s.total).unwrap_or(0);
@@ -418,6 +465,32 @@ fn update_flags(
     Ok(changed)
 }
 
+/// The IMAP date (RFC 3501 `date`, e.g. `3-Nov-2026`) `days` before now, UTC.
+fn imap_date_days_ago(days: u32) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    imap_date(now / 86_400 - i64::from(days))
+}
+
+/// Days since 1970-01-01 → `d-Mon-yyyy` (the civil-from-days algorithm, H. Hinnant).
+fn imap_date(days: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{day}-{}-{year}", MONTHS[(month - 1) as usize])
+}
+
 /// The members of `uids` inside any of `ranges`, without expanding the ranges (a hostile
 /// `VANISHED 1:4294967295` is two numbers, not four billion).
 fn in_ranges(uids: &[u32], ranges: &[RangeInclusive<u32>]) -> Vec<u32> {
@@ -471,7 +544,14 @@ pub fn uid_set(uids: &[u32]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{in_ranges, uid_set};
+    use super::{imap_date, in_ranges, uid_set};
+
+    #[test]
+    fn imap_dates_are_rfc3501_dates() {
+        assert_eq!(imap_date(0), "1-Jan-1970");
+        assert_eq!(imap_date(20_415), "23-Nov-2025");
+        assert_eq!(imap_date(11_016), "29-Feb-2000");
+    }
 
     #[test]
     fn vanished_ranges_are_matched_without_expanding_them() {
