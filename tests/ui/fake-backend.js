@@ -18,6 +18,7 @@ export function installFakeBackend(scenario) {
       { path: "Archive", name: "Archive", parent: null, role: "archive", selectable: true, total: 0, unread: 0, subscribed: true },
       { path: "Projects", name: "Projects", parent: null, role: null, selectable: true, total: 0, unread: 0, subscribed: true },
       { path: "Projects/Petrel", name: "Petrel", parent: "Projects", role: null, selectable: true, total: 1, unread: 1, subscribed: true },
+      { path: "Old lists", name: "Old lists", parent: null, role: null, selectable: true, total: 0, unread: 0, subscribed: false },
     ],
   };
   const messages = {

@@ -345,6 +345,26 @@ test("account options: a sync window and offline copies are saved for the accoun
   await page.close();
 });
 
+test("unsubscribed folders are hidden until asked for, and can be subscribed", async () => {
+  const page = await open("one-account");
+  const tree = page.getByRole("tree", { name: "Folders" });
+  await tree.getByRole("treeitem", { name: "INBOX" }).waitFor();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  assert.equal(await tree.getByRole("treeitem", { name: "Old lists" }).count(), 0);
+  const actions = page.getByRole("toolbar", { name: "Folder actions" });
+  await actions.getByRole("button", { name: "Show all folders" }).click();
+  assert.equal(await actions.getByRole("button", { name: "Show all folders" }).getAttribute("aria-pressed"), "true");
+  await tree.getByRole("treeitem", { name: "Old lists" }).click();
+  await actions.getByRole("button", { name: "Subscribe" }).click();
+  await actions.getByRole("button", { name: "Unsubscribe" }).waitFor();
+  await actions.getByRole("button", { name: "Show all folders" }).click();
+  await tree.getByRole("treeitem", { name: "INBOX" }).click();
+  await tree.getByRole("treeitem", { name: "Old lists" }).waitFor(); // subscribed now
+  const calls = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_subscribed").map((c) => c.args));
+  assert.deepEqual(calls, [{ account: "work-1", path: "Old lists", subscribed: true }]);
+  await page.close();
+});
+
 test("follows the OS light/dark setting", async () => {
   const bg = async (scheme) => {
     const page = await open("one-account", scheme);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildFolderTree, visiblePaths } from "./folders";
+import { buildFolderTree, shownFolders, visiblePaths } from "./folders";
 import type { Folder } from "../bindings/Folder";
 
 const f = (path: string, parent: string | null, role: Folder["role"] = null): Folder => ({
@@ -25,5 +25,25 @@ describe("buildFolderTree", () => {
     const roots = buildFolderTree(flat);
     expect(visiblePaths(roots, new Set())).toHaveLength(5);
     expect(visiblePaths(roots, new Set(["Projects"]))).toEqual(["INBOX", "Sent", "Projects"]);
+  });
+});
+
+describe("shownFolders", () => {
+  const g = (path: string, parent: string | null, subscribed: boolean, role: Folder["role"] = null): Folder => ({
+    path, name: path.split("/").pop()!, parent, role, selectable: true, total: null, unread: null, subscribed,
+  });
+  const all = [
+    g("INBOX", null, false, "inbox"),
+    g("Trash", null, false, "trash"),
+    g("Lists", null, false),
+    g("Lists/rust", "Lists", true),
+    g("Old", null, false),
+  ];
+  it("keeps subscribed folders, their parents, INBOX and special folders", () => {
+    expect(shownFolders(all, false).map((f) => f.path)).toEqual(["INBOX", "Trash", "Lists", "Lists/rust"]);
+  });
+  it("keeps the folder on screen and shows everything on request", () => {
+    expect(shownFolders(all, false, "Old").map((f) => f.path)).toContain("Old");
+    expect(shownFolders(all, true)).toHaveLength(5);
   });
 });

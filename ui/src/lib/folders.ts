@@ -32,3 +32,16 @@ export function visiblePaths(roots: FolderNode[], collapsed: Set<string>): strin
   walk(roots);
   return out;
 }
+
+/** The folders the tree shows: subscribed ones (plus INBOX, special folders, the one on
+ * screen, and the parents they need to nest), or every folder when `showAll`. */
+export function shownFolders(folders: Folder[], showAll: boolean, keepPath: string | null = null): Folder[] {
+  if (showAll) return folders;
+  const byPath = new Map(folders.map((f) => [f.path, f]));
+  const keep = new Set<string>();
+  for (const f of folders) {
+    if (!(f.subscribed || f.role !== null || f.path.toUpperCase() === "INBOX" || f.path === keepPath)) continue;
+    for (let p: Folder | undefined = f; p && !keep.has(p.path); p = p.parent !== null ? byPath.get(p.parent) : undefined) keep.add(p.path);
+  }
+  return folders.filter((f) => keep.has(f.path));
+}
