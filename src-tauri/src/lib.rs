@@ -65,6 +65,49 @@ fn open_cache() -> Arc<dyn MailCache> {
     }
 }
 
+/// Links a person may open from a message: web pages and mail addresses, nothing that runs.
+pub(crate) fn is_external_link(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")
+}
+
+/// The window from tauri.conf.json (`create: false` there), with the rules for what mail
+/// content may do: a link clicked in a message (a new-window request from the sandboxed
+/// frame) opens in the system browser, never in Petrel; the window itself never navigates
+/// away from the app.
+fn open_main_window(app: &mut tauri::App) -> tauri::Result<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let Some(config) = app.config().app.windows.first().cloned() else {
+        return Ok(());
+    };
+    let handle = app.handle().clone();
+    let navigate_handle = app.handle().clone();
+    tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
+        .on_new_window(move |url, _features| {
+            if is_external_link(url.as_str()) {
+                if let Err(e) = handle.opener().open_url(url.as_str(), None::<&str>) {
+                    tracing::warn!(error = %e, "could not open a link");
+                }
+            }
+            tauri::webview::NewWindowResponse::Deny
+        })
+        .on_navigation(move |url| {
+            let internal = matches!(url.scheme(), "tauri" | "about" | "data")
+                || matches!(url.host_str(), Some("tauri.localhost") | Some("localhost"));
+            if !internal && is_external_link(url.as_str()) {
+                if let Err(e) = navigate_handle
+                    .opener()
+                    .open_url(url.as_str(), None::<&str>)
+                {
+                    tracing::warn!(error = %e, "could not open a link");
+                }
+            }
+            internal
+        })
+        .build()?;
+    Ok(())
+}
+
 pub fn run() {
     logging::init();
     let engine = open_engine();
@@ -73,7 +116,9 @@ pub fn run() {
     }
     let background = engine.as_ref().ok().cloned();
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
+            open_main_window(app)?;
             if let Some(engine) = background {
                 events::spawn_watchers(app.handle().clone(), engine);
             }
@@ -99,6 +144,9 @@ pub fn run() {
             commands::folders::rename_folder,
             commands::folders::delete_folder,
             commands::folders::set_subscribed,
+            commands::reader::open_link,
+            commands::reader::save_attachment,
+            commands::reader::open_attachment,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

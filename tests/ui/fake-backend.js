@@ -16,6 +16,7 @@ export function installFakeBackend(scenario) {
       { path: "Sent", name: "Sent", parent: null, role: "sent", selectable: true, total: 0, unread: 0, subscribed: true },
       { path: "Trash", name: "Trash", parent: null, role: "trash", selectable: true, total: 0, unread: 0, subscribed: true },
       { path: "Archive", name: "Archive", parent: null, role: "archive", selectable: true, total: 0, unread: 0, subscribed: true },
+      { path: "News", name: "News", parent: null, role: null, selectable: true, total: 1, unread: 1, subscribed: true },
       { path: "Projects", name: "Projects", parent: null, role: null, selectable: true, total: 0, unread: 0, subscribed: true },
       { path: "Projects/Petrel", name: "Petrel", parent: "Projects", role: null, selectable: true, total: 1, unread: 1, subscribed: true },
       { path: "Old lists", name: "Old lists", parent: null, role: null, selectable: true, total: 0, unread: 0, subscribed: false },
@@ -24,8 +25,17 @@ export function installFakeBackend(scenario) {
   const messages = {
     "work-1/INBOX": [
       { uid: 3, from: "Ana Lima", subject: "Lunch on Friday?", date: now - 3600, seen: false, flagged: false, size: 900, text: "Shall we try the new place by the harbour?" },
-      { uid: 2, from: "Bob", subject: "Build is green", date: now - 86400 * 2, seen: true, flagged: true, size: 1200, text: "All suites passed on the second run." },
+      { uid: 2, from: "Bob", subject: "Build is green", date: now - 86400 * 2, seen: true, flagged: true, size: 1200, text: "All suites passed on the second run. Logs: https://ci.example.org/run/42" },
       { uid: 1, from: "news@example.org", subject: "Digest", date: now - 86400 * 40, seen: true, flagged: false, size: 5000, text: "Three new articles." },
+    ],
+    "work-1/News": [
+      {
+        uid: 9, from: "Weekly News", subject: "This week in sailing", date: now - 7200, seen: false, flagged: false, size: 40000,
+        text: "This week in sailing",
+        html: '<h1>This week</h1><p>Regattas.</p><img src="http://127.0.0.1:9/pixel.gif" width="1" height="1"><a href="https://news.example.org/a" target="_blank" rel="noopener noreferrer">Read more</a>',
+        remote_content: true, sender: "news@example.org",
+        attachments: [{ index: 2, name: "report.pdf", content_type: "application/pdf", size: 48213 }],
+      },
     ],
     "work-1/Projects/Petrel": [
       { uid: 7, from: "Cy", subject: "Nested folder mail", date: now - 500, seen: false, flagged: false, size: 300, text: "Found in a nested folder." },
@@ -87,7 +97,10 @@ export function installFakeBackend(scenario) {
     read_message: ({ account, folder, uid }) => {
       const m = (messages[`${account}/${folder}`] ?? []).find((r) => r.uid === uid);
       if (!m) throw err("not_found", "The message is gone.");
-      return { uid, from: m.from, to: ["me@example.org"], cc: [], subject: m.subject, date: m.date, text: m.text };
+      return {
+        uid, from: m.from, to: ["me@example.org"], cc: [], subject: m.subject, date: m.date, text: m.text,
+        html: m.html ?? null, remote_content: m.remote_content ?? false, sender: m.sender ?? null, attachments: m.attachments ?? [],
+      };
     },
     set_flags: ({ account, folder, uids, seen, flagged }) => {
       const list = messages[`${account}/${folder}`] ?? [];
@@ -113,6 +126,9 @@ export function installFakeBackend(scenario) {
       a.sync = { ...options };
       return a;
     },
+    open_link: () => null,
+    save_attachment: ({ index }) => `/home/me/Downloads/${index === 2 ? "report.pdf" : "file"}`,
+    open_attachment: () => null,
     account_quota: () => ({ used_kib: 5_632, limit_kib: 102_400 }),
     account_status: ({ account }) => ({ account, state: "online", message: null, retry_in_seconds: null, pending_actions: state.pending }),
     create_folder: ({ account, path }) => {

@@ -365,6 +365,56 @@ test("unsubscribed folders are hidden until asked for, and can be subscribed", a
   await page.close();
 });
 
+test("HTML mail shows in a sandboxed frame with remote content blocked until allowed", async () => {
+  const page = await open("one-account");
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "News" }).click();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /This week in sailing/ }).click();
+  const reader = page.getByRole("article", { name: "Message" });
+  const frame = reader.locator('iframe[title="Message body"]');
+  await frame.waitFor();
+  assert.equal(await frame.getAttribute("sandbox"), "allow-popups allow-popups-to-escape-sandbox", "no scripts, no same-origin");
+  assert.match(await frame.getAttribute("srcdoc"), /img-src data:;/);
+  assert.equal(await page.frameLocator('iframe[title="Message body"]').getByRole("heading", { name: "This week" }).count(), 1);
+  const bar = reader.getByRole("region", { name: "Remote content" });
+  await bar.waitFor();
+  await bar.getByRole("button", { name: "Show for this message" }).click();
+  await bar.waitFor({ state: "detached" });
+  assert.match(await frame.getAttribute("srcdoc"), /img-src data: http: https:;/);
+
+  // Attachments: listed with size; Save reports where the file went.
+  const files = reader.getByRole("list", { name: "Attachments" });
+  assert.match(await files.innerText(), /report\.pdf\s+47 KB/);
+  await files.getByRole("button", { name: "Save report.pdf" }).click();
+  await page.getByRole("status").getByText("Saved to /home/me/Downloads/report.pdf").waitFor();
+
+  // Plain-text mail: links are real links that open outside.
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "INBOX" }).click();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Build is green/ }).click();
+  await reader.getByRole("link", { name: "https://ci.example.org/run/42" }).click();
+  const calls = await page.evaluate(() => window.__calls.filter((c) => ["open_link", "save_attachment"].includes(c.cmd)).map((c) => [c.cmd, c.args]));
+  assert.deepEqual(calls, [
+    ["save_attachment", { account: "work-1", folder: "News", uid: 9, index: 2 }],
+    ["open_link", { url: "https://ci.example.org/run/42" }],
+  ]);
+  await page.close();
+});
+
+test("always showing remote content for a sender is remembered", async () => {
+  const page = await open("one-account");
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "News" }).click();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /This week in sailing/ }).click();
+  const reader = page.getByRole("article", { name: "Message" });
+  await reader.getByRole("region", { name: "Remote content" }).getByRole("button", { name: "Always show from news@example.org" }).click();
+  await page.reload();
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "News" }).click();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /This week in sailing/ }).click();
+  const frame = reader.locator('iframe[title="Message body"]');
+  await frame.waitFor();
+  assert.match(await frame.getAttribute("srcdoc"), /img-src data: http: https:;/);
+  assert.equal(await reader.getByRole("region", { name: "Remote content" }).count(), 0);
+  await page.close();
+});
+
 test("follows the OS light/dark setting", async () => {
   const bg = async (scheme) => {
     const page = await open("one-account", scheme);

@@ -3,3 +3,4 @@
 pub mod accounts;
 pub mod folders;
 pub mod mail;
+pub mod reader;

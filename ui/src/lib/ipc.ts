@@ -64,6 +64,11 @@ export const ipc = {
   accountStatus: (account: AccountId) => call<AccountStatus>("account_status", { account }),
   /** Server storage used and allowed; null when the server does not say. */
   accountQuota: (account: AccountId) => call<Quota | null>("account_quota", { account }),
+  openLink: (url: string) => call<void>("open_link", { url }),
+  saveAttachment: (account: AccountId, folder: string, uid: number, index: number) =>
+    call<string>("save_attachment", { account, folder, uid, index }),
+  openAttachment: (account: AccountId, folder: string, uid: number, index: number) =>
+    call<void>("open_attachment", { account, folder, uid, index }),
   createFolder: (account: AccountId, path: string) => call<Folder[]>("create_folder", { account, path }),
   renameFolder: (account: AccountId, from: string, to: string) => call<Folder[]>("rename_folder", { account, from, to }),
   deleteFolder: (account: AccountId, path: string) => call<Folder[]>("delete_folder", { account, path }),

@@ -11,6 +11,6 @@ pub mod mail;
 pub use account::{AccountId, AccountSettings, NewAccount, Security, ServerSettings, SyncOptions};
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
-    AccountStatus, ActionOutcome, ConnectionState, Envelope, EnvelopePage, Folder, FolderChange,
-    FolderRole, MessageView, Quota, SyncProgress,
+    AccountStatus, ActionOutcome, Attachment, ConnectionState, Envelope, EnvelopePage, Folder,
+    FolderChange, FolderRole, MessageView, Quota, SyncProgress,
 };

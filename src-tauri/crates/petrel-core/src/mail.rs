@@ -63,6 +63,24 @@ pub struct MessageView {
     pub date: Option<i64>,
     /// The plain-text body (or text derived from the HTML part when there is no text part).
     pub text: String,
+    /// The HTML body, sanitized (no scripts, handlers, forms, frames; `cid:` images inlined),
+    /// for a sandboxed frame. `None` for plain-text mail.
+    pub html: Option<String>,
+    /// The HTML refers to images or styles on the network: shown only when the user allows.
+    pub remote_content: bool,
+    /// The sender's bare address, for "always show remote content from this sender".
+    pub sender: Option<String>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message; `index` names it for opening and saving.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Attachment {
+    pub index: u32,
+    pub name: String,
+    pub content_type: String,
+    /// Decoded size in bytes.
+    pub size: u32,
 }
 
 /// One window of a folder's message list, newest first.

@@ -44,6 +44,7 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<Quota>(&mut stale);
     check::<SyncProgress>(&mut stale);
     check::<SyncOptions>(&mut stale);
+    check::<Attachment>(&mut stale);
     check::<FolderChange>(&mut stale);
     check::<ErrorCode>(&mut stale);
     check::<CertificateDetails>(&mut stale);

@@ -413,32 +413,7 @@ impl Engine {
         uid: u32,
     ) -> Result<MessageView, EngineError> {
         let folder_ref = FolderRef::new(id, folder);
-        let cached = self
-            .cache
-            .body(&folder_ref, uid)
-            .map_err(EngineError::cache("Reading the cache"))?;
-        let raw = match cached {
-            Some(raw) => raw,
-            None => {
-                let folder_name = folder.to_string();
-                let raw = self
-                    .with_session(id, move |s| {
-                        let folder_name = folder_name.clone();
-                        Box::pin(async move {
-                            s.fetch_message(&folder_name, uid)
-                                .await
-                                .map_err(EngineError::imap(format!(
-                                    "Fetching message {uid} of {folder_name}"
-                                )))
-                        })
-                    })
-                    .await?;
-                if let Err(e) = self.cache.set_body(&folder_ref, uid, &raw) {
-                    tracing::warn!(account = %id, folder, uid, error = %e, "could not cache a message body");
-                }
-                raw
-            }
-        };
+        let raw = self.raw_message(id, folder, uid).await?;
         let unread = self
             .cache
             .envelope(&folder_ref, uid)
@@ -470,6 +445,55 @@ impl Engine {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// A message's raw bytes: from the cache when read before, else from the server (then
+    /// cached). Does not mark it read.
+    pub async fn raw_message(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uid: u32,
+    ) -> Result<Vec<u8>, EngineError> {
+        let folder_ref = FolderRef::new(id, folder);
+        if let Some(raw) = self
+            .cache
+            .body(&folder_ref, uid)
+            .map_err(EngineError::cache("Reading the cache"))?
+        {
+            return Ok(raw);
+        }
+        let folder_name = folder.to_string();
+        let raw = self
+            .with_session(id, move |s| {
+                let folder_name = folder_name.clone();
+                Box::pin(async move {
+                    s.fetch_message(&folder_name, uid)
+                        .await
+                        .map_err(EngineError::imap(format!(
+                            "Fetching message {uid} of {folder_name}"
+                        )))
+                })
+            })
+            .await?;
+        if let Err(e) = self.cache.set_body(&folder_ref, uid, &raw) {
+            tracing::warn!(account = %id, folder, uid, error = %e, "could not cache a message body");
+        }
+        Ok(raw)
+    }
+
+    /// File name and decoded bytes of attachment `index` of a message.
+    pub async fn attachment(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uid: u32,
+        index: u32,
+    ) -> Result<(String, Vec<u8>), EngineError> {
+        let raw = self.raw_message(id, folder, uid).await?;
+        petrel_render::attachment(&raw, index).ok_or_else(|| {
+            EngineError::InvalidInput("That attachment is not part of the message.".into())
+        })
     }
 
     pub(crate) fn forget_synced(&self, folder: &FolderRef) {

@@ -2,8 +2,17 @@
 //! reader's view from whole messages. Pure functions over bytes (mail-parser does the MIME
 //! and charset work); malformed input yields best-effort text, never a panic.
 
-use mail_parser::{Address, MessageParser, PartType};
-use petrel_core::MessageView;
+mod html;
+
+pub use html::{sanitize, SafeHtml};
+use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
+use petrel_core::{Attachment, MessageView};
+use std::collections::HashMap;
+
+/// Largest inline (`cid:`) image put into the reader, and the most for one message: a
+/// hostile mail must not make the UI move hundreds of MB.
+const MAX_INLINE_IMAGE: usize = 5 * 1024 * 1024;
+const MAX_INLINE_TOTAL: usize = 20 * 1024 * 1024;
 
 /// The header fields a list row needs; fetched with `BODY.PEEK[HEADER.FIELDS (...)]`.
 pub const LIST_HEADER_FIELDS: &str = "FROM SUBJECT DATE";
@@ -43,6 +52,10 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
             subject: String::new(),
             date: None,
             text: String::from_utf8_lossy(raw).into_owned(),
+            html: None,
+            remote_content: false,
+            sender: None,
+            attachments: vec![],
         };
     };
     let text = msg
@@ -54,6 +67,32 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
         })
         .or_else(|| first_text_part(&msg))
         .unwrap_or_default();
+    // Only a real HTML part (mail-parser would otherwise make HTML out of plain text).
+    let safe = msg
+        .html_body
+        .iter()
+        .filter_map(|&i| msg.parts.get(i as usize))
+        .find_map(|p| match &p.body {
+            PartType::Html(h) => Some(h.as_ref()),
+            _ => None,
+        })
+        .map(|h| sanitize(h, inline_images(&msg)));
+    let attachments = msg
+        .attachments
+        .iter()
+        .filter_map(|&i| msg.parts.get(i as usize).map(|p| (i, p)))
+        // Inline images shown in the HTML are not listed as files.
+        .filter(|(_, p)| !(p.content_id().is_some() && is_image(p) && safe.is_some()))
+        .map(|(i, p)| Attachment {
+            index: i,
+            name: p
+                .attachment_name()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("attachment-{i}")),
+            content_type: content_type(p),
+            size: p.contents().len().min(u32::MAX as usize) as u32,
+        })
+        .collect();
     MessageView {
         uid,
         from: all_addresses(msg.from()).join(", "),
@@ -62,7 +101,75 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
         subject: msg.subject().unwrap_or_default().to_string(),
         date: msg.date().map(|d| d.to_timestamp()),
         text,
+        remote_content: safe.as_ref().is_some_and(|s| s.remote_content),
+        html: safe.map(|s| s.html),
+        sender: msg
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .map(|a| a.to_ascii_lowercase()),
+        attachments,
     }
+}
+
+/// The decoded bytes and file name of attachment `index` (as listed in [`MessageView`]).
+pub fn attachment(raw: &[u8], index: u32) -> Option<(String, Vec<u8>)> {
+    let msg = MessageParser::new().parse(raw)?;
+    if !msg.attachments.contains(&index) {
+        return None;
+    }
+    let i = index;
+    let part = msg.parts.get(index as usize)?;
+    let name = part
+        .attachment_name()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("attachment-{i}"));
+    Some((name, part.contents().to_vec()))
+}
+
+fn is_image(part: &mail_parser::MessagePart<'_>) -> bool {
+    part.content_type()
+        .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"))
+}
+
+fn content_type(part: &mail_parser::MessagePart<'_>) -> String {
+    part.content_type()
+        .map(|c| match c.subtype() {
+            Some(sub) => format!("{}/{}", c.ctype(), sub).to_ascii_lowercase(),
+            None => c.ctype().to_ascii_lowercase(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".into())
+}
+
+/// `cid:` → `data:` URLs for the inline images of a message, within size limits.
+fn inline_images(msg: &mail_parser::Message<'_>) -> HashMap<String, String> {
+    use base64::Engine as _;
+    let mut out = HashMap::new();
+    let mut total = 0;
+    for part in &msg.parts {
+        let (Some(cid), true) = (part.content_id(), is_image(part)) else {
+            continue;
+        };
+        let bytes = part.contents();
+        if bytes.len() > MAX_INLINE_IMAGE || total + bytes.len() > MAX_INLINE_TOTAL {
+            continue;
+        }
+        total += bytes.len();
+        let ctype = content_type(part);
+        // Only raster types a browser shows as images; SVG can carry script.
+        if !matches!(
+            ctype.as_str(),
+            "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/bmp"
+        ) {
+            continue;
+        }
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        out.insert(
+            cid.trim_matches(['<', '>']).to_string(),
+            format!("data:{ctype};base64,{data}"),
+        );
+    }
+    out
 }
 
 /// Raw 8-bit bytes in headers are not allowed (RFC 5322) but common; when the header section
@@ -124,6 +231,36 @@ fn first_address(addr: Option<&Address<'_>>) -> String {
             },
         )
         .unwrap_or_default()
+}
+
+/// A file name from a mail can be anything ("../../.bashrc", "con", control characters):
+/// keep only its last path segment, without control characters or a leading dot.
+pub fn safe_file_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim().to_string();
+    if cleaned.is_empty() {
+        "attachment".into()
+    } else {
+        cleaned.chars().take(200).collect()
+    }
+}
+
+#[cfg(test)]
+mod file_names {
+    use super::safe_file_name;
+
+    #[test]
+    fn hostile_attachment_names_stay_in_their_folder() {
+        assert_eq!(safe_file_name("../../.bashrc"), "bashrc");
+        assert_eq!(safe_file_name("C:\\Windows\\evil.exe"), "evil.exe");
+        assert_eq!(safe_file_name("a\u{0}b\nc.txt"), "abc.txt");
+        assert_eq!(safe_file_name(".."), "attachment");
+        assert_eq!(safe_file_name("report.pdf"), "report.pdf");
+    }
 }
 
 #[cfg(test)]
@@ -218,5 +355,118 @@ mod corpus {
             n += 1;
         }
         assert!(n >= 5);
+    }
+}
+
+#[cfg(test)]
+mod attack_corpus {
+    /// Every message of the HTML attack corpus comes out of the sanitizer without anything
+    /// that runs, submits, frames, refreshes or loads — except remote images and CSS image
+    /// URLs, which are reported (`remote_content`) and loaded only if the user allows.
+    #[test]
+    fn nothing_active_survives_sanitizing() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../tests/servers/attack");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "eml") {
+                continue;
+            }
+            let raw = std::fs::read_to_string(&path)
+                .unwrap()
+                .replace("{{BEACON}}", "http://127.0.0.1:9");
+            let view = super::message_view(1, raw.as_bytes());
+            let html = view.html.expect("an HTML view").to_ascii_lowercase();
+            for banned in [
+                "<script",
+                "onload",
+                "onerror",
+                "onmouseover",
+                "onfocus",
+                "javascript:",
+                "<iframe",
+                "<object",
+                "<embed",
+                "<frame",
+                "<form",
+                "formaction",
+                "<input",
+                "<meta",
+                "<link",
+                "<style",
+                "@import",
+                "<svg",
+                "<base",
+                "srcset",
+                "<video",
+                "<audio",
+                "poster",
+                "background=",
+                "data:text/html",
+                "data:image/svg",
+                "relative.png",
+            ] {
+                assert!(
+                    !html.contains(banned),
+                    "{} keeps {banned}: {html}",
+                    path.display()
+                );
+            }
+            assert!(html.contains("attack"), "the text stays: {html}");
+            let remote = view.remote_content;
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.starts_with("10-") || name.starts_with("06-") {
+                assert!(remote, "{name}: remote images must be reported");
+            }
+            if name.starts_with("10-") {
+                assert!(
+                    html.contains("http://127.0.0.1:9/pixel.gif"),
+                    "kept for 'Show': {html}"
+                );
+            }
+            n += 1;
+        }
+        assert!(n >= 11);
+    }
+
+    #[test]
+    fn cid_images_are_inlined_and_links_open_outside() {
+        let raw = "From: a@example.org\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=b\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n<p><a href=\"https://example.org/x\">site</a><img src=\"cid:logo@x\"></p>\r\n--b\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n";
+        let view = super::message_view(1, raw.as_bytes());
+        let html = view.html.unwrap();
+        assert!(
+            html.contains("src=\"data:image/png;base64,iVBORw0KGgo=\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("target=\"_blank\"") && html.contains("noopener"),
+            "{html}"
+        );
+        assert!(!view.remote_content);
+        assert!(
+            view.attachments.is_empty(),
+            "the inline logo is not a file to save"
+        );
+    }
+
+    #[test]
+    fn attachments_are_listed_and_extracted() {
+        let raw = "From: a@example.org\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--b\r\nContent-Type: application/pdf; name=\"report.pdf\"\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n";
+        let view = super::message_view(1, raw.as_bytes());
+        assert_eq!(view.attachments.len(), 1);
+        let a = &view.attachments[0];
+        assert_eq!(
+            (a.name.as_str(), a.content_type.as_str(), a.size),
+            ("report.pdf", "application/pdf", 9)
+        );
+        let (name, bytes) = super::attachment(raw.as_bytes(), a.index).unwrap();
+        assert_eq!(
+            (name.as_str(), bytes.as_slice()),
+            ("report.pdf", &b"%PDF-1.4\n"[..])
+        );
+        assert!(
+            super::attachment(raw.as_bytes(), 0).is_none(),
+            "only listed parts"
+        );
     }
 }

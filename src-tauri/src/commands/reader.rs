@@ -1,0 +1,98 @@
+use crate::AppState;
+use petrel_core::{AccountId, ErrorCode, IpcError};
+use std::path::{Path, PathBuf};
+use tauri_plugin_opener::OpenerExt;
+
+/// Opens a link from a message in the system browser (or mail composer for mailto:).
+#[tauri::command]
+pub fn open_link(app: tauri::AppHandle, url: String) -> Result<(), IpcError> {
+    if !crate::is_external_link(&url) {
+        return Err(IpcError::new(
+            ErrorCode::InvalidInput,
+            "Only web and mailto links can be opened.",
+        ));
+    }
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| IpcError::new(ErrorCode::Internal, format!("Could not open the link: {e}")))
+}
+
+/// Saves an attachment into the Downloads folder (a new name if one exists) and returns
+/// where it went.
+#[tauri::command]
+pub async fn save_attachment(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uid: u32,
+    index: u32,
+) -> Result<String, IpcError> {
+    let (name, bytes) = state
+        .engine()?
+        .attachment(&account, &folder, uid, index)
+        .await?;
+    let dir = dirs::download_dir()
+        .or_else(dirs::home_dir)
+        .ok_or_else(|| IpcError::new(ErrorCode::Storage, "No Downloads folder on this system."))?;
+    let path = write_new_file(&dir, &name, &bytes)?;
+    Ok(path.display().to_string())
+}
+
+/// Opens an attachment with the system's app for its type, from a private temp copy.
+#[tauri::command]
+pub async fn open_attachment(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uid: u32,
+    index: u32,
+) -> Result<(), IpcError> {
+    let (name, bytes) = state
+        .engine()?
+        .attachment(&account, &folder, uid, index)
+        .await?;
+    let dir = std::env::temp_dir().join(format!("petrel-attachments-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(storage)?;
+    let path = write_new_file(&dir, &name, &bytes)?;
+    app.opener()
+        .open_path(path.display().to_string(), None::<&str>)
+        .map_err(|e| IpcError::new(ErrorCode::Internal, format!("Could not open the file: {e}")))
+}
+
+fn storage(e: std::io::Error) -> IpcError {
+    IpcError::new(ErrorCode::Storage, format!("Could not write the file: {e}"))
+}
+
+/// Writes `bytes` as `dir/<name>` without ever replacing a file: "name (2).ext" etc.
+fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, IpcError> {
+    let name = petrel_render::safe_file_name(name);
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
+        _ => (name.clone(), String::new()),
+    };
+    for n in 1..1000 {
+        let candidate = if n == 1 {
+            dir.join(&name)
+        } else {
+            dir.join(format!("{stem} ({n}){ext}"))
+        };
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(mut file) => {
+                use std::io::Write;
+                file.write_all(bytes).map_err(storage)?;
+                return Ok(candidate);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(storage(e)),
+        }
+    }
+    Err(IpcError::new(
+        ErrorCode::Storage,
+        "Too many files with that name.",
+    ))
+}

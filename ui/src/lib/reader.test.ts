@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { allowRemoteFrom, linkify, messageDocument, remoteAllowedSenders } from "./reader";
+
+describe("messageDocument", () => {
+  it("forbids every fetch but inline images unless remote content is allowed", () => {
+    const blocked = messageDocument("<p>x</p>", false);
+    expect(blocked).toContain("default-src 'none'");
+    expect(blocked).toContain("img-src data:;");
+    expect(messageDocument("<p>x</p>", true)).toContain("img-src data: http: https:;");
+  });
+});
+
+describe("linkify", () => {
+  it("makes web and mailto links clickable and leaves the rest as text", () => {
+    const pieces = linkify("See https://example.org/a?b=1. Or mailto:ana@example.org, not javascript:alert(1)");
+    expect(pieces.filter((p) => p.href).map((p) => p.href)).toEqual(["https://example.org/a?b=1", "mailto:ana@example.org"]);
+    expect(pieces.map((p) => p.text).join("")).toBe("See https://example.org/a?b=1. Or mailto:ana@example.org, not javascript:alert(1)");
+  });
+});
+
+describe("remote content senders", () => {
+  it("remembers senders case-insensitively", () => {
+    const data = new Map<string, string>();
+    const storage = { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => data.set(k, v) } as unknown as Storage;
+    allowRemoteFrom("News@Example.org", storage);
+    expect(remoteAllowedSenders(storage).has("news@example.org")).toBe(true);
+  });
+});
