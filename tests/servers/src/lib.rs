@@ -18,6 +18,29 @@ mod proxy;
 pub use memory_secrets::MemorySecrets;
 pub use proxy::Proxy;
 
+/// Adds `folder` (and its parents) to Dovecot's Maildir `subscriptions` file, as a client
+/// that created them would have: most clients show only subscribed folders.
+fn subscribe(maildir: &Path, folder: &str) -> Result<()> {
+    let file = maildir.join("subscriptions");
+    let mut names: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    // Maildir++ names: the storage separator is ".", whatever the namespace shows.
+    let mut path = String::new();
+    for part in folder.split('/') {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(part);
+        if !names.contains(&path) {
+            names.push(path.clone());
+        }
+    }
+    std::fs::write(&file, names.join("\n") + "\n").map_err(io("writing subscriptions"))
+}
+
 /// A CA and a `localhost`/127.0.0.1 server certificate, PEM: for scripted TLS servers in
 /// fault tests (hostile replies a real Dovecot never sends).
 #[derive(Debug, Clone)]
@@ -343,6 +366,9 @@ impl Harness {
             std::fs::rename(&tmp, folder_dir.join(sub).join(&name))
                 .map_err(io("delivering a seeded message"))?;
             names.push(name);
+        }
+        if !folder.eq_ignore_ascii_case("INBOX") {
+            subscribe(&user.maildir, folder)?;
         }
         chown_tree(&user.maildir)?;
         Ok(names)

@@ -1,0 +1,121 @@
+// Real-window E2E: the HTML attack corpus (tests/servers/attack) opened in the real Petrel
+// window (WebKitGTK) while a loopback HTTP server counts every request the mails try to
+// make. Expected: no script runs and nothing is fetched until remote content is allowed;
+// then only image requests.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:http";
+import { createInterface } from "node:readline";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { WebDriver, sleep } from "./webdriver.mjs";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, "target");
+const APP = join(targetDir, "debug", "petrel");
+const HARNESS = join(targetDir, "debug", "petrel-harness");
+const ARTIFACTS = join(root, "artifacts", "e2e");
+const CORPUS = join(root, "tests", "servers", "attack");
+const DRIVER_PORT = 4444;
+
+let harness, info, driver, beacon, configDir, logDir, cacheDir;
+const requests = [];
+
+function startHarness() {
+  return new Promise((resolve, reject) => {
+    harness = spawn(HARNESS, ["serve"], { stdio: ["ignore", "pipe", "inherit"] });
+    harness.on("error", reject);
+    harness.on("exit", (code) => reject(new Error(`petrel-harness exited with ${code}`)));
+    createInterface({ input: harness.stdout }).once("line", (line) => resolve(JSON.parse(line)));
+  });
+}
+
+function doveadm(args, input) {
+  const r = spawnSync("doveadm", ["-c", join(info.dir, "dovecot.conf"), ...args], { input });
+  assert.equal(r.status, 0, `doveadm ${args.join(" ")}: ${r.stderr}`);
+}
+
+before(async () => {
+  for (const bin of [APP, HARNESS]) await stat(bin).catch(() => { throw new Error(`${bin} is missing: run npm test (it builds it)`); });
+  beacon = createServer((req, res) => {
+    requests.push({ path: req.url, accept: req.headers.accept ?? "" });
+    res.writeHead(404).end();
+  });
+  await new Promise((r) => beacon.listen(0, "127.0.0.1", r));
+  const beaconUrl = `http://127.0.0.1:${beacon.address().port}`;
+  configDir = await mkdtemp(join(tmpdir(), "petrel-e2e-config-"));
+  logDir = await mkdtemp(join(tmpdir(), "petrel-e2e-logs-"));
+  cacheDir = await mkdtemp(join(tmpdir(), "petrel-e2e-cache-"));
+  info = await startHarness();
+  const alice = info.users.find((u) => u.login.startsWith("alice@"));
+  doveadm(["mailbox", "create", "-s", "-u", alice.login, "Attacks"]);
+  for (const name of (await readdir(CORPUS)).filter((n) => n.endsWith(".eml")).sort()) {
+    const raw = (await readFile(join(CORPUS, name), "utf8")).replaceAll("{{BEACON}}", beaconUrl);
+    doveadm(["save", "-u", alice.login, "-m", "Attacks"], raw);
+  }
+  // The account, as the demo sets it up: settings file + password in the (test) keychain.
+  const made = spawnSync(HARNESS, ["demo-account", "--petrel-config", configDir], { input: JSON.stringify(info) + "\n" });
+  assert.equal(made.status, 0, `demo-account: ${made.stderr}`);
+  driver = spawn("tauri-driver", ["--port", String(DRIVER_PORT), "--native-driver", "/usr/bin/WebKitWebDriver"], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir },
+  });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(`http://127.0.0.1:${DRIVER_PORT}/status`);
+      return;
+    } catch {
+      await sleep(200);
+    }
+  }
+  throw new Error("tauri-driver did not start");
+});
+
+after(async () => {
+  driver?.kill("SIGTERM");
+  spawnSync(HARNESS, ["demo-account", "--petrel-config", configDir ?? "/nonexistent", "--remove"]);
+  harness?.kill("SIGTERM");
+  beacon?.close();
+  await sleep(300);
+  for (const dir of [configDir, logDir, cacheDir]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const option = (subject) => `//*[@role='listbox' and @aria-label='Messages']//*[@role='option'][contains(., ${JSON.stringify(subject)})]`;
+const frame = "//article[@aria-label='Message']//iframe[@title='Message body']";
+
+test("the HTML attack corpus runs no script and fetches nothing until remote content is allowed, then only images", async () => {
+  const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
+  try {
+    await wd.click(await wd.waitFor(`//*[@role='tree']//*[@role='treeitem' and @aria-label='Attacks']`, "the Attacks folder"));
+    await wd.waitFor(`//*[@role='listbox' and @aria-label='Messages']//*[@role='option'][11]`, "all eleven attack messages");
+    const names = (await readdir(CORPUS)).filter((n) => n.endsWith(".eml")).map((n) => n.replace(/\.eml$/, "")).sort();
+    for (const name of names) {
+      await wd.click(await wd.waitFor(option(`Attack ${name}`)));
+      await wd.waitFor(`${frame}[contains(@srcdoc, ${JSON.stringify(`Attack ${name}`)})]`, `the frame showing ${name}`);
+      await sleep(700); // time for anything that would load or run to do so
+      assert.deepEqual(requests, [], `after opening ${name}, nothing may have been fetched`);
+    }
+    await wd.screenshot(join(ARTIFACTS, "10-attack-corpus-blocked.png"));
+
+    // Allowing remote content for the tracking-pixel mail fetches its image, nothing else.
+    await wd.click(await wd.waitFor(option("Attack 10-tracking-pixel")));
+    await wd.click(await wd.waitFor(`//*[@role='region' and @aria-label='Remote content']//button[normalize-space(.)='Show for this message']`, "the remote-content bar"));
+    const deadline = Date.now() + 10_000;
+    while (!requests.some((r) => r.path === "/pixel.gif") && Date.now() < deadline) await sleep(100);
+    assert.ok(requests.some((r) => r.path === "/pixel.gif"), "the allowed image is fetched");
+    // And for the CSS mail: CSS images load, @import/stylesheets/scripts do not.
+    await wd.click(await wd.waitFor(option("Attack 06-css")));
+    await wd.click(await wd.waitFor(`//*[@role='region' and @aria-label='Remote content']//button[normalize-space(.)='Show for this message']`, "the remote-content bar"));
+    await sleep(1500);
+    await wd.screenshot(join(ARTIFACTS, "11-attack-corpus-images-allowed.png"));
+    const paths = [...new Set(requests.map((r) => r.path))].sort();
+    const images = new Set(["/pixel.gif", "/css-url.png"]);
+    assert.ok(paths.every((p) => images.has(p)), `only image requests once allowed, got ${paths.join(", ")}`);
+  } finally {
+    await wd.quit();
+  }
+});
