@@ -16,6 +16,7 @@ export function installFakeBackend(scenario) {
       { path: "Sent", name: "Sent", parent: null, role: "sent", selectable: true, total: 0, unread: 0, subscribed: true },
       { path: "Trash", name: "Trash", parent: null, role: "trash", selectable: true, total: 0, unread: 0, subscribed: true },
       { path: "Archive", name: "Archive", parent: null, role: "archive", selectable: true, total: 0, unread: 0, subscribed: true },
+      { path: "Big", name: "Big", parent: null, role: null, selectable: true, total: 100000, unread: 0, subscribed: true },
       { path: "News", name: "News", parent: null, role: null, selectable: true, total: 1, unread: 1, subscribed: true },
       { path: "Projects", name: "Projects", parent: null, role: null, selectable: true, total: 0, unread: 0, subscribed: true },
       { path: "Projects/Petrel", name: "Petrel", parent: "Projects", role: null, selectable: true, total: 1, unread: 1, subscribed: true },
@@ -88,6 +89,16 @@ export function installFakeBackend(scenario) {
       if (state.failNextEnvelopes) {
         state.failNextEnvelopes = false;
         throw err("unreachable", "Fetching the message list of INBOX: could not reach imap.example.org:993. Check the host name and port, and that you are online.");
+      }
+      if (folder === "Big") {
+        // 100,000 messages, made on demand: newest first, one a minute.
+        const total = 100000;
+        const rows = [];
+        for (let i = offset; i < Math.min(total, offset + limit); i++) {
+          const n = total - i;
+          rows.push({ uid: n, from: `Sender ${n % 97}`, subject: `Message ${n}`, date: now - i * 60, seen: true, flagged: false, size: 2000 });
+        }
+        return { offset, total, rows, offline: false };
       }
       const all = messages[`${account}/${folder}`] ?? [];
       const rows = all.slice(offset, offset + limit).map(({ text, ...row }) => row);

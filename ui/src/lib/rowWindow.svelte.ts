@@ -1,0 +1,131 @@
+// The message list's rows by position, fetched from the backend in pages as they scroll
+// into view: a 100k-row folder never crosses the IPC boundary whole (DESIGN §2, §8).
+import type { Envelope } from "../bindings/Envelope";
+import type { EnvelopePage } from "../bindings/EnvelopePage";
+
+export const PAGE = 200;
+
+export type FetchPage = (offset: number, limit: number) => Promise<EnvelopePage>;
+
+export class RowWindow {
+  total = $state(0);
+  /** Bumped on every change; readers touch it to re-render. */
+  version = $state(0);
+  #rows = new Map<number, Envelope>();
+  #inflight = new Set<number>();
+  #generation = 0;
+  #fetch: FetchPage;
+
+  constructor(fetch: FetchPage) {
+    this.#fetch = fetch;
+  }
+
+  at(i: number): Envelope | undefined {
+    void this.version;
+    return this.#rows.get(i);
+  }
+
+  /** The loaded row with `uid`, and its position. */
+  find(uid: number | null): { index: number; row: Envelope } | null {
+    void this.version;
+    if (uid === null) return null;
+    for (const [index, row] of this.#rows) if (row.uid === uid) return { index, row };
+    return null;
+  }
+
+  /** Replaces everything with `page` (a new folder, or a reload). */
+  reset(page: EnvelopePage | null) {
+    this.#generation++;
+    this.#rows.clear();
+    this.#inflight.clear();
+    this.total = page?.total ?? 0;
+    if (page) this.fill(page);
+    else this.version++;
+  }
+
+  fill(page: EnvelopePage) {
+    this.total = page.total;
+    page.rows.forEach((row, k) => this.#rows.set(page.offset + k, row));
+    this.version++;
+  }
+
+  /** Loads the pages covering positions first..last that are not loaded or loading. */
+  async ensure(first: number, last: number) {
+    const generation = this.#generation;
+    const lastRow = Math.min(last, this.total - 1);
+    const jobs: Promise<void>[] = [];
+    for (let p = Math.floor(Math.max(0, first) / PAGE); p * PAGE <= lastRow; p++) {
+      if (this.#inflight.has(p) || this.#pageLoaded(p)) continue;
+      this.#inflight.add(p);
+      jobs.push(
+        this.#fetch(p * PAGE, PAGE)
+          .then((page) => {
+            if (generation === this.#generation) this.fill(page);
+          })
+          .catch(() => {
+            // The next scroll asks again.
+          })
+          .finally(() => this.#inflight.delete(p)),
+      );
+    }
+    await Promise.all(jobs);
+  }
+
+  /** Reloads the loaded pages (after a change elsewhere), keeping the scroll position. */
+  async refresh() {
+    const pages = new Set([...this.#rows.keys()].map((i) => Math.floor(i / PAGE)));
+    if (pages.size === 0) pages.add(0);
+    const generation = ++this.#generation;
+    const answers = await Promise.all([...pages].map((p) => this.#fetch(p * PAGE, PAGE).catch(() => null)));
+    if (generation !== this.#generation) return;
+    this.#rows.clear();
+    for (const page of answers) if (page) this.fill(page);
+    this.version++;
+  }
+
+  patch(uid: number, changes: Partial<Envelope>) {
+    const hit = this.find(uid);
+    if (!hit) return;
+    this.#rows.set(hit.index, { ...hit.row, ...changes });
+    this.version++;
+  }
+
+  /** Takes rows out (moved, deleted): later rows move up. */
+  remove(uids: Set<number>) {
+    const entries = [...this.#rows].sort((a, b) => a[0] - b[0]);
+    this.#rows.clear();
+    let removed = 0;
+    for (const [i, row] of entries) {
+      if (uids.has(row.uid)) {
+        removed++;
+        continue;
+      }
+      this.#rows.set(i - removed, row);
+    }
+    this.total = Math.max(0, this.total - removed);
+    this.version++;
+  }
+
+  #pageLoaded(p: number): boolean {
+    const end = Math.min(this.total, (p + 1) * PAGE);
+    for (let i = p * PAGE; i < end; i++) if (!this.#rows.has(i)) return false;
+    return true;
+  }
+}
+
+/** Scroll geometry for `total` rows of `rowHeight` in a viewport of `viewport` px, with the
+ * scrollable height capped at `maxHeight` (browsers stop at ~16.7M px; 100k rows × 52 px
+ * is 5.2M, a million would not fit): `scale` maps scroll pixels to row pixels. */
+export function scrollGeometry(total: number, rowHeight: number, viewport: number, maxHeight = 8_000_000) {
+  const full = total * rowHeight;
+  const height = Math.min(full, maxHeight);
+  const scale = full > height && height > viewport ? (full - viewport) / (height - viewport) : 1;
+  return { height, scale };
+}
+
+/** First visible row and its pixel offset for a scroll position. */
+export function visibleStart(scrollTop: number, scale: number, rowHeight: number) {
+  const virtualTop = scrollTop * scale;
+  const first = Math.floor(virtualTop / rowHeight);
+  return { first, offset: first * rowHeight - virtualTop };
+}

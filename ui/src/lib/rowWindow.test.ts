@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { RowWindow, scrollGeometry, visibleStart, PAGE } from "./rowWindow.svelte";
+import type { Envelope } from "../bindings/Envelope";
+
+const row = (i: number): Envelope => ({ uid: 100000 - i, from: `s${i}`, subject: `m${i}`, date: 0, seen: true, flagged: false, size: 1 });
+
+function fakeFolder(total: number) {
+  const calls: number[] = [];
+  const fetch = async (offset: number, limit: number) => {
+    calls.push(offset);
+    const rows = [];
+    for (let i = offset; i < Math.min(total, offset + limit); i++) rows.push(row(i));
+    return { offset, total, rows, offline: false };
+  };
+  return { calls, fetch };
+}
+
+describe("RowWindow", () => {
+  it("loads only the pages it is asked for, once", async () => {
+    const f = fakeFolder(100_000);
+    const w = new RowWindow(f.fetch);
+    w.reset(await f.fetch(0, PAGE));
+    await w.ensure(99_950, 99_999);
+    await w.ensure(99_960, 99_999);
+    expect(f.calls).toEqual([0, 99_800]);
+    expect(w.at(99_999)?.subject).toBe("m99999");
+    expect(w.at(50_000)).toBeUndefined();
+  });
+
+  it("removing rows moves the later ones up", async () => {
+    const f = fakeFolder(10);
+    const w = new RowWindow(f.fetch);
+    w.reset(await f.fetch(0, PAGE));
+    w.remove(new Set([row(2).uid, row(3).uid]));
+    expect(w.total).toBe(8);
+    expect(w.at(2)?.subject).toBe("m4");
+    expect(w.find(row(9).uid)?.index).toBe(7);
+  });
+});
+
+describe("scroll geometry", () => {
+  it("caps the scroll height and maps the end of the scroll to the last row", () => {
+    const rows = 1_000_000, rowH = 52, view = 600;
+    const { height, scale } = scrollGeometry(rows, rowH, view);
+    expect(height).toBe(8_000_000);
+    const end = visibleStart(height - view, scale, rowH);
+    // The last screenful shows the last rows.
+    expect(end.first + Math.ceil(view / rowH)).toBeGreaterThanOrEqual(rows - 1);
+    expect(scrollGeometry(100, rowH, view).scale).toBe(1);
+  });
+});
