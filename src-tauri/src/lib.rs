@@ -140,6 +140,7 @@ pub fn run() {
             commands::mail::archive_messages,
             commands::mail::account_status,
             commands::mail::account_quota,
+            commands::mail::list_unified,
             commands::folders::create_folder,
             commands::folders::rename_folder,
             commands::folders::delete_folder,

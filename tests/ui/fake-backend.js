@@ -42,7 +42,16 @@ export function installFakeBackend(scenario) {
       { uid: 7, from: "Cy", subject: "Nested folder mail", date: now - 500, seen: false, flagged: false, size: 300, text: "Found in a nested folder." },
     ],
   };
-  const state = { accounts: scenario === "empty" ? [] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0 };
+  const home = {
+    id: "home-2", display_name: "Home", email: "me@home.example",
+    imap: { host: "imap.home.example", port: 993, security: "tls", username: "me", pinned_cert_sha256: null },
+    sync: { window_days: null, keep_offline: false },
+  };
+  if (scenario === "two-accounts") {
+    folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 1, unread: 1, subscribed: true }];
+    messages["home-2/INBOX"] = [{ uid: 3, from: "Mum", subject: "Sunday lunch", date: now - 1800, seen: false, flagged: false, size: 10, text: "Come at one." }];
+  }
+  const state = { accounts: scenario === "empty" ? [] : scenario === "two-accounts" ? [work, home] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0 };
   // What the engine answers to an action: the source folder's counts from its cache, and the
   // actions still waiting for the server (the "offline-actions" scenario keeps them queued).
   const outcome = (account, folder) => {
@@ -104,6 +113,22 @@ export function installFakeBackend(scenario) {
       const rows = all.slice(offset, offset + limit).map(({ text, ...row }) => row);
       if (args.refresh) state.offline = false; // Retry (a refresh) reaches the server again.
       return { offset, total: all.length, rows, offline: state.offline };
+    },
+    list_unified: ({ view, offset, limit }) => {
+      const all = [];
+      for (const a of state.accounts) {
+        for (const f of folders[a.id] ?? []) {
+          if (view === "inboxes" ? f.path !== "INBOX" : ["trash", "junk"].includes(f.role) || f.path === "Big") continue;
+          for (const m of messages[`${a.id}/${f.path}`] ?? []) {
+            if (view === "unread" && m.seen) continue;
+            if (view === "flagged" && !m.flagged) continue;
+            const { text, html, remote_content, sender, attachments, ...envelope } = m;
+            all.push({ account: a.id, folder: f.path, envelope });
+          }
+        }
+      }
+      all.sort((x, y) => y.envelope.date - x.envelope.date);
+      return { offset, total: all.length, rows: all.slice(offset, offset + limit) };
     },
     read_message: ({ account, folder, uid }) => {
       const m = (messages[`${account}/${folder}`] ?? []).find((r) => r.uid === uid);

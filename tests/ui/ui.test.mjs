@@ -48,7 +48,7 @@ async function open(scenario, colorScheme = "light") {
 test("three panes: folder tree, message list and reader work with mouse and keyboard", async () => {
   const page = await open("one-account");
   const tree = page.getByRole("tree", { name: "Folders" });
-  await tree.getByRole("treeitem", { name: "INBOX" }).waitFor();
+  await tree.getByRole("treeitem", { name: "INBOX", exact: true }).waitFor();
   for (const name of ["Work", "Sent", "Projects", "Petrel"]) assert.equal(await tree.getByRole("treeitem", { name, exact: true }).count(), 1, name);
 
   const list = page.getByRole("listbox", { name: "Messages" });
@@ -56,7 +56,7 @@ test("three panes: folder tree, message list and reader work with mouse and keyb
   assert.equal(await list.getByRole("option").count(), 3);
   const first = list.getByRole("option").first();
   assert.match(await first.innerText(), /Ana Lima[\s\S]*Lunch on Friday\?/);
-  const inbox = tree.getByRole("treeitem", { name: "INBOX" });
+  const inbox = tree.getByRole("treeitem", { name: "INBOX", exact: true });
   assert.match(await page.locator(`[id="${await inbox.getAttribute("aria-describedby")}"]`).innerText(), /^,?\s*1\s*unread$/, "unread count described for screen readers");
 
   await first.click();
@@ -72,7 +72,7 @@ test("three panes: folder tree, message list and reader work with mouse and keyb
   await reader.getByText("All suites passed on the second run.").waitFor();
 
   // Nested folder via the tree's keyboard: focus INBOX, move down to Petrel, Enter.
-  await tree.getByRole("treeitem", { name: "INBOX" }).focus();
+  await tree.getByRole("treeitem", { name: "INBOX", exact: true }).focus();
   await page.keyboard.press("End");
   await page.keyboard.press("Enter");
   await list.getByRole("option", { name: /Nested folder mail/ }).waitFor();
@@ -169,7 +169,7 @@ test("a folder-changed event from the backend updates the visible list without a
   assert.equal(await list.getByRole("option").count(), 4);
   assert.equal(await list.getByRole("option", { name: /Build is green/ }).getAttribute("aria-selected"), "true", "the selection survives");
   await page.getByRole("status").getByText("1 new message in INBOX").waitFor();
-  const inbox = page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "INBOX" });
+  const inbox = page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "INBOX", exact: true });
   assert.equal(await inbox.getAttribute("aria-describedby") !== null, true, "the event's unread count reaches the tree");
   assert.equal((await calls()) - before, 1, "one page reload, not a folder reload loop");
   // A change to a folder that is not on screen reloads nothing.
@@ -261,7 +261,7 @@ test("folders can be created, renamed and deleted; special folders cannot be ren
   const page = await open("one-account");
   const tree = page.getByRole("tree", { name: "Folders" });
   const folderActions = page.getByRole("toolbar", { name: "Folder actions" });
-  await tree.getByRole("treeitem", { name: "INBOX" }).waitFor();
+  await tree.getByRole("treeitem", { name: "INBOX", exact: true }).waitFor();
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
   assert.equal(await folderActions.getByRole("button", { name: "Rename folder" }).isDisabled(), true);
   assert.equal(await folderActions.getByRole("button", { name: "Delete folder" }).isDisabled(), true);
@@ -349,7 +349,7 @@ test("account options: a sync window and offline copies are saved for the accoun
 test("unsubscribed folders are hidden until asked for, and can be subscribed", async () => {
   const page = await open("one-account");
   const tree = page.getByRole("tree", { name: "Folders" });
-  await tree.getByRole("treeitem", { name: "INBOX" }).waitFor();
+  await tree.getByRole("treeitem", { name: "INBOX", exact: true }).waitFor();
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
   assert.equal(await tree.getByRole("treeitem", { name: "Old lists" }).count(), 0);
   const actions = page.getByRole("toolbar", { name: "Folder actions" });
@@ -359,7 +359,7 @@ test("unsubscribed folders are hidden until asked for, and can be subscribed", a
   await actions.getByRole("button", { name: "Subscribe" }).click();
   await actions.getByRole("button", { name: "Unsubscribe" }).waitFor();
   await actions.getByRole("button", { name: "Show all folders" }).click();
-  await tree.getByRole("treeitem", { name: "INBOX" }).click();
+  await tree.getByRole("treeitem", { name: "INBOX", exact: true }).click();
   await tree.getByRole("treeitem", { name: "Old lists" }).waitFor(); // subscribed now
   const calls = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_subscribed").map((c) => c.args));
   assert.deepEqual(calls, [{ account: "work-1", path: "Old lists", subscribed: true }]);
@@ -389,7 +389,7 @@ test("HTML mail shows in a sandboxed frame with remote content blocked until all
   await page.getByRole("status").getByText("Saved to /home/me/Downloads/report.pdf").waitFor();
 
   // Plain-text mail: links are real links that open outside.
-  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "INBOX" }).click();
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "INBOX", exact: true }).click();
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Build is green/ }).click();
   await reader.getByRole("link", { name: "https://ci.example.org/run/42" }).click();
   const calls = await page.evaluate(() => window.__calls.filter((c) => ["open_link", "save_attachment"].includes(c.cmd)).map((c) => [c.cmd, c.args]));
@@ -466,10 +466,36 @@ test("multi-select with shift and ctrl, bulk delete, and dragging rows onto a fo
   await page.close();
 });
 
+test("All Inboxes merges the accounts by date, marks each row's account, and acts on the right account", async () => {
+  const page = await open("two-accounts");
+  const tree = page.getByRole("tree", { name: "Folders" });
+  for (const name of ["All Inboxes", "Unread", "Flagged"]) await tree.getByRole("treeitem", { name }).waitFor();
+  await tree.getByRole("treeitem", { name: "All Inboxes" }).click();
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option").nth(3).waitFor();
+  const texts = await list.getByRole("option").allInnerTexts();
+  assert.match(texts[0], /Home:\s*Mum[\s\S]*Sunday lunch/, "newest first across accounts, marked with the account");
+  assert.match(texts[1], /Work:\s*Ana Lima[\s\S]*Lunch on Friday/);
+  await list.getByRole("option", { name: /Sunday lunch/ }).click();
+  await page.getByRole("article", { name: "Message" }).getByText("Come at one.").waitFor();
+  await page.getByRole("article", { name: "Message" }).getByRole("button", { name: "Archive" }).click();
+  await page.waitForFunction(() => !document.querySelector('[role="listbox"]').textContent.includes("Sunday lunch"));
+  const calls = await page.evaluate(() => window.__calls.filter((c) => ["read_message", "archive_messages"].includes(c.cmd)).slice(0, 2).map((c) => [c.cmd, c.args.account, c.args.folder, c.args.uid ?? c.args.uids]));
+  assert.deepEqual(calls, [
+    ["read_message", "home-2", "INBOX", 3],
+    ["archive_messages", "home-2", "INBOX", [3]],
+  ]);
+  // Flagged shows flagged mail of every account (Bob's "Build is green" is flagged).
+  await tree.getByRole("treeitem", { name: "Flagged" }).click();
+  await list.getByRole("option", { name: /Build is green/ }).waitFor();
+  assert.equal(await list.getByRole("option").count(), 1);
+  await page.close();
+});
+
 test("follows the OS light/dark setting", async () => {
   const bg = async (scheme) => {
     const page = await open("one-account", scheme);
-    await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "INBOX" }).waitFor();
+    await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "INBOX", exact: true }).waitFor();
     if (scheme === "dark") await page.screenshot({ path: join(artifacts, "dark-mode.png") });
     const color = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     await page.close();

@@ -1,6 +1,7 @@
 use crate::AppState;
 use petrel_core::{
     AccountId, AccountStatus, ActionOutcome, EnvelopePage, Folder, IpcError, MessageView, Quota,
+    UnifiedPage, UnifiedView,
 };
 
 #[tauri::command]
@@ -119,4 +120,14 @@ pub async fn account_quota(
     account: AccountId,
 ) -> Result<Option<Quota>, IpcError> {
     Ok(state.engine()?.quota(&account).await?)
+}
+
+#[tauri::command]
+pub async fn list_unified(
+    state: tauri::State<'_, AppState>,
+    view: UnifiedView,
+    offset: u32,
+    limit: u32,
+) -> Result<UnifiedPage, IpcError> {
+    Ok(state.engine()?.unified(view, offset, limit).await?)
 }

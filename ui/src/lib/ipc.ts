@@ -9,6 +9,8 @@ import type { ActionOutcome } from "../bindings/ActionOutcome";
 import type { AccountStatus } from "../bindings/AccountStatus";
 import type { Quota } from "../bindings/Quota";
 import type { SyncOptions } from "../bindings/SyncOptions";
+import type { UnifiedPage } from "../bindings/UnifiedPage";
+import type { UnifiedView } from "../bindings/UnifiedView";
 import type { IpcError } from "../bindings/IpcError";
 import type { MessageView } from "../bindings/MessageView";
 import type { NewAccount } from "../bindings/NewAccount";
@@ -47,6 +49,8 @@ export const ipc = {
    * only folders it has not synced since it started. */
   listEnvelopes: (account: AccountId, folder: string, offset: number, limit: number, refresh = false) =>
     call<EnvelopePage>("list_envelopes", { account, folder, offset, limit, refresh }),
+  /** A view across accounts (All Inboxes, Unread, Flagged), by position like a folder. */
+  listUnified: (view: UnifiedView, offset: number, limit: number) => call<UnifiedPage>("list_unified", { view, offset, limit }),
   readMessage: (account: AccountId, folder: string, uid: number) =>
     call<MessageView>("read_message", { account, folder, uid }),
   /** `null` leaves that flag as it is. */

@@ -12,5 +12,6 @@ pub use account::{AccountId, AccountSettings, NewAccount, Security, ServerSettin
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
     AccountStatus, ActionOutcome, Attachment, ConnectionState, Envelope, EnvelopePage, Folder,
-    FolderChange, FolderRole, MessageView, Quota, SyncProgress,
+    FolderChange, FolderRole, MessageView, Quota, SyncProgress, UnifiedPage, UnifiedRow,
+    UnifiedView,
 };

@@ -163,3 +163,30 @@ pub struct SyncProgress {
     pub done: u32,
     pub total: u32,
 }
+
+/// The views across accounts at the top of the folder tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum UnifiedView {
+    /// Every account's INBOX, newest first.
+    Inboxes,
+    /// Unread mail in every account's folders (Trash and Junk excepted).
+    Unread,
+    /// Flagged mail in every account's folders (Trash and Junk excepted).
+    Flagged,
+}
+
+/// A row of a unified view: the message and where it lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UnifiedRow {
+    pub account: crate::AccountId,
+    pub folder: String,
+    pub envelope: Envelope,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UnifiedPage {
+    pub offset: u32,
+    pub total: u32,
+    pub rows: Vec<UnifiedRow>,
+}

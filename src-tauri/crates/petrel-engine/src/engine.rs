@@ -39,6 +39,16 @@ pub struct Engine {
     syncing: Mutex<HashSet<FolderRef>>,
     /// Where progress events go (set by `watch`).
     events: Mutex<Option<crate::EventSink>>,
+    /// Bumped on every cache change this engine makes; merged views rebuild when it moves.
+    pub(crate) cache_generation: std::sync::atomic::AtomicU64,
+    #[allow(clippy::type_complexity)]
+    pub(crate) unified_cache: Mutex<
+        Option<(
+            petrel_core::UnifiedView,
+            u64,
+            Arc<crate::unified::UnifiedIndex>,
+        )>,
+    >,
 }
 
 impl std::fmt::Debug for Engine {
@@ -72,6 +82,8 @@ impl Engine {
             links: Mutex::new(HashMap::new()),
             syncing: Mutex::new(HashSet::new()),
             events: Mutex::new(None),
+            cache_generation: std::sync::atomic::AtomicU64::new(0),
+            unified_cache: Mutex::new(None),
         })
     }
 
@@ -155,6 +167,7 @@ impl Engine {
         if let Ok(mut synced) = self.synced.lock() {
             synced.retain(|f| &f.account != id);
         }
+        self.cache_changed();
         if let Err(e) = self.cache.drop_account(id) {
             tracing::warn!(account = %id, error = %e, "could not drop the account's cache");
         }
@@ -340,6 +353,7 @@ impl Engine {
         if let Ok(mut s) = self.syncing.lock() {
             s.remove(folder_ref);
         }
+        self.cache_changed();
         let report = report?;
         tracing::info!(account = %folder_ref.account, folder = %folder_ref.path, ?report, "folder synced");
         if let Ok(mut s) = self.synced.lock() {

@@ -86,6 +86,7 @@ impl Engine {
     /// Drops a folder that no longer exists under this name (renamed or deleted).
     pub(crate) fn forget_folder(&self, folder: &FolderRef) {
         self.forget_synced(folder);
+        self.cache_changed();
         if let Err(e) = self.cache.drop_folder(folder) {
             tracing::warn!(folder = %folder.path, error = %e, "could not drop cached folder");
         }

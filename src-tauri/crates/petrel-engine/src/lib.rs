@@ -15,6 +15,7 @@ mod mail_actions;
 mod offline_bodies;
 mod pending_actions;
 mod secrets;
+mod unified;
 mod watch;
 
 pub use accounts_file::AccountsFile;

@@ -150,6 +150,7 @@ impl Engine {
 
     /// The cache side of an action: what the user sees at once.
     fn apply_to_cache(&self, folder: &FolderRef, action: &MailAction) -> Result<(), EngineError> {
+        self.cache_changed();
         let cache_err = || EngineError::cache(format!("Updating {} in the cache", folder.path));
         match action {
             MailAction::SetFlags {

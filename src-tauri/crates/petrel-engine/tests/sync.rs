@@ -376,3 +376,102 @@ async fn a_sync_window_lists_only_recent_mail_and_keeps_taking_new_mail() {
     assert_eq!(engine.accounts()[0].sync, options);
     assert_eq!(subjects(&engine, &id, "INBOX", false).await.len(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unified_views_merge_accounts_by_date_and_follow_changes() {
+    let f = Fixture::new();
+    // alice's mail is at :01, :03, :05…, bob's at :02, :04…: the merge must interleave.
+    let at = |minute: u32, who: &str| {
+        format!("From: x@example.org\r\nSubject: {who} {minute}\r\nDate: Mon, 02 Nov 2026 10:{minute:02}:00 +0000\r\n\r\nx\r\n").into_bytes()
+    };
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &[at(1, "alice"), at(3, "alice"), at(5, "alice")],
+        false,
+    )
+    .unwrap();
+    f.h.seed("bob", "INBOX", &[at(2, "bob"), at(4, "bob")], false)
+        .unwrap();
+    f.h.seed("alice", "Work", &[at(6, "alice-work")], false)
+        .unwrap();
+    let (engine, alice) = f.start().await;
+    let bob_user = f.h.user("bob");
+    let bob = engine
+        .add_account(petrel_core::NewAccount {
+            display_name: "Bob".into(),
+            email: bob_user.login.clone(),
+            imap: petrel_core::ServerSettings {
+                host: "localhost".into(),
+                port: f.h.ports.imaps,
+                security: petrel_core::Security::Tls,
+                username: bob_user.login.clone(),
+                pinned_cert_sha256: None,
+            },
+            password: bob_user.password.clone(),
+        })
+        .await
+        .unwrap()
+        .id;
+    for (id, folder) in [(&alice, "INBOX"), (&bob, "INBOX"), (&alice, "Work")] {
+        engine.envelopes(id, folder, 0, 10, false).await.unwrap();
+    }
+    let inboxes = engine
+        .unified(petrel_core::UnifiedView::Inboxes, 0, 10)
+        .await
+        .unwrap();
+    let order: Vec<&str> = inboxes
+        .rows
+        .iter()
+        .map(|r| r.envelope.subject.as_str())
+        .collect();
+    assert_eq!(
+        order,
+        vec!["alice 5", "bob 4", "alice 3", "bob 2", "alice 1"]
+    );
+    assert_eq!(inboxes.total, 5);
+    assert_eq!(inboxes.rows[1].account, bob);
+    // Paging by position works across accounts.
+    let second = engine
+        .unified(petrel_core::UnifiedView::Inboxes, 2, 2)
+        .await
+        .unwrap();
+    let order: Vec<&str> = second
+        .rows
+        .iter()
+        .map(|r| r.envelope.subject.as_str())
+        .collect();
+    assert_eq!(order, vec!["alice 3", "bob 2"]);
+
+    // Unread spans folders; reading one takes it out; flagging puts it in Flagged.
+    let unread = engine
+        .unified(petrel_core::UnifiedView::Unread, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(unread.total, 6, "all six unread, Work included");
+    let bob4 = inboxes.rows[1].envelope.uid;
+    engine
+        .set_flags(&bob, "INBOX", &[bob4], Some(true), Some(true))
+        .await
+        .unwrap();
+    assert_eq!(
+        engine
+            .unified(petrel_core::UnifiedView::Unread, 0, 10)
+            .await
+            .unwrap()
+            .total,
+        5
+    );
+    let flagged = engine
+        .unified(petrel_core::UnifiedView::Flagged, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(flagged.rows.len(), 1);
+    assert_eq!(
+        (
+            flagged.rows[0].account.clone(),
+            flagged.rows[0].envelope.subject.as_str()
+        ),
+        (bob, "bob 4")
+    );
+}

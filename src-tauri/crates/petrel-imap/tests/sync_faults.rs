@@ -34,6 +34,9 @@ impl MailCache for FullDisk {
     fn page(&self, f: &FolderRef, o: u32, l: u32) -> petrel_store::Result<Page> {
         self.0.page(f, o, l)
     }
+    fn order_keys(&self, f: &FolderRef) -> petrel_store::Result<Vec<(i64, u32)>> {
+        self.0.order_keys(f)
+    }
     fn uids(&self, f: &FolderRef) -> petrel_store::Result<Vec<u32>> {
         self.0.uids(f)
     }

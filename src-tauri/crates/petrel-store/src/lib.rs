@@ -97,6 +97,10 @@ pub trait MailCache: Send + Sync {
     /// Rows `offset..offset+limit` by date, newest first.
     fn page(&self, folder: &FolderRef, offset: u32, limit: u32) -> Result<Page>;
 
+    /// The folder's (date, uid) keys in list order (newest first): for merging folders into
+    /// one list (the unified inbox) without reading their rows.
+    fn order_keys(&self, folder: &FolderRef) -> Result<Vec<(i64, u32)>>;
+
     /// All cached UIDs of the folder, ascending (for flag and expunge diffs).
     fn uids(&self, folder: &FolderRef) -> Result<Vec<u32>>;
 

@@ -114,6 +114,10 @@ impl MailCache for MemoryCache {
         }))
     }
 
+    fn order_keys(&self, folder: &FolderRef) -> Result<Vec<(i64, u32)>> {
+        Ok(self.with(folder, |f| f.rank.keys().to_vec()))
+    }
+
     fn uids(&self, folder: &FolderRef) -> Result<Vec<u32>> {
         Ok(self.with(folder, |f| f.rows.keys().copied().collect()))
     }

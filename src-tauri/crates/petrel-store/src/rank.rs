@@ -32,6 +32,10 @@ impl Rank {
         }
     }
 
+    pub(crate) fn keys(&self) -> &[(i64, u32)] {
+        &self.keys
+    }
+
     pub(crate) fn window(&self, offset: usize, limit: usize) -> &[(i64, u32)] {
         let start = offset.min(self.keys.len());
         let end = start.saturating_add(limit).min(self.keys.len());

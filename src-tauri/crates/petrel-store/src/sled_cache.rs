@@ -310,6 +310,13 @@ impl MailCache for SledCache {
         })
     }
 
+    fn order_keys(&self, folder: &FolderRef) -> Result<Vec<(i64, u32)>> {
+        let Some(id) = self.id(folder)? else {
+            return Ok(vec![]);
+        };
+        self.with_rank(id, |rank| rank.keys().to_vec())
+    }
+
     fn uids(&self, folder: &FolderRef) -> Result<Vec<u32>> {
         let Some(id) = self.id(folder)? else {
             return Ok(vec![]);

@@ -1,0 +1,125 @@
+//! Views across accounts: All Inboxes, Unread, Flagged. Rows are paged by position like a
+//! folder's; the merged order is built from each folder's in-memory (date, uid) keys — no
+//! row is read except the page's — and kept until the cache changes.
+
+use crate::{Engine, EngineError};
+use petrel_core::{FolderRole, UnifiedPage, UnifiedRow, UnifiedView};
+use petrel_store::FolderRef;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// The merged order of a view: (date, uid, index into `folders`), newest first.
+#[derive(Debug, Default)]
+pub(crate) struct UnifiedIndex {
+    folders: Vec<FolderRef>,
+    keys: Vec<(i64, u32, u32)>,
+}
+
+impl Engine {
+    pub async fn unified(
+        &self,
+        view: UnifiedView,
+        offset: u32,
+        limit: u32,
+    ) -> Result<UnifiedPage, EngineError> {
+        let index = self.unified_index(view)?;
+        let start = (offset as usize).min(index.keys.len());
+        let end = start
+            .saturating_add(limit.min(petrel_imap::MAX_PAGE) as usize)
+            .min(index.keys.len());
+        let mut rows = Vec::with_capacity(end - start);
+        for &(_, uid, f) in &index.keys[start..end] {
+            let folder = &index.folders[f as usize];
+            if let Some(envelope) = self
+                .cache
+                .envelope(folder, uid)
+                .map_err(EngineError::cache("Reading the cache"))?
+            {
+                rows.push(UnifiedRow {
+                    account: folder.account.clone(),
+                    folder: folder.path.clone(),
+                    envelope,
+                });
+            }
+        }
+        Ok(UnifiedPage {
+            offset,
+            total: index.keys.len() as u32,
+            rows,
+        })
+    }
+
+    fn unified_index(&self, view: UnifiedView) -> Result<Arc<UnifiedIndex>, EngineError> {
+        let generation = self.cache_generation.load(Ordering::SeqCst);
+        if let Ok(cached) = self.unified_cache.lock() {
+            if let Some((v, g, index)) = cached.as_ref() {
+                if *v == view && *g == generation {
+                    return Ok(index.clone());
+                }
+            }
+        }
+        let cache_err = || EngineError::cache("Reading the cache");
+        let mut index = UnifiedIndex::default();
+        for account in self.accounts() {
+            let folders: Vec<String> = match view {
+                UnifiedView::Inboxes => vec!["INBOX".to_string()],
+                UnifiedView::Unread | UnifiedView::Flagged => {
+                    let skip: Vec<String> = self
+                        .cache
+                        .folder_list(&account.id)
+                        .map_err(cache_err())?
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|f| matches!(f.role, Some(FolderRole::Trash | FolderRole::Junk)))
+                        .map(|f| f.path)
+                        .collect();
+                    self.cache
+                        .cached_folders(&account.id)
+                        .map_err(cache_err())?
+                        .into_iter()
+                        .filter(|p| !skip.contains(p))
+                        .collect()
+                }
+            };
+            for path in folders {
+                let folder = FolderRef::new(&account.id, &path);
+                let f = index.folders.len() as u32;
+                match view {
+                    UnifiedView::Inboxes => {
+                        for (date, uid) in self.cache.order_keys(&folder).map_err(cache_err())? {
+                            index.keys.push((date, uid, f));
+                        }
+                    }
+                    UnifiedView::Unread | UnifiedView::Flagged => {
+                        // Flags live in the rows: read the folder once, then keep the result
+                        // until the cache changes.
+                        let rows = self.cache.page(&folder, 0, u32::MAX).map_err(cache_err())?;
+                        for row in rows.rows {
+                            let wanted = match view {
+                                UnifiedView::Unread => !row.seen,
+                                _ => row.flagged,
+                            };
+                            if wanted {
+                                index.keys.push((row.date.unwrap_or(i64::MIN), row.uid, f));
+                            }
+                        }
+                    }
+                }
+                index.folders.push(folder);
+            }
+        }
+        index
+            .keys
+            .sort_unstable_by(|a, b| (b.0, b.1, b.2).cmp(&(a.0, a.1, a.2)));
+        let index = Arc::new(index);
+        if let Ok(mut cached) = self.unified_cache.lock() {
+            *cached = Some((view, generation, index.clone()));
+        }
+        Ok(index)
+    }
+
+    /// Something in the cache changed: merged views are rebuilt on their next page.
+    pub(crate) fn cache_changed(&self) {
+        self.cache_generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
