@@ -108,9 +108,7 @@ impl Engine {
                 index.folders.push(folder);
             }
         }
-        index
-            .keys
-            .sort_unstable_by(|a, b| (b.0, b.1, b.2).cmp(&(a.0, a.1, a.2)));
+        index.keys.sort_unstable_by_key(|&k| std::cmp::Reverse(k));
         let index = Arc::new(index);
         if let Ok(mut cached) = self.unified_cache.lock() {
             *cached = Some((view, generation, index.clone()));
