@@ -109,7 +109,16 @@ export function installFakeBackend(scenario) {
         }
         return { offset, total, rows, offline: false };
       }
-      const all = messages[`${account}/${folder}`] ?? [];
+      let all = messages[`${account}/${folder}`] ?? [];
+      const q = args.query;
+      if (q) {
+        // The engine's rules (list_query.rs), for the UI's sake.
+        const words = q.text.toLowerCase().split(/\s+/).filter(Boolean);
+        all = all.filter((m) => (!q.unread_only || !m.seen) && (!q.flagged_only || m.flagged) && words.every((w) => `${m.from}\n${m.subject}`.toLowerCase().includes(w)));
+        const key = (m) => (q.sort === "sender" ? m.from.toLowerCase() : q.sort === "subject" ? m.subject.toLowerCase() : -m.date);
+        all = [...all].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+        if (q.sort === "date" ? q.ascending : !q.ascending) all.reverse();
+      }
       const rows = all.slice(offset, offset + limit).map(({ text, ...row }) => row);
       if (args.refresh) state.offline = false; // Retry (a refresh) reaches the server again.
       return { offset, total: all.length, rows, offline: state.offline };

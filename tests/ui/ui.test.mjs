@@ -492,6 +492,34 @@ test("All Inboxes merges the accounts by date, marks each row's account, and act
   await page.close();
 });
 
+test("quick filter and sort are asked of the backend and reset per folder", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option").nth(2).waitFor();
+  const filter = page.getByRole("search", { name: "Quick filter" });
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Filter messages", "/ focuses the filter");
+  await page.keyboard.type("lunch");
+  await page.waitForFunction(() => document.querySelectorAll('[role="listbox"] [role="option"]').length === 1);
+  await filter.getByRole("button", { name: "Unread" }).click();
+  assert.equal(await filter.getByRole("button", { name: "Unread" }).getAttribute("aria-pressed"), "true");
+  await list.getByRole("option", { name: /Lunch on Friday/ }).waitFor();
+  await filter.getByLabel("Filter messages").fill("");
+  await filter.getByRole("button", { name: "Unread" }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[role="listbox"] [role="option"]').length === 3);
+  await filter.getByLabel("Sort by").selectOption("sender-asc");
+  await page.waitForFunction(() => {
+    const rows = document.querySelectorAll('[role="listbox"] [role="option"]');
+    return rows.length === 3 && rows[0].textContent.includes("Ana Lima");
+  });
+  const order = await list.getByRole("option").allInnerTexts();
+  assert.match(order[0], /Ana Lima/);
+  assert.match(order[2], /news@example\.org/);
+  const last = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "list_envelopes").at(-1).args.query);
+  assert.deepEqual(last, { sort: "sender", ascending: true, text: "", unread_only: false, flagged_only: false });
+  await page.close();
+});
+
 test("follows the OS light/dark setting", async () => {
   const bg = async (scheme) => {
     const page = await open("one-account", scheme);

@@ -1,7 +1,7 @@
 use crate::AppState;
 use petrel_core::{
-    AccountId, AccountStatus, ActionOutcome, EnvelopePage, Folder, IpcError, MessageView, Quota,
-    UnifiedPage, UnifiedView,
+    AccountId, AccountStatus, ActionOutcome, EnvelopePage, Folder, IpcError, ListQuery,
+    MessageView, Quota, UnifiedPage, UnifiedView,
 };
 
 #[tauri::command]
@@ -20,10 +20,18 @@ pub async fn list_envelopes(
     offset: u32,
     limit: u32,
     refresh: bool,
+    query: Option<ListQuery>,
 ) -> Result<EnvelopePage, IpcError> {
     Ok(state
         .engine()?
-        .envelopes(&account, &folder, offset, limit, refresh)
+        .envelopes_with(
+            &account,
+            &folder,
+            offset,
+            limit,
+            refresh,
+            &query.unwrap_or_default(),
+        )
         .await?)
 }
 

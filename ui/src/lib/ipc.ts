@@ -10,6 +10,7 @@ import type { AccountStatus } from "../bindings/AccountStatus";
 import type { Quota } from "../bindings/Quota";
 import type { SyncOptions } from "../bindings/SyncOptions";
 import type { UnifiedPage } from "../bindings/UnifiedPage";
+import type { ListQuery } from "../bindings/ListQuery";
 import type { UnifiedView } from "../bindings/UnifiedView";
 import type { IpcError } from "../bindings/IpcError";
 import type { MessageView } from "../bindings/MessageView";
@@ -47,8 +48,8 @@ export const ipc = {
   listFolders: (account: AccountId) => call<Folder[]>("list_folders", { account }),
   /** `refresh` syncs the folder with the server first (Get mail); otherwise the engine syncs
    * only folders it has not synced since it started. */
-  listEnvelopes: (account: AccountId, folder: string, offset: number, limit: number, refresh = false) =>
-    call<EnvelopePage>("list_envelopes", { account, folder, offset, limit, refresh }),
+  listEnvelopes: (account: AccountId, folder: string, offset: number, limit: number, refresh = false, query: ListQuery | null = null) =>
+    call<EnvelopePage>("list_envelopes", { account, folder, offset, limit, refresh, query }),
   /** A view across accounts (All Inboxes, Unread, Flagged), by position like a folder. */
   listUnified: (view: UnifiedView, offset: number, limit: number) => call<UnifiedPage>("list_unified", { view, offset, limit }),
   readMessage: (account: AccountId, folder: string, uid: number) =>

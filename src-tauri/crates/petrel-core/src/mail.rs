@@ -190,3 +190,38 @@ pub struct UnifiedPage {
     pub total: u32,
     pub rows: Vec<UnifiedRow>,
 }
+
+/// How the message list is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    #[default]
+    Date,
+    Sender,
+    Subject,
+}
+
+/// The list's order and quick filter. The default (newest first, no filter) is served
+/// from the date index; anything else from an index built once per folder state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+pub struct ListQuery {
+    pub sort: SortKey,
+    /// Oldest first / A→Z instead of newest first / Z→A… for dates; A→Z is the natural
+    /// order for names, so `ascending` applies to all keys.
+    pub ascending: bool,
+    /// Case-insensitive words that must all appear in the sender or the subject.
+    pub text: String,
+    pub unread_only: bool,
+    pub flagged_only: bool,
+}
+
+impl ListQuery {
+    /// Newest first, everything: the cheap path.
+    pub fn is_default(&self) -> bool {
+        self.sort == SortKey::Date
+            && !self.ascending
+            && self.text.trim().is_empty()
+            && !self.unread_only
+            && !self.flagged_only
+    }
+}

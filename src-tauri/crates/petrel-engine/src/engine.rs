@@ -41,6 +41,8 @@ pub struct Engine {
     events: Mutex<Option<crate::EventSink>>,
     /// Bumped on every cache change this engine makes; merged views rebuild when it moves.
     pub(crate) cache_generation: std::sync::atomic::AtomicU64,
+    /// The last sorted/filtered list (folder, query, cache generation, UIDs in order).
+    pub(crate) query_cache: Mutex<crate::list_query::QueryCache>,
     #[allow(clippy::type_complexity)]
     pub(crate) unified_cache: Mutex<
         Option<(
@@ -84,6 +86,7 @@ impl Engine {
             events: Mutex::new(None),
             cache_generation: std::sync::atomic::AtomicU64::new(0),
             unified_cache: Mutex::new(None),
+            query_cache: Mutex::new(None),
         })
     }
 
@@ -227,6 +230,27 @@ impl Engine {
         limit: u32,
         refresh: bool,
     ) -> Result<EnvelopePage, EngineError> {
+        self.envelopes_with(
+            id,
+            folder,
+            offset,
+            limit,
+            refresh,
+            &petrel_core::ListQuery::default(),
+        )
+        .await
+    }
+
+    /// As [`Engine::envelopes`], in the order and with the quick filter of `query`.
+    pub async fn envelopes_with(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        offset: u32,
+        limit: u32,
+        refresh: bool,
+        query: &petrel_core::ListQuery,
+    ) -> Result<EnvelopePage, EngineError> {
         let folder_ref = FolderRef::new(id, folder);
         let synced = self
             .synced
@@ -254,6 +278,12 @@ impl Engine {
                 tracing::warn!(account = %id, folder, error = %e, "server unreachable, serving cached rows");
                 offline = true;
             }
+        }
+        if !query.is_default() {
+            let mut page =
+                self.query_page(&folder_ref, query, offset, limit.min(petrel_imap::MAX_PAGE))?;
+            page.offline = offline;
+            return Ok(page);
         }
         let page = self
             .cache

@@ -11,6 +11,7 @@ mod engine;
 mod error;
 mod folder_actions;
 mod link;
+mod list_query;
 mod mail_actions;
 mod offline_bodies;
 mod pending_actions;

@@ -475,3 +475,52 @@ async fn unified_views_merge_accounts_by_date_and_follow_changes() {
         (bob, "bob 4")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sorted_and_filtered_pages_follow_changes() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=12).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let (engine, id) = f.start().await;
+    let by_subject = petrel_core::ListQuery {
+        sort: petrel_core::SortKey::Subject,
+        ascending: true,
+        ..Default::default()
+    };
+    let page = engine
+        .envelopes_with(&id, "INBOX", 0, 3, false, &by_subject)
+        .await
+        .unwrap();
+    let subjects: Vec<&str> = page.rows.iter().map(|r| r.subject.as_str()).collect();
+    assert_eq!(
+        (page.total, subjects),
+        (12, vec!["message 1", "message 10", "message 11"])
+    );
+
+    let unread_with_1 = petrel_core::ListQuery {
+        text: "message 1".into(),
+        unread_only: true,
+        ..Default::default()
+    };
+    let before = engine
+        .envelopes_with(&id, "INBOX", 0, 50, false, &unread_with_1)
+        .await
+        .unwrap();
+    assert_eq!(before.total, 4, "message 1, 10, 11, 12");
+    let uid = before.rows[0].uid;
+    engine
+        .set_flags(&id, "INBOX", &[uid], Some(true), None)
+        .await
+        .unwrap();
+    let after = engine
+        .envelopes_with(&id, "INBOX", 0, 50, false, &unread_with_1)
+        .await
+        .unwrap();
+    assert_eq!(after.total, 3, "the filter sees the change at once");
+    assert!(after.rows.iter().all(|r| r.uid != uid));
+}
