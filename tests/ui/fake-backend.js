@@ -26,7 +26,7 @@ export function installFakeBackend(scenario) {
   const messages = {
     "work-1/INBOX": [
       { uid: 3, from: "Ana Lima", subject: "Lunch on Friday?", date: now - 3600, seen: false, flagged: false, size: 900, text: "Shall we try the new place by the harbour?" },
-      { uid: 2, from: "Bob", subject: "Build is green", date: now - 86400 * 2, seen: true, flagged: true, size: 1200, text: "All suites passed on the second run. Logs: https://ci.example.org/run/42" },
+      { uid: 2, from: "Bob", subject: "Build is green", date: now - 86400 * 2, seen: true, flagged: true, answered: true, has_attachment: true, size: 1200, text: "All suites passed on the second run. Logs: https://ci.example.org/run/42" },
       { uid: 1, from: "news@example.org", subject: "Digest", date: now - 86400 * 40, seen: true, flagged: false, size: 5000, text: "Three new articles." },
     ],
     "work-1/News": [

@@ -66,6 +66,11 @@ test("three panes: folder tree, message list and reader work with mouse and keyb
   await reader.getByText("Shall we try the new place by the harbour?").waitFor();
   assert.equal(await first.getAttribute("aria-selected"), "true");
 
+  // Flag, answered and attachment marks are named for screen readers.
+  const bob = list.getByRole("option", { name: /Build is green/ });
+  for (const name of ["Answered", "Has attachment", "Flagged"]) assert.equal(await bob.getByRole("img", { name }).count() + await bob.getByLabel(name).count() > 0, true, name);
+  assert.equal(await first.getByRole("img", { name: "Has attachment" }).count(), 0);
+
   // Keyboard: the next message opens with ArrowDown.
   await list.focus();
   await page.keyboard.press("ArrowDown");

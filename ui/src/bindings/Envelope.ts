@@ -11,4 +11,12 @@ from: string, subject: string,
 /**
  * Seconds since the Unix epoch (Date header, else INTERNALDATE); `null` if neither.
  */
-date: number | null, seen: boolean, flagged: boolean, size: number, };
+date: number | null, seen: boolean, flagged: boolean, 
+/**
+ * `\Answered`: replied to (from here or another device).
+ */
+answered: boolean, 
+/**
+ * The message is multipart/mixed (it carries files), from its Content-Type header.
+ */
+has_attachment: boolean, size: number, };

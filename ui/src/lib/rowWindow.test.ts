@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { RowWindow, scrollGeometry, visibleStart, PAGE } from "./rowWindow.svelte";
 import type { Envelope } from "../bindings/Envelope";
 
-const row = (i: number): Envelope => ({ uid: 100000 - i, from: `s${i}`, subject: `m${i}`, date: 0, seen: true, flagged: false, size: 1 });
+const row = (i: number): Envelope => ({ uid: 100000 - i, from: `s${i}`, subject: `m${i}`, date: 0, seen: true, flagged: false, answered: false, has_attachment: false, size: 1 });
 
 function fakeFolder(total: number) {
   const calls: number[] = [];

@@ -47,6 +47,10 @@ pub struct Envelope {
     pub date: Option<i64>,
     pub seen: bool,
     pub flagged: bool,
+    /// `\Answered`: replied to (from here or another device).
+    pub answered: bool,
+    /// The message is multipart/mixed (it carries files), from its Content-Type header.
+    pub has_attachment: bool,
     #[ts(type = "number")]
     pub size: u64,
 }

@@ -142,6 +142,8 @@ mod tests {
             date: Some(uid as i64),
             seen,
             flagged,
+            answered: false,
+            has_attachment: false,
             size: 1,
         }
     }

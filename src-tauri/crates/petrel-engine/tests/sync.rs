@@ -59,6 +59,25 @@ async fn changes_from_another_client_reach_the_cache_on_refresh() {
         &["mailbox", "INBOX", "HEADER", "Subject", "message 9"],
     )
     .unwrap();
+    f.h.doveadm(
+        "alice",
+        &["flags", "add"],
+        &[
+            "\\Answered",
+            "mailbox",
+            "INBOX",
+            "HEADER",
+            "Subject",
+            "message 6",
+        ],
+    )
+    .unwrap();
+    f.h.append(
+        "alice",
+        "INBOX",
+        b"From: a@example.org\r\nSubject: with a file\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n",
+    )
+    .unwrap();
 
     // Without refresh the cache answers as it was: no surprise reloads.
     assert_eq!(
@@ -71,7 +90,7 @@ async fn changes_from_another_client_reach_the_cache_on_refresh() {
     );
 
     let page = engine.envelopes(&id, "INBOX", 0, 1000, true).await.unwrap();
-    assert_eq!(page.total, 31, "30 + 2 new - 1 expunged");
+    assert_eq!(page.total, 32, "30 + 3 new - 1 expunged");
     let by_subject: HashMap<&str, &petrel_core::Envelope> =
         page.rows.iter().map(|r| (r.subject.as_str(), r)).collect();
     assert!(by_subject.contains_key("message 32") && by_subject.contains_key("message 31"));
@@ -81,6 +100,10 @@ async fn changes_from_another_client_reach_the_cache_on_refresh() {
     );
     assert!(by_subject["message 7"].seen, "read elsewhere");
     assert!(by_subject["message 8"].flagged, "flagged elsewhere");
+    assert!(by_subject["message 6"].answered, "answered elsewhere");
+    assert!(!by_subject["message 7"].answered);
+    assert!(by_subject["with a file"].has_attachment, "multipart/mixed");
+    assert!(!by_subject["message 7"].has_attachment);
 }
 
 #[tokio::test(flavor = "multi_thread")]

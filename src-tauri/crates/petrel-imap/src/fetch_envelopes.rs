@@ -47,12 +47,12 @@ pub(crate) fn envelope(fetch: &async_imap::types::Fetch) -> Option<Envelope> {
     // A FETCH without UID is an unsolicited update, not a row we asked for.
     let uid = fetch.uid?;
     let headers = petrel_render::list_headers(fetch.header().unwrap_or_default());
-    let mut seen = false;
-    let mut flagged = false;
+    let (mut seen, mut flagged, mut answered) = (false, false, false);
     for flag in fetch.flags() {
         match flag {
             Flag::Seen => seen = true,
             Flag::Flagged => flagged = true,
+            Flag::Answered => answered = true,
             _ => {}
         }
     }
@@ -65,6 +65,8 @@ pub(crate) fn envelope(fetch: &async_imap::types::Fetch) -> Option<Envelope> {
             .or_else(|| fetch.internal_date().map(|d| d.timestamp())),
         seen,
         flagged,
+        answered,
+        has_attachment: headers.has_attachment,
         size: fetch.size.map(u64::from).unwrap_or(0),
     })
 }

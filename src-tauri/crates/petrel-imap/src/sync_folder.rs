@@ -63,7 +63,7 @@ struct Opened {
     /// QRESYNC: UID ranges removed since the cached mod-sequence. Never expanded.
     vanished: Vec<RangeInclusive<u32>>,
     /// QRESYNC: messages changed or added since the cached mod-sequence.
-    changed: Vec<(u32, (bool, bool))>,
+    changed: Vec<(u32, Flags)>,
     qresync: bool,
 }
 
@@ -182,19 +182,23 @@ impl ImapSession {
                 }
                 Response::Fetch(_, attrs) => {
                     count += 1;
-                    let (mut uid, mut seen, mut flagged) = (None, false, false);
+                    let (mut uid, mut seen, mut flagged, mut answered) =
+                        (None, false, false, false);
                     for attr in attrs {
                         match attr {
                             AttributeValue::Uid(u) => uid = Some(*u),
                             AttributeValue::Flags(flags) => {
-                                seen = flags.iter().any(|f| f.eq_ignore_ascii_case("\\Seen"));
-                                flagged = flags.iter().any(|f| f.eq_ignore_ascii_case("\\Flagged"));
+                                let has =
+                                    |name: &str| flags.iter().any(|f| f.eq_ignore_ascii_case(name));
+                                seen = has("\\Seen");
+                                flagged = has("\\Flagged");
+                                answered = has("\\Answered");
                             }
                             _ => {}
                         }
                     }
                     if let Some(uid) = uid {
-                        opened.changed.push((uid, (seen, flagged)));
+                        opened.changed.push((uid, (seen, flagged, answered)));
                     }
                 }
                 _ => {}
@@ -236,7 +240,7 @@ impl ImapSession {
         if windowed && !opened.qresync && !unchanged {
             return Ok(None);
         }
-        let changed: Vec<(u32, (bool, bool))> = if opened.qresync {
+        let changed: Vec<(u32, Flags)> = if opened.qresync {
             if !opened.vanished.is_empty() {
                 let gone = in_ranges(&cache.uids(folder)?, &opened.vanished);
                 report.removed += gone.len();
@@ -254,13 +258,13 @@ impl ImapSession {
             self.uid_flags(&query).await?.into_iter().collect()
         };
         let mut missing = Vec::new();
-        for (uid, (seen, flagged)) in changed {
+        for (uid, server_flags) in changed {
             match cache.envelope(folder, uid)? {
-                Some(row) if (row.seen, row.flagged) != (seen, flagged) => {
-                    cache.set_flags(folder, uid, seen, flagged)?;
-                    report.flags_changed += 1;
+                Some(row) => {
+                    if apply_flags(cache, folder, &row, server_flags)? {
+                        report.flags_changed += 1;
+                    }
                 }
-                Some(_) => {}
                 None => missing.push(uid),
             }
         }
@@ -293,7 +297,7 @@ impl ImapSession {
         opened: &Opened,
         report: &mut SyncReport,
     ) -> Result<Vec<u32>, SyncError> {
-        let server: HashMap<u32, (bool, bool)> = if opened.exists == 0 {
+        let server: HashMap<u32, Flags> = if opened.exists == 0 {
             HashMap::new()
         } else {
             report.round_trips += 1;
@@ -321,7 +325,7 @@ impl ImapSession {
     /// `UID FETCH 1:* <query>` → UID → (seen, flagged). Each reply is reduced to its three
     /// values as it arrives: async-imap keeps a ≥4 kB buffer per reply, so collecting 100k
     /// replies first would cost hundreds of MB.
-    async fn uid_flags(&mut self, query: &str) -> Result<HashMap<u32, (bool, bool)>, SyncError> {
+    async fn uid_flags(&mut self, query: &str) -> Result<HashMap<u32, Flags>, SyncError> {
         let mut server = HashMap::new();
         with_timeout("listing the folder's messages", async {
             let mut stream = self.inner.uid_fetch("1:*", query).await?;
@@ -427,22 +431,50 @@ impl ImapSession {
     }
 }
 
-fn flags(fetch: &async_imap::types::Fetch) -> (bool, bool) {
-    let (mut seen, mut flagged) = (false, false);
+/// (seen, flagged, answered): the flags a list row shows.
+type Flags = (bool, bool, bool);
+
+fn flags(fetch: &async_imap::types::Fetch) -> Flags {
+    let (mut seen, mut flagged, mut answered) = (false, false, false);
     for flag in fetch.flags() {
         match flag {
             Flag::Seen => seen = true,
             Flag::Flagged => flagged = true,
+            Flag::Answered => answered = true,
             _ => {}
         }
     }
-    (seen, flagged)
+    (seen, flagged, answered)
+}
+
+/// Brings a cached row's flags to the server's; returns whether anything changed. Seen and
+/// flagged go through `set_flags` (it keeps the unread count); a changed `\Answered` (rare:
+/// a reply from another device) rewrites the row.
+fn apply_flags(
+    cache: &dyn MailCache,
+    folder: &FolderRef,
+    row: &petrel_core::Envelope,
+    (seen, flagged, answered): Flags,
+) -> Result<bool, SyncError> {
+    if (row.seen, row.flagged, row.answered) == (seen, flagged, answered) {
+        return Ok(false);
+    }
+    if row.answered != answered {
+        let mut updated = row.clone();
+        updated.seen = seen;
+        updated.flagged = flagged;
+        updated.answered = answered;
+        cache.upsert(folder, &[updated])?;
+    } else {
+        cache.set_flags(folder, row.uid, seen, flagged)?;
+    }
+    Ok(true)
 }
 
 fn update_flags(
     cache: &dyn MailCache,
     folder: &FolderRef,
-    server: &HashMap<u32, (bool, bool)>,
+    server: &HashMap<u32, Flags>,
 ) -> Result<usize, SyncError> {
     let mut changed = 0;
     let total = cache.folder_state(folder)?.map(|s| s.total).unwrap_or(0);
@@ -454,9 +486,8 @@ fn update_flags(
         }
         offset += page.rows.len() as u32;
         for row in page.rows {
-            if let Some(&(seen, flagged)) = server.get(&row.uid) {
-                if (row.seen, row.flagged) != (seen, flagged) {
-                    cache.set_flags(folder, row.uid, seen, flagged)?;
+            if let Some(&server_flags) = server.get(&row.uid) {
+                if apply_flags(cache, folder, &row, server_flags)? {
                     changed += 1;
                 }
             }

@@ -225,6 +225,8 @@ fn synced_cache() -> Arc<dyn MailCache> {
             date: Some(uid as i64),
             seen: false,
             flagged: false,
+            answered: false,
+            has_attachment: false,
             size: 1,
         })
         .collect();

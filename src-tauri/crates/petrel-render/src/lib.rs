@@ -15,7 +15,7 @@ const MAX_INLINE_IMAGE: usize = 5 * 1024 * 1024;
 const MAX_INLINE_TOTAL: usize = 20 * 1024 * 1024;
 
 /// The header fields a list row needs; fetched with `BODY.PEEK[HEADER.FIELDS (...)]`.
-pub const LIST_HEADER_FIELDS: &str = "FROM SUBJECT DATE";
+pub const LIST_HEADER_FIELDS: &str = "FROM SUBJECT DATE CONTENT-TYPE";
 
 /// Fields of a message list row decoded from its header block.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -23,6 +23,8 @@ pub struct ListHeaders {
     pub from: String,
     pub subject: String,
     pub date: Option<i64>,
+    /// multipart/mixed: the usual sign of attached files.
+    pub has_attachment: bool,
 }
 
 /// Decodes the header block fetched for a list row (RFC 2047 words, charsets).
@@ -35,6 +37,10 @@ pub fn list_headers(header_block: &[u8]) -> ListHeaders {
         from: first_address(msg.from()),
         subject: msg.subject().unwrap_or_default().to_string(),
         date: msg.date().map(|d| d.to_timestamp()),
+        has_attachment: msg.content_type().is_some_and(|c| {
+            c.ctype().eq_ignore_ascii_case("multipart")
+                && c.subtype().is_some_and(|s| s.eq_ignore_ascii_case("mixed"))
+        }),
     }
 }
 
@@ -275,6 +281,10 @@ mod tests {
         assert_eq!(h.from, "Ana Líma");
         assert_eq!(h.subject, "Olá 👨");
         assert_eq!(h.date, Some(1_772_532_000));
+        assert!(!h.has_attachment);
+        let mixed =
+            list_headers(b"Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n");
+        assert!(mixed.has_attachment);
     }
 
     #[test]

@@ -33,6 +33,8 @@ fn main() {
                     date: Some(1_700_000_000 + i64::from(uid) * 37 % 9_999_991),
                     seen: uid % 7 != 0,
                     flagged: uid % 50 == 0,
+                    answered: false,
+                    has_attachment: false,
                     size: 4_000 + u64::from(uid % 30_000),
                 })
                 .collect();

@@ -43,11 +43,12 @@ impl SledCache {
                 .open()
             {
                 Ok(tree) => {
+                    check_format(&tree)?;
                     return Ok(SledCache {
                         tree,
                         write: Mutex::new(()),
                         ranks: Mutex::new(HashMap::new()),
-                    })
+                    });
                 }
                 Err(e) if is_lock_error(&e) => {
                     if std::time::Instant::now() > deadline {
@@ -438,6 +439,25 @@ impl MailCache for SledCache {
 /// the pending batch, so a UID must appear once per batch.
 fn by_uid(rows: &[Envelope]) -> BTreeMap<u32, &Envelope> {
     rows.iter().map(|r| (r.uid, r)).collect()
+}
+
+/// Version of the row encoding. Rows are postcard (not self-describing): a cache written
+/// by another version cannot be read, so it is refused as `Corrupt` and the app rebuilds
+/// it from the server. Bump whenever `Envelope` or `FolderState` change.
+const FORMAT: u32 = 2;
+const FORMAT_KEY: &[u8] = b"V";
+
+fn check_format(tree: &sled::Db) -> Result<()> {
+    match tree.get(FORMAT_KEY)? {
+        Some(v) if v.len() == 4 && be_u32(&v) == FORMAT => Ok(()),
+        None if tree.is_empty() => {
+            tree.insert(FORMAT_KEY, &FORMAT.to_be_bytes())?;
+            Ok(())
+        }
+        _ => Err(StoreError::Corrupt(format!(
+            "the cache was written by another version of Petrel (format {FORMAT} expected)"
+        ))),
+    }
 }
 
 fn list_key(account: &AccountId) -> Vec<u8> {

@@ -12,6 +12,8 @@ fn row(uid: u32, date: Option<i64>, seen: bool) -> Envelope {
         date,
         seen,
         flagged: false,
+        answered: false,
+        has_attachment: false,
         size: 100,
     }
 }
@@ -356,4 +358,31 @@ fn cached_folders_are_listed_per_account() {
             vec!["Work/2026".to_string()]
         );
     });
+}
+
+#[test]
+fn a_cache_of_another_format_is_refused_so_it_can_be_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let cache = SledCache::open(dir.path()).unwrap();
+        cache.upsert(&inbox(), &[row(1, Some(1), false)]).unwrap();
+        cache.flush().unwrap();
+    }
+    // Reopening the same format works and keeps the rows.
+    {
+        let cache = SledCache::open(dir.path()).unwrap();
+        assert_eq!(uids(&cache, &inbox(), 0, 10), vec![1]);
+    }
+    // A cache from another version (here: its format key rewritten) is refused as corrupt.
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.insert(b"V", &1u32.to_be_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    match SledCache::open(dir.path()) {
+        Err(petrel_store::StoreError::Corrupt(text)) => assert!(text.contains("another version")),
+        Err(other) => panic!("expected Corrupt, got {other:?}"),
+        Ok(_) => panic!("expected Corrupt, got a cache"),
+    }
 }
