@@ -23,8 +23,13 @@ use std::time::Instant;
 
 const SYNC_RUNS: usize = 3;
 const PAGE_RUNS: usize = 31;
-const HEADER_QUERY: &str =
-    "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])";
+/// The same items Petrel's sync asks for.
+fn header_query() -> String {
+    format!(
+        "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])",
+        petrel_render::LIST_HEADER_FIELDS
+    )
+}
 
 fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -109,8 +114,9 @@ async fn bare_header_sync(h: &Harness, ca: &[u8], folder: &str, messages: usize)
     b.command("UID FETCH 1:* (UID FLAGS)").await;
     for end in (1..=messages).rev().step_by(500) {
         b.command(&format!(
-            "UID FETCH {}:{end} {HEADER_QUERY}",
-            end.saturating_sub(499).max(1)
+            "UID FETCH {}:{end} {}",
+            end.saturating_sub(499).max(1),
+            header_query()
         ))
         .await;
     }

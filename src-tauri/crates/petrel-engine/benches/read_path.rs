@@ -51,7 +51,10 @@ fn main() {
     let messages: Vec<Vec<u8>> = (0..MESSAGES).map(message).collect();
     h.seed("alice", "INBOX", &messages, false).unwrap();
     let ca = h.ca_pem().as_bytes().to_vec();
-    let query = "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])";
+    let query = &format!(
+        "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])",
+        petrel_render::LIST_HEADER_FIELDS
+    );
 
     runtime.block_on(async {
         let secrets: Arc<MemorySecrets> = Arc::default();
