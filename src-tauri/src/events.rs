@@ -5,9 +5,14 @@
 //! `SyncProgress`) while a folder's list rows arrive.
 
 use petrel_engine::{Engine, EngineEvent};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tauri::Emitter;
+use tauri::{Emitter, Manager};
+use tauri_plugin_notification::NotificationExt;
+
+/// The user's "notify me of new mail" preference (sent by the UI at start and on change).
+pub static NOTIFY: AtomicBool = AtomicBool::new(true);
 
 pub const FOLDER_CHANGED: &str = "folder-changed";
 pub const ACCOUNT_STATUS: &str = "account-status";
@@ -28,7 +33,12 @@ fn poll_interval() -> Duration {
 pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
     let poll = poll_interval();
     tauri::async_runtime::spawn(async move {
+        let counts = engine.clone();
         let sink = Arc::new(move |event: EngineEvent| {
+            if let EngineEvent::FolderChanged(change) = &event {
+                show_unread_count(&app, counts.inbox_unread_total());
+                notify_new_mail(&app, change);
+            }
             let sent = match &event {
                 EngineEvent::FolderChanged(change) => app.emit(FOLDER_CHANGED, change),
                 EngineEvent::Status(status) => app.emit(ACCOUNT_STATUS, status),
@@ -42,4 +52,45 @@ pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
         let _watch = engine.watch(poll, sink);
         std::future::pending::<()>().await;
     });
+}
+
+/// The unread count of all INBOXes in the window title (every OS) and as the app badge
+/// where the desktop has one (macOS dock, Unity-style launchers).
+fn show_unread_count(app: &tauri::AppHandle, unread: u32) {
+    let Some(window) = app.get_webview_window("main") else {
+        return;
+    };
+    let title = if unread == 0 {
+        "Petrel".to_string()
+    } else {
+        format!("Petrel ({unread} unread)")
+    };
+    let _ = window.set_title(&title);
+    let _ = window.set_badge_count((unread > 0).then_some(i64::from(unread)));
+}
+
+/// A desktop notification for mail that arrived in an INBOX — not for the first fill of a
+/// folder's cache (every message would be "new").
+fn notify_new_mail(app: &tauri::AppHandle, change: &petrel_core::FolderChange) {
+    if !NOTIFY.load(Ordering::Relaxed)
+        || !change.folder.eq_ignore_ascii_case("INBOX")
+        || change.added == 0
+        || change.added >= change.total
+    {
+        return;
+    }
+    let body = if change.added == 1 {
+        "1 new message".to_string()
+    } else {
+        format!("{} new messages", change.added)
+    };
+    if let Err(e) = app
+        .notification()
+        .builder()
+        .title("New mail")
+        .body(body)
+        .show()
+    {
+        tracing::info!(error = %e, "no desktop notification");
+    }
 }

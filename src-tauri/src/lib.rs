@@ -117,6 +117,7 @@ pub fn run() {
     let background = engine.as_ref().ok().cloned();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             open_main_window(app)?;
             if let Some(engine) = background {
@@ -141,6 +142,7 @@ pub fn run() {
             commands::mail::account_status,
             commands::mail::account_quota,
             commands::mail::list_unified,
+            commands::mail::set_notifications,
             commands::folders::create_folder,
             commands::folders::rename_folder,
             commands::folders::delete_folder,

@@ -172,6 +172,7 @@ export function installFakeBackend(scenario) {
       return a;
     },
     open_link: () => null,
+    set_notifications: () => null,
     save_attachment: ({ index }) => `/home/me/Downloads/${index === 2 ? "report.pdf" : "file"}`,
     open_attachment: () => null,
     account_quota: () => ({ used_kib: 5_632, limit_kib: 102_400 }),

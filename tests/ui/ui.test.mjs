@@ -525,6 +525,49 @@ test("quick filter and sort are asked of the backend and reset per folder", asyn
   await page.close();
 });
 
+test("? lists the keyboard shortcuts; Escape closes the list", async () => {
+  const page = await open("one-account");
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  await page.keyboard.press("?");
+  const dialog = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await dialog.waitFor();
+  for (const what of ["Mark as read / unread", "Archive", "Quick filter", "Get mail"]) await dialog.getByText(what, { exact: true }).waitFor();
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  await page.getByRole("button", { name: "Keyboard shortcuts" }).click();
+  await dialog.waitFor();
+  await page.close();
+});
+
+test("preferences: mark as read after a delay, or only by hand", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option").first().waitFor();
+  await page.getByRole("button", { name: "Preferences" }).click();
+  const dialog = page.getByRole("dialog", { name: "Preferences" });
+  await dialog.getByLabel("Mark messages as read").selectOption("after-delay");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await dialog.waitFor({ state: "detached" });
+
+  const t0 = Date.now();
+  await list.getByRole("option", { name: /Lunch on Friday/ }).click();
+  await page.getByRole("article", { name: "Message" }).getByText("Shall we try").waitFor();
+  const opened = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "read_message").at(-1).args.markRead);
+  assert.equal(opened, false, "opening alone does not mark it read");
+  await page.waitForFunction(() => window.__calls.some((c) => c.cmd === "set_flags" && c.args.seen === true), null, { timeout: 10_000 });
+  assert.ok(Date.now() - t0 >= 2_900, "marked read after the delay, not before");
+
+  // "Only when I say so": nothing is marked after opening.
+  await page.getByRole("button", { name: "Preferences" }).click();
+  await dialog.getByLabel("Mark messages as read").selectOption("manually");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  const before = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_flags").length);
+  await list.getByRole("option", { name: /Digest/ }).click();
+  await page.waitForTimeout(3_500);
+  assert.equal(await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_flags").length), before);
+  await page.close();
+});
+
 test("follows the OS light/dark setting", async () => {
   const bg = async (scheme) => {
     const page = await open("one-account", scheme);

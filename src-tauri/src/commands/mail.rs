@@ -41,8 +41,18 @@ pub async fn read_message(
     account: AccountId,
     folder: String,
     uid: u32,
+    mark_read: Option<bool>,
 ) -> Result<MessageView, IpcError> {
-    Ok(state.engine()?.message(&account, &folder, uid).await?)
+    Ok(state
+        .engine()?
+        .message_with(&account, &folder, uid, mark_read.unwrap_or(true))
+        .await?)
+}
+
+/// New-mail notifications on or off (the UI sends the user's preference at start).
+#[tauri::command]
+pub fn set_notifications(enabled: bool) {
+    crate::events::NOTIFY.store(enabled, std::sync::atomic::Ordering::Relaxed);
 }
 
 #[tauri::command]

@@ -52,8 +52,11 @@ export const ipc = {
     call<EnvelopePage>("list_envelopes", { account, folder, offset, limit, refresh, query }),
   /** A view across accounts (All Inboxes, Unread, Flagged), by position like a folder. */
   listUnified: (view: UnifiedView, offset: number, limit: number) => call<UnifiedPage>("list_unified", { view, offset, limit }),
-  readMessage: (account: AccountId, folder: string, uid: number) =>
-    call<MessageView>("read_message", { account, folder, uid }),
+  /** `markRead` false: open without marking it read (the reader's delay decides). */
+  readMessage: (account: AccountId, folder: string, uid: number, markRead = true) =>
+    call<MessageView>("read_message", { account, folder, uid, markRead }),
+  /** Desktop notifications for new mail on or off (the user's preference). */
+  setNotifications: (enabled: boolean) => call<void>("set_notifications", { enabled }),
   /** `null` leaves that flag as it is. */
   setFlags: (account: AccountId, folder: string, uids: number[], seen: boolean | null, flagged: boolean | null) =>
     call<ActionOutcome>("set_flags", { account, folder, uids, seen, flagged }),

@@ -308,6 +308,20 @@ impl Engine {
         self.sync_folder_now(folder_ref).await
     }
 
+    /// Unread messages in every account's INBOX, from the cache (the window title's count).
+    pub fn inbox_unread_total(&self) -> u32 {
+        self.accounts()
+            .iter()
+            .filter_map(|a| {
+                self.cache
+                    .folder_state(&FolderRef::new(&a.id, "INBOX"))
+                    .ok()
+                    .flatten()
+            })
+            .map(|s| s.unread)
+            .sum()
+    }
+
     /// Changes how much mail the account keeps here; its folders sync again with it.
     pub fn set_sync_options(
         &self,
@@ -456,6 +470,18 @@ impl Engine {
         folder: &str,
         uid: u32,
     ) -> Result<MessageView, EngineError> {
+        self.message_with(id, folder, uid, true).await
+    }
+
+    /// As [`Engine::message`]; `mark_read` false leaves the read state alone (the reader
+    /// marks it after a delay, or the user does).
+    pub async fn message_with(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uid: u32,
+        mark_read: bool,
+    ) -> Result<MessageView, EngineError> {
         let folder_ref = FolderRef::new(id, folder);
         let raw = self.raw_message(id, folder, uid).await?;
         let unread = self
@@ -464,7 +490,7 @@ impl Engine {
             .ok()
             .flatten()
             .is_some_and(|row| !row.seen);
-        if unread {
+        if unread && mark_read {
             let mark = MailAction::SetFlags {
                 folder: folder.to_string(),
                 uids: vec![uid],

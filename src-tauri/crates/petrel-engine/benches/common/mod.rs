@@ -70,7 +70,11 @@ impl Bare {
                 line_start = end;
                 scanned = end;
             }
-            scanned = self.buf.len().saturating_sub(1).max(line_start);
+            // Lines already scanned are discarded: the buffer holds one partial line, not
+            // the whole reply (which would inflate the process's memory for later measures).
+            self.buf.drain(..line_start);
+            line_start = 0;
+            scanned = self.buf.len().saturating_sub(1);
             let n = self.stream.read(&mut chunk).await.unwrap();
             assert!(n > 0, "server closed the connection");
             self.buf.extend_from_slice(&chunk[..n]);

@@ -1,0 +1,25 @@
+// Preferences of this window's user, kept in the webview's storage (they concern how the
+// UI behaves, not the accounts, which live in the engine's settings file).
+export type MarkRead = "immediately" | "after-delay" | "manually";
+
+export interface Preferences {
+  markRead: MarkRead;
+  /** Seconds a message must stay open before it is marked read ("after-delay"). */
+  markReadDelay: number;
+  notifyNewMail: boolean;
+}
+
+const KEY = "petrel.preferences";
+export const DEFAULTS: Preferences = { markRead: "immediately", markReadDelay: 3, notifyNewMail: true };
+
+export function loadPreferences(storage: Storage | undefined = globalThis.localStorage): Preferences {
+  try {
+    return { ...DEFAULTS, ...JSON.parse(storage?.getItem(KEY) ?? "{}") };
+  } catch {
+    return { ...DEFAULTS };
+  }
+}
+
+export function savePreferences(p: Preferences, storage: Storage | undefined = globalThis.localStorage) {
+  storage?.setItem(KEY, JSON.stringify(p));
+}
