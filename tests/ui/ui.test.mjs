@@ -88,6 +88,11 @@ test("three panes: folder tree, message list and reader work with mouse and keyb
   await page.keyboard.press("ArrowLeft");
   assert.equal(await tree.getByRole("treeitem", { name: "Petrel" }).count(), 0);
   assert.equal(await tree.getByRole("treeitem", { name: "Projects" }).getAttribute("aria-expanded"), "false");
+  // Remembered: after a reload "Projects" is still collapsed.
+  await page.reload();
+  await tree.getByRole("treeitem", { name: "Projects" }).waitFor();
+  assert.equal(await tree.getByRole("treeitem", { name: "Projects" }).getAttribute("aria-expanded"), "false");
+  assert.equal(await tree.getByRole("treeitem", { name: "Petrel" }).count(), 0);
 
   await page.getByRole("button", { name: "Get mail" }).click();
   await page.screenshot({ path: join(artifacts, "three-panes.png") });
