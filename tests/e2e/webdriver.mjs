@@ -59,6 +59,8 @@ export class WebDriver {
   type(id, text) { return this.cmd("POST", `/element/${id}/value`, { text }); }
   text(id) { return this.cmd("GET", `/element/${id}/text`); }
   attribute(id, name) { return this.cmd("GET", `/element/${id}/attribute/${name}`); }
+  /** Runs `script` (a function body) in the page and returns its result. */
+  execute(script, args = []) { return this.cmd("POST", "/execute/sync", { script, args }); }
 
   async screenshot(path) {
     // Let the page paint what the last assertion saw before capturing it.

@@ -24,6 +24,7 @@ fn run() -> Result<(), String> {
     let mut seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample");
     let mut petrel_config: Option<PathBuf> = None;
     let mut remove = false;
+    let mut user = "alice".to_string();
     let mut watch_pid: Option<u32> = None;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -31,6 +32,7 @@ fn run() -> Result<(), String> {
             "--seed" => seed = value()?.into(),
             "--petrel-config" => petrel_config = Some(value()?.into()),
             "--remove" => remove = true,
+            "--user" => user = value()?,
             "--watch-pid" => {
                 watch_pid = Some(value()?.parse().map_err(|e| format!("--watch-pid: {e}"))?)
             }
@@ -39,15 +41,12 @@ fn run() -> Result<(), String> {
     }
     match (command.as_str(), petrel_config) {
         ("serve", _) => serve(&seed, watch_pid),
-        ("demo-account", Some(dir)) => demo_account(&dir, remove),
+        ("demo-account", Some(dir)) => demo_account(&dir, &user, remove),
         _ => Err(USAGE.into()),
     }
 }
 
-const USAGE: &str = "usage: petrel-harness serve [--seed DIR] [--watch-pid PID]\n       petrel-harness demo-account --petrel-config DIR [--remove] < serve-output.json";
-
-/// The demo account's id; also its keychain entry.
-const DEMO_ACCOUNT: &str = "demo-alice";
+const USAGE: &str = "usage: petrel-harness serve [--seed DIR] [--watch-pid PID]\n       petrel-harness demo-account --petrel-config DIR [--user alice|bob] [--remove] < serve-output.json";
 
 /// Serves until SIGINT/SIGTERM, or until process `watch_pid` is gone (so a demo script that
 /// is killed outright does not leave the servers running).
@@ -106,8 +105,9 @@ fn serve(seed: &std::path::Path, watch_pid: Option<u32>) -> Result<(), String> {
 
 /// Writes a Petrel config with alice's account (server certificate pinned) and puts her
 /// password in the OS keychain of the user running this: run it as the desktop user, not root.
-fn demo_account(dir: &std::path::Path, remove: bool) -> Result<(), String> {
-    let id = AccountId(DEMO_ACCOUNT.into());
+fn demo_account(dir: &std::path::Path, user: &str, remove: bool) -> Result<(), String> {
+    // The demo account's id, also its keychain entry: "demo-alice", "demo-bob".
+    let id = AccountId(format!("demo-{user}"));
     if remove {
         return KeychainSecrets::default()
             .delete_password(&id)
@@ -122,33 +122,40 @@ fn demo_account(dir: &std::path::Path, remove: bool) -> Result<(), String> {
     let alice = info["users"]
         .as_array()
         .and_then(|users| {
-            users
-                .iter()
-                .find(|u| u["login"].as_str().is_some_and(|l| l.starts_with("alice@")))
+            users.iter().find(|u| {
+                u["login"]
+                    .as_str()
+                    .is_some_and(|l| l.starts_with(&format!("{user}@")))
+            })
         })
-        .ok_or("no alice in the harness info")?;
+        .ok_or(format!("no {user} in the harness info"))?;
     let login = alice["login"].as_str().unwrap_or_default().to_string();
     let password = alice["password"].as_str().unwrap_or_default();
     let port = info["ports"]["imaps"]
         .as_u64()
         .and_then(|p| u16::try_from(p).ok())
         .ok_or("no IMAPS port")?;
-    let file = AccountsFile {
-        version: 1,
-        accounts: vec![AccountSettings {
-            id: id.clone(),
-            display_name: "Alice (demo)".into(),
-            email: login.clone(),
-            imap: ServerSettings {
-                host: "127.0.0.1".into(),
-                port,
-                security: Security::Tls,
-                username: login,
-                pinned_cert_sha256: info["server_cert_sha256"].as_str().map(str::to_string),
-            },
-            sync: Default::default(),
-        }],
-    };
+    // Added to the accounts already there (a second demo account), replacing its own.
+    let mut file = AccountsFile::load(dir).map_err(|e| e.to_string())?;
+    file.version = 1;
+    file.accounts.retain(|a| a.id != id);
+    let mut name: Vec<char> = user.chars().collect();
+    if let Some(first) = name.first_mut() {
+        *first = first.to_ascii_uppercase();
+    }
+    file.accounts.push(AccountSettings {
+        id: id.clone(),
+        display_name: format!("{} (demo)", name.into_iter().collect::<String>()),
+        email: login.clone(),
+        imap: ServerSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: Security::Tls,
+            username: login,
+            pinned_cert_sha256: info["server_cert_sha256"].as_str().map(str::to_string),
+        },
+        sync: Default::default(),
+    });
     KeychainSecrets::default()
         .set_password(&id, password)
         .map_err(|e| e.to_string())?;

@@ -43,6 +43,17 @@ export class RowWindow {
     else this.version++;
   }
 
+  /** Taken before a load starts; see `settle`. */
+  token(): number {
+    return this.#generation;
+  }
+
+  /** Applies a load's answer unless the rows changed since `token` (a refresh after a
+   * change elsewhere brought newer ones: the older answer must not replace them). */
+  settle(token: number, page: EnvelopePage) {
+    if (token === this.#generation) this.reset(page);
+  }
+
   fill(page: EnvelopePage) {
     this.total = page.total;
     page.rows.forEach((row, k) => this.#rows.set(page.offset + k, row));

@@ -27,6 +27,16 @@ describe("RowWindow", () => {
     expect(w.at(50_000)).toBeUndefined();
   });
 
+  it("an answer that started before a refresh does not replace the refreshed rows", async () => {
+    const f = fakeFolder(10);
+    const w = new RowWindow(f.fetch);
+    const token = w.token();
+    const stale = { offset: 0, total: 1, rows: [row(0)], offline: false };
+    await w.refresh(); // newer rows arrive meanwhile
+    w.settle(token, stale);
+    expect(w.total).toBe(10);
+  });
+
   it("removing rows moves the later ones up", async () => {
     const f = fakeFolder(10);
     const w = new RowWindow(f.fetch);

@@ -1,0 +1,134 @@
+// Real-window E2E: two accounts side by side (alice and bob on the harness). All Inboxes
+// shows both, marked by account; a message with an attachment is read and the attachment
+// saved to Downloads; a message is moved by dragging it onto a folder (checked by doveadm).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { WebDriver, sleep } from "./webdriver.mjs";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, "target");
+const APP = join(targetDir, "debug", "petrel");
+const HARNESS = join(targetDir, "debug", "petrel-harness");
+const ARTIFACTS = join(root, "artifacts", "e2e");
+const DRIVER_PORT = 4444;
+
+let harness, info, driver, home, configDir, logDir, cacheDir;
+
+function doveadm(args, input) {
+  const r = spawnSync("doveadm", ["-c", join(info.dir, "dovecot.conf"), ...args], { input });
+  assert.equal(r.status, 0, `doveadm ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.toString();
+}
+
+const login = (name) => info.users.find((u) => u.login.startsWith(`${name}@`)).login;
+
+before(async () => {
+  for (const bin of [APP, HARNESS]) await stat(bin).catch(() => { throw new Error(`${bin} is missing: run npm test (it builds it)`); });
+  home = await mkdtemp(join(tmpdir(), "petrel-e2e-home-"));
+  // Downloads where a desktop has it (XDG user dirs).
+  await mkdir(join(home, ".config"), { recursive: true });
+  await writeFile(join(home, ".config", "user-dirs.dirs"), `XDG_DOWNLOAD_DIR="${join(home, "Downloads")}"\n`);
+  await mkdir(join(home, "Downloads"));
+  configDir = await mkdtemp(join(tmpdir(), "petrel-e2e-config-"));
+  logDir = await mkdtemp(join(tmpdir(), "petrel-e2e-logs-"));
+  cacheDir = await mkdtemp(join(tmpdir(), "petrel-e2e-cache-"));
+  info = await new Promise((resolve, reject) => {
+    harness = spawn(HARNESS, ["serve"], { stdio: ["ignore", "pipe", "inherit"] });
+    harness.on("error", reject);
+    createInterface({ input: harness.stdout }).once("line", (line) => resolve(JSON.parse(line)));
+  });
+  const raw = [
+    "From: Carol <carol@example.test>", `To: ${login("bob")}`, "Subject: Minutes with notes attached",
+    "Date: Mon, 23 Nov 2026 09:00:00 +0000", "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=b", "",
+    "--b", "Content-Type: text/plain", "", "The minutes are attached.", "--b",
+    'Content-Type: text/plain; name="notes.txt"', 'Content-Disposition: attachment; filename="notes.txt"', "", "Bring the charts.", "--b--", "",
+  ].join("\r\n");
+  doveadm(["save", "-u", login("bob"), "-m", "INBOX"], raw);
+  for (const user of ["alice", "bob"]) {
+    const made = spawnSync(HARNESS, ["demo-account", "--petrel-config", configDir, "--user", user], { input: JSON.stringify(info) + "\n" });
+    assert.equal(made.status, 0, `demo-account ${user}: ${made.stderr}`);
+  }
+  driver = spawn("tauri-driver", ["--port", String(DRIVER_PORT), "--native-driver", "/usr/bin/WebKitWebDriver"], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir },
+  });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(`http://127.0.0.1:${DRIVER_PORT}/status`);
+      return;
+    } catch {
+      await sleep(200);
+    }
+  }
+  throw new Error("tauri-driver did not start");
+});
+
+after(async () => {
+  driver?.kill("SIGTERM");
+  for (const user of ["alice", "bob"]) spawnSync(HARNESS, ["demo-account", "--petrel-config", configDir ?? "/nonexistent", "--user", user, "--remove"]);
+  harness?.kill("SIGTERM");
+  await sleep(300);
+  for (const dir of [home, configDir, logDir, cacheDir]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const list = "//*[@role='listbox' and @aria-label='Messages']";
+const option = (text) => `${list}//*[@role='option'][contains(., ${JSON.stringify(text)})]`;
+const treeitem = (name) => `//*[@role='tree']//*[@role='treeitem' and @aria-label=${JSON.stringify(name)}]`;
+
+test("All Inboxes shows both accounts; an attachment is saved; a message is moved by dragging it onto a folder", async () => {
+  const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
+  try {
+    await wd.waitFor(treeitem("Bob (demo)"), "the second account in the tree");
+    await wd.click(await wd.waitFor(`${treeitem("All Inboxes")}//*[contains(@class, 'row')]`, "All Inboxes"));
+    await wd.waitFor(option("Minutes with notes attached"), "bob's message in All Inboxes");
+    await wd.waitFor(option("Welcome to Petrel"), "alice's message in All Inboxes");
+    await wd.waitFor(`${option("Minutes with notes attached")}//*[@title='Bob (demo)']`, "the row's account mark");
+    await wd.waitFor(`${option("Welcome to Petrel")}//*[@title='Alice (demo)']`, "the other account's mark");
+    await wd.screenshot(join(ARTIFACTS, "20-all-inboxes.png"));
+
+    await wd.click(await wd.waitFor(option("Minutes with notes attached")));
+    await wd.waitFor("//article[@aria-label='Message'][contains(., 'The minutes are attached.')]", "the message text");
+    await wd.click(await wd.waitFor("//ul[@aria-label='Attachments']//button[@aria-label='Save notes.txt']", "the attachment's Save button"));
+    await wd.waitFor(`//*[@role='status'][contains(., 'Saved to')]`, "where the file went");
+    const saved = await readFile(join(home, "Downloads", "notes.txt"), "utf8");
+    assert.match(saved, /Bring the charts\./);
+
+    // Drag alice's "Welcome to Petrel" onto her Archive folder. WebKitWebDriver has no HTML5
+    // drag-and-drop, so the page's own drag events are dispatched in the window.
+    await wd.click(await wd.waitFor(`(${treeitem("INBOX")})[1]//*[contains(@class, 'label')]`, "alice's INBOX"));
+    await wd.waitFor(option("Welcome to Petrel"));
+    const moved = await wd.execute(`
+      const row = [...document.querySelectorAll('[role="option"]')].find((r) => r.textContent.includes("Welcome to Petrel"));
+      const target = [...document.querySelectorAll('[role="treeitem"][aria-label="Archive"] .row')][0];
+      if (!row || !target) return "missing";
+      const data = new DataTransfer();
+      row.dispatchEvent(new DragEvent("dragstart", { bubbles: true, dataTransfer: data }));
+      target.dispatchEvent(new DragEvent("dragover", { bubbles: true, cancelable: true, dataTransfer: data }));
+      target.dispatchEvent(new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: data }));
+      return "dropped";
+    `);
+    assert.equal(moved, "dropped");
+    const deadline = Date.now() + 15_000;
+    let archived = "";
+    while (Date.now() < deadline && !archived.includes("Welcome to Petrel")) {
+      archived = doveadm(["fetch", "-u", login("alice"), "hdr.subject", "mailbox", "Archive", "ALL"]);
+      await sleep(300);
+    }
+    assert.match(archived, /Welcome to Petrel/, "the server has it in Archive");
+    assert.doesNotMatch(doveadm(["fetch", "-u", login("alice"), "hdr.subject", "mailbox", "INBOX", "ALL"]), /Welcome to Petrel/);
+    await wd.screenshot(join(ARTIFACTS, "21-moved-by-drag.png"));
+  } catch (e) {
+    await wd.screenshot(join(ARTIFACTS, "2x-unified-failure.png")).catch(() => {});
+    await writeFile(join(ARTIFACTS, "2x-unified-failure.log"), await readFile(join(logDir, "petrel.log")).catch(() => "no log"));
+    throw e;
+  } finally {
+    await wd.quit();
+  }
+});
