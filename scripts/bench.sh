@@ -5,15 +5,23 @@
 #   store  the sled cache: 200-row pages of a 100k folder (imap_page_ms, goal <= 20 ms)
 #   imap   the IMAP engine at 100k messages: header sync vs a bare client, resync round
 #          trips, pages, RSS, and a 20k full body sync vs mbsync (several minutes)
+#   ui     the real window (release build, Xvfb) with a 100k folder: open, scroll to end, RSS
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 GROUP="${1:-}"
 bash "$ROOT/scripts/install-deps.sh" bench >&2
 cd "$ROOT"
 case "$GROUP" in
-  ""|read|store|imap) ;;
-  *) echo "unknown benchmark group '$GROUP' (known: read, store, imap)" >&2; exit 2 ;;
+  ""|read|store|imap|ui) ;;
+  *) echo "unknown benchmark group '$GROUP' (known: read, store, imap, ui)" >&2; exit 2 ;;
 esac
 if [ -z "$GROUP" ] || [ "$GROUP" = read ]; then cargo bench -q -p petrel-engine --bench read_path; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = store ]; then cargo bench -q -p petrel-store --bench page; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = imap ]; then cargo bench -q -p petrel-engine --bench imap; fi
+if [ -z "$GROUP" ] || [ "$GROUP" = ui ]; then
+  log "ui: building the app (release) and the harness"
+  mkdir -p "$ROOT/artifacts/logs"
+  npx tauri build --no-bundle >"$ROOT/artifacts/logs/bench-ui-build.log" 2>&1
+  cargo build -q -p petrel-harness
+  bash "$ROOT/scripts/with-keyring.sh" xvfb-run -a -s "-screen 0 1280x800x24" node tests/bench/ui.mjs
+fi

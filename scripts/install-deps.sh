@@ -51,7 +51,7 @@ if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.jso
   (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)
 fi
 
-if [ "$MODE" = test ] && ! command -v tauri-driver >/dev/null; then
+if { [ "$MODE" = test ] || [ "$MODE" = bench ]; } && ! command -v tauri-driver >/dev/null; then
   log "Installing tauri-driver (cargo install, about a minute)"
   cargo install tauri-driver --locked --version 2.1.0 --quiet
 fi

@@ -26,6 +26,7 @@ fn run() -> Result<(), String> {
     let mut remove = false;
     let mut user = "alice".to_string();
     let mut watch_pid: Option<u32> = None;
+    let mut bulk = 0usize;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -33,6 +34,7 @@ fn run() -> Result<(), String> {
             "--petrel-config" => petrel_config = Some(value()?.into()),
             "--remove" => remove = true,
             "--user" => user = value()?,
+            "--bulk" => bulk = value()?.parse().map_err(|e| format!("--bulk: {e}"))?,
             "--watch-pid" => {
                 watch_pid = Some(value()?.parse().map_err(|e| format!("--watch-pid: {e}"))?)
             }
@@ -40,18 +42,39 @@ fn run() -> Result<(), String> {
         }
     }
     match (command.as_str(), petrel_config) {
-        ("serve", _) => serve(&seed, watch_pid),
+        ("serve", _) => serve(&seed, watch_pid, bulk),
         ("demo-account", Some(dir)) => demo_account(&dir, &user, remove),
         _ => Err(USAGE.into()),
     }
 }
 
-const USAGE: &str = "usage: petrel-harness serve [--seed DIR] [--watch-pid PID]\n       petrel-harness demo-account --petrel-config DIR [--user alice|bob] [--remove] < serve-output.json";
+const USAGE: &str = "usage: petrel-harness serve [--seed DIR] [--watch-pid PID] [--bulk N]\n       petrel-harness demo-account --petrel-config DIR [--user alice|bob] [--remove] < serve-output.json";
 
 /// Serves until SIGINT/SIGTERM, or until process `watch_pid` is gone (so a demo script that
 /// is killed outright does not leave the servers running).
-fn serve(seed: &std::path::Path, watch_pid: Option<u32>) -> Result<(), String> {
+fn serve(seed: &std::path::Path, watch_pid: Option<u32>, bulk: usize) -> Result<(), String> {
     let harness = Harness::start().map_err(|e| e.to_string())?;
+    if bulk > 0 {
+        // A large folder for the UI benchmark: alice's "Bulk", one message a minute.
+        harness
+            .seed_generated(
+                "alice",
+                "Bulk",
+                bulk,
+                |i| {
+                    format!(
+                        "From: Sender {s} <s{s}@example.org>\r\nTo: alice@example.test\r\nSubject: Bulk message {i}\r\nDate: Mon, 02 Nov 2026 {h:02}:{m:02}:{sec:02} +0000\r\nMessage-ID: <bulk{i}@example.org>\r\n\r\nBody of message {i}.\r\n",
+                        s = i % 97,
+                        h = (i / 3600) % 24,
+                        m = (i / 60) % 60,
+                        sec = i % 60
+                    )
+                    .into_bytes()
+                },
+                true,
+            )
+            .map_err(|e| e.to_string())?;
+    }
     let seeded = harness
         .seed_eml_dir("alice", "INBOX", seed)
         .map_err(|e| e.to_string())?;

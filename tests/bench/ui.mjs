@@ -1,0 +1,138 @@
+// `npm run bench -- ui`: the real Petrel window (release build, WebKitGTK under Xvfb, via
+// tauri-driver) with a 100,000-message folder from the harness. Prints `metric value unit`:
+//   ui_folder_first_sync_ms  click on the never-opened folder → first rows painted (includes
+//                            the header sync of 100k messages)
+//   ui_folder_open_ms        click on the (cached) folder → first rows painted, median of 7
+//   ui_scroll_to_end_ms      jump to the end of the list → the last row painted, median of 7
+//   ui_total_rss_mb          the app process and its WebKit processes, after the above
+import { spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { WebDriver, sleep } from "../e2e/webdriver.mjs";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, "target");
+const APP = join(targetDir, "release", "petrel");
+const HARNESS = join(targetDir, "debug", "petrel-harness");
+const MESSAGES = Number(process.env.PETREL_BENCH_MESSAGES ?? 100000);
+const PORT = 4446; // tauri-driver; WebKitWebDriver gets 4447 (4445 is its default)
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const harness = spawn(HARNESS, ["serve", "--bulk", String(MESSAGES)], { stdio: ["ignore", "pipe", "inherit"] });
+const info = await new Promise((resolve) => createInterface({ input: harness.stdout }).once("line", (l) => resolve(JSON.parse(l))));
+const configDir = await mkdtemp(join(tmpdir(), "petrel-bench-config-"));
+const cacheDir = await mkdtemp(join(tmpdir(), "petrel-bench-cache-"));
+const logDir = await mkdtemp(join(tmpdir(), "petrel-bench-logs-"));
+const made = spawnSync(HARNESS, ["demo-account", "--petrel-config", configDir], { input: JSON.stringify(info) + "\n" });
+if (made.status !== 0) throw new Error(`demo-account: ${made.stderr}`);
+const driver = spawn("tauri-driver", ["--port", String(PORT), "--native-port", "4447", "--native-driver", "/usr/bin/WebKitWebDriver"], {
+  stdio: ["ignore", "ignore", "inherit"],
+  env: { ...process.env, PETREL_CONFIG_DIR: configDir, PETREL_CACHE_DIR: cacheDir, PETREL_LOG_DIR: logDir },
+});
+for (let i = 0; i < 100; i++) {
+  try {
+    await fetch(`http://127.0.0.1:${PORT}/status`);
+    break;
+  } catch {
+    await sleep(200);
+  }
+}
+
+// The next frame, or 50 ms when the window gets no frames (a hidden Xvfb window may not).
+const PAINTED = `const painted = (f) => { let called = false; const once = () => { if (!called) { called = true; f(); } }; requestAnimationFrame(once); setTimeout(once, 50); };`;
+
+// Clicks a tree item and waits, in the page, until the list paints a row of that folder.
+const OPEN = PAINTED + `
+  const [name, needle, done] = arguments;
+  const item = [...document.querySelectorAll('[role="treeitem"]')].find((t) => t.getAttribute("aria-label") === name);
+  const t0 = performance.now();
+  item.querySelector(".label").click();
+  const check = () => {
+    const row = [...document.querySelectorAll('[role="listbox"] [role="option"]')].find((r) => r.textContent.includes(needle));
+    if (row) painted(() => done(performance.now() - t0));
+    else setTimeout(check, 1);
+  };
+  check();`;
+
+// Jumps to the end and waits until the last row (not a placeholder) is painted.
+const TO_END = PAINTED + `
+  const [total, done] = arguments;
+  const list = document.querySelector('[role="listbox"]');
+  const t0 = performance.now();
+  list.scrollTop = list.scrollHeight;
+  const check = () => {
+    const last = list.querySelector('[role="option"][aria-posinset="' + total + '"][data-uid]');
+    if (last) painted(() => done(performance.now() - t0));
+    else setTimeout(check, 1);
+  };
+  check();`;
+
+async function rssOfTree(rootPid) {
+  const children = new Map();
+  const rss = new Map();
+  for (const pid of (await readdir("/proc")).filter((p) => /^\d+$/.test(p))) {
+    try {
+      const status = await readFile(`/proc/${pid}/status`, "utf8");
+      const ppid = Number(/PPid:\s+(\d+)/.exec(status)?.[1]);
+      rss.set(Number(pid), Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0));
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(pid));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  let total = 0;
+  const walk = (pid) => {
+    total += rss.get(pid) ?? 0;
+    for (const c of children.get(pid) ?? []) walk(c);
+  };
+  walk(rootPid);
+  return total / 1024;
+}
+
+async function appPid() {
+  for (const pid of (await readdir("/proc")).filter((p) => /^\d+$/.test(p))) {
+    const exe = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (exe.split("\0")[0] === APP) return Number(pid);
+  }
+  return null;
+}
+
+const wd = await WebDriver.start(`http://127.0.0.1:${PORT}`, APP, 120_000);
+try {
+  await wd.waitFor(`//*[@role='treeitem' and @aria-label='Bulk']`, "the Bulk folder", 60_000);
+  // The first open syncs 100k headers: allow it minutes, not WebDriver's default 30 s.
+  await wd.cmd("POST", "/timeouts", { script: 120_000 });
+  const script = (body, args) => wd.cmd("POST", "/execute/async", { script: body, args });
+  const first = await script(OPEN, ["Bulk", "Bulk message"]);
+  const opens = [];
+  const ends = [];
+  for (let i = 0; i < 7; i++) {
+    await script(OPEN, ["INBOX", "Welcome to Petrel"]);
+    opens.push(await script(OPEN, ["Bulk", "Bulk message"]));
+    try {
+      ends.push(await script(TO_END, [MESSAGES]));
+    } catch (e) {
+      const state = await wd.execute(`const l = document.querySelector('[role="listbox"]'); const o = [...l.querySelectorAll('[role="option"]')]; return JSON.stringify({ top: l.scrollTop, height: l.scrollHeight, client: l.clientHeight, options: o.length, first: o[0]?.getAttribute("aria-posinset"), last: o.at(-1)?.getAttribute("aria-posinset"), lastText: o.at(-1)?.textContent });`);
+      console.error("scroll-to-end state:", state);
+      await wd.screenshot(join(root, "artifacts", "bench-ui-scroll.png")).catch(() => {});
+      throw e;
+    }
+  }
+  const pid = await appPid();
+  console.log(`ui_folder_first_sync_ms ${first.toFixed(0)} ms`);
+  console.log(`ui_folder_open_ms ${median(opens).toFixed(1)} ms`);
+  console.log(`ui_scroll_to_end_ms ${median(ends).toFixed(1)} ms`);
+  if (pid) console.log(`ui_total_rss_mb ${(await rssOfTree(pid)).toFixed(0)} MB`);
+  else console.log("ui_total_rss_mb unknown (app process not found)");
+} finally {
+  await wd.quit();
+  driver.kill("SIGTERM");
+  harness.kill("SIGTERM");
+  await sleep(300);
+  for (const dir of [configDir, cacheDir, logDir]) await rm(dir, { recursive: true, force: true });
+}
