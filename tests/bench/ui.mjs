@@ -86,11 +86,15 @@ async function rssOfTree(rootPid) {
     }
   }
   let total = 0;
-  const walk = (pid) => {
+  const parts = [];
+  const walk = async (pid) => {
     total += rss.get(pid) ?? 0;
-    for (const c of children.get(pid) ?? []) walk(c);
+    const name = (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "?")).trim();
+    parts.push(`${name} ${((rss.get(pid) ?? 0) / 1024).toFixed(0)} MB`);
+    for (const c of children.get(pid) ?? []) await walk(c);
   };
-  walk(rootPid);
+  await walk(rootPid);
+  console.error(`ui_total_rss_mb by process: ${parts.join(", ")}`);
   return total / 1024;
 }
 
@@ -109,6 +113,13 @@ try {
   await wd.cmd("POST", "/timeouts", { script: 120_000 });
   const script = (body, args) => wd.cmd("POST", "/execute/async", { script: body, args });
   const first = await script(OPEN, ["Bulk", "Bulk message"]);
+  // The rest measures the synced folder: wait until the whole folder is listed.
+  await script(
+    `const [total, done] = arguments;
+     const check = () => document.querySelector('[role="option"][aria-setsize="' + total + '"]') ? done(true) : setTimeout(check, 50);
+     check();`,
+    [MESSAGES],
+  );
   const opens = [];
   const ends = [];
   for (let i = 0; i < 7; i++) {
