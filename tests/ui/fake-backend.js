@@ -173,7 +173,7 @@ export function installFakeBackend(scenario) {
     },
     open_link: () => null,
     set_notifications: () => null,
-    save_attachment: ({ index }) => `/home/me/Downloads/${index === 2 ? "report.pdf" : "file"}`,
+    save_attachment: ({ index, ask }) => (ask ? "/home/me/Documents/chosen.pdf" : `/home/me/Downloads/${index === 2 ? "report.pdf" : "file"}`),
     open_attachment: () => null,
     account_quota: () => ({ used_kib: 5_632, limit_kib: 102_400 }),
     account_status: ({ account }) => ({ account, state: "online", message: null, retry_in_seconds: null, pending_actions: state.pending }),

@@ -395,8 +395,10 @@ test("HTML mail shows in a sandboxed frame with remote content blocked until all
   // Attachments: listed with size; Save reports where the file went.
   const files = reader.getByRole("list", { name: "Attachments" });
   assert.match(await files.innerText(), /report\.pdf\s+47 KB/);
-  await files.getByRole("button", { name: "Save report.pdf" }).click();
+  await files.getByRole("button", { name: "Save report.pdf", exact: true }).click();
   await page.getByRole("status").getByText("Saved to /home/me/Downloads/report.pdf").waitFor();
+  await files.getByRole("button", { name: "Save report.pdf as…" }).click();
+  await page.getByRole("status").getByText("Saved to /home/me/Documents/chosen.pdf").waitFor();
 
   // Plain-text mail: links are real links that open outside.
   await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "INBOX", exact: true }).click();
@@ -404,7 +406,8 @@ test("HTML mail shows in a sandboxed frame with remote content blocked until all
   await reader.getByRole("link", { name: "https://ci.example.org/run/42" }).click();
   const calls = await page.evaluate(() => window.__calls.filter((c) => ["open_link", "save_attachment"].includes(c.cmd)).map((c) => [c.cmd, c.args]));
   assert.deepEqual(calls, [
-    ["save_attachment", { account: "work-1", folder: "News", uid: 9, index: 2 }],
+    ["save_attachment", { account: "work-1", folder: "News", uid: 9, index: 2, ask: false }],
+    ["save_attachment", { account: "work-1", folder: "News", uid: 9, index: 2, ask: true }],
     ["open_link", { url: "https://ci.example.org/run/42" }],
   ]);
   await page.close();

@@ -17,20 +17,41 @@ pub fn open_link(app: tauri::AppHandle, url: String) -> Result<(), IpcError> {
         .map_err(|e| IpcError::new(ErrorCode::Internal, format!("Could not open the link: {e}")))
 }
 
-/// Saves an attachment into the Downloads folder (a new name if one exists) and returns
-/// where it went.
+/// Saves an attachment and returns where it went (empty when the user cancelled). `ask`:
+/// the system's "Save as" dialog; otherwise the Downloads folder, under a new name if one
+/// exists.
 #[tauri::command]
 pub async fn save_attachment(
+    app: tauri::AppHandle,
     state: tauri::State<'_, AppState>,
     account: AccountId,
     folder: String,
     uid: u32,
     index: u32,
+    ask: Option<bool>,
 ) -> Result<String, IpcError> {
     let (name, bytes) = state
         .engine()?
         .attachment(&account, &folder, uid, index)
         .await?;
+    if ask.unwrap_or(false) {
+        use tauri_plugin_dialog::DialogExt;
+        let suggested = petrel_render::safe_file_name(&name);
+        // The dialog blocks its thread until the user answers: not an async worker's.
+        let chosen = tauri::async_runtime::spawn_blocking(move || {
+            app.dialog()
+                .file()
+                .set_file_name(suggested)
+                .blocking_save_file()
+        })
+        .await
+        .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
+        let Some(path) = chosen.and_then(|p| p.into_path().ok()) else {
+            return Ok(String::new());
+        };
+        std::fs::write(&path, &bytes).map_err(storage)?;
+        return Ok(path.display().to_string());
+    }
     let dir = dirs::download_dir()
         .or_else(dirs::home_dir)
         .ok_or_else(|| IpcError::new(ErrorCode::Storage, "No Downloads folder on this system."))?;

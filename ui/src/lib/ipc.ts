@@ -73,8 +73,10 @@ export const ipc = {
   /** Server storage used and allowed; null when the server does not say. */
   accountQuota: (account: AccountId) => call<Quota | null>("account_quota", { account }),
   openLink: (url: string) => call<void>("open_link", { url }),
-  saveAttachment: (account: AccountId, folder: string, uid: number, index: number) =>
-    call<string>("save_attachment", { account, folder, uid, index }),
+  /** To Downloads, or (`ask`) where the user picks in the system's dialog; returns the path,
+   * empty when the dialog was cancelled. */
+  saveAttachment: (account: AccountId, folder: string, uid: number, index: number, ask = false) =>
+    call<string>("save_attachment", { account, folder, uid, index, ask }),
   openAttachment: (account: AccountId, folder: string, uid: number, index: number) =>
     call<void>("open_attachment", { account, folder, uid, index }),
   createFolder: (account: AccountId, path: string) => call<Folder[]>("create_folder", { account, path }),
