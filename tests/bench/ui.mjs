@@ -5,42 +5,26 @@
 //   ui_folder_open_ms        click on the (cached) folder → first rows painted, median of 7
 //   ui_scroll_to_end_ms      jump to the end of the list → the last row painted, median of 7
 //   ui_total_rss_mb          the app process and its WebKit processes, after the above
-import { spawn, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
+import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { WebDriver, sleep } from "../e2e/webdriver.mjs";
+import { HARNESS, root, startDriver, startHarness, targetDir } from "../e2e/setup.mjs";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, "target");
 const APP = join(targetDir, "release", "petrel");
-const HARNESS = join(targetDir, "debug", "petrel-harness");
 const MESSAGES = Number(process.env.PETREL_BENCH_MESSAGES ?? 100000);
 const PORT = 4446; // tauri-driver; WebKitWebDriver gets 4447 (4445 is its default)
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const harness = spawn(HARNESS, ["serve", "--bulk", String(MESSAGES)], { stdio: ["ignore", "pipe", "inherit"] });
-const info = await new Promise((resolve) => createInterface({ input: harness.stdout }).once("line", (l) => resolve(JSON.parse(l))));
+const { harness, info } = await startHarness(["--bulk", String(MESSAGES)]);
 const configDir = await mkdtemp(join(tmpdir(), "petrel-bench-config-"));
 const cacheDir = await mkdtemp(join(tmpdir(), "petrel-bench-cache-"));
 const logDir = await mkdtemp(join(tmpdir(), "petrel-bench-logs-"));
 const made = spawnSync(HARNESS, ["demo-account", "--petrel-config", configDir], { input: JSON.stringify(info) + "\n" });
 if (made.status !== 0) throw new Error(`demo-account: ${made.stderr}`);
-const driver = spawn("tauri-driver", ["--port", String(PORT), "--native-port", "4447", "--native-driver", "/usr/bin/WebKitWebDriver"], {
-  stdio: ["ignore", "ignore", "inherit"],
-  env: { ...process.env, PETREL_CONFIG_DIR: configDir, PETREL_CACHE_DIR: cacheDir, PETREL_LOG_DIR: logDir },
-});
-for (let i = 0; i < 100; i++) {
-  try {
-    await fetch(`http://127.0.0.1:${PORT}/status`);
-    break;
-  } catch {
-    await sleep(200);
-  }
-}
+const driver = await startDriver(PORT, { PETREL_CONFIG_DIR: configDir, PETREL_CACHE_DIR: cacheDir, PETREL_LOG_DIR: logDir }, 4447);
 
 // The next frame, or 50 ms when the window gets no frames (a hidden Xvfb window may not).
 const PAINTED = `const painted = (f) => { let called = false; const once = () => { if (!called) { called = true; f(); } }; requestAnimationFrame(once); setTimeout(once, 50); };`;

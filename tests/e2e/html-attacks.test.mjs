@@ -4,34 +4,20 @@
 // then only image requests.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createServer } from "node:http";
-import { createInterface } from "node:readline";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { ARTIFACTS, HARNESS, root, startDriver, startHarness, targetDir } from "./setup.mjs";
 import { WebDriver, sleep } from "./webdriver.mjs";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, "target");
 const APP = join(targetDir, "debug", "petrel");
-const HARNESS = join(targetDir, "debug", "petrel-harness");
-const ARTIFACTS = join(root, "artifacts", "e2e");
 const CORPUS = join(root, "tests", "servers", "attack");
 const DRIVER_PORT = 4444;
 
 let harness, info, driver, beacon, configDir, logDir, cacheDir;
 const requests = [];
-
-function startHarness() {
-  return new Promise((resolve, reject) => {
-    harness = spawn(HARNESS, ["serve"], { stdio: ["ignore", "pipe", "inherit"] });
-    harness.on("error", reject);
-    harness.on("exit", (code) => reject(new Error(`petrel-harness exited with ${code}`)));
-    createInterface({ input: harness.stdout }).once("line", (line) => resolve(JSON.parse(line)));
-  });
-}
 
 function doveadm(args, input) {
   const r = spawnSync("doveadm", ["-c", join(info.dir, "dovecot.conf"), ...args], { input });
@@ -49,7 +35,7 @@ before(async () => {
   configDir = await mkdtemp(join(tmpdir(), "petrel-e2e-config-"));
   logDir = await mkdtemp(join(tmpdir(), "petrel-e2e-logs-"));
   cacheDir = await mkdtemp(join(tmpdir(), "petrel-e2e-cache-"));
-  info = await startHarness();
+  ({ harness, info } = await startHarness());
   const alice = info.users.find((u) => u.login.startsWith("alice@"));
   doveadm(["mailbox", "create", "-s", "-u", alice.login, "Attacks"]);
   for (const name of (await readdir(CORPUS)).filter((n) => n.endsWith(".eml")).sort()) {
@@ -59,20 +45,7 @@ before(async () => {
   // The account, as the demo sets it up: settings file + password in the (test) keychain.
   const made = spawnSync(HARNESS, ["demo-account", "--petrel-config", configDir], { input: JSON.stringify(info) + "\n" });
   assert.equal(made.status, 0, `demo-account: ${made.stderr}`);
-  driver = spawn("tauri-driver", ["--port", String(DRIVER_PORT), "--native-driver", "/usr/bin/WebKitWebDriver"], {
-    stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir },
-  });
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    try {
-      await fetch(`http://127.0.0.1:${DRIVER_PORT}/status`);
-      return;
-    } catch {
-      await sleep(200);
-    }
-  }
-  throw new Error("tauri-driver did not start");
+  driver = await startDriver(DRIVER_PORT, { PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir });
 });
 
 after(async () => {

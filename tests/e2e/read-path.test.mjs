@@ -3,56 +3,25 @@
 // Run by `npm test` (or `npm run test:e2e` inside the environment scripts/test.sh sets up).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
+import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir } from "./setup.mjs";
 import { WebDriver, by, sleep } from "./webdriver.mjs";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, "target");
 const APP = join(targetDir, "debug", "petrel");
-const HARNESS = join(targetDir, "debug", "petrel-harness");
-const ARTIFACTS = join(root, "artifacts", "e2e");
 const DRIVER_PORT = 4444;
 
 let harness, harnessInfo, driver, configDir, logDir, cacheDir;
-
-function startHarness() {
-  return new Promise((resolve, reject) => {
-    harness = spawn(HARNESS, ["serve"], { stdio: ["ignore", "pipe", "inherit"] });
-    harness.on("error", reject);
-    harness.on("exit", (code) => reject(new Error(`petrel-harness exited with ${code}`)));
-    createInterface({ input: harness.stdout }).once("line", (line) => resolve(JSON.parse(line)));
-  });
-}
-
-async function startDriver() {
-  driver = spawn("tauri-driver", ["--port", String(DRIVER_PORT), "--native-driver", "/usr/bin/WebKitWebDriver"], {
-    stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir, PETREL_CHECK_SECONDS: "2" },
-  });
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    try {
-      await fetch(`http://127.0.0.1:${DRIVER_PORT}/status`);
-      return;
-    } catch {
-      await sleep(200);
-    }
-  }
-  throw new Error("tauri-driver did not start");
-}
 
 before(async () => {
   for (const bin of [APP, HARNESS]) await stat(bin).catch(() => { throw new Error(`${bin} is missing: run npm test (it builds it)`); });
   configDir = await mkdtemp(join(tmpdir(), "petrel-e2e-config-"));
   logDir = await mkdtemp(join(tmpdir(), "petrel-e2e-logs-"));
   cacheDir = await mkdtemp(join(tmpdir(), "petrel-e2e-cache-"));
-  harnessInfo = await startHarness();
-  await startDriver();
+  ({ harness, info: harnessInfo } = await startHarness());
+  driver = await startDriver(DRIVER_PORT, { PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir, PETREL_CHECK_SECONDS: "2" });
 });
 
 after(async () => {

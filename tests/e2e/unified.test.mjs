@@ -3,19 +3,14 @@
 // saved to Downloads; a message is moved by dragging it onto a folder (checked by doveadm).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir } from "./setup.mjs";
 import { WebDriver, sleep } from "./webdriver.mjs";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, "target");
 const APP = join(targetDir, "debug", "petrel");
-const HARNESS = join(targetDir, "debug", "petrel-harness");
-const ARTIFACTS = join(root, "artifacts", "e2e");
 const DRIVER_PORT = 4444;
 
 let harness, info, driver, home, configDir, logDir, cacheDir;
@@ -38,11 +33,7 @@ before(async () => {
   configDir = await mkdtemp(join(tmpdir(), "petrel-e2e-config-"));
   logDir = await mkdtemp(join(tmpdir(), "petrel-e2e-logs-"));
   cacheDir = await mkdtemp(join(tmpdir(), "petrel-e2e-cache-"));
-  info = await new Promise((resolve, reject) => {
-    harness = spawn(HARNESS, ["serve"], { stdio: ["ignore", "pipe", "inherit"] });
-    harness.on("error", reject);
-    createInterface({ input: harness.stdout }).once("line", (line) => resolve(JSON.parse(line)));
-  });
+  ({ harness, info } = await startHarness());
   const raw = [
     "From: Carol <carol@example.test>", `To: ${login("bob")}`, "Subject: Minutes with notes attached",
     "Date: Mon, 23 Nov 2026 09:00:00 +0000", "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=b", "",
@@ -54,20 +45,9 @@ before(async () => {
     const made = spawnSync(HARNESS, ["demo-account", "--petrel-config", configDir, "--user", user], { input: JSON.stringify(info) + "\n" });
     assert.equal(made.status, 0, `demo-account ${user}: ${made.stderr}`);
   }
-  driver = spawn("tauri-driver", ["--port", String(DRIVER_PORT), "--native-driver", "/usr/bin/WebKitWebDriver"], {
-    stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir },
+  driver = await startDriver(DRIVER_PORT, {
+    HOME: home, XDG_CONFIG_HOME: join(home, ".config"), PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir,
   });
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    try {
-      await fetch(`http://127.0.0.1:${DRIVER_PORT}/status`);
-      return;
-    } catch {
-      await sleep(200);
-    }
-  }
-  throw new Error("tauri-driver did not start");
 });
 
 after(async () => {

@@ -2,7 +2,6 @@
 
 use crate::session::{with_timeout, ImapSession};
 use crate::ImapError;
-use async_imap::types::Flag;
 use futures::TryStreamExt;
 use petrel_core::Envelope;
 
@@ -47,15 +46,7 @@ pub(crate) fn envelope(fetch: &async_imap::types::Fetch) -> Option<Envelope> {
     // A FETCH without UID is an unsolicited update, not a row we asked for.
     let uid = fetch.uid?;
     let headers = petrel_render::list_headers(fetch.header().unwrap_or_default());
-    let (mut seen, mut flagged, mut answered) = (false, false, false);
-    for flag in fetch.flags() {
-        match flag {
-            Flag::Seen => seen = true,
-            Flag::Flagged => flagged = true,
-            Flag::Answered => answered = true,
-            _ => {}
-        }
-    }
+    let (seen, flagged, answered) = crate::sync_folder::flags(fetch);
     Some(Envelope {
         uid,
         from: headers.from,

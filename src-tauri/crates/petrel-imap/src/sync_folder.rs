@@ -432,9 +432,9 @@ impl ImapSession {
 }
 
 /// (seen, flagged, answered): the flags a list row shows.
-type Flags = (bool, bool, bool);
+pub(crate) type Flags = (bool, bool, bool);
 
-fn flags(fetch: &async_imap::types::Fetch) -> Flags {
+pub(crate) fn flags(fetch: &async_imap::types::Fetch) -> Flags {
     let (mut seen, mut flagged, mut answered) = (false, false, false);
     for flag in fetch.flags() {
         match flag {

@@ -1,0 +1,40 @@
+// What the real-window specs (and the UI benchmark) share: the built binaries, a harness
+// started through `petrel-harness serve`, and tauri-driver with the app's environment.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { sleep } from "./webdriver.mjs";
+
+export const root = fileURLToPath(new URL("../../", import.meta.url));
+export const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, "target");
+export const HARNESS = join(targetDir, "debug", "petrel-harness");
+export const ARTIFACTS = join(root, "artifacts", "e2e");
+
+/** Starts `petrel-harness serve ARGS`; resolves with its JSON (dir, ports, users…). */
+export function startHarness(args = []) {
+  return new Promise((resolve, reject) => {
+    const harness = spawn(HARNESS, ["serve", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    harness.on("error", reject);
+    harness.on("exit", (code) => reject(new Error(`petrel-harness exited with ${code}`)));
+    createInterface({ input: harness.stdout }).once("line", (line) => resolve({ harness, info: JSON.parse(line) }));
+  });
+}
+
+/** Starts tauri-driver on `port` (its WebKitWebDriver on `nativePort` when given) with
+ * `env` added to this process's environment, and waits until it answers. */
+export async function startDriver(port, env, nativePort = null) {
+  const args = ["--port", String(port), "--native-driver", "/usr/bin/WebKitWebDriver"];
+  if (nativePort) args.push("--native-port", String(nativePort));
+  const driver = spawn("tauri-driver", args, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...env } });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/status`);
+      return driver;
+    } catch {
+      await sleep(200);
+    }
+  }
+  throw new Error("tauri-driver did not start");
+}
