@@ -134,6 +134,7 @@ pub fn run() {
             commands::accounts::set_sync_options,
             commands::mail::list_folders,
             commands::mail::list_envelopes,
+            commands::mail::list_threads,
             commands::mail::read_message,
             commands::mail::set_flags,
             commands::mail::move_messages,

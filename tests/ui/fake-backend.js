@@ -114,7 +114,7 @@ export function installFakeBackend(scenario) {
       if (q) {
         // The engine's rules (list_query.rs), for the UI's sake.
         const words = q.text.toLowerCase().split(/\s+/).filter(Boolean);
-        all = all.filter((m) => (!q.unread_only || !m.seen) && (!q.flagged_only || m.flagged) && words.every((w) => `${m.from}\n${m.subject}`.toLowerCase().includes(w)));
+        all = all.filter((m) => (!q.unread_only || !m.seen) && (!q.flagged_only || m.flagged) && (!q.attachments_only || m.has_attachment) && words.every((w) => `${m.from}\n${m.subject}`.toLowerCase().includes(w)));
         const key = (m) => (q.sort === "sender" ? m.from.toLowerCase() : q.sort === "subject" ? m.subject.toLowerCase() : -m.date);
         all = [...all].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
         if (q.sort === "date" ? q.ascending : !q.ascending) all.reverse();
@@ -122,6 +122,44 @@ export function installFakeBackend(scenario) {
       const rows = all.slice(offset, offset + limit).map(({ text, ...row }) => row);
       if (args.refresh) state.offline = false; // Retry (a refresh) reaches the server again.
       return { offset, total: all.length, rows, offline: state.offline };
+    },
+    list_threads: (args) => {
+      const { account, folder, offset, limit, expanded } = args;
+      const open = new Set(expanded);
+      if (folder !== "Big") {
+        // Small folders: each message a conversation of its own.
+        const page = handlers.list_envelopes({ ...args, refresh: false });
+        const rows = page.rows.map((e) => ({ folder, envelope: e, depth: 0, thread: `${folder}:${e.uid}`, head: true, count: 1, unread: e.seen ? 0 : 1, latest: e.date, expanded: false }));
+        return { offset, total: page.total, threads: page.total, rows, offline: page.offline };
+      }
+      // Big: 25,000 conversations of four (oldest message first), newest conversation
+      // first; every tenth has the user's reply from Sent as its third message.
+      const members = (t) => {
+        const newest = 100000 - 4 * t;
+        const list = [3, 2, 1, 0].map((k, depth) => ({ folder: "Big", n: newest - k, depth: Math.min(depth, 1) }));
+        if (t % 10 === 0) list.splice(2, 0, { folder: "Sent", n: 900000 + t, depth: 1 });
+        return list;
+      };
+      const envelope = (m) =>
+        m.folder === "Sent"
+          ? { uid: m.n, from: "Me", subject: `Re: Message ${m.n - 900000}`, date: now - 30, seen: true, flagged: false, answered: false, has_attachment: false, size: 800 }
+          : { uid: m.n, from: `Sender ${m.n % 97}`, subject: `Message ${m.n}`, date: now - (100000 - m.n) * 60, seen: true, flagged: false, answered: false, has_attachment: false, size: 2000 };
+      const rows = [];
+      let position = 0;
+      for (let t = 0; t < 25000; t++) {
+        const list = members(t);
+        const key = `conv-${t}`;
+        const shown = open.has(key) ? list : list.slice(0, 1);
+        if (position + shown.length > offset && position < offset + limit) {
+          shown.forEach((m, k) => {
+            if (position + k < offset || position + k >= offset + limit) return;
+            const head = k === 0;
+            rows.push({ folder: m.folder, envelope: envelope(m), depth: m.depth, thread: key, head, count: head ? list.length : 0, unread: 0, latest: head ? now - 4 * t * 60 : null, expanded: open.has(key) });
+          });
+        }
+        position += shown.length;
+      }
+      return { offset, total: position, threads: 25000, rows, offline: false };
     },
     list_unified: ({ view, offset, limit }) => {
       const all = [];
@@ -140,7 +178,10 @@ export function installFakeBackend(scenario) {
       return { offset, total: all.length, rows: all.slice(offset, offset + limit) };
     },
     read_message: ({ account, folder, uid }) => {
-      const m = (messages[`${account}/${folder}`] ?? []).find((r) => r.uid === uid);
+      const synthetic = folder === "Big" || (folder === "Sent" && uid >= 900000);
+      const m = synthetic
+        ? { from: folder === "Sent" ? "Me" : `Sender ${uid % 97}`, subject: folder === "Sent" ? `Re: Message ${uid - 900000}` : `Message ${uid}`, date: now, text: `Body of ${folder} ${uid}` }
+        : (messages[`${account}/${folder}`] ?? []).find((r) => r.uid === uid);
       if (!m) throw err("not_found", "The message is gone.");
       return {
         uid, from: m.from, to: ["me@example.org"], cc: [], subject: m.subject, date: m.date, text: m.text,

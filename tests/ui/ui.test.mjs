@@ -455,6 +455,48 @@ test("a 100,000-message folder: only rows on screen exist, pages come by positio
   await page.close();
 });
 
+test("conversation view: a 100k folder as conversations, opened with → and closed with ←, own replies from Sent", async () => {
+  const page = await open("one-account");
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "Big" }).click();
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option", { name: /Message 100000/ }).waitFor();
+  const toggle = page.getByRole("search", { name: "Quick filter" }).getByRole("button", { name: "Conversations" });
+  await toggle.click();
+  assert.equal(await toggle.getAttribute("aria-pressed"), "true");
+  const head = list.getByRole("option", { name: /Conversation of 5 messages, closed: .*Message 99997/ });
+  await head.waitFor();
+  assert.equal(await head.getAttribute("aria-setsize"), "25000", "one row per conversation");
+  assert.equal(await list.getByRole("option").count() < 40, true, "still virtualized");
+
+  // → opens the conversation: its messages follow, the reply from Sent among them.
+  await head.click();
+  await page.keyboard.press("ArrowRight");
+  await list.getByRole("option", { name: /Message 100000/ }).waitFor();
+  assert.equal(await list.getByRole("option").first().getAttribute("aria-setsize"), "25004");
+  const mine = list.getByRole("option", { name: /\(in Sent\).*Re: Message 0/ });
+  await mine.click();
+  await page.getByRole("article", { name: "Message" }).getByText("Body of Sent 900000").waitFor();
+  const read = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "read_message").at(-1).args);
+  assert.deepEqual([read.folder, read.uid], ["Sent", 900000], "the reply opens from Sent");
+
+  // ← from a reply closes the conversation and returns to its first row.
+  await page.keyboard.press("ArrowLeft");
+  await page.waitForFunction(() => document.querySelector('[role="listbox"] [role="option"]')?.getAttribute("aria-setsize") === "25000");
+  // The end of the list is the oldest conversation.
+  await list.focus();
+  await page.keyboard.press("End");
+  await list.getByRole("option", { name: /Message 1$/, selected: true }).waitFor();
+  const offsets = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "list_threads").map((c) => c.args.offset));
+  assert.ok(Math.max(...offsets) >= 24800 && offsets.length < 12, `pages by position: ${offsets}`);
+  await page.screenshot({ path: join(artifacts, "conversations.png") });
+
+  // Off again: the plain list of 100,000 (the choice is remembered).
+  await toggle.click();
+  await page.waitForFunction(() => document.querySelector('[role="listbox"] [role="option"]')?.getAttribute("aria-setsize") === "100000");
+  assert.equal(await page.evaluate(() => localStorage.getItem("petrel.conversations")), "off");
+  await page.close();
+});
+
 test("multi-select with shift and ctrl, bulk delete, and dragging rows onto a folder", async () => {
   const page = await open("one-account");
   const list = page.getByRole("listbox", { name: "Messages" });
@@ -529,7 +571,14 @@ test("quick filter and sort are asked of the backend and reset per folder", asyn
   assert.match(order[0], /Ana Lima/);
   assert.match(order[2], /news@example\.org/);
   const last = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "list_envelopes").at(-1).args.query);
-  assert.deepEqual(last, { sort: "sender", ascending: true, text: "", unread_only: false, flagged_only: false });
+  assert.deepEqual(last, { sort: "sender", ascending: true, text: "", unread_only: false, flagged_only: false, attachments_only: false });
+  // Only mail with files: Bob's build report.
+  await filter.getByRole("button", { name: "Files" }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[role="listbox"] [role="option"]').length === 1);
+  await list.getByRole("option", { name: /Build is green/ }).waitFor();
+  // A filter that matches nothing says so and how to undo it.
+  await filter.getByLabel("Filter messages").fill("no such words");
+  await page.getByText("No messages match the filter").waitFor();
   await page.close();
 });
 

@@ -1,7 +1,7 @@
 use crate::AppState;
 use petrel_core::{
     AccountId, AccountStatus, ActionOutcome, EnvelopePage, Folder, IpcError, ListQuery,
-    MessageView, Quota, UnifiedPage, UnifiedView,
+    MessageView, Quota, ThreadPage, UnifiedPage, UnifiedView,
 };
 
 #[tauri::command]
@@ -31,6 +31,34 @@ pub async fn list_envelopes(
             limit,
             refresh,
             &query.unwrap_or_default(),
+        )
+        .await?)
+}
+
+/// The folder as conversations (with the user's replies from Sent); `expanded` names the
+/// conversations shown open.
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+pub async fn list_threads(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    offset: u32,
+    limit: u32,
+    refresh: bool,
+    query: Option<ListQuery>,
+    expanded: Vec<String>,
+) -> Result<ThreadPage, IpcError> {
+    Ok(state
+        .engine()?
+        .threads(
+            &account,
+            &folder,
+            offset,
+            limit,
+            refresh,
+            &query.unwrap_or_default(),
+            &expanded,
         )
         .await?)
 }

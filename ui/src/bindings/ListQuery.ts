@@ -14,4 +14,8 @@ ascending: boolean,
 /**
  * Case-insensitive words that must all appear in the sender or the subject.
  */
-text: string, unread_only: boolean, flagged_only: boolean, };
+text: string, unread_only: boolean, flagged_only: boolean, 
+/**
+ * Only messages that carry files (multipart/mixed).
+ */
+attachments_only: boolean, };

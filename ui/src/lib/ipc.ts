@@ -10,6 +10,7 @@ import type { AccountStatus } from "../bindings/AccountStatus";
 import type { Quota } from "../bindings/Quota";
 import type { SyncOptions } from "../bindings/SyncOptions";
 import type { UnifiedPage } from "../bindings/UnifiedPage";
+import type { ThreadPage } from "../bindings/ThreadPage";
 import type { ListQuery } from "../bindings/ListQuery";
 import type { UnifiedView } from "../bindings/UnifiedView";
 import type { IpcError } from "../bindings/IpcError";
@@ -50,6 +51,10 @@ export const ipc = {
    * only folders it has not synced since it started. */
   listEnvelopes: (account: AccountId, folder: string, offset: number, limit: number, refresh = false, query: ListQuery | null = null) =>
     call<EnvelopePage>("list_envelopes", { account, folder, offset, limit, refresh, query }),
+  /** The folder as conversations (with the user's replies from Sent); `expanded` names
+   * the conversations shown open. */
+  listThreads: (account: AccountId, folder: string, offset: number, limit: number, refresh: boolean, query: ListQuery, expanded: string[]) =>
+    call<ThreadPage>("list_threads", { account, folder, offset, limit, refresh, query, expanded }),
   /** A view across accounts (All Inboxes, Unread, Flagged), by position like a folder. */
   listUnified: (view: UnifiedView, offset: number, limit: number) => call<UnifiedPage>("list_unified", { view, offset, limit }),
   /** `markRead` false: open without marking it read (the reader's delay decides). */

@@ -1,17 +1,38 @@
 // The message list's rows by position, fetched from the backend in pages as they scroll
 // into view: a 100k-row folder never crosses the IPC boundary whole (DESIGN §2, §8).
 import type { Envelope } from "../bindings/Envelope";
-import type { EnvelopePage } from "../bindings/EnvelopePage";
 
 export const PAGE = 200;
+/** Pages kept loaded: a long scroll through 100k rows drops the pages it left behind, so
+ * the webview's memory stays flat. */
+export const MAX_PAGES = 12;
 
-export type FetchPage = (offset: number, limit: number) => Promise<EnvelopePage>;
+/** Where a row sits in the conversation view (absent in plain lists). */
+export type ThreadMark = {
+  key: string;
+  depth: number;
+  /** The conversation's first row; `count` and `unread` are the conversation's. */
+  head: boolean;
+  count: number;
+  unread: number;
+  expanded: boolean;
+  /** Newest date in the conversation (on its first row). */
+  latest: number | null;
+  /** The folder the message lives in when it is not the list's (own replies in Sent). */
+  elsewhere: string | null;
+};
+
+export type ListRow = Envelope & { thread?: ThreadMark };
+
+export type RowPage = { offset: number; total: number; rows: ListRow[]; offline?: boolean };
+
+export type FetchPage = (offset: number, limit: number) => Promise<RowPage>;
 
 export class RowWindow {
   total = $state(0);
   /** Bumped on every change; readers touch it to re-render. */
   version = $state(0);
-  #rows = new Map<number, Envelope>();
+  #rows = new Map<number, ListRow>();
   #inflight = new Set<number>();
   #generation = 0;
   #fetch: FetchPage;
@@ -20,13 +41,13 @@ export class RowWindow {
     this.#fetch = fetch;
   }
 
-  at(i: number): Envelope | undefined {
+  at(i: number): ListRow | undefined {
     void this.version;
     return this.#rows.get(i);
   }
 
   /** The loaded row with `uid`, and its position. */
-  find(uid: number | null): { index: number; row: Envelope } | null {
+  find(uid: number | null): { index: number; row: ListRow } | null {
     void this.version;
     if (uid === null) return null;
     for (const [index, row] of this.#rows) if (row.uid === uid) return { index, row };
@@ -34,7 +55,7 @@ export class RowWindow {
   }
 
   /** Replaces everything with `page` (a new folder, or a reload). */
-  reset(page: EnvelopePage | null) {
+  reset(page: RowPage | null) {
     this.#generation++;
     this.#rows.clear();
     this.#inflight.clear();
@@ -50,11 +71,11 @@ export class RowWindow {
 
   /** Applies a load's answer unless the rows changed since `token` (a refresh after a
    * change elsewhere brought newer ones: the older answer must not replace them). */
-  settle(token: number, page: EnvelopePage) {
+  settle(token: number, page: RowPage) {
     if (token === this.#generation) this.reset(page);
   }
 
-  fill(page: EnvelopePage) {
+  fill(page: RowPage) {
     this.total = page.total;
     page.rows.forEach((row, k) => this.#rows.set(page.offset + k, row));
     this.version++;
@@ -71,7 +92,10 @@ export class RowWindow {
       jobs.push(
         this.#fetch(p * PAGE, PAGE)
           .then((page) => {
-            if (generation === this.#generation) this.fill(page);
+            if (generation === this.#generation) {
+              this.fill(page);
+              this.#evict(Math.floor(first / PAGE));
+            }
           })
           .catch(() => {
             // The next scroll asks again.
@@ -114,6 +138,16 @@ export class RowWindow {
       this.#rows.set(i - removed, row);
     }
     this.total = Math.max(0, this.total - removed);
+    this.version++;
+  }
+
+  /** Drops the loaded pages farthest from `center` beyond the first MAX_PAGES. */
+  #evict(center: number) {
+    const pages = [...new Set([...this.#rows.keys()].map((i) => Math.floor(i / PAGE)))];
+    if (pages.length <= MAX_PAGES) return;
+    pages.sort((a, b) => Math.abs(b - center) - Math.abs(a - center));
+    const drop = new Set(pages.slice(0, pages.length - MAX_PAGES));
+    for (const i of [...this.#rows.keys()]) if (drop.has(Math.floor(i / PAGE))) this.#rows.delete(i);
     this.version++;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RowWindow, scrollGeometry, visibleStart, PAGE } from "./rowWindow.svelte";
+import { RowWindow, scrollGeometry, visibleStart, PAGE, MAX_PAGES } from "./rowWindow.svelte";
 import type { Envelope } from "../bindings/Envelope";
 
 const row = (i: number): Envelope => ({ uid: 100000 - i, from: `s${i}`, subject: `m${i}`, date: 0, seen: true, flagged: false, answered: false, has_attachment: false, size: 1 });
@@ -25,6 +25,22 @@ describe("RowWindow", () => {
     expect(f.calls).toEqual([0, 99_800]);
     expect(w.at(99_999)?.subject).toBe("m99999");
     expect(w.at(50_000)).toBeUndefined();
+  });
+
+  it("keeps a bounded number of pages, dropping those farthest from where the user is", async () => {
+    const f = fakeFolder(100_000);
+    const w = new RowWindow(f.fetch);
+    w.reset(await f.fetch(0, PAGE));
+    for (let p = 1; p <= MAX_PAGES + 5; p++) await w.ensure(p * PAGE, p * PAGE + 10);
+    const last = (MAX_PAGES + 5) * PAGE;
+    expect(w.at(last)?.subject).toBe(`m${last}`);
+    expect(w.at(0)).toBeUndefined();
+    let loaded = 0;
+    for (let i = 0; i <= last + PAGE; i++) if (w.at(i)) loaded++;
+    expect(loaded).toBe(MAX_PAGES * PAGE);
+    // Scrolling back loads the dropped page again.
+    await w.ensure(0, 10);
+    expect(w.at(0)?.subject).toBe("m0");
   });
 
   it("an answer that started before a refresh does not replace the refreshed rows", async () => {

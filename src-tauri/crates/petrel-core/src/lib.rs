@@ -12,6 +12,6 @@ pub use account::{AccountId, AccountSettings, NewAccount, Security, ServerSettin
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
     AccountStatus, ActionOutcome, Attachment, ConnectionState, Envelope, EnvelopePage, Folder,
-    FolderChange, FolderRole, ListQuery, MessageView, Quota, SortKey, SyncProgress, UnifiedPage,
-    UnifiedRow, UnifiedView,
+    FolderChange, FolderRole, ListQuery, MessageView, Quota, SortKey, SyncProgress, ThreadLinks,
+    ThreadPage, ThreadRow, UnifiedPage, UnifiedRow, UnifiedView,
 };

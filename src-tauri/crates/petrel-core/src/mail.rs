@@ -217,6 +217,9 @@ pub struct ListQuery {
     pub text: String,
     pub unread_only: bool,
     pub flagged_only: bool,
+    /// Only messages that carry files (multipart/mixed).
+    #[serde(default)]
+    pub attachments_only: bool,
 }
 
 impl ListQuery {
@@ -227,5 +230,47 @@ impl ListQuery {
             && self.text.trim().is_empty()
             && !self.unread_only
             && !self.flagged_only
+            && !self.attachments_only
     }
+}
+
+/// What threading needs from a message's header: its Message-ID and the IDs it answers
+/// (References, then In-Reply-To), oldest first. Kept in the cache beside the list row,
+/// fetched only when the conversation view is first used (the list sync stays lean).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadLinks {
+    pub message_id: Option<String>,
+    pub parents: Vec<String>,
+}
+
+/// A row of the conversation view: a message, where it lives (the folder's own messages
+/// and the user's replies from Sent), and its place in its conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ThreadRow {
+    pub folder: String,
+    pub envelope: Envelope,
+    /// 0 for the conversation's first message; replies are deeper.
+    pub depth: u32,
+    /// Names the conversation (for expanding and collapsing it).
+    pub thread: String,
+    /// The conversation's first row: it stands for the whole conversation when collapsed.
+    pub head: bool,
+    /// Messages and unread messages in the conversation (on its first row; else 0).
+    pub count: u32,
+    pub unread: u32,
+    /// Newest date in the conversation (on its first row).
+    #[ts(type = "number | null")]
+    pub latest: Option<i64>,
+    pub expanded: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ThreadPage {
+    pub offset: u32,
+    /// Rows with the expanded conversations open.
+    pub total: u32,
+    /// Conversations in the view.
+    pub threads: u32,
+    pub rows: Vec<ThreadRow>,
+    pub offline: bool,
 }

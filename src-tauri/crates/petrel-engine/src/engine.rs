@@ -43,6 +43,8 @@ pub struct Engine {
     pub(crate) cache_generation: std::sync::atomic::AtomicU64,
     /// The last sorted/filtered list (folder, query, cache generation, UIDs in order).
     pub(crate) query_cache: Mutex<crate::list_query::QueryCache>,
+    /// The last conversation grouping (folder, query, cache generation).
+    pub(crate) thread_cache: Mutex<crate::threads::ThreadCache>,
     #[allow(clippy::type_complexity)]
     pub(crate) unified_cache: Mutex<
         Option<(
@@ -87,6 +89,7 @@ impl Engine {
             cache_generation: std::sync::atomic::AtomicU64::new(0),
             unified_cache: Mutex::new(None),
             query_cache: Mutex::new(None),
+            thread_cache: Mutex::new(None),
         })
     }
 

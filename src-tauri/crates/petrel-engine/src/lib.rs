@@ -16,6 +16,7 @@ mod mail_actions;
 mod offline_bodies;
 mod pending_actions;
 mod secrets;
+mod threads;
 mod unified;
 mod watch;
 

@@ -68,30 +68,11 @@ impl Engine {
 
 /// Filters and orders rows (given newest first) and returns their UIDs.
 pub(crate) fn order(rows: Vec<Envelope>, query: &ListQuery) -> Vec<u32> {
-    let words: Vec<String> = query
-        .text
-        .split_whitespace()
-        .map(str::to_lowercase)
-        .collect();
+    let filter = Filter::new(query);
     let mut kept: Vec<(String, Envelope)> = rows
         .into_iter()
-        .filter(|r| !query.unread_only || !r.seen)
-        .filter(|r| !query.flagged_only || r.flagged)
-        .filter(|r| {
-            if words.is_empty() {
-                return true;
-            }
-            let hay = format!("{}\n{}", r.from, r.subject).to_lowercase();
-            words.iter().all(|w| hay.contains(w.as_str()))
-        })
-        .map(|r| {
-            let key = match query.sort {
-                SortKey::Date => String::new(),
-                SortKey::Sender => r.from.to_lowercase(),
-                SortKey::Subject => base_subject(&r.subject),
-            };
-            (key, r)
-        })
+        .filter(|r| filter.matches(r))
+        .map(|r| (sort_key(&r, query.sort), r))
         .collect();
     // Stable sort over rows that arrive newest first: equal keys stay newest first.
     match query.sort {
@@ -111,6 +92,47 @@ pub(crate) fn order(rows: Vec<Envelope>, query: &ListQuery) -> Vec<u32> {
         }),
     }
     kept.into_iter().map(|(_, r)| r.uid).collect()
+}
+
+/// The quick filter of a query: all words in sender or subject, and the toggles.
+pub(crate) struct Filter<'q> {
+    query: &'q ListQuery,
+    words: Vec<String>,
+}
+
+impl<'q> Filter<'q> {
+    pub(crate) fn new(query: &'q ListQuery) -> Self {
+        let words = query
+            .text
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        Filter { query, words }
+    }
+
+    pub(crate) fn matches(&self, r: &Envelope) -> bool {
+        let q = self.query;
+        if (q.unread_only && r.seen)
+            || (q.flagged_only && !r.flagged)
+            || (q.attachments_only && !r.has_attachment)
+        {
+            return false;
+        }
+        if self.words.is_empty() {
+            return true;
+        }
+        let hay = format!("{}\n{}", r.from, r.subject).to_lowercase();
+        self.words.iter().all(|w| hay.contains(w.as_str()))
+    }
+}
+
+/// What a row sorts by under `sort` (dates sort by position, so no key).
+pub(crate) fn sort_key(r: &Envelope, sort: SortKey) -> String {
+    match sort {
+        SortKey::Date => String::new(),
+        SortKey::Sender => r.from.to_lowercase(),
+        SortKey::Subject => base_subject(&r.subject),
+    }
 }
 
 /// A subject without its reply/forward prefixes, lower case: "Re: Fwd: Plan" → "plan".
@@ -197,6 +219,14 @@ mod tests {
         assert_eq!(q("", true, false), vec![4, 3, 1]);
         assert_eq!(q("", false, true), vec![4, 2]);
         assert_eq!(q("", true, true), vec![4]);
+        let mut with_files = rows();
+        with_files[1].has_attachment = true;
+        with_files[3].has_attachment = true;
+        let files = ListQuery {
+            attachments_only: true,
+            ..Default::default()
+        };
+        assert_eq!(order(with_files, &files), vec![4, 2]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod connect;
 mod error;
 mod fetch_envelopes;
 mod fetch_message;
+mod fetch_thread_links;
 mod idle;
 mod list_folders;
 mod manage_folders;

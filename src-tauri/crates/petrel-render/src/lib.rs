@@ -3,11 +3,13 @@
 //! and charset work); malformed input yields best-effort text, never a panic.
 
 mod html;
+mod thread_links;
 
 pub use html::{sanitize, SafeHtml};
 use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
 use petrel_core::{Attachment, MessageView};
 use std::collections::HashMap;
+pub use thread_links::{thread_links, THREAD_HEADER_FIELDS};
 
 /// Largest inline (`cid:`) image put into the reader, and the most for one message: a
 /// hostile mail must not make the UI move hundreds of MB.

@@ -20,7 +20,7 @@ pub use error::StoreError;
 pub use memory::MemoryCache;
 pub use sled_cache::SledCache;
 
-use petrel_core::{AccountId, Envelope, Folder};
+use petrel_core::{AccountId, Envelope, Folder, ThreadLinks};
 use serde::{Deserialize, Serialize};
 
 /// A folder of an account, as the cache names it.
@@ -123,6 +123,13 @@ pub trait MailCache: Send + Sync {
         }
         Ok(())
     }
+
+    /// Keeps messages' threading headers (for the conversation view); only for cached rows,
+    /// removed with them.
+    fn set_thread_links(&self, folder: &FolderRef, links: &[(u32, ThreadLinks)]) -> Result<()>;
+
+    /// Every cached message's threading headers in the folder, by UID ascending.
+    fn thread_links(&self, folder: &FolderRef) -> Result<Vec<(u32, ThreadLinks)>>;
 
     /// Remembers the account's folder tree (so it shows, and actions resolve Trash or
     /// Archive, while offline).

@@ -12,6 +12,7 @@ struct Folder {
     rows: BTreeMap<u32, Envelope>,
     rank: Rank,
     bodies: HashMap<u32, Vec<u8>>,
+    links: BTreeMap<u32, petrel_core::ThreadLinks>,
 }
 
 #[derive(Default)]
@@ -75,6 +76,7 @@ impl MailCache for MemoryCache {
         self.with(folder, |f| {
             for uid in uids {
                 f.bodies.remove(uid);
+                f.links.remove(uid);
                 if let Some(old) = f.rows.remove(uid) {
                     f.rank.remove(order_key(&old));
                     f.state.total -= 1;
@@ -148,6 +150,27 @@ impl MailCache for MemoryCache {
             let mut uids: Vec<u32> = f.bodies.keys().copied().collect();
             uids.sort_unstable();
             uids
+        }))
+    }
+
+    fn set_thread_links(
+        &self,
+        folder: &FolderRef,
+        links: &[(u32, petrel_core::ThreadLinks)],
+    ) -> Result<()> {
+        self.with(folder, |f| {
+            for (uid, l) in links {
+                if f.rows.contains_key(uid) {
+                    f.links.insert(*uid, l.clone());
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn thread_links(&self, folder: &FolderRef) -> Result<Vec<(u32, petrel_core::ThreadLinks)>> {
+        Ok(self.with(folder, |f| {
+            f.links.iter().map(|(u, l)| (*u, l.clone())).collect()
         }))
     }
 

@@ -6,6 +6,7 @@
 //! - `R` id uid → [`Envelope`] (postcard)
 //! - `D` id date uid → empty: the date index, read keys-only to build a folder's rank
 //! - `B` id uid → raw message bytes, for messages read or downloaded for offline use
+//! - `T` id uid → [`ThreadLinks`] (postcard), fetched for the conversation view
 //! - `L` account → the account's folder tree (postcard), shown while offline
 //!
 //! Integers are big-endian so byte order is numeric order; dates are offset by 2^63 so
@@ -13,7 +14,7 @@
 
 use crate::rank::Rank;
 use crate::{order_key, FolderRef, FolderState, MailCache, Page, Result, StoreError};
-use petrel_core::{AccountId, Envelope, Folder};
+use petrel_core::{AccountId, Envelope, Folder, ThreadLinks};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
@@ -162,7 +163,12 @@ impl SledCache {
     }
 
     fn clear_rows(&self, id: u64, batch: &mut sled::Batch) -> Result<()> {
-        for prefix in [key(b'R', id, &[]), key(b'D', id, &[]), key(b'B', id, &[])] {
+        for prefix in [
+            key(b'R', id, &[]),
+            key(b'D', id, &[]),
+            key(b'B', id, &[]),
+            key(b'T', id, &[]),
+        ] {
             for k in self.tree.scan_prefix(prefix).keys() {
                 batch.remove(k?);
             }
@@ -247,6 +253,7 @@ impl MailCache for SledCache {
             if let Some(old) = self.row(id, uid)? {
                 batch.remove(key(b'R', id, &uid.to_be_bytes()));
                 batch.remove(key(b'B', id, &uid.to_be_bytes()));
+                batch.remove(key(b'T', id, &uid.to_be_bytes()));
                 batch.remove(date_key(id, &old));
                 removed.push(order_key(&old));
                 state.total = state.total.saturating_sub(1);
@@ -397,6 +404,36 @@ impl MailCache for SledCache {
         }
         self.tree.apply_batch(batch)?;
         Ok(())
+    }
+
+    fn set_thread_links(&self, folder: &FolderRef, links: &[(u32, ThreadLinks)]) -> Result<()> {
+        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(id) = self.id(folder)? else {
+            return Ok(());
+        };
+        let mut batch = sled::Batch::default();
+        for (uid, l) in links {
+            // Only for cached rows: links without their row would never be removed.
+            if self.tree.contains_key(key(b'R', id, &uid.to_be_bytes()))? {
+                batch.insert(key(b'T', id, &uid.to_be_bytes()), postcard::to_stdvec(l)?);
+            }
+        }
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    fn thread_links(&self, folder: &FolderRef) -> Result<Vec<(u32, ThreadLinks)>> {
+        let Some(id) = self.id(folder)? else {
+            return Ok(vec![]);
+        };
+        let prefix = key(b'T', id, &[]);
+        let mut out = Vec::new();
+        for entry in self.tree.scan_prefix(&prefix) {
+            let (k, v) = entry?;
+            let uid = be_u32(k.get(prefix.len()..).unwrap_or_default());
+            out.push((uid, postcard::from_bytes(&v)?));
+        }
+        Ok(out)
     }
 
     fn set_folder_list(&self, account: &AccountId, folders: &[Folder]) -> Result<()> {

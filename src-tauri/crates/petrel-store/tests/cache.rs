@@ -386,3 +386,53 @@ fn a_cache_of_another_format_is_refused_so_it_can_be_rebuilt() {
         Ok(_) => panic!("expected Corrupt, got a cache"),
     }
 }
+
+#[test]
+fn thread_links_live_and_die_with_their_rows() {
+    use petrel_core::ThreadLinks;
+    let links = |id: &str| ThreadLinks {
+        message_id: Some(id.into()),
+        parents: vec!["root@x".into()],
+    };
+    each_cache(|cache| {
+        let f = inbox();
+        cache.set_sync_state(&f, 7, 4, 0).unwrap();
+        cache
+            .upsert(
+                &f,
+                &[
+                    row(1, Some(1), false),
+                    row(2, Some(2), false),
+                    row(3, Some(3), true),
+                ],
+            )
+            .unwrap();
+        cache
+            .set_thread_links(
+                &f,
+                &[
+                    (1, links("a@x")),
+                    (2, links("b@x")),
+                    (77, links("orphan@x")),
+                ],
+            )
+            .unwrap();
+        let got = cache.thread_links(&f).unwrap();
+        assert_eq!(
+            got,
+            vec![(1, links("a@x")), (2, links("b@x"))],
+            "no links without a row"
+        );
+        cache.remove(&f, &[1]).unwrap();
+        assert_eq!(cache.thread_links(&f).unwrap(), vec![(2, links("b@x"))]);
+        cache.set_sync_state(&f, 8, 4, 0).unwrap();
+        assert!(
+            cache.thread_links(&f).unwrap().is_empty(),
+            "UIDVALIDITY change drops them"
+        );
+        cache.upsert(&f, &[row(5, Some(5), false)]).unwrap();
+        cache.set_thread_links(&f, &[(5, links("e@x"))]).unwrap();
+        cache.drop_folder(&f).unwrap();
+        assert!(cache.thread_links(&f).unwrap().is_empty());
+    });
+}
