@@ -39,6 +39,11 @@ pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
                 show_unread_count(&app, counts.inbox_unread_total());
                 notify_new_mail(&app, change);
             }
+            if let EngineEvent::SyncProgress(p) = &event {
+                if p.done == p.total && p.total >= 1000 {
+                    crate::release_freed_memory();
+                }
+            }
             let sent = match &event {
                 EngineEvent::FolderChanged(change) => app.emit(FOLDER_CHANGED, change),
                 EngineEvent::Status(status) => app.emit(ACCOUNT_STATUS, status),

@@ -108,7 +108,42 @@ fn open_main_window(app: &mut tauri::App) -> tauri::Result<()> {
     Ok(())
 }
 
+/// Memory settings for Linux, where the memory goal is measured (≤ 300 MB for the app and
+/// its WebKit processes), applied before any thread or the webview starts.
+fn lean_memory() {
+    #[cfg(target_os = "linux")]
+    {
+        // glibc keeps up to 8 arenas per core, each holding memory freed by the tokio
+        // workers and sled's threads; two arenas cost nothing measurable here.
+        // SAFETY: mallopt only changes allocator tuning; called before other threads exist.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+        // WebKitGTK's accelerated compositing renders through GL (a software rasterizer
+        // where there is no GPU, e.g. virtual machines) and keeps large layer buffers; a
+        // mail client's pages need none of it. Measured with the 100k folder: the web
+        // process's RSS 347 → 262 MB, scrolling to the end no slower. The user's own
+        // setting wins.
+        if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+            std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+        }
+    }
+}
+
+/// A large first sync frees most of what it allocated (replies, parse buffers, batches);
+/// glibc keeps freed heap for reuse unless asked to give it back.
+pub(crate) fn release_freed_memory() {
+    #[cfg(target_os = "linux")]
+    std::thread::spawn(|| {
+        // SAFETY: malloc_trim only returns free pages to the OS.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    });
+}
+
 pub fn run() {
+    lean_memory();
     logging::init();
     let engine = open_engine();
     if let Err(e) = &engine {

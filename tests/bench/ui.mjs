@@ -5,6 +5,8 @@
 //   ui_folder_open_ms        click on the (cached) folder → first rows painted, median of 7
 //   ui_scroll_to_end_ms      jump to the end of the list → the last row painted, median of 7
 //   ui_total_rss_mb          the app process and its WebKit processes, after the above
+//   ui_total_pss_mb          the same without counting shared pages twice (PSS)
+//   ui_start_pss_mb          the same right after start, before any folder is opened
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -70,16 +72,23 @@ async function rssOfTree(rootPid) {
     }
   }
   let total = 0;
+  let pss = 0;
   const parts = [];
   const walk = async (pid) => {
     total += rss.get(pid) ?? 0;
+    // PSS splits pages shared between the processes (WebKit's libraries are mapped by the
+    // app and its web process alike), so the sum does not count them twice; anonymous
+    // memory is what the processes allocated themselves.
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, "utf8").catch(() => "");
+    const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(rollup)?.[1] ?? 0) / 1024;
+    pss += field("Pss");
     const name = (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "?")).trim();
-    parts.push(`${name} ${((rss.get(pid) ?? 0) / 1024).toFixed(0)} MB`);
+    parts.push(`${name} rss ${((rss.get(pid) ?? 0) / 1024).toFixed(0)} / pss ${field("Pss").toFixed(0)} / anon ${field("Pss_Anon").toFixed(0)} MB`);
     for (const c of children.get(pid) ?? []) await walk(c);
   };
   await walk(rootPid);
-  console.error(`ui_total_rss_mb by process: ${parts.join(", ")}`);
-  return total / 1024;
+  console.error(`ui memory by process: ${parts.join("; ")}`);
+  return { rss: total / 1024, pss };
 }
 
 async function appPid() {
@@ -90,9 +99,14 @@ async function appPid() {
   return null;
 }
 
-const wd = await WebDriver.start(`http://127.0.0.1:${PORT}`, APP, 120_000);
+let wd = null;
 try {
+  wd = await WebDriver.start(`http://127.0.0.1:${PORT}`, APP, 120_000);
   await wd.waitFor(`//*[@role='treeitem' and @aria-label='Bulk']`, "the Bulk folder", 60_000);
+  // The floor: the app with its window and tree shown, before any folder is opened.
+  await sleep(2000);
+  const startPid = await appPid();
+  const atStart = startPid ? await rssOfTree(startPid) : null;
   // The first open syncs 100k headers: allow it minutes, not WebDriver's default 30 s.
   await wd.cmd("POST", "/timeouts", { script: 120_000 });
   const script = (body, args) => wd.cmd("POST", "/execute/async", { script: body, args });
@@ -122,10 +136,15 @@ try {
   console.log(`ui_folder_first_sync_ms ${first.toFixed(0)} ms`);
   console.log(`ui_folder_open_ms ${median(opens).toFixed(1)} ms`);
   console.log(`ui_scroll_to_end_ms ${median(ends).toFixed(1)} ms`);
-  if (pid) console.log(`ui_total_rss_mb ${(await rssOfTree(pid)).toFixed(0)} MB`);
+  if (pid) {
+    const memory = await rssOfTree(pid);
+    console.log(`ui_total_rss_mb ${memory.rss.toFixed(0)} MB`);
+    console.log(`ui_total_pss_mb ${memory.pss.toFixed(0)} MB`);
+    if (atStart) console.log(`ui_start_pss_mb ${atStart.pss.toFixed(0)} MB (window shown, no folder open; rss ${atStart.rss.toFixed(0)} MB)`);
+  }
   else console.log("ui_total_rss_mb unknown (app process not found)");
 } finally {
-  await wd.quit();
+  await wd?.quit();
   driver.kill("SIGTERM");
   harness.kill("SIGTERM");
   await sleep(300);

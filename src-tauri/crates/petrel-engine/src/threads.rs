@@ -441,7 +441,7 @@ mod tests {
                 from: format!("sender {uid}"),
                 subject: format!("subject {uid}"),
                 date: Some(date),
-                seen: uid % 2 == 0 || folder == 1,
+                seen: uid.is_multiple_of(2) || folder == 1,
                 flagged: false,
                 answered: false,
                 has_attachment: false,

@@ -19,8 +19,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 
-/// sled's page cache defaults to 1 GiB; the mail cache must stay within the app's memory goal.
-const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
+/// sled's page cache defaults to 1 GiB; the mail cache must stay within the app's memory
+/// goal. Pages of the list read a few hundred rows; the OS page cache holds the rest.
+const CACHE_CAPACITY: u64 = 16 * 1024 * 1024;
 
 pub struct SledCache {
     tree: sled::Db,
