@@ -52,6 +52,19 @@ impl MailCache for FullDisk {
     fn body_uids(&self, f: &FolderRef) -> petrel_store::Result<Vec<u32>> {
         self.0.body_uids(f)
     }
+    fn set_thread_links(
+        &self,
+        f: &FolderRef,
+        l: &[(u32, petrel_core::ThreadLinks)],
+    ) -> petrel_store::Result<()> {
+        self.0.set_thread_links(f, l)
+    }
+    fn thread_links(
+        &self,
+        f: &FolderRef,
+    ) -> petrel_store::Result<Vec<(u32, petrel_core::ThreadLinks)>> {
+        self.0.thread_links(f)
+    }
     fn cached_folders(&self, a: &AccountId) -> petrel_store::Result<Vec<String>> {
         self.0.cached_folders(a)
     }
