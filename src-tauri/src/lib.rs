@@ -119,14 +119,9 @@ fn lean_memory() {
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 2);
         }
-        // WebKitGTK's accelerated compositing renders through GL (a software rasterizer
-        // where there is no GPU, e.g. virtual machines) and keeps large layer buffers; a
-        // mail client's pages need none of it. Measured with the 100k folder: the web
-        // process's RSS 347 → 262 MB, scrolling to the end no slower. The user's own
-        // setting wins.
-        if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-            std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-        }
+        // Not set here: WEBKIT_DISABLE_COMPOSITING_MODE=1 cut the web process by ~85 MB in
+        // the UI benchmark, but with it the reader's sandboxed frame hung WebKit when
+        // remote images were allowed (E2E html-attacks); correctness first.
     }
 }
 

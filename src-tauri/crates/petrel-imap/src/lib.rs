@@ -20,15 +20,14 @@ mod session;
 mod starttls;
 mod store_flags;
 mod sync_folder;
-mod tls;
 
 pub use error::ImapError;
 pub use fetch_envelopes::MAX_PAGE;
 pub use idle::{IdleOutcome, IDLE_REISSUE};
 pub use move_messages::Removal;
+pub use petrel_tls::TrustPolicy;
 pub use session::ImapSession;
 pub use sync_folder::{uid_set, SyncError, SyncReport};
-pub use tls::TrustPolicy;
 
 /// How long a TCP connect plus TLS handshake may take before we call the host unreachable.
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);

@@ -1,0 +1,164 @@
+//! Lines on the wire: bounded reads (a hostile server can send an endless line), status
+//! replies, and multi-line data with dot-unstuffing (RFC 1939 §3).
+
+use crate::Pop3Error;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+
+/// Longest status line accepted (RFC 1939 allows 512 octets; some servers send more).
+pub(crate) const MAX_STATUS_LINE: usize = 4 * 1024;
+/// Longest line inside a message (RFC 5322 says 998; broken mail is longer, not this long).
+pub(crate) const MAX_DATA_LINE: usize = 1024 * 1024;
+/// Longest multi-line reply kept for listings (UIDL/LIST of a very large mailbox).
+pub(crate) const MAX_LISTING: usize = 64 * 1024 * 1024;
+/// Most time one read may wait for the server.
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub(crate) struct Wire<S> {
+    pub(crate) io: BufReader<S>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
+    pub(crate) fn new(stream: S) -> Self {
+        Wire {
+            io: BufReader::with_capacity(64 * 1024, stream),
+        }
+    }
+
+    pub(crate) async fn send(&mut self, line: &str) -> Result<(), Pop3Error> {
+        let io = self.io.get_mut();
+        timed("sending a command", io.write_all(line.as_bytes())).await??;
+        timed("sending a command", io.flush()).await??;
+        Ok(())
+    }
+
+    /// Sends several commands in one write (RFC 2449 PIPELINING).
+    pub(crate) async fn send_many(&mut self, lines: &[String]) -> Result<(), Pop3Error> {
+        let joined: String = lines.concat();
+        self.send(&joined).await
+    }
+
+    /// One line, without its line ending; over `max` bytes is a protocol error.
+    pub(crate) async fn line(&mut self, max: usize, out: &mut Vec<u8>) -> Result<(), Pop3Error> {
+        out.clear();
+        loop {
+            let buf = timed("waiting for the server", self.io.fill_buf()).await??;
+            if buf.is_empty() {
+                return Err(Pop3Error::ConnectionLost(
+                    "the server closed the connection".into(),
+                ));
+            }
+            let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (&buf[..=i], true),
+                None => (buf, false),
+            };
+            if out.len() + chunk.len() > max + 2 {
+                return Err(Pop3Error::Protocol(format!(
+                    "a line longer than {max} bytes"
+                )));
+            }
+            out.extend_from_slice(chunk);
+            let used = chunk.len();
+            self.io.consume(used);
+            if done {
+                while out.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
+                    out.pop();
+                }
+                return Ok(());
+            }
+        }
+    }
+
+    /// A status reply: `Ok(text)` for `+OK text`, `Refused` for `-ERR text`.
+    pub(crate) async fn status(&mut self) -> Result<String, Pop3Error> {
+        let mut line = Vec::new();
+        self.line(MAX_STATUS_LINE, &mut line).await?;
+        parse_status(&line)
+    }
+
+    /// The lines of a multi-line reply after its status, dot-unstuffed, each ending in
+    /// CRLF, up to `max` bytes in all.
+    pub(crate) async fn data(&mut self, max: usize) -> Result<Vec<u8>, Pop3Error> {
+        let mut out = Vec::new();
+        let mut line = Vec::new();
+        loop {
+            self.line(MAX_DATA_LINE, &mut line).await?;
+            if line == b"." {
+                return Ok(out);
+            }
+            let body = line.strip_prefix(b".").unwrap_or(&line);
+            if out.len() + body.len() + 2 > max {
+                return Err(Pop3Error::Protocol(format!(
+                    "a reply larger than {} MB",
+                    max / (1024 * 1024)
+                )));
+            }
+            out.extend_from_slice(body);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+pub(crate) fn parse_status(line: &[u8]) -> Result<String, Pop3Error> {
+    let text = String::from_utf8_lossy(line);
+    if let Some(rest) = text.strip_prefix("+OK") {
+        Ok(rest.trim().to_string())
+    } else if let Some(rest) = text.strip_prefix("-ERR") {
+        Err(Pop3Error::Refused(rest.trim().to_string()))
+    } else {
+        Err(Pop3Error::Protocol(format!(
+            "expected +OK or -ERR, got {:?}",
+            text.chars().take(80).collect::<String>()
+        )))
+    }
+}
+
+pub(crate) async fn timed<T>(
+    what: &'static str,
+    f: impl std::future::Future<Output = T>,
+) -> Result<T, Pop3Error> {
+    tokio::time::timeout(READ_TIMEOUT, f)
+        .await
+        .map_err(|_| Pop3Error::Timeout { what })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn wire(input: &[u8]) -> Wire<tokio::io::DuplexStream> {
+        let (a, mut b) = tokio::io::duplex(1 << 20);
+        b.write_all(input).await.unwrap();
+        drop(b);
+        Wire::new(a)
+    }
+
+    #[tokio::test]
+    async fn data_is_unstuffed_and_ends_at_the_lone_dot() {
+        let mut w = wire(b"line\r\n..dotted\r\n.\r\nnext").await;
+        assert_eq!(w.data(1000).await.unwrap(), b"line\r\n.dotted\r\n");
+    }
+
+    #[tokio::test]
+    async fn endless_and_oversized_replies_are_errors_not_memory() {
+        let mut w = wire(&vec![b'x'; MAX_STATUS_LINE + 10]).await;
+        assert!(matches!(w.status().await, Err(Pop3Error::Protocol(_))));
+        let mut w = wire(b"aaaa\r\nbbbb\r\ncccc\r\n.\r\n").await;
+        assert!(matches!(w.data(10).await, Err(Pop3Error::Protocol(_))));
+        let mut w = wire(b"no end").await;
+        assert!(matches!(
+            w.data(1000).await,
+            Err(Pop3Error::ConnectionLost(_))
+        ));
+    }
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(parse_status(b"+OK 2 320").unwrap(), "2 320");
+        assert!(matches!(parse_status(b"-ERR no"), Err(Pop3Error::Refused(t)) if t == "no"));
+        assert!(matches!(
+            parse_status(b"* OK imap"),
+            Err(Pop3Error::Protocol(_))
+        ));
+    }
+}
