@@ -444,6 +444,40 @@ impl Harness {
         }
     }
 
+    /// Switches Dovecot's POP3 UIDL format (as a server migration would change every UIDL)
+    /// and reloads the configuration; new POP3 sessions use it.
+    pub fn set_pop3_uidl_format(&self, format: &str) -> Result<()> {
+        let conf = self.dir.path().join("dovecot.conf");
+        let text = std::fs::read_to_string(&conf).map_err(io("reading dovecot.conf"))?;
+        let changed: String = text
+            .lines()
+            .map(|l| {
+                if l.trim_start().starts_with("pop3_uidl_format") {
+                    format!("  pop3_uidl_format = {format}")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&conf, changed + "\n").map_err(io("writing dovecot.conf"))?;
+        let out = Command::new("doveadm")
+            .arg("-c")
+            .arg(&conf)
+            .arg("reload")
+            .output()
+            .map_err(io("running doveadm reload"))?;
+        if !out.status.success() {
+            return Err(HarnessError::Setup(format!(
+                "doveadm reload failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        // The reload is asynchronous; new logins after this point get the new settings.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        Ok(())
+    }
+
     /// Messages currently in `user`'s INBOX on disk (delivered mail lands here).
     pub fn inbox_files(&self, name: &str) -> Vec<PathBuf> {
         let user = self.user(name);

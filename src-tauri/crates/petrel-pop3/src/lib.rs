@@ -6,10 +6,16 @@
 //! mailme is on tokio 0.3 (2020). Neither bounds line lengths nor pipelines RETR, and the
 //! protocol is small.
 
+mod download;
 mod error;
+pub mod ledger;
 mod session;
 mod wire;
 
+pub use download::{
+    download, fetch_rest, mark_deleted_here, DownloadError, Job, Keep, Policy, Report,
+    RESERVE_BYTES,
+};
 pub use error::Pop3Error;
 pub use session::{Capabilities, Listed, Pop3Session};
 
