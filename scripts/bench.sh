@@ -6,18 +6,20 @@
 #   imap   the IMAP engine at 100k messages: header sync vs a bare client, resync round
 #          trips, pages, RSS, and a 20k full body sync vs mbsync (several minutes)
 #   ui     the real window (release build, Xvfb) with a 100k folder: open, scroll to end, RSS
+#   pop3   a durable download of 10k POP3S messages vs getmail6 (about 2–3 minutes)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 GROUP="${1:-}"
 bash "$ROOT/scripts/install-deps.sh" bench >&2
 cd "$ROOT"
 case "$GROUP" in
-  ""|read|store|imap|ui) ;;
-  *) echo "unknown benchmark group '$GROUP' (known: read, store, imap, ui)" >&2; exit 2 ;;
+  ""|read|store|imap|ui|pop3) ;;
+  *) echo "unknown benchmark group '$GROUP' (known: read, store, imap, ui, pop3)" >&2; exit 2 ;;
 esac
 if [ -z "$GROUP" ] || [ "$GROUP" = read ]; then cargo bench -q -p petrel-engine --bench read_path; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = store ]; then cargo bench -q -p petrel-store --bench page; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = imap ]; then cargo bench -q -p petrel-engine --bench imap; fi
+if [ -z "$GROUP" ] || [ "$GROUP" = pop3 ]; then cargo bench -q -p petrel-pop3 --bench pop3; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = ui ]; then
   log "ui: building the app (release) and the harness"
   mkdir -p "$ROOT/artifacts/logs"
