@@ -178,6 +178,8 @@ fn demo_account(dir: &std::path::Path, user: &str, remove: bool) -> Result<(), S
             pinned_cert_sha256: info["server_cert_sha256"].as_str().map(str::to_string),
         },
         sync: Default::default(),
+        protocol: Default::default(),
+        pop3: Default::default(),
     });
     KeychainSecrets::default()
         .set_password(&id, password)

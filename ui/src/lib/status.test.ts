@@ -8,6 +8,8 @@ const account = (id: string, name: string): AccountSettings => ({
   email: `${id}@example.org`,
   imap: { host: "h", port: 993, security: "tls", username: id, pinned_cert_sha256: null },
   sync: { window_days: null, keep_offline: false },
+  protocol: "imap",
+  pop3: { leave_on_server: "days", leave_days: 14, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 10 },
 });
 
 describe("statusLine", () => {

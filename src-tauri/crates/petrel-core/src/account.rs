@@ -46,6 +46,65 @@ pub struct AccountSettings {
     pub imap: ServerSettings,
     #[serde(default)]
     pub sync: SyncOptions,
+    /// IMAP (mail stays on the server) or POP3 (mail comes to this computer); `imap` then
+    /// holds the POP3 server.
+    #[serde(default)]
+    pub protocol: IncomingProtocol,
+    /// What happens to POP3 mail on the server (POP3 accounts only).
+    #[serde(default)]
+    pub pop3: Pop3Options,
+}
+
+/// How mail is read from the incoming server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum IncomingProtocol {
+    #[default]
+    Imap,
+    Pop3,
+}
+
+/// How long POP3 mail stays on the server after it is downloaded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveOnServer {
+    /// Deleted from the server once it is safely stored here.
+    Never,
+    /// For `leave_days` days.
+    #[default]
+    Days,
+    /// Until it is deleted here.
+    UntilDeletedHere,
+}
+
+/// A POP3 account's policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Pop3Options {
+    pub leave_on_server: LeaveOnServer,
+    pub leave_days: u32,
+    /// With `Days`: also delete from the server what is deleted here before then.
+    pub delete_when_deleted_here: bool,
+    /// Only headers are downloaded; the rest on demand.
+    pub headers_only: bool,
+    /// Messages larger than this many KiB come as headers and the first lines.
+    pub large_over_kib: Option<u32>,
+    /// Minutes between checks (and one at start).
+    pub check_minutes: u32,
+}
+
+impl Default for Pop3Options {
+    /// Leaving mail 14 days keeps a server copy for other devices and as a backup for a
+    /// while, without filling the server.
+    fn default() -> Self {
+        Pop3Options {
+            leave_on_server: LeaveOnServer::Days,
+            leave_days: 14,
+            delete_when_deleted_here: true,
+            headers_only: false,
+            large_over_kib: None,
+            check_minutes: 10,
+        }
+    }
 }
 
 /// How much of the server's mail this computer keeps.
@@ -66,6 +125,10 @@ pub struct NewAccount {
     pub email: String,
     pub imap: ServerSettings,
     pub password: String,
+    #[serde(default)]
+    pub protocol: IncomingProtocol,
+    #[serde(default)]
+    pub pop3: Pop3Options,
 }
 
 impl std::fmt::Debug for NewAccount {
@@ -76,6 +139,7 @@ impl std::fmt::Debug for NewAccount {
             .field("email", &self.email)
             .field("imap", &self.imap)
             .field("password", &"<redacted>")
+            .field("protocol", &self.protocol)
             .finish()
     }
 }
@@ -122,6 +186,8 @@ mod tests {
                 pinned_cert_sha256: None,
             },
             password: "hunter2-secret".into(),
+            protocol: Default::default(),
+            pop3: Default::default(),
         }
     }
 

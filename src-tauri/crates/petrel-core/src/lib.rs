@@ -8,7 +8,10 @@ pub mod account;
 pub mod ipc;
 pub mod mail;
 
-pub use account::{AccountId, AccountSettings, NewAccount, Security, ServerSettings, SyncOptions};
+pub use account::{
+    AccountId, AccountSettings, IncomingProtocol, LeaveOnServer, NewAccount, Pop3Options, Security,
+    ServerSettings, SyncOptions,
+};
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
     AccountStatus, ActionOutcome, Attachment, ConnectionState, Envelope, EnvelopePage, Folder,

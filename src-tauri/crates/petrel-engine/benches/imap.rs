@@ -104,6 +104,8 @@ fn account_form(h: &Harness) -> NewAccount {
             pinned_cert_sha256: None,
         },
         password: alice.password.clone(),
+        protocol: Default::default(),
+        pop3: Default::default(),
     }
 }
 

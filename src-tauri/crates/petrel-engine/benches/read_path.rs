@@ -71,6 +71,8 @@ fn main() {
                 pinned_cert_sha256: None,
             },
             password: alice.password.clone(),
+            protocol: Default::default(),
+            pop3: Default::default(),
         };
         let trust = TrustPolicy::with_pem_roots(&ca).unwrap();
         let setup = petrel_engine::Engine::open(

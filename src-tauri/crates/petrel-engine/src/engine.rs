@@ -19,13 +19,13 @@ type SessionSlot = Arc<AsyncMutex<Option<ImapSession>>>;
 
 pub struct Engine {
     config_dir: PathBuf,
-    secrets: Arc<dyn SecretStore>,
-    trust: TrustPolicy,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) trust: TrustPolicy,
     pub(crate) cache: Arc<dyn MailCache>,
     accounts: Mutex<AccountsFile>,
     sessions: Mutex<HashMap<AccountId, SessionSlot>>,
     /// Folders synced since the engine started; others sync before their first page.
-    synced: Mutex<HashSet<FolderRef>>,
+    pub(crate) synced: Mutex<HashSet<FolderRef>>,
     /// User actions not yet confirmed by the server, on disk.
     pub(crate) pending: PendingActions,
     /// Serialises reads and writes of the pending-actions files.
@@ -45,6 +45,8 @@ pub struct Engine {
     pub(crate) query_cache: Mutex<crate::list_query::QueryCache>,
     /// The last conversation grouping (folder, query, cache generation).
     pub(crate) thread_cache: Mutex<crate::threads::ThreadCache>,
+    /// List UIDs of POP3 accounts' local folders (see `pop3_account`).
+    pub(crate) local_indexes: Mutex<crate::pop3_account::LocalIndexes>,
     #[allow(clippy::type_complexity)]
     pub(crate) unified_cache: Mutex<
         Option<(
@@ -90,6 +92,7 @@ impl Engine {
             unified_cache: Mutex::new(None),
             query_cache: Mutex::new(None),
             thread_cache: Mutex::new(None),
+            local_indexes: Mutex::new(Default::default()),
         })
     }
 
@@ -124,18 +127,26 @@ impl Engine {
             email: form.email.trim().to_string(),
             imap,
             sync: Default::default(),
+            protocol: form.protocol,
+            pop3: form.pop3,
         };
-        tracing::info!(account = %id, host = %settings.imap.host, port = settings.imap.port, "verifying new account");
-        let mut session = ImapSession::login(&settings.imap, &form.password, &self.trust)
-            .await
-            .map_err(EngineError::imap(format!(
-                "Connecting to {}",
-                settings.imap.host
-            )))?;
-        session
-            .list_folders()
-            .await
-            .map_err(EngineError::imap("Listing folders"))?;
+        tracing::info!(account = %id, host = %settings.imap.host, port = settings.imap.port, protocol = ?settings.protocol, "verifying new account");
+        let session = if settings.protocol == petrel_core::IncomingProtocol::Pop3 {
+            self.verify_pop3(&settings, &form.password).await?;
+            None
+        } else {
+            let mut session = ImapSession::login(&settings.imap, &form.password, &self.trust)
+                .await
+                .map_err(EngineError::imap(format!(
+                    "Connecting to {}",
+                    settings.imap.host
+                )))?;
+            session
+                .list_folders()
+                .await
+                .map_err(EngineError::imap("Listing folders"))?;
+            Some(session)
+        };
 
         self.secrets.set_password(&id, &form.password)?;
         let saved = {
@@ -150,7 +161,9 @@ impl Engine {
             let _ = self.secrets.delete_password(&id);
             return Err(e);
         }
-        self.slot(&id).lock().await.replace(session);
+        if let Some(session) = session {
+            self.slot(&id).lock().await.replace(session);
+        }
         tracing::info!(account = %id, "account added");
         Ok(settings)
     }
@@ -187,6 +200,9 @@ impl Engine {
     /// The folder tree from the server, remembered in the cache; the remembered one when
     /// the server cannot be reached.
     pub async fn folders(&self, id: &AccountId) -> Result<Vec<Folder>, EngineError> {
+        if self.is_pop3(id) {
+            return self.local_folders(id);
+        }
         let listed = self
             .with_session(id, |s| {
                 Box::pin(async move {
@@ -269,7 +285,9 @@ impl Engine {
             .lock()
             .map(|s| s.contains(&folder_ref))
             .unwrap_or(false);
-        if (refresh || !synced) && !in_progress {
+        if self.is_pop3(id) {
+            offline = self.pop3_refresh(&folder_ref, refresh || !synced).await?;
+        } else if (refresh || !synced) && !in_progress {
             if let Err(e) = self.sync_folder(&folder_ref).await {
                 let cached = self
                     .cache
@@ -428,6 +446,12 @@ impl Engine {
     pub async fn check_for_changes(&self) -> Vec<FolderChange> {
         let mut changed = Vec::new();
         for account in self.accounts() {
+            if account.protocol == petrel_core::IncomingProtocol::Pop3 {
+                if let Ok(Some(change)) = self.pop3_check(&account.id).await {
+                    changed.push(change);
+                }
+                continue;
+            }
             changed.extend(self.check_account(&account.id, None).await);
         }
         changed
@@ -487,6 +511,12 @@ impl Engine {
     ) -> Result<MessageView, EngineError> {
         let folder_ref = FolderRef::new(id, folder);
         let raw = self.raw_message(id, folder, uid).await?;
+        if self.is_pop3(id) {
+            if mark_read {
+                self.set_local_flags(&folder_ref, uid, Some(true), None)?;
+            }
+            return Ok(petrel_render::message_view(uid, &raw));
+        }
         let unread = self
             .cache
             .envelope(&folder_ref, uid)
@@ -529,6 +559,9 @@ impl Engine {
         uid: u32,
     ) -> Result<Vec<u8>, EngineError> {
         let folder_ref = FolderRef::new(id, folder);
+        if self.is_pop3(id) {
+            return self.local_message(&folder_ref, uid).await;
+        }
         if let Some(raw) = self
             .cache
             .body(&folder_ref, uid)

@@ -11,6 +11,11 @@ impl Engine {
         id: &AccountId,
         path: &str,
     ) -> Result<Vec<Folder>, EngineError> {
+        if self.is_pop3(id) {
+            return Err(EngineError::InvalidInput(
+                "POP3 accounts have the standard local folders; more come later.".into(),
+            ));
+        }
         let path = valid_name(path)?;
         self.with_session(id, |s| {
             let path = path.clone();
@@ -30,6 +35,11 @@ impl Engine {
         from: &str,
         to: &str,
     ) -> Result<Vec<Folder>, EngineError> {
+        if self.is_pop3(id) {
+            return Err(EngineError::InvalidInput(
+                "POP3 accounts have the standard local folders; more come later.".into(),
+            ));
+        }
         let to = valid_name(to)?;
         let from_owned = from.to_string();
         self.with_session(id, |s| {
@@ -50,6 +60,11 @@ impl Engine {
         id: &AccountId,
         path: &str,
     ) -> Result<Vec<Folder>, EngineError> {
+        if self.is_pop3(id) {
+            return Err(EngineError::InvalidInput(
+                "POP3 accounts have the standard local folders; more come later.".into(),
+            ));
+        }
         let path_owned = path.to_string();
         self.with_session(id, |s| {
             let path = path_owned.clone();
@@ -70,6 +85,11 @@ impl Engine {
         path: &str,
         subscribed: bool,
     ) -> Result<Vec<Folder>, EngineError> {
+        if self.is_pop3(id) {
+            return Err(EngineError::InvalidInput(
+                "POP3 accounts have the standard local folders; more come later.".into(),
+            ));
+        }
         let path_owned = path.to_string();
         self.with_session(id, |s| {
             let path = path_owned.clone();
@@ -109,6 +129,10 @@ fn valid_name(path: &str) -> Result<String, EngineError> {
 impl Engine {
     /// Storage used and allowed on the server, when it says.
     pub async fn quota(&self, id: &AccountId) -> Result<Option<petrel_core::Quota>, EngineError> {
+        if self.is_pop3(id) {
+            // POP3 has no quota command; the mail is on this computer.
+            return Ok(None);
+        }
         self.with_session(id, |s| {
             Box::pin(async move {
                 s.quota()

@@ -15,6 +15,7 @@ mod list_query;
 mod mail_actions;
 mod offline_bodies;
 mod pending_actions;
+mod pop3_account;
 mod secrets;
 mod threads;
 mod unified;

@@ -2,6 +2,7 @@
 //! once, queued durably, sent to the server in order (see `pending_actions`).
 
 use crate::pending_actions::MailAction;
+use crate::pop3_account::LocalAction;
 use crate::{Engine, EngineError};
 use petrel_core::{AccountId, ActionOutcome, FolderChange, FolderRole};
 use petrel_imap::ImapError;
@@ -20,6 +21,13 @@ impl Engine {
         seen: Option<bool>,
         flagged: Option<bool>,
     ) -> Result<ActionOutcome, EngineError> {
+        if self.is_pop3(id) {
+            return self.local_action(
+                &FolderRef::new(id, folder),
+                uids,
+                LocalAction::Flags { seen, flagged },
+            );
+        }
         self.perform(
             id,
             MailAction::SetFlags {
@@ -44,6 +52,9 @@ impl Engine {
                 "The messages are already in that folder.".into(),
             ));
         }
+        if self.is_pop3(id) {
+            return self.local_action(&FolderRef::new(id, folder), uids, LocalAction::Move(to));
+        }
         self.perform(
             id,
             MailAction::Move {
@@ -62,6 +73,12 @@ impl Engine {
         uids: &[u32],
         to: &str,
     ) -> Result<ActionOutcome, EngineError> {
+        if self.is_pop3(id) {
+            return Err(EngineError::InvalidInput(
+                "Copying between local folders is not available yet; move the message instead."
+                    .into(),
+            ));
+        }
         self.perform(
             id,
             MailAction::Copy {
@@ -80,6 +97,9 @@ impl Engine {
         folder: &str,
         uids: &[u32],
     ) -> Result<ActionOutcome, EngineError> {
+        if self.is_pop3(id) {
+            return self.local_action(&FolderRef::new(id, folder), uids, LocalAction::Delete);
+        }
         match self.special_folder(id, FolderRole::Trash).await? {
             Some(trash) if trash != folder => self.move_messages(id, folder, uids, &trash).await,
             _ => {
@@ -102,6 +122,13 @@ impl Engine {
         folder: &str,
         uids: &[u32],
     ) -> Result<ActionOutcome, EngineError> {
+        if self.is_pop3(id) {
+            return self.local_action(
+                &FolderRef::new(id, folder),
+                uids,
+                LocalAction::Move("Archive"),
+            );
+        }
         let archive = match self.special_folder(id, FolderRole::Archive).await? {
             Some(archive) => archive,
             None => {

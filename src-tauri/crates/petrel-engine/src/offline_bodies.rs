@@ -69,6 +69,10 @@ impl Engine {
     /// For accounts set to keep mail offline: downloads what is missing in INBOX and the
     /// folders opened since start. Returns how many messages were stored.
     pub async fn download_for_offline(&self, id: &AccountId) -> Result<usize, EngineError> {
+        if self.is_pop3(id) {
+            // POP3 mail is here already.
+            return Ok(0);
+        }
         if !self.account(id)?.sync.keep_offline {
             return Ok(0);
         }

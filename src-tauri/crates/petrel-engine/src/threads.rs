@@ -72,8 +72,9 @@ impl Engine {
             .offline;
         let main = FolderRef::new(id, folder);
         let sent = self.sent_folder(id).filter(|s| s.path != folder);
+        let pop3 = self.is_pop3(id);
         if let Some(sent) = &sent {
-            if !offline {
+            if !offline && !pop3 {
                 // Own replies: Sent must be in the cache too. Not reaching it only leaves
                 // them out.
                 if let Err(e) = self
@@ -86,7 +87,7 @@ impl Engine {
         }
         let mut folders = vec![main.clone()];
         folders.extend(sent);
-        if !offline {
+        if !offline && !pop3 {
             for f in &folders {
                 if let Err(e) = self.fetch_missing_links(f).await {
                     // Messages without links show as conversations of their own.

@@ -113,6 +113,9 @@ async fn watch_account(
             *last = Some(now);
         }
     };
+    if engine.is_pop3(&id) {
+        return watch_pop3(engine, id, sink, stop).await;
+    }
     loop {
         let Ok(account) = engine.account(&id) else {
             return;
@@ -183,6 +186,32 @@ async fn watch_account(
                 }
             }
             report_status(&mut last_status);
+        }
+    }
+}
+
+/// A POP3 account: a download at start, then every `check_minutes` (`PETREL_CHECK_SECONDS`
+/// overrides it, as for IMAP polling). Errors are logged; the next round tries again.
+async fn watch_pop3(engine: Arc<Engine>, id: AccountId, sink: EventSink, stop: Arc<Notify>) {
+    loop {
+        let Ok(account) = engine.account(&id) else {
+            return;
+        };
+        match engine.pop3_check(&id).await {
+            Ok(Some(change)) => sink(EngineEvent::FolderChanged(change)),
+            Ok(None) => {}
+            Err(e) => tracing::info!(account = %id, error = %e, "POP3 check failed"),
+        }
+        let every = std::env::var("PETREL_CHECK_SECONDS")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|&s| s > 0)
+            .map(Duration::from_secs)
+            .unwrap_or(Duration::from_secs(
+                u64::from(account.pop3.check_minutes.max(1)) * 60,
+            ));
+        if sleep_or_stop(every, &stop).await {
+            return;
         }
     }
 }

@@ -68,6 +68,8 @@ fn form(h: &Harness, port: u16, security: Security, password: &str) -> NewAccoun
             pinned_cert_sha256: None,
         },
         password: password.into(),
+        protocol: Default::default(),
+        pop3: Default::default(),
     }
 }
 

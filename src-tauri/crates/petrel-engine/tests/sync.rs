@@ -432,6 +432,8 @@ async fn unified_views_merge_accounts_by_date_and_follow_changes() {
                 pinned_cert_sha256: None,
             },
             password: bob_user.password.clone(),
+            protocol: Default::default(),
+            pop3: Default::default(),
         })
         .await
         .unwrap()

@@ -70,7 +70,10 @@ fn main() {
         .unwrap_or(false);
     let deliver_as = if as_root {
         let _ = Command::new("chmod").arg("755").arg(work.path()).status();
-        let _ = Command::new("chown").args(["-R", "nobody"]).arg(&gm_maildir).status();
+        let _ = Command::new("chown")
+            .args(["-R", "nobody"])
+            .arg(&gm_maildir)
+            .status();
         "user = nobody\n"
     } else {
         ""

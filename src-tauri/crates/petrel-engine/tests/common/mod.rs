@@ -81,6 +81,8 @@ impl Fixture {
                 pinned_cert_sha256: None,
             },
             password: alice.password.clone(),
+            protocol: Default::default(),
+            pop3: Default::default(),
         };
         engine.add_account(form).await.unwrap().id
     }

@@ -1,0 +1,569 @@
+//! POP3 accounts: their mail lives in local folders (Maildirs under the config dir — the
+//! only copy, so never in the rebuildable cache dir), downloaded by `petrel-pop3`'s safe
+//! download. The folders are indexed into the same cache as IMAP folders, so the tree, the
+//! list, the reader and the unified views show them like any other.
+//!
+//! List UIDs of local folders are assigned when a folder is first indexed in this run
+//! (files in arrival order) and kept while the engine lives; they are never sent anywhere.
+
+use crate::{Engine, EngineError};
+use petrel_core::{
+    AccountId, AccountSettings, Envelope, Folder, FolderChange, FolderRole, LeaveOnServer,
+};
+use petrel_imap::ImapError;
+use petrel_maildir::Maildir;
+use petrel_pop3::{Job, Keep, Policy, Pop3Error, Pop3Session};
+use petrel_store::FolderRef;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What a user action does to local messages.
+pub(crate) enum LocalAction<'a> {
+    Flags {
+        seen: Option<bool>,
+        flagged: Option<bool>,
+    },
+    Move(&'a str),
+    /// To the Trash; in the Trash, for good.
+    Delete,
+}
+
+/// The local folders every POP3 account has.
+pub(crate) const LOCAL_FOLDERS: [(&str, FolderRole); 5] = [
+    ("INBOX", FolderRole::Inbox),
+    ("Sent", FolderRole::Sent),
+    ("Drafts", FolderRole::Drafts),
+    ("Trash", FolderRole::Trash),
+    ("Archive", FolderRole::Archive),
+];
+
+/// uid ↔ file name (without Maildir flags) of one indexed local folder.
+#[derive(Debug, Default)]
+pub(crate) struct LocalIndex {
+    by_uid: HashMap<u32, String>,
+    by_name: HashMap<String, u32>,
+    next_uid: u32,
+}
+
+pub(crate) type LocalIndexes = HashMap<FolderRef, LocalIndex>;
+
+/// A POP3 error in the terms the rest of the engine (and the UI) already speaks.
+pub(crate) fn connection_error(e: Pop3Error) -> ImapError {
+    match e {
+        Pop3Error::Unreachable { host, port, source } => {
+            ImapError::Unreachable { host, port, source }
+        }
+        Pop3Error::Timeout { what } => ImapError::Timeout { what },
+        Pop3Error::CertificateUntrusted {
+            reason,
+            certificate,
+        } => ImapError::CertificateUntrusted {
+            reason,
+            certificate,
+        },
+        Pop3Error::Tls(m) => ImapError::Tls(m),
+        Pop3Error::StlsUnavailable => ImapError::StartTlsUnavailable,
+        Pop3Error::StlsInjection => ImapError::StartTlsInjection,
+        Pop3Error::AuthFailed(m) => ImapError::AuthFailed(m),
+        Pop3Error::Refused(m) => ImapError::Refused(m),
+        Pop3Error::Protocol(m) => ImapError::Protocol(m),
+        Pop3Error::ConnectionLost(m) => ImapError::ConnectionLost(m),
+    }
+}
+
+fn pop3_err(context: impl Into<String>) -> impl FnOnce(Pop3Error) -> EngineError {
+    let context = context.into();
+    move |e| EngineError::Imap {
+        context,
+        source: connection_error(e),
+    }
+}
+
+fn download_err(context: String) -> impl FnOnce(petrel_pop3::DownloadError) -> EngineError {
+    move |e| match e {
+        petrel_pop3::DownloadError::Pop3(p) => pop3_err(context)(p),
+        petrel_pop3::DownloadError::NoUidl => EngineError::InvalidInput(e.to_string()),
+        other => EngineError::Storage {
+            context,
+            source: std::io::Error::other(other.to_string()),
+        },
+    }
+}
+
+fn maildir_err(context: &str) -> impl FnOnce(petrel_maildir::MaildirError) -> EngineError + '_ {
+    move |e| EngineError::Storage {
+        context: context.to_string(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+fn policy(account: &AccountSettings) -> Policy {
+    let o = &account.pop3;
+    Policy {
+        keep: match o.leave_on_server {
+            LeaveOnServer::Never => Keep::DeleteAfterDownload,
+            LeaveOnServer::Days => Keep::Days(o.leave_days),
+            LeaveOnServer::UntilDeletedHere => Keep::UntilDeletedHere,
+        },
+        delete_when_deleted_here: o.delete_when_deleted_here,
+        headers_only: o.headers_only,
+        large_over_kib: o.large_over_kib,
+    }
+}
+
+impl Engine {
+    pub(crate) fn is_pop3(&self, id: &AccountId) -> bool {
+        self.account(id)
+            .is_ok_and(|a| a.protocol == petrel_core::IncomingProtocol::Pop3)
+    }
+
+    /// Where the account's local folders live.
+    pub(crate) fn local_root(&self, id: &AccountId) -> PathBuf {
+        self.config_dir().join("mail").join(&id.0)
+    }
+
+    fn local_maildir(&self, id: &AccountId, folder: &str) -> Result<Maildir, EngineError> {
+        Maildir::open(&self.local_root(id).join(folder))
+            .map_err(maildir_err("Opening a local folder"))
+    }
+
+    /// Connects and logs in to the account's POP3 server.
+    pub(crate) async fn pop3_session(
+        &self,
+        account: &AccountSettings,
+        password: &str,
+    ) -> Result<Pop3Session, EngineError> {
+        let context = format!("Connecting to {}", account.imap.host);
+        let mut session = Pop3Session::connect(&account.imap, &self.trust)
+            .await
+            .map_err(pop3_err(context.clone()))?;
+        session
+            .login(&account.imap.username, password)
+            .await
+            .map_err(pop3_err(context))?;
+        Ok(session)
+    }
+
+    /// Before a local folder's page: downloads new mail first when asked (INBOX only), then
+    /// indexes the folder. Returns whether the server could not be reached (local mail is
+    /// shown all the same).
+    pub(crate) async fn pop3_refresh(
+        &self,
+        folder: &FolderRef,
+        download: bool,
+    ) -> Result<bool, EngineError> {
+        let mut offline = false;
+        if download && folder.path == "INBOX" {
+            match self.pop3_download(&folder.account).await {
+                Ok(()) => {}
+                Err(e) if e.is_connection_problem() => {
+                    tracing::warn!(account = %folder.account, error = %e, "POP3 server unreachable, showing local mail");
+                    offline = true;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if let Ok(mut synced) = self.synced.lock() {
+            synced.insert(folder.clone());
+        }
+        self.index_local(folder)?;
+        Ok(offline)
+    }
+
+    /// The periodic check of a POP3 account: download, then report INBOX if it changed.
+    pub(crate) async fn pop3_check(
+        &self,
+        id: &AccountId,
+    ) -> Result<Option<FolderChange>, EngineError> {
+        self.pop3_download(id).await?;
+        let change = self.index_local(&FolderRef::new(id, "INBOX"))?;
+        Ok((change.added + change.removed > 0).then_some(change))
+    }
+
+    /// Flags, move, delete, archive of local messages; the answer the UI expects.
+    pub(crate) fn local_action(
+        &self,
+        folder: &FolderRef,
+        uids: &[u32],
+        action: LocalAction<'_>,
+    ) -> Result<petrel_core::ActionOutcome, EngineError> {
+        let change = match action {
+            LocalAction::Flags { seen, flagged } => {
+                for &uid in uids {
+                    self.set_local_flags(folder, uid, seen, flagged)?;
+                }
+                self.index_local(folder)?
+            }
+            LocalAction::Move(to) => self.move_local(folder, uids, Some(to))?,
+            LocalAction::Delete => {
+                if folder.path == "Trash" {
+                    self.move_local(folder, uids, None)?
+                } else {
+                    self.move_local(folder, uids, Some("Trash"))?
+                }
+            }
+        };
+        Ok(petrel_core::ActionOutcome {
+            folder: change,
+            pending: 0,
+        })
+    }
+
+    /// A new POP3 account's check before anything is saved: TLS, login, and UIDL when the
+    /// policy leaves mail on the server.
+    pub(crate) async fn verify_pop3(
+        &self,
+        account: &AccountSettings,
+        password: &str,
+    ) -> Result<(), EngineError> {
+        let mut session = self.pop3_session(account, password).await?;
+        if account.pop3.leave_on_server != LeaveOnServer::Never {
+            if let Err(Pop3Error::Refused(_)) = session.uidl_all().await {
+                session.abandon();
+                return Err(EngineError::InvalidInput(
+                    petrel_pop3::DownloadError::NoUidl.to_string(),
+                ));
+            }
+        }
+        let _ = session.quit().await;
+        for (name, _) in LOCAL_FOLDERS {
+            self.local_maildir(&account.id, name)?;
+        }
+        Ok(())
+    }
+
+    /// Downloads new mail into the local INBOX (policy decides what leaves the server).
+    pub(crate) async fn pop3_download(&self, id: &AccountId) -> Result<(), EngineError> {
+        let account = self.account(id)?;
+        let password = self.secrets.password(id)?;
+        let session = self.pop3_session(&account, &password).await?;
+        let job = self.pop3_job(&account)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let report = petrel_pop3::download(session, &job, now)
+            .await
+            .map_err(download_err(format!(
+                "Downloading mail from {}",
+                account.imap.host
+            )))?;
+        tracing::info!(account = %id, ?report, "POP3 download");
+        Ok(())
+    }
+
+    fn pop3_job(&self, account: &AccountSettings) -> Result<Job, EngineError> {
+        let root = self.local_root(&account.id);
+        Ok(Job {
+            account: account.id.0.clone(),
+            inbox: self.local_maildir(&account.id, "INBOX")?,
+            ledger_path: root.join("pop3-ledger.json"),
+            account_root: root,
+            policy: policy(account),
+            reserve_bytes: petrel_pop3::RESERVE_BYTES,
+        })
+    }
+
+    /// The local folders, with counts from the index.
+    pub(crate) fn local_folders(&self, id: &AccountId) -> Result<Vec<Folder>, EngineError> {
+        let mut out = Vec::new();
+        for (name, role) in LOCAL_FOLDERS {
+            let folder = FolderRef::new(id, name);
+            self.index_local(&folder)?;
+            let state = self
+                .cache
+                .folder_state(&folder)
+                .map_err(EngineError::cache("Reading the cache"))?
+                .unwrap_or_default();
+            out.push(Folder {
+                path: name.to_string(),
+                name: name.to_string(),
+                parent: None,
+                role: Some(role),
+                selectable: true,
+                total: Some(state.total),
+                unread: Some(state.unread),
+                subscribed: true,
+            });
+        }
+        if let Err(e) = self.cache.set_folder_list(id, &out) {
+            tracing::warn!(account = %id, error = %e, "could not cache the local folder list");
+        }
+        Ok(out)
+    }
+
+    /// Brings the cache's rows of a local folder in line with its Maildir: new files are
+    /// read and listed, vanished ones removed. Returns what changed.
+    pub(crate) fn index_local(&self, folder: &FolderRef) -> Result<FolderChange, EngineError> {
+        let maildir = self.local_maildir(&folder.account, &folder.path)?;
+        let files = maildir
+            .messages()
+            .map_err(maildir_err("Reading a local folder"))?;
+        let mut indexes = self
+            .local_indexes
+            .lock()
+            .map_err(|_| crate::engine::poisoned())?;
+        let first = !indexes.contains_key(folder);
+        let index = indexes.entry(folder.clone()).or_default();
+        if first {
+            // UIDs are this run's: start the folder's rows afresh.
+            self.cache
+                .drop_folder(folder)
+                .map_err(EngineError::cache("Resetting a local folder"))?;
+            self.cache
+                .set_sync_state(folder, 1, 1, 0)
+                .map_err(EngineError::cache("Resetting a local folder"))?;
+            index.next_uid = 1;
+        }
+        let mut present = HashMap::new();
+        let mut added = Vec::new();
+        for path in &files {
+            let (name, flags) = split_name(path);
+            present.insert(name.clone(), ());
+            if index.by_name.contains_key(&name) {
+                continue;
+            }
+            let uid = index.next_uid;
+            index.next_uid += 1;
+            index.by_uid.insert(uid, name.clone());
+            index.by_name.insert(name, uid);
+            added.push(envelope(uid, path, &flags));
+        }
+        let gone: Vec<u32> = index
+            .by_name
+            .iter()
+            .filter(|(n, _)| !present.contains_key(*n))
+            .map(|(_, &u)| u)
+            .collect();
+        for uid in &gone {
+            if let Some(name) = index.by_uid.remove(uid) {
+                index.by_name.remove(&name);
+            }
+        }
+        drop(indexes);
+        if !added.is_empty() {
+            self.cache
+                .upsert(folder, &added)
+                .map_err(EngineError::cache("Listing a local folder"))?;
+        }
+        if !gone.is_empty() {
+            self.cache
+                .remove(folder, &gone)
+                .map_err(EngineError::cache("Listing a local folder"))?;
+        }
+        if !added.is_empty() || !gone.is_empty() {
+            self.cache_changed();
+        }
+        let state = self
+            .cache
+            .folder_state(folder)
+            .map_err(EngineError::cache("Reading the cache"))?
+            .unwrap_or_default();
+        Ok(FolderChange {
+            account: folder.account.clone(),
+            folder: folder.path.clone(),
+            total: state.total,
+            unread: state.unread,
+            added: if first { 0 } else { added.len() as u32 },
+            removed: gone.len() as u32,
+            flags_changed: 0,
+        })
+    }
+
+    /// The file holding a local message.
+    pub(crate) fn local_file(&self, folder: &FolderRef, uid: u32) -> Result<PathBuf, EngineError> {
+        let name = self
+            .local_indexes
+            .lock()
+            .map_err(|_| crate::engine::poisoned())?
+            .get(folder)
+            .and_then(|i| i.by_uid.get(&uid).cloned())
+            .ok_or_else(|| EngineError::InvalidInput("That message is no longer here.".into()))?;
+        let maildir = self.local_maildir(&folder.account, &folder.path)?;
+        maildir
+            .messages()
+            .map_err(maildir_err("Reading a local folder"))?
+            .into_iter()
+            .find(|p| split_name(p).0 == name)
+            .ok_or_else(|| EngineError::InvalidInput("That message is no longer here.".into()))
+    }
+
+    /// A local message's bytes; one downloaded as headers only is completed from the server
+    /// first ("download the rest") when the server can be reached.
+    pub(crate) async fn local_message(
+        &self,
+        folder: &FolderRef,
+        uid: u32,
+    ) -> Result<Vec<u8>, EngineError> {
+        let path = self.local_file(folder, uid)?;
+        let read = |p: &Path| {
+            std::fs::read(p).map_err(|source| EngineError::Storage {
+                context: format!("Reading {}", p.display()),
+                source,
+            })
+        };
+        let raw = read(&path)?;
+        if !petrel_pop3::ledger::parse_stamp(&raw).is_some_and(|s| s.partial) {
+            return Ok(raw);
+        }
+        let account = self.account(&folder.account)?;
+        let password = self.secrets.password(&folder.account)?;
+        let completed = async {
+            let session = self.pop3_session(&account, &password).await?;
+            let job = self.pop3_job(&account)?;
+            petrel_pop3::fetch_rest(session, &job, &path)
+                .await
+                .map_err(download_err(format!(
+                    "Downloading the rest from {}",
+                    account.imap.host
+                )))
+        }
+        .await;
+        match completed {
+            Ok(()) => read(&path),
+            Err(e) => {
+                tracing::warn!(account = %folder.account, error = %e, "the rest of the message could not be downloaded");
+                Ok(raw)
+            }
+        }
+    }
+
+    /// Sets the read and flagged marks of a local message (Maildir info flags S and F; a
+    /// message read once moves from new/ to cur/).
+    pub(crate) fn set_local_flags(
+        &self,
+        folder: &FolderRef,
+        uid: u32,
+        seen: Option<bool>,
+        flagged: Option<bool>,
+    ) -> Result<(), EngineError> {
+        let path = self.local_file(folder, uid)?;
+        let (name, flags) = split_name(&path);
+        let mut flags: Vec<char> = flags.chars().filter(|c| *c != 'S' && *c != 'F').collect();
+        let row = self
+            .cache
+            .envelope(folder, uid)
+            .map_err(EngineError::cache("Reading the cache"))?;
+        let seen = seen.unwrap_or_else(|| row.as_ref().is_some_and(|r| r.seen));
+        let flagged = flagged.unwrap_or_else(|| row.as_ref().is_some_and(|r| r.flagged));
+        if flagged {
+            flags.push('F');
+        }
+        if seen {
+            flags.push('S');
+        }
+        flags.sort_unstable();
+        let flags: String = flags.into_iter().collect();
+        let root = self.local_root(&folder.account).join(&folder.path);
+        let target = root.join("cur").join(format!("{name}:2,{flags}"));
+        if target != path {
+            std::fs::rename(&path, &target).map_err(|source| EngineError::Storage {
+                context: "Marking a local message".into(),
+                source,
+            })?;
+        }
+        self.cache
+            .set_flags(folder, uid, seen, flagged)
+            .map_err(EngineError::cache("Saving a flag"))?;
+        self.cache_changed();
+        Ok(())
+    }
+
+    /// Moves local messages to another local folder of the account, or (to `None`) deletes
+    /// them for good — then the server copy goes as the policy says.
+    pub(crate) fn move_local(
+        &self,
+        folder: &FolderRef,
+        uids: &[u32],
+        to: Option<&str>,
+    ) -> Result<FolderChange, EngineError> {
+        let job = self.pop3_job(&self.account(&folder.account)?)?;
+        for &uid in uids {
+            let path = self.local_file(folder, uid)?;
+            match to {
+                Some(to) => {
+                    let target = self.local_maildir(&folder.account, to)?;
+                    let (name, flags) = split_name(&path);
+                    let dest = target.root().join("cur").join(format!("{name}:2,{flags}"));
+                    std::fs::rename(&path, &dest).map_err(|source| EngineError::Storage {
+                        context: format!("Moving a message to {to}"),
+                        source,
+                    })?;
+                    sync_dir(&target.root().join("cur"));
+                }
+                None => {
+                    if let Some(stamp) = petrel_pop3::ledger::read_stamp(&path) {
+                        petrel_pop3::mark_deleted_here(&job, &stamp.uidl)
+                            .map_err(download_err("Recording a deletion".into()))?;
+                    }
+                    std::fs::remove_file(&path).map_err(|source| EngineError::Storage {
+                        context: "Deleting a message".into(),
+                        source,
+                    })?;
+                }
+            }
+        }
+        if let Some(to) = to {
+            self.index_local(&FolderRef::new(&folder.account, to))?;
+        }
+        self.index_local(folder)
+    }
+}
+
+/// A Maildir file's unique name and its info flags ("name:2,FS" → ("name", "FS")).
+fn split_name(path: &Path) -> (String, String) {
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match file.split_once(":2,") {
+        Some((name, flags)) => (name.to_string(), flags.to_string()),
+        None => (file, String::new()),
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// The list row of a local message (its header block is read, not the whole file).
+fn envelope(uid: u32, path: &Path, flags: &str) -> Envelope {
+    let mut head = Vec::new();
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if let Ok(mut f) = std::fs::File::open(path) {
+        use std::io::Read;
+        let mut buf = vec![0u8; 64 * 1024];
+        if let Ok(n) = f.read(&mut buf) {
+            buf.truncate(n);
+            let end = buf
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| p + 4)
+                .unwrap_or(buf.len());
+            head = buf[..end].to_vec();
+        }
+    }
+    let h = petrel_render::list_headers(&head);
+    Envelope {
+        uid,
+        from: h.from,
+        subject: h.subject,
+        date: h.date.or_else(|| {
+            std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs() as i64)
+        }),
+        seen: flags.contains('S'),
+        flagged: flags.contains('F'),
+        answered: flags.contains('R'),
+        has_attachment: h.has_attachment,
+        size,
+    }
+}

@@ -1,0 +1,169 @@
+//! A POP3 account in the engine against the harness's Dovecot: added after a real login,
+//! mail downloaded into local folders and listed, read (marked read here), deleted to the
+//! Trash and for good — and then, per the policy, from the server; shown in All Inboxes.
+
+mod common;
+
+use common::{mail, Fixture};
+use petrel_core::{
+    IncomingProtocol, LeaveOnServer, NewAccount, Pop3Options, Security, ServerSettings, UnifiedView,
+};
+
+fn form(f: &Fixture, password: &str) -> NewAccount {
+    let alice = f.h.user("alice");
+    NewAccount {
+        display_name: "Alice (POP3)".into(),
+        email: alice.login.clone(),
+        imap: ServerSettings {
+            host: "localhost".into(),
+            port: f.h.ports.pop3s,
+            security: Security::Tls,
+            username: alice.login.clone(),
+            pinned_cert_sha256: None,
+        },
+        password: password.into(),
+        protocol: IncomingProtocol::Pop3,
+        pop3: Pop3Options {
+            leave_on_server: LeaveOnServer::Days,
+            leave_days: 14,
+            delete_when_deleted_here: true,
+            ..Pop3Options::default()
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pop3_account_downloads_lists_reads_and_deletes_per_policy() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=3).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let engine = f.engine(f.cache_dir.path());
+
+    let wrong = engine
+        .add_account(form(&f, "not the password"))
+        .await
+        .unwrap_err();
+    assert!(wrong.to_string().contains("rejected the login"), "{wrong}");
+    assert!(
+        engine.accounts().is_empty(),
+        "nothing saved after a failed login"
+    );
+
+    let password = f.h.user("alice").password.clone();
+    let id = engine.add_account(form(&f, &password)).await.unwrap().id;
+    let folders: Vec<String> = engine
+        .folders(&id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(folders, vec!["INBOX", "Sent", "Drafts", "Trash", "Archive"]);
+
+    let page = engine.envelopes(&id, "INBOX", 0, 50, true).await.unwrap();
+    let mut subjects: Vec<&str> = page.rows.iter().map(|r| r.subject.as_str()).collect();
+    subjects.sort_unstable();
+    assert_eq!(subjects, vec!["message 1", "message 2", "message 3"]);
+    assert_eq!(
+        f.h.inbox_files("alice").len(),
+        3,
+        "left on the server for 14 days"
+    );
+
+    // Reading marks it read here.
+    let uid = page
+        .rows
+        .iter()
+        .find(|r| r.subject == "message 2")
+        .unwrap()
+        .uid;
+    let view = engine.message(&id, "INBOX", uid).await.unwrap();
+    assert_eq!(view.subject, "message 2");
+    let again = engine.envelopes(&id, "INBOX", 0, 50, false).await.unwrap();
+    assert!(again.rows.iter().find(|r| r.uid == uid).unwrap().seen);
+
+    // Delete → Trash; delete in the Trash → gone, and the server copy goes on the next check.
+    engine.delete_messages(&id, "INBOX", &[uid]).await.unwrap();
+    let trash = engine.envelopes(&id, "Trash", 0, 50, false).await.unwrap();
+    assert_eq!(trash.rows.len(), 1);
+    assert!(trash.rows[0].seen, "the read mark moves with it");
+    engine
+        .delete_messages(&id, "Trash", &[trash.rows[0].uid])
+        .await
+        .unwrap();
+    assert_eq!(
+        engine
+            .envelopes(&id, "Trash", 0, 50, false)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(f.h.inbox_files("alice").len(), 3);
+    let inbox = engine.envelopes(&id, "INBOX", 0, 50, true).await.unwrap();
+    assert_eq!(inbox.total, 2, "not downloaded again");
+    assert_eq!(
+        f.h.inbox_files("alice").len(),
+        2,
+        "deleted here → deleted on the server"
+    );
+
+    // All Inboxes shows the POP3 account's local INBOX.
+    let all = engine.unified(UnifiedView::Inboxes, 0, 50).await.unwrap();
+    assert_eq!(all.total, 2);
+    assert!(all.rows.iter().all(|r| r.account == id));
+
+    // A restarted engine finds the same local mail (the UIDs are new, the mail is not).
+    drop(engine);
+    let fresh_cache = tempfile::tempdir().unwrap();
+    let engine = f.engine(fresh_cache.path());
+    assert_eq!(
+        engine
+            .envelopes(&id, "INBOX", 0, 50, true)
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn headers_only_mail_is_completed_when_opened() {
+    let f = Fixture::new();
+    f.h.seed("alice", "INBOX", &[mail(7)], false).unwrap();
+    let engine = f.engine(f.cache_dir.path());
+    let mut account = form(&f, &f.h.user("alice").password.clone());
+    account.pop3.headers_only = true;
+    account.pop3.leave_on_server = LeaveOnServer::Never;
+    let id = engine.add_account(account).await.unwrap().id;
+    let page = engine.envelopes(&id, "INBOX", 0, 50, true).await.unwrap();
+    assert_eq!(
+        page.rows[0].subject, "message 7",
+        "the list shows it from its headers"
+    );
+    assert_eq!(
+        f.h.inbox_files("alice").len(),
+        1,
+        "kept on the server until complete"
+    );
+    let view = engine
+        .message(&id, "INBOX", page.rows[0].uid)
+        .await
+        .unwrap();
+    assert!(
+        view.text.contains("body 7"),
+        "the rest was downloaded: {:?}",
+        view.text
+    );
+    engine.envelopes(&id, "INBOX", 0, 50, true).await.unwrap();
+    assert_eq!(
+        f.h.inbox_files("alice").len(),
+        0,
+        "complete now, so deleted per the policy"
+    );
+}
