@@ -1,0 +1,99 @@
+// Real-window E2E: a POP3 account added through the form against the harness's Dovecot
+// (POP3S): the mail is downloaded and listed, one message is deleted here (to the Trash,
+// then for good) and — with "leave 14 days, also delete when deleted here" — its server copy
+// goes on the next check, checked with doveadm (not through Petrel).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir } from "./setup.mjs";
+import { WebDriver, by, sleep } from "./webdriver.mjs";
+
+const APP = join(targetDir, "debug", "petrel");
+const DRIVER_PORT = 4444;
+
+let harness, info, driver, configDir, logDir, cacheDir, alice;
+
+function doveadm(args, input) {
+  const r = spawnSync("doveadm", ["-c", join(info.dir, "dovecot.conf"), ...args], { input });
+  assert.equal(r.status, 0, `doveadm ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.toString();
+}
+
+const onServer = () => Number(/messages=(\d+)/.exec(doveadm(["mailbox", "status", "-u", alice.login, "messages", "INBOX"]))?.[1]);
+
+before(async () => {
+  for (const bin of [APP, HARNESS]) await stat(bin).catch(() => { throw new Error(`${bin} is missing: run npm test (it builds it)`); });
+  configDir = await mkdtemp(join(tmpdir(), "petrel-e2e-config-"));
+  logDir = await mkdtemp(join(tmpdir(), "petrel-e2e-logs-"));
+  cacheDir = await mkdtemp(join(tmpdir(), "petrel-e2e-cache-"));
+  ({ harness, info } = await startHarness());
+  alice = info.users.find((u) => u.login.startsWith("alice@"));
+  for (const [n, subject] of [[1, "Tide tables for Sunday"], [2, "Old newsletter to delete"]]) {
+    doveadm(["save", "-u", alice.login, "-m", "INBOX"], `From: Harbour <harbour${n}@example.test>\r\nSubject: ${subject}\r\nMessage-ID: <e2e-pop3-${n}@example.test>\r\nDate: Mon, 23 Nov 2026 0${n}:00:00 +0000\r\n\r\nMessage ${n}.\r\n`);
+  }
+  driver = await startDriver(DRIVER_PORT, { PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir, PETREL_CHECK_SECONDS: "2" });
+});
+
+after(async () => {
+  driver?.kill("SIGTERM");
+  harness?.kill("SIGTERM");
+  await sleep(300);
+  for (const dir of [configDir, logDir, cacheDir]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("add a POP3 account: mail is downloaded and listed; deleting it here removes the server copy per the policy", async () => {
+  // The harness's own demo mail is there too: count from what the server has now.
+  const total = onServer();
+  const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
+  try {
+    await wd.click(await wd.waitFor(by.button("Add account"), "the toolbar"));
+    await wd.waitFor(by.role("dialog"), "the Add account dialog");
+    await wd.type(await wd.waitFor(by.field("Display name")), "Alice at home");
+    await wd.type(await wd.waitFor(by.field("Email address")), alice.login);
+    await wd.click(await wd.waitFor("//label[contains(normalize-space(.), 'POP3 —')]//input", "the POP3 choice"));
+    await wd.type(await wd.waitFor(by.field("POP3 server")), "127.0.0.1");
+    const port = await wd.waitFor(by.field("Port"));
+    assert.equal(await wd.attribute(port, "value"), "995", "POP3 over TLS defaults to port 995");
+    await wd.clear(port);
+    await wd.type(port, String(info.ports.pop3s));
+    await wd.type(await wd.waitFor(by.field("Password")), alice.password);
+    await wd.waitFor(by.field("Keep a copy on the server"), "the leave-on-server policy");
+    await wd.click(await wd.waitFor(by.button("Connect")));
+    // The harness's certificate comes from its own CA: trust it after seeing it.
+    await wd.click(await wd.waitFor(by.button("Trust this certificate"), "the certificate question", 30_000));
+
+    const list = "//*[@role='listbox' and @aria-label='Messages']";
+    await wd.waitFor(`${list}//*[@role='option'][contains(., 'Tide tables for Sunday')]`, "the downloaded mail", 30_000);
+    await wd.waitFor(`${list}//*[@role='option'][contains(., 'Old newsletter to delete')]`, "the second message");
+    assert.equal(onServer(), total, "left on the server (14 days)");
+    await wd.screenshot(join(ARTIFACTS, "30-pop3-downloaded.png"));
+
+    // Delete here: to the Trash, then for good from the Trash.
+    await wd.click(await wd.waitFor(`${list}//*[@role='option'][contains(., 'Old newsletter to delete')]`));
+    await wd.waitFor("//article[@aria-label='Message'][contains(., 'Message 2.')]", "the message in the reader");
+    await wd.click(await wd.waitFor(`//article[@aria-label='Message']//button[normalize-space(.)='Delete']`));
+    await wd.click(await wd.waitFor("//*[@role='tree']//*[@role='treeitem' and @aria-label='Trash']", "Trash"));
+    await wd.click(await wd.waitFor(`${list}//*[@role='option'][contains(., 'Old newsletter to delete')]`, "the message in the Trash"));
+    await wd.waitFor("//article[@aria-label='Message'][contains(., 'Message 2.')]");
+    await wd.click(await wd.waitFor(`//article[@aria-label='Message']//button[normalize-space(.)='Delete permanently']`, "Delete permanently (in the Trash)"));
+    await wd.waitFor(`${list}[not(.//*[@role='option'][contains(., 'Old newsletter to delete')])]`, "the Trash without it");
+    assert.equal(onServer(), total, "nothing leaves the server until the next check");
+
+    // "Get mail" checks now: the server copy of the deleted message goes, the other stays.
+    await wd.click(await wd.waitFor(by.button("Get mail")));
+    const deadline = Date.now() + 20_000;
+    while (onServer() !== total - 1 && Date.now() < deadline) await sleep(300);
+    assert.equal(onServer(), total - 1, "deleted here → deleted on the server");
+    const left = doveadm(["fetch", "-u", alice.login, "hdr.subject", "mailbox", "INBOX", "all"]);
+    assert.match(left, /Tide tables for Sunday/);
+    assert.doesNotMatch(left, /Old newsletter to delete/);
+    await wd.click(await wd.waitFor("//*[@role='tree']//*[@role='treeitem' and @aria-label='INBOX']", "INBOX"));
+    await wd.waitFor(`${list}//*[@role='option'][contains(., 'Tide tables for Sunday')]`);
+    await wd.screenshot(join(ARTIFACTS, "31-pop3-after-delete.png"));
+  } finally {
+    await wd.quit();
+  }
+});
