@@ -162,6 +162,7 @@ pub fn run() {
             commands::accounts::add_account,
             commands::accounts::remove_account,
             commands::accounts::set_sync_options,
+            commands::accounts::set_pop3_options,
             commands::mail::list_folders,
             commands::mail::list_envelopes,
             commands::mail::list_threads,

@@ -9,6 +9,8 @@ export function installFakeBackend(scenario) {
     id: "work-1", display_name: "Work", email: "me@example.org",
     imap: { host: "imap.example.org", port: 993, security: "tls", username: "me@example.org", pinned_cert_sha256: null },
     sync: { window_days: null, keep_offline: false },
+    protocol: scenario === "pop3-account" ? "pop3" : "imap",
+    pop3: { leave_on_server: "days", leave_days: 14, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 10 },
   };
   const folders = {
     "work-1": [
@@ -207,6 +209,11 @@ export function installFakeBackend(scenario) {
       return moveRows(account, folder, uids, "Trash");
     },
     copy_messages: ({ account, folder }) => outcome(account, folder),
+    set_pop3_options: ({ account, options }) => {
+      const a = state.accounts.find((a) => a.id === account);
+      a.pop3 = { ...options };
+      return a;
+    },
     set_sync_options: ({ account, options }) => {
       const a = state.accounts.find((a) => a.id === account);
       a.sync = { ...options };

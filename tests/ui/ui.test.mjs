@@ -356,6 +356,45 @@ test("account options: a sync window and offline copies are saved for the accoun
   await page.close();
 });
 
+test("POP3: the form offers the choice in plain words, ports follow, and the policy is saved with the account and in its options", async () => {
+  const page = await open("empty");
+  await page.getByRole("button", { name: "Add account" }).click();
+  const dialog = page.getByRole("dialog", { name: "Add account" });
+  await dialog.getByLabel("Display name").fill("Home");
+  await dialog.getByLabel("Email address").fill("me@home.example");
+  await dialog.getByRole("radio", { name: /POP3 — mail comes to this computer/ }).check();
+  assert.equal(await dialog.getByLabel("Port").inputValue(), "995", "POP3 over TLS");
+  await dialog.getByLabel("Security").selectOption("start_tls");
+  assert.equal(await dialog.getByLabel("Port").inputValue(), "110");
+  await dialog.getByLabel("Security").selectOption("tls");
+  await dialog.getByLabel("POP3 server").fill("pop.home.example");
+  await dialog.getByLabel("Keep a copy on the server").selectOption("until_deleted_here");
+  assert.equal(await dialog.getByLabel("Days", { exact: true }).count(), 0, "days only for 'for some days'");
+  await dialog.getByLabel("Password").fill("wrong");
+  await dialog.getByRole("button", { name: "Connect" }).click();
+  await dialog.getByRole("alert").waitFor();
+  const form = await page.evaluate(() => window.__calls.find((c) => c.cmd === "add_account").args.form);
+  assert.equal(form.protocol, "pop3");
+  assert.equal(form.imap.port, 995);
+  assert.equal(form.pop3.leave_on_server, "until_deleted_here");
+  await page.close();
+
+  // A POP3 account's options show its policies, not the IMAP sync window.
+  const p2 = await open("pop3-account");
+  await p2.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  await p2.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
+  const options = p2.getByRole("dialog", { name: "Account options" });
+  assert.equal(await options.getByLabel("Messages to list").count(), 0);
+  assert.equal(await options.getByLabel("Days", { exact: true }).inputValue(), "14");
+  await options.getByLabel("Days", { exact: true }).fill("30");
+  await options.getByLabel("Check for new mail every").selectOption("30");
+  await options.getByRole("button", { name: "Save" }).click();
+  await options.waitFor({ state: "detached" });
+  const saved = await p2.evaluate(() => window.__calls.filter((c) => c.cmd === "set_pop3_options").map((c) => c.args.options));
+  assert.deepEqual(saved, [{ leave_on_server: "days", leave_days: 30, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 30 }]);
+  await p2.close();
+});
+
 test("unsubscribed folders are hidden until asked for, and can be subscribed", async () => {
   const page = await open("one-account");
   const tree = page.getByRole("tree", { name: "Folders" });

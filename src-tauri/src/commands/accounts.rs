@@ -23,6 +23,15 @@ pub async fn remove_account(
 }
 
 #[tauri::command]
+pub fn set_pop3_options(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    options: petrel_core::Pop3Options,
+) -> Result<AccountSettings, IpcError> {
+    Ok(state.engine()?.set_pop3_options(&account, options)?)
+}
+
+#[tauri::command]
 pub fn set_sync_options(
     state: tauri::State<'_, AppState>,
     account: AccountId,

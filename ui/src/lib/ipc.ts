@@ -10,6 +10,7 @@ import type { AccountStatus } from "../bindings/AccountStatus";
 import type { Quota } from "../bindings/Quota";
 import type { SyncOptions } from "../bindings/SyncOptions";
 import type { UnifiedPage } from "../bindings/UnifiedPage";
+import type { Pop3Options } from "../bindings/Pop3Options";
 import type { ThreadPage } from "../bindings/ThreadPage";
 import type { ListQuery } from "../bindings/ListQuery";
 import type { UnifiedView } from "../bindings/UnifiedView";
@@ -44,6 +45,8 @@ export const ipc = {
   listAccounts: () => call<AccountSettings[]>("list_accounts"),
   addAccount: (form: NewAccount) => call<AccountSettings>("add_account", { form }),
   removeAccount: (account: AccountId) => call<void>("remove_account", { account }),
+  /** A POP3 account's policies (what stays on the server, how often to check). */
+  setPop3Options: (account: AccountId, options: Pop3Options) => call<AccountSettings>("set_pop3_options", { account, options }),
   setSyncOptions: (account: AccountId, options: SyncOptions) =>
     call<AccountSettings>("set_sync_options", { account, options }),
   listFolders: (account: AccountId) => call<Folder[]>("list_folders", { account }),

@@ -374,6 +374,36 @@ impl Engine {
         Ok(updated)
     }
 
+    /// Changes a POP3 account's policies; the next check follows them.
+    pub fn set_pop3_options(
+        &self,
+        id: &AccountId,
+        options: petrel_core::Pop3Options,
+    ) -> Result<AccountSettings, EngineError> {
+        if options.leave_on_server == petrel_core::LeaveOnServer::Days && options.leave_days == 0 {
+            return Err(EngineError::InvalidInput(
+                "Keep mail on the server for at least one day, or choose not to keep it.".into(),
+            ));
+        }
+        if options.check_minutes == 0 {
+            return Err(EngineError::InvalidInput(
+                "Check for new mail at least every few minutes.".into(),
+            ));
+        }
+        let mut accounts = self.accounts.lock().map_err(|_| poisoned())?;
+        let mut next = accounts.clone();
+        let account = next
+            .accounts
+            .iter_mut()
+            .find(|a| &a.id == id)
+            .ok_or_else(|| EngineError::NoSuchAccount(id.0.clone()))?;
+        account.pop3 = options;
+        let updated = account.clone();
+        next.save(&self.config_dir)?;
+        *accounts = next;
+        Ok(updated)
+    }
+
     /// Sends engine events to `sink` (progress of syncs; the watcher's events).
     pub fn set_event_sink(&self, sink: crate::EventSink) {
         if let Ok(mut events) = self.events.lock() {
