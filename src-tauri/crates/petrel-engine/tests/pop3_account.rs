@@ -171,8 +171,13 @@ async fn headers_only_mail_is_completed_when_opened() {
 #[tokio::test(flavor = "multi_thread")]
 async fn changed_policies_apply_on_the_next_check() {
     let f = Fixture::new();
-    f.h.seed("alice", "INBOX", &(1..=2).map(mail).collect::<Vec<_>>(), false)
-        .unwrap();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=2).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
     let engine = f.engine(f.cache_dir.path());
     let id = engine
         .add_account(form(&f, &f.h.user("alice").password.clone()))
@@ -183,11 +188,25 @@ async fn changed_policies_apply_on_the_next_check() {
     assert_eq!(f.h.inbox_files("alice").len(), 2, "kept 14 days");
     let mut options = engine.accounts()[0].pop3;
     options.leave_days = 0;
-    assert!(engine.set_pop3_options(&id, options).is_err(), "0 days is refused");
+    assert!(
+        engine.set_pop3_options(&id, options).is_err(),
+        "0 days is refused"
+    );
     options.leave_on_server = LeaveOnServer::Never;
     let saved = engine.set_pop3_options(&id, options).unwrap();
     assert_eq!(saved.pop3.leave_on_server, LeaveOnServer::Never);
     engine.envelopes(&id, "INBOX", 0, 50, true).await.unwrap();
-    assert_eq!(f.h.inbox_files("alice").len(), 0, "now moved here, off the server");
-    assert_eq!(engine.envelopes(&id, "INBOX", 0, 50, false).await.unwrap().total, 2);
+    assert_eq!(
+        f.h.inbox_files("alice").len(),
+        0,
+        "now moved here, off the server"
+    );
+    assert_eq!(
+        engine
+            .envelopes(&id, "INBOX", 0, 50, false)
+            .await
+            .unwrap()
+            .total,
+        2
+    );
 }
