@@ -182,6 +182,8 @@ pub fn run() {
             commands::folders::set_subscribed,
             commands::reader::open_link,
             commands::reader::save_attachment,
+            commands::reader::export_message,
+            commands::reader::export_folder,
             commands::reader::open_attachment,
         ])
         .run(tauri::generate_context!());

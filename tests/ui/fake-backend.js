@@ -223,6 +223,8 @@ export function installFakeBackend(scenario) {
     set_notifications: () => null,
     save_attachment: ({ index, ask }) => (ask ? "/home/me/Documents/chosen.pdf" : `/home/me/Downloads/${index === 2 ? "report.pdf" : "file"}`),
     open_attachment: () => null,
+    export_message: () => "/home/me/Documents/Lunch on Friday.eml",
+    export_folder: ({ folder }) => [(messages[`work-1/${folder}`] ?? []).length, `/home/me/Export/${folder}`],
     account_quota: () => ({ used_kib: 5_632, limit_kib: 102_400 }),
     account_status: ({ account }) => ({ account, state: "online", message: null, retry_in_seconds: null, pending_actions: state.pending }),
     create_folder: ({ account, path }) => {

@@ -392,6 +392,13 @@ test("POP3: the form offers the choice in plain words, ports follow, and the pol
   await options.waitFor({ state: "detached" });
   const saved = await p2.evaluate(() => window.__calls.filter((c) => c.cmd === "set_pop3_options").map((c) => c.args.options));
   assert.deepEqual(saved, [{ leave_on_server: "days", leave_days: 30, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 30 }]);
+  // Local mail can leave Petrel: a message as .eml, a folder as a Maildir.
+  await p2.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Lunch on Friday/ }).click();
+  await p2.getByRole("toolbar", { name: "Message actions" }).getByRole("button", { name: "Save as .eml…" }).click();
+  await p2.getByText("Saved to /home/me/Documents/Lunch on Friday.eml").waitFor();
+  await p2.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Export folder…" }).click();
+  await p2.getByText("3 messages exported to /home/me/Export/INBOX").waitFor();
+  assert.equal(await p2.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Unsubscribe" }).isDisabled(), true);
   await p2.close();
 });
 

@@ -59,6 +59,61 @@ pub async fn save_attachment(
     Ok(path.display().to_string())
 }
 
+/// Saves a message as an `.eml` file where the user chooses; returns the path (empty when
+/// cancelled).
+#[tauri::command]
+pub async fn export_message(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uid: u32,
+) -> Result<String, IpcError> {
+    use tauri_plugin_dialog::DialogExt;
+    let (name, bytes) = state
+        .engine()?
+        .export_message(&account, &folder, uid)
+        .await?;
+    // The dialog blocks its thread until the user answers: not an async worker's.
+    let chosen = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog()
+            .file()
+            .set_file_name(name)
+            .add_filter("Email message", &["eml"])
+            .blocking_save_file()
+    })
+    .await
+    .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
+    let Some(path) = chosen.and_then(|p| p.into_path().ok()) else {
+        return Ok(String::new());
+    };
+    std::fs::write(&path, &bytes).map_err(storage)?;
+    Ok(path.display().to_string())
+}
+
+/// Exports a local folder as a Maildir into a directory the user picks (a new `<folder>`
+/// directory inside it); returns the count and where (count 0 and "" when cancelled).
+#[tauri::command]
+pub async fn export_folder(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+) -> Result<(u32, String), IpcError> {
+    use tauri_plugin_dialog::DialogExt;
+    let chosen =
+        tauri::async_runtime::spawn_blocking(move || app.dialog().file().blocking_pick_folder())
+            .await
+            .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
+    let Some(dir) = chosen.and_then(|p| p.into_path().ok()) else {
+        return Ok((0, String::new()));
+    };
+    let dest = dir.join(petrel_render::safe_file_name(&folder.replace('/', " - ")));
+    let engine = state.engine()?;
+    let count = engine.export_folder(&account, &folder, &dest)?;
+    Ok((count, dest.display().to_string()))
+}
+
 /// Opens an attachment with the system's app for its type, from a private temp copy.
 #[tauri::command]
 pub async fn open_attachment(

@@ -45,6 +45,10 @@ export const ipc = {
   listAccounts: () => call<AccountSettings[]>("list_accounts"),
   addAccount: (form: NewAccount) => call<AccountSettings>("add_account", { form }),
   removeAccount: (account: AccountId) => call<void>("remove_account", { account }),
+  /** Saves a message as .eml where the user chooses; "" when cancelled. */
+  exportMessage: (account: AccountId, folder: string, uid: number) => call<string>("export_message", { account, folder, uid }),
+  /** Exports a local folder as a Maildir into a directory the user picks: [count, path]. */
+  exportFolder: (account: AccountId, folder: string) => call<[number, string]>("export_folder", { account, folder }),
   /** A POP3 account's policies (what stays on the server, how often to check). */
   setPop3Options: (account: AccountId, options: Pop3Options) => call<AccountSettings>("set_pop3_options", { account, options }),
   setSyncOptions: (account: AccountId, options: SyncOptions) =>

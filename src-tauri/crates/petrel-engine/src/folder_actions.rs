@@ -12,9 +12,7 @@ impl Engine {
         path: &str,
     ) -> Result<Vec<Folder>, EngineError> {
         if self.is_pop3(id) {
-            return Err(EngineError::InvalidInput(
-                "POP3 accounts have the standard local folders; more come later.".into(),
-            ));
+            return self.create_local_folder(id, path);
         }
         let path = valid_name(path)?;
         self.with_session(id, |s| {
@@ -36,9 +34,7 @@ impl Engine {
         to: &str,
     ) -> Result<Vec<Folder>, EngineError> {
         if self.is_pop3(id) {
-            return Err(EngineError::InvalidInput(
-                "POP3 accounts have the standard local folders; more come later.".into(),
-            ));
+            return self.rename_local_folder(id, from, to);
         }
         let to = valid_name(to)?;
         let from_owned = from.to_string();
@@ -61,9 +57,7 @@ impl Engine {
         path: &str,
     ) -> Result<Vec<Folder>, EngineError> {
         if self.is_pop3(id) {
-            return Err(EngineError::InvalidInput(
-                "POP3 accounts have the standard local folders; more come later.".into(),
-            ));
+            return self.delete_local_folder(id, path);
         }
         let path_owned = path.to_string();
         self.with_session(id, |s| {
@@ -86,9 +80,8 @@ impl Engine {
         subscribed: bool,
     ) -> Result<Vec<Folder>, EngineError> {
         if self.is_pop3(id) {
-            return Err(EngineError::InvalidInput(
-                "POP3 accounts have the standard local folders; more come later.".into(),
-            ));
+            // Local folders are always "subscribed".
+            return self.local_folders(id);
         }
         let path_owned = path.to_string();
         self.with_session(id, |s| {

@@ -74,10 +74,11 @@ impl Engine {
         to: &str,
     ) -> Result<ActionOutcome, EngineError> {
         if self.is_pop3(id) {
-            return Err(EngineError::InvalidInput(
-                "Copying between local folders is not available yet; move the message instead."
-                    .into(),
-            ));
+            let folder = FolderRef::new(id, folder);
+            return Ok(ActionOutcome {
+                folder: self.copy_local(&folder, uids, to)?,
+                pending: 0,
+            });
         }
         self.perform(
             id,

@@ -123,8 +123,13 @@ impl Engine {
     }
 
     fn local_maildir(&self, id: &AccountId, folder: &str) -> Result<Maildir, EngineError> {
-        Maildir::open(&self.local_root(id).join(folder))
-            .map_err(maildir_err("Opening a local folder"))
+        Maildir::open(&self.local_dir(id, folder)).map_err(maildir_err("Opening a local folder"))
+    }
+
+    /// A local folder's directory: one level under the account's root, its path encoded
+    /// ("Projects/Petrel" → "Projects%2FPetrel") so nesting needs no nested Maildirs.
+    pub(crate) fn local_dir(&self, id: &AccountId, folder: &str) -> PathBuf {
+        self.local_root(id).join(encode_dir(folder))
     }
 
     /// Connects and logs in to the account's POP3 server.
@@ -267,7 +272,22 @@ impl Engine {
     /// The local folders, with counts from the index.
     pub(crate) fn local_folders(&self, id: &AccountId) -> Result<Vec<Folder>, EngineError> {
         let mut out = Vec::new();
-        for (name, role) in LOCAL_FOLDERS {
+        let mut names: Vec<(String, Option<FolderRole>)> = LOCAL_FOLDERS
+            .iter()
+            .map(|(n, r)| (n.to_string(), Some(*r)))
+            .collect();
+        let mut user: Vec<String> = std::fs::read_dir(self.local_root(id))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().join("cur").is_dir())
+            .filter_map(|e| decode_dir(&e.file_name().to_string_lossy()))
+            .filter(|p| !LOCAL_FOLDERS.iter().any(|(n, _)| n == p))
+            .collect();
+        user.sort_by_key(|p| p.to_lowercase());
+        names.extend(user.into_iter().map(|p| (p, None)));
+        for (path, role) in names {
+            let name = path.as_str();
             let folder = FolderRef::new(id, name);
             self.index_local(&folder)?;
             let state = self
@@ -275,11 +295,15 @@ impl Engine {
                 .folder_state(&folder)
                 .map_err(EngineError::cache("Reading the cache"))?
                 .unwrap_or_default();
+            let (parent, leaf) = match name.rsplit_once('/') {
+                Some((p, l)) => (Some(p.to_string()), l.to_string()),
+                None => (None, name.to_string()),
+            };
             out.push(Folder {
                 path: name.to_string(),
-                name: name.to_string(),
-                parent: None,
-                role: Some(role),
+                name: leaf,
+                parent,
+                role,
                 selectable: true,
                 total: Some(state.total),
                 unread: Some(state.unread),
@@ -454,7 +478,7 @@ impl Engine {
         }
         flags.sort_unstable();
         let flags: String = flags.into_iter().collect();
-        let root = self.local_root(&folder.account).join(&folder.path);
+        let root = self.local_dir(&folder.account, &folder.path);
         let target = root.join("cur").join(format!("{name}:2,{flags}"));
         if target != path {
             std::fs::rename(&path, &target).map_err(|source| EngineError::Storage {
@@ -565,5 +589,290 @@ fn envelope(uid: u32, path: &Path, flags: &str) -> Envelope {
         answered: flags.contains('R'),
         has_attachment: h.has_attachment,
         size,
+    }
+}
+
+impl Engine {
+    /// Creates a local folder (nested with "/").
+    pub(crate) fn create_local_folder(
+        &self,
+        id: &AccountId,
+        path: &str,
+    ) -> Result<Vec<Folder>, EngineError> {
+        let path = local_name(path)?;
+        if self.local_dir(id, &path).join("cur").is_dir() {
+            return Err(EngineError::InvalidInput(format!(
+                "There is already a folder {path}."
+            )));
+        }
+        self.local_maildir(id, &path)?;
+        self.local_folders(id)
+    }
+
+    /// Renames a local folder (and the folders inside it).
+    pub(crate) fn rename_local_folder(
+        &self,
+        id: &AccountId,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<Folder>, EngineError> {
+        let to = local_name(to)?;
+        if LOCAL_FOLDERS.iter().any(|(n, _)| *n == from) {
+            return Err(EngineError::InvalidInput(format!(
+                "{from} is a standard folder and keeps its name."
+            )));
+        }
+        if self.local_dir(id, &to).exists() {
+            return Err(EngineError::InvalidInput(format!(
+                "There is already a folder {to}."
+            )));
+        }
+        let inner: Vec<Folder> = self
+            .local_folders(id)?
+            .into_iter()
+            .filter(|f| f.path == from || f.path.starts_with(&format!("{from}/")))
+            .collect();
+        for f in inner {
+            let new_path = format!("{to}{}", &f.path[from.len()..]);
+            std::fs::rename(self.local_dir(id, &f.path), self.local_dir(id, &new_path)).map_err(
+                |source| EngineError::Storage {
+                    context: format!("Renaming {}", f.path),
+                    source,
+                },
+            )?;
+            self.forget_local(&FolderRef::new(id, &f.path))?;
+        }
+        self.local_folders(id)
+    }
+
+    /// Deletes a local folder; its messages (and those of folders inside it) go to the
+    /// Trash, so mail that exists only here is never lost by one click.
+    pub(crate) fn delete_local_folder(
+        &self,
+        id: &AccountId,
+        path: &str,
+    ) -> Result<Vec<Folder>, EngineError> {
+        if LOCAL_FOLDERS.iter().any(|(n, _)| *n == path) {
+            return Err(EngineError::InvalidInput(format!(
+                "{path} is a standard folder and cannot be deleted."
+            )));
+        }
+        let inner: Vec<String> = self
+            .local_folders(id)?
+            .into_iter()
+            .map(|f| f.path)
+            .filter(|p| p == path || p.starts_with(&format!("{path}/")))
+            .collect();
+        let trash = self.local_maildir(id, "Trash")?;
+        for p in inner {
+            let dir = self.local_dir(id, &p);
+            for sub in ["new", "cur"] {
+                for entry in std::fs::read_dir(dir.join(sub))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                {
+                    let (name, flags) = split_name(&entry.path());
+                    let dest = trash.root().join("cur").join(format!("{name}:2,{flags}"));
+                    std::fs::rename(entry.path(), &dest).map_err(|source| {
+                        EngineError::Storage {
+                            context: format!("Moving the messages of {p} to the Trash"),
+                            source,
+                        }
+                    })?;
+                }
+            }
+            sync_dir(&trash.root().join("cur"));
+            std::fs::remove_dir_all(&dir).map_err(|source| EngineError::Storage {
+                context: format!("Deleting {p}"),
+                source,
+            })?;
+            self.forget_local(&FolderRef::new(id, &p))?;
+        }
+        self.index_local(&FolderRef::new(id, "Trash"))?;
+        self.local_folders(id)
+    }
+
+    fn forget_local(&self, folder: &FolderRef) -> Result<(), EngineError> {
+        if let Ok(mut indexes) = self.local_indexes.lock() {
+            indexes.remove(folder);
+        }
+        self.cache
+            .drop_folder(folder)
+            .map_err(EngineError::cache("Forgetting a folder"))?;
+        self.cache_changed();
+        Ok(())
+    }
+
+    /// Copies local messages into another local folder.
+    pub(crate) fn copy_local(
+        &self,
+        folder: &FolderRef,
+        uids: &[u32],
+        to: &str,
+    ) -> Result<FolderChange, EngineError> {
+        let target = self.local_maildir(&folder.account, to)?;
+        let mut copies = Vec::with_capacity(uids.len());
+        for &uid in uids {
+            let path = self.local_file(folder, uid)?;
+            copies.push(std::fs::read(&path).map_err(|source| EngineError::Storage {
+                context: "Copying a message".into(),
+                source,
+            })?);
+        }
+        target
+            .deliver_batch(&copies)
+            .map_err(maildir_err("Copying messages"))?;
+        self.index_local(&FolderRef::new(&folder.account, to))?;
+        self.index_local(folder)
+    }
+
+    /// Copies a local folder's messages into a Maildir at `dest` (for another program),
+    /// without Petrel's download stamps. Returns how many.
+    pub fn export_folder(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        dest: &Path,
+    ) -> Result<u32, EngineError> {
+        if !self.is_pop3(id) {
+            return Err(EngineError::InvalidInput(
+                "Exporting a folder is available for local (POP3) folders; IMAP mail stays on the server.".into(),
+            ));
+        }
+        let out = Maildir::open(dest).map_err(maildir_err("Creating the export"))?;
+        let dir = self.local_dir(id, folder);
+        let mut files = Vec::new();
+        for sub in ["new", "cur"] {
+            files.extend(
+                std::fs::read_dir(dir.join(sub))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        }
+        let mut count = 0;
+        for chunk in files.chunks(200) {
+            let mut batch = Vec::with_capacity(chunk.len());
+            for file in chunk {
+                let raw = std::fs::read(file).map_err(|source| EngineError::Storage {
+                    context: format!("Reading {}", file.display()),
+                    source,
+                })?;
+                batch.push(without_stamp(&raw).to_vec());
+            }
+            count += out
+                .deliver_batch(&batch)
+                .map_err(maildir_err("Writing the export"))?
+                .len() as u32;
+        }
+        Ok(count)
+    }
+
+    /// A message as an `.eml` file: a file name from its subject, and its bytes (without
+    /// Petrel's download stamp).
+    pub async fn export_message(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uid: u32,
+    ) -> Result<(String, Vec<u8>), EngineError> {
+        let raw = self.raw_message(id, folder, uid).await?;
+        let subject = petrel_render::list_headers(&raw).subject;
+        let stem = if subject.trim().is_empty() {
+            "message".to_string()
+        } else {
+            subject.chars().take(80).collect()
+        };
+        Ok((
+            petrel_render::safe_file_name(&format!("{stem}.eml")),
+            without_stamp(&raw).to_vec(),
+        ))
+    }
+}
+
+/// A message without Petrel's `X-Petrel-POP3` line on top (for exports).
+pub(crate) fn without_stamp(raw: &[u8]) -> &[u8] {
+    let prefix = format!("{}:", petrel_pop3::ledger::HEADER);
+    if raw.starts_with(prefix.as_bytes()) {
+        if let Some(end) = raw.iter().position(|&b| b == b'\n') {
+            return &raw[end + 1..];
+        }
+    }
+    raw
+}
+
+/// A valid local folder path: no empty parts, no control characters, not too long.
+fn local_name(path: &str) -> Result<String, EngineError> {
+    let path = path.trim().trim_matches('/').to_string();
+    let bad = path.is_empty()
+        || path.len() > 200
+        || path
+            .split('/')
+            .any(|p| p.trim().is_empty() || p == "." || p == "..")
+        || path.chars().any(char::is_control);
+    if bad {
+        return Err(EngineError::InvalidInput(
+            "Enter a folder name (use / to put it inside another folder).".into(),
+        ));
+    }
+    Ok(path)
+}
+
+/// Folder path → directory name: '%', '/' and a leading '.' are escaped.
+fn encode_dir(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for (i, c) in path.chars().enumerate() {
+        match c {
+            '%' => out.push_str("%25"),
+            '/' => out.push_str("%2F"),
+            '.' if i == 0 => out.push_str("%2E"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn decode_dir(name: &str) -> Option<String> {
+    if name.starts_with('.') || ["cur", "new", "tmp"].contains(&name) {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(name.len());
+    let mut rest = name.as_bytes();
+    while let Some(i) = rest.iter().position(|&b| b == b'%') {
+        bytes.extend_from_slice(&rest[..i]);
+        let code = std::str::from_utf8(rest.get(i + 1..i + 3)?).ok()?;
+        bytes.push(u8::from_str_radix(code, 16).ok()?);
+        rest = &rest[i + 3..];
+    }
+    bytes.extend_from_slice(rest);
+    String::from_utf8(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_paths_round_trip_through_directory_names() {
+        for p in ["Projects/Petrel", "100% done", ".hidden", "Reisen/Ü 2026"] {
+            let d = encode_dir(p);
+            assert!(!d.contains('/') && !d.starts_with('.'), "{d}");
+            assert_eq!(decode_dir(&d).as_deref(), Some(p));
+        }
+        assert_eq!(decode_dir("cur"), None);
+        assert!(
+            local_name("a//b").is_err() && local_name(" ").is_err() && local_name("../x").is_err()
+        );
+        assert_eq!(local_name("/Trips/2026/").unwrap(), "Trips/2026");
+    }
+
+    #[test]
+    fn exports_drop_the_download_stamp() {
+        let raw =
+            b"X-Petrel-POP3: account=a fetched=1 size=2 partial=0 uidl=u\r\nSubject: s\r\n\r\nb";
+        assert_eq!(without_stamp(raw), b"Subject: s\r\n\r\nb");
+        assert_eq!(without_stamp(b"Subject: s\r\n"), b"Subject: s\r\n");
     }
 }

@@ -210,3 +210,118 @@ async fn changed_policies_apply_on_the_next_check() {
         2
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_folders_can_be_made_renamed_deleted_copied_into_and_exported() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=2).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let engine = f.engine(f.cache_dir.path());
+    let id = engine
+        .add_account(form(&f, &f.h.user("alice").password.clone()))
+        .await
+        .unwrap()
+        .id;
+    let page = engine.envelopes(&id, "INBOX", 0, 50, true).await.unwrap();
+    let paths =
+        |list: Vec<petrel_core::Folder>| list.into_iter().map(|f| f.path).collect::<Vec<_>>();
+
+    let list = engine.create_folder(&id, "Trips/2026").await.unwrap();
+    assert!(paths(list.clone()).contains(&"Trips/2026".to_string()));
+    let nested = list.iter().find(|f| f.path == "Trips/2026").unwrap();
+    assert_eq!(
+        (nested.name.as_str(), nested.parent.as_deref()),
+        ("2026", Some("Trips"))
+    );
+    assert!(
+        engine.create_folder(&id, "Trips/2026").await.is_err(),
+        "no duplicates"
+    );
+    assert!(
+        engine.rename_folder(&id, "INBOX", "Other").await.is_err(),
+        "standard folders keep their names"
+    );
+
+    let uids: Vec<u32> = page.rows.iter().map(|r| r.uid).collect();
+    engine
+        .copy_messages(&id, "INBOX", &uids, "Trips/2026")
+        .await
+        .unwrap();
+    assert_eq!(
+        engine
+            .envelopes(&id, "Trips/2026", 0, 50, false)
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+    assert_eq!(
+        engine
+            .envelopes(&id, "INBOX", 0, 50, false)
+            .await
+            .unwrap()
+            .total,
+        2,
+        "copied, not moved"
+    );
+
+    let list = engine
+        .rename_folder(&id, "Trips/2026", "Holidays")
+        .await
+        .unwrap();
+    assert!(paths(list).contains(&"Holidays".to_string()));
+    assert_eq!(
+        engine
+            .envelopes(&id, "Holidays", 0, 50, false)
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+
+    // Export: a Maildir another program can read, without Petrel's stamps.
+    let out = tempfile::tempdir().unwrap();
+    assert_eq!(
+        engine
+            .export_folder(&id, "Holidays", &out.path().join("export"))
+            .unwrap(),
+        2
+    );
+    let exported = std::fs::read_dir(out.path().join("export/new"))
+        .unwrap()
+        .count();
+    assert_eq!(exported, 2);
+    let uid = engine
+        .envelopes(&id, "INBOX", 0, 1, false)
+        .await
+        .unwrap()
+        .rows[0]
+        .uid;
+    let (name, bytes) = engine.export_message(&id, "INBOX", uid).await.unwrap();
+    assert!(
+        name.ends_with(".eml") && name.starts_with("message "),
+        "{name}"
+    );
+    assert!(
+        bytes.starts_with(b"From: "),
+        "no X-Petrel-POP3 stamp in an export"
+    );
+
+    // Deleting a folder keeps its mail: it goes to the Trash.
+    let list = engine.delete_folder(&id, "Holidays").await.unwrap();
+    assert!(!paths(list).contains(&"Holidays".to_string()));
+    assert_eq!(
+        engine
+            .envelopes(&id, "Trash", 0, 50, false)
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+    assert!(engine.delete_folder(&id, "Trash").await.is_err());
+}
