@@ -33,7 +33,7 @@ pub struct Engine {
     /// One replay at a time per account, so actions reach the server in order.
     replays: Mutex<HashMap<AccountId, Arc<AsyncMutex<()>>>>,
     /// Connection health per account: backoff and the status shown.
-    links: Mutex<HashMap<AccountId, Link>>,
+    pub(crate) links: Mutex<HashMap<AccountId, Link>>,
     /// Folders being synced right now: their pages are served from the cache at once (the
     /// list fills while the sync runs) instead of waiting for the sync.
     syncing: Mutex<HashSet<FolderRef>>,

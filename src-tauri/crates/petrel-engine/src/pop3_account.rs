@@ -138,15 +138,43 @@ impl Engine {
         account: &AccountSettings,
         password: &str,
     ) -> Result<Pop3Session, EngineError> {
+        // The same backoff as IMAP logins: a refused password is not retried for a while
+        // (servers lock accounts), an unreachable server with growing pauses.
+        let now = std::time::Instant::now();
+        if let Some(link) = self
+            .links
+            .lock()
+            .ok()
+            .and_then(|l| l.get(&account.id).cloned())
+        {
+            if let Some(wait) = link.wait_left(now) {
+                return Err(EngineError::NotNow {
+                    state: link.state,
+                    message: link.message.unwrap_or_default(),
+                    retry_in_seconds: wait.as_secs().max(1) as u32,
+                });
+            }
+        }
         let context = format!("Connecting to {}", account.imap.host);
-        let mut session = Pop3Session::connect(&account.imap, &self.trust)
-            .await
-            .map_err(pop3_err(context.clone()))?;
-        session
-            .login(&account.imap.username, password)
-            .await
-            .map_err(pop3_err(context))?;
-        Ok(session)
+        let result = async {
+            let mut session = Pop3Session::connect(&account.imap, &self.trust)
+                .await
+                .map_err(pop3_err(context.clone()))?;
+            session
+                .login(&account.imap.username, password)
+                .await
+                .map_err(pop3_err(context))?;
+            Ok(session)
+        }
+        .await;
+        if let Ok(mut links) = self.links.lock() {
+            let link = links.entry(account.id.clone()).or_default();
+            match &result {
+                Ok(_) => link.succeeded(),
+                Err(e) => link.failed(e, now),
+            }
+        }
+        result
     }
 
     /// Before a local folder's page: downloads new mail first when asked (INBOX only), then
@@ -217,6 +245,19 @@ impl Engine {
     /// A new POP3 account's check before anything is saved: TLS, login, and UIDL when the
     /// policy leaves mail on the server.
     pub(crate) async fn verify_pop3(
+        &self,
+        account: &AccountSettings,
+        password: &str,
+    ) -> Result<(), EngineError> {
+        let result = self.verify_pop3_session(account, password).await;
+        // A trial login of an account not yet saved leaves no backoff behind.
+        if let Ok(mut links) = self.links.lock() {
+            links.remove(&account.id);
+        }
+        result
+    }
+
+    async fn verify_pop3_session(
         &self,
         account: &AccountSettings,
         password: &str,

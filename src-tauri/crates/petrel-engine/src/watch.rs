@@ -193,6 +193,7 @@ async fn watch_account(
 /// A POP3 account: a download at start, then every `check_minutes` (`PETREL_CHECK_SECONDS`
 /// overrides it, as for IMAP polling). Errors are logged; the next round tries again.
 async fn watch_pop3(engine: Arc<Engine>, id: AccountId, sink: EventSink, stop: Arc<Notify>) {
+    let mut last: Option<AccountStatus> = None;
     loop {
         let Ok(account) = engine.account(&id) else {
             return;
@@ -201,6 +202,15 @@ async fn watch_pop3(engine: Arc<Engine>, id: AccountId, sink: EventSink, stop: A
             Ok(Some(change)) => sink(EngineEvent::FolderChanged(change)),
             Ok(None) => {}
             Err(e) => tracing::info!(account = %id, error = %e, "POP3 check failed"),
+        }
+        // The status bar follows (online, offline with the next try, password refused…).
+        let now = engine.account_status(&id);
+        if last
+            .as_ref()
+            .is_none_or(|l| (l.state, &l.message) != (now.state, &now.message))
+        {
+            sink(EngineEvent::Status(now.clone()));
+            last = Some(now);
         }
         let every = std::env::var("PETREL_CHECK_SECONDS")
             .ok()
