@@ -325,3 +325,51 @@ async fn local_folders_can_be_made_renamed_deleted_copied_into_and_exported() {
     );
     assert!(engine.delete_folder(&id, "Trash").await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_pop3_server_shows_local_mail_and_an_offline_status() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=2).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let proxy = petrel_harness::Proxy::start(f.h.ports.pop3s).unwrap();
+    let engine = f.engine(f.cache_dir.path());
+    let mut account = form(&f, &f.h.user("alice").password.clone());
+    account.imap.port = proxy.port;
+    let id = engine.add_account(account).await.unwrap().id;
+    assert_eq!(
+        engine
+            .envelopes(&id, "INBOX", 0, 50, true)
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+    assert_eq!(
+        engine.account_status(&id).state,
+        petrel_core::ConnectionState::Online
+    );
+
+    proxy.set_up(false);
+    let page = engine.envelopes(&id, "INBOX", 0, 50, true).await.unwrap();
+    assert!(page.offline, "the page says the server was not reached");
+    assert_eq!(page.total, 2, "local mail is all there");
+    let status = engine.account_status(&id);
+    assert_eq!(status.state, petrel_core::ConnectionState::Offline);
+    assert!(status.retry_in_seconds.is_some(), "{status:?}");
+
+    proxy.set_up(true);
+    f.h.append("alice", "INBOX", &mail(3)).unwrap();
+    // "Get mail" tries at once, whatever the backoff says.
+    let page = engine.envelopes(&id, "INBOX", 0, 50, true).await.unwrap();
+    assert!(!page.offline);
+    assert_eq!(page.total, 3);
+    assert_eq!(
+        engine.account_status(&id).state,
+        petrel_core::ConnectionState::Online
+    );
+}
