@@ -86,6 +86,10 @@ export function installFakeBackend(scenario) {
     const list = (messages[`${account}/${folder}`] ??= []);
     list.unshift(row);
   };
+  // In the POP3 scenario "Digest" came as headers only: the first read finds it partial, the
+  // next (Download the rest) complete.
+  const partial = new Set(scenario === "pop3-account" ? ["work-1/INBOX/1"] : []);
+  const partialOnce = (account, folder, uid) => partial.delete(`${account}/${folder}/${uid}`);
   const handlers = {
     "plugin:event|listen": ({ event, handler }) => {
       const id = listeners.length + 1;
@@ -188,6 +192,7 @@ export function installFakeBackend(scenario) {
       return {
         uid, from: m.from, to: ["me@example.org"], cc: [], subject: m.subject, date: m.date, text: m.text,
         html: m.html ?? null, remote_content: m.remote_content ?? false, sender: m.sender ?? null, attachments: m.attachments ?? [],
+        partial: partialOnce(account, folder, uid),
       };
     },
     set_flags: ({ account, folder, uids, seen, flagged }) => {

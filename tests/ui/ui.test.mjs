@@ -399,6 +399,13 @@ test("POP3: the form offers the choice in plain words, ports follow, and the pol
   await p2.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Export folder…" }).click();
   await p2.getByText("3 messages exported to /home/me/Export/INBOX").waitFor();
   assert.equal(await p2.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Unsubscribe" }).isDisabled(), true);
+  // Headers-only mail says so; "Download the rest" reads it again (the engine fetches the rest).
+  await p2.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Digest/ }).click();
+  const bar = p2.getByRole("region", { name: "Partly downloaded" });
+  await bar.getByRole("button", { name: "Download the rest" }).click();
+  await bar.waitFor({ state: "detached" });
+  const reads = await p2.evaluate(() => window.__calls.filter((c) => c.cmd === "read_message" && c.args.uid === 1).length);
+  assert.equal(reads, 2);
   await p2.close();
 });
 

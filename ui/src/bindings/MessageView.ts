@@ -21,4 +21,9 @@ remote_content: boolean,
 /**
  * The sender's bare address, for "always show remote content from this sender".
  */
-sender: string | null, attachments: Array<Attachment>, };
+sender: string | null, attachments: Array<Attachment>, 
+/**
+ * Only the header (and first lines) is on this computer: a POP3 message downloaded as
+ * headers whose rest could not be fetched yet ("Download the rest").
+ */
+partial: boolean, };

@@ -75,6 +75,10 @@ pub struct MessageView {
     /// The sender's bare address, for "always show remote content from this sender".
     pub sender: Option<String>,
     pub attachments: Vec<Attachment>,
+    /// Only the header (and first lines) is on this computer: a POP3 message downloaded as
+    /// headers whose rest could not be fetched yet ("Download the rest").
+    #[serde(default)]
+    pub partial: bool,
 }
 
 /// A file attached to a message; `index` names it for opening and saving.

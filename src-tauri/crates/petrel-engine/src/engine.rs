@@ -545,7 +545,9 @@ impl Engine {
             if mark_read {
                 self.set_local_flags(&folder_ref, uid, Some(true), None)?;
             }
-            return Ok(petrel_render::message_view(uid, &raw));
+            let mut view = petrel_render::message_view(uid, &raw);
+            view.partial = petrel_pop3::ledger::parse_stamp(&raw).is_some_and(|s| s.partial);
+            return Ok(view);
         }
         let unread = self
             .cache

@@ -64,6 +64,7 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
             remote_content: false,
             sender: None,
             attachments: vec![],
+            partial: false,
         };
     };
     let text = msg
@@ -117,6 +118,7 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
             .and_then(|a| a.address())
             .map(|a| a.to_ascii_lowercase()),
         attachments,
+        partial: false,
     }
 }
 
