@@ -47,6 +47,8 @@ pub struct Engine {
     pub(crate) thread_cache: Mutex<crate::threads::ThreadCache>,
     /// List UIDs of POP3 accounts' local folders (see `pop3_account`).
     pub(crate) local_indexes: Mutex<crate::pop3_account::LocalIndexes>,
+    /// POP3 servers' LOGIN-DELAY (seconds between logins they allow), as last announced.
+    pub(crate) login_delays: Mutex<HashMap<AccountId, u32>>,
     #[allow(clippy::type_complexity)]
     pub(crate) unified_cache: Mutex<
         Option<(
@@ -93,6 +95,7 @@ impl Engine {
             query_cache: Mutex::new(None),
             thread_cache: Mutex::new(None),
             local_indexes: Mutex::new(Default::default()),
+            login_delays: Mutex::new(HashMap::new()),
         })
     }
 

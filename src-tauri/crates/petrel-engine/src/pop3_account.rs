@@ -164,6 +164,11 @@ impl Engine {
                 .login(&account.imap.username, password)
                 .await
                 .map_err(pop3_err(context))?;
+            if let (Some(delay), Ok(mut delays)) =
+                (session.capabilities.login_delay(), self.login_delays.lock())
+            {
+                delays.insert(account.id.clone(), delay);
+            }
             Ok(session)
         }
         .await;
@@ -201,6 +206,19 @@ impl Engine {
         }
         self.index_local(folder)?;
         Ok(offline)
+    }
+
+    /// How long to wait between checks: the user's interval, but never shorter than the
+    /// server's LOGIN-DELAY (RFC 2449; servers refuse or penalise earlier logins).
+    pub(crate) fn pop3_interval(&self, account: &AccountSettings) -> std::time::Duration {
+        let chosen = u64::from(account.pop3.check_minutes.max(1)) * 60;
+        let delay = self
+            .login_delays
+            .lock()
+            .ok()
+            .and_then(|d| d.get(&account.id).copied())
+            .unwrap_or(0);
+        std::time::Duration::from_secs(chosen.max(u64::from(delay)))
     }
 
     /// The periodic check of a POP3 account: download, then report INBOX if it changed.

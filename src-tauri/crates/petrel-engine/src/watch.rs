@@ -190,7 +190,8 @@ async fn watch_account(
     }
 }
 
-/// A POP3 account: a download at start, then every `check_minutes` (`PETREL_CHECK_SECONDS`
+/// A POP3 account: a download at start, then every `check_minutes`, never more often than
+/// the server's LOGIN-DELAY (`PETREL_CHECK_SECONDS`
 /// overrides it, as for IMAP polling). Errors are logged; the next round tries again.
 async fn watch_pop3(engine: Arc<Engine>, id: AccountId, sink: EventSink, stop: Arc<Notify>) {
     let mut last: Option<AccountStatus> = None;
@@ -217,9 +218,7 @@ async fn watch_pop3(engine: Arc<Engine>, id: AccountId, sink: EventSink, stop: A
             .and_then(|s| s.parse::<u64>().ok())
             .filter(|&s| s > 0)
             .map(Duration::from_secs)
-            .unwrap_or(Duration::from_secs(
-                u64::from(account.pop3.check_minutes.max(1)) * 60,
-            ));
+            .unwrap_or_else(|| engine.pop3_interval(&account));
         if sleep_or_stop(every, &stop).await {
             return;
         }
