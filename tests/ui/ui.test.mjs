@@ -388,10 +388,12 @@ test("POP3: the form offers the choice in plain words, ports follow, and the pol
   assert.equal(await options.getByLabel("Days", { exact: true }).inputValue(), "14");
   await options.getByLabel("Days", { exact: true }).fill("30");
   await options.getByLabel("Check for new mail every").selectOption("30");
+  await options.getByLabel("For large messages, only the headers and first lines").check();
+  await options.getByLabel("Large means over (KB)").fill("500");
   await options.getByRole("button", { name: "Save" }).click();
   await options.waitFor({ state: "detached" });
   const saved = await p2.evaluate(() => window.__calls.filter((c) => c.cmd === "set_pop3_options").map((c) => c.args.options));
-  assert.deepEqual(saved, [{ leave_on_server: "days", leave_days: 30, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 30 }]);
+  assert.deepEqual(saved, [{ leave_on_server: "days", leave_days: 30, delete_when_deleted_here: true, headers_only: false, large_over_kib: 500, check_minutes: 30 }]);
   // Local mail can leave Petrel: a message as .eml, a folder as a Maildir.
   await p2.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Lunch on Friday/ }).click();
   await p2.getByRole("toolbar", { name: "Message actions" }).getByRole("button", { name: "Save as .eml…" }).click();

@@ -304,3 +304,41 @@ async fn a_full_disk_mid_batch_deletes_nothing_and_says_so() {
         "the failed batch left nothing half-stored"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn large_messages_come_as_headers_and_first_lines_and_stay_on_the_server() {
+    let s = Setup::new(1);
+    let mut big =
+        b"From: big@example.test\r\nSubject: big one\r\nMessage-ID: <big@example.test>\r\n\r\n"
+            .to_vec();
+    for i in 0..5000 {
+        big.extend_from_slice(
+            format!("line {i} of a large message, padded to be long enough\r\n").as_bytes(),
+        );
+    }
+    s.h.append("alice", "INBOX", &big).unwrap();
+    let policy = Policy {
+        keep: Keep::DeleteAfterDownload,
+        large_over_kib: Some(100),
+        ..Policy::default()
+    };
+    let r = s.run(policy, T0).await.unwrap();
+    assert_eq!(
+        (r.downloaded, r.partial, r.deleted_on_server),
+        (1, 1, 1),
+        "the small one moved, the large one stays"
+    );
+    assert_eq!(s.on_server(), 1);
+    let large = s
+        .local()
+        .into_iter()
+        .map(|f| String::from_utf8_lossy(&f).into_owned())
+        .find(|t| t.contains("Subject: big one"))
+        .unwrap();
+    assert!(
+        large.contains("partial=1")
+            && large.contains("line 19 of")
+            && !large.contains("line 20 of"),
+        "headers and 20 lines"
+    );
+}

@@ -236,3 +236,43 @@ async fn sizes_that_lie_do_not_cut_the_message() {
     assert!(seen.iter().position(|c| c == "RETR 1").unwrap() < dele);
     assert_eq!(seen.last().map(String::as_str), Some("QUIT"));
 }
+
+#[tokio::test]
+async fn without_uidl_mail_cannot_be_left_on_the_server_but_can_be_moved_here() {
+    fn no_uidl(cmd: &str) -> Reply {
+        match cmd.split_whitespace().next().unwrap_or("") {
+            "UIDL" => Reply::Send("-ERR no UIDL here\r\n".into()),
+            _ => mailbox(cmd, || {
+                Reply::Send("+OK\r\nSubject: old server\r\n\r\nhi\r\n.\r\n".into())
+            }),
+        }
+    }
+    // Leaving mail on the server needs UIDL: refused in words, nothing fetched or deleted.
+    let (port, trust, seen) = server(true, no_uidl).await;
+    let mut s = Pop3Session::connect(&settings(port, Security::Tls), &trust)
+        .await
+        .unwrap();
+    s.login("u", "p").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut leave = job(dir.path());
+    leave.policy.keep = Keep::Days(7);
+    let err = download(s, &leave, 1_800_000_000).await.unwrap_err();
+    assert!(matches!(err, DownloadError::NoUidl), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("delete from the server after download"),
+        "{err}"
+    );
+    assert!(!seen
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|c| c.starts_with("RETR") || c.starts_with("DELE")));
+
+    // "Delete after download" works without UIDL: fetched, stored, then deleted.
+    let (result, seen, dir) = run_download(no_uidl).await;
+    assert_eq!(result.unwrap().downloaded, 1);
+    assert_eq!(stored(dir.path()), 1);
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().position(|c| c == "RETR 1") < seen.iter().position(|c| c == "DELE 1"));
+}
