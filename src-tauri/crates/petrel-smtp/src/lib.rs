@@ -1,0 +1,325 @@
+//! Sending over SMTP submission: lettre speaks the protocol (EHLO, AUTH, MAIL/RCPT/DATA,
+//! dot-stuffing) over a stream Petrel opens itself, so the same TLS rules apply as for
+//! IMAP and POP3 — CA-verified or the one pinned certificate, refusals in words.
+//!
+//! - Port 465: implicit TLS, then lettre reads the greeting.
+//! - Port 587: STARTTLS by hand and then required (no STARTTLS offered, a refusal, or any
+//!   byte after the server's 220 aborts: the injection rule of RFC 3207 §6 / CVE-2011-0411).
+//!   After TLS the server sends no new greeting while lettre expects one, so the TLS stream
+//!   is wrapped to show lettre the greeting already received in plaintext.
+
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
+use lettre::transport::smtp::extension::ClientId;
+use petrel_core::{Security, ServerSettings};
+use petrel_tls::TrustPolicy;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{
+    AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf,
+};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+const MAX_LINE: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SmtpError {
+    #[error("could not reach {host}:{port}: {source}")]
+    Unreachable {
+        host: String,
+        port: u16,
+        source: std::io::Error,
+    },
+    #[error("the server's certificate is not trusted: {reason}")]
+    CertificateUntrusted {
+        reason: String,
+        certificate: Box<petrel_core::CertificateDetails>,
+    },
+    #[error("TLS failed: {0}")]
+    Tls(String),
+    #[error("the server does not offer STARTTLS, and Petrel will not send the password without encryption")]
+    StartTlsUnavailable,
+    #[error("the server sent data before the TLS handshake (possible STARTTLS injection attack)")]
+    StartTlsInjection,
+    #[error("the server rejected the login: {0}")]
+    AuthFailed(String),
+    #[error("the server refused a recipient: {0}")]
+    RecipientRefused(String),
+    #[error("the message is too large for the server: {0}")]
+    TooLarge(String),
+    #[error("the server refused the message: {0}")]
+    Refused(String),
+    /// A 4xx answer: try again later (the outbox keeps the message).
+    #[error("the server asks to try again later: {0}")]
+    Temporary(String),
+    #[error("connection lost: {0}")]
+    ConnectionLost(String),
+    #[error("{what} timed out")]
+    Timeout { what: &'static str },
+}
+
+impl SmtpError {
+    /// Worth retrying later with the same message (network, 4xx), as opposed to a refusal
+    /// that needs the user (password, recipient, size).
+    pub fn is_temporary(&self) -> bool {
+        matches!(
+            self,
+            SmtpError::Unreachable { .. }
+                | SmtpError::Temporary(_)
+                | SmtpError::ConnectionLost(_)
+                | SmtpError::Timeout { .. }
+        )
+    }
+}
+
+impl From<petrel_tls::TlsFailure> for SmtpError {
+    fn from(f: petrel_tls::TlsFailure) -> Self {
+        match f {
+            petrel_tls::TlsFailure::Untrusted {
+                reason,
+                certificate,
+            } => SmtpError::CertificateUntrusted {
+                reason,
+                certificate,
+            },
+            petrel_tls::TlsFailure::Tls(m) => SmtpError::Tls(m),
+            petrel_tls::TlsFailure::Lost(m) => SmtpError::ConnectionLost(m),
+        }
+    }
+}
+
+/// A logged-in submission session.
+pub struct SmtpSession {
+    conn: AsyncSmtpConnection,
+}
+
+impl SmtpSession {
+    /// Connects, secures the connection as `server.security` says, and logs in.
+    pub async fn login(
+        server: &ServerSettings,
+        password: &str,
+        trust: &TrustPolicy,
+    ) -> Result<SmtpSession, SmtpError> {
+        let host = server.host.trim().to_string();
+        let tcp = timed(
+            "connecting",
+            TcpStream::connect((host.as_str(), server.port)),
+        )
+        .await?
+        .map_err(|source| SmtpError::Unreachable {
+            host: host.clone(),
+            port: server.port,
+            source,
+        })?;
+        let _ = tcp.set_nodelay(true);
+        let (tcp, greeting) = match server.security {
+            Security::Tls => (tcp, None),
+            Security::StartTls => {
+                let (tcp, greeting) = starttls(tcp).await?;
+                (tcp, Some(greeting))
+            }
+        };
+        let tls = timed(
+            "the TLS handshake",
+            petrel_tls::handshake(tcp, &host, trust, server.pinned_cert_sha256.clone()),
+        )
+        .await??;
+        let stream = Greeted {
+            greeting: greeting.unwrap_or_default().into_bytes(),
+            at: 0,
+            inner: tls,
+        };
+        let hello = ClientId::Domain("localhost".into());
+        let mut conn = timed(
+            "the server's greeting",
+            AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
+        )
+        .await?
+        .map_err(|e| classify(e, Stage::Hello))?;
+        let credentials = Credentials::new(server.username.clone(), password.to_string());
+        timed(
+            "logging in",
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials),
+        )
+        .await?
+        .map_err(|e| classify(e, Stage::Auth))?;
+        Ok(SmtpSession { conn })
+    }
+
+    /// Sends one message (raw RFC 5322 bytes, Bcc already removed) to `to` from `from`.
+    pub async fn send(&mut self, from: &str, to: &[String], raw: &[u8]) -> Result<(), SmtpError> {
+        let parse = |a: &str| {
+            a.parse::<lettre::Address>()
+                .map_err(|e| SmtpError::RecipientRefused(format!("{a}: {e}")))
+        };
+        let recipients = to.iter().map(|a| parse(a)).collect::<Result<Vec<_>, _>>()?;
+        let envelope = lettre::address::Envelope::new(Some(parse(from)?), recipients)
+            .map_err(|e| SmtpError::RecipientRefused(e.to_string()))?;
+        timed("sending the message", self.conn.send(&envelope, raw))
+            .await?
+            .map_err(|e| classify(e, Stage::Send))?;
+        Ok(())
+    }
+
+    pub async fn quit(mut self) {
+        let _ = timed("closing", self.conn.quit()).await;
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Stage {
+    Hello,
+    Auth,
+    Send,
+}
+
+fn classify(e: lettre::transport::smtp::Error, stage: Stage) -> SmtpError {
+    let text = e.to_string();
+    let code = e.status().map(|c| c.to_string()).unwrap_or_default();
+    if e.is_transient() {
+        return SmtpError::Temporary(text);
+    }
+    match stage {
+        Stage::Auth if e.is_permanent() || e.is_client() => SmtpError::AuthFailed(text),
+        Stage::Send if code.starts_with("552") || text.to_ascii_lowercase().contains("size") => {
+            SmtpError::TooLarge(text)
+        }
+        Stage::Send
+            if code.starts_with("550") || code.starts_with("553") || code.starts_with("551") =>
+        {
+            SmtpError::RecipientRefused(text)
+        }
+        _ if e.is_permanent() => SmtpError::Refused(text),
+        _ if e.is_client() => SmtpError::Refused(text),
+        _ => SmtpError::ConnectionLost(text),
+    }
+}
+
+async fn timed<T>(
+    what: &'static str,
+    f: impl std::future::Future<Output = T>,
+) -> Result<T, SmtpError> {
+    tokio::time::timeout(TIMEOUT, f)
+        .await
+        .map_err(|_| SmtpError::Timeout { what })
+}
+
+/// Greeting → EHLO → STARTTLS on the plain socket; returns the socket ready for TLS and the
+/// greeting (re-shown to lettre after TLS).
+async fn starttls(tcp: TcpStream) -> Result<(TcpStream, String), SmtpError> {
+    let mut conn = BufReader::new(tcp);
+    let greeting = reply(&mut conn).await?;
+    if !greeting.starts_with("220") {
+        return Err(SmtpError::Refused(greeting));
+    }
+    send(&mut conn, "EHLO localhost\r\n").await?;
+    let ehlo = reply(&mut conn).await?;
+    let offers = ehlo.lines().any(|l| {
+        l.get(4..)
+            .is_some_and(|k| k.trim().eq_ignore_ascii_case("STARTTLS"))
+    });
+    if !ehlo.starts_with("250") || !offers {
+        return Err(SmtpError::StartTlsUnavailable);
+    }
+    send(&mut conn, "STARTTLS\r\n").await?;
+    let go = reply(&mut conn).await?;
+    if !go.starts_with("220") {
+        return Err(SmtpError::StartTlsUnavailable);
+    }
+    if !conn.buffer().is_empty() {
+        return Err(SmtpError::StartTlsInjection);
+    }
+    Ok((conn.into_inner(), greeting))
+}
+
+async fn send(conn: &mut BufReader<TcpStream>, line: &str) -> Result<(), SmtpError> {
+    timed(
+        "sending a command",
+        conn.get_mut().write_all(line.as_bytes()),
+    )
+    .await?
+    .map_err(|e| SmtpError::ConnectionLost(e.to_string()))
+}
+
+/// One SMTP reply (all its lines, "250-…" continuations included), bounded.
+async fn reply(conn: &mut BufReader<TcpStream>) -> Result<String, SmtpError> {
+    let mut all = String::new();
+    for _ in 0..64 {
+        let mut line = Vec::new();
+        let n = timed("waiting for the server", async {
+            let mut limited = (&mut *conn).take(MAX_LINE as u64);
+            limited.read_until(b'\n', &mut line).await
+        })
+        .await?
+        .map_err(|e| SmtpError::ConnectionLost(e.to_string()))?;
+        if n == 0 {
+            return Err(SmtpError::ConnectionLost(
+                "the server closed the connection".into(),
+            ));
+        }
+        if !line.ends_with(b"\n") {
+            return Err(SmtpError::Refused(
+                "an over-long reply line before TLS".into(),
+            ));
+        }
+        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+        let more = text.as_bytes().get(3) == Some(&b'-');
+        all.push_str(&text);
+        // Kept with CRLF: the greeting is replayed to lettre as the server sent it.
+        all.push_str("\r\n");
+        if !more {
+            return Ok(all);
+        }
+    }
+    Err(SmtpError::Refused("too many reply lines before TLS".into()))
+}
+
+/// The TLS stream, first replaying the plaintext greeting for lettre (see the module docs).
+#[derive(Debug)]
+struct Greeted {
+    greeting: Vec<u8>,
+    at: usize,
+    inner: TlsStream<TcpStream>,
+}
+
+impl AsyncRead for Greeted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.at < self.greeting.len() {
+            let n = buf.remaining().min(self.greeting.len() - self.at);
+            let start = self.at;
+            buf.put_slice(&self.greeting[start..start + n]);
+            self.at += n;
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Greeted {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for Greeted {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.inner.get_ref().0.peer_addr()
+    }
+}

@@ -1,0 +1,95 @@
+//! Sending through the harness: Dovecot's submission service (587 STARTTLS and 465 TLS)
+//! relays to Postfix, which delivers to the recipient's mailbox over LMTP — a real loop.
+
+use petrel_core::{Security, ServerSettings};
+use petrel_harness::Harness;
+use petrel_smtp::{SmtpError, SmtpSession};
+use petrel_tls::TrustPolicy;
+use std::time::{Duration, Instant};
+
+fn server(h: &Harness, security: Security) -> ServerSettings {
+    ServerSettings {
+        host: "localhost".into(),
+        port: match security {
+            Security::Tls => h.ports.submissions,
+            Security::StartTls => h.ports.submission,
+        },
+        security,
+        username: h.user("alice").login.clone(),
+        pinned_cert_sha256: None,
+    }
+}
+
+fn message(from: &str, to: &str, subject: &str) -> Vec<u8> {
+    format!(
+        "From: Alice <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{subject}@petrel.test>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße aus dem Test.\r\n.leading dot line\r\n"
+    )
+    .into_bytes()
+}
+
+fn arrived(h: &Harness, subject: &str) -> Option<Vec<u8>> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        for f in h.inbox_files("bob") {
+            if let Ok(raw) = std::fs::read(&f) {
+                if String::from_utf8_lossy(&raw).contains(&format!("Subject: {subject}")) {
+                    return Some(raw);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alice_sends_to_bob_over_starttls_and_implicit_tls() {
+    let h = Harness::start().unwrap();
+    let trust = TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap();
+    let (alice, bob) = (h.user("alice"), h.user("bob"));
+    for (security, subject) in [(Security::StartTls, "via-587"), (Security::Tls, "via-465")] {
+        let mut s = SmtpSession::login(&server(&h, security), &alice.password, &trust)
+            .await
+            .unwrap();
+        s.send(
+            &alice.login,
+            std::slice::from_ref(&bob.login),
+            &message(&alice.login, &bob.login, subject),
+        )
+        .await
+        .unwrap();
+        s.quit().await;
+        let raw = arrived(&h, subject).unwrap_or_else(|| panic!("{subject} never arrived"));
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.contains("Grüße aus dem Test."), "8-bit body intact");
+        assert!(
+            text.contains("\n.leading dot line"),
+            "dot-stuffing undone by the server: {text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_an_auth_error_and_not_temporary() {
+    let h = Harness::start().unwrap();
+    let trust = TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap();
+    let err = SmtpSession::login(&server(&h, Security::Tls), "wrong", &trust)
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, SmtpError::AuthFailed(_)), "{err:?}");
+    assert!(!err.is_temporary());
+    // Without the harness CA the certificate is refused with its details.
+    let err = SmtpSession::login(
+        &server(&h, Security::StartTls),
+        "x",
+        &TrustPolicy::default(),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(
+        matches!(err, SmtpError::CertificateUntrusted { .. }),
+        "{err:?}"
+    );
+}
