@@ -8,6 +8,10 @@
 //!   After TLS the server sends no new greeting while lettre expects one, so the TLS stream
 //!   is wrapped to show lettre the greeting already received in plaintext.
 
+mod outbox;
+
+pub use outbox::{flush, FlushError, Outbox, OutboxError, Queued};
+
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
 use lettre::transport::smtp::extension::ClientId;

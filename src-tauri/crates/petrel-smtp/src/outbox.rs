@@ -1,0 +1,239 @@
+//! The outbox: every message is stored durably (a Maildir in the config dir) with its
+//! envelope before the first attempt, and leaves only once the server has taken it.
+//!
+//! Exactly once: after the server accepts a message, its file is first renamed to the
+//! "sent" state (cur/ with the `S` flag) — a single atomic step — and only then removed
+//! (after the caller filed the Sent copy). A crash between the server's 250 and that rename
+//! leaves it queued; the next attempt first asks `already_sent(message_id)` (the caller
+//! searches the Sent folder) and does not send it twice.
+
+use crate::{SmtpError, SmtpSession};
+use petrel_maildir::{Maildir, MaildirError};
+use std::path::{Path, PathBuf};
+
+/// The first line of a queued file: who it goes to (Bcc recipients live only here).
+const ENVELOPE: &str = "X-Petrel-Envelope:";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub path: PathBuf,
+    pub from: String,
+    pub to: Vec<String>,
+    pub message_id: Option<String>,
+    /// Set once the server took it (waiting only for its Sent copy to be filed).
+    pub sent: bool,
+}
+
+#[derive(Debug)]
+pub struct Outbox {
+    maildir: Maildir,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error(transparent)]
+    Store(#[from] MaildirError),
+    #[error("reading the outbox: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the message has no recipients")]
+    NoRecipients,
+}
+
+impl Outbox {
+    pub fn open(dir: &Path) -> Result<Outbox, OutboxError> {
+        Ok(Outbox {
+            maildir: Maildir::open(dir)?,
+        })
+    }
+
+    /// Stores `raw` (built once, with its Message-ID) for `to`, durably, before any attempt.
+    pub fn enqueue(&self, from: &str, to: &[String], raw: &[u8]) -> Result<PathBuf, OutboxError> {
+        if to.is_empty() {
+            return Err(OutboxError::NoRecipients);
+        }
+        let clean = |s: &str| s.replace(['\r', '\n', ' ', ','], "");
+        let to: Vec<String> = to.iter().map(|t| clean(t)).collect();
+        let mut file =
+            format!("{ENVELOPE} from={} to={}\r\n", clean(from), to.join(",")).into_bytes();
+        file.extend_from_slice(raw);
+        let stored = self.maildir.deliver_batch(&[file])?;
+        Ok(stored
+            .into_iter()
+            .next()
+            .map(|s| s.path)
+            .unwrap_or_default())
+    }
+
+    /// Everything still in the outbox, oldest first.
+    pub fn queued(&self) -> Result<Vec<Queued>, OutboxError> {
+        let mut out = Vec::new();
+        for path in self.maildir.messages()? {
+            let raw = std::fs::read(&path)?;
+            let Some((from, to, _)) = split_envelope(&raw) else {
+                continue;
+            };
+            let sent = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.split_once(":2,"))
+                .is_some_and(|(_, flags)| flags.contains('S'));
+            out.push(Queued {
+                message_id: message_id(&raw),
+                path,
+                from,
+                to,
+                sent,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The message as it goes on the wire (without the envelope line).
+    pub fn message(&self, q: &Queued) -> Result<Vec<u8>, OutboxError> {
+        let raw = std::fs::read(&q.path)?;
+        Ok(split_envelope(&raw)
+            .map(|(_, _, m)| m.to_vec())
+            .unwrap_or(raw))
+    }
+
+    /// Records that the server took it: one atomic rename, made durable.
+    pub fn mark_sent(&self, q: &Queued) -> Result<PathBuf, OutboxError> {
+        let name = q
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| n.split(":2,").next().unwrap_or(n).to_string())
+            .unwrap_or_default();
+        let target = self.maildir.root().join("cur").join(format!("{name}:2,S"));
+        std::fs::rename(&q.path, &target)?;
+        sync_dir(&self.maildir.root().join("cur"));
+        sync_dir(&self.maildir.root().join("new"));
+        Ok(target)
+    }
+
+    /// Done with it (its Sent copy is filed).
+    pub fn remove(&self, path: &Path) -> Result<(), OutboxError> {
+        Ok(self.maildir.remove(path)?)
+    }
+}
+
+/// Sends what is queued and not sent yet; `already_sent(message_id)` is asked first (a
+/// crash may have come between the server's acceptance and our record). Returns the
+/// messages now in the sent state (for their Sent copies). Stops at the first error: a
+/// temporary one leaves the rest queued for the next attempt.
+pub async fn flush(
+    outbox: &Outbox,
+    session: &mut SmtpSession,
+    mut already_sent: impl FnMut(&str) -> bool,
+) -> Result<Vec<Queued>, FlushError> {
+    let mut done = Vec::new();
+    for q in outbox.queued()? {
+        if q.sent {
+            done.push(q);
+            continue;
+        }
+        if q.message_id.as_deref().is_some_and(&mut already_sent) {
+            let path = outbox.mark_sent(&q)?;
+            done.push(Queued {
+                path,
+                sent: true,
+                ..q
+            });
+            continue;
+        }
+        let raw = outbox.message(&q)?;
+        session.send(&q.from, &q.to, &raw).await?;
+        let path = outbox.mark_sent(&q)?;
+        done.push(Queued {
+            path,
+            sent: true,
+            ..q
+        });
+    }
+    Ok(done)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlushError {
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error(transparent)]
+    Smtp(#[from] SmtpError),
+}
+
+fn split_envelope(raw: &[u8]) -> Option<(String, Vec<String>, &[u8])> {
+    let end = raw.iter().position(|&b| b == b'\n')?;
+    let line = std::str::from_utf8(&raw[..end]).ok()?.trim_end();
+    let rest = line.strip_prefix(ENVELOPE)?.trim();
+    let (from_part, to_part) = rest.split_once(" to=")?;
+    let from = from_part.strip_prefix("from=")?.to_string();
+    let to = to_part
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    Some((from, to, &raw[end + 1..]))
+}
+
+fn message_id(raw: &[u8]) -> Option<String> {
+    let head_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..head_end]);
+    head.split("\r\n").find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.trim().eq_ignore_ascii_case("message-id").then(|| {
+            value
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+    })
+}
+
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_messages_keep_their_envelope_and_sent_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(dir.path()).unwrap();
+        let raw = b"From: a@x\r\nTo: b@x\r\nMessage-ID: <m1@x>\r\nSubject: s\r\n\r\nbody\r\n";
+        outbox
+            .enqueue("a@x", &["b@x".into(), "hidden-bcc@x".into()], raw)
+            .unwrap();
+        let q = outbox.queued().unwrap();
+        assert_eq!(q.len(), 1);
+        assert_eq!(
+            (q[0].from.as_str(), q[0].to.clone()),
+            ("a@x", vec!["b@x".to_string(), "hidden-bcc@x".to_string()])
+        );
+        assert_eq!(q[0].message_id.as_deref(), Some("m1@x"));
+        assert_eq!(
+            outbox.message(&q[0]).unwrap(),
+            raw,
+            "the wire form has no envelope line"
+        );
+        assert!(!q[0].sent);
+        let sent = outbox.mark_sent(&q[0]).unwrap();
+        assert!(outbox.queued().unwrap()[0].sent);
+        outbox.remove(&sent).unwrap();
+        assert!(outbox.queued().unwrap().is_empty());
+        assert!(matches!(
+            outbox.enqueue("a@x", &[], raw),
+            Err(OutboxError::NoRecipients)
+        ));
+    }
+}

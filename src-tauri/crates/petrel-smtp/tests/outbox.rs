@@ -1,0 +1,117 @@
+//! The outbox against the harness: a message queued while the server cannot be reached is
+//! sent when it can; a message the server took just before a crash (not yet recorded) is
+//! not sent again once the Sent check finds it; Bcc recipients receive it without a header.
+
+use petrel_core::{Security, ServerSettings};
+use petrel_harness::{Harness, Proxy};
+use petrel_smtp::{flush, Outbox, SmtpSession};
+use petrel_tls::TrustPolicy;
+use std::time::{Duration, Instant};
+
+fn message(from: &str, to: &str, id: &str) -> Vec<u8> {
+    format!("From: {from}\r\nTo: {to}\r\nSubject: {id}\r\nMessage-ID: <{id}@petrel.test>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nHello.\r\n").into_bytes()
+}
+
+fn copies(h: &Harness, user: &str, subject: &str) -> usize {
+    h.inbox_files(user)
+        .iter()
+        .filter(|f| {
+            // Dovecot stores LF line ends: compare whole lines.
+            std::fs::read(f).is_ok_and(|r| {
+                String::from_utf8_lossy(&r)
+                    .lines()
+                    .any(|l| l.trim_end() == format!("Subject: {subject}"))
+            })
+        })
+        .count()
+}
+
+fn wait_for(h: &Harness, user: &str, subject: &str, n: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while copies(h, user, subject) < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if copies(h, user, subject) < n {
+        let log = std::fs::read_to_string(h.dir().join("dovecot.log")).unwrap_or_default();
+        eprintln!(
+            "{subject} not in {user}'s INBOX; dovecot log tail:\n{}",
+            log.lines().rev().take(12).collect::<Vec<_>>().join("\n")
+        );
+    }
+    // A little longer, so a duplicate would have time to show up too.
+    std::thread::sleep(Duration::from_millis(500));
+    copies(h, user, subject)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queued_offline_sent_later_exactly_once() {
+    let h = Harness::start().unwrap();
+    let trust = TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap();
+    let (alice, bob) = (h.user("alice"), h.user("bob"));
+    let proxy = Proxy::start(h.ports.submissions).unwrap();
+    let server = ServerSettings {
+        host: "localhost".into(),
+        port: proxy.port,
+        security: Security::Tls,
+        username: alice.login.clone(),
+        pinned_cert_sha256: None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::open(dir.path()).unwrap();
+
+    // Offline: queued durably; the attempt fails as temporary and the message stays.
+    proxy.set_up(false);
+    outbox
+        .enqueue(
+            &alice.login,
+            &[bob.login.clone(), alice.login.clone()],
+            &message(&alice.login, &bob.login, "queued-offline"),
+        )
+        .unwrap();
+    let err = SmtpSession::login(&server, &alice.password, &trust)
+        .await
+        .err()
+        .unwrap();
+    assert!(err.is_temporary(), "{err:?}");
+    assert_eq!(outbox.queued().unwrap().len(), 1);
+
+    // Back online: sent, to the To and to the Bcc-only recipient (alice).
+    proxy.set_up(true);
+    let mut s = SmtpSession::login(&server, &alice.password, &trust)
+        .await
+        .unwrap();
+    let done = flush(&outbox, &mut s, |_| false).await.unwrap();
+    assert_eq!(done.len(), 1);
+    for q in &done {
+        outbox.remove(&q.path).unwrap();
+    }
+    assert_eq!(wait_for(&h, "bob", "queued-offline", 1), 1);
+    assert_eq!(
+        wait_for(&h, "alice", "queued-offline", 1),
+        1,
+        "the Bcc recipient got it"
+    );
+
+    // A crash right after the server took a message: it is still queued, unmarked. The
+    // retry asks "already in Sent?" (here: did it arrive) and does not send it again.
+    outbox
+        .enqueue(
+            &alice.login,
+            std::slice::from_ref(&bob.login),
+            &message(&alice.login, &bob.login, "crash-after-250"),
+        )
+        .unwrap();
+    let q = outbox.queued().unwrap().remove(0);
+    s.send(&q.from, &q.to, &outbox.message(&q).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(wait_for(&h, "bob", "crash-after-250", 1), 1);
+    let done = flush(&outbox, &mut s, |id| {
+        id == "crash-after-250@petrel.test" && copies(&h, "bob", "crash-after-250") > 0
+    })
+    .await
+    .unwrap();
+    assert!(done[0].sent);
+    s.quit().await;
+    assert_eq!(wait_for(&h, "bob", "crash-after-250", 2), 1, "exactly once");
+}
