@@ -180,6 +180,7 @@ fn demo_account(dir: &std::path::Path, user: &str, remove: bool) -> Result<(), S
         sync: Default::default(),
         protocol: Default::default(),
         pop3: Default::default(),
+        smtp: None,
     });
     KeychainSecrets::default()
         .set_password(&id, password)

@@ -17,4 +17,8 @@ protocol: IncomingProtocol,
 /**
  * What happens to POP3 mail on the server (POP3 accounts only).
  */
-pop3: Pop3Options, };
+pop3: Pop3Options, 
+/**
+ * The outgoing (SMTP submission) server; it logs in with the account's password.
+ */
+smtp: ServerSettings | null, };

@@ -7,4 +7,4 @@ import type { ServerSettings } from "./ServerSettings";
  * What the "Add account" form sends. The password is consumed by the engine, stored in
  * the keychain and dropped; it never reaches a file or a log.
  */
-export type NewAccount = { display_name: string, email: string, imap: ServerSettings, password: string, protocol: IncomingProtocol, pop3: Pop3Options, };
+export type NewAccount = { display_name: string, email: string, imap: ServerSettings, password: string, protocol: IncomingProtocol, pop3: Pop3Options, smtp: ServerSettings | null, };

@@ -53,6 +53,9 @@ pub struct AccountSettings {
     /// What happens to POP3 mail on the server (POP3 accounts only).
     #[serde(default)]
     pub pop3: Pop3Options,
+    /// The outgoing (SMTP submission) server; it logs in with the account's password.
+    #[serde(default)]
+    pub smtp: Option<ServerSettings>,
 }
 
 /// How mail is read from the incoming server.
@@ -129,6 +132,8 @@ pub struct NewAccount {
     pub protocol: IncomingProtocol,
     #[serde(default)]
     pub pop3: Pop3Options,
+    #[serde(default)]
+    pub smtp: Option<ServerSettings>,
 }
 
 impl std::fmt::Debug for NewAccount {
@@ -188,6 +193,7 @@ mod tests {
             password: "hunter2-secret".into(),
             protocol: Default::default(),
             pop3: Default::default(),
+            smtp: None,
         }
     }
 

@@ -106,6 +106,7 @@ fn account_form(h: &Harness) -> NewAccount {
         password: alice.password.clone(),
         protocol: Default::default(),
         pop3: Default::default(),
+        smtp: None,
     }
 }
 

@@ -73,6 +73,7 @@ fn main() {
             password: alice.password.clone(),
             protocol: Default::default(),
             pop3: Default::default(),
+            smtp: None,
         };
         let trust = TrustPolicy::with_pem_roots(&ca).unwrap();
         let setup = petrel_engine::Engine::open(

@@ -132,6 +132,10 @@ impl Engine {
             sync: Default::default(),
             protocol: form.protocol,
             pop3: form.pop3,
+            smtp: form.smtp.map(|mut s| {
+                s.host = s.host.trim().to_string();
+                s
+            }),
         };
         tracing::info!(account = %id, host = %settings.imap.host, port = settings.imap.port, protocol = ?settings.protocol, "verifying new account");
         let session = if settings.protocol == petrel_core::IncomingProtocol::Pop3 {
@@ -377,6 +381,26 @@ impl Engine {
         Ok(updated)
     }
 
+    /// Changes one account's settings and saves them (atomically).
+    pub(crate) fn update_account(
+        &self,
+        id: &AccountId,
+        change: impl FnOnce(&mut AccountSettings),
+    ) -> Result<AccountSettings, EngineError> {
+        let mut accounts = self.accounts.lock().map_err(|_| poisoned())?;
+        let mut next = accounts.clone();
+        let account = next
+            .accounts
+            .iter_mut()
+            .find(|a| &a.id == id)
+            .ok_or_else(|| EngineError::NoSuchAccount(id.0.clone()))?;
+        change(account);
+        let updated = account.clone();
+        next.save(&self.config_dir)?;
+        *accounts = next;
+        Ok(updated)
+    }
+
     /// Changes a POP3 account's policies; the next check follows them.
     pub fn set_pop3_options(
         &self,
@@ -393,18 +417,7 @@ impl Engine {
                 "Check for new mail at least every few minutes.".into(),
             ));
         }
-        let mut accounts = self.accounts.lock().map_err(|_| poisoned())?;
-        let mut next = accounts.clone();
-        let account = next
-            .accounts
-            .iter_mut()
-            .find(|a| &a.id == id)
-            .ok_or_else(|| EngineError::NoSuchAccount(id.0.clone()))?;
-        account.pop3 = options;
-        let updated = account.clone();
-        next.save(&self.config_dir)?;
-        *accounts = next;
-        Ok(updated)
+        self.update_account(id, |a| a.pop3 = options)
     }
 
     /// Sends engine events to `sink` (progress of syncs; the watcher's events).

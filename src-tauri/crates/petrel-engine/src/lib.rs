@@ -17,6 +17,7 @@ mod offline_bodies;
 mod pending_actions;
 mod pop3_account;
 mod secrets;
+mod send;
 mod threads;
 mod unified;
 mod watch;
@@ -28,6 +29,7 @@ pub use pending_actions::{MailAction, PendingActions};
 pub use petrel_imap::TrustPolicy;
 pub use petrel_store::{FolderRef, MailCache, MemoryCache, SledCache, StoreError};
 pub use secrets::{KeychainSecrets, SecretStore, KEYCHAIN_SERVICE};
+pub use send::{Outgoing, SendReport};
 pub use watch::{EngineEvent, EventSink, Watch};
 
 /// Where Petrel keeps its mail cache (rebuildable from the server): `$PETREL_CACHE_DIR` when

@@ -29,6 +29,7 @@ fn form(f: &Fixture, password: &str) -> NewAccount {
             delete_when_deleted_here: true,
             ..Pop3Options::default()
         },
+        smtp: None,
     }
 }
 

@@ -70,6 +70,7 @@ fn form(h: &Harness, port: u16, security: Security, password: &str) -> NewAccoun
         password: password.into(),
         protocol: Default::default(),
         pop3: Default::default(),
+        smtp: None,
     }
 }
 

@@ -434,6 +434,7 @@ async fn unified_views_merge_accounts_by_date_and_follow_changes() {
             password: bob_user.password.clone(),
             protocol: Default::default(),
             pop3: Default::default(),
+            smtp: None,
         })
         .await
         .unwrap()

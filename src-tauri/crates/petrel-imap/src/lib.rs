@@ -5,6 +5,7 @@
 //! engine needs. It knows nothing of accounts files, keychains or the UI: the engine hands it
 //! settings and a password and gets typed values or an [`ImapError`] back.
 
+mod append_message;
 mod connect;
 mod error;
 mod fetch_envelopes;

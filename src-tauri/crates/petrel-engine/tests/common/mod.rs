@@ -83,6 +83,7 @@ impl Fixture {
             password: alice.password.clone(),
             protocol: Default::default(),
             pop3: Default::default(),
+            smtp: None,
         };
         engine.add_account(form).await.unwrap().id
     }
