@@ -183,6 +183,9 @@ pub fn run() {
             commands::reader::open_link,
             commands::reader::save_attachment,
             commands::reader::export_message,
+            commands::compose::start_composition,
+            commands::compose::send_message,
+            commands::compose::set_smtp,
             commands::reader::export_folder,
             commands::reader::open_attachment,
         ])

@@ -228,6 +228,26 @@ export function installFakeBackend(scenario) {
     set_notifications: () => null,
     save_attachment: ({ index, ask }) => (ask ? "/home/me/Documents/chosen.pdf" : `/home/me/Downloads/${index === 2 ? "report.pdf" : "file"}`),
     open_attachment: () => null,
+    // The engine applies the reply rules (petrel-compose, unit-tested); this returns their shape.
+    start_composition: ({ account, folder, uid, kind }) => {
+      const m = (messages[`${account}/${folder}`] ?? []).find((r) => r.uid === uid);
+      const forward = kind === "forward";
+      return {
+        to: forward ? [] : [`${m.from} <ana@example.org>`],
+        cc: kind === "reply_all" ? ["bob@example.org"] : [],
+        bcc: [],
+        subject: `${forward ? "Fwd" : "Re"}: ${m.subject}`,
+        body: `\n\nOn a day, ${m.from} wrote:\n> ${m.text}\n`,
+        in_reply_to: forward ? null : `m${uid}@example.org`,
+        references: [`m${uid}@example.org`],
+      };
+    },
+    send_message: () => (state.offline ? { sent: 0, queued: 1 } : { sent: 1, queued: 0 }),
+    set_smtp: ({ account, smtp }) => {
+      const a = state.accounts.find((a) => a.id === account);
+      a.smtp = smtp;
+      return a;
+    },
     export_message: () => "/home/me/Documents/Lunch on Friday.eml",
     export_folder: ({ folder }) => [(messages[`work-1/${folder}`] ?? []).length, `/home/me/Export/${folder}`],
     account_quota: () => ({ used_kib: 5_632, limit_kib: 102_400 }),

@@ -411,6 +411,35 @@ test("POP3: the form offers the choice in plain words, ports follow, and the pol
   await p2.close();
 });
 
+test("reply from the reader: the composer opens prefilled, Send hands the message to the engine; Write starts empty", async () => {
+  const page = await open("one-account");
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Lunch on Friday/ }).click();
+  await page.getByRole("toolbar", { name: "Message actions" }).getByRole("button", { name: "Reply", exact: true }).click();
+  const composer = page.getByRole("dialog", { name: "New message" });
+  assert.equal(await composer.getByLabel("To").inputValue(), "Ana Lima <ana@example.org>");
+  assert.equal(await composer.getByLabel("Subject").inputValue(), "Re: Lunch on Friday?");
+  assert.match(await composer.getByLabel("Message").inputValue(), /> Shall we try the new place/);
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), "TEXTAREA", "a reply starts in the text");
+  await page.keyboard.type("Yes, at one.");
+  await composer.getByRole("button", { name: "Send" }).click();
+  await composer.waitFor({ state: "detached" });
+  await page.getByText("Message sent").waitFor();
+  const sent = await page.evaluate(() => window.__calls.find((c) => c.cmd === "send_message").args);
+  assert.equal(sent.account, "work-1");
+  assert.deepEqual(sent.message.to, ["Ana Lima <ana@example.org>"]);
+  assert.equal(sent.message.in_reply_to, "m3@example.org");
+  assert.match(sent.message.body, /^Yes, at one\./);
+
+  // Write: empty, Send only once there is a recipient; Escape discards.
+  await page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();
+  assert.equal(await composer.getByRole("button", { name: "Send" }).isDisabled(), true);
+  await composer.getByLabel("To").fill("someone@example.org");
+  assert.equal(await composer.getByRole("button", { name: "Send" }).isDisabled(), false);
+  await page.keyboard.press("Escape");
+  await composer.waitFor({ state: "detached" });
+  await page.close();
+});
+
 test("unsubscribed folders are hidden until asked for, and can be subscribed", async () => {
   const page = await open("one-account");
   const tree = page.getByRole("tree", { name: "Folders" });

@@ -1,6 +1,7 @@
 //! `#[tauri::command]` adapters: DTO in → engine call → DTO or `IpcError` out. No logic.
 
 pub mod accounts;
+pub mod compose;
 pub mod folders;
 pub mod mail;
 pub mod reader;

@@ -11,6 +11,10 @@ import type { Quota } from "../bindings/Quota";
 import type { SyncOptions } from "../bindings/SyncOptions";
 import type { UnifiedPage } from "../bindings/UnifiedPage";
 import type { Pop3Options } from "../bindings/Pop3Options";
+import type { Composition } from "../bindings/Composition";
+import type { ComposeKind } from "../bindings/ComposeKind";
+import type { SendReport } from "../bindings/SendReport";
+import type { ServerSettings } from "../bindings/ServerSettings";
 import type { ThreadPage } from "../bindings/ThreadPage";
 import type { ListQuery } from "../bindings/ListQuery";
 import type { UnifiedView } from "../bindings/UnifiedView";
@@ -45,6 +49,13 @@ export const ipc = {
   listAccounts: () => call<AccountSettings[]>("list_accounts"),
   addAccount: (form: NewAccount) => call<AccountSettings>("add_account", { form }),
   removeAccount: (account: AccountId) => call<void>("remove_account", { account }),
+  /** A reply, reply all or forward of a message, for the composer. */
+  startComposition: (account: AccountId, folder: string, uid: number, kind: ComposeKind) =>
+    call<Composition>("start_composition", { account, folder, uid, kind }),
+  /** Sends through the outbox: `queued` when the server could not be reached yet. */
+  sendMessage: (account: AccountId, message: Composition) => call<SendReport>("send_message", { account, message }),
+  /** The account's outgoing (SMTP) server. */
+  setSmtp: (account: AccountId, smtp: ServerSettings | null) => call<AccountSettings>("set_smtp", { account, smtp }),
   /** Saves a message as .eml where the user chooses; "" when cancelled. */
   exportMessage: (account: AccountId, folder: string, uid: number) => call<string>("export_message", { account, folder, uid }),
   /** Exports a local folder as a Maildir into a directory the user picks: [count, path]. */

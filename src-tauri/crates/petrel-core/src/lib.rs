@@ -14,7 +14,8 @@ pub use account::{
 };
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
-    AccountStatus, ActionOutcome, Attachment, ConnectionState, Envelope, EnvelopePage, Folder,
-    FolderChange, FolderRole, ListQuery, MessageView, Quota, SortKey, SyncProgress, ThreadLinks,
-    ThreadPage, ThreadRow, UnifiedPage, UnifiedRow, UnifiedView,
+    AccountStatus, ActionOutcome, Attachment, ComposeKind, Composition, ConnectionState, Envelope,
+    EnvelopePage, Folder, FolderChange, FolderRole, ListQuery, MessageView, Quota, SendReport,
+    SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow, UnifiedPage, UnifiedRow,
+    UnifiedView,
 };

@@ -278,3 +278,32 @@ pub struct ThreadPage {
     pub rows: Vec<ThreadRow>,
     pub offline: bool,
 }
+
+/// A message being written: what the composer shows and sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Composition {
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub bcc: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    /// Message-ID of the message answered (without angle brackets).
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+}
+
+/// How a composition starts from a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ComposeKind {
+    Reply,
+    ReplyAll,
+    Forward,
+}
+
+/// After Send: sent now (and filed in Sent), or kept in the outbox until the server answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SendReport {
+    pub sent: u32,
+    pub queued: u32,
+}

@@ -48,6 +48,9 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<UnifiedView>(&mut stale);
     check::<UnifiedRow>(&mut stale);
     check::<UnifiedPage>(&mut stale);
+    check::<Composition>(&mut stale);
+    check::<ComposeKind>(&mut stale);
+    check::<SendReport>(&mut stale);
     check::<IncomingProtocol>(&mut stale);
     check::<LeaveOnServer>(&mut stale);
     check::<Pop3Options>(&mut stale);

@@ -4,29 +4,11 @@
 //! it stays queued and the next attempt sends it.
 
 use crate::{Engine, EngineError};
-use petrel_core::{AccountId, FolderRole, IncomingProtocol};
+use petrel_core::{AccountId, ComposeKind, Composition, FolderRole, IncomingProtocol};
 use petrel_smtp::{Outbox, Queued, SmtpError, SmtpSession};
 use std::collections::HashSet;
 
-/// What the composer hands over.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Outgoing {
-    pub to: Vec<String>,
-    pub cc: Vec<String>,
-    pub bcc: Vec<String>,
-    pub subject: String,
-    pub body: String,
-    pub in_reply_to: Option<String>,
-    pub references: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SendReport {
-    /// Sent now (and filed in Sent).
-    pub sent: u32,
-    /// Still in the outbox: the server could not be reached; it is tried again.
-    pub queued: u32,
-}
+pub use petrel_core::{Composition as Outgoing, SendReport};
 
 fn smtp_err(context: String) -> impl FnOnce(SmtpError) -> EngineError {
     move |e| EngineError::Imap {
@@ -70,6 +52,39 @@ impl Engine {
         smtp: Option<petrel_core::ServerSettings>,
     ) -> Result<petrel_core::AccountSettings, EngineError> {
         self.update_account(id, |a| a.smtp = smtp)
+    }
+
+    /// A reply, reply all or forward of a message, ready for the composer.
+    pub async fn start_composition(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uid: u32,
+        kind: ComposeKind,
+    ) -> Result<Composition, EngineError> {
+        let account = self.account(id)?;
+        let raw = self.raw_message(id, folder, uid).await?;
+        let original = petrel_compose::Original::parse(crate::pop3_account::without_stamp(&raw));
+        let mine = [account.email.as_str()];
+        let start = match kind {
+            ComposeKind::Reply => {
+                petrel_compose::reply(&original, petrel_compose::ReplyTo::Sender, &mine)
+            }
+            ComposeKind::ReplyAll => {
+                petrel_compose::reply(&original, petrel_compose::ReplyTo::All, &mine)
+            }
+            ComposeKind::Forward => petrel_compose::forward(&original),
+        };
+        let list = |v: Vec<petrel_compose::Mailbox>| v.iter().map(|m| m.display()).collect();
+        Ok(Composition {
+            to: list(start.to),
+            cc: list(start.cc),
+            bcc: vec![],
+            subject: start.subject,
+            body: start.body,
+            in_reply_to: start.in_reply_to,
+            references: start.references,
+        })
     }
 
     fn outbox(&self, id: &AccountId) -> Result<Outbox, EngineError> {

@@ -138,3 +138,38 @@ async fn alice_writes_to_bob_and_keeps_one_sent_copy_even_when_offline_first() {
         petrel_engine::SendReport::default()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replies_start_from_the_message_with_the_rules_applied() {
+    let f = Fixture::new();
+    let alice = f.h.user("alice").login.clone();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &[format!("From: Bob <bob@example.test>\r\nTo: {alice}, carl@example.test\r\nSubject: AW: Plan\r\nMessage-ID: <p1@example.test>\r\nReferences: <p0@example.test>\r\nDate: Mon, 23 Nov 2026 09:00:00 +0000\r\n\r\nTen o'clock?\r\n").into_bytes()],
+        false,
+    )
+    .unwrap();
+    let (engine, id) = f.start().await;
+    let uid = engine
+        .envelopes(&id, "INBOX", 0, 5, true)
+        .await
+        .unwrap()
+        .rows[0]
+        .uid;
+    let all = engine
+        .start_composition(&id, "INBOX", uid, petrel_core::ComposeKind::ReplyAll)
+        .await
+        .unwrap();
+    assert_eq!(all.to, vec!["Bob <bob@example.test>"]);
+    assert_eq!(all.cc, vec!["carl@example.test"], "not me");
+    assert_eq!(all.subject, "Re: Plan");
+    assert_eq!(all.in_reply_to.as_deref(), Some("p1@example.test"));
+    assert_eq!(all.references, vec!["p0@example.test", "p1@example.test"]);
+    assert!(all.body.contains("> Ten o'clock?"));
+    let fwd = engine
+        .start_composition(&id, "INBOX", uid, petrel_core::ComposeKind::Forward)
+        .await
+        .unwrap();
+    assert!(fwd.to.is_empty() && fwd.subject == "Fwd: Plan");
+}
