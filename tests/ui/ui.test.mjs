@@ -336,17 +336,22 @@ test("a long first sync shows its progress, and the account's storage use is sho
   await page.close();
 });
 
-test("account options: a sync window and offline copies are saved for the account", async () => {
+test("account options: a sync window, offline copies and the outgoing server are saved for the account", async () => {
   const page = await open("one-account");
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
   await page.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
   const dialog = page.getByRole("dialog", { name: "Account options" });
   await dialog.getByLabel("Messages to list").selectOption("90");
   await dialog.getByLabel("Keep the listed messages on this computer to read them offline").check();
+  assert.equal(await dialog.getByLabel("SMTP server").inputValue(), "smtp.example.org", "guessed from the IMAP host");
+  await dialog.getByLabel("SMTP security").selectOption("start_tls");
+  assert.equal(await dialog.getByLabel("Port").inputValue(), "587");
   await dialog.getByRole("button", { name: "Save" }).click();
   await dialog.waitFor({ state: "detached" });
   const saved = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_sync_options").map((c) => c.args));
   assert.deepEqual(saved, [{ account: "work-1", options: { window_days: 90, keep_offline: true } }]);
+  const smtp = await page.evaluate(() => window.__calls.find((c) => c.cmd === "set_smtp").args.smtp);
+  assert.deepEqual(smtp, { host: "smtp.example.org", port: 587, security: "start_tls", username: "me@example.org", pinned_cert_sha256: null });
   // Reopening shows what was saved; Escape closes without saving.
   await page.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
   assert.equal(await dialog.getByLabel("Messages to list").inputValue(), "90");
