@@ -361,20 +361,7 @@ impl Engine {
                 "A sync window needs at least one day.".into(),
             ));
         }
-        let updated = {
-            let mut accounts = self.accounts.lock().map_err(|_| poisoned())?;
-            let mut next = accounts.clone();
-            let account = next
-                .accounts
-                .iter_mut()
-                .find(|a| &a.id == id)
-                .ok_or_else(|| EngineError::NoSuchAccount(id.0.clone()))?;
-            account.sync = options;
-            let updated = account.clone();
-            next.save(&self.config_dir)?;
-            *accounts = next;
-            updated
-        };
+        let updated = self.update_account(id, |a| a.sync = options)?;
         if let Ok(mut synced) = self.synced.lock() {
             synced.retain(|f| &f.account != id);
         }

@@ -437,19 +437,10 @@ impl Engine {
         if !added.is_empty() || !gone.is_empty() {
             self.cache_changed();
         }
-        let state = self
-            .cache
-            .folder_state(folder)
-            .map_err(EngineError::cache("Reading the cache"))?
-            .unwrap_or_default();
         Ok(FolderChange {
-            account: folder.account.clone(),
-            folder: folder.path.clone(),
-            total: state.total,
-            unread: state.unread,
             added: if first { 0 } else { added.len() as u32 },
             removed: gone.len() as u32,
-            flags_changed: 0,
+            ..self.cached_change(folder)?
         })
     }
 
@@ -572,7 +563,7 @@ impl Engine {
                         context: format!("Moving a message to {to}"),
                         source,
                     })?;
-                    sync_dir(&target.root().join("cur"));
+                    let _ = petrel_maildir::sync_dir(&target.root().join("cur"));
                 }
                 None => {
                     if let Some(stamp) = petrel_pop3::ledger::read_stamp(&path) {
@@ -603,15 +594,6 @@ fn split_name(path: &Path) -> (String, String) {
         Some((name, flags)) => (name.to_string(), flags.to_string()),
         None => (file, String::new()),
     }
-}
-
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 /// The list row of a local message (its header block is read, not the whole file).
@@ -741,7 +723,7 @@ impl Engine {
                     })?;
                 }
             }
-            sync_dir(&trash.root().join("cur"));
+            let _ = petrel_maildir::sync_dir(&trash.root().join("cur"));
             std::fs::remove_dir_all(&dir).map_err(|source| EngineError::Storage {
                 context: format!("Deleting {p}"),
                 source,

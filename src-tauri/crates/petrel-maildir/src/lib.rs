@@ -204,7 +204,9 @@ fn sync_filesystem(_root: &Path) -> Result<()> {
     Ok(())
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
+/// Makes a directory's entries (renames, new files) durable; a no-op where directories
+/// cannot be opened for syncing.
+pub fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         File::open(dir)

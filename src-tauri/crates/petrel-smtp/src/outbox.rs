@@ -106,8 +106,8 @@ impl Outbox {
             .unwrap_or_default();
         let target = self.maildir.root().join("cur").join(format!("{name}:2,S"));
         std::fs::rename(&q.path, &target)?;
-        sync_dir(&self.maildir.root().join("cur"));
-        sync_dir(&self.maildir.root().join("new"));
+        let _ = petrel_maildir::sync_dir(&self.maildir.root().join("cur"));
+        let _ = petrel_maildir::sync_dir(&self.maildir.root().join("new"));
         Ok(target)
     }
 
@@ -191,15 +191,6 @@ fn message_id(raw: &[u8]) -> Option<String> {
                 .to_string()
         })
     })
-}
-
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 #[cfg(test)]
