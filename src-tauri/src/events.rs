@@ -2,7 +2,8 @@
 //! mail, flag changes or removals reach the cache without the user asking (IDLE on INBOX,
 //! polling of the other opened folders), and `account-status` (payload `AccountStatus`) when
 //! an account goes offline, fails to log in, or comes back, and `sync-progress` (payload
-//! `SyncProgress`) while a folder's list rows arrive.
+//! `SyncProgress`) while a folder's list rows arrive, and `outbox-changed` (payload
+//! `OutboxState`) when a retry sends queued mail or plans the next try.
 
 use petrel_engine::{Engine, EngineEvent};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +18,7 @@ pub static NOTIFY: AtomicBool = AtomicBool::new(true);
 pub const FOLDER_CHANGED: &str = "folder-changed";
 pub const ACCOUNT_STATUS: &str = "account-status";
 pub const SYNC_PROGRESS: &str = "sync-progress";
+pub const OUTBOX_CHANGED: &str = "outbox-changed";
 /// Default interval between polls of opened folders other than INBOX (which has IDLE);
 /// `PETREL_CHECK_SECONDS` overrides it.
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(120);
@@ -48,6 +50,7 @@ pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
                 EngineEvent::FolderChanged(change) => app.emit(FOLDER_CHANGED, change),
                 EngineEvent::Status(status) => app.emit(ACCOUNT_STATUS, status),
                 EngineEvent::SyncProgress(progress) => app.emit(SYNC_PROGRESS, progress),
+                EngineEvent::Outbox(state) => app.emit(OUTBOX_CHANGED, state),
             };
             if let Err(e) = sent {
                 tracing::warn!(error = %e, "could not notify the window");

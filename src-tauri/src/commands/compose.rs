@@ -1,6 +1,7 @@
 use crate::AppState;
 use petrel_core::{
-    AccountId, AccountSettings, ComposeKind, Composition, IpcError, SendReport, ServerSettings,
+    AccountId, AccountSettings, AddressSuggestion, ComposeKind, Composition, IpcError,
+    QueuedMessage, SendReport, SendingOptions, ServerSettings,
 };
 
 /// A reply, reply all or forward of a message, for the composer.
@@ -36,4 +37,82 @@ pub fn set_smtp(
     smtp: Option<ServerSettings>,
 ) -> Result<AccountSettings, IpcError> {
     Ok(state.engine()?.set_smtp(&account, smtp)?)
+}
+
+/// Signature, identities, and whether the server files sent mail itself.
+#[tauri::command]
+pub fn set_sending(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    sending: SendingOptions,
+) -> Result<AccountSettings, IpcError> {
+    Ok(state.engine()?.set_sending(&account, sending)?)
+}
+
+/// Saves the composition in Drafts (replacing its previous copy); returns its Message-ID.
+#[tauri::command]
+pub async fn save_draft(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    message: Composition,
+) -> Result<String, IpcError> {
+    Ok(state.engine()?.save_draft(&account, message).await?)
+}
+
+/// Removes every copy of a draft.
+#[tauri::command]
+pub async fn discard_draft(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    message_id: String,
+) -> Result<(), IpcError> {
+    Ok(state.engine()?.discard_draft(&account, &message_id).await?)
+}
+
+/// A draft, to continue writing it.
+#[tauri::command]
+pub async fn open_draft(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uid: u32,
+) -> Result<Composition, IpcError> {
+    Ok(state.engine()?.open_draft(&account, &folder, uid).await?)
+}
+
+/// What waits in the account's outbox.
+#[tauri::command]
+pub fn outbox_messages(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+) -> Result<Vec<QueuedMessage>, IpcError> {
+    Ok(state.engine()?.outbox_messages(&account)?)
+}
+
+/// Takes a message back out of the outbox (to edit it, or to drop it).
+#[tauri::command]
+pub async fn unqueue(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    message_id: String,
+) -> Result<Composition, IpcError> {
+    Ok(state.engine()?.unqueue(&account, &message_id).await?)
+}
+
+/// Tries the outbox now ("Send now").
+#[tauri::command]
+pub async fn flush_outbox(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+) -> Result<SendReport, IpcError> {
+    Ok(state.engine()?.flush_outbox(&account).await?)
+}
+
+/// Addresses seen in mail that start with `query`.
+#[tauri::command]
+pub fn address_suggestions(
+    state: tauri::State<'_, AppState>,
+    query: String,
+) -> Result<Vec<AddressSuggestion>, IpcError> {
+    Ok(state.engine()?.address_suggestions(&query, 8))
 }

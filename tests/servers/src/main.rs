@@ -181,6 +181,7 @@ fn demo_account(dir: &std::path::Path, user: &str, remove: bool) -> Result<(), S
         protocol: Default::default(),
         pop3: Default::default(),
         smtp: None,
+        sending: Default::default(),
     });
     KeychainSecrets::default()
         .set_password(&id, password)

@@ -2,6 +2,7 @@
 import type { AccountId } from "./AccountId";
 import type { IncomingProtocol } from "./IncomingProtocol";
 import type { Pop3Options } from "./Pop3Options";
+import type { SendingOptions } from "./SendingOptions";
 import type { ServerSettings } from "./ServerSettings";
 import type { SyncOptions } from "./SyncOptions";
 
@@ -21,4 +22,8 @@ pop3: Pop3Options,
 /**
  * The outgoing (SMTP submission) server; it logs in with the account's password.
  */
-smtp: ServerSettings | null, };
+smtp: ServerSettings | null, 
+/**
+ * Signature, other sender addresses, how Sent is kept.
+ */
+sending: SendingOptions, };

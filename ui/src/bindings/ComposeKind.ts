@@ -3,4 +3,4 @@
 /**
  * How a composition starts from a message.
  */
-export type ComposeKind = "reply" | "reply_all" | "forward";
+export type ComposeKind = "reply" | "reply_all" | "forward" | "forward_as_attachment";

@@ -11,6 +11,9 @@
 //! - "Re: " / "Fwd: " once, whatever prefixes (Re, RE, AW, SV, Fwd, FW, WG) were there.
 //! - The quote is an attribution line, then the original text with "> " before each line.
 
+mod draft;
+
+pub use draft::{clean_html, files, Draft, File, ANSWERS_HEADER};
 use mail_parser::{Address, MessageParser};
 
 /// A mailbox: display name and address.

@@ -56,6 +56,33 @@ pub struct AccountSettings {
     /// The outgoing (SMTP submission) server; it logs in with the account's password.
     #[serde(default)]
     pub smtp: Option<ServerSettings>,
+    /// Signature, other sender addresses, how Sent is kept.
+    #[serde(default)]
+    pub sending: SendingOptions,
+}
+
+/// How the account sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SendingOptions {
+    /// Added under new messages (after "-- "); empty → none.
+    #[serde(default)]
+    pub signature: String,
+    /// Other addresses this account sends as (aliases), each with its own signature.
+    #[serde(default)]
+    pub identities: Vec<Identity>,
+    /// The server files a copy of sent mail in Sent by itself (Gmail, Outlook.com…):
+    /// Petrel then does not APPEND one.
+    #[serde(default)]
+    pub server_files_sent: bool,
+}
+
+/// A sender address of an account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Identity {
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub signature: String,
 }
 
 /// How mail is read from the incoming server.

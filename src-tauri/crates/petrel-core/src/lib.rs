@@ -9,13 +9,14 @@ pub mod ipc;
 pub mod mail;
 
 pub use account::{
-    AccountId, AccountSettings, IncomingProtocol, LeaveOnServer, NewAccount, Pop3Options, Security,
-    ServerSettings, SyncOptions,
+    AccountId, AccountSettings, Identity, IncomingProtocol, LeaveOnServer, NewAccount, Pop3Options,
+    Security, SendingOptions, ServerSettings, SyncOptions,
 };
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
-    AccountStatus, ActionOutcome, Attachment, ComposeKind, Composition, ConnectionState, Envelope,
-    EnvelopePage, Folder, FolderChange, FolderRole, ListQuery, MessageView, Quota, SendReport,
+    AccountStatus, ActionOutcome, AddressSuggestion, Attachment, ComposeKind, Composition,
+    ConnectionState, Envelope, EnvelopePage, Folder, FolderChange, FolderRole, ListQuery,
+    MessageRef, MessageView, OutboxState, OutgoingAttachment, QueuedMessage, Quota, SendReport,
     SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow, UnifiedPage, UnifiedRow,
     UnifiedView,
 };

@@ -279,17 +279,79 @@ pub struct ThreadPage {
     pub offline: bool,
 }
 
-/// A message being written: what the composer shows and sends.
+/// A message being written: what the composer shows, saves as a draft and sends.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Composition {
+    /// The sender's address: the account's or one of its identities' (empty → the account's).
+    #[serde(default)]
+    pub from: String,
     pub to: Vec<String>,
     pub cc: Vec<String>,
     pub bcc: Vec<String>,
     pub subject: String,
+    /// The text; with `html` set, the plain-text alternative of it.
     pub body: String,
+    /// Simple rich text (cleaned by the engine before sending); sent as
+    /// multipart/alternative with `body`.
+    #[serde(default)]
+    pub html: Option<String>,
     /// Message-ID of the message answered (without angle brackets).
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
+    #[serde(default)]
+    pub attachments: Vec<OutgoingAttachment>,
+    /// Kept from the first draft save to the send (without angle brackets), so every draft
+    /// copy and the sent message are one message.
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// The message this answers: marked answered once this is sent.
+    #[serde(default)]
+    pub answers: Option<MessageRef>,
+}
+
+/// A file attached to a message being written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OutgoingAttachment {
+    pub name: String,
+    pub content_type: String,
+    /// Bytes, as base64 (JSON has no bytes).
+    pub data: String,
+}
+
+/// One message of an account's folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MessageRef {
+    pub folder: String,
+    pub uid: u32,
+}
+
+/// A message waiting in the outbox.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct QueuedMessage {
+    pub message_id: String,
+    pub subject: String,
+    pub to: Vec<String>,
+    /// Size in bytes as it will be sent.
+    pub size: u32,
+    /// Why the last attempt failed, if one did.
+    pub last_error: Option<String>,
+}
+
+/// How many messages wait in an account's outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OutboxState {
+    pub account: crate::AccountId,
+    pub queued: u32,
+    /// Seconds until the next attempt, when one is planned.
+    pub retry_in_seconds: Option<u32>,
+}
+
+/// An address seen in mail, for completing To/Cc/Bcc.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AddressSuggestion {
+    /// `Name <address>` or the bare address.
+    pub display: String,
+    pub email: String,
 }
 
 /// How a composition starts from a message.
@@ -299,6 +361,8 @@ pub enum ComposeKind {
     Reply,
     ReplyAll,
     Forward,
+    /// The original attached whole (message/rfc822).
+    ForwardAsAttachment,
 }
 
 /// After Send: sent now (and filed in Sent), or kept in the outbox until the server answers.

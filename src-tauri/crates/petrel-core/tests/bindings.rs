@@ -58,6 +58,13 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<ThreadRow>(&mut stale);
     check::<SortKey>(&mut stale);
     check::<ListQuery>(&mut stale);
+    check::<OutgoingAttachment>(&mut stale);
+    check::<MessageRef>(&mut stale);
+    check::<QueuedMessage>(&mut stale);
+    check::<AddressSuggestion>(&mut stale);
+    check::<SendingOptions>(&mut stale);
+    check::<Identity>(&mut stale);
+    check::<OutboxState>(&mut stale);
     check::<FolderChange>(&mut stale);
     check::<ErrorCode>(&mut stale);
     check::<CertificateDetails>(&mut stale);

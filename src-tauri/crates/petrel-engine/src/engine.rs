@@ -49,6 +49,10 @@ pub struct Engine {
     pub(crate) local_indexes: Mutex<crate::pop3_account::LocalIndexes>,
     /// POP3 servers' LOGIN-DELAY (seconds between logins they allow), as last announced.
     pub(crate) login_delays: Mutex<HashMap<AccountId, u32>>,
+    /// One outbox pass at a time per account, and the server's refusals.
+    pub(crate) outbox_state: Mutex<crate::send::OutboxState>,
+    /// Addresses seen in mail, for completing recipients (loaded on first use).
+    pub(crate) address_book: Mutex<Option<crate::address_book::AddressBook>>,
     #[allow(clippy::type_complexity)]
     pub(crate) unified_cache: Mutex<
         Option<(
@@ -96,6 +100,8 @@ impl Engine {
             thread_cache: Mutex::new(None),
             local_indexes: Mutex::new(Default::default()),
             login_delays: Mutex::new(HashMap::new()),
+            outbox_state: Mutex::new(Default::default()),
+            address_book: Mutex::new(None),
         })
     }
 
@@ -136,6 +142,7 @@ impl Engine {
                 s.host = s.host.trim().to_string();
                 s
             }),
+            sending: Default::default(),
         };
         tracing::info!(account = %id, host = %settings.imap.host, port = settings.imap.port, protocol = ?settings.protocol, "verifying new account");
         let session = if settings.protocol == petrel_core::IncomingProtocol::Pop3 {
@@ -550,6 +557,7 @@ impl Engine {
             }
             let mut view = petrel_render::message_view(uid, &raw);
             view.partial = petrel_pop3::ledger::parse_stamp(&raw).is_some_and(|s| s.partial);
+            self.remember_seen(&view);
             return Ok(view);
         }
         let unread = self
@@ -569,7 +577,9 @@ impl Engine {
                 tracing::warn!(account = %id, folder, uid, error = %e, "could not mark a message read");
             }
         }
-        Ok(petrel_render::message_view(uid, &raw))
+        let view = petrel_render::message_view(uid, &raw);
+        self.remember_seen(&view);
+        Ok(view)
     }
 
     /// Paths of the account's folders synced since start.

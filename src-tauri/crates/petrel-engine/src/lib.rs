@@ -6,6 +6,8 @@
 //! any step undoes the earlier ones.
 
 mod accounts_file;
+mod address_book;
+mod drafts;
 mod durable;
 mod engine;
 mod error;
@@ -14,6 +16,7 @@ mod link;
 mod list_query;
 mod mail_actions;
 mod offline_bodies;
+mod outbox_retry;
 mod pending_actions;
 mod pop3_account;
 mod secrets;

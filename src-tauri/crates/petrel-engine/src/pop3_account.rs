@@ -543,6 +543,29 @@ impl Engine {
         Ok(())
     }
 
+    /// Adds the Maildir "replied" flag (R) to a local message.
+    pub(crate) fn set_local_answered(
+        &self,
+        folder: &FolderRef,
+        uid: u32,
+    ) -> Result<(), EngineError> {
+        let path = self.local_file(folder, uid)?;
+        let (name, flags) = split_name(&path);
+        if flags.contains('R') {
+            return Ok(());
+        }
+        let mut flags: Vec<char> = flags.chars().chain(['R']).collect();
+        flags.sort_unstable();
+        let flags: String = flags.into_iter().collect();
+        let root = self.local_dir(&folder.account, &folder.path);
+        std::fs::rename(&path, root.join("cur").join(format!("{name}:2,{flags}"))).map_err(
+            |source| EngineError::Storage {
+                context: "Marking a local message answered".into(),
+                source,
+            },
+        )
+    }
+
     /// Moves local messages to another local folder of the account, or (to `None`) deletes
     /// them for good — then the server copy goes as the policy says.
     pub(crate) fn move_local(

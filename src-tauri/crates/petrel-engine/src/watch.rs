@@ -19,6 +19,8 @@ pub enum EngineEvent {
     Status(AccountStatus),
     /// Rows of a folder's sync so far (emitted per batch).
     SyncProgress(petrel_core::SyncProgress),
+    /// Messages still waiting in an account's outbox, after a retry changed the count.
+    Outbox(petrel_core::OutboxState),
 }
 
 pub type EventSink = Arc<dyn Fn(EngineEvent) + Send + Sync>;
@@ -30,12 +32,14 @@ const SUPERVISE_EVERY: Duration = Duration::from_secs(2);
 pub struct Watch {
     stop: Arc<Notify>,
     supervisor: tokio::task::JoinHandle<()>,
+    outbox: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Watch {
     fn drop(&mut self) {
         self.stop.notify_waiters();
         self.supervisor.abort();
+        self.outbox.abort();
     }
 }
 
@@ -45,8 +49,17 @@ impl Engine {
         self.set_event_sink(sink.clone());
         let stop = Arc::new(Notify::new());
         let engine = self.clone();
-        let supervisor = tokio::spawn(supervise(engine, poll, sink, stop.clone()));
-        Watch { stop, supervisor }
+        let supervisor = tokio::spawn(supervise(engine, poll, sink.clone(), stop.clone()));
+        let outbox = tokio::spawn(crate::outbox_retry::retry_outboxes(
+            self.clone(),
+            sink.clone(),
+            stop.clone(),
+        ));
+        Watch {
+            stop,
+            supervisor,
+            outbox,
+        }
     }
 }
 
@@ -240,7 +253,7 @@ fn report(sink: &EventSink, changes: Vec<FolderChange>) {
 }
 
 /// Sleeps; true when told to stop instead.
-async fn sleep_or_stop(wait: Duration, stop: &Notify) -> bool {
+pub(crate) async fn sleep_or_stop(wait: Duration, stop: &Notify) -> bool {
     tokio::select! {
         _ = tokio::time::sleep(wait.max(Duration::from_millis(200))) => false,
         _ = stop.notified() => true,

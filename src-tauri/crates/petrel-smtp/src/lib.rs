@@ -10,10 +10,11 @@
 
 mod outbox;
 
-pub use outbox::{flush, FlushError, Outbox, OutboxError, Queued};
+pub use outbox::{flush, Flushed, Outbox, OutboxError, Queued};
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
+use lettre::transport::smtp::commands::Rset;
 use lettre::transport::smtp::extension::ClientId;
 use petrel_core::{Security, ServerSettings};
 use petrel_tls::TrustPolicy;
@@ -162,10 +163,15 @@ impl SmtpSession {
         let recipients = to.iter().map(|a| parse(a)).collect::<Result<Vec<_>, _>>()?;
         let envelope = lettre::address::Envelope::new(Some(parse(from)?), recipients)
             .map_err(|e| SmtpError::RecipientRefused(e.to_string()))?;
-        timed("sending the message", self.conn.send(&envelope, raw))
+        let sent = timed("sending the message", self.conn.send(&envelope, raw))
             .await?
-            .map_err(|e| classify(e, Stage::Send))?;
-        Ok(())
+            .map_err(|e| classify(e, Stage::Send));
+        if sent.is_err() {
+            // A refused transaction stays open on the server: end it so the next message
+            // of this session starts clean.
+            let _ = timed("resetting", self.conn.command(Rset)).await;
+        }
+        sent.map(drop)
     }
 
     pub async fn quit(mut self) {

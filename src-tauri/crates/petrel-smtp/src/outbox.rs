@@ -117,24 +117,34 @@ impl Outbox {
     }
 }
 
+/// What one pass over the outbox did.
+#[derive(Debug, Default)]
+pub struct Flushed {
+    /// Now in the sent state (waiting for their Sent copies).
+    pub done: Vec<Queued>,
+    /// Refused for good by the server (wrong address, too large…): still queued, with why.
+    pub refused: Vec<(Queued, SmtpError)>,
+    /// A temporary failure that ended the pass; the rest stays queued for the next one.
+    pub stopped: Option<SmtpError>,
+}
+
 /// Sends what is queued and not sent yet; `already_sent(message_id)` is asked first (a
-/// crash may have come between the server's acceptance and our record). Returns the
-/// messages now in the sent state (for their Sent copies). Stops at the first error: a
-/// temporary one leaves the rest queued for the next attempt.
+/// crash may have come between the server's acceptance and our record). A message the
+/// server refuses for good does not hold up the others; a temporary failure ends the pass.
 pub async fn flush(
     outbox: &Outbox,
     session: &mut SmtpSession,
     mut already_sent: impl FnMut(&str) -> bool,
-) -> Result<Vec<Queued>, FlushError> {
-    let mut done = Vec::new();
+) -> Result<Flushed, OutboxError> {
+    let mut out = Flushed::default();
     for q in outbox.queued()? {
         if q.sent {
-            done.push(q);
+            out.done.push(q);
             continue;
         }
         if q.message_id.as_deref().is_some_and(&mut already_sent) {
             let path = outbox.mark_sent(&q)?;
-            done.push(Queued {
+            out.done.push(Queued {
                 path,
                 sent: true,
                 ..q
@@ -142,23 +152,23 @@ pub async fn flush(
             continue;
         }
         let raw = outbox.message(&q)?;
-        session.send(&q.from, &q.to, &raw).await?;
-        let path = outbox.mark_sent(&q)?;
-        done.push(Queued {
-            path,
-            sent: true,
-            ..q
-        });
+        match session.send(&q.from, &q.to, &raw).await {
+            Ok(()) => {
+                let path = outbox.mark_sent(&q)?;
+                out.done.push(Queued {
+                    path,
+                    sent: true,
+                    ..q
+                });
+            }
+            Err(e) if e.is_temporary() => {
+                out.stopped = Some(e);
+                break;
+            }
+            Err(e) => out.refused.push((q, e)),
+        }
     }
-    Ok(done)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum FlushError {
-    #[error(transparent)]
-    Outbox(#[from] OutboxError),
-    #[error(transparent)]
-    Smtp(#[from] SmtpError),
+    Ok(out)
 }
 
 fn split_envelope(raw: &[u8]) -> Option<(String, Vec<String>, &[u8])> {

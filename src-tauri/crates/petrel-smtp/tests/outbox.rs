@@ -80,7 +80,7 @@ async fn queued_offline_sent_later_exactly_once() {
     let mut s = SmtpSession::login(&server, &alice.password, &trust)
         .await
         .unwrap();
-    let done = flush(&outbox, &mut s, |_| false).await.unwrap();
+    let done = flush(&outbox, &mut s, |_| false).await.unwrap().done;
     assert_eq!(done.len(), 1);
     for q in &done {
         outbox.remove(&q.path).unwrap();
@@ -110,7 +110,8 @@ async fn queued_offline_sent_later_exactly_once() {
         id == "crash-after-250@petrel.test" && copies(&h, "bob", "crash-after-250") > 0
     })
     .await
-    .unwrap();
+    .unwrap()
+    .done;
     assert!(done[0].sent);
     s.quit().await;
     assert_eq!(wait_for(&h, "bob", "crash-after-250", 2), 1, "exactly once");

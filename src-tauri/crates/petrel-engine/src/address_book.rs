@@ -1,0 +1,187 @@
+//! Addresses seen in mail — senders and recipients of messages opened here and of mail
+//! sent from here — to complete To/Cc/Bcc. Kept in the config dir (`addresses.json`),
+//! ranked by how often and how recently they were used.
+
+use crate::Engine;
+use petrel_core::AddressSuggestion;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+const FILE: &str = "addresses.json";
+/// Most addresses remembered; the least used go first.
+const MAX_ADDRESSES: usize = 20_000;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct AddressBook {
+    /// Lower-cased address → entry.
+    entries: HashMap<String, Entry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Entry {
+    name: String,
+    email: String,
+    /// Uses: sending to it counts more than seeing it.
+    score: u32,
+    /// Seconds since the epoch of the last use.
+    last: i64,
+}
+
+impl AddressBook {
+    /// Records `Name <address>` (or a bare address); `weight` 1 for seen, 5 for sent to.
+    fn note(&mut self, display: &str, weight: u32, now: i64) -> bool {
+        let (name, email) = split(display);
+        if !email.contains('@') || email.len() > 254 || email.contains(char::is_whitespace) {
+            return false;
+        }
+        let e = self
+            .entries
+            .entry(email.to_ascii_lowercase())
+            .or_insert_with(|| Entry {
+                name: String::new(),
+                email: email.to_string(),
+                score: 0,
+                last: 0,
+            });
+        if !name.is_empty() {
+            e.name = name.to_string();
+        }
+        e.score = e.score.saturating_add(weight);
+        e.last = now;
+        true
+    }
+
+    fn suggest(&self, query: &str, limit: usize) -> Vec<AddressSuggestion> {
+        let q = query.trim().to_lowercase();
+        if q.is_empty() {
+            return vec![];
+        }
+        let mut hits: Vec<&Entry> = self
+            .entries
+            .values()
+            .filter(|e| {
+                e.email.to_lowercase().starts_with(&q)
+                    || e.name
+                        .to_lowercase()
+                        .split(|c: char| c.is_whitespace() || c == '.' || c == ',')
+                        .any(|w| w.starts_with(&q))
+                    || e.name.to_lowercase().starts_with(&q)
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.cmp(&a.score).then(b.last.cmp(&a.last)));
+        hits.into_iter()
+            .take(limit)
+            .map(|e| AddressSuggestion {
+                display: if e.name.is_empty() {
+                    e.email.clone()
+                } else {
+                    format!("{} <{}>", e.name, e.email)
+                },
+                email: e.email.clone(),
+            })
+            .collect()
+    }
+
+    fn trim(&mut self) {
+        if self.entries.len() <= MAX_ADDRESSES {
+            return;
+        }
+        let mut ranked: Vec<(String, u32, i64)> = self
+            .entries
+            .iter()
+            .map(|(k, e)| (k.clone(), e.score, e.last))
+            .collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)));
+        for (k, _, _) in ranked.into_iter().skip(MAX_ADDRESSES) {
+            self.entries.remove(&k);
+        }
+    }
+}
+
+fn split(display: &str) -> (&str, &str) {
+    let d = display.trim();
+    match (d.rfind('<'), d.rfind('>')) {
+        (Some(a), Some(b)) if a < b => (d[..a].trim().trim_matches('"').trim(), d[a + 1..b].trim()),
+        _ => ("", d),
+    }
+}
+
+impl Engine {
+    fn with_address_book<T>(&self, f: impl FnOnce(&mut AddressBook) -> T) -> Option<T> {
+        let mut guard = self.address_book.lock().ok()?;
+        let book = guard.get_or_insert_with(|| {
+            std::fs::read(self.config_dir().join(FILE))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default()
+        });
+        Some(f(book))
+    }
+
+    fn note_addresses<'a>(&self, addresses: impl IntoIterator<Item = &'a String>, weight: u32) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        let saved = self.with_address_book(|book| {
+            let mut changed = false;
+            for a in addresses {
+                for one in a.split(',') {
+                    changed |= book.note(one, weight, now);
+                }
+            }
+            if !changed {
+                return Ok(());
+            }
+            book.trim();
+            let bytes = serde_json::to_vec(book).map_err(std::io::Error::other)?;
+            crate::durable::write_atomically(self.config_dir(), FILE, &bytes)
+        });
+        if let Some(Err(e)) = saved {
+            tracing::warn!(error = %e, "address book not saved");
+        }
+    }
+
+    /// The people of a message opened in the reader.
+    pub(crate) fn remember_seen(&self, view: &petrel_core::MessageView) {
+        self.note_addresses(
+            std::iter::once(&view.from).chain(&view.to).chain(&view.cc),
+            1,
+        );
+    }
+
+    /// The recipients of a message sent from here.
+    pub(crate) fn remember_addresses(&self, msg: &petrel_core::Composition) {
+        self.note_addresses(msg.to.iter().chain(&msg.cc).chain(&msg.bcc), 5);
+    }
+
+    /// Addresses whose address or name starts with `query`, most used first.
+    pub fn address_suggestions(&self, query: &str, limit: u32) -> Vec<AddressSuggestion> {
+        self.with_address_book(|book| book.suggest(query, limit.clamp(1, 50) as usize))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_match_address_or_name_words_most_used_first() {
+        let mut book = AddressBook::default();
+        book.note("Ana Lima <ana@x.test>", 1, 10);
+        book.note("\"Anders Berg\" <berg@y.test>", 5, 5);
+        book.note("carl@z.test", 1, 1);
+        book.note("not an address", 1, 1);
+        book.note("ANA@X.TEST", 1, 20);
+        let s = book.suggest("an", 10);
+        assert_eq!(
+            s.iter().map(|s| s.display.as_str()).collect::<Vec<_>>(),
+            ["Anders Berg <berg@y.test>", "Ana Lima <ana@x.test>"]
+        );
+        assert_eq!(book.suggest("lim", 10)[0].email, "ana@x.test");
+        assert_eq!(book.suggest("car", 10)[0].display, "carl@z.test");
+        assert!(book.suggest("zzz", 10).is_empty());
+        assert_eq!(book.entries.len(), 3);
+    }
+}
