@@ -155,8 +155,11 @@ impl Engine {
     }
 }
 
-/// Files of a local Drafts Maildir holding the draft with this Message-ID.
-fn local_copies(drafts: &petrel_maildir::Maildir, message_id: &str) -> Vec<std::path::PathBuf> {
+/// Files of a local Maildir (Drafts, Sent) holding the message with this Message-ID.
+pub(crate) fn local_copies(
+    drafts: &petrel_maildir::Maildir,
+    message_id: &str,
+) -> Vec<std::path::PathBuf> {
     let wanted = format!("<{message_id}>");
     drafts
         .messages()

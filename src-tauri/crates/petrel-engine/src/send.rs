@@ -371,15 +371,33 @@ impl Engine {
         Ok(composition)
     }
 
+    /// Message-IDs of queued messages that Sent already holds: not sent again, and not
+    /// filed twice (a crash may come between filing the copy and leaving the outbox).
     async fn already_in_sent(&self, id: &AccountId, waiting: &[Queued]) -> HashSet<String> {
         let mut found = HashSet::new();
         if self.is_pop3(id) {
+            // Only a message already sent can have a local Sent copy.
+            let ids: Vec<&str> = waiting
+                .iter()
+                .filter(|q| q.sent || q.handed_over)
+                .filter_map(|q| q.message_id.as_deref())
+                .collect();
+            if ids.is_empty() {
+                return found;
+            }
+            if let Ok(sent) = petrel_maildir::Maildir::open(&self.local_dir(id, "Sent")) {
+                for mid in ids {
+                    if !crate::drafts::local_copies(&sent, mid).is_empty() {
+                        found.insert(mid.to_string());
+                    }
+                }
+            }
             return found;
         }
         let Some(sent) = self.folder_with_role(id, FolderRole::Sent) else {
             return found;
         };
-        for q in waiting.iter().filter(|q| !q.sent) {
+        for q in waiting {
             let Some(mid) = q.message_id.clone() else {
                 continue;
             };

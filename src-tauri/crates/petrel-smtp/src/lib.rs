@@ -19,6 +19,7 @@ use lettre::transport::smtp::extension::ClientId;
 use petrel_core::{Security, ServerSettings};
 use petrel_tls::TrustPolicy;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{
@@ -99,6 +100,7 @@ impl From<petrel_tls::TlsFailure> for SmtpError {
 /// A logged-in submission session.
 pub struct SmtpSession {
     conn: AsyncSmtpConnection,
+    hook: DataEndHook,
 }
 
 impl SmtpSession {
@@ -132,10 +134,14 @@ impl SmtpSession {
             petrel_tls::handshake(tcp, &host, trust, server.pinned_cert_sha256.clone()),
         )
         .await??;
+        let hook = DataEndHook::default();
         let stream = Greeted {
             greeting: greeting.unwrap_or_default().into_bytes(),
             at: 0,
             inner: tls,
+            hook: hook.clone(),
+            marker_left: 0,
+            marker_written: false,
         };
         let hello = ClientId::Domain("localhost".into());
         let mut conn = timed(
@@ -151,11 +157,27 @@ impl SmtpSession {
         )
         .await?
         .map_err(|e| classify(e, Stage::Auth))?;
-        Ok(SmtpSession { conn })
+        Ok(SmtpSession { conn, hook })
     }
 
     /// Sends one message (raw RFC 5322 bytes, Bcc already removed) to `to` from `from`.
     pub async fn send(&mut self, from: &str, to: &[String], raw: &[u8]) -> Result<(), SmtpError> {
+        self.send_noting(from, to, raw, || ()).await
+    }
+
+    /// As `send`; `handed_over` runs once the end of the data (the final ".") has been
+    /// written to the socket — from then on the server, not this process, decides
+    /// whether the message goes out, so the outbox records it before the 250 arrives.
+    pub async fn send_noting(
+        &mut self,
+        from: &str,
+        to: &[String],
+        raw: &[u8],
+        handed_over: impl FnOnce() + Send + 'static,
+    ) -> Result<(), SmtpError> {
+        if let Ok(mut h) = self.hook.lock() {
+            *h = Some(Box::new(handed_over));
+        }
         let parse = |a: &str| {
             a.parse::<lettre::Address>()
                 .map_err(|e| SmtpError::RecipientRefused(format!("{a}: {e}")))
@@ -170,6 +192,9 @@ impl SmtpSession {
             // A refused transaction stays open on the server: end it so the next message
             // of this session starts clean.
             let _ = timed("resetting", self.conn.command(Rset)).await;
+        }
+        if let Ok(mut h) = self.hook.lock() {
+            h.take();
         }
         sent.map(drop)
     }
@@ -288,11 +313,27 @@ async fn reply(conn: &mut BufReader<TcpStream>) -> Result<String, SmtpError> {
 }
 
 /// The TLS stream, first replaying the plaintext greeting for lettre (see the module docs).
-#[derive(Debug)]
 struct Greeted {
     greeting: Vec<u8>,
     at: usize,
     inner: TlsStream<TcpStream>,
+    hook: DataEndHook,
+    /// Bytes of the end-of-data marker still to be written (lettre writes it on its own).
+    marker_left: usize,
+    /// The marker is written; the next completed flush puts it on the wire.
+    marker_written: bool,
+}
+
+/// Lettre ends a message's data with exactly this write (RFC 5321 §4.1.1.4).
+const END_OF_DATA: &[u8] = b"\r\n.\r\n";
+
+/// Run once the end of a message's data has been handed to the operating system.
+type DataEndHook = Arc<std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>>;
+
+impl std::fmt::Debug for Greeted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Greeted").finish_non_exhaustive()
+    }
 }
 
 impl AsyncRead for Greeted {
@@ -318,10 +359,31 @@ impl AsyncWrite for Greeted {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, data)
+        let marker = if data == END_OF_DATA {
+            Some(END_OF_DATA.len())
+        } else if self.marker_left > 0 && data.len() == self.marker_left {
+            Some(self.marker_left)
+        } else {
+            self.marker_left = 0;
+            None
+        };
+        let written = Pin::new(&mut self.inner).poll_write(cx, data);
+        if let (Some(len), Poll::Ready(Ok(n))) = (marker, &written) {
+            self.marker_left = len - n;
+            self.marker_written = self.marker_left == 0;
+        }
+        written
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let flushed = Pin::new(&mut self.inner).poll_flush(cx);
+        if matches!(flushed, Poll::Ready(Ok(()))) && self.marker_written {
+            self.marker_written = false;
+            let hook = self.hook.lock().ok().and_then(|mut h| h.take());
+            if let Some(hook) = hook {
+                hook();
+            }
+        }
+        flushed
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)

@@ -1,11 +1,18 @@
 //! The outbox: every message is stored durably (a Maildir in the config dir) with its
 //! envelope before the first attempt, and leaves only once the server has taken it.
 //!
-//! Exactly once: after the server accepts a message, its file is first renamed to the
-//! "sent" state (cur/ with the `S` flag) — a single atomic step — and only then removed
-//! (after the caller filed the Sent copy). A crash between the server's 250 and that rename
-//! leaves it queued; the next attempt first asks `already_sent(message_id)` (the caller
-//! searches the Sent folder) and does not send it twice.
+//! Exactly once: the moment the end of a message's data (the final ".") has been written
+//! to the socket, its file is renamed to the "handed over" state (cur/ with `P`); after the
+//! server's 250, to "sent" (`S`); it is removed only after the caller filed its Sent copy.
+//! Each step is one atomic rename. After a crash:
+//! - no mark: the final "." never left this process, so the server dropped the
+//!   transaction — sending again cannot duplicate it (the caller also asks
+//!   `already_sent(message_id)`, which finds copies a server filed itself);
+//! - `P` or `S`: the server has it; it is never sent again, only its Sent copy is filed.
+//!
+//! What remains is a window of one system call between the write returning and the rename
+//! (a crash there sends twice), and a server that refuses at the final "." while this
+//! process dies before reading the refusal (the message then shows as sent).
 
 use crate::{SmtpError, SmtpSession};
 use petrel_maildir::{Maildir, MaildirError};
@@ -22,6 +29,8 @@ pub struct Queued {
     pub message_id: Option<String>,
     /// Set once the server took it (waiting only for its Sent copy to be filed).
     pub sent: bool,
+    /// Its data reached the server; the answer was not recorded (see the module notes).
+    pub handed_over: bool,
 }
 
 #[derive(Debug)]
@@ -72,17 +81,19 @@ impl Outbox {
             let Some((from, to, _)) = split_envelope(&raw) else {
                 continue;
             };
-            let sent = path
+            let flags = path
                 .file_name()
                 .and_then(|n| n.to_str())
                 .and_then(|n| n.split_once(":2,"))
-                .is_some_and(|(_, flags)| flags.contains('S'));
+                .map(|(_, flags)| flags.to_string())
+                .unwrap_or_default();
             out.push(Queued {
                 message_id: message_id(&raw),
                 path,
                 from,
                 to,
-                sent,
+                sent: flags.contains('S'),
+                handed_over: flags.contains('P'),
             });
         }
         Ok(out)
@@ -98,17 +109,7 @@ impl Outbox {
 
     /// Records that the server took it: one atomic rename, made durable.
     pub fn mark_sent(&self, q: &Queued) -> Result<PathBuf, OutboxError> {
-        let name = q
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(|n| n.split(":2,").next().unwrap_or(n).to_string())
-            .unwrap_or_default();
-        let target = self.maildir.root().join("cur").join(format!("{name}:2,S"));
-        std::fs::rename(&q.path, &target)?;
-        let _ = petrel_maildir::sync_dir(&self.maildir.root().join("cur"));
-        let _ = petrel_maildir::sync_dir(&self.maildir.root().join("new"));
-        Ok(target)
+        Ok(mark(self.maildir.root(), &q.path, 'S')?)
     }
 
     /// Done with it (its Sent copy is filed).
@@ -142,6 +143,15 @@ pub async fn flush(
             out.done.push(q);
             continue;
         }
+        if q.handed_over {
+            let path = outbox.mark_sent(&q)?;
+            out.done.push(Queued {
+                path,
+                sent: true,
+                ..q
+            });
+            continue;
+        }
         if q.message_id.as_deref().is_some_and(&mut already_sent) {
             let path = outbox.mark_sent(&q)?;
             out.done.push(Queued {
@@ -152,7 +162,13 @@ pub async fn flush(
             continue;
         }
         let raw = outbox.message(&q)?;
-        match session.send(&q.from, &q.to, &raw).await {
+        let (root, path) = (outbox.maildir.root().to_path_buf(), q.path.clone());
+        let handed_over = move || {
+            if let Err(e) = mark(&root, &path, 'P') {
+                tracing::warn!(error = %e, "could not record a message as handed over");
+            }
+        };
+        match session.send_noting(&q.from, &q.to, &raw, handed_over).await {
             Ok(()) => {
                 let path = outbox.mark_sent(&q)?;
                 out.done.push(Queued {
@@ -169,6 +185,29 @@ pub async fn flush(
         }
     }
     Ok(out)
+}
+
+/// Renames a queued file (wherever an earlier mark moved it) to carry `flag`, durably.
+fn mark(root: &Path, path: &Path, flag: char) -> std::io::Result<PathBuf> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| n.split(":2,").next().unwrap_or(n).to_string())
+        .unwrap_or_default();
+    let target = root.join("cur").join(format!("{name}:2,{flag}"));
+    let current = [
+        path.to_path_buf(),
+        root.join("cur").join(format!("{name}:2,P")),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| path.to_path_buf());
+    if current != target {
+        std::fs::rename(&current, &target)?;
+    }
+    let _ = petrel_maildir::sync_dir(&root.join("cur"));
+    let _ = petrel_maildir::sync_dir(&root.join("new"));
+    Ok(target)
 }
 
 fn split_envelope(raw: &[u8]) -> Option<(String, Vec<String>, &[u8])> {
