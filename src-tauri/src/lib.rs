@@ -104,6 +104,9 @@ fn open_main_window(app: &mut tauri::App) -> tauri::Result<()> {
             }
             internal
         })
+        // Files dropped on the window reach the page as HTML drag-and-drop (the composer's
+        // attachments) instead of being taken by the native handler.
+        .disable_drag_drop_handler()
         .build()?;
     Ok(())
 }
@@ -190,7 +193,7 @@ pub fn run() {
             commands::compose::save_draft,
             commands::compose::discard_draft,
             commands::compose::open_draft,
-            commands::compose::outbox_messages,
+            commands::compose::list_outbox,
             commands::compose::unqueue,
             commands::compose::flush_outbox,
             commands::compose::address_suggestions,

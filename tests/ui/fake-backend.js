@@ -11,11 +11,17 @@ export function installFakeBackend(scenario) {
     sync: { window_days: null, keep_offline: false },
     protocol: scenario === "pop3-account" ? "pop3" : "imap",
     pop3: { leave_on_server: "days", leave_days: 14, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 10 },
+    sending: {
+      signature: "Me\nExample Org",
+      identities: [{ name: "Me (support)", email: "support@example.org", signature: "Support team" }],
+      server_files_sent: false,
+    },
   };
   const folders = {
     "work-1": [
       { path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 3, unread: 1, subscribed: true },
       { path: "Sent", name: "Sent", parent: null, role: "sent", selectable: true, total: 0, unread: 0, subscribed: true },
+      { path: "Drafts", name: "Drafts", parent: null, role: "drafts", selectable: true, total: 1, unread: 0, subscribed: true },
       { path: "Trash", name: "Trash", parent: null, role: "trash", selectable: true, total: 0, unread: 0, subscribed: true },
       { path: "Archive", name: "Archive", parent: null, role: "archive", selectable: true, total: 0, unread: 0, subscribed: true },
       { path: "Big", name: "Big", parent: null, role: null, selectable: true, total: 100000, unread: 0, subscribed: true },
@@ -40,6 +46,9 @@ export function installFakeBackend(scenario) {
         attachments: [{ index: 2, name: "report.pdf", content_type: "application/pdf", size: 48213 }],
       },
     ],
+    "work-1/Drafts": [
+      { uid: 4, from: "Work", subject: "Half-written plan", date: now - 900, seen: true, flagged: false, size: 700, text: "First point" },
+    ],
     "work-1/Projects/Petrel": [
       { uid: 7, from: "Cy", subject: "Nested folder mail", date: now - 500, seen: false, flagged: false, size: 300, text: "Found in a nested folder." },
     ],
@@ -53,7 +62,7 @@ export function installFakeBackend(scenario) {
     folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 1, unread: 1, subscribed: true }];
     messages["home-2/INBOX"] = [{ uid: 3, from: "Mum", subject: "Sunday lunch", date: now - 1800, seen: false, flagged: false, size: 10, text: "Come at one." }];
   }
-  const state = { accounts: scenario === "empty" ? [] : scenario === "two-accounts" ? [work, home] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0 };
+  const state = { accounts: scenario === "empty" ? [] : scenario === "two-accounts" ? [work, home] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0, outbox: [], drafts: {}, draftCount: 0 };
   // What the engine answers to an action: the source folder's counts from its cache, and the
   // actions still waiting for the server (the "offline-actions" scenario keeps them queued).
   const outcome = (account, folder) => {
@@ -73,6 +82,7 @@ export function installFakeBackend(scenario) {
   };
   const err = (code, message, extra = {}) => ({ code, message, retryable: code === "unreachable", certificate: null, ...extra });
   window.__calls = [];
+  window.__fake = state;
   // Events: listen() registers a callback through transformCallback; window.__emit(event,
   // payload) delivers to it, as the Rust side's app.emit does in the real app.
   const callbacks = new Map();
@@ -240,9 +250,51 @@ export function installFakeBackend(scenario) {
         body: `\n\nOn a day, ${m.from} wrote:\n> ${m.text}\n`,
         in_reply_to: forward ? null : `m${uid}@example.org`,
         references: [`m${uid}@example.org`],
+        from: "", html: null, attachments: [], message_id: null,
+        answers: forward ? null : { folder, uid },
       };
     },
-    send_message: () => (state.offline ? { sent: 0, queued: 1 } : { sent: 1, queued: 0 }),
+    send_message: ({ message }) => {
+      if (!state.offline) return { sent: 1, queued: 0 };
+      state.outbox.push({ message_id: message.message_id ?? `q${state.outbox.length + 1}@example.org`, subject: message.subject, to: message.to, size: 2048, last_error: null, message });
+      return { sent: 0, queued: state.outbox.length };
+    },
+    save_draft: ({ message }) => {
+      const id = message.message_id ?? `draft${++state.draftCount}@example.org`;
+      state.drafts[id] = message;
+      return id;
+    },
+    discard_draft: ({ messageId }) => {
+      delete state.drafts[messageId];
+      return null;
+    },
+    open_draft: () => ({
+      from: "", to: ["Ana Lima <ana@example.org>"], cc: [], bcc: ["boss@example.org"], subject: "Half-written plan", body: "First point", html: null,
+      in_reply_to: null, references: [], attachments: [{ name: "plan.txt", content_type: "text/plain", data: "cGxhbg==" }], message_id: "plan@example.org", answers: null,
+    }),
+    list_outbox: () => state.outbox.map(({ message, ...q }) => q),
+    unqueue: ({ messageId }) => {
+      const i = state.outbox.findIndex((q) => q.message_id === messageId);
+      const [q] = state.outbox.splice(i, 1);
+      return { ...q.message, message_id: q.message_id };
+    },
+    flush_outbox: () => {
+      if (state.offline) throw { code: "unreachable", message: "Cannot reach smtp.example.org.", retryable: true, certificate: null };
+      const sent = state.outbox.length;
+      state.outbox = [];
+      return { sent, queued: 0 };
+    },
+    address_suggestions: ({ query }) =>
+      [
+        { display: "Ana Lima <ana@example.org>", email: "ana@example.org" },
+        { display: "Anders Berg <anders@example.net>", email: "anders@example.net" },
+        { display: "Bob <bob@example.org>", email: "bob@example.org" },
+      ].filter((s) => s.display.toLowerCase().split(/[\s<@.]+/).some((w) => w.startsWith(query.toLowerCase()))),
+    set_sending: ({ account, sending }) => {
+      const a = state.accounts.find((a) => a.id === account);
+      a.sending = sending;
+      return a;
+    },
     set_smtp: ({ account, smtp }) => {
       const a = state.accounts.find((a) => a.id === account);
       a.smtp = smtp;

@@ -435,13 +435,147 @@ test("reply from the reader: the composer opens prefilled, Send hands the messag
   assert.equal(sent.message.in_reply_to, "m3@example.org");
   assert.match(sent.message.body, /^Yes, at one\./);
 
-  // Write: empty, Send only once there is a recipient; Escape discards.
+  assert.deepEqual(sent.message.answers, { folder: "INBOX", uid: 3 }, "the original is marked answered once sent");
+
+  // Write: empty but for the signature, Send only once there is a recipient; Escape
+  // closes and keeps what was typed as a draft; Discard leaves nothing.
   await page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();
+  assert.equal(await composer.getByRole("textbox", { name: "Message" }).inputValue(), "\n\n-- \nMe\nExample Org\n");
   assert.equal(await composer.getByRole("button", { name: "Send" }).isDisabled(), true);
-  await composer.getByLabel("To").fill("someone@example.org");
+  await composer.getByRole("combobox", { name: "To" }).fill("someone@example.org");
   assert.equal(await composer.getByRole("button", { name: "Send" }).isDisabled(), false);
   await page.keyboard.press("Escape");
   await composer.waitFor({ state: "detached" });
+  await page.getByText("Saved in Drafts").waitFor();
+  const draft = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "save_draft").at(-1).args.message);
+  assert.deepEqual(draft.to, ["someone@example.org"]);
+  await page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();
+  await composer.getByRole("combobox", { name: "To" }).fill("x@example.org");
+  await composer.getByRole("button", { name: "Discard" }).click();
+  await composer.waitFor({ state: "detached" });
+  assert.equal(await page.evaluate(() => window.__calls.filter((c) => c.cmd === "save_draft").length), 1, "a discarded message is not saved");
+  await page.close();
+});
+
+test("composer: completion from seen addresses, identities with their signatures, files by picker and drop, rich text, autosave", async () => {
+  const page = await browser.newPage();
+  await page.addInitScript(() => { globalThis.__petrelAutosaveMs = 400; });
+  await page.addInitScript(installFakeBackend, "one-account");
+  await page.goto(base);
+  await page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();
+  const composer = page.getByRole("dialog", { name: "New message" });
+  // Completion: a listbox of addresses; arrows choose, Enter takes, the field continues.
+  const to = composer.getByRole("combobox", { name: "To" });
+  await to.pressSequentially("an");
+  const list = composer.getByRole("listbox", { name: "To suggestions" });
+  await list.getByRole("option", { name: "Ana Lima <ana@example.org>" }).waitFor();
+  assert.equal(await list.getByRole("option").count(), 2);
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await list.getByRole("option", { name: /Anders/ }).getAttribute("aria-selected"), "true");
+  await page.keyboard.press("Enter");
+  assert.equal(await to.inputValue(), "Anders Berg <anders@example.net>, ");
+  await list.waitFor({ state: "detached" });
+  // Escape in an open list closes the list, not the composer.
+  await to.pressSequentially("bo");
+  await list.waitFor();
+  await page.keyboard.press("Escape");
+  await list.waitFor({ state: "detached" });
+  assert.equal(await composer.isVisible(), true);
+  await to.fill("Anders Berg <anders@example.net>");
+
+  // Identity: the signature follows the sender.
+  const body = composer.getByRole("textbox", { name: "Message" });
+  await body.fill("Hello Anders,\n\n-- \nMe\nExample Org\n");
+  await composer.getByLabel("From").selectOption({ label: "Me (support) <support@example.org>" });
+  assert.equal(await body.inputValue(), "Hello Anders,\n\n-- \nSupport team\n");
+  await composer.getByLabel("Subject").fill("Files");
+
+  // Files: picker (two) and drop (one), with sizes and a total; one removed.
+  await composer.locator('input[type="file"]').setInputFiles([
+    { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello notes") },
+    { name: "photo.jpg", mimeType: "image/jpeg", buffer: Buffer.alloc(3000, 7) },
+  ]);
+  const files = composer.getByRole("list", { name: "Attachments" });
+  await files.getByText("photo.jpg").waitFor();
+  await files.getByText("3 KB").waitFor();
+  const dropped = await page.evaluateHandle(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array([1, 2, 3, 4])], "data.bin", { type: "application/octet-stream" }));
+    return dt;
+  });
+  await composer.getByRole("dialog").or(page.getByRole("dialog", { name: "New message" })).first().dispatchEvent("drop", { dataTransfer: dropped });
+  await files.getByText("data.bin").waitFor();
+  await composer.getByText("3 files, 3 KB").waitFor();
+  await composer.getByRole("button", { name: "Remove notes.txt" }).click();
+  await composer.getByText("2 files, 3 KB").waitFor();
+
+  // Rich text: formatting buttons; sent with its plain text.
+  await composer.getByRole("checkbox", { name: "Rich text" }).check();
+  const editor = composer.getByRole("textbox", { name: "Message" });
+  await editor.click();
+  await page.keyboard.press("Control+a");
+  await composer.getByRole("toolbar", { name: "Formatting" }).getByRole("button", { name: "Bold" }).click();
+
+  // Autosave: a draft is saved by itself after a pause, with what was typed.
+  await page.waitForFunction(() => window.__calls.some((c) => c.cmd === "save_draft" && c.args.message.attachments.length === 2 && /<b>|<strong>/.test(c.args.message.html ?? "")));
+  await composer.getByText(/^Draft saved at/).waitFor();
+  const saved = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "save_draft").at(-1).args);
+  assert.equal(saved.account, "work-1");
+  assert.equal(saved.message.from, "support@example.org");
+  assert.deepEqual(saved.message.attachments.map((a) => a.name), ["photo.jpg", "data.bin"]);
+  assert.equal(saved.message.attachments[1].data, "AQIDBA==");
+  await composer.getByRole("button", { name: "Send" }).click();
+  await composer.waitFor({ state: "detached" });
+  const sent = await page.evaluate(() => window.__calls.find((c) => c.cmd === "send_message").args.message);
+  assert.match(sent.html, /<b>|<strong>/);
+  assert.match(sent.body, /Hello Anders/);
+  assert.equal(sent.message_id, saved.message.message_id ?? "draft1@example.org", "the draft's identity goes with the send");
+  await page.close();
+});
+
+test("drafts: Edit draft continues one, with its files and Bcc", async () => {
+  const page = await open("one-account");
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "Drafts", exact: true }).click();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Half-written plan/ }).click();
+  await page.getByRole("toolbar", { name: "Message actions" }).getByRole("button", { name: "Edit draft" }).click();
+  const composer = page.getByRole("dialog", { name: "New message" });
+  assert.equal(await composer.getByRole("combobox", { name: "Bcc" }).inputValue(), "boss@example.org");
+  assert.equal(await composer.getByRole("textbox", { name: "Message" }).inputValue(), "First point", "no second signature");
+  await composer.getByRole("list", { name: "Attachments" }).getByText("plan.txt").waitFor();
+  await composer.getByRole("button", { name: "Send" }).click();
+  await composer.waitFor({ state: "detached" });
+  const sent = await page.evaluate(() => window.__calls.find((c) => c.cmd === "send_message").args.message);
+  assert.equal(sent.message_id, "plan@example.org");
+  await page.close();
+});
+
+test("outbox: queued mail shows as an Outbox folder with Send now, Edit and Delete", async () => {
+  const page = await open("one-account");
+  await page.evaluate(() => { window.__fake.offline = true; });
+  for (const subject of ["First", "Second"]) {
+    await page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();
+    const composer = page.getByRole("dialog", { name: "New message" });
+    await composer.getByRole("combobox", { name: "To" }).fill("bob@example.org");
+    await composer.getByLabel("Subject").fill(subject);
+    await composer.getByRole("button", { name: "Send" }).click();
+    await composer.waitFor({ state: "detached" });
+    await page.getByText("Saved in the outbox").waitFor();
+  }
+  const tree = page.getByRole("tree", { name: "Folders" });
+  await tree.getByRole("treeitem", { name: "Outbox, 2 waiting" }).click();
+  const panel = page.getByRole("region", { name: "Outbox of Work" });
+  await panel.getByText("2 messages waiting for the outgoing server.").waitFor();
+  await panel.getByRole("button", { name: "Send now" }).click();
+  await page.getByText("Still waiting: Cannot reach smtp.example.org.").waitFor();
+  await panel.getByRole("button", { name: "Delete Second" }).click();
+  await page.getByText("“Second” deleted from the outbox").waitFor();
+  await panel.getByRole("button", { name: "Edit First" }).click();
+  const composer = page.getByRole("dialog", { name: "New message" });
+  assert.equal(await composer.getByLabel("Subject").inputValue(), "First");
+  await page.evaluate(() => { window.__fake.offline = false; });
+  await composer.getByRole("button", { name: "Send" }).click();
+  await page.getByText("Message sent").waitFor();
+  await panel.getByText("Nothing waits to be sent.").waitFor();
   await page.close();
 });
 

@@ -82,7 +82,7 @@ pub async fn open_draft(
 
 /// What waits in the account's outbox.
 #[tauri::command]
-pub fn outbox_messages(
+pub fn list_outbox(
     state: tauri::State<'_, AppState>,
     account: AccountId,
 ) -> Result<Vec<QueuedMessage>, IpcError> {

@@ -15,6 +15,9 @@ import type { Composition } from "../bindings/Composition";
 import type { ComposeKind } from "../bindings/ComposeKind";
 import type { SendReport } from "../bindings/SendReport";
 import type { ServerSettings } from "../bindings/ServerSettings";
+import type { QueuedMessage } from "../bindings/QueuedMessage";
+import type { AddressSuggestion } from "../bindings/AddressSuggestion";
+import type { SendingOptions } from "../bindings/SendingOptions";
 import type { ThreadPage } from "../bindings/ThreadPage";
 import type { ListQuery } from "../bindings/ListQuery";
 import type { UnifiedView } from "../bindings/UnifiedView";
@@ -54,6 +57,22 @@ export const ipc = {
     call<Composition>("start_composition", { account, folder, uid, kind }),
   /** Sends through the outbox: `queued` when the server could not be reached yet. */
   sendMessage: (account: AccountId, message: Composition) => call<SendReport>("send_message", { account, message }),
+  /** Saves the composition in Drafts (replacing its previous copy); its Message-ID. */
+  saveDraft: (account: AccountId, message: Composition) => call<string>("save_draft", { account, message }),
+  /** Removes every copy of a draft. */
+  discardDraft: (account: AccountId, messageId: string) => call<void>("discard_draft", { account, messageId }),
+  /** A draft (a message of Drafts), to continue writing it. */
+  openDraft: (account: AccountId, folder: string, uid: number) => call<Composition>("open_draft", { account, folder, uid }),
+  /** What waits in the account's outbox. */
+  outboxMessages: (account: AccountId) => call<QueuedMessage[]>("list_outbox", { account }),
+  /** Takes a message back out of the outbox (to edit or drop it). */
+  unqueue: (account: AccountId, messageId: string) => call<Composition>("unqueue", { account, messageId }),
+  /** Tries the outbox now. */
+  flushOutbox: (account: AccountId) => call<SendReport>("flush_outbox", { account }),
+  /** Addresses seen in mail starting with `query`, most used first. */
+  addressSuggestions: (query: string) => call<AddressSuggestion[]>("address_suggestions", { query }),
+  /** Signature, identities, whether the server files sent mail itself. */
+  setSending: (account: AccountId, sending: SendingOptions) => call<AccountSettings>("set_sending", { account, sending }),
   /** The account's outgoing (SMTP) server. */
   setSmtp: (account: AccountId, smtp: ServerSettings | null) => call<AccountSettings>("set_smtp", { account, smtp }),
   /** Saves a message as .eml where the user chooses; "" when cancelled. */

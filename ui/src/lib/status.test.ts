@@ -11,6 +11,7 @@ const account = (id: string, name: string): AccountSettings => ({
   protocol: "imap",
   pop3: { leave_on_server: "days", leave_days: 14, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 10 },
   smtp: null,
+  sending: { signature: "", identities: [], server_files_sent: false },
 });
 
 describe("statusLine", () => {
