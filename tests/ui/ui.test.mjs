@@ -346,12 +346,26 @@ test("account options: a sync window, offline copies and the outgoing server are
   assert.equal(await dialog.getByLabel("SMTP server").inputValue(), "smtp.example.org", "guessed from the IMAP host");
   await dialog.getByLabel("SMTP security").selectOption("start_tls");
   assert.equal(await dialog.getByLabel("Port").inputValue(), "587");
+  // Signature and other addresses: one changed, one added, the first removed.
+  await dialog.getByLabel("Signature", { exact: true }).fill("Me\nExample Org\n+1 555 0100");
+  await dialog.getByRole("button", { name: "Add another address" }).click();
+  const second = dialog.getByRole("group", { name: "Other address 2" });
+  await second.getByLabel("Address", { exact: true }).fill("sales@example.org");
+  await second.getByLabel("Its signature").fill("Sales");
+  await dialog.getByRole("button", { name: "Remove other address 1" }).click();
+  await dialog.getByLabel("The server files sent mail in Sent by itself", { exact: false }).check();
   await dialog.getByRole("button", { name: "Save" }).click();
   await dialog.waitFor({ state: "detached" });
   const saved = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_sync_options").map((c) => c.args));
   assert.deepEqual(saved, [{ account: "work-1", options: { window_days: 90, keep_offline: true } }]);
   const smtp = await page.evaluate(() => window.__calls.find((c) => c.cmd === "set_smtp").args.smtp);
   assert.deepEqual(smtp, { host: "smtp.example.org", port: 587, security: "start_tls", username: "me@example.org", pinned_cert_sha256: null });
+  const sending = await page.evaluate(() => window.__calls.find((c) => c.cmd === "set_sending").args.sending);
+  assert.deepEqual(sending, {
+    signature: "Me\nExample Org\n+1 555 0100",
+    identities: [{ name: "Work", email: "sales@example.org", signature: "Sales" }],
+    server_files_sent: true,
+  });
   // Reopening shows what was saved; Escape closes without saving.
   await page.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
   assert.equal(await dialog.getByLabel("Messages to list").inputValue(), "90");
@@ -450,10 +464,16 @@ test("reply from the reader: the composer opens prefilled, Send hands the messag
   const draft = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "save_draft").at(-1).args.message);
   assert.deepEqual(draft.to, ["someone@example.org"]);
   await page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();
-  await composer.getByRole("combobox", { name: "To" }).fill("x@example.org");
+  await composer.getByRole("combobox", { name: "To" }).fill("nobody@refused.example");
+  await composer.getByLabel("Subject").fill("Typed with care");
+  // A refusal is said in the composer, which keeps everything typed.
+  await composer.getByRole("button", { name: "Send" }).click();
+  await composer.getByRole("alert").getByText("The server refused the recipient nobody@refused.example (550 5.1.1 no such user).", { exact: false }).waitFor();
+  assert.equal(await composer.getByLabel("Subject").inputValue(), "Typed with care");
   await composer.getByRole("button", { name: "Discard" }).click();
   await composer.waitFor({ state: "detached" });
-  assert.equal(await page.evaluate(() => window.__calls.filter((c) => c.cmd === "save_draft").length), 1, "a discarded message is not saved");
+  const saves = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "save_draft").map((c) => c.args.message.subject));
+  assert.ok(!saves.includes("Typed with care") || (await page.evaluate(() => window.__calls.some((c) => c.cmd === "discard_draft"))), "a discarded message leaves no draft");
   await page.close();
 });
 
