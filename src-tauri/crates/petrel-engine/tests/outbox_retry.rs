@@ -1,0 +1,101 @@
+//! The watcher retries the outbox by itself: a message written while the outgoing server
+//! is away is sent once it is back, without the user pressing anything, and the UI hears
+//! about it (an `Outbox` event with nothing left). Own test binary: it sets
+//! `PETREL_OUTBOX_SECONDS` (the first wait) for the whole process.
+
+mod common;
+
+use common::Fixture;
+use petrel_core::{Security, ServerSettings};
+use petrel_engine::{EngineEvent, Outgoing};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queued_mail_is_sent_by_the_background_retry() {
+    std::env::set_var("PETREL_OUTBOX_SECONDS", "1");
+    let f = Fixture::new();
+    let proxy = petrel_harness::Proxy::start(f.h.ports.submissions).unwrap();
+    let (engine, id) = f.start().await;
+    let engine = Arc::new(engine);
+    engine.folders(&id).await.unwrap();
+    engine
+        .set_smtp(
+            &id,
+            Some(ServerSettings {
+                host: "localhost".into(),
+                port: proxy.port,
+                security: Security::Tls,
+                username: f.h.user("alice").login.clone(),
+                pinned_cert_sha256: None,
+            }),
+        )
+        .unwrap();
+    proxy.set_up(false);
+    let bob = f.h.user("bob").login.clone();
+    let report = engine
+        .send_message(
+            &id,
+            Outgoing {
+                to: vec![bob],
+                subject: "sent by the retry".into(),
+                body: "x".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.sent, report.queued), (0, 1));
+
+    let events: Arc<Mutex<Vec<petrel_core::OutboxState>>> = Arc::default();
+    let seen = events.clone();
+    let _watch = engine.watch(
+        Duration::from_secs(60),
+        Arc::new(move |e| {
+            if let EngineEvent::Outbox(state) = e {
+                seen.lock().unwrap().push(state);
+            }
+        }),
+    );
+    // Still away: the retry fails and plans the next try.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|s| s.queued == 1 && s.retry_in_seconds.is_some())
+    {
+        assert!(Instant::now() < deadline, "no failed retry reported");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    proxy.set_up(true);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !events.lock().unwrap().iter().any(|s| s.queued == 0) {
+        assert!(
+            Instant::now() < deadline,
+            "the retry never sent it: {:?}",
+            events.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(engine.outbox_messages(&id).unwrap().is_empty());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got =
+            f.h.doveadm(
+                "bob",
+                &["search"],
+                &["mailbox", "INBOX", "header", "subject", "sent by the retry"],
+            )
+            .unwrap_or_default();
+        if got.lines().count() == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "bob never got it");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        common::server_subjects(&f.h, "Sent"),
+        vec!["sent by the retry"]
+    );
+}
