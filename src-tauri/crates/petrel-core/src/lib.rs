@@ -7,6 +7,7 @@
 pub mod account;
 pub mod ipc;
 pub mod mail;
+pub mod setup;
 
 pub use account::{
     AccountId, AccountSettings, Identity, IncomingProtocol, LeaveOnServer, NewAccount, Pop3Options,
@@ -19,4 +20,8 @@ pub use mail::{
     MessageRef, MessageView, OutboxState, OutgoingAttachment, QueuedMessage, Quota, SendReport,
     SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow, UnifiedPage, UnifiedRow,
     UnifiedView,
+};
+pub use setup::{
+    Advice, AdvisorAnswers, Discovery, DoctorLine, ProviderNotes, ServerEvidence, SettingsSource,
+    SetupProgress,
 };

@@ -65,6 +65,14 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<SendingOptions>(&mut stale);
     check::<Identity>(&mut stale);
     check::<OutboxState>(&mut stale);
+    check::<SettingsSource>(&mut stale);
+    check::<Discovery>(&mut stale);
+    check::<ProviderNotes>(&mut stale);
+    check::<ServerEvidence>(&mut stale);
+    check::<DoctorLine>(&mut stale);
+    check::<SetupProgress>(&mut stale);
+    check::<AdvisorAnswers>(&mut stale);
+    check::<Advice>(&mut stale);
     check::<FolderChange>(&mut stale);
     check::<ErrorCode>(&mut stale);
     check::<CertificateDetails>(&mut stale);

@@ -29,6 +29,20 @@ pub enum TlsFailure {
     Lost(String),
 }
 
+/// A rustls client configuration with the same trust (public roots plus the policy's extra
+/// CAs, no pin), for other clients such as the setup wizard's HTTPS fetches.
+pub fn client_config(trust: &TrustPolicy) -> Result<rustls::ClientConfig, String> {
+    let verifier = Arc::new(PinningVerifier::new(trust, None)?);
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .dangerous() // Only to install our verifier, which still runs full WebPKI checks.
+    .with_custom_certificate_verifier(verifier)
+    .with_no_client_auth())
+}
+
 /// Runs the client handshake on `tcp` for `host`, accepting CA-verified certificates or
 /// the one whose SHA-256 is `pinned_sha256`.
 pub async fn handshake(

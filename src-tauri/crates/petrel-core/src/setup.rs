@@ -1,0 +1,108 @@
+//! The setup wizard's contract: what discovery found (and where), what the servers said,
+//! the advisor's questions and answer, and the connection doctor's log.
+
+use crate::{CertificateDetails, IncomingProtocol, Pop3Options, ServerSettings};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Where settings came from, best first (a better source wins even when a worse one
+/// answers sooner).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingsSource {
+    ProviderTable,
+    Autoconfig,
+    WellKnown,
+    Ispdb,
+    MxDomain,
+    Srv,
+    Probe,
+    /// Typed by the user ("Edit settings").
+    Manual,
+}
+
+/// What discovery found for an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Discovery {
+    pub email: String,
+    pub imap: Option<ServerSettings>,
+    pub pop3: Option<ServerSettings>,
+    pub smtp: Option<ServerSettings>,
+    /// None when nothing was found (the user types the settings).
+    pub source: Option<SettingsSource>,
+    /// Where exactly, in words ("the provider's autoconfig file at https://…").
+    pub source_detail: String,
+    pub provider: Option<ProviderNotes>,
+    pub evidence: ServerEvidence,
+    /// Servers whose certificate is not trusted: shown, and pinned only if accepted.
+    pub untrusted: Vec<CertificateDetails>,
+    pub log: Vec<DoctorLine>,
+}
+
+/// What a known provider's users need to know.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProviderNotes {
+    pub name: String,
+    pub notes: Vec<String>,
+    /// The server files sent mail in Sent itself (Petrel then does not add a copy).
+    pub server_files_sent: bool,
+    /// Password login needs an app password (or is not possible without OAuth).
+    pub app_password: bool,
+}
+
+/// What the servers said about themselves, for the advisor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ServerEvidence {
+    pub imap_offered: bool,
+    pub pop3_offered: bool,
+    /// POP3 EXPIRE: days the server keeps mail after download (`Some(0)`: deleted at once,
+    /// `None`: not announced; "NEVER" is `Some(u32::MAX)`).
+    pub pop3_expire_days: Option<u32>,
+    /// POP3 LOGIN-DELAY in seconds.
+    pub pop3_login_delay: Option<u32>,
+    /// IMAP QUOTA (KiB used, KiB allowed), when known.
+    #[ts(type = "[number, number] | null")]
+    pub quota_kib: Option<(u64, u64)>,
+}
+
+/// One line of the connection doctor: what was tried and what answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DoctorLine {
+    pub stage: String,
+    pub tried: String,
+    pub answer: String,
+}
+
+/// Discovery's progress: the stage being tried, for the wizard's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SetupProgress {
+    pub stage: String,
+    pub trying: String,
+}
+
+/// The advisor's questions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AdvisorAnswers {
+    /// Mail is read on more than this computer (phone, tablet, another computer).
+    pub several_devices: bool,
+    /// The connection is often slow or missing (travel, rural line, metered).
+    pub unreliable_connection: bool,
+    /// The mailbox on the server is small or often full.
+    pub limited_space: bool,
+    /// The server should keep a copy as a backup.
+    pub server_backup: bool,
+}
+
+/// The advisor's recommendation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Advice {
+    pub recommended: IncomingProtocol,
+    /// Two or three plain sentences.
+    pub reasons: Vec<String>,
+    /// What choosing the other one means.
+    pub other: String,
+    /// The POP3 policy that fits the answers (used if POP3 is chosen).
+    pub pop3: Pop3Options,
+    /// Only one protocol is offered: no choice to make.
+    pub only_choice: bool,
+}

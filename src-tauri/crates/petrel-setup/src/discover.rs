@@ -1,0 +1,487 @@
+//! Finding an address's server settings. Sources are asked in order of how much they can
+//! be trusted — the bundled provider table, the domain's own autoconfig file (HTTPS, then
+//! HTTP), the .well-known location, Mozilla's ISPDB, the settings of the domain's mail
+//! exchanger's provider, DNS SRV records, and last probing the usual host names — and the
+//! first source that names an incoming server wins. Every step is logged for the connection
+//! doctor. No credentials are sent anywhere here.
+
+use crate::autoconfig;
+use crate::network::Network;
+use crate::probe::{probe, Probe, Service};
+use crate::providers;
+use petrel_core::{
+    CertificateDetails, Discovery, DoctorLine, Security, ServerEvidence, ServerSettings,
+    SettingsSource, SetupProgress,
+};
+use std::time::Duration;
+
+/// Delay between the starts of parallel probes (not all at once at a server).
+const STAGGER: Duration = Duration::from_millis(250);
+
+struct Run<'a> {
+    net: &'a Network,
+    email: String,
+    domain: String,
+    progress: &'a (dyn Fn(SetupProgress) + Send + Sync),
+    log: Vec<DoctorLine>,
+    untrusted: Vec<CertificateDetails>,
+}
+
+impl Run<'_> {
+    fn stage(&mut self, stage: &str, trying: &str) {
+        (self.progress)(SetupProgress {
+            stage: stage.into(),
+            trying: trying.into(),
+        });
+    }
+
+    fn note(&mut self, stage: &str, tried: &str, answer: impl Into<String>) {
+        let answer = answer.into();
+        tracing::info!(stage, tried, answer = %answer, "setup");
+        self.log.push(DoctorLine {
+            stage: stage.into(),
+            tried: tried.into(),
+            answer,
+        });
+    }
+
+    /// An autoconfig file at `url`, if it names an incoming server.
+    async fn autoconfig(&mut self, stage: &str, url: &str) -> Option<autoconfig::Found> {
+        self.stage(stage, url);
+        match self.net.get(url).await {
+            Ok(xml) => match autoconfig::parse(&xml, &self.email) {
+                Ok(found) => {
+                    self.note(stage, url, "found settings");
+                    Some(found)
+                }
+                Err(e) => {
+                    self.note(stage, url, format!("unusable: {e}"));
+                    None
+                }
+            },
+            Err(e) => {
+                self.note(stage, url, e);
+                None
+            }
+        }
+    }
+
+    fn url(&self, scheme: &str, host: &str, path: &str) -> String {
+        let (port, default) = if scheme == "https" {
+            (self.net.ports.https, 443)
+        } else {
+            (self.net.ports.http, 80)
+        };
+        if port == default {
+            format!("{scheme}://{host}{path}")
+        } else {
+            format!("{scheme}://{host}:{port}{path}")
+        }
+    }
+
+    /// `autoconfig.<domain>`, HTTPS then HTTP.
+    async fn autoconfig_host(&mut self, domain: &str) -> Option<(autoconfig::Found, String)> {
+        let path = format!("/mail/config-v1.1.xml?emailaddress={}", self.email);
+        for scheme in ["https", "http"] {
+            let url = self.url(scheme, &format!("autoconfig.{domain}"), &path);
+            if let Some(f) = self.autoconfig("autoconfig", &url).await {
+                return Some((f, url));
+            }
+        }
+        None
+    }
+
+    async fn ispdb(&mut self, domain: &str) -> Option<(autoconfig::Found, String)> {
+        let url = format!("{}{domain}", self.net.ispdb);
+        self.autoconfig("ISPDB", &url).await.map(|f| (f, url))
+    }
+
+    async fn srv(&mut self) -> Option<autoconfig::Found> {
+        let mut found = autoconfig::Found::default();
+        let records = [
+            ("_imaps._tcp", Security::Tls, 0),
+            ("_imap._tcp", Security::StartTls, 0),
+            ("_pop3s._tcp", Security::Tls, 1),
+            ("_pop3._tcp", Security::StartTls, 1),
+            ("_submissions._tcp", Security::Tls, 2),
+            ("_submission._tcp", Security::StartTls, 2),
+        ];
+        for (label, security, slot) in records {
+            let name = format!("{label}.{}", self.domain);
+            let taken = match slot {
+                0 => found.imap.is_some(),
+                1 => found.pop3.is_some(),
+                _ => found.smtp.is_some(),
+            };
+            if taken {
+                continue;
+            }
+            self.stage("DNS SRV", &name);
+            match self.net.srv(&name).await {
+                Ok(targets) if !targets.is_empty() => {
+                    let (host, port) = targets[0].clone();
+                    self.note("DNS SRV", &name, format!("{host}:{port}"));
+                    let s = Some(ServerSettings {
+                        host,
+                        port,
+                        security,
+                        username: self.email.clone(),
+                        pinned_cert_sha256: None,
+                    });
+                    match slot {
+                        0 => found.imap = s,
+                        1 => found.pop3 = s,
+                        _ => found.smtp = s,
+                    }
+                }
+                Ok(_) => self.note("DNS SRV", &name, "not offered"),
+                Err(e) => self.note("DNS SRV", &name, e),
+            }
+        }
+        found.has_incoming().then_some(found)
+    }
+
+    /// Tries the usual host names of one service (implicit TLS first, then STARTTLS),
+    /// staggered and in parallel; the first valid one in that order wins. An untrusted
+    /// server is kept only when nothing valid answers.
+    async fn probe_service(&mut self, service: Service) -> Option<ServerSettings> {
+        let d = self.domain.clone();
+        let p = self.net.ports;
+        let (names, ports): (Vec<String>, [(u16, Security); 2]) = match service {
+            Service::Imap => (
+                vec![format!("imap.{d}"), format!("mail.{d}"), d.clone()],
+                [(p.imaps, Security::Tls), (p.imap, Security::StartTls)],
+            ),
+            Service::Pop3 => (
+                vec![
+                    format!("pop3.{d}"),
+                    format!("pop.{d}"),
+                    format!("mail.{d}"),
+                    d.clone(),
+                ],
+                [(p.pop3s, Security::Tls), (p.pop3, Security::StartTls)],
+            ),
+            Service::Smtp => (
+                vec![format!("smtp.{d}"), format!("mail.{d}"), d.clone()],
+                [
+                    (p.submissions, Security::Tls),
+                    (p.submission, Security::StartTls),
+                ],
+            ),
+        };
+        let mut candidates = Vec::new();
+        for (port, security) in ports {
+            for host in &names {
+                candidates.push((host.clone(), port, security));
+            }
+        }
+        let stage = match service {
+            Service::Imap => "probing IMAP",
+            Service::Pop3 => "probing POP3",
+            Service::Smtp => "probing SMTP",
+        };
+        self.stage(stage, &names.join(", "));
+        let net = self.net;
+        let results = futures::future::join_all(candidates.iter().enumerate().map(
+            |(i, (host, port, security))| async move {
+                tokio::time::sleep(STAGGER * i as u32).await;
+                probe(net, service, host, *port, *security).await
+            },
+        ))
+        .await;
+        let mut fallback = None;
+        let mut chosen = None;
+        for ((host, port, security), result) in candidates.into_iter().zip(results) {
+            let tried = format!(
+                "{host}:{port} ({})",
+                if security == Security::Tls {
+                    "TLS"
+                } else {
+                    "STARTTLS"
+                }
+            );
+            let settings = ServerSettings {
+                host,
+                port,
+                security,
+                username: self.email.clone(),
+                pinned_cert_sha256: None,
+            };
+            match result {
+                Probe::Secure { .. } => {
+                    self.note(stage, &tried, "answers, certificate valid");
+                    if chosen.is_none() {
+                        chosen = Some(settings);
+                    }
+                }
+                Probe::Untrusted {
+                    reason,
+                    certificate,
+                } => {
+                    self.note(stage, &tried, format!("answers, but {reason}"));
+                    if fallback.is_none() {
+                        self.untrusted.push(*certificate.clone());
+                        fallback = Some(ServerSettings {
+                            pinned_cert_sha256: None,
+                            ..settings
+                        });
+                    }
+                }
+                Probe::Failed(e) => self.note(stage, &tried, e),
+            }
+        }
+        chosen.or(fallback)
+    }
+
+    /// What the found servers say about themselves (no login).
+    async fn evidence(&mut self, found: &autoconfig::Found) -> ServerEvidence {
+        let mut ev = ServerEvidence::default();
+        for (service, settings) in [(Service::Imap, &found.imap), (Service::Pop3, &found.pop3)] {
+            let Some(s) = settings else { continue };
+            let stage = "checking the server";
+            let tried = format!("{}:{}", s.host, s.port);
+            self.stage(stage, &tried);
+            match probe(self.net, service, &s.host, s.port, s.security).await {
+                Probe::Secure { capabilities } => {
+                    self.note(
+                        stage,
+                        &tried,
+                        format!("capabilities: {}", capabilities.join(" ")),
+                    );
+                    match service {
+                        Service::Imap => ev.imap_offered = true,
+                        _ => {
+                            ev.pop3_offered = true;
+                            for c in &capabilities {
+                                let mut words = c.split_whitespace();
+                                match (words.next(), words.next()) {
+                                    (Some("EXPIRE"), Some("NEVER")) => {
+                                        ev.pop3_expire_days = Some(u32::MAX)
+                                    }
+                                    (Some("EXPIRE"), Some(n)) => {
+                                        ev.pop3_expire_days = n.parse().ok()
+                                    }
+                                    (Some("LOGIN-DELAY"), Some(n)) => {
+                                        ev.pop3_login_delay = n.parse().ok()
+                                    }
+                                    _ => {}
+                                }
+                            }
+                        }
+                    }
+                }
+                Probe::Untrusted {
+                    reason,
+                    certificate,
+                } => {
+                    self.note(stage, &tried, format!("answers, but {reason}"));
+                    if !self
+                        .untrusted
+                        .iter()
+                        .any(|c| c.sha256 == certificate.sha256)
+                    {
+                        self.untrusted.push(*certificate);
+                    }
+                    match service {
+                        Service::Imap => ev.imap_offered = true,
+                        _ => ev.pop3_offered = true,
+                    }
+                }
+                Probe::Failed(e) => self.note(stage, &tried, e),
+            }
+        }
+        ev
+    }
+}
+
+/// Finds the settings for `email`, telling `progress` which source is being tried.
+pub async fn discover(
+    net: &Network,
+    email: &str,
+    progress: &(dyn Fn(SetupProgress) + Send + Sync),
+) -> Discovery {
+    let email = email.trim().to_string();
+    let domain = email
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim().trim_end_matches('.').to_ascii_lowercase())
+        .unwrap_or_default();
+    let mut run = Run {
+        net,
+        email: email.clone(),
+        domain: domain.clone(),
+        progress,
+        log: Vec::new(),
+        untrusted: Vec::new(),
+    };
+    let mut provider = None;
+    let mut result: Option<(autoconfig::Found, SettingsSource, String)> = None;
+
+    run.stage("provider table", &domain);
+    if let Some(p) = providers::by_domain(&domain) {
+        run.note("provider table", &domain, p.name.clone());
+        let found = autoconfig::Found {
+            imap: p.settings(&p.imap, &email),
+            pop3: p.settings(&p.pop3, &email),
+            smtp: p.settings(&p.smtp, &email),
+            display_name: Some(p.name.clone()),
+        };
+        let detail = format!("Petrel's table of mail providers ({})", p.name);
+        provider = Some(p.notes());
+        result = Some((found, SettingsSource::ProviderTable, detail));
+    } else {
+        run.note("provider table", &domain, "not a listed provider");
+    }
+    if result.is_none() && !domain.is_empty() {
+        if let Some((f, url)) = run.autoconfig_host(&domain).await {
+            result = Some((
+                f,
+                SettingsSource::Autoconfig,
+                format!("the provider's autoconfig file at {url}"),
+            ));
+        }
+    }
+    if result.is_none() && !domain.is_empty() {
+        let path = "/.well-known/autoconfig/mail/config-v1.1.xml";
+        for scheme in ["https", "http"] {
+            let url = run.url(scheme, &domain, path);
+            if let Some(f) = run.autoconfig("well-known", &url).await {
+                result = Some((
+                    f,
+                    SettingsSource::WellKnown,
+                    format!("the domain's autoconfig file at {url}"),
+                ));
+                break;
+            }
+        }
+    }
+    if result.is_none() && !domain.is_empty() {
+        if let Some((f, url)) = run.ispdb(&domain).await {
+            result = Some((
+                f,
+                SettingsSource::Ispdb,
+                format!("Mozilla's database of mail providers ({url})"),
+            ));
+        }
+    }
+    if result.is_none() && !domain.is_empty() {
+        run.stage("mail exchanger", &domain);
+        match net.mx(&domain).await {
+            Ok(mx) if !mx.is_empty() => {
+                let host = mx[0].clone();
+                let base = base_domain(&host);
+                run.note(
+                    "mail exchanger",
+                    &domain,
+                    format!("{host} (provider domain {base})"),
+                );
+                if base != domain {
+                    if let Some(p) = providers::by_mx(&base) {
+                        let found = autoconfig::Found {
+                            imap: p.settings(&p.imap, &email),
+                            pop3: p.settings(&p.pop3, &email),
+                            smtp: p.settings(&p.smtp, &email),
+                            display_name: Some(p.name.clone()),
+                        };
+                        let detail = format!("mail for {domain} is handled by {host}: {}", p.name);
+                        provider = Some(p.notes());
+                        result = Some((found, SettingsSource::MxDomain, detail));
+                    } else if let Some((f, url)) = run.autoconfig_host(&base).await {
+                        result = Some((f, SettingsSource::MxDomain, format!("mail for {domain} is handled by {host}: the autoconfig file at {url}")));
+                    } else if let Some((f, url)) = run.ispdb(&base).await {
+                        result = Some((f, SettingsSource::MxDomain, format!("mail for {domain} is handled by {host}: Mozilla's database ({url})")));
+                    }
+                }
+            }
+            Ok(_) => run.note("mail exchanger", &domain, "no MX record"),
+            Err(e) => run.note("mail exchanger", &domain, e),
+        }
+    }
+    if result.is_none() && !domain.is_empty() {
+        if let Some(f) = run.srv().await {
+            result = Some((
+                f,
+                SettingsSource::Srv,
+                format!("the DNS service records of {domain} (RFC 6186)"),
+            ));
+        }
+    }
+    if result.is_none() && !domain.is_empty() {
+        let (imap, pop3, smtp) = (
+            run.probe_service(Service::Imap).await,
+            run.probe_service(Service::Pop3).await,
+            run.probe_service(Service::Smtp).await,
+        );
+        let found = autoconfig::Found {
+            imap,
+            pop3,
+            smtp,
+            display_name: None,
+        };
+        if found.has_incoming() {
+            result = Some((
+                found,
+                SettingsSource::Probe,
+                format!("servers of {domain} that answered on the usual ports"),
+            ));
+        }
+    }
+    let Some((found, source, detail)) = result else {
+        return Discovery {
+            email,
+            imap: None,
+            pop3: None,
+            smtp: None,
+            source: None,
+            source_detail: "nothing found: type the settings your provider gives".into(),
+            provider,
+            evidence: ServerEvidence::default(),
+            untrusted: run.untrusted,
+            log: run.log,
+        };
+    };
+    let evidence = run.evidence(&found).await;
+    Discovery {
+        email,
+        imap: found.imap,
+        pop3: found.pop3,
+        smtp: found.smtp,
+        source: Some(source),
+        source_detail: detail,
+        provider,
+        evidence,
+        untrusted: run.untrusted,
+        log: run.log,
+    }
+}
+
+/// The registrable domain of a host, good enough for mail exchangers: the last two labels,
+/// or three under a two-letter country code's second level (mx.example.co.uk → example.co.uk).
+pub fn base_domain(host: &str) -> String {
+    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
+    let n = labels.len();
+    if n <= 2 {
+        return labels.join(".").to_ascii_lowercase();
+    }
+    let second = labels[n - 2];
+    let take = if labels[n - 1].len() == 2
+        && ["co", "com", "net", "org", "ac", "gov", "ne", "or"].contains(&second)
+    {
+        3
+    } else {
+        2
+    };
+    labels[n - take.min(n)..].join(".").to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base_domains_of_mail_exchangers() {
+        assert_eq!(super::base_domain("aspmx.l.google.com."), "google.com");
+        assert_eq!(
+            super::base_domain("mx1.mail.example.co.uk"),
+            "example.co.uk"
+        );
+        assert_eq!(super::base_domain("example.org"), "example.org");
+    }
+}

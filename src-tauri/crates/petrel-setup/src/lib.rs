@@ -1,0 +1,11 @@
+//! The setup wizard's engine: discovery of server settings, probes, the advisor.
+
+pub mod advisor;
+pub mod autoconfig;
+pub mod discover;
+pub mod network;
+pub mod probe;
+pub mod providers;
+
+pub use discover::discover;
+pub use network::{Network, PortPlan};
