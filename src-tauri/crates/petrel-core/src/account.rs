@@ -161,6 +161,9 @@ pub struct NewAccount {
     pub pop3: Pop3Options,
     #[serde(default)]
     pub smtp: Option<ServerSettings>,
+    /// From the setup wizard: e.g. "the server files sent mail itself" for known providers.
+    #[serde(default)]
+    pub sending: SendingOptions,
 }
 
 impl std::fmt::Debug for NewAccount {
@@ -221,6 +224,7 @@ mod tests {
             protocol: Default::default(),
             pop3: Default::default(),
             smtp: None,
+            sending: Default::default(),
         }
     }
 

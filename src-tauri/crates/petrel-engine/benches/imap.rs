@@ -107,6 +107,7 @@ fn account_form(h: &Harness) -> NewAccount {
         protocol: Default::default(),
         pop3: Default::default(),
         smtp: None,
+        sending: Default::default(),
     }
 }
 

@@ -74,6 +74,7 @@ fn main() {
             protocol: Default::default(),
             pop3: Default::default(),
             smtp: None,
+            sending: Default::default(),
         };
         let trust = TrustPolicy::with_pem_roots(&ca).unwrap();
         let setup = petrel_engine::Engine::open(

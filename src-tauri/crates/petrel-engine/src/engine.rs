@@ -142,7 +142,7 @@ impl Engine {
                 s.host = s.host.trim().to_string();
                 s
             }),
-            sending: Default::default(),
+            sending: form.sending.clone(),
         };
         tracing::info!(account = %id, host = %settings.imap.host, port = settings.imap.port, protocol = ?settings.protocol, "verifying new account");
         let session = if settings.protocol == petrel_core::IncomingProtocol::Pop3 {
@@ -161,6 +161,17 @@ impl Engine {
                 .map_err(EngineError::imap("Listing folders"))?;
             Some(session)
         };
+        // The outgoing server too (EHLO + AUTH), before anything is saved.
+        if let Some(smtp) = &settings.smtp {
+            tracing::info!(account = %id, host = %smtp.host, port = smtp.port, "verifying the outgoing server");
+            let session = petrel_smtp::SmtpSession::login(smtp, &form.password, &self.trust)
+                .await
+                .map_err(crate::send::smtp_err(format!(
+                    "Checking the outgoing server {}",
+                    smtp.host
+                )))?;
+            session.quit().await;
+        }
 
         self.secrets.set_password(&id, &form.password)?;
         let saved = {

@@ -21,6 +21,7 @@ mod pending_actions;
 mod pop3_account;
 mod secrets;
 mod send;
+mod setup;
 mod threads;
 mod unified;
 mod watch;

@@ -30,6 +30,7 @@ fn form(f: &Fixture, password: &str) -> NewAccount {
             ..Pop3Options::default()
         },
         smtp: None,
+        sending: Default::default(),
     }
 }
 

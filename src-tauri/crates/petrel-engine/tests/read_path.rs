@@ -71,6 +71,7 @@ fn form(h: &Harness, port: u16, security: Security, password: &str) -> NewAccoun
         protocol: Default::default(),
         pop3: Default::default(),
         smtp: None,
+        sending: Default::default(),
     }
 }
 

@@ -70,6 +70,7 @@ async fn other_engine(
                 ..Pop3Options::default()
             },
             smtp: None,
+            sending: Default::default(),
         })
         .await
         .unwrap();

@@ -435,6 +435,7 @@ async fn unified_views_merge_accounts_by_date_and_follow_changes() {
             protocol: Default::default(),
             pop3: Default::default(),
             smtp: None,
+            sending: Default::default(),
         })
         .await
         .unwrap()

@@ -84,6 +84,7 @@ impl Fixture {
             protocol: Default::default(),
             pop3: Default::default(),
             smtp: None,
+            sending: Default::default(),
         };
         engine.add_account(form).await.unwrap().id
     }
