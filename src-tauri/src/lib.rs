@@ -197,6 +197,9 @@ pub fn run() {
             commands::compose::unqueue,
             commands::compose::flush_outbox,
             commands::compose::address_suggestions,
+            commands::setup::discover_settings,
+            commands::setup::advise,
+            commands::setup::export_setup_log,
             commands::reader::export_folder,
             commands::reader::open_attachment,
         ])

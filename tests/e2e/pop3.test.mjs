@@ -50,6 +50,7 @@ test("add a POP3 account: mail is downloaded and listed; deleting it here remove
   const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
   try {
     await wd.click(await wd.waitFor(by.button("Add account"), "the toolbar"));
+    await wd.click(await wd.waitFor(by.button("Set up manually"), "the wizard's manual way"));
     await wd.waitFor(by.role("dialog"), "the Add account dialog");
     await wd.type(await wd.waitFor(by.field("Display name")), "Alice at home");
     await wd.type(await wd.waitFor(by.field("Email address")), alice.login);

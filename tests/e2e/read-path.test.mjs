@@ -61,6 +61,7 @@ test("add an IMAP account through the form: unreachable host, refused and truste
     await wd.screenshot(join(ARTIFACTS, "01-first-start.png"));
     await wd.click(await wd.waitFor(by.button("Add account")));
     await wd.waitFor(by.role("dialog"), "the Add account dialog");
+    await wd.click(await wd.waitFor(by.button("Set up manually"), "the wizard's manual way"));
 
     await wd.type(await wd.waitFor(by.field("Display name")), "Alice");
     await wd.type(await wd.waitFor(by.field("Email address")), alice.login);

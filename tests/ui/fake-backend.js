@@ -329,6 +329,40 @@ export function installFakeBackend(scenario) {
       if (f) f.subscribed = subscribed;
       return folders[account];
     },
+    // The wizard: discovery reports its stages; "nothing.example" finds nothing.
+    discover_settings: async ({ email }) => {
+      const domain = email.split("@")[1];
+      for (const [stage, trying] of [["provider table", domain], ["autoconfig", `https://autoconfig.${domain}/mail/config-v1.1.xml`]]) {
+        window.__emit("setup-progress", { stage, trying });
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      const log = [
+        { stage: "provider table", tried: domain, answer: "not a listed provider" },
+        { stage: "autoconfig", tried: `https://autoconfig.${domain}/mail/config-v1.1.xml`, answer: domain === "nothing.example" ? "HTTP 404" : "found settings" },
+      ];
+      const server = (host, port) => ({ host, port, security: "tls", username: email, pinned_cert_sha256: null });
+      if (domain === "nothing.example") {
+        return { email, imap: null, pop3: null, smtp: null, source: null, source_detail: "nothing found", provider: null, evidence: { imap_offered: false, pop3_offered: false, pop3_expire_days: null, pop3_login_delay: null, quota_kib: null }, untrusted: [], log };
+      }
+      return {
+        email, imap: server("mail.example.org", 993), pop3: server("mail.example.org", 995), smtp: server("mail.example.org", 465),
+        source: "autoconfig", source_detail: `the provider's autoconfig file at https://autoconfig.${domain}/mail/config-v1.1.xml`,
+        provider: null, evidence: { imap_offered: true, pop3_offered: true, pop3_expire_days: null, pop3_login_delay: null, quota_kib: null },
+        untrusted: [CERT], log,
+      };
+    },
+    // The engine's advisor is table-tested in Rust; this gives its shape for the main rules.
+    advise: ({ answers }) => {
+      const pop = !answers.several_devices && (answers.limited_space || answers.unreliable_connection);
+      return {
+        recommended: pop ? "pop3" : "imap",
+        reasons: [pop ? "You read mail on this computer only and are often without a good connection: POP3 downloads everything." : "IMAP keeps your mail on the server and shows it here."],
+        other: pop ? "With IMAP your mail stays on the server." : "With POP3 mail is downloaded to this computer.",
+        pop3: { leave_on_server: answers.limited_space ? "never" : answers.several_devices ? "days" : "days", leave_days: answers.several_devices ? 14 : 7, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 10 },
+        only_choice: false,
+      };
+    },
+    export_setup_log: () => "/home/me/petrel-connection-log.txt",
     add_account: ({ form }) => {
       if (form.password !== PASSWORD) throw err("auth_failed", `Connecting to ${form.imap.host}: the server rejected the login: [AUTHENTICATIONFAILED] Authentication failed.. Check the user name and password.`);
       if (form.imap.pinned_cert_sha256 !== CERT.sha256)

@@ -103,14 +103,15 @@ test("add account: untrusted certificate is shown with its fingerprint and can b
   const page = await open("empty");
   await page.getByText("No account yet").waitFor();
   await page.getByRole("button", { name: "Add account" }).click();
+  await page.getByRole("dialog", { name: "Add account" }).getByRole("button", { name: "Set up manually" }).click();
   const dialog = page.getByRole("dialog", { name: "Add account" });
   await dialog.getByLabel("Display name").fill("Home");
   await dialog.getByLabel("Email address").fill("me@home.example");
   await dialog.getByLabel("IMAP server").fill("mail.example.org");
   assert.equal(await dialog.getByLabel("User name").inputValue(), "me@home.example", "user name follows the address");
-  await dialog.getByLabel("Security").selectOption("start_tls");
-  assert.equal(await dialog.getByLabel("Port").inputValue(), "143", "port follows the security choice");
-  await dialog.getByLabel("Security").selectOption("tls");
+  await dialog.getByLabel("Security", { exact: true }).selectOption("start_tls");
+  assert.equal(await dialog.getByLabel("Port", { exact: true }).inputValue(), "143", "port follows the security choice");
+  await dialog.getByLabel("Security", { exact: true }).selectOption("tls");
   await dialog.getByLabel("Password").fill("correct horse");
   await dialog.getByRole("button", { name: "Connect" }).click();
 
@@ -134,6 +135,7 @@ test("add account: untrusted certificate is shown with its fingerprint and can b
 test("wrong password and refused certificate give clear messages and add nothing", async () => {
   const page = await open("empty");
   await page.getByRole("button", { name: "Add account" }).click();
+  await page.getByRole("dialog", { name: "Add account" }).getByRole("button", { name: "Set up manually" }).click();
   const dialog = page.getByRole("dialog", { name: "Add account" });
   await dialog.getByLabel("Display name").fill("Home");
   await dialog.getByLabel("Email address").fill("me@home.example");
@@ -345,7 +347,7 @@ test("account options: a sync window, offline copies and the outgoing server are
   await dialog.getByLabel("Keep the listed messages on this computer to read them offline").check();
   assert.equal(await dialog.getByLabel("SMTP server").inputValue(), "smtp.example.org", "guessed from the IMAP host");
   await dialog.getByLabel("SMTP security").selectOption("start_tls");
-  assert.equal(await dialog.getByLabel("Port").inputValue(), "587");
+  assert.equal(await dialog.getByLabel("Port", { exact: true }).inputValue(), "587");
   // Signature and other addresses: one changed, one added, the first removed.
   await dialog.getByLabel("Signature", { exact: true }).fill("Me\nExample Org\n+1 555 0100");
   await dialog.getByRole("button", { name: "Add another address" }).click();
@@ -378,14 +380,15 @@ test("account options: a sync window, offline copies and the outgoing server are
 test("POP3: the form offers the choice in plain words, ports follow, and the policy is saved with the account and in its options", async () => {
   const page = await open("empty");
   await page.getByRole("button", { name: "Add account" }).click();
+  await page.getByRole("dialog", { name: "Add account" }).getByRole("button", { name: "Set up manually" }).click();
   const dialog = page.getByRole("dialog", { name: "Add account" });
   await dialog.getByLabel("Display name").fill("Home");
   await dialog.getByLabel("Email address").fill("me@home.example");
   await dialog.getByRole("radio", { name: /POP3 — mail comes to this computer/ }).check();
-  assert.equal(await dialog.getByLabel("Port").inputValue(), "995", "POP3 over TLS");
-  await dialog.getByLabel("Security").selectOption("start_tls");
-  assert.equal(await dialog.getByLabel("Port").inputValue(), "110");
-  await dialog.getByLabel("Security").selectOption("tls");
+  assert.equal(await dialog.getByLabel("Port", { exact: true }).inputValue(), "995", "POP3 over TLS");
+  await dialog.getByLabel("Security", { exact: true }).selectOption("start_tls");
+  assert.equal(await dialog.getByLabel("Port", { exact: true }).inputValue(), "110");
+  await dialog.getByLabel("Security", { exact: true }).selectOption("tls");
   await dialog.getByLabel("POP3 server").fill("pop.home.example");
   await dialog.getByLabel("Keep a copy on the server").selectOption("until_deleted_here");
   assert.equal(await dialog.getByLabel("Days", { exact: true }).count(), 0, "days only for 'for some days'");
@@ -596,6 +599,55 @@ test("outbox: queued mail shows as an Outbox folder with Send now, Edit and Dele
   await composer.getByRole("button", { name: "Send" }).click();
   await page.getByText("Message sent").waitFor();
   await panel.getByText("Nothing waits to be sent.").waitFor();
+  await page.close();
+});
+
+test("setup wizard: settings found with their source, the advisor's questions and recommendation, trust, connect; nothing found shows the log", async () => {
+  const page = await open("one-account");
+  await page.getByRole("button", { name: "Add account" }).click();
+  const wizard = page.getByRole("dialog", { name: "Add account" });
+  await wizard.getByLabel("Your name").fill("Home");
+  await wizard.getByLabel("Email address").fill("me@nothing.example");
+  await wizard.getByLabel("Password").fill("correct horse");
+  await wizard.getByRole("button", { name: "Continue" }).click();
+  // Nothing found: said, with what was tried, exportable, and the manual form offered.
+  await wizard.getByRole("alert").getByText("could not find the settings for nothing.example", { exact: false }).waitFor();
+  await wizard.getByRole("log", { name: "Connection log" }).getByText("HTTP 404", { exact: false }).waitFor();
+  await wizard.getByRole("button", { name: "Export log…" }).click();
+  const exported = await page.evaluate(() => window.__calls.find((c) => c.cmd === "export_setup_log").args);
+  assert.equal(exported.email, "me@nothing.example");
+  await wizard.getByRole("button", { name: "Back" }).click();
+
+  await wizard.getByLabel("Email address").fill("me@home.example");
+  await wizard.getByRole("button", { name: "Continue" }).click();
+  const found = wizard.getByRole("region", { name: "Settings found" });
+  await found.getByText("autoconfig.home.example", { exact: false }).waitFor();
+  await found.getByText("IMAP: mail.example.org, port 993, TLS").waitFor();
+  await found.getByText("Sending (SMTP): mail.example.org, port 465, TLS").waitFor();
+  // The untrusted certificate is shown with its fingerprint; trusting it is a choice.
+  await wizard.getByRole("region", { name: "Certificate of mail.example.org" }).getByRole("checkbox", { name: "Trust the certificate of mail.example.org" }).check();
+  await wizard.getByRole("button", { name: "Continue" }).click();
+
+  // The advisor: IMAP by default; one device + often offline → POP3 with a policy.
+  const advice = wizard.getByRole("region", { name: "Recommendation" });
+  await advice.getByText("We recommend IMAP").waitFor();
+  await wizard.getByRole("radio", { name: "Often slow or missing" }).check();
+  await advice.getByText("We recommend POP3").waitFor();
+  assert.equal(await wizard.getByRole("radio", { name: /POP3 — mail comes to this computer \(recommended\)/ }).isChecked(), true);
+  await advice.getByText("The other choice:", { exact: false }).waitFor();
+  await wizard.getByRole("radio", { name: "On several devices (phone, tablet, another computer)" }).check();
+  await advice.getByText("We recommend IMAP").waitFor();
+  // The user may still pick the other one.
+  await wizard.getByRole("radio", { name: /POP3 — mail comes to this computer/ }).check();
+  await wizard.getByRole("button", { name: "Connect" }).click();
+  await wizard.waitFor({ state: "detached" });
+  const form = await page.evaluate(() => window.__calls.find((c) => c.cmd === "add_account").args.form);
+  assert.equal(form.protocol, "pop3");
+  assert.equal(form.imap.port, 995, "the POP3 server found");
+  assert.equal(form.imap.pinned_cert_sha256, "ab".repeat(32), "pinned because the user trusted it");
+  assert.equal(form.smtp.pinned_cert_sha256, "ab".repeat(32), "same host, same certificate");
+  assert.equal(form.pop3.leave_days, 14, "several devices: leave mail 14 days");
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "Home" }).waitFor();
   await page.close();
 });
 

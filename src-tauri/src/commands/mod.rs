@@ -5,3 +5,4 @@ pub mod compose;
 pub mod folders;
 pub mod mail;
 pub mod reader;
+pub mod setup;

@@ -18,6 +18,12 @@ import type { ServerSettings } from "../bindings/ServerSettings";
 import type { QueuedMessage } from "../bindings/QueuedMessage";
 import type { AddressSuggestion } from "../bindings/AddressSuggestion";
 import type { SendingOptions } from "../bindings/SendingOptions";
+import type { Discovery } from "../bindings/Discovery";
+import type { Advice } from "../bindings/Advice";
+import type { AdvisorAnswers } from "../bindings/AdvisorAnswers";
+import type { ServerEvidence } from "../bindings/ServerEvidence";
+import type { ProviderNotes } from "../bindings/ProviderNotes";
+import type { DoctorLine } from "../bindings/DoctorLine";
 import type { ThreadPage } from "../bindings/ThreadPage";
 import type { ListQuery } from "../bindings/ListQuery";
 import type { UnifiedView } from "../bindings/UnifiedView";
@@ -71,6 +77,13 @@ export const ipc = {
   flushOutbox: (account: AccountId) => call<SendReport>("flush_outbox", { account }),
   /** Addresses seen in mail starting with `query`, most used first. */
   addressSuggestions: (query: string) => call<AddressSuggestion[]>("address_suggestions", { query }),
+  /** The setup wizard: finds an address's settings (progress as `setup-progress` events). */
+  discoverSettings: (email: string) => call<Discovery>("discover_settings", { email }),
+  /** POP3 or IMAP, for the answers and what the servers said. */
+  advise: (answers: AdvisorAnswers, evidence: ServerEvidence, provider: ProviderNotes | null) =>
+    call<Advice>("advise", { answers, evidence, provider }),
+  /** Saves the connection log, redacted, where the user picks; "" when cancelled. */
+  exportSetupLog: (lines: DoctorLine[], email: string) => call<string>("export_setup_log", { lines, email }),
   /** Signature, identities, whether the server files sent mail itself. */
   setSending: (account: AccountId, sending: SendingOptions) => call<AccountSettings>("set_sending", { account, sending }),
   /** The account's outgoing (SMTP) server. */

@@ -73,6 +73,11 @@ impl Engine {
         Ok(petrel_setup::discover(&net, email, progress).await)
     }
 
+    /// The connection doctor's log as text, with the address and credentials redacted.
+    pub fn export_setup_log(&self, lines: &[petrel_core::DoctorLine], email: &str) -> String {
+        petrel_setup::doctor::export(lines, email)
+    }
+
     /// The POP3-or-IMAP recommendation for these answers and what the servers said.
     pub fn advise(
         &self,

@@ -3,6 +3,7 @@
 pub mod advisor;
 pub mod autoconfig;
 pub mod discover;
+pub mod doctor;
 pub mod network;
 pub mod probe;
 pub mod providers;

@@ -1,0 +1,66 @@
+//! The setup wizard: discovery (with `setup-progress` events), the advisor, and the
+//! connection doctor's log. Verifying and saving is `add_account`.
+
+use crate::AppState;
+use petrel_core::{
+    Advice, AdvisorAnswers, Discovery, DoctorLine, ErrorCode, IpcError, ProviderNotes,
+    ServerEvidence,
+};
+use tauri::Emitter;
+
+pub const SETUP_PROGRESS: &str = "setup-progress";
+
+/// Finds the settings for an address, telling the window which source is being tried.
+#[tauri::command]
+pub async fn discover_settings(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    email: String,
+) -> Result<Discovery, IpcError> {
+    let progress = move |p: petrel_core::SetupProgress| {
+        if let Err(e) = app.emit(SETUP_PROGRESS, &p) {
+            tracing::warn!(error = %e, "could not report setup progress");
+        }
+    };
+    Ok(state.engine()?.discover(&email, &progress).await?)
+}
+
+/// POP3 or IMAP, for these answers and what the servers said.
+#[tauri::command]
+pub fn advise(
+    state: tauri::State<'_, AppState>,
+    answers: AdvisorAnswers,
+    evidence: ServerEvidence,
+    provider: Option<ProviderNotes>,
+) -> Result<Advice, IpcError> {
+    Ok(state
+        .engine()?
+        .advise(&answers, &evidence, provider.as_ref()))
+}
+
+/// Saves the connection log (redacted) where the user chooses; the path, "" if cancelled.
+#[tauri::command]
+pub async fn export_setup_log(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    lines: Vec<DoctorLine>,
+    email: String,
+) -> Result<String, IpcError> {
+    use tauri_plugin_dialog::DialogExt;
+    let text = state.engine()?.export_setup_log(&lines, &email);
+    // The dialog blocks its thread until the user answers: not an async worker's.
+    let chosen = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog()
+            .file()
+            .set_file_name("petrel-connection-log.txt")
+            .blocking_save_file()
+    })
+    .await
+    .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
+    let Some(path) = chosen.and_then(|p| p.into_path().ok()) else {
+        return Ok(String::new());
+    };
+    std::fs::write(&path, text)
+        .map_err(|e| IpcError::new(ErrorCode::Storage, format!("Could not save the log: {e}")))?;
+    Ok(path.display().to_string())
+}
