@@ -199,6 +199,8 @@ pub fn run() {
             commands::compose::address_suggestions,
             commands::setup::discover_settings,
             commands::setup::advise,
+            commands::setup::server_quota,
+            commands::setup::update_incoming,
             commands::setup::export_setup_log,
             commands::reader::export_folder,
             commands::reader::open_attachment,

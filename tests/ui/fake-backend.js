@@ -363,6 +363,18 @@ export function installFakeBackend(scenario) {
       };
     },
     export_setup_log: () => "/home/me/petrel-connection-log.txt",
+    server_quota: () => ({ used_kib: 5_632, limit_kib: 102_400 }),
+    update_incoming: ({ account, displayName, email, incoming, password }) => {
+      if (incoming.host === "wrong.example.org") throw err("unreachable", "Cannot reach wrong.example.org.");
+      const a = state.accounts.find((x) => x.id === account);
+      Object.assign(a, { display_name: displayName, email, imap: incoming });
+      return a;
+    },
+    remove_account: ({ account, deleteLocalMail }) => {
+      const a = state.accounts.find((x) => x.id === account);
+      state.accounts = state.accounts.filter((x) => x.id !== account);
+      return a?.protocol === "pop3" && !deleteLocalMail ? `/home/me/.config/petrel/mail/${account}` : "";
+    },
     add_account: ({ form }) => {
       if (form.password !== PASSWORD) throw err("auth_failed", `Connecting to ${form.imap.host}: the server rejected the login: [AUTHENTICATIONFAILED] Authentication failed.. Check the user name and password.`);
       if (form.imap.pinned_cert_sha256 !== CERT.sha256)

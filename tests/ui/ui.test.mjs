@@ -348,6 +348,16 @@ test("account options: a sync window, offline copies and the outgoing server are
   assert.equal(await dialog.getByLabel("SMTP server").inputValue(), "smtp.example.org", "guessed from the IMAP host");
   await dialog.getByLabel("SMTP security").selectOption("start_tls");
   assert.equal(await dialog.getByLabel("Port", { exact: true }).inputValue(), "587");
+  // The incoming server: tested before it is saved; a failure changes nothing.
+  await dialog.getByLabel("Incoming server").fill("wrong.example.org");
+  await dialog.getByRole("button", { name: "Re-test and apply" }).click();
+  await dialog.getByRole("alert").getByText("Cannot reach wrong.example.org. Nothing was changed.").waitFor();
+  await dialog.getByLabel("Incoming server").fill("imap2.example.org");
+  await dialog.getByRole("button", { name: "Re-test and apply" }).click();
+  await dialog.getByRole("status").getByText("Connected: the server settings are saved.").waitFor();
+  const moved = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "update_incoming").at(-1).args);
+  assert.equal(moved.incoming.host, "imap2.example.org");
+  assert.equal(moved.password, null, "the password is kept unless a new one is typed");
   // Signature and other addresses: one changed, one added, the first removed.
   await dialog.getByLabel("Signature", { exact: true }).fill("Me\nExample Org\n+1 555 0100");
   await dialog.getByRole("button", { name: "Add another address" }).click();
@@ -631,6 +641,7 @@ test("setup wizard: settings found with their source, the advisor's questions an
   // The advisor: IMAP by default; one device + often offline → POP3 with a policy.
   const advice = wizard.getByRole("region", { name: "Recommendation" });
   await advice.getByText("We recommend IMAP").waitFor();
+  await advice.getByText("Your mailbox on the server uses 5.5 MB of 100 MB.").waitFor();
   await wizard.getByRole("radio", { name: "Often slow or missing" }).check();
   await advice.getByText("We recommend POP3").waitFor();
   assert.equal(await wizard.getByRole("radio", { name: /POP3 — mail comes to this computer \(recommended\)/ }).isChecked(), true);
@@ -648,6 +659,23 @@ test("setup wizard: settings found with their source, the advisor's questions an
   assert.equal(form.smtp.pinned_cert_sha256, "ab".repeat(32), "same host, same certificate");
   assert.equal(form.pop3.leave_days, 14, "several devices: leave mail 14 days");
   await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "Home" }).waitFor();
+  await page.close();
+});
+
+test("removing an account asks first, and keeps local mail unless told otherwise", async () => {
+  const page = await open("pop3-account");
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  await page.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
+  await page.getByRole("dialog", { name: "Account options" }).getByRole("button", { name: "Remove account…" }).click();
+  const confirm = page.getByRole("alertdialog", { name: "Remove account" });
+  await confirm.getByText("The mail downloaded to this computer is kept", { exact: false }).waitFor();
+  const box = confirm.getByRole("checkbox", { name: /Also delete the mail stored on this computer/ });
+  assert.equal(await box.isChecked(), false, "keeping local mail is the default");
+  await confirm.getByRole("button", { name: "Remove account" }).click();
+  await page.getByText("Account removed. Its local mail is kept in /home/me/.config/petrel/mail/work-1").waitFor();
+  assert.equal(await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "Work" }).count(), 0);
+  const call = await page.evaluate(() => window.__calls.find((c) => c.cmd === "remove_account").args);
+  assert.deepEqual(call, { account: "work-1", deleteLocalMail: false });
   await page.close();
 });
 

@@ -14,12 +14,19 @@ pub async fn add_account(
     Ok(state.engine()?.add_account(form).await?)
 }
 
+/// Removes an account; local-only mail is deleted only when asked. Returns the directory
+/// where kept local mail is ("" when there is none).
 #[tauri::command]
 pub async fn remove_account(
     state: tauri::State<'_, AppState>,
     account: AccountId,
-) -> Result<(), IpcError> {
-    Ok(state.engine()?.remove_account(&account).await?)
+    delete_local_mail: bool,
+) -> Result<String, IpcError> {
+    let kept = state
+        .engine()?
+        .remove_account(&account, delete_local_mail)
+        .await?;
+    Ok(kept.map(|p| p.display().to_string()).unwrap_or_default())
 }
 
 #[tauri::command]

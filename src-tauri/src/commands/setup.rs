@@ -38,6 +38,16 @@ pub fn advise(
         .advise(&answers, &evidence, provider.as_ref()))
 }
 
+/// Storage use and limit of a found IMAP server (after the user saw it), for the advisor.
+#[tauri::command]
+pub async fn server_quota(
+    state: tauri::State<'_, AppState>,
+    imap: petrel_core::ServerSettings,
+    password: String,
+) -> Result<Option<petrel_core::Quota>, IpcError> {
+    Ok(state.engine()?.server_quota(&imap, &password).await?)
+}
+
 /// Saves the connection log (redacted) where the user chooses; the path, "" if cancelled.
 #[tauri::command]
 pub async fn export_setup_log(
@@ -63,4 +73,20 @@ pub async fn export_setup_log(
     std::fs::write(&path, text)
         .map_err(|e| IpcError::new(ErrorCode::Storage, format!("Could not save the log: {e}")))?;
     Ok(path.display().to_string())
+}
+
+/// Edits an account's name, address and incoming server after a successful test login.
+#[tauri::command]
+pub async fn update_incoming(
+    state: tauri::State<'_, AppState>,
+    account: petrel_core::AccountId,
+    display_name: String,
+    email: String,
+    incoming: petrel_core::ServerSettings,
+    password: Option<String>,
+) -> Result<petrel_core::AccountSettings, IpcError> {
+    Ok(state
+        .engine()?
+        .update_incoming(&account, &display_name, &email, incoming, password)
+        .await?)
 }

@@ -57,7 +57,9 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 export const ipc = {
   listAccounts: () => call<AccountSettings[]>("list_accounts"),
   addAccount: (form: NewAccount) => call<AccountSettings>("add_account", { form }),
-  removeAccount: (account: AccountId) => call<void>("remove_account", { account }),
+  /** Forgets an account (password, cache); local-only mail goes only when asked. Returns
+   * where kept local mail is, "" if none. */
+  removeAccount: (account: AccountId, deleteLocalMail: boolean) => call<string>("remove_account", { account, deleteLocalMail }),
   /** A reply, reply all or forward of a message, for the composer. */
   startComposition: (account: AccountId, folder: string, uid: number, kind: ComposeKind) =>
     call<Composition>("start_composition", { account, folder, uid, kind }),
@@ -82,6 +84,11 @@ export const ipc = {
   /** POP3 or IMAP, for the answers and what the servers said. */
   advise: (answers: AdvisorAnswers, evidence: ServerEvidence, provider: ProviderNotes | null) =>
     call<Advice>("advise", { answers, evidence, provider }),
+  /** Storage use of a found IMAP server (logs in: only after the user saw the server). */
+  serverQuota: (imap: ServerSettings, password: string) => call<Quota | null>("server_quota", { imap, password }),
+  /** Edits name, address and incoming server after a test login (new password optional). */
+  updateIncoming: (account: AccountId, displayName: string, email: string, incoming: ServerSettings, password: string | null) =>
+    call<AccountSettings>("update_incoming", { account, displayName, email, incoming, password }),
   /** Saves the connection log, redacted, where the user picks; "" when cancelled. */
   exportSetupLog: (lines: DoctorLine[], email: string) => call<string>("export_setup_log", { lines, email }),
   /** Signature, identities, whether the server files sent mail itself. */

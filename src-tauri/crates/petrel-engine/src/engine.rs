@@ -193,7 +193,24 @@ impl Engine {
         Ok(settings)
     }
 
-    pub async fn remove_account(&self, id: &AccountId) -> Result<(), EngineError> {
+    /// Forgets an account: its settings, keychain entry, cached mail and queued actions.
+    /// Mail that exists only on this computer (a POP3 account's local folders, unsent mail
+    /// in its outbox) is deleted only when `delete_local_mail`; otherwise it is kept and its
+    /// directory returned, so the user can keep or import it.
+    /// Logs the account's session out (its settings changed).
+    pub(crate) async fn drop_session(&self, id: &AccountId) {
+        let slot = self.slot(id);
+        let old = slot.lock().await.take();
+        if let Some(session) = old {
+            session.logout().await;
+        }
+    }
+
+    pub async fn remove_account(
+        &self,
+        id: &AccountId,
+        delete_local_mail: bool,
+    ) -> Result<Option<std::path::PathBuf>, EngineError> {
         let slot = self.sessions.lock().map_err(|_| poisoned())?.remove(id);
         if let Some(slot) = slot {
             if let Some(session) = slot.lock().await.take() {
@@ -219,7 +236,24 @@ impl Engine {
             let _q = self.queue_lock.lock().map_err(|_| poisoned())?;
             self.pending.clear(id)?;
         }
-        self.secrets.delete_password(id)
+        self.secrets.delete_password(id)?;
+        let local = [
+            self.local_root(id),
+            self.config_dir.join("outbox").join(&id.0),
+        ];
+        let mut kept = None;
+        for dir in local.into_iter().filter(|d| d.exists()) {
+            if delete_local_mail {
+                std::fs::remove_dir_all(&dir).map_err(|source| EngineError::Storage {
+                    context: format!("Deleting {}", dir.display()),
+                    source,
+                })?;
+            } else if kept.is_none() {
+                kept = Some(dir);
+            }
+        }
+        tracing::info!(account = %id, delete_local_mail, "account removed");
+        Ok(kept)
     }
 
     /// The folder tree from the server, remembered in the cache; the remembered one when

@@ -73,6 +73,78 @@ impl Engine {
         Ok(petrel_setup::discover(&net, email, progress).await)
     }
 
+    /// The mailbox's storage use and limit, for the advisor: a login the user has agreed
+    /// to (the server was shown to them), then GETQUOTAROOT; nothing saved. `None` when
+    /// the server does not say.
+    pub async fn server_quota(
+        &self,
+        imap: &petrel_core::ServerSettings,
+        password: &str,
+    ) -> Result<Option<petrel_core::Quota>, EngineError> {
+        let mut session = petrel_imap::ImapSession::login(imap, password, &self.trust)
+            .await
+            .map_err(EngineError::imap(format!("Connecting to {}", imap.host)))?;
+        let quota = session
+            .quota()
+            .await
+            .map_err(EngineError::imap("Reading the quota"))?;
+        session.logout().await;
+        Ok(quota)
+    }
+
+    /// Changes an account's name, address and incoming server ("Edit settings" later on):
+    /// the server is tested first (login with the new password, or the one in the
+    /// keychain), and only then are the settings — and a new password — saved. The
+    /// connection in use is dropped so the next action uses the new server.
+    pub async fn update_incoming(
+        &self,
+        id: &petrel_core::AccountId,
+        display_name: &str,
+        email: &str,
+        incoming: petrel_core::ServerSettings,
+        new_password: Option<String>,
+    ) -> Result<petrel_core::AccountSettings, EngineError> {
+        if display_name.trim().is_empty() || !email.contains('@') || incoming.host.trim().is_empty()
+        {
+            return Err(EngineError::InvalidInput(
+                "Name, address and server are all needed.".into(),
+            ));
+        }
+        let mut trial = self.account(id)?;
+        trial.display_name = display_name.trim().to_string();
+        trial.email = email.trim().to_string();
+        trial.imap = petrel_core::ServerSettings {
+            host: incoming.host.trim().to_string(),
+            ..incoming
+        };
+        let password = match &new_password {
+            Some(p) if !p.is_empty() => p.clone(),
+            _ => self.secrets.password(id)?,
+        };
+        if self.is_pop3(id) {
+            self.verify_pop3(&trial, &password).await?;
+        } else {
+            let session = petrel_imap::ImapSession::login(&trial.imap, &password, &self.trust)
+                .await
+                .map_err(EngineError::imap(format!(
+                    "Connecting to {}",
+                    trial.imap.host
+                )))?;
+            session.logout().await;
+        }
+        if let Some(p) = new_password.filter(|p| !p.is_empty()) {
+            self.secrets.set_password(id, &p)?;
+        }
+        let saved = self.update_account(id, |a| {
+            a.display_name = trial.display_name.clone();
+            a.email = trial.email.clone();
+            a.imap = trial.imap.clone();
+        })?;
+        self.drop_session(id).await;
+        self.retry_now(id);
+        Ok(saved)
+    }
+
     /// The connection doctor's log as text, with the address and credentials redacted.
     pub fn export_setup_log(&self, lines: &[petrel_core::DoctorLine], email: &str) -> String {
         petrel_setup::doctor::export(lines, email)

@@ -223,7 +223,7 @@ async fn add_account_lists_folders_and_reads_a_message_over_tls_and_starttls() {
             grep_dir(dir.path(), &password).is_empty(),
             "password found on disk"
         );
-        engine.remove_account(&account.id).await.unwrap();
+        engine.remove_account(&account.id, true).await.unwrap();
         assert_eq!(
             keychain_entries(&service),
             0,
@@ -338,7 +338,7 @@ async fn untrusted_certificate_is_shown_and_can_be_pinned() {
             .total,
         5
     );
-    engine.remove_account(&account.id).await.unwrap();
+    engine.remove_account(&account.id, true).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

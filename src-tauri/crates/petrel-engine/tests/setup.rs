@@ -74,3 +74,62 @@ async fn incoming_and_outgoing_logins_are_checked_before_saving() {
     assert!(saved.sending.server_files_sent);
     assert_eq!(f.secrets.password(&saved.id).unwrap(), alice.password);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_an_account_keeps_local_mail_unless_asked() {
+    let f = Fixture::new();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &[b"From: a@example.test\r\nSubject: kept here\r\n\r\nx\r\n".to_vec()],
+        false,
+    )
+    .unwrap();
+    let engine = f.engine(f.cache_dir.path());
+    let alice = f.h.user("alice").clone();
+    let pop = |keep| NewAccount {
+        protocol: petrel_core::IncomingProtocol::Pop3,
+        imap: ServerSettings {
+            port: f.h.ports.pop3s,
+            ..form(&f, &alice.password, &alice.login).imap
+        },
+        smtp: None,
+        pop3: petrel_core::Pop3Options {
+            leave_on_server: keep,
+            ..Default::default()
+        },
+        ..form(&f, &alice.password, &alice.login)
+    };
+    // Kept: the mail downloaded here stays on disk, the rest is gone.
+    let a = engine
+        .add_account(pop(petrel_core::LeaveOnServer::UntilDeletedHere))
+        .await
+        .unwrap();
+    assert_eq!(
+        engine
+            .envelopes(&a.id, "INBOX", 0, 10, true)
+            .await
+            .unwrap()
+            .rows
+            .len(),
+        1
+    );
+    let kept = engine
+        .remove_account(&a.id, false)
+        .await
+        .unwrap()
+        .expect("local mail kept");
+    assert!(kept.exists(), "{}", kept.display());
+    assert!(engine.accounts().is_empty());
+    assert!(f.secrets.password(&a.id).is_err(), "keychain entry deleted");
+    // Deleted when asked.
+    let b = engine
+        .add_account(pop(petrel_core::LeaveOnServer::UntilDeletedHere))
+        .await
+        .unwrap();
+    engine.envelopes(&b.id, "INBOX", 0, 10, true).await.unwrap();
+    let root = f.config.path().join("mail").join(&b.id.0);
+    assert!(root.exists());
+    assert_eq!(engine.remove_account(&b.id, true).await.unwrap(), None);
+    assert!(!root.exists(), "local mail deleted as asked");
+}

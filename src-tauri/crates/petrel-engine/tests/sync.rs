@@ -275,7 +275,7 @@ async fn read_and_flag_changes_reach_the_server_and_the_counts() {
     assert!(engine.check_for_changes().await.is_empty());
 
     // Removing the account removes its cached rows and stops checking its folders.
-    engine.remove_account(&id).await.unwrap();
+    engine.remove_account(&id, true).await.unwrap();
     f.h.append("alice", "INBOX", &mail(9)).unwrap();
     assert!(engine.check_for_changes().await.is_empty());
     let inbox = FolderRef::new(&id, "INBOX");

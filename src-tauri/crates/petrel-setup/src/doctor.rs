@@ -9,11 +9,12 @@ pub fn export(lines: &[DoctorLine], email: &str) -> String {
     let (local, domain) = email.split_once('@').unwrap_or((email, ""));
     let masked = format!("{}…@{domain}", local.chars().next().unwrap_or('?'));
     let redact = |s: &str| {
-        let mut out = if local.is_empty() {
-            s.to_string()
-        } else {
-            s.replace(email, &masked).replace(local, "…")
-        };
+        let mut out = s
+            .replace(email, &masked)
+            .replace(&email.replace('@', "%40"), &masked);
+        if !local.is_empty() {
+            out = replace_word(&out, local, "…");
+        }
         // A credential never enters the log; this is a second line of defence.
         for key in ["password=", "pass=", "AUTH PLAIN ", "LOGIN "] {
             if let Some(i) = out.find(key) {
@@ -78,5 +79,13 @@ mod tests {
             text.contains("a…@example.org") && text.contains("HTTP 404"),
             "{text}"
         );
+        // A short local part is not cut out of host names.
+        let line = petrel_core::DoctorLine {
+            stage: "probing".into(),
+            tried: "mail.mail.org:993 as mail".into(),
+            answer: "ok".into(),
+        };
+        let hosts = super::export(&[line], "mail@mail.org");
+        assert!(hosts.contains("mail.mail.org:993 as …"), "{hosts}");
     }
 }
