@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ARTIFACTS, HARNESS, root, startDriver, startHarness, targetDir } from "./setup.mjs";
+import { ARTIFACTS, HARNESS, root, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
 import { WebDriver, sleep } from "./webdriver.mjs";
 
 const APP = join(targetDir, "debug", "petrel");
@@ -19,10 +19,7 @@ const DRIVER_PORT = 4444;
 let harness, info, driver, beacon, configDir, logDir, cacheDir;
 const requests = [];
 
-function doveadm(args, input) {
-  const r = spawnSync("doveadm", ["-c", join(info.dir, "dovecot.conf"), ...args], { input });
-  assert.equal(r.status, 0, `doveadm ${args.join(" ")}: ${r.stderr}`);
-}
+const doveadm = (args, input) => runDoveadm(info, args, input);
 
 before(async () => {
   for (const bin of [APP, HARNESS]) await stat(bin).catch(() => { throw new Error(`${bin} is missing: run npm test (it builds it)`); });

@@ -4,11 +4,10 @@
 // goes on the next check, checked with doveadm (not through Petrel).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir } from "./setup.mjs";
+import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
 import { WebDriver, by, sleep } from "./webdriver.mjs";
 
 const APP = join(targetDir, "debug", "petrel");
@@ -16,11 +15,7 @@ const DRIVER_PORT = 4444;
 
 let harness, info, driver, configDir, logDir, cacheDir, alice;
 
-function doveadm(args, input) {
-  const r = spawnSync("doveadm", ["-c", join(info.dir, "dovecot.conf"), ...args], { input });
-  assert.equal(r.status, 0, `doveadm ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout.toString();
-}
+const doveadm = (args, input) => runDoveadm(info, args, input);
 
 const onServer = () => Number(/messages=(\d+)/.exec(doveadm(["mailbox", "status", "-u", alice.login, "messages", "INBOX"]))?.[1]);
 

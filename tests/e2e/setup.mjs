@@ -1,6 +1,6 @@
 // What the real-window specs (and the UI benchmark) share: the built binaries, a harness
 // started through `petrel-harness serve`, and tauri-driver with the app's environment.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,4 +37,12 @@ export async function startDriver(port, env, nativePort = null) {
     }
   }
   throw new Error("tauri-driver did not start");
+}
+
+/** Runs doveadm against the harness described by `info` (the serve output); its stdout.
+ * Reads the server's side directly, never through Petrel. */
+export function doveadm(info, args, input) {
+  const r = spawnSync("doveadm", ["-c", join(info.dir, "dovecot.conf"), ...args], { input });
+  if (r.status !== 0) throw new Error(`doveadm ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.toString();
 }

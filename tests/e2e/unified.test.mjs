@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir } from "./setup.mjs";
+import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
 import { WebDriver, sleep } from "./webdriver.mjs";
 
 const APP = join(targetDir, "debug", "petrel");
@@ -15,11 +15,7 @@ const DRIVER_PORT = 4444;
 
 let harness, info, driver, home, configDir, logDir, cacheDir;
 
-function doveadm(args, input) {
-  const r = spawnSync("doveadm", ["-c", join(info.dir, "dovecot.conf"), ...args], { input });
-  assert.equal(r.status, 0, `doveadm ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout.toString();
-}
+const doveadm = (args, input) => runDoveadm(info, args, input);
 
 const login = (name) => info.users.find((u) => u.login.startsWith(`${name}@`)).login;
 

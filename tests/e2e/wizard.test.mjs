@@ -5,12 +5,12 @@
 // list: once choosing IMAP (several devices), once POP3 (one computer, often offline).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir } from "./setup.mjs";
+import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
 import { WebDriver, by, sleep } from "./webdriver.mjs";
 
 const APP = join(targetDir, "debug", "petrel");
@@ -18,11 +18,7 @@ const DRIVER_PORT = 4444;
 
 let harness, info, driver, dns, configDir, logDir, cacheDir;
 
-function doveadm(args, input) {
-  const r = spawnSync("doveadm", ["-c", join(info.dir, "dovecot.conf"), ...args], { input });
-  assert.equal(r.status, 0, `doveadm ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout.toString();
-}
+const doveadm = (args, input) => runDoveadm(info, args, input);
 
 async function freeUdpPort() {
   const s = createSocket("udp4");

@@ -1,7 +1,7 @@
 //! Reading a saved draft back into its parts, the files a message carries, and cleaning the
 //! composer's rich text before it leaves.
 
-use crate::{mailboxes, Mailbox};
+use crate::{mailboxes, message_ids, Mailbox};
 use mail_parser::{MessageParser, MimeHeaders};
 
 /// Header that ties a draft to the message it answers (folder and UID), so a reopened reply
@@ -41,13 +41,6 @@ impl Draft {
         let Some(msg) = MessageParser::default().parse(raw) else {
             return Draft::default();
         };
-        let ids = |v: &mail_parser::HeaderValue| -> Vec<String> {
-            match v {
-                mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
-                mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
-                _ => vec![],
-            }
-        };
         let answers = msg.header_raw(ANSWERS_HEADER).and_then(|v| {
             let (uid, folder) = v.trim().split_once(' ')?;
             Some((folder.trim().to_string(), uid.parse().ok()?))
@@ -67,8 +60,8 @@ impl Draft {
                 .then(|| msg.body_html(0).map(|t| t.into_owned()))
                 .flatten(),
             message_id: msg.message_id().map(str::to_string),
-            in_reply_to: ids(msg.in_reply_to()).into_iter().next(),
-            references: ids(msg.references()),
+            in_reply_to: message_ids(msg.in_reply_to()).into_iter().next(),
+            references: message_ids(msg.references()),
             answers,
             files: files(raw),
         }

@@ -59,13 +59,6 @@ impl Original {
         let Some(msg) = MessageParser::default().parse(raw) else {
             return Original::default();
         };
-        let ids = |v: &mail_parser::HeaderValue| -> Vec<String> {
-            match v {
-                mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
-                mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
-                _ => vec![],
-            }
-        };
         Original {
             from: mailboxes(msg.from()),
             reply_to: mailboxes(msg.reply_to()),
@@ -73,11 +66,20 @@ impl Original {
             cc: mailboxes(msg.cc()),
             subject: msg.subject().unwrap_or_default().to_string(),
             message_id: msg.message_id().map(str::to_string),
-            in_reply_to: ids(msg.in_reply_to()).into_iter().next(),
-            references: ids(msg.references()),
+            in_reply_to: message_ids(msg.in_reply_to()).into_iter().next(),
+            references: message_ids(msg.references()),
             date: msg.date().map(|d| d.to_rfc822()),
             text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
         }
+    }
+}
+
+/// The Message-IDs of an In-Reply-To or References header.
+pub(crate) fn message_ids(v: &mail_parser::HeaderValue) -> Vec<String> {
+    match v {
+        mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
+        mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+        _ => vec![],
     }
 }
 

@@ -6,7 +6,6 @@
 mod common;
 
 use common::Fixture;
-use petrel_core::{Security, ServerSettings};
 use petrel_engine::{EngineEvent, Outgoing};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,16 +19,7 @@ async fn queued_mail_is_sent_by_the_background_retry() {
     let engine = Arc::new(engine);
     engine.folders(&id).await.unwrap();
     engine
-        .set_smtp(
-            &id,
-            Some(ServerSettings {
-                host: "localhost".into(),
-                port: proxy.port,
-                security: Security::Tls,
-                username: f.h.user("alice").login.clone(),
-                pinned_cert_sha256: None,
-            }),
-        )
+        .set_smtp(&id, Some(common::submission(&f, "alice", proxy.port)))
         .unwrap();
     proxy.set_up(false);
     let bob = f.h.user("bob").login.clone();

@@ -5,7 +5,6 @@
 mod common;
 
 use common::Fixture;
-use petrel_core::{Security, ServerSettings};
 use petrel_engine::Outgoing;
 use std::time::{Duration, Instant};
 
@@ -60,16 +59,7 @@ async fn alice_writes_to_bob_and_keeps_one_sent_copy_even_when_offline_first() {
         "{no_smtp}"
     );
     engine
-        .set_smtp(
-            &id,
-            Some(ServerSettings {
-                host: "localhost".into(),
-                port: proxy.port,
-                security: Security::Tls,
-                username: alice.clone(),
-                pinned_cert_sha256: None,
-            }),
-        )
+        .set_smtp(&id, Some(common::submission(&f, "alice", proxy.port)))
         .unwrap();
 
     let report = engine

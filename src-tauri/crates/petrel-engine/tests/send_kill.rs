@@ -6,7 +6,6 @@
 mod common;
 
 use common::Fixture;
-use petrel_core::{Security, ServerSettings};
 use petrel_engine::Outgoing;
 use std::collections::HashMap;
 use std::io::Write;
@@ -71,16 +70,7 @@ async fn every_message_is_sent_exactly_once_whatever_the_kill_point() {
         let (engine, id) = f.start().await;
         engine.folders(&id).await.unwrap();
         engine
-            .set_smtp(
-                &id,
-                Some(ServerSettings {
-                    host: "localhost".into(),
-                    port: proxy.port,
-                    security: Security::Tls,
-                    username: alice.login.clone(),
-                    pinned_cert_sha256: None,
-                }),
-            )
+            .set_smtp(&id, Some(common::submission(&f, "alice", proxy.port)))
             .unwrap();
         id
     };

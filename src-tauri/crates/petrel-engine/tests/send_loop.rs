@@ -25,16 +25,6 @@ fn unb64(s: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
 
-fn submission(f: &Fixture, user: &str, port: u16) -> ServerSettings {
-    ServerSettings {
-        host: "localhost".into(),
-        port,
-        security: Security::Tls,
-        username: f.h.user(user).login.clone(),
-        pinned_cert_sha256: None,
-    }
-}
-
 /// An engine of its own (config and cache) with one account of `user`.
 async fn other_engine(
     f: &Fixture,
@@ -99,7 +89,10 @@ async fn alice_to_bob_with_a_file_read_through_imap_and_pop3() {
     let (engine, id) = f.start().await;
     engine.folders(&id).await.unwrap();
     engine
-        .set_smtp(&id, Some(submission(&f, "alice", f.h.ports.submissions)))
+        .set_smtp(
+            &id,
+            Some(common::submission(&f, "alice", f.h.ports.submissions)),
+        )
         .unwrap();
     let bob = f.h.user("bob").login.clone();
     // Every byte value, and more than one base64 line.
@@ -198,7 +191,10 @@ async fn drafts_are_replaced_reopened_and_gone_once_sent_and_replies_mark_answer
     let (engine, id) = f.start().await;
     engine.folders(&id).await.unwrap();
     engine
-        .set_smtp(&id, Some(submission(&f, "alice", f.h.ports.submissions)))
+        .set_smtp(
+            &id,
+            Some(common::submission(&f, "alice", f.h.ports.submissions)),
+        )
         .unwrap();
     let uid = engine
         .envelopes(&id, "INBOX", 0, 5, true)
@@ -329,7 +325,7 @@ async fn identities_forward_as_attachment_and_the_outbox_can_be_edited() {
     let (engine, id) = f.start().await;
     engine.folders(&id).await.unwrap();
     engine
-        .set_smtp(&id, Some(submission(&f, "alice", proxy.port)))
+        .set_smtp(&id, Some(common::submission(&f, "alice", proxy.port)))
         .unwrap();
     let alias = alice.clone();
     engine
@@ -409,7 +405,10 @@ async fn a_pop3_account_keeps_drafts_and_sent_mail_here() {
     let dirs = tempfile::tempdir().unwrap();
     let (engine, id) = other_engine(&f, &dirs, "alice", IncomingProtocol::Pop3).await;
     engine
-        .set_smtp(&id, Some(submission(&f, "alice", f.h.ports.submissions)))
+        .set_smtp(
+            &id,
+            Some(common::submission(&f, "alice", f.h.ports.submissions)),
+        )
         .unwrap();
     let bob = f.h.user("bob").login.clone();
     let mut draft = Outgoing {

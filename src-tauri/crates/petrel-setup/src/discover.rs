@@ -319,12 +319,7 @@ pub async fn discover(
     run.stage("provider table", &domain);
     if let Some(p) = providers::by_domain(&domain) {
         run.note("provider table", &domain, p.name.clone());
-        let found = autoconfig::Found {
-            imap: p.settings(&p.imap, &email),
-            pop3: p.settings(&p.pop3, &email),
-            smtp: p.settings(&p.smtp, &email),
-            display_name: Some(p.name.clone()),
-        };
+        let found = p.found(&email);
         let detail = format!("Petrel's table of mail providers ({})", p.name);
         provider = Some(p.notes());
         result = Some((found, SettingsSource::ProviderTable, detail));
@@ -376,12 +371,7 @@ pub async fn discover(
                 );
                 if base != domain {
                     if let Some(p) = providers::by_mx(&base) {
-                        let found = autoconfig::Found {
-                            imap: p.settings(&p.imap, &email),
-                            pop3: p.settings(&p.pop3, &email),
-                            smtp: p.settings(&p.smtp, &email),
-                            display_name: Some(p.name.clone()),
-                        };
+                        let found = p.found(&email);
                         let detail = format!("mail for {domain} is handled by {host}: {}", p.name);
                         provider = Some(p.notes());
                         result = Some((found, SettingsSource::MxDomain, detail));

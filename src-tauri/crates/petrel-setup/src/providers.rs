@@ -63,6 +63,16 @@ impl Provider {
         })
     }
 
+    /// The provider's servers for `email`, as discovery reports any source's.
+    pub fn found(&self, email: &str) -> crate::autoconfig::Found {
+        crate::autoconfig::Found {
+            imap: self.settings(&self.imap, email),
+            pop3: self.settings(&self.pop3, email),
+            smtp: self.settings(&self.smtp, email),
+            display_name: Some(self.name.clone()),
+        }
+    }
+
     pub fn notes(&self) -> ProviderNotes {
         ProviderNotes {
             name: self.name.clone(),

@@ -90,6 +90,17 @@ impl Fixture {
     }
 }
 
+/// `user`'s submission server on `port` (implicit TLS), for `set_smtp`.
+pub fn submission(f: &Fixture, user: &str, port: u16) -> ServerSettings {
+    ServerSettings {
+        host: "localhost".into(),
+        port,
+        security: Security::Tls,
+        username: f.h.user(user).login.clone(),
+        pinned_cert_sha256: None,
+    }
+}
+
 pub async fn subjects(engine: &Engine, id: &AccountId, folder: &str, refresh: bool) -> Vec<String> {
     engine
         .envelopes(id, folder, 0, 1000, refresh)
