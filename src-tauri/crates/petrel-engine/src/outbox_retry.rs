@@ -38,11 +38,9 @@ pub(crate) async fn retry_outboxes(engine: Arc<Engine>, sink: EventSink, stop: A
     loop {
         for account in engine.accounts() {
             let id = account.id;
-            let queued = engine
-                .outbox_messages(&id)
-                .map(|m| m.len() as u32)
-                .unwrap_or(0);
-            if queued == 0 {
+            // Sent messages whose Sent copy is not filed yet also need a pass.
+            let (queued, files) = engine.outbox_counts(&id).unwrap_or((0, 0));
+            if files == 0 {
                 if plans.remove(&id).is_some_and(|p| p.2 > 0) {
                     sink(EngineEvent::Outbox(OutboxState {
                         account: id,
@@ -59,12 +57,9 @@ pub(crate) async fn retry_outboxes(engine: Arc<Engine>, sink: EventSink, stop: A
                 continue;
             }
             let result = engine.flush_outbox(&id).await;
-            let left = engine
-                .outbox_messages(&id)
-                .map(|m| m.len() as u32)
-                .unwrap_or(queued);
+            let left = engine.outbox_counts(&id).map(|c| c.0).unwrap_or(queued);
             match &result {
-                Ok(report) if report.sent > 0 => plan.0 = 0,
+                Ok(report) if report.sent > 0 || left == 0 => plan.0 = 0,
                 Ok(_) => plan.0 += 1,
                 Err(e) => {
                     tracing::info!(account = %id, error = %e, "outbox retry failed");

@@ -305,6 +305,13 @@ impl Engine {
             .remove(&(id.clone(), message_id.to_string()))
     }
 
+    /// (messages waiting for the server, files left including sent ones whose Sent copy
+    /// is not filed yet) in the account's outbox; file names only, so cheap.
+    pub fn outbox_counts(&self, id: &AccountId) -> Result<(u32, u32), EngineError> {
+        let (waiting, files) = self.outbox(id)?.counts().map_err(outbox_err)?;
+        Ok((waiting as u32, files as u32))
+    }
+
     /// What waits in the account's outbox (not yet taken by the server).
     pub fn outbox_messages(&self, id: &AccountId) -> Result<Vec<QueuedMessage>, EngineError> {
         let outbox = self.outbox(id)?;
@@ -315,7 +322,7 @@ impl Engine {
             .unwrap_or_default();
         let mut out = Vec::new();
         for q in outbox.queued().map_err(outbox_err)? {
-            if q.sent {
+            if q.sent || q.handed_over {
                 continue;
             }
             let raw = outbox.message(&q).map_err(outbox_err)?;
@@ -346,7 +353,7 @@ impl Engine {
             .queued()
             .map_err(outbox_err)?
             .into_iter()
-            .find(|q| !q.sent && q.message_id.as_deref() == Some(message_id))
+            .find(|q| !q.sent && !q.handed_over && q.message_id.as_deref() == Some(message_id))
             .ok_or_else(|| {
                 EngineError::InvalidInput("That message has already been sent.".into())
             })?;

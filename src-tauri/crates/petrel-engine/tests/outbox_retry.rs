@@ -89,3 +89,62 @@ async fn queued_mail_is_sent_by_the_background_retry() {
         vec!["sent by the retry"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sent_copy_that_could_not_be_filed_is_filed_later_once() {
+    std::env::set_var("PETREL_OUTBOX_SECONDS", "1");
+    // The IMAP connection goes through a relay that can be cut; SMTP stays reachable.
+    let f = Fixture::with_proxy();
+    let (engine, id) = f.start().await;
+    let engine = Arc::new(engine);
+    engine.folders(&id).await.unwrap();
+    engine
+        .set_smtp(
+            &id,
+            Some(common::submission(&f, "alice", f.h.ports.submissions)),
+        )
+        .unwrap();
+    f.proxy().set_up(false);
+    let bob = f.h.user("bob").login.clone();
+    let report = engine
+        .send_message(
+            &id,
+            Outgoing {
+                to: vec![bob],
+                subject: "filed later".into(),
+                body: "x".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.queued, 0, "sent: nothing waits for the server");
+    assert_eq!(
+        engine.outbox_counts(&id).unwrap(),
+        (0, 1),
+        "its Sent copy is still to file"
+    );
+    assert!(common::server_subjects(&f.h, "Sent").is_empty());
+
+    let _watch = engine.watch(Duration::from_secs(60), Arc::new(|_| {}));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    f.proxy().set_up(true);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while engine.outbox_counts(&id).unwrap().1 > 0 {
+        assert!(Instant::now() < deadline, "the Sent copy was never filed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        common::server_subjects(&f.h, "Sent"),
+        vec!["filed later"],
+        "filed once"
+    );
+    let got =
+        f.h.doveadm(
+            "bob",
+            &["search"],
+            &["mailbox", "INBOX", "header", "subject", "filed later"],
+        )
+        .unwrap_or_default();
+    assert_eq!(got.lines().count(), 1, "delivered once");
+}

@@ -99,6 +99,23 @@ impl Outbox {
         Ok(out)
     }
 
+    /// (messages still waiting for the server, all files including those sent but not yet
+    /// filed in Sent), from the file names alone: cheap enough to ask every few seconds,
+    /// whatever the messages' sizes.
+    pub fn counts(&self) -> Result<(usize, usize), OutboxError> {
+        let files = self.maildir.messages()?;
+        let waiting = files
+            .iter()
+            .filter(|p| {
+                !p.file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.split_once(":2,"))
+                    .is_some_and(|(_, flags)| flags.contains('S') || flags.contains('P'))
+            })
+            .count();
+        Ok((waiting, files.len()))
+    }
+
     /// The message as it goes on the wire (without the envelope line).
     pub fn message(&self, q: &Queued) -> Result<Vec<u8>, OutboxError> {
         let raw = std::fs::read(&q.path)?;
@@ -267,8 +284,16 @@ mod tests {
             "the wire form has no envelope line"
         );
         assert!(!q[0].sent);
-        let sent = outbox.mark_sent(&q[0]).unwrap();
+        assert_eq!(outbox.counts().unwrap(), (1, 1));
+        // Handed over (the final "." left), then sent: never waiting again.
+        let handed = mark(dir.path(), &q[0].path, 'P').unwrap();
+        let again = outbox.queued().unwrap();
+        assert!(again[0].handed_over && !again[0].sent);
+        assert_eq!(outbox.counts().unwrap(), (0, 1));
+        let sent = outbox.mark_sent(&again[0]).unwrap();
+        assert_ne!(handed, sent);
         assert!(outbox.queued().unwrap()[0].sent);
+        assert_eq!(outbox.counts().unwrap(), (0, 1), "still to file in Sent");
         outbox.remove(&sent).unwrap();
         assert!(outbox.queued().unwrap().is_empty());
         assert!(matches!(
