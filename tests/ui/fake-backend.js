@@ -332,6 +332,7 @@ export function installFakeBackend(scenario) {
     // The wizard: discovery reports its stages; "nothing.example" finds nothing.
     discover_settings: async ({ email }) => {
       const domain = email.split("@")[1];
+      if (domain === "slow.example") await new Promise((r) => setTimeout(r, 1500));
       for (const [stage, trying] of [["provider table", domain], ["autoconfig", `https://autoconfig.${domain}/mail/config-v1.1.xml`]]) {
         window.__emit("setup-progress", { stage, trying });
         await new Promise((r) => setTimeout(r, 30));

@@ -679,6 +679,24 @@ test("removing an account asks first, and keeps local mail unless told otherwise
   await page.close();
 });
 
+test("setup wizard: while it looks, the settings can be typed instead, with what was entered kept", async () => {
+  const page = await open("one-account");
+  await page.getByRole("button", { name: "Add account" }).click();
+  const wizard = page.getByRole("dialog", { name: "Add account" });
+  await wizard.getByLabel("Your name").fill("Slow");
+  await wizard.getByLabel("Email address").fill("me@slow.example");
+  await wizard.getByLabel("Password").fill("correct horse");
+  await wizard.getByRole("button", { name: "Continue" }).click();
+  await wizard.getByRole("list", { name: "Where Petrel looks" }).waitFor();
+  await wizard.getByRole("button", { name: "Edit settings instead" }).click();
+  assert.equal(await wizard.getByLabel("Display name").inputValue(), "Slow");
+  assert.equal(await wizard.getByLabel("Email address").inputValue(), "me@slow.example");
+  // The late answer of the search does not take the form away.
+  await page.waitForTimeout(1800);
+  assert.equal(await wizard.getByLabel("Display name").isVisible(), true);
+  await page.close();
+});
+
 test("unsubscribed folders are hidden until asked for, and can be subscribed", async () => {
   const page = await open("one-account");
   const tree = page.getByRole("tree", { name: "Folders" });
