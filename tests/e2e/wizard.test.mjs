@@ -7,6 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
+import { Resolver } from "node:dns/promises";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,15 +39,36 @@ before(async () => {
   ({ harness, info } = await startHarness());
   doveadm(["save", "-u", user("bob").login, "-m", "INBOX"], "From: Harbour <harbour@example.test>\r\nSubject: Harbour notes for bob\r\nMessage-ID: <e2e-wizard-bob@example.test>\r\nDate: Mon, 23 Nov 2026 08:00:00 +0000\r\n\r\nTide at six.\r\n");
   const domain = user("alice").login.split("@")[1];
-  const port = await freeUdpPort();
-  dns = spawn("dnsmasq", [
-    "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-poll", "--conf-file=/dev/null", "--pid-file",
-    "--bind-interfaces", "--listen-address=127.0.0.1", `--port=${port}`, "--log-facility=-",
+  const records = [
     "--address=/localhost/127.0.0.1",
+    // Names under .test are answered here or not at all (no forwarding, no waiting).
+    "--local=/test/",
     `--srv-host=_imaps._tcp.${domain},localhost,${info.ports.imaps},0,0`,
     `--srv-host=_pop3s._tcp.${domain},localhost,${info.ports.pop3s},0,0`,
     `--srv-host=_submissions._tcp.${domain},localhost,${info.ports.submissions},0,0`,
-  ], { stdio: "ignore" });
+  ];
+  // A DNS server that answers before the app starts (a fresh port if one was taken).
+  let port;
+  for (let attempt = 0; attempt < 3 && !port; attempt++) {
+    const candidate = await freeUdpPort();
+    dns = spawn("dnsmasq", [
+      "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-poll", "--conf-file=/dev/null", "--pid-file",
+      "--bind-interfaces", "--listen-address=127.0.0.1", `--port=${candidate}`, "--log-facility=-", ...records,
+    ], { stdio: ["ignore", "inherit", "inherit"] });
+    const resolver = new Resolver({ timeout: 500, tries: 1 });
+    resolver.setServers([`127.0.0.1:${candidate}`]);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && dns.exitCode === null) {
+      const answer = await resolver.resolveSrv(`_imaps._tcp.${domain}`).catch(() => null);
+      if (answer?.length) {
+        port = candidate;
+        break;
+      }
+      await sleep(200);
+    }
+    if (!port) dns.kill("SIGTERM");
+  }
+  assert.ok(port, "dnsmasq answers on loopback");
   driver = await startDriver(DRIVER_PORT, {
     PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir, PETREL_CHECK_SECONDS: "2",
     // Discovery asks only the loopback DNS server; web sources point at a closed port.

@@ -368,6 +368,8 @@ test("account options: a sync window, offline copies and the outgoing server are
   await dialog.getByLabel("The server files sent mail in Sent by itself", { exact: false }).check();
   await dialog.getByRole("button", { name: "Save" }).click();
   await dialog.waitFor({ state: "detached" });
+  // Saving runs in order (SMTP, sending, sync window) after the dialog closes.
+  await page.waitForFunction(() => window.__calls.some((c) => c.cmd === "set_sync_options"));
   const saved = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_sync_options").map((c) => c.args));
   assert.deepEqual(saved, [{ account: "work-1", options: { window_days: 90, keep_offline: true } }]);
   const smtp = await page.evaluate(() => window.__calls.find((c) => c.cmd === "set_smtp").args.smtp);
@@ -424,6 +426,7 @@ test("POP3: the form offers the choice in plain words, ports follow, and the pol
   await options.getByLabel("Large means over (KB)").fill("500");
   await options.getByRole("button", { name: "Save" }).click();
   await options.waitFor({ state: "detached" });
+  await p2.waitForFunction(() => window.__calls.some((c) => c.cmd === "set_pop3_options"));
   const saved = await p2.evaluate(() => window.__calls.filter((c) => c.cmd === "set_pop3_options").map((c) => c.args.options));
   assert.deepEqual(saved, [{ leave_on_server: "days", leave_days: 30, delete_when_deleted_here: true, headers_only: false, large_over_kib: 500, check_minutes: 30 }]);
   // Local mail can leave Petrel: a message as .eml, a folder as a Maildir.

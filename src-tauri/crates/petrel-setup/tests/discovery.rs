@@ -250,6 +250,7 @@ async fn every_source_in_its_place_and_every_failure_survived() {
     .iter()
     .map(|d| format!("--address=/{d}/127.0.0.1"))
     .collect();
+    records.push("--local=/test/".into());
     records.push("--mx-host=custom.test,mx1.hosted.test,10".into());
     records.push(format!(
         "--srv-host=_imaps._tcp.srv.test,imap.petrel.test,{},0,0",
