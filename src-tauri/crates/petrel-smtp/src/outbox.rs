@@ -124,6 +124,16 @@ impl Outbox {
             .unwrap_or(raw))
     }
 
+    /// `q` marked sent (see `mark_sent`), as it now is.
+    fn sent(&self, q: Queued) -> Result<Queued, OutboxError> {
+        let path = self.mark_sent(&q)?;
+        Ok(Queued {
+            path,
+            sent: true,
+            ..q
+        })
+    }
+
     /// Records that the server took it: one atomic rename, made durable.
     pub fn mark_sent(&self, q: &Queued) -> Result<PathBuf, OutboxError> {
         Ok(mark(self.maildir.root(), &q.path, 'S')?)
@@ -160,22 +170,9 @@ pub async fn flush(
             out.done.push(q);
             continue;
         }
-        if q.handed_over {
-            let path = outbox.mark_sent(&q)?;
-            out.done.push(Queued {
-                path,
-                sent: true,
-                ..q
-            });
-            continue;
-        }
-        if q.message_id.as_deref().is_some_and(&mut already_sent) {
-            let path = outbox.mark_sent(&q)?;
-            out.done.push(Queued {
-                path,
-                sent: true,
-                ..q
-            });
+        // Handed over before a crash, or already in Sent: the server has it.
+        if q.handed_over || q.message_id.as_deref().is_some_and(&mut already_sent) {
+            out.done.push(outbox.sent(q)?);
             continue;
         }
         let raw = outbox.message(&q)?;
@@ -186,14 +183,7 @@ pub async fn flush(
             }
         };
         match session.send_noting(&q.from, &q.to, &raw, handed_over).await {
-            Ok(()) => {
-                let path = outbox.mark_sent(&q)?;
-                out.done.push(Queued {
-                    path,
-                    sent: true,
-                    ..q
-                });
-            }
+            Ok(()) => out.done.push(outbox.sent(q)?),
             Err(e) if e.is_temporary() => {
                 out.stopped = Some(e);
                 break;
