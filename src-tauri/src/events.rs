@@ -19,6 +19,8 @@ pub const FOLDER_CHANGED: &str = "folder-changed";
 pub const ACCOUNT_STATUS: &str = "account-status";
 pub const SYNC_PROGRESS: &str = "sync-progress";
 pub const OUTBOX_CHANGED: &str = "outbox-changed";
+/// A composer to open with this start (payload `Composition`): a mailto: link was clicked.
+pub const COMPOSE: &str = "compose";
 /// Default interval between polls of opened folders other than INBOX (which has IDLE);
 /// `PETREL_CHECK_SECONDS` overrides it.
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(120);

@@ -71,6 +71,26 @@ pub(crate) fn is_external_link(url: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")
 }
 
+/// Opens a link from a message: a web page in the system browser; a `mailto:` link in
+/// Petrel's own composer (to, cc, bcc, subject and body only), never the system's mail
+/// handler, which may honour `attach=` (review M9).
+pub(crate) fn open_external_link(app: &tauri::AppHandle, url: &str) -> Result<(), String> {
+    use tauri::Emitter;
+    use tauri_plugin_opener::OpenerExt;
+    if url.trim().to_ascii_lowercase().starts_with("mailto:") {
+        let start = petrel_engine::mailto_composition(url).map_err(|e| e.to_string())?;
+        return app
+            .emit(events::COMPOSE, start)
+            .map_err(|e| format!("Could not open the composer: {e}"));
+    }
+    if !is_external_link(url) {
+        return Err("Only web and mailto links can be opened.".into());
+    }
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| format!("Could not open the link: {e}"))
+}
+
 /// The window from tauri.conf.json (`create: false` there), with the rules for what mail
 /// content may do: a link clicked in a message (a new-window request from the sandboxed
 /// frame) opens in the system browser, never in Petrel; the window itself never navigates
@@ -85,7 +105,7 @@ fn open_main_window(app: &mut tauri::App) -> tauri::Result<()> {
     tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
         .on_new_window(move |url, _features| {
             if is_external_link(url.as_str()) {
-                if let Err(e) = handle.opener().open_url(url.as_str(), None::<&str>) {
+                if let Err(e) = open_external_link(&handle, url.as_str()) {
                     tracing::warn!(error = %e, "could not open a link");
                 }
             }
@@ -95,10 +115,7 @@ fn open_main_window(app: &mut tauri::App) -> tauri::Result<()> {
             let internal = matches!(url.scheme(), "tauri" | "about" | "data")
                 || matches!(url.host_str(), Some("tauri.localhost") | Some("localhost"));
             if !internal && is_external_link(url.as_str()) {
-                if let Err(e) = navigate_handle
-                    .opener()
-                    .open_url(url.as_str(), None::<&str>)
-                {
+                if let Err(e) = open_external_link(&navigate_handle, url.as_str()) {
                     tracing::warn!(error = %e, "could not open a link");
                 }
             }

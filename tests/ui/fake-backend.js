@@ -259,7 +259,7 @@ export function installFakeBackend(scenario) {
         throw { code: "protocol", message: "The server refused the recipient nobody@refused.example (550 5.1.1 no such user).", retryable: false, certificate: null };
       }
       if (!state.offline) return { sent: 1, queued: 0 };
-      state.outbox.push({ message_id: message.message_id ?? `q${state.outbox.length + 1}@example.org`, subject: message.subject, to: message.to, size: 2048, last_error: null, message });
+      state.outbox.push({ message_id: message.message_id ?? `q${state.outbox.length + 1}@example.org`, subject: message.subject, to: message.to, size: 2048, last_error: null, refused: false, message });
       return { sent: 0, queued: state.outbox.length };
     },
     save_draft: ({ message }) => {

@@ -3,18 +3,17 @@ use petrel_core::{AccountId, ErrorCode, IpcError};
 use std::path::{Path, PathBuf};
 use tauri_plugin_opener::OpenerExt;
 
-/// Opens a link from a message in the system browser (or mail composer for mailto:).
+/// Opens a link from a message in the system browser, or a mailto: link in Petrel's
+/// composer (the `compose` event).
 #[tauri::command]
-pub fn open_link(app: tauri::AppHandle, url: String) -> Result<(), IpcError> {
+pub async fn open_link(app: tauri::AppHandle, url: String) -> Result<(), IpcError> {
     if !crate::is_external_link(&url) {
         return Err(IpcError::new(
             ErrorCode::InvalidInput,
             "Only web and mailto links can be opened.",
         ));
     }
-    app.opener()
-        .open_url(url, None::<&str>)
-        .map_err(|e| IpcError::new(ErrorCode::Internal, format!("Could not open the link: {e}")))
+    crate::open_external_link(&app, &url).map_err(|e| IpcError::new(ErrorCode::Internal, e))
 }
 
 /// Saves an attachment and returns where it went (empty when the user cancelled). `ask`:

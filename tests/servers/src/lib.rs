@@ -14,9 +14,11 @@ mod certs;
 mod config;
 mod memory_secrets;
 mod proxy;
+mod scripted_smtp;
 
 pub use memory_secrets::MemorySecrets;
 pub use proxy::Proxy;
+pub use scripted_smtp::ScriptedSmtp;
 
 /// Adds `folder` (and its parents) to Dovecot's Maildir `subscriptions` file, as a client
 /// that created them would have: most clients show only subscribed folders.
@@ -48,6 +50,8 @@ pub struct TestCertificates {
     pub ca_pem: String,
     pub cert_pem: String,
     pub key_pem: String,
+    /// SHA-256 of the server certificate (DER), hex: to pin it instead of trusting the CA.
+    pub cert_sha256: String,
 }
 
 pub fn test_certificates() -> Result<TestCertificates> {
@@ -56,6 +60,7 @@ pub fn test_certificates() -> Result<TestCertificates> {
         ca_pem: c.ca_pem,
         cert_pem: c.leaf_pem,
         key_pem: c.leaf_key_pem,
+        cert_sha256: c.leaf_sha256,
     })
 }
 

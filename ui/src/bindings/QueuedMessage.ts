@@ -9,6 +9,10 @@ export type QueuedMessage = { message_id: string, subject: string, to: Array<str
  */
 size: number, 
 /**
- * Why the last attempt failed, if one did.
+ * Why the last attempt failed, if one did (the server's words).
  */
-last_error: string | null, };
+last_error: string | null, 
+/**
+ * Refused for good by the server: not retried; the user edits or deletes it.
+ */
+refused: boolean, };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allowRemoteFrom, linkify, messageDocument, remoteAllowedSenders } from "./reader";
+import { allowRemoteFrom, linkify, messageDocument, remoteAllowedSenders, remoteGrantKey } from "./reader";
 
 describe("messageDocument", () => {
   it("forbids every fetch but inline images unless remote content is allowed", () => {
@@ -24,5 +24,17 @@ describe("remote content senders", () => {
     const storage = { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => data.set(k, v) } as unknown as Storage;
     allowRemoteFrom("News@Example.org", storage);
     expect(remoteAllowedSenders(storage).has("news@example.org")).toBe(true);
+  });
+});
+
+describe("remote content for one message", () => {
+  const m = { uid: 42, date: 1_700_000_000, from: "Shop <news@shop.example>", subject: "Offers" };
+  it("is granted to that message, not to every message with the same UID", () => {
+    const granted = remoteGrantKey("work", "INBOX", m);
+    expect(remoteGrantKey("work", "INBOX", { ...m })).toBe(granted);
+    expect(remoteGrantKey("work", "Junk", m)).not.toBe(granted);
+    expect(remoteGrantKey("home", "INBOX", m)).not.toBe(granted);
+    // Same folder and UID after a UIDVALIDITY change: another message.
+    expect(remoteGrantKey("work", "INBOX", { ...m, subject: "Tracking", from: "x@evil.example" })).not.toBe(granted);
   });
 });

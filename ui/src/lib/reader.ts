@@ -50,3 +50,16 @@ export function formatBytes(n: number): string {
   if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/**
+ * What "Show for this message" is granted to: the message itself, not a bare UID (UIDs are
+ * small per-folder numbers, the same in every folder and account, and reused after a
+ * UIDVALIDITY change — so the date, sender and subject are part of the key too).
+ */
+export function remoteGrantKey(
+  account: string | null,
+  folder: string | null,
+  message: { uid: number; date: number | null; from: string; subject: string },
+): string {
+  return JSON.stringify([account, folder, message.uid, message.date, message.from, message.subject]);
+}

@@ -56,8 +56,10 @@ impl Draft {
             bcc: mailboxes(msg.bcc()),
             subject: msg.subject().unwrap_or_default().to_string(),
             text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+            // Cleaned here, before it can reach the composer in the app's own window: a
+            // draft's HTML may come from another client or a hostile server (review M5).
             html: has_html
-                .then(|| msg.body_html(0).map(|t| t.into_owned()))
+                .then(|| msg.body_html(0).map(|t| clean_html(&t)))
                 .flatten(),
             message_id: msg.message_id().map(str::to_string),
             in_reply_to: message_ids(msg.in_reply_to()).into_iter().next(),
@@ -139,6 +141,25 @@ pub fn clean_html(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn draft_html_is_cleaned_before_it_reaches_the_composer() {
+        let raw = b"From: a@x\r\nMessage-ID: <d@x>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><head><meta http-equiv=\"refresh\" content=\"0;url=https://evil.example/\"><style>body{display:none}</style></head><body><p onclick=\"x()\">Hi <b>there</b></p><img src=\"http://tracker.example/p.gif\"><script>alert(1)</script><a href=\"javascript:x()\">j</a></body></html>\r\n";
+        let html = Draft::parse(raw).html.unwrap();
+        for bad in [
+            "<style",
+            "<meta",
+            "refresh",
+            "<img",
+            "tracker.example",
+            "<script",
+            "onclick",
+            "javascript:",
+        ] {
+            assert!(!html.contains(bad), "{bad} survived: {html}");
+        }
+        assert!(html.contains("<b>there</b>"), "{html}");
+    }
 
     #[test]
     fn a_draft_reads_back_with_bcc_answers_and_files() {

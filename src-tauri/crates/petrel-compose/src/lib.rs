@@ -12,6 +12,7 @@
 //! - The quote is an attribution line, then the original text with "> " before each line.
 
 mod draft;
+pub mod mailto;
 
 pub use draft::{clean_html, files, Draft, File, ANSWERS_HEADER};
 use mail_parser::{Address, MessageParser};
@@ -194,7 +195,7 @@ pub fn base_subject(subject: &str) -> String {
                     .strip_prefix('[')
                     .and_then(|r| r.find(']').map(|i| i + 2))
                     .unwrap_or(0);
-                if rest[skip_counter.min(rest.len())..].starts_with(':') {
+                if rest.get(skip_counter..).is_some_and(|r| r.starts_with(':')) {
                     cut = Some(p.len() + skip_counter + 1);
                     break;
                 }

@@ -333,8 +333,10 @@ pub struct QueuedMessage {
     pub to: Vec<String>,
     /// Size in bytes as it will be sent.
     pub size: u32,
-    /// Why the last attempt failed, if one did.
+    /// Why the last attempt failed, if one did (the server's words).
     pub last_error: Option<String>,
+    /// Refused for good by the server: not retried; the user edits or deletes it.
+    pub refused: bool,
 }
 
 /// How many messages wait in an account's outbox.

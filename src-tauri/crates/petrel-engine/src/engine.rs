@@ -49,7 +49,7 @@ pub struct Engine {
     pub(crate) local_indexes: Mutex<crate::pop3_account::LocalIndexes>,
     /// POP3 servers' LOGIN-DELAY (seconds between logins they allow), as last announced.
     pub(crate) login_delays: Mutex<HashMap<AccountId, u32>>,
-    /// One outbox pass at a time per account, and the server's refusals.
+    /// One outbox pass at a time per account.
     pub(crate) outbox_state: Mutex<crate::send::OutboxState>,
     /// Addresses seen in mail, for completing recipients (loaded on first use).
     pub(crate) address_book: Mutex<Option<crate::address_book::AddressBook>>,

@@ -33,7 +33,7 @@ pub use pending_actions::{MailAction, PendingActions};
 pub use petrel_imap::TrustPolicy;
 pub use petrel_store::{FolderRef, MailCache, MemoryCache, SledCache, StoreError};
 pub use secrets::{KeychainSecrets, SecretStore, KEYCHAIN_SERVICE};
-pub use send::{Outgoing, SendReport};
+pub use send::{mailto_composition, Outgoing, SendReport};
 pub use watch::{EngineEvent, EventSink, Watch};
 
 /// Where Petrel keeps its mail cache (rebuildable from the server): `$PETREL_CACHE_DIR` when

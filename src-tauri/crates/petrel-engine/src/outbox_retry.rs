@@ -38,9 +38,10 @@ pub(crate) async fn retry_outboxes(engine: Arc<Engine>, sink: EventSink, stop: A
     loop {
         for account in engine.accounts() {
             let id = account.id;
-            // Sent messages whose Sent copy is not filed yet also need a pass.
-            let (queued, files) = engine.outbox_counts(&id).unwrap_or((0, 0));
-            if files == 0 {
+            // Sent messages whose Sent copy is not filed yet also need a pass; refused ones
+            // wait for the user and need none.
+            let (queued, needs_pass) = engine.outbox_counts(&id).unwrap_or((0, 0));
+            if needs_pass == 0 {
                 if plans.remove(&id).is_some_and(|p| p.2 > 0) {
                     sink(EngineEvent::Outbox(OutboxState {
                         account: id,

@@ -512,7 +512,7 @@ impl Engine {
         flagged: Option<bool>,
     ) -> Result<(), EngineError> {
         let path = self.local_file(folder, uid)?;
-        let (name, flags) = split_name(&path);
+        let (_, flags) = split_name(&path);
         let mut flags: Vec<char> = flags.chars().filter(|c| *c != 'S' && *c != 'F').collect();
         let row = self
             .cache
@@ -526,16 +526,10 @@ impl Engine {
         if seen {
             flags.push('S');
         }
-        flags.sort_unstable();
         let flags: String = flags.into_iter().collect();
-        let root = self.local_dir(&folder.account, &folder.path);
-        let target = root.join("cur").join(format!("{name}:2,{flags}"));
-        if target != path {
-            std::fs::rename(&path, &target).map_err(|source| EngineError::Storage {
-                context: "Marking a local message".into(),
-                source,
-            })?;
-        }
+        self.local_maildir(&folder.account, &folder.path)?
+            .set_flags(&path, &flags)
+            .map_err(maildir_err("Marking a local message"))?;
         self.cache
             .set_flags(folder, uid, seen, flagged)
             .map_err(EngineError::cache("Saving a flag"))?;
@@ -550,20 +544,14 @@ impl Engine {
         uid: u32,
     ) -> Result<(), EngineError> {
         let path = self.local_file(folder, uid)?;
-        let (name, flags) = split_name(&path);
+        let (_, flags) = split_name(&path);
         if flags.contains('R') {
             return Ok(());
         }
-        let mut flags: Vec<char> = flags.chars().chain(['R']).collect();
-        flags.sort_unstable();
-        let flags: String = flags.into_iter().collect();
-        let root = self.local_dir(&folder.account, &folder.path);
-        std::fs::rename(&path, root.join("cur").join(format!("{name}:2,{flags}"))).map_err(
-            |source| EngineError::Storage {
-                context: "Marking a local message answered".into(),
-                source,
-            },
-        )
+        self.local_maildir(&folder.account, &folder.path)?
+            .set_flags(&path, &format!("{flags}R"))
+            .map_err(maildir_err("Marking a local message answered"))?;
+        Ok(())
     }
 
     /// Moves local messages to another local folder of the account, or (to `None`) deletes
@@ -575,28 +563,24 @@ impl Engine {
         to: Option<&str>,
     ) -> Result<FolderChange, EngineError> {
         let job = self.pop3_job(&self.account(&folder.account)?)?;
+        let source = self.local_maildir(&folder.account, &folder.path)?;
         for &uid in uids {
             let path = self.local_file(folder, uid)?;
             match to {
                 Some(to) => {
                     let target = self.local_maildir(&folder.account, to)?;
-                    let (name, flags) = split_name(&path);
-                    let dest = target.root().join("cur").join(format!("{name}:2,{flags}"));
-                    std::fs::rename(&path, &dest).map_err(|source| EngineError::Storage {
-                        context: format!("Moving a message to {to}"),
-                        source,
-                    })?;
-                    let _ = petrel_maildir::sync_dir(&target.root().join("cur"));
+                    source
+                        .move_to(&path, &target)
+                        .map_err(maildir_err(&format!("Moving a message to {to}")))?;
                 }
                 None => {
                     if let Some(stamp) = petrel_pop3::ledger::read_stamp(&path) {
                         petrel_pop3::mark_deleted_here(&job, &stamp.uidl)
                             .map_err(download_err("Recording a deletion".into()))?;
                     }
-                    std::fs::remove_file(&path).map_err(|source| EngineError::Storage {
-                        context: "Deleting a message".into(),
-                        source,
-                    })?;
+                    source
+                        .remove(&path)
+                        .map_err(maildir_err("Deleting a message"))?;
                 }
             }
         }
@@ -607,16 +591,13 @@ impl Engine {
     }
 }
 
-/// A Maildir file's unique name and its info flags ("name:2,FS" → ("name", "FS")).
+/// A Maildir file's unique name and its info flags ("name:2,FS" or the Windows form
+/// "name;2,FS" → ("name", "FS")).
 fn split_name(path: &Path) -> (String, String) {
-    let file = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    match file.split_once(":2,") {
-        Some((name, flags)) => (name.to_string(), flags.to_string()),
-        None => (file, String::new()),
-    }
+    (
+        petrel_maildir::unique_of(path),
+        petrel_maildir::flags_of(path),
+    )
 }
 
 /// The list row of a local message (its header block is read, not the whole file).
@@ -736,17 +717,13 @@ impl Engine {
                     .flatten()
                     .flatten()
                 {
-                    let (name, flags) = split_name(&entry.path());
-                    let dest = trash.root().join("cur").join(format!("{name}:2,{flags}"));
-                    std::fs::rename(entry.path(), &dest).map_err(|source| {
-                        EngineError::Storage {
-                            context: format!("Moving the messages of {p} to the Trash"),
-                            source,
-                        }
-                    })?;
+                    trash
+                        .move_to(&entry.path(), &trash)
+                        .map_err(maildir_err(&format!(
+                            "Moving the messages of {p} to the Trash"
+                        )))?;
                 }
             }
-            let _ = petrel_maildir::sync_dir(&trash.root().join("cur"));
             std::fs::remove_dir_all(&dir).map_err(|source| EngineError::Storage {
                 context: format!("Deleting {p}"),
                 source,

@@ -16,12 +16,10 @@ use tokio::sync::Mutex as AsyncMutex;
 pub use petrel_core::{Composition as Outgoing, SendReport};
 
 /// Per account: one pass over the outbox at a time (a second pass could send a message the
-/// first is sending), and why messages were refused.
+/// first is sending). The server's words about each message live in the outbox itself.
 #[derive(Default)]
 pub(crate) struct OutboxState {
     locks: HashMap<AccountId, Arc<AsyncMutex<()>>>,
-    /// (account, Message-ID) → the server's refusal, shown in the Outbox.
-    refusals: HashMap<(AccountId, String), String>,
 }
 
 pub(crate) fn smtp_err(context: String) -> impl FnOnce(SmtpError) -> EngineError {
@@ -172,7 +170,7 @@ impl Engine {
 
     /// Builds the message, stores it in the outbox, and sends what the outbox holds. A
     /// refusal of this message (bad address, too large…) takes it back out of the outbox
-    /// and is the error: the composer still has it. Unreachable → `queued`.
+    /// and is the error: the composer still has it. Unreachable or "try later" → `queued`.
     pub async fn send_message(
         &self,
         id: &AccountId,
@@ -189,13 +187,14 @@ impl Engine {
         let path = outbox
             .enqueue(&built.sender, &built.recipients, &built.raw)
             .map_err(outbox_err)?;
+        let name = petrel_maildir::unique_of(&path);
         self.remember_addresses(&msg);
         let report = self.flush_outbox(id).await;
-        let refused = self.take_refusal(id, &built.message_id);
-        if let Some(reason) = refused {
-            let _ = outbox.remove(&path);
+        let this = outbox.find(&name).map_err(outbox_err)?;
+        if let Some(q) = this.as_ref().filter(|q| q.refused) {
+            outbox.remove(&q.name).map_err(outbox_err)?;
             return Err(smtp_err(format!("Sending through {}", smtp.host))(
-                SmtpError::Refused(reason),
+                SmtpError::Refused(q.note.clone().unwrap_or_default()),
             ));
         }
         let report = match report {
@@ -203,10 +202,13 @@ impl Engine {
             // Anything but a refusal (e.g. the password): the message waits in the outbox.
             Err(e) if e.is_connection_problem() => SendReport {
                 sent: 0,
-                queued: self.outbox(id)?.queued().map_err(outbox_err)?.len() as u32,
+                queued: self.outbox_counts(id)?.0,
             },
             Err(e) => {
-                let _ = outbox.remove(&path);
+                // Not tried (the password, a certificate): the composer keeps it.
+                if this.as_ref().is_some_and(|q| q.waiting()) {
+                    outbox.remove(&name).map_err(outbox_err)?;
+                }
                 return Err(e);
             }
         };
@@ -229,51 +231,43 @@ impl Engine {
         let lock = self.outbox_lock(id);
         let _one_pass = lock.lock().await;
         let outbox = self.outbox(id)?;
-        let waiting = outbox.queued().map_err(outbox_err)?;
-        if waiting.is_empty() {
+        let all = outbox.queued().map_err(outbox_err)?;
+        if all.iter().all(|q| q.refused) {
             return Ok(SendReport::default());
         }
-        // A crash may have come between the server's acceptance and our record: what the
-        // Sent folder already holds is not sent again.
-        let in_sent = self.already_in_sent(id, &waiting).await;
-        let password = self.secrets.password(id)?;
+        // Only a message whose outcome is unknown (handed over, no reply read) is looked
+        // for in Sent: a fresh message with the same Message-ID (a corrected resend) must
+        // go out, whatever an earlier refused copy left behind.
+        let unknown: Vec<Queued> = all.iter().filter(|q| q.handed_over).cloned().collect();
+        let in_sent = self.already_in_sent(id, &unknown).await;
         let context = format!("Sending through {}", smtp.host);
         let queued_now = |outbox: &Outbox| -> Result<u32, EngineError> {
-            Ok(outbox
-                .queued()
-                .map_err(outbox_err)?
-                .iter()
-                .filter(|q| !q.sent)
-                .count() as u32)
+            Ok(outbox.counts().map_err(outbox_err)?.waiting as u32)
         };
-        let mut session = match SmtpSession::login(&smtp, &password, &self.trust).await {
-            Ok(s) => s,
-            Err(e) if e.is_temporary() => {
-                tracing::warn!(account = %id, error = %e, "outgoing server unreachable, keeping the outbox");
-                return Err(smtp_err(context)(e));
-            }
-            Err(e) => return Err(smtp_err(context)(e)),
-        };
-        let flushed = petrel_smtp::flush(&outbox, &mut session, |mid| in_sent.contains(mid))
-            .await
-            .map_err(outbox_err);
-        session.quit().await;
-        let flushed = flushed?;
-        if let Ok(mut state) = self.outbox_state.lock() {
-            for (q, e) in &flushed.refused {
-                if let Some(mid) = &q.message_id {
-                    state
-                        .refusals
-                        .insert((id.clone(), mid.clone()), e.to_string());
+        let mut flushed = petrel_smtp::Flushed::default();
+        // Sent ones only wait for their Sent copy: no login needed for them.
+        if all.iter().any(|q| q.waiting() || q.handed_over) {
+            let password = self.secrets.password(id)?;
+            let mut session = match SmtpSession::login(&smtp, &password, &self.trust).await {
+                Ok(s) => s,
+                Err(e) => {
+                    if e.is_temporary() {
+                        tracing::warn!(account = %id, error = %e, "outgoing server unreachable, keeping the outbox");
+                    }
+                    return Err(smtp_err(context)(e));
                 }
-            }
+            };
+            let result = petrel_smtp::flush(&outbox, &mut session, |mid| in_sent.contains(mid))
+                .await
+                .map_err(outbox_err);
+            session.quit().await;
+            flushed = result?;
+        } else {
+            flushed.done = all.into_iter().filter(|q| q.sent).collect();
         }
         let mut sent = 0;
         for q in flushed.done {
             let mid = q.message_id.clone().unwrap_or_default();
-            if let Ok(mut state) = self.outbox_state.lock() {
-                state.refusals.remove(&(id.clone(), mid.clone()));
-            }
             if !in_sent.contains(&mid) {
                 if let Err(e) = self.file_sent_copy(id, &account, &outbox, &q).await {
                     // Sent but not yet filed: it stays (in the sent state) and the next
@@ -282,10 +276,13 @@ impl Engine {
                     continue;
                 }
             }
-            outbox.remove(&q.path).map_err(outbox_err)?;
+            outbox.remove(&q.name).map_err(outbox_err)?;
             sent += 1;
         }
-        if let Some(e) = flushed.stopped {
+        let stopped = flushed
+            .stopped
+            .or_else(|| flushed.deferred.into_iter().next().map(|(_, e)| e));
+        if let Some(e) = stopped {
             tracing::warn!(account = %id, error = %e, "sending paused, the rest stays queued");
             if sent == 0 {
                 return Err(smtp_err(context)(e));
@@ -297,40 +294,28 @@ impl Engine {
         })
     }
 
-    fn take_refusal(&self, id: &AccountId, message_id: &str) -> Option<String> {
-        self.outbox_state
-            .lock()
-            .ok()?
-            .refusals
-            .remove(&(id.clone(), message_id.to_string()))
-    }
-
-    /// (messages waiting for the server, files left including sent ones whose Sent copy
-    /// is not filed yet) in the account's outbox; file names only, so cheap.
+    /// (messages waiting for the server, messages that still need a pass: waiting, or sent
+    /// with their Sent copy not filed yet) in the account's outbox; file names only, so
+    /// cheap. Refused messages wait for the user and need no pass.
     pub fn outbox_counts(&self, id: &AccountId) -> Result<(u32, u32), EngineError> {
-        let (waiting, files) = self.outbox(id)?.counts().map_err(outbox_err)?;
-        Ok((waiting as u32, files as u32))
+        let c = self.outbox(id)?.counts().map_err(outbox_err)?;
+        Ok((c.waiting as u32, (c.waiting + c.unfiled) as u32))
     }
 
-    /// What waits in the account's outbox (not yet taken by the server).
+    /// What waits in the account's outbox for the server or for the user (refused).
     pub fn outbox_messages(&self, id: &AccountId) -> Result<Vec<QueuedMessage>, EngineError> {
         let outbox = self.outbox(id)?;
-        let refusals = self
-            .outbox_state
-            .lock()
-            .map(|s| s.refusals.clone())
-            .unwrap_or_default();
         let mut out = Vec::new();
         for q in outbox.queued().map_err(outbox_err)? {
-            if q.sent || q.handed_over {
+            if !q.waiting() && !q.refused {
                 continue;
             }
             let raw = outbox.message(&q).map_err(outbox_err)?;
             let original = petrel_compose::Original::parse(&raw);
-            let mid = q.message_id.clone().unwrap_or_default();
             out.push(QueuedMessage {
-                last_error: refusals.get(&(id.clone(), mid.clone())).cloned(),
-                message_id: mid,
+                last_error: q.note.clone(),
+                refused: q.refused,
+                message_id: q.message_id.clone().unwrap_or_default(),
                 subject: original.subject,
                 to: q.to.clone(),
                 size: raw.len() as u32,
@@ -353,7 +338,7 @@ impl Engine {
             .queued()
             .map_err(outbox_err)?
             .into_iter()
-            .find(|q| !q.sent && !q.handed_over && q.message_id.as_deref() == Some(message_id))
+            .find(|q| (q.waiting() || q.refused) && q.message_id.as_deref() == Some(message_id))
             .ok_or_else(|| {
                 EngineError::InvalidInput("That message has already been sent.".into())
             })?;
@@ -371,22 +356,21 @@ impl Engine {
                 .filter(|a| !shown.contains(&a.to_ascii_lowercase()))
                 .cloned()
                 .collect();
-        outbox.remove(&q.path).map_err(outbox_err)?;
-        if let Ok(mut state) = self.outbox_state.lock() {
-            state.refusals.remove(&(id.clone(), message_id.to_string()));
-        }
+        outbox.remove(&q.name).map_err(outbox_err)?;
         Ok(composition)
     }
 
-    /// Message-IDs of queued messages that Sent already holds: not sent again, and not
-    /// filed twice (a crash may come between filing the copy and leaving the outbox).
-    async fn already_in_sent(&self, id: &AccountId, waiting: &[Queued]) -> HashSet<String> {
+    /// Message-IDs of messages whose outcome is unknown that Sent already holds: not filed
+    /// twice (a crash may come between filing the copy and leaving the outbox, or a server
+    /// files Sent itself).
+    async fn already_in_sent(&self, id: &AccountId, unknown: &[Queued]) -> HashSet<String> {
         let mut found = HashSet::new();
+        if unknown.is_empty() {
+            return found;
+        }
         if self.is_pop3(id) {
-            // Only a message already sent can have a local Sent copy.
-            let ids: Vec<&str> = waiting
+            let ids: Vec<&str> = unknown
                 .iter()
-                .filter(|q| q.sent || q.handed_over)
                 .filter_map(|q| q.message_id.as_deref())
                 .collect();
             if ids.is_empty() {
@@ -404,7 +388,7 @@ impl Engine {
         let Some(sent) = self.folder_with_role(id, FolderRole::Sent) else {
             return found;
         };
-        for q in waiting {
+        for q in unknown {
             let Some(mid) = q.message_id.clone() else {
                 continue;
             };
@@ -738,4 +722,19 @@ fn sender(account: &AccountSettings, from: &str) -> Result<(String, String), Eng
     Err(EngineError::InvalidInput(format!(
         "{from} is not an address of this account."
     )))
+}
+
+/// The composer's start for a `mailto:` link (from a message, a browser or the command
+/// line): only to, cc, bcc, subject and body are taken (see `petrel_compose::mailto`).
+pub fn mailto_composition(uri: &str) -> Result<Composition, EngineError> {
+    let m = petrel_compose::mailto::parse(uri)
+        .ok_or_else(|| EngineError::InvalidInput("That is not a mailto: link.".into()))?;
+    Ok(Composition {
+        to: m.to,
+        cc: m.cc,
+        bcc: m.bcc,
+        subject: m.subject,
+        body: m.body,
+        ..Composition::default()
+    })
 }

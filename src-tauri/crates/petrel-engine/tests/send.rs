@@ -163,3 +163,100 @@ async fn replies_start_from_the_message_with_the_rules_applied() {
         .unwrap();
     assert!(fwd.to.is_empty() && fwd.subject == "Fwd: Plan");
 }
+
+/// Messages in alice's Sent as Dovecot has them (read by doveadm, not through Petrel).
+fn sent_bodies(f: &Fixture) -> Vec<String> {
+    let out =
+        f.h.doveadm("alice", &["fetch"], &["text", "mailbox", "Sent"])
+            .unwrap();
+    out.split("\x0c")
+        .map(str::to_string)
+        .filter(|t| t.contains("text:"))
+        .collect()
+}
+
+/// H1 of the December review: any reply to the end of DATA settles the message. A 552
+/// after DATA is a refusal (the composer gets the error, nothing is kept as "handed over",
+/// nothing is filed in Sent); the corrected resend with the same Message-ID then gets a 451
+/// (waiting again, with the server's words, not counted as sent); the next pass delivers it
+/// once and Sent holds one copy, of the delivered version.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refusal_after_data_is_settled_and_the_corrected_resend_goes_out_once() {
+    let f = Fixture::new();
+    let smtp = petrel_harness::ScriptedSmtp::start(&[
+        "552 5.3.4 Message size exceeds fixed maximum message size",
+        "451 4.3.0 Temporary lookup failure, try again later",
+    ])
+    .await
+    .unwrap();
+    let (engine, id) = f.start().await;
+    engine.folders(&id).await.unwrap();
+    let mut server = common::submission(&f, "alice", smtp.port);
+    server.pinned_cert_sha256 = Some(smtp.cert_sha256.clone());
+    engine.set_smtp(&id, Some(server)).unwrap();
+    let first = Outgoing {
+        to: vec!["bob@example.test".into()],
+        subject: "the report".into(),
+        body: "TOO-LARGE-VERSION".into(),
+        message_id: Some("report-1@example.test".into()),
+        ..Default::default()
+    };
+    let refused = engine.send_message(&id, first.clone()).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("552"),
+        "the composer shows the server's refusal: {refused}"
+    );
+    assert!(
+        engine.outbox_messages(&id).unwrap().is_empty(),
+        "the composer keeps the refused message; the outbox does not"
+    );
+    assert_eq!(
+        engine.outbox_counts(&id).unwrap(),
+        (0, 0),
+        "no hidden 'handed over' file"
+    );
+    // A later pass must not file the refused message in Sent.
+    engine.flush_outbox(&id).await.unwrap();
+    assert!(
+        sent_bodies(&f).is_empty(),
+        "a refused message is never filed in Sent"
+    );
+
+    let corrected = Outgoing {
+        body: "CORRECTED-VERSION".into(),
+        ..first
+    };
+    let report = engine.send_message(&id, corrected).await.unwrap();
+    assert_eq!(
+        (report.sent, report.queued),
+        (0, 1),
+        "a 451 after DATA is 'try later', not sent"
+    );
+    let waiting = engine.outbox_messages(&id).unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert!(!waiting[0].refused);
+    assert!(
+        waiting[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("451")),
+        "waiting with the server's words: {:?}",
+        waiting[0].last_error
+    );
+    assert!(
+        sent_bodies(&f).is_empty(),
+        "not in Sent while not delivered"
+    );
+    assert!(smtp.accepted().is_empty());
+
+    let report = engine.flush_outbox(&id).await.unwrap();
+    assert_eq!((report.sent, report.queued), (1, 0));
+    let delivered = smtp.accepted();
+    assert_eq!(delivered.len(), 1, "delivered exactly once");
+    assert!(String::from_utf8_lossy(&delivered[0]).contains("CORRECTED-VERSION"));
+    let sent = sent_bodies(&f);
+    assert_eq!(sent.len(), 1, "Sent holds exactly one copy: {sent:?}");
+    assert!(sent[0].contains("CORRECTED-VERSION"), "{}", sent[0]);
+    assert_eq!(engine.flush_outbox(&id).await.unwrap(), Default::default());
+    assert_eq!(smtp.accepted().len(), 1);
+}

@@ -9,7 +9,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MaildirError {
@@ -58,6 +58,60 @@ pub struct Maildir {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// The character between a message's unique name and its info ("name:2,FS"). `:` is
+/// reserved in Windows file names (refused, or read as an NTFS stream name), so there it is
+/// `;`, as isync's `InfoDelimiter` and Dovecot's `maildir_info_separator` do it. Files
+/// written with either are read.
+const PLATFORM_SEPARATOR: char = if cfg!(windows) { ';' } else { ':' };
+static SEPARATOR: AtomicU32 = AtomicU32::new(PLATFORM_SEPARATOR as u32);
+
+/// The info separator used for the names this process writes.
+pub fn info_separator() -> char {
+    char::from_u32(SEPARATOR.load(Ordering::Relaxed)).unwrap_or(PLATFORM_SEPARATOR)
+}
+
+/// Writes names with `separator` from now on: tests run the Windows form (`;`) on Linux.
+pub fn set_info_separator(separator: char) {
+    SEPARATOR.store(separator as u32, Ordering::Relaxed);
+}
+
+/// A Maildir file name's unique part and its flags ("name:2,FS" or "name;2,FS" →
+/// ("name", "FS")); a name without info has no flags.
+pub fn split_name(file: &str) -> (&str, &str) {
+    for sep in [":2,", ";2,"] {
+        if let Some((name, flags)) = file.split_once(sep) {
+            return (name, flags);
+        }
+    }
+    (file, "")
+}
+
+/// The flags of the file at `path` (see [`split_name`]).
+pub fn flags_of(path: &Path) -> String {
+    file_name(path)
+        .map(|n| split_name(&n).1.to_string())
+        .unwrap_or_default()
+}
+
+/// The unique part of the name of the file at `path`, whatever its flags.
+pub fn unique_of(path: &Path) -> String {
+    file_name(path)
+        .map(|n| split_name(&n).0.to_string())
+        .unwrap_or_default()
+}
+
+fn file_name(path: &Path) -> Option<String> {
+    path.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+/// Flags in the order Maildir wants them (ASCII order, each once).
+fn sorted_flags(flags: &str) -> String {
+    let mut f: Vec<char> = flags.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+    f.sort_unstable();
+    f.dedup();
+    f.into_iter().collect()
+}
+
 impl Maildir {
     /// Opens (creating if needed) the Maildir at `root`.
     pub fn open(root: &Path) -> Result<Self> {
@@ -98,6 +152,9 @@ impl Maildir {
         let tmp_dir = self.root.join("tmp");
         let mut written: Vec<(PathBuf, String)> = Vec::with_capacity(messages.len());
         let result = (|| {
+            // Opened before the first write: syncfs reports only writeback errors raised
+            // after its descriptor was opened (Linux ≥ 5.8, `f_sb_err`).
+            let batch = BatchSync::begin(&self.root)?;
             for raw in messages {
                 let name = unique_name();
                 let path = tmp_dir.join(&name);
@@ -108,11 +165,11 @@ impl Maildir {
                     .map_err(io(&path))?;
                 written.push((path.clone(), name));
                 file.write_all(raw).map_err(io(&path))?;
-                if !SYNCFS {
+                if batch.per_file {
                     file.sync_all().map_err(io(&path))?;
                 }
             }
-            sync_filesystem(&self.root)?;
+            batch.finish(&self.root)?;
             let new_dir = self.root.join("new");
             let mut stored = Vec::with_capacity(written.len());
             for (path, name) in &written {
@@ -168,10 +225,92 @@ impl Maildir {
         }
         Ok(())
     }
-}
 
-/// Whether one `syncfs` makes the batch durable (Linux), instead of fsync per file.
-const SYNCFS: bool = cfg!(target_os = "linux");
+    /// Where the message with this unique name is now, whatever its flags or sub-directory
+    /// (a mark renames the file, so a path kept from earlier may be stale).
+    pub fn find(&self, unique: &str) -> Option<PathBuf> {
+        ["new", "cur"].into_iter().find_map(|sub| {
+            let dir = self.root.join(sub);
+            let plain = dir.join(unique);
+            if sub == "new" && plain.is_file() {
+                return Some(plain);
+            }
+            fs::read_dir(&dir).ok()?.flatten().find_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                (split_name(&name).0 == unique).then(|| e.path())
+            })
+        })
+    }
+
+    /// Removes the message with this unique name (see [`Maildir::find`]); gone already is
+    /// fine.
+    pub fn remove_named(&self, unique: &str) -> Result<()> {
+        match self.find(unique) {
+            Some(path) => self.remove(&path),
+            None => Ok(()),
+        }
+    }
+
+    /// Gives the message (found by the unique name of `path`) exactly `flags`: one atomic
+    /// rename into cur/, made durable. Returns its new path.
+    pub fn set_flags(&self, path: &Path, flags: &str) -> Result<PathBuf> {
+        let unique = unique_of(path);
+        let current = self.find(&unique).ok_or_else(|| MaildirError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "message not found"),
+        })?;
+        let target = self.root.join("cur").join(format!(
+            "{unique}{}2,{}",
+            info_separator(),
+            sorted_flags(flags)
+        ));
+        if current != target {
+            fs::rename(&current, &target).map_err(io(&target))?;
+            sync_dir(&self.root.join("cur"))?;
+            if current.parent() != target.parent() {
+                if let Some(dir) = current.parent() {
+                    sync_dir(dir)?;
+                }
+            }
+        }
+        Ok(target)
+    }
+
+    /// Puts the message back in new/ without flags (a message no one has looked at).
+    pub fn clear_flags(&self, path: &Path) -> Result<PathBuf> {
+        let unique = unique_of(path);
+        let current = self.find(&unique).ok_or_else(|| MaildirError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "message not found"),
+        })?;
+        let target = self.root.join("new").join(&unique);
+        if current != target {
+            fs::rename(&current, &target).map_err(io(&target))?;
+            sync_dir(&self.root.join("new"))?;
+            if let Some(dir) = current.parent() {
+                sync_dir(dir)?;
+            }
+        }
+        Ok(target)
+    }
+
+    /// Moves the message at `path` into `target` (keeping its name and flags), durably.
+    pub fn move_to(&self, path: &Path, target: &Maildir) -> Result<PathBuf> {
+        let unique = unique_of(path);
+        let flags = flags_of(path);
+        let dest = target.root.join("cur").join(format!(
+            "{unique}{}2,{}",
+            info_separator(),
+            sorted_flags(&flags)
+        ));
+        fs::rename(path, &dest).map_err(io(&dest))?;
+        sync_dir(&target.root.join("cur"))?;
+        if let Some(dir) = path.parent() {
+            sync_dir(dir)?;
+        }
+        Ok(dest)
+    }
+}
 
 fn unique_name() -> String {
     let now = std::time::SystemTime::now()
@@ -186,22 +325,72 @@ fn unique_name() -> String {
     )
 }
 
-#[cfg(target_os = "linux")]
-fn sync_filesystem(root: &Path) -> Result<()> {
-    use std::os::fd::AsRawFd;
-    let dir = File::open(root).map_err(io(root))?;
-    // SAFETY: syncfs takes an open descriptor and only flushes the file system it is on.
-    let rc = unsafe { libc::syncfs(dir.as_raw_fd()) };
-    if rc != 0 {
-        return Err(io(root)(std::io::Error::last_os_error()));
-    }
-    Ok(())
+/// How a batch is made durable: one `syncfs` over a descriptor opened before the writes
+/// (Linux 5.8 and later, where syncfs reports writeback errors), else fsync per file.
+struct BatchSync {
+    per_file: bool,
+    #[cfg(target_os = "linux")]
+    root: Option<File>,
 }
 
-#[cfg(not(target_os = "linux"))]
-fn sync_filesystem(_root: &Path) -> Result<()> {
-    // Each file was fsynced as it was written.
-    Ok(())
+impl BatchSync {
+    fn begin(root: &Path) -> Result<BatchSync> {
+        #[cfg(target_os = "linux")]
+        {
+            if syncfs_reports_errors() {
+                let dir = File::open(root).map_err(io(root))?;
+                return Ok(BatchSync {
+                    per_file: false,
+                    root: Some(dir),
+                });
+            }
+            Ok(BatchSync {
+                per_file: true,
+                root: None,
+            })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = root;
+            Ok(BatchSync { per_file: true })
+        }
+    }
+
+    fn finish(self, root: &Path) -> Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Some(dir) = &self.root {
+            use std::os::fd::AsRawFd;
+            // SAFETY: syncfs takes an open descriptor and only flushes the file system it is on.
+            let rc = unsafe { libc::syncfs(dir.as_raw_fd()) };
+            if rc != 0 {
+                return Err(io(root)(std::io::Error::last_os_error()));
+            }
+        }
+        let _ = root;
+        Ok(())
+    }
+}
+
+/// syncfs returns file-data writeback errors only from Linux 5.8 on (commit 735e4ae5ba28);
+/// before that it can report success after an I/O error, so each file is fsynced instead.
+#[cfg(target_os = "linux")]
+fn syncfs_reports_errors() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        fs::read_to_string("/proc/sys/kernel/osrelease")
+            .ok()
+            .and_then(|r| kernel_at_least(&r, (5, 8)))
+            .unwrap_or(false)
+    })
+}
+
+/// Whether a kernel release string ("6.1.0-18-amd64") is at least `want`.
+#[cfg(any(target_os = "linux", test))]
+fn kernel_at_least(release: &str, want: (u32, u32)) -> Option<bool> {
+    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit());
+    let major: u32 = parts.next()?.parse().ok()?;
+    let minor: u32 = parts.next()?.parse().ok()?;
+    Some((major, minor) >= want)
 }
 
 /// Makes a directory's entries (renames, new files) durable; a no-op where directories
@@ -242,6 +431,40 @@ fn free_bytes(_path: &Path) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_releases_are_compared_by_number() {
+        assert_eq!(kernel_at_least("6.1.0-18-amd64", (5, 8)), Some(true));
+        assert_eq!(kernel_at_least("5.8.0", (5, 8)), Some(true));
+        assert_eq!(kernel_at_least("5.4.0-150-generic", (5, 8)), Some(false));
+        assert_eq!(kernel_at_least("4.19.0", (5, 8)), Some(false));
+        assert_eq!(kernel_at_least("garbage", (5, 8)), None);
+    }
+
+    #[test]
+    fn flags_are_found_and_set_by_unique_name_in_either_separator_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::open(dir.path()).unwrap();
+        let stored = md
+            .deliver_batch(&[b"Subject: a\r\n\r\n1\r\n".to_vec()])
+            .unwrap();
+        let unique = unique_of(&stored[0].path);
+        let marked = md.set_flags(&stored[0].path, "SF").unwrap();
+        assert_eq!(flags_of(&marked), "FS", "flags sorted");
+        // A stale path (the file moved) still finds the message.
+        let again = md.set_flags(&stored[0].path, "P").unwrap();
+        assert_eq!(md.find(&unique), Some(again.clone()));
+        // A file written on Windows (";2,") is read and renamed like one written here.
+        let windows = dir.path().join("cur").join(format!("{unique};2,S"));
+        fs::rename(&again, &windows).unwrap();
+        assert_eq!(split_name(&format!("{unique};2,S")), (unique.as_str(), "S"));
+        assert_eq!(md.find(&unique), Some(windows.clone()));
+        let back = md.clear_flags(&windows).unwrap();
+        assert_eq!(back, dir.path().join("new").join(&unique));
+        md.remove_named(&unique).unwrap();
+        assert!(md.messages().unwrap().is_empty());
+        md.remove_named(&unique).unwrap();
+    }
 
     #[test]
     fn a_batch_lands_in_new_and_tmp_is_left_empty() {

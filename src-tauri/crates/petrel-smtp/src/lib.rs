@@ -10,7 +10,7 @@
 
 mod outbox;
 
-pub use outbox::{flush, Flushed, Outbox, OutboxError, Queued};
+pub use outbox::{flush, Answer, Flushed, Outbox, OutboxCounts, OutboxError, Queued};
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
@@ -81,6 +81,21 @@ impl SmtpError {
     }
 }
 
+impl SmtpError {
+    /// The server's answer this error carries, as the outbox records it: a 4xx says "try
+    /// later", a refusal says "not this message". `None` when no answer was read (a cut, a
+    /// timeout): then whether the server has the message is unknown.
+    pub fn answer(&self) -> Option<crate::Answer> {
+        match self {
+            SmtpError::Temporary(m) => Some(crate::Answer::TryLater(m.clone())),
+            SmtpError::TooLarge(m) | SmtpError::RecipientRefused(m) | SmtpError::Refused(m) => {
+                Some(crate::Answer::Refused(m.clone()))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl From<petrel_tls::TlsFailure> for SmtpError {
     fn from(f: petrel_tls::TlsFailure) -> Self {
         match f {
@@ -97,10 +112,15 @@ impl From<petrel_tls::TlsFailure> for SmtpError {
     }
 }
 
-/// A logged-in submission session.
+/// A logged-in submission session. lettre closes the connection after any error, a
+/// refusal of one message included, so the session keeps what it needs to log in again
+/// for the next message.
 pub struct SmtpSession {
     conn: AsyncSmtpConnection,
     hook: DataEndHook,
+    server: ServerSettings,
+    password: String,
+    trust: TrustPolicy,
 }
 
 impl SmtpSession {
@@ -110,6 +130,21 @@ impl SmtpSession {
         password: &str,
         trust: &TrustPolicy,
     ) -> Result<SmtpSession, SmtpError> {
+        let (conn, hook) = Self::open(server, password, trust).await?;
+        Ok(SmtpSession {
+            conn,
+            hook,
+            server: server.clone(),
+            password: password.to_string(),
+            trust: trust.clone(),
+        })
+    }
+
+    async fn open(
+        server: &ServerSettings,
+        password: &str,
+        trust: &TrustPolicy,
+    ) -> Result<(AsyncSmtpConnection, DataEndHook), SmtpError> {
         let host = server.host.trim().to_string();
         let tcp = timed(
             "connecting",
@@ -157,7 +192,7 @@ impl SmtpSession {
         )
         .await?
         .map_err(|e| classify(e, Stage::Auth))?;
-        Ok(SmtpSession { conn, hook })
+        Ok((conn, hook))
     }
 
     /// Sends one message (raw RFC 5322 bytes, Bcc already removed) to `to` from `from`.
@@ -175,6 +210,10 @@ impl SmtpSession {
         raw: &[u8],
         handed_over: impl FnOnce() + Send + 'static,
     ) -> Result<(), SmtpError> {
+        if self.conn.has_broken() {
+            let (conn, hook) = Self::open(&self.server, &self.password, &self.trust).await?;
+            (self.conn, self.hook) = (conn, hook);
+        }
         if let Ok(mut h) = self.hook.lock() {
             *h = Some(Box::new(handed_over));
         }
@@ -188,7 +227,7 @@ impl SmtpSession {
         let sent = timed("sending the message", self.conn.send(&envelope, raw))
             .await?
             .map_err(|e| classify(e, Stage::Send));
-        if sent.is_err() {
+        if sent.is_err() && !self.conn.has_broken() {
             // A refused transaction stays open on the server: end it so the next message
             // of this session starts clean.
             let _ = timed("resetting", self.conn.command(Rset)).await;

@@ -1,18 +1,20 @@
 //! The outbox: every message is stored durably (a Maildir in the config dir) with its
-//! envelope before the first attempt, and leaves only once the server has taken it.
+//! envelope before the first attempt, and leaves only once the server has settled it.
 //!
-//! Exactly once: the moment the end of a message's data (the final ".") has been written
-//! to the socket, its file is renamed to the "handed over" state (cur/ with `P`); after the
-//! server's 250, to "sent" (`S`); it is removed only after the caller filed its Sent copy.
-//! Each step is one atomic rename. After a crash:
-//! - no mark: the final "." never left this process, so the server dropped the
-//!   transaction — sending again cannot duplicate it (the caller also asks
-//!   `already_sent(message_id)`, which finds copies a server filed itself);
-//! - `P` or `S`: the server has it; it is never sent again, only its Sent copy is filed.
+//! A message's state is its file's Maildir flags (see `petrel_maildir` for the separator):
+//! - none (in new/): waiting for a try;
+//! - `P` "handed over": the end of its data (the final ".") was written to the socket and
+//!   no reply has been read yet — the outcome is unknown, so it is never sent again
+//!   (the caller looks for it in Sent, the one place that can tell);
+//! - `S` "sent": the server answered 2xx; it waits only for its Sent copy to be filed;
+//! - `X` "refused": the server answered 5xx; kept with the server's words for the user to
+//!   edit or delete, never retried or filed in Sent.
 //!
-//! What remains is a window of one system call between the write returning and the rename
-//! (a crash there sends twice), and a server that refuses at the final "." while this
-//! process dies before reading the refusal (the message then shows as sent).
+//! A 4xx answer puts the message back to waiting, with the server's words kept. Any reply
+//! to the end of data settles the `P` mark at once; only no reply (a cut, a timeout, a
+//! crash) leaves it. Each step is one atomic rename, made durable; the server's words live
+//! in `notes/<unique name>` beside the Maildir. What remains is a window of one system
+//! call between the final write and the rename (a crash there sends twice).
 
 use crate::{SmtpError, SmtpSession};
 use petrel_maildir::{Maildir, MaildirError};
@@ -20,17 +22,44 @@ use std::path::{Path, PathBuf};
 
 /// The first line of a queued file: who it goes to (Bcc recipients live only here).
 const ENVELOPE: &str = "X-Petrel-Envelope:";
+const HANDED_OVER: &str = "P";
+const SENT: &str = "S";
+const REFUSED: &str = "X";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
     pub path: PathBuf,
+    /// The file's unique name: it finds the message whatever marks it has since had.
+    pub name: String,
     pub from: String,
     pub to: Vec<String>,
     pub message_id: Option<String>,
     /// Set once the server took it (waiting only for its Sent copy to be filed).
     pub sent: bool,
-    /// Its data reached the server; the answer was not recorded (see the module notes).
+    /// Its data reached the server and no reply was read (see the module notes).
     pub handed_over: bool,
+    /// Refused for good by the server: waits for the user (edit or delete).
+    pub refused: bool,
+    /// The server's words about the last try (a 4xx or a 5xx answer).
+    pub note: Option<String>,
+}
+
+impl Queued {
+    /// Waiting for a try: not sent, not handed over, not refused.
+    pub fn waiting(&self) -> bool {
+        !self.sent && !self.handed_over && !self.refused
+    }
+}
+
+/// How many messages are in each state, from the file names alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Waiting for a try.
+    pub waiting: usize,
+    /// Refused by the server, waiting for the user.
+    pub refused: usize,
+    /// Sent or handed over, their Sent copies not filed yet: a pass still has work.
+    pub unfiled: usize,
 }
 
 #[derive(Debug)]
@@ -50,9 +79,9 @@ pub enum OutboxError {
 
 impl Outbox {
     pub fn open(dir: &Path) -> Result<Outbox, OutboxError> {
-        Ok(Outbox {
-            maildir: Maildir::open(dir)?,
-        })
+        let maildir = Maildir::open(dir)?;
+        std::fs::create_dir_all(dir.join("notes"))?;
+        Ok(Outbox { maildir })
     }
 
     /// Stores `raw` (built once, with its Message-ID) for `to`, durably, before any attempt.
@@ -81,84 +110,162 @@ impl Outbox {
             let Some((from, to, _)) = split_envelope(&raw) else {
                 continue;
             };
-            let flags = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.split_once(":2,"))
-                .map(|(_, flags)| flags.to_string())
-                .unwrap_or_default();
+            let flags = petrel_maildir::flags_of(&path);
+            let name = petrel_maildir::unique_of(&path);
             out.push(Queued {
                 message_id: message_id(&raw),
+                note: self.note(&name),
+                name,
                 path,
                 from,
                 to,
-                sent: flags.contains('S'),
-                handed_over: flags.contains('P'),
+                sent: flags.contains(SENT),
+                handed_over: flags.contains(HANDED_OVER),
+                refused: flags.contains(REFUSED),
             });
         }
         Ok(out)
     }
 
-    /// (messages still waiting for the server, all files including those sent but not yet
-    /// filed in Sent), from the file names alone: cheap enough to ask every few seconds,
+    /// The message with this unique name, as it is now.
+    pub fn find(&self, name: &str) -> Result<Option<Queued>, OutboxError> {
+        Ok(self.queued()?.into_iter().find(|q| q.name == name))
+    }
+
+    /// Counts by state from the file names alone: cheap enough to ask every few seconds,
     /// whatever the messages' sizes.
-    pub fn counts(&self) -> Result<(usize, usize), OutboxError> {
-        let files = self.maildir.messages()?;
-        let waiting = files
-            .iter()
-            .filter(|p| {
-                !p.file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.split_once(":2,"))
-                    .is_some_and(|(_, flags)| flags.contains('S') || flags.contains('P'))
-            })
-            .count();
-        Ok((waiting, files.len()))
+    pub fn counts(&self) -> Result<OutboxCounts, OutboxError> {
+        let mut counts = OutboxCounts::default();
+        for path in self.maildir.messages()? {
+            let flags = petrel_maildir::flags_of(&path);
+            if flags.contains(REFUSED) {
+                counts.refused += 1;
+            } else if flags.contains(SENT) || flags.contains(HANDED_OVER) {
+                counts.unfiled += 1;
+            } else {
+                counts.waiting += 1;
+            }
+        }
+        Ok(counts)
     }
 
     /// The message as it goes on the wire (without the envelope line).
     pub fn message(&self, q: &Queued) -> Result<Vec<u8>, OutboxError> {
-        let raw = std::fs::read(&q.path)?;
+        let path = self.maildir.find(&q.name).unwrap_or_else(|| q.path.clone());
+        let raw = std::fs::read(path)?;
         Ok(split_envelope(&raw)
             .map(|(_, _, m)| m.to_vec())
             .unwrap_or(raw))
     }
 
-    /// `q` marked sent (see `mark_sent`), as it now is.
-    fn sent(&self, q: Queued) -> Result<Queued, OutboxError> {
-        let path = self.mark_sent(&q)?;
+    /// Records that the server took it (2xx): one atomic rename, made durable.
+    pub fn mark_sent(&self, q: &Queued) -> Result<Queued, OutboxError> {
+        let path = self.maildir.set_flags(&q.path, SENT)?;
+        self.set_note(&q.name, None)?;
         Ok(Queued {
             path,
             sent: true,
-            ..q
+            handed_over: false,
+            refused: false,
+            note: None,
+            ..q.clone()
         })
     }
 
-    /// Records that the server took it: one atomic rename, made durable.
-    pub fn mark_sent(&self, q: &Queued) -> Result<PathBuf, OutboxError> {
-        Ok(mark(self.maildir.root(), &q.path, 'S')?)
+    /// Settles a message by the server's answer: 2xx sent, 4xx waiting again, 5xx refused;
+    /// no answer leaves it as it is (handed over, outcome unknown). Returns it as it now is.
+    pub fn settle(&self, q: &Queued, answer: &Answer) -> Result<Queued, OutboxError> {
+        match answer {
+            Answer::Accepted => self.mark_sent(q),
+            Answer::TryLater(words) => {
+                self.set_note(&q.name, Some(words))?;
+                let path = self.maildir.clear_flags(&q.path)?;
+                Ok(Queued {
+                    path,
+                    sent: false,
+                    handed_over: false,
+                    refused: false,
+                    note: Some(words.clone()),
+                    ..q.clone()
+                })
+            }
+            Answer::Refused(words) => {
+                self.set_note(&q.name, Some(words))?;
+                let path = self.maildir.set_flags(&q.path, REFUSED)?;
+                Ok(Queued {
+                    path,
+                    sent: false,
+                    handed_over: false,
+                    refused: true,
+                    note: Some(words.clone()),
+                    ..q.clone()
+                })
+            }
+        }
     }
 
-    /// Done with it (its Sent copy is filed).
-    pub fn remove(&self, path: &Path) -> Result<(), OutboxError> {
-        Ok(self.maildir.remove(path)?)
+    /// Done with it (its Sent copy is filed, or the user took it back): found by its unique
+    /// name whatever its marks.
+    pub fn remove(&self, name: &str) -> Result<(), OutboxError> {
+        self.maildir.remove_named(name)?;
+        self.set_note(name, None)?;
+        Ok(())
     }
+
+    fn note_path(&self, name: &str) -> PathBuf {
+        self.maildir.root().join("notes").join(name)
+    }
+
+    fn note(&self, name: &str) -> Option<String> {
+        std::fs::read_to_string(self.note_path(name)).ok()
+    }
+
+    fn set_note(&self, name: &str, words: Option<&str>) -> Result<(), OutboxError> {
+        let path = self.note_path(name);
+        match words {
+            Some(w) => {
+                let tmp = path.with_extension("tmp");
+                std::fs::write(&tmp, w)?;
+                std::fs::rename(&tmp, &path)?;
+            }
+            None => match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            },
+        }
+        Ok(())
+    }
+}
+
+/// The server's answer to one message, as the outbox records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Accepted,
+    TryLater(String),
+    Refused(String),
 }
 
 /// What one pass over the outbox did.
 #[derive(Debug, Default)]
 pub struct Flushed {
-    /// Now in the sent state (waiting for their Sent copies).
+    /// Now in the sent state (waiting for their Sent copies). `handed_over` ones are the
+    /// outcome-unknown messages the caller's `already_sent` did not find.
     pub done: Vec<Queued>,
-    /// Refused for good by the server (wrong address, too large…): still queued, with why.
+    /// Refused for good by the server in this pass (wrong address, too large…): kept, with
+    /// why, for the user.
     pub refused: Vec<(Queued, SmtpError)>,
-    /// A temporary failure that ended the pass; the rest stays queued for the next one.
+    /// Answered 4xx in this pass: waiting again, with the server's words.
+    pub deferred: Vec<(Queued, SmtpError)>,
+    /// A failure that ended the pass; the rest stays queued for the next one.
     pub stopped: Option<SmtpError>,
 }
 
-/// Sends what is queued and not sent yet; `already_sent(message_id)` is asked first (a
-/// crash may have come between the server's acceptance and our record). A message the
-/// server refuses for good does not hold up the others; a temporary failure ends the pass.
+/// Sends what is waiting. Messages whose outcome is unknown (handed over, no reply read)
+/// are never sent again: `already_sent(message_id)` tells whether Sent has a copy, and
+/// either way they count as done (the caller files a copy when Sent has none). Refused
+/// messages wait for the user. A message the server refuses for good does not hold up the
+/// others; a 4xx answer or a lost connection ends the pass.
 pub async fn flush(
     outbox: &Outbox,
     session: &mut SmtpSession,
@@ -170,51 +277,59 @@ pub async fn flush(
             out.done.push(q);
             continue;
         }
-        // Handed over before a crash, or already in Sent: the server has it.
-        if q.handed_over || q.message_id.as_deref().is_some_and(&mut already_sent) {
-            out.done.push(outbox.sent(q)?);
+        if q.refused {
+            continue;
+        }
+        if q.handed_over {
+            let in_sent = q.message_id.as_deref().is_some_and(&mut already_sent);
+            let marked = outbox.mark_sent(&q)?;
+            // Still flagged as handed over for the caller: filed only when Sent lacks it.
+            out.done.push(Queued {
+                handed_over: !in_sent,
+                ..marked
+            });
             continue;
         }
         let raw = outbox.message(&q)?;
-        let (root, path) = (outbox.maildir.root().to_path_buf(), q.path.clone());
-        let handed_over = move || {
-            if let Err(e) = mark(&root, &path, 'P') {
-                tracing::warn!(error = %e, "could not record a message as handed over");
+        let hook = {
+            let (maildir, path) = (outbox.maildir.clone(), q.path.clone());
+            move || {
+                if let Err(e) = maildir.set_flags(&path, HANDED_OVER) {
+                    tracing::warn!(error = %e, "could not record a message as handed over");
+                }
             }
         };
-        match session.send_noting(&q.from, &q.to, &raw, handed_over).await {
-            Ok(()) => out.done.push(outbox.sent(q)?),
-            Err(e) if e.is_temporary() => {
-                out.stopped = Some(e);
-                break;
-            }
-            Err(e) => out.refused.push((q, e)),
+        let result = session.send_noting(&q.from, &q.to, &raw, hook).await;
+        match result {
+            Ok(()) => match outbox.mark_sent(&q) {
+                Ok(q) => out.done.push(q),
+                // The server has it: it must never be sent again, even if the mark failed
+                // (Windows names, a full disk). Counted as sent for this pass.
+                Err(e) => {
+                    tracing::warn!(error = %e, "sent, but the outbox could not record it");
+                    out.done.push(Queued { sent: true, ..q });
+                }
+            },
+            Err(e) => match e.answer() {
+                Some(Answer::TryLater(words)) => {
+                    let q = outbox.settle(&q, &Answer::TryLater(words))?;
+                    out.deferred.push((q, e));
+                    break;
+                }
+                Some(Answer::Refused(words)) => {
+                    let q = outbox.settle(&q, &Answer::Refused(words))?;
+                    out.refused.push((q, e));
+                }
+                // No reply: a message handed over keeps its mark (outcome unknown). (An
+                // error never carries `Accepted`.)
+                None | Some(Answer::Accepted) => {
+                    out.stopped = Some(e);
+                    break;
+                }
+            },
         }
     }
     Ok(out)
-}
-
-/// Renames a queued file (wherever an earlier mark moved it) to carry `flag`, durably.
-fn mark(root: &Path, path: &Path, flag: char) -> std::io::Result<PathBuf> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .map(|n| n.split(":2,").next().unwrap_or(n).to_string())
-        .unwrap_or_default();
-    let target = root.join("cur").join(format!("{name}:2,{flag}"));
-    let current = [
-        path.to_path_buf(),
-        root.join("cur").join(format!("{name}:2,P")),
-    ]
-    .into_iter()
-    .find(|p| p.exists())
-    .unwrap_or_else(|| path.to_path_buf());
-    if current != target {
-        std::fs::rename(&current, &target)?;
-    }
-    let _ = petrel_maildir::sync_dir(&root.join("cur"));
-    let _ = petrel_maildir::sync_dir(&root.join("new"));
-    Ok(target)
 }
 
 fn split_envelope(raw: &[u8]) -> Option<(String, Vec<String>, &[u8])> {
@@ -254,7 +369,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn queued_messages_keep_their_envelope_and_sent_state() {
+    fn queued_messages_keep_their_envelope_and_state() {
         let dir = tempfile::tempdir().unwrap();
         let outbox = Outbox::open(dir.path()).unwrap();
         let raw = b"From: a@x\r\nTo: b@x\r\nMessage-ID: <m1@x>\r\nSubject: s\r\n\r\nbody\r\n";
@@ -273,19 +388,46 @@ mod tests {
             raw,
             "the wire form has no envelope line"
         );
-        assert!(!q[0].sent);
-        assert_eq!(outbox.counts().unwrap(), (1, 1));
-        // Handed over (the final "." left), then sent: never waiting again.
-        let handed = mark(dir.path(), &q[0].path, 'P').unwrap();
+        assert!(q[0].waiting());
+        let count = |w, r, u| OutboxCounts {
+            waiting: w,
+            refused: r,
+            unfiled: u,
+        };
+        assert_eq!(outbox.counts().unwrap(), count(1, 0, 0));
+        // 4xx: waiting again, with the server's words.
+        let later = outbox
+            .settle(&q[0], &Answer::TryLater("451 4.3.0 later".into()))
+            .unwrap();
+        assert!(later.waiting());
+        assert_eq!(
+            outbox.queued().unwrap()[0].note.as_deref(),
+            Some("451 4.3.0 later")
+        );
+        // 5xx: refused, kept with why, not waiting.
+        let refused = outbox
+            .settle(&later, &Answer::Refused("552 too big".into()))
+            .unwrap();
         let again = outbox.queued().unwrap();
-        assert!(again[0].handed_over && !again[0].sent);
-        assert_eq!(outbox.counts().unwrap(), (0, 1));
-        let sent = outbox.mark_sent(&again[0]).unwrap();
-        assert_ne!(handed, sent);
+        assert!(again[0].refused && !again[0].waiting());
+        assert_eq!(again[0].note.as_deref(), Some("552 too big"));
+        assert_eq!(outbox.counts().unwrap(), count(0, 1, 0));
+        // Handed over (from a stale path), then sent: never waiting again.
+        outbox.maildir.set_flags(&q[0].path, HANDED_OVER).unwrap();
+        assert!(outbox.queued().unwrap()[0].handed_over);
+        assert_eq!(outbox.counts().unwrap(), count(0, 0, 1));
+        let sent = outbox.mark_sent(&refused).unwrap();
         assert!(outbox.queued().unwrap()[0].sent);
-        assert_eq!(outbox.counts().unwrap(), (0, 1), "still to file in Sent");
-        outbox.remove(&sent).unwrap();
+        assert_eq!(outbox.queued().unwrap()[0].note, None);
+        assert_eq!(
+            outbox.counts().unwrap(),
+            count(0, 0, 1),
+            "still to file in Sent"
+        );
+        // Removed by its unique name, whatever path was kept.
+        outbox.remove(&q[0].name).unwrap();
         assert!(outbox.queued().unwrap().is_empty());
+        assert!(!sent.path.exists());
         assert!(matches!(
             outbox.enqueue("a@x", &[], raw),
             Err(OutboxError::NoRecipients)

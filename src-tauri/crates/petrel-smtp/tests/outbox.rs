@@ -83,7 +83,7 @@ async fn queued_offline_sent_later_exactly_once() {
     let done = flush(&outbox, &mut s, |_| false).await.unwrap().done;
     assert_eq!(done.len(), 1);
     for q in &done {
-        outbox.remove(&q.path).unwrap();
+        outbox.remove(&q.name).unwrap();
     }
     assert_eq!(wait_for(&h, "bob", "queued-offline", 1), 1);
     assert_eq!(
@@ -92,7 +92,8 @@ async fn queued_offline_sent_later_exactly_once() {
         "the Bcc recipient got it"
     );
 
-    // A crash right after the server took a message: it is still queued, unmarked. The
+    // A crash right after the server took a message: its file carries the "handed over"
+    // mark (written when the final "." left, before the 250 was read) and no more. The
     // retry asks "already in Sent?" (here: did it arrive) and does not send it again.
     outbox
         .enqueue(
@@ -102,9 +103,16 @@ async fn queued_offline_sent_later_exactly_once() {
         )
         .unwrap();
     let q = outbox.queued().unwrap().remove(0);
-    s.send(&q.from, &q.to, &outbox.message(&q).unwrap())
-        .await
-        .unwrap();
+    let (root, path) = (dir.path().to_path_buf(), q.path.clone());
+    s.send_noting(&q.from, &q.to, &outbox.message(&q).unwrap(), move || {
+        petrel_maildir::Maildir::open(&root)
+            .unwrap()
+            .set_flags(&path, "P")
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    assert!(outbox.queued().unwrap()[0].handed_over);
     assert_eq!(wait_for(&h, "bob", "crash-after-250", 1), 1);
     let done = flush(&outbox, &mut s, |id| {
         id == "crash-after-250@petrel.test" && copies(&h, "bob", "crash-after-250") > 0
@@ -115,4 +123,82 @@ async fn queued_offline_sent_later_exactly_once() {
     assert!(done[0].sent);
     s.quit().await;
     assert_eq!(wait_for(&h, "bob", "crash-after-250", 2), 1, "exactly once");
+}
+
+/// Any reply to the end of DATA settles a message (review H1): a 554 refusal is kept with
+/// the server's words and never tried again nor counted as done; a 451 puts the next one
+/// back to waiting; only a message with no reply keeps the "handed over" mark.
+#[tokio::test(flavor = "multi_thread")]
+async fn answers_after_data_settle_each_message() {
+    let smtp = petrel_harness::ScriptedSmtp::start(&[
+        "554 5.7.1 Message rejected as spam",
+        "451 4.7.1 Rate limited, try again later",
+    ])
+    .await
+    .unwrap();
+    let server = ServerSettings {
+        host: "localhost".into(),
+        port: smtp.port,
+        security: Security::Tls,
+        username: "alice@example.test".into(),
+        pinned_cert_sha256: Some(smtp.cert_sha256.clone()),
+    };
+    let trust = TrustPolicy::default();
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::open(dir.path()).unwrap();
+    for id in ["spam", "rated"] {
+        outbox
+            .enqueue(
+                "alice@example.test",
+                &["bob@example.test".into()],
+                &message("alice@example.test", "bob@example.test", id),
+            )
+            .unwrap();
+        // Distinct names and an order that follows the enqueue order.
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut session = SmtpSession::login(&server, "secret", &trust).await.unwrap();
+    let pass = flush(&outbox, &mut session, |_| {
+        panic!("no message had an unknown outcome")
+    })
+    .await
+    .unwrap();
+    assert!(pass.done.is_empty(), "nothing was accepted");
+    assert_eq!(pass.refused.len(), 1);
+    assert_eq!(pass.deferred.len(), 1, "the 451 ends the pass");
+    let state = outbox.queued().unwrap();
+    let spam = state
+        .iter()
+        .find(|q| q.message_id.as_deref() == Some("spam@petrel.test"))
+        .unwrap();
+    assert!(spam.refused && !spam.handed_over && !spam.sent);
+    assert!(
+        spam.note.as_deref().is_some_and(|n| n.contains("554")),
+        "{:?}",
+        spam.note
+    );
+    let rated = state
+        .iter()
+        .find(|q| q.message_id.as_deref() == Some("rated@petrel.test"))
+        .unwrap();
+    assert!(rated.waiting(), "a 4xx answer means waiting again");
+    assert!(rated.note.as_deref().is_some_and(|n| n.contains("451")));
+
+    // The next pass sends the waiting one and leaves the refused one alone.
+    let pass = flush(&outbox, &mut session, |_| false).await.unwrap();
+    assert_eq!(pass.done.len(), 1);
+    assert_eq!(
+        pass.done[0].message_id.as_deref(),
+        Some("rated@petrel.test")
+    );
+    let accepted = smtp.accepted();
+    assert_eq!(accepted.len(), 1);
+    assert!(String::from_utf8_lossy(&accepted[0]).contains("Subject: rated"));
+    let pass = flush(&outbox, &mut session, |_| false).await.unwrap();
+    assert!(pass
+        .done
+        .iter()
+        .all(|q| q.message_id.as_deref() != Some("spam@petrel.test")));
+    assert_eq!(smtp.accepted().len(), 1, "a refused message is not retried");
+    session.quit().await;
 }

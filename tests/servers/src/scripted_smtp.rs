@@ -1,0 +1,166 @@
+//! A scripted SMTP submission server (implicit TLS) for the replies a real server gives only
+//! under conditions a test cannot arrange on demand: a size, spam or rate-limit answer
+//! *after* the end of DATA. It answers each message's final "." with the next reply of its
+//! script (then "250"), and keeps every message it accepted.
+
+use crate::{test_certificates, HarnessError, Result};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// The longest line the script reads (RFC 5321 §4.5.3.1.6 allows 1000 with CRLF).
+const MAX_LINE: usize = 64 * 1024;
+
+pub struct ScriptedSmtp {
+    pub port: u16,
+    /// Pin this certificate (its SHA-256, hex) in the account's SMTP settings.
+    pub cert_sha256: String,
+    accepted: Arc<Mutex<Vec<Vec<u8>>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ScriptedSmtp {
+    /// Starts on 127.0.0.1; `after_data` are the replies to the first messages' final ".",
+    /// in order ("552 5.3.4 too big"); later messages are accepted.
+    pub async fn start(after_data: &[&str]) -> Result<ScriptedSmtp> {
+        let certs = test_certificates()?;
+        let setup = |e: String| HarnessError::Setup(format!("scripted SMTP: {e}"));
+        let chain = rustls_pemfile::certs(&mut certs.cert_pem.as_bytes())
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| setup(e.to_string()))?;
+        let key = rustls_pemfile::private_key(&mut certs.key_pem.as_bytes())
+            .map_err(|e| setup(e.to_string()))?
+            .ok_or_else(|| setup("no key".into()))?;
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| setup(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| setup(e.to_string()))?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(crate::io("binding the scripted SMTP server"))?;
+        let port = listener
+            .local_addr()
+            .map_err(crate::io("scripted SMTP address"))?
+            .port();
+        let script: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(
+            after_data.iter().rev().map(|s| s.to_string()).collect(),
+        ));
+        let accepted: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+        let kept = accepted.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, script, kept) = (acceptor.clone(), script.clone(), kept.clone());
+                tokio::spawn(async move {
+                    if let Ok(tls) = acceptor.accept(tcp).await {
+                        let _ = serve(tls, script, kept).await;
+                    }
+                });
+            }
+        });
+        Ok(ScriptedSmtp {
+            port,
+            cert_sha256: certs.cert_sha256,
+            accepted,
+            task,
+        })
+    }
+
+    /// The messages accepted so far (as received, dot-unstuffed), in order.
+    pub fn accepted(&self) -> Vec<Vec<u8>> {
+        self.accepted.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for ScriptedSmtp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(
+    tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    script: Arc<Mutex<Vec<String>>>,
+    kept: Arc<Mutex<Vec<Vec<u8>>>>,
+) -> std::io::Result<()> {
+    let (r, mut w) = tokio::io::split(tls);
+    let mut r = BufReader::new(r);
+    w.write_all(b"220 scripted.test ESMTP\r\n").await?;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if read_line(&mut r, &mut line).await? == 0 {
+            return Ok(());
+        }
+        let cmd = String::from_utf8_lossy(&line)
+            .trim_end()
+            .to_ascii_uppercase();
+        let reply: &[u8] = if cmd.starts_with("EHLO") {
+            b"250-scripted.test\r\n250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+        } else if cmd.starts_with("AUTH PLAIN ") {
+            b"235 2.7.0 accepted\r\n"
+        } else if cmd.starts_with("AUTH") {
+            // PLAIN without an initial response, or LOGIN: prompts until a 235.
+            w.write_all(b"334 \r\n").await?;
+            line.clear();
+            read_line(&mut r, &mut line).await?;
+            if cmd.contains("LOGIN") {
+                w.write_all(b"334 \r\n").await?;
+                line.clear();
+                read_line(&mut r, &mut line).await?;
+            }
+            b"235 2.7.0 accepted\r\n"
+        } else if cmd.starts_with("DATA") {
+            w.write_all(b"354 go ahead\r\n").await?;
+            let mut message = Vec::new();
+            loop {
+                line.clear();
+                if read_line(&mut r, &mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == b".\r\n" {
+                    break;
+                }
+                let body = if line.starts_with(b"..") {
+                    &line[1..]
+                } else {
+                    &line[..]
+                };
+                message.extend_from_slice(body);
+            }
+            let next = script.lock().ok().and_then(|mut s| s.pop());
+            match next {
+                Some(reply) => {
+                    w.write_all(format!("{reply}\r\n").as_bytes()).await?;
+                }
+                None => {
+                    if let Ok(mut k) = kept.lock() {
+                        k.push(message);
+                    }
+                    w.write_all(b"250 2.0.0 queued\r\n").await?;
+                }
+            }
+            continue;
+        } else if cmd.starts_with("QUIT") {
+            w.write_all(b"221 2.0.0 bye\r\n").await?;
+            return Ok(());
+        } else {
+            // MAIL, RCPT, RSET, NOOP.
+            b"250 2.0.0 ok\r\n"
+        };
+        w.write_all(reply).await?;
+    }
+}
+
+async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
+    r: &mut R,
+    line: &mut Vec<u8>,
+) -> std::io::Result<usize> {
+    use tokio::io::AsyncReadExt;
+    let mut limited = r.take(MAX_LINE as u64);
+    limited.read_until(b'\n', line).await
+}
