@@ -96,7 +96,6 @@ pub(crate) fn open_external_link(app: &tauri::AppHandle, url: &str) -> Result<()
 /// frame) opens in the system browser, never in Petrel; the window itself never navigates
 /// away from the app.
 fn open_main_window(app: &mut tauri::App) -> tauri::Result<()> {
-    use tauri_plugin_opener::OpenerExt;
     let Some(config) = app.config().app.windows.first().cloned() else {
         return Ok(());
     };

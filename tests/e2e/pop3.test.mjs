@@ -75,6 +75,11 @@ test("add a POP3 account: mail is downloaded and listed; deleting it here remove
     await wd.click(await wd.waitFor(`${list}//*[@role='option'][contains(., 'Old newsletter to delete')]`, "the message in the Trash"));
     await wd.waitFor("//article[@aria-label='Message'][contains(., 'Message 2.')]");
     await wd.click(await wd.waitFor(`//article[@aria-label='Message']//button[normalize-space(.)='Delete permanently']`, "Delete permanently (in the Trash)"));
+    // One click in a POP3 Trash must not erase the only copy: it asks first (review H4).
+    const ask = "//*[@role='alertdialog' and @aria-label='Delete permanently']";
+    await wd.waitFor(ask, "the question before deleting for good");
+    await wd.screenshot(join(ARTIFACTS, "30b-pop3-delete-permanently.png"));
+    await wd.click(await wd.waitFor(`${ask}//button[normalize-space(.)='Delete permanently']`));
     await wd.waitFor(`${list}[not(.//*[@role='option'][contains(., 'Old newsletter to delete')])]`, "the Trash without it");
     assert.equal(onServer(), total, "nothing leaves the server until the next check");
 

@@ -215,8 +215,10 @@ export function installFakeBackend(scenario) {
     },
     move_messages: ({ account, folder, uids, to }) => moveRows(account, folder, uids, to),
     archive_messages: ({ account, folder, uids }) => moveRows(account, folder, uids, "Archive"),
-    delete_messages: ({ account, folder, uids }) => {
-      if (folder === "Trash") {
+    delete_messages: ({ account, folder, uids, how }) => {
+      // As the engine: a delete in the Trash needs the user's "Delete permanently".
+      if (folder === "Trash" && how !== "permanently") throw { code: "invalid_input", message: "confirm “Delete permanently” first", retryable: false };
+      if (folder === "Trash" || how === "permanently") {
         const list = messages[`${account}/${folder}`] ?? [];
         messages[`${account}/${folder}`] = list.filter((m) => !uids.includes(m.uid));
         return outcome(account, folder);

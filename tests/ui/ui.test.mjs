@@ -264,8 +264,20 @@ test("archive, delete and move by button and keyboard: the row leaves at once an
   const tree = page.getByRole("tree", { name: "Folders" });
   await tree.getByRole("treeitem", { name: "Trash" }).click();
   await list.getByRole("option", { name: /Build is green/ }).click();
+  // Deleting for good always asks first (review H4): Cancel keeps the message…
   await actions.getByRole("button", { name: "Delete permanently" }).click();
+  const ask = page.getByRole("alertdialog", { name: "Delete permanently" });
+  await ask.getByText("cannot be brought back").waitFor();
+  await ask.getByRole("button", { name: "Cancel" }).click();
+  assert.equal(await list.getByRole("option", { name: /Build is green/ }).count(), 1, "Cancel keeps it");
+  // …and the Delete key in the Trash asks the same question; confirming deletes it.
+  await list.getByRole("option", { name: /Build is green/ }).click();
+  await list.focus();
+  await page.keyboard.press("Delete");
+  await ask.getByRole("button", { name: "Delete permanently" }).click();
   await page.waitForFunction(() => document.querySelectorAll('[role="listbox"] [role="option"]').length === 0);
+  const permanent = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "delete_messages").map((c) => [c.args.folder, c.args.how]));
+  assert.deepEqual(permanent, [["INBOX", "to_trash"], ["Trash", "permanently"]]);
   await page.close();
 });
 

@@ -132,10 +132,11 @@ pub async fn delete_messages(
     account: AccountId,
     folder: String,
     uids: Vec<u32>,
+    how: petrel_engine::Deletion,
 ) -> Result<ActionOutcome, IpcError> {
     Ok(state
         .engine()?
-        .delete_messages(&account, &folder, &uids)
+        .delete_messages(&account, &folder, &uids, how)
         .await?)
 }
 

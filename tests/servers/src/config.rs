@@ -147,27 +147,28 @@ namespace inbox {{
   separator = /
   mailbox Drafts {{
     special_use = \Drafts
-    auto = subscribe
+    auto = {auto}
   }}
   mailbox Sent {{
     special_use = \Sent
-    auto = subscribe
+    auto = {auto}
   }}
   mailbox Trash {{
     special_use = \Trash
-    auto = subscribe
+    auto = {auto}
   }}
   mailbox Junk {{
     special_use = \Junk
-    auto = subscribe
+    auto = {auto}
   }}
   mailbox Archive {{
     special_use = \Archive
-    auto = subscribe
+    auto = {auto}
   }}
 }}
 "#,
         imap = p.imap,
+        auto = if h.auto_folders { "subscribe" } else { "no" },
         imaps = p.imaps,
         pop3 = p.pop3,
         pop3s = p.pop3s,

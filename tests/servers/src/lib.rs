@@ -118,6 +118,8 @@ pub struct User {
 }
 
 pub struct Harness {
+    /// Dovecot creates Drafts, Sent, Trash, Junk and Archive by itself (`auto = subscribe`).
+    auto_folders: bool,
     dir: tempdir::TempDir,
     pub ports: Ports,
     pub users: Vec<User>,
@@ -145,6 +147,17 @@ pub const DOMAIN: &str = "example.test";
 impl Harness {
     /// Starts Dovecot and Postfix; retries with new ports if another process took one.
     pub fn start() -> Result<Harness> {
+        Self::start_with(true)
+    }
+
+    /// As `start`, with Dovecot's default of creating no folder on its own (`auto = no`):
+    /// a fresh account has only INBOX; Trash, Sent… appear once a client creates them
+    /// (and then carry their SPECIAL-USE role).
+    pub fn start_bare() -> Result<Harness> {
+        Self::start_with(false)
+    }
+
+    fn start_with(auto_folders: bool) -> Result<Harness> {
         if !is_root() {
             return Err(HarnessError::Setup(
                 "the mail-server harness must run as root (Dovecot and Postfix drop privileges themselves); run `npm test` as root or with sudo".into(),
@@ -152,7 +165,7 @@ impl Harness {
         }
         let mut last = None;
         for _ in 0..3 {
-            match Self::start_once() {
+            match Self::start_once(auto_folders) {
                 Ok(h) => return Ok(h),
                 Err(e) => last = Some(e),
             }
@@ -160,7 +173,7 @@ impl Harness {
         Err(last.unwrap_or_else(|| HarnessError::Setup("harness did not start".into())))
     }
 
-    fn start_once() -> Result<Harness> {
+    fn start_once(auto_folders: bool) -> Result<Harness> {
         let dir = tempdir::TempDir::new()?;
         let ports = free_ports()?;
         let certs = certs::generate().map_err(HarnessError::Setup)?;
@@ -173,6 +186,7 @@ impl Harness {
             })
             .collect();
         let mut harness = Harness {
+            auto_folders,
             ports,
             users,
             ca_pem: certs.ca_pem.clone(),

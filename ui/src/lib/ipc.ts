@@ -126,9 +126,12 @@ export const ipc = {
     call<ActionOutcome>("move_messages", { account, folder, uids, to }),
   copyMessages: (account: AccountId, folder: string, uids: number[], to: string) =>
     call<ActionOutcome>("copy_messages", { account, folder, uids, to }),
-  /** To the Trash; in the Trash (or without one) for good. */
-  deleteMessages: (account: AccountId, folder: string, uids: number[]) =>
-    call<ActionOutcome>("delete_messages", { account, folder, uids }),
+  /**
+   * To the Trash (created when the account has none), or for good — only after the user
+   * confirmed "Delete permanently" (the engine refuses a delete in the Trash without it).
+   */
+  deleteMessages: (account: AccountId, folder: string, uids: number[], how: "to_trash" | "permanently") =>
+    call<ActionOutcome>("delete_messages", { account, folder, uids, how }),
   archiveMessages: (account: AccountId, folder: string, uids: number[]) =>
     call<ActionOutcome>("archive_messages", { account, folder, uids }),
   accountStatus: (account: AccountId) => call<AccountStatus>("account_status", { account }),

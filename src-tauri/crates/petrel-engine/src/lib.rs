@@ -29,6 +29,7 @@ mod watch;
 pub use accounts_file::AccountsFile;
 pub use engine::Engine;
 pub use error::EngineError;
+pub use mail_actions::Deletion;
 pub use pending_actions::{MailAction, PendingActions};
 pub use petrel_imap::TrustPolicy;
 pub use petrel_store::{FolderRef, MailCache, MemoryCache, SledCache, StoreError};

@@ -10,6 +10,8 @@ use petrel_store::FolderRef;
 
 /// Name of the folder created for "Archive" on accounts that have none.
 const ARCHIVE_FOLDER: &str = "Archive";
+/// Name of the Trash folder created on servers that have none.
+const TRASH_FOLDER: &str = "Trash";
 
 impl Engine {
     /// Marks messages read/unread and/or flagged/unflagged.
@@ -91,29 +93,60 @@ impl Engine {
         .await
     }
 
-    /// Moves messages to the Trash; in the Trash itself (or without one) deletes them for good.
+    /// Moves messages to the Trash (created when the account has none), or deletes them for
+    /// good — only when the user confirmed exactly that (`Deletion::Permanently`). Deleting
+    /// in the Trash is permanent, so it needs that confirmation too: without it this is an
+    /// error, never a silent expunge. No expunge is ever queued because the folder list was
+    /// unknown: without it nothing is done.
     pub async fn delete_messages(
         &self,
         id: &AccountId,
         folder: &str,
         uids: &[u32],
+        how: Deletion,
     ) -> Result<ActionOutcome, EngineError> {
-        if self.is_pop3(id) {
-            return self.local_action(&FolderRef::new(id, folder), uids, LocalAction::Delete);
+        let trash = if self.is_pop3(id) {
+            Some(crate::pop3_account::LOCAL_TRASH.to_string())
+        } else {
+            self.role_folder(id, FolderRole::Trash).await?
+        };
+        let permanent = how == Deletion::Permanently || trash.as_deref() == Some(folder);
+        if permanent && how != Deletion::Permanently {
+            return Err(EngineError::InvalidInput(
+                "Deleting in the Trash removes the messages for good: confirm “Delete permanently” first.".into(),
+            ));
         }
-        match self.special_folder(id, FolderRole::Trash).await? {
-            Some(trash) if trash != folder => self.move_messages(id, folder, uids, &trash).await,
-            _ => {
-                self.perform(
+        if self.is_pop3(id) {
+            let action = if permanent {
+                LocalAction::DeleteForGood
+            } else {
+                LocalAction::Move(crate::pop3_account::LOCAL_TRASH)
+            };
+            return self.local_action(&FolderRef::new(id, folder), uids, action);
+        }
+        if permanent {
+            return self
+                .perform(
                     id,
                     MailAction::Expunge {
                         folder: folder.into(),
                         uids: uids.to_vec(),
                     },
                 )
-                .await
-            }
+                .await;
         }
+        let trash = match trash {
+            Some(trash) => trash,
+            // No Trash yet (Dovecot creates none by default): made now, as Thunderbird does,
+            // so Delete stays undoable. Offline this fails with a clear error.
+            None => {
+                self.create_folder(id, TRASH_FOLDER).await?;
+                self.role_folder(id, FolderRole::Trash)
+                    .await?
+                    .unwrap_or_else(|| TRASH_FOLDER.to_string())
+            }
+        };
+        self.move_messages(id, folder, uids, &trash).await
     }
 
     /// Moves messages to the Archive folder, creating "Archive" if the account has none.
@@ -310,6 +343,20 @@ impl Engine {
             .map(|f| f.path))
     }
 
+    /// The folder with `role`, cache first (no LIST on every delete); the server is asked
+    /// only when the cached tree has none (another client may have made it since). An
+    /// unknown folder list is an error, never "none".
+    pub(crate) async fn role_folder(
+        &self,
+        id: &AccountId,
+        role: FolderRole,
+    ) -> Result<Option<String>, EngineError> {
+        if let Some(path) = self.folder_with_role(id, role) {
+            return Ok(Some(path));
+        }
+        self.special_folder(id, role).await
+    }
+
     pub(crate) fn cached_change(&self, folder: &FolderRef) -> Result<FolderChange, EngineError> {
         let state = self
             .cache
@@ -326,6 +373,14 @@ impl Engine {
             flags_changed: 0,
         })
     }
+}
+
+/// How Delete goes: to the Trash, or for good (the user confirmed "Delete permanently").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deletion {
+    ToTrash,
+    Permanently,
 }
 
 /// The server understood and said no (or the folder is gone): retrying cannot help.

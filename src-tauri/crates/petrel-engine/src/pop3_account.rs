@@ -24,9 +24,13 @@ pub(crate) enum LocalAction<'a> {
         flagged: Option<bool>,
     },
     Move(&'a str),
-    /// To the Trash; in the Trash, for good.
-    Delete,
+    /// For good (the user confirmed): the local file goes, and the server copy as the
+    /// policy says.
+    DeleteForGood,
 }
+
+/// The local Trash of a POP3 account.
+pub(crate) const LOCAL_TRASH: &str = "Trash";
 
 /// The local folders every POP3 account has.
 pub(crate) const LOCAL_FOLDERS: [(&str, FolderRole); 5] = [
@@ -246,13 +250,7 @@ impl Engine {
                 self.index_local(folder)?
             }
             LocalAction::Move(to) => self.move_local(folder, uids, Some(to))?,
-            LocalAction::Delete => {
-                if folder.path == "Trash" {
-                    self.move_local(folder, uids, None)?
-                } else {
-                    self.move_local(folder, uids, Some("Trash"))?
-                }
-            }
+            LocalAction::DeleteForGood => self.move_local(folder, uids, None)?,
         };
         Ok(petrel_core::ActionOutcome {
             folder: change,

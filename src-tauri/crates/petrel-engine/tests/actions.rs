@@ -7,7 +7,7 @@ mod common;
 
 use common::{mail, server_flags, server_subjects, subjects, Fixture};
 use petrel_core::AccountId;
-use petrel_engine::Engine;
+use petrel_engine::{Deletion, Engine};
 use std::collections::HashMap;
 
 async fn uids(engine: &Engine, id: &AccountId, folder: &str) -> HashMap<String, u32> {
@@ -56,7 +56,7 @@ async fn every_action_reaches_the_server() {
         .await
         .unwrap();
     let deleted = engine
-        .delete_messages(&id, "INBOX", &[uid("message 3")])
+        .delete_messages(&id, "INBOX", &[uid("message 3")], Deletion::ToTrash)
         .await
         .unwrap();
     assert_eq!(deleted.folder.total, 6);
@@ -104,8 +104,17 @@ async fn every_action_reaches_the_server() {
     )
     .unwrap();
     let trash = uids(&engine, &id, "Trash").await;
+    let unconfirmed = engine
+        .delete_messages(&id, "Trash", &[trash["message 3"]], Deletion::ToTrash)
+        .await
+        .unwrap_err();
+    assert!(
+        unconfirmed.to_string().contains("Delete permanently"),
+        "deleting in the Trash needs the user's confirmation: {unconfirmed}"
+    );
+    assert!(server_subjects(&f.h, "Trash").contains(&"message 3".to_string()));
     engine
-        .delete_messages(&id, "Trash", &[trash["message 3"]])
+        .delete_messages(&id, "Trash", &[trash["message 3"]], Deletion::Permanently)
         .await
         .unwrap();
     assert_eq!(
@@ -160,7 +169,7 @@ async fn offline_actions_survive_a_restart_and_replay_in_order() {
         .unwrap();
     assert_eq!(moved.pending, 2);
     let deleted = engine
-        .delete_messages(&id, "INBOX", &[inbox["message 3"]])
+        .delete_messages(&id, "INBOX", &[inbox["message 3"]], Deletion::ToTrash)
         .await
         .unwrap();
     assert_eq!((deleted.folder.total, deleted.pending), (3, 3));
@@ -310,4 +319,121 @@ async fn a_folder_downloaded_for_offline_use_opens_without_the_server() {
             .unwrap();
         assert!(view.text.contains(&format!("body {n}")));
     }
+}
+
+/// Review H4: a fresh Dovecot account has no Trash (`auto = no` is Dovecot's default).
+/// Delete must create one and move the messages there — never expunge them — and deleting
+/// in it needs the user's "Delete permanently".
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_without_a_trash_creates_one_and_expunges_nothing() {
+    let f = Fixture::bare();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=4).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let (engine, id) = f.start().await;
+    let tree = engine.folders(&id).await.unwrap();
+    assert!(
+        !tree.iter().any(|f| f.path == "Trash"),
+        "the bare harness starts without a Trash: {tree:?}"
+    );
+    let inbox = uids(&engine, &id, "INBOX").await;
+    let all: Vec<u32> = ["message 1", "message 2"]
+        .iter()
+        .map(|s| inbox[*s])
+        .collect();
+    engine
+        .delete_messages(&id, "INBOX", &all, Deletion::ToTrash)
+        .await
+        .unwrap();
+    assert_eq!(
+        server_subjects(&f.h, "Trash"),
+        names(&["message 1", "message 2"]),
+        "the deleted messages wait in a new Trash"
+    );
+    assert_eq!(
+        server_subjects(&f.h, "INBOX"),
+        names(&["message 3", "message 4"])
+    );
+    let tree = engine.folders(&id).await.unwrap();
+    assert!(tree
+        .iter()
+        .any(|f| f.path == "Trash" && f.role == Some(petrel_core::FolderRole::Trash)));
+}
+
+/// Review H4: without SPECIAL-USE on it, a Trash with a localized name is still the Trash.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_localized_trash_is_used_for_delete() {
+    let f = Fixture::bare();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=2).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    f.h.doveadm("alice", &["mailbox", "create"], &["Papierkorb"])
+        .unwrap();
+    let (engine, id) = f.start().await;
+    let inbox = uids(&engine, &id, "INBOX").await;
+    engine
+        .delete_messages(&id, "INBOX", &[inbox["message 1"]], Deletion::ToTrash)
+        .await
+        .unwrap();
+    assert_eq!(server_subjects(&f.h, "Papierkorb"), names(&["message 1"]));
+    let listed = f.h.doveadm("alice", &["mailbox", "list"], &[]).unwrap();
+    assert!(
+        !listed.lines().any(|l| l == "Trash"),
+        "no second Trash next to Papierkorb: {listed}"
+    );
+    let unconfirmed = engine
+        .delete_messages(&id, "Papierkorb", &[1], Deletion::ToTrash)
+        .await;
+    assert!(
+        unconfirmed.is_err(),
+        "in the Trash, Delete needs confirming"
+    );
+    assert_eq!(server_subjects(&f.h, "Papierkorb"), names(&["message 1"]));
+}
+
+/// Review H4: offline, with no Trash known, Delete is refused with a clear error; it never
+/// queues an expunge to run when the server is back.
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_delete_without_a_known_trash_queues_no_expunge() {
+    let f = Fixture::bare_with_proxy();
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &(1..=2).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let (engine, id) = f.start().await;
+    let inbox = uids(&engine, &id, "INBOX").await;
+    f.proxy().set_up(false);
+    let refused = engine
+        .delete_messages(&id, "INBOX", &[inbox["message 1"]], Deletion::ToTrash)
+        .await;
+    assert!(
+        refused.is_err(),
+        "no Trash and no server: nothing to do safely"
+    );
+    assert_eq!(
+        engine.pending_actions(&id),
+        0,
+        "no expunge waits in the queue"
+    );
+    f.proxy().set_up(true);
+    assert_eq!(
+        subjects(&engine, &id, "INBOX", true).await.len(),
+        2,
+        "both messages still listed"
+    );
+    assert_eq!(
+        server_subjects(&f.h, "INBOX"),
+        names(&["message 1", "message 2"])
+    );
 }

@@ -90,12 +90,39 @@ async fn a_pop3_account_downloads_lists_reads_and_deletes_per_policy() {
     assert!(again.rows.iter().find(|r| r.uid == uid).unwrap().seen);
 
     // Delete → Trash; delete in the Trash → gone, and the server copy goes on the next check.
-    engine.delete_messages(&id, "INBOX", &[uid]).await.unwrap();
+    engine
+        .delete_messages(&id, "INBOX", &[uid], petrel_engine::Deletion::ToTrash)
+        .await
+        .unwrap();
     let trash = engine.envelopes(&id, "Trash", 0, 50, false).await.unwrap();
     assert_eq!(trash.rows.len(), 1);
     assert!(trash.rows[0].seen, "the read mark moves with it");
+    // One click in the Trash must not erase the only copy: it needs "Delete permanently".
+    assert!(engine
+        .delete_messages(
+            &id,
+            "Trash",
+            &[trash.rows[0].uid],
+            petrel_engine::Deletion::ToTrash
+        )
+        .await
+        .is_err());
+    assert_eq!(
+        engine
+            .envelopes(&id, "Trash", 0, 50, false)
+            .await
+            .unwrap()
+            .total,
+        1,
+        "nothing deleted without confirming"
+    );
     engine
-        .delete_messages(&id, "Trash", &[trash.rows[0].uid])
+        .delete_messages(
+            &id,
+            "Trash",
+            &[trash.rows[0].uid],
+            petrel_engine::Deletion::Permanently,
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -147,21 +147,143 @@ impl ImapSession {
 /// Servers without SPECIAL-USE still have a Sent and a Trash; find them by the names
 /// common clients and servers use, but never override a role the server declared.
 fn guess_missing_roles(folders: &mut [Folder]) {
+    // English first, then the names other clients and servers create in other languages
+    // (Outlook/Exchange, Thunderbird, Apple Mail, GMX/WEB.DE, Yandex…), lower-cased.
     const GUESSES: &[(FolderRole, &[&str])] = &[
         (
             FolderRole::Sent,
-            &["sent", "sent items", "sent messages", "sent mail"],
+            &[
+                "sent",
+                "sent items",
+                "sent messages",
+                "sent mail",
+                "gesendet",
+                "gesendete elemente",
+                "gesendete objekte",
+                "envoyés",
+                "éléments envoyés",
+                "messages envoyés",
+                "enviados",
+                "elementos enviados",
+                "inviati",
+                "posta inviata",
+                "verzonden",
+                "verzonden items",
+                "enviadas",
+                "itens enviados",
+                "wysłane",
+                "elementy wysłane",
+                "отправленные",
+                "skickat",
+                "skickade objekt",
+                "sendt",
+                "sendte elementer",
+                "sendte",
+                "lähetetyt",
+                "送信済みアイテム",
+                "送信済み",
+                "已发送",
+                "已发送邮件",
+                "보낸 편지함",
+            ],
         ),
-        (FolderRole::Drafts, &["drafts", "draft"]),
+        (
+            FolderRole::Drafts,
+            &[
+                "drafts",
+                "draft",
+                "entwürfe",
+                "brouillons",
+                "borradores",
+                "bozze",
+                "concepten",
+                "rascunhos",
+                "kopie robocze",
+                "черновики",
+                "utkast",
+                "kladder",
+                "luonnokset",
+                "下書き",
+                "草稿",
+                "임시 보관함",
+            ],
+        ),
         (
             FolderRole::Trash,
-            &["trash", "deleted items", "deleted messages", "bin"],
+            &[
+                "trash",
+                "deleted items",
+                "deleted messages",
+                "bin",
+                "papierkorb",
+                "gelöschte elemente",
+                "gelöschte objekte",
+                "corbeille",
+                "éléments supprimés",
+                "papelera",
+                "elementos eliminados",
+                "cestino",
+                "posta eliminata",
+                "prullenbak",
+                "verwijderde items",
+                "lixeira",
+                "lixo",
+                "itens excluídos",
+                "kosz",
+                "elementy usunięte",
+                "корзина",
+                "удалённые",
+                "удаленные",
+                "papperskorgen",
+                "borttagna objekt",
+                "papirkurv",
+                "slettede elementer",
+                "roskakori",
+                "poistetut",
+                "削除済みアイテム",
+                "ゴミ箱",
+                "已删除",
+                "已删除邮件",
+                "휴지통",
+            ],
         ),
         (
             FolderRole::Junk,
-            &["junk", "spam", "junk e-mail", "bulk mail"],
+            &[
+                "junk",
+                "spam",
+                "junk e-mail",
+                "junk email",
+                "bulk mail",
+                "unerwünscht",
+                "junk-e-mail",
+                "courrier indésirable",
+                "indésirables",
+                "correo no deseado",
+                "posta indesiderata",
+                "ongewenste e-mail",
+                "lixo eletrônico",
+                "спам",
+                "skräppost",
+                "uønsket e-post",
+                "roskaposti",
+                "迷惑メール",
+                "垃圾邮件",
+            ],
         ),
-        (FolderRole::Archive, &["archive", "archives"]),
+        (
+            FolderRole::Archive,
+            &[
+                "archive",
+                "archives",
+                "archiv",
+                "archivio",
+                "archivo",
+                "arquivo",
+                "archief",
+                "архив",
+            ],
+        ),
     ];
     for (role, names) in GUESSES {
         if folders.iter().any(|f| f.role == Some(*role)) {
@@ -275,5 +397,27 @@ mod tests {
         // The server declared Junk: "Spam" stays a plain folder.
         assert_eq!(role("Spam"), None);
         assert_eq!(role("Junk"), Some(FolderRole::Junk));
+    }
+
+    #[test]
+    fn localized_role_names_are_recognised() {
+        let mut folders = vec![
+            folder("INBOX", Some("."), &[]),
+            folder("INBOX.Papierkorb", Some("."), &[]),
+            folder("INBOX.Gesendete Elemente", Some("."), &[]),
+            folder("INBOX.Entwürfe", Some("."), &[]),
+            folder("Unerwünscht", Some("."), &[]),
+        ];
+        guess_missing_roles(&mut folders);
+        let role = |p: &str| folders.iter().find(|f| f.path == p).and_then(|f| f.role);
+        assert_eq!(role("INBOX.Papierkorb"), Some(FolderRole::Trash));
+        assert_eq!(role("INBOX.Gesendete Elemente"), Some(FolderRole::Sent));
+        assert_eq!(role("INBOX.Entwürfe"), Some(FolderRole::Drafts));
+        assert_eq!(role("Unerwünscht"), Some(FolderRole::Junk));
+        for name in ["Corbeille", "Папка", "Корзина", "ゴミ箱", "Cestino"] {
+            let mut one = vec![folder(name, Some("/"), &[])];
+            guess_missing_roles(&mut one);
+            assert_eq!(one[0].role.is_some(), name != "Папка", "{name}");
+        }
     }
 }

@@ -32,6 +32,25 @@ impl Fixture {
         }
     }
 
+    /// As `new`, on a Dovecot that creates no folder by itself (Trash, Sent… missing until
+    /// a client makes them), as Dovecot's default configuration does.
+    pub fn bare() -> Fixture {
+        Fixture {
+            h: Harness::start_bare().unwrap(),
+            config: tempfile::tempdir().unwrap(),
+            cache_dir: tempfile::tempdir().unwrap(),
+            secrets: Arc::default(),
+            proxy: None,
+        }
+    }
+
+    /// As `bare`, with the account's IMAPS connection relayed through a [`Proxy`].
+    pub fn bare_with_proxy() -> Fixture {
+        let mut f = Fixture::bare();
+        f.proxy = Some(Proxy::start(f.h.ports.imaps).unwrap());
+        f
+    }
+
     /// As `new`, with the account's IMAPS connection relayed through a [`Proxy`].
     pub fn with_proxy() -> Fixture {
         let mut f = Fixture::new();
