@@ -43,7 +43,12 @@ export function installFakeBackend(scenario) {
         text: "This week in sailing",
         html: '<h1>This week</h1><p>Regattas.</p><img src="http://127.0.0.1:9/pixel.gif" width="1" height="1"><a href="https://news.example.org/a" target="_blank" rel="noopener noreferrer">Read more</a>',
         remote_content: true, sender: "news@example.org",
-        attachments: [{ index: 2, name: "report.pdf", content_type: "application/pdf", size: 48213 }],
+        attachments: [
+          { index: 2, name: "report.pdf", content_type: "application/pdf", size: 48213, extension: "pdf", risk: "safe", type_label: ".pdf file (application/pdf)" },
+          // As the engine shows "invoice\u202Efdp.exe": cleaned, with its real extension.
+          { index: 3, name: "invoicefdp.exe", content_type: "application/pdf", size: 9000, extension: "exe", risk: "blocked", type_label: ".exe file (application/pdf)" },
+          { index: 4, name: "data.zip", content_type: "application/zip", size: 1200, extension: "zip", risk: "ask", type_label: ".zip file (application/zip)" },
+        ],
       },
     ],
     "work-1/Drafts": [

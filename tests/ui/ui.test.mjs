@@ -750,7 +750,20 @@ test("HTML mail shows in a sandboxed frame with remote content blocked until all
 
   // Attachments: listed with size; Save reports where the file went.
   const files = reader.getByRole("list", { name: "Attachments" });
-  assert.match(await files.innerText(), /report\.pdf\s+47 KB/);
+  assert.match(await files.innerText(), /report\.pdf\s+\.pdf\s+47 KB/);
+  // Review H2: a program is never opened (no Open button, Save stays), its real extension
+  // shows; another type asks first, naming the type.
+  assert.equal(await files.getByRole("button", { name: "Open invoicefdp.exe" }).count(), 0);
+  assert.match(await files.innerText(), /invoicefdp\.exe\s+\.exe/);
+  await files.getByText("A program or script: not opened from mail").waitFor();
+  await files.getByRole("button", { name: "Open data.zip" }).click();
+  const ask = reader.getByRole("alertdialog", { name: "Open data.zip?" });
+  await ask.getByText(".zip file (application/zip)").waitFor();
+  await ask.getByRole("button", { name: "Open", exact: true }).click();
+  await ask.waitFor({ state: "detached" });
+  await files.getByRole("button", { name: "Open report.pdf" }).click();
+  const opened = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "open_attachment").map((c) => [c.args.index, c.args.confirmed]));
+  assert.deepEqual(opened, [[4, true], [2, false]]);
   await files.getByRole("button", { name: "Save report.pdf", exact: true }).click();
   await page.getByRole("status").getByText("Saved to /home/me/Downloads/report.pdf").waitFor();
   await files.getByRole("button", { name: "Save report.pdf as…" }).click();

@@ -1,6 +1,5 @@
 use crate::AppState;
 use petrel_core::{AccountId, ErrorCode, IpcError};
-use std::path::{Path, PathBuf};
 use tauri_plugin_opener::OpenerExt;
 
 /// Opens a link from a message in the system browser, or a mailto: link in Petrel's
@@ -18,7 +17,7 @@ pub async fn open_link(app: tauri::AppHandle, url: String) -> Result<(), IpcErro
 
 /// Saves an attachment and returns where it went (empty when the user cancelled). `ask`:
 /// the system's "Save as" dialog; otherwise the Downloads folder, under a new name if one
-/// exists.
+/// exists. Saved files carry the system's "from the internet" mark.
 #[tauri::command]
 pub async fn save_attachment(
     app: tauri::AppHandle,
@@ -29,12 +28,10 @@ pub async fn save_attachment(
     index: u32,
     ask: Option<bool>,
 ) -> Result<String, IpcError> {
-    let (name, bytes) = state
-        .engine()?
-        .attachment(&account, &folder, uid, index)
-        .await?;
+    let engine = state.engine()?;
     if ask.unwrap_or(false) {
         use tauri_plugin_dialog::DialogExt;
+        let (name, _) = engine.attachment(&account, &folder, uid, index).await?;
         let suggested = petrel_render::safe_file_name(&name);
         // The dialog blocks its thread until the user answers: not an async worker's.
         let chosen = tauri::async_runtime::spawn_blocking(move || {
@@ -48,13 +45,17 @@ pub async fn save_attachment(
         let Some(path) = chosen.and_then(|p| p.into_path().ok()) else {
             return Ok(String::new());
         };
-        std::fs::write(&path, &bytes).map_err(storage)?;
+        engine
+            .save_attachment_as(&account, &folder, uid, index, &path)
+            .await?;
         return Ok(path.display().to_string());
     }
     let dir = dirs::download_dir()
         .or_else(dirs::home_dir)
         .ok_or_else(|| IpcError::new(ErrorCode::Storage, "No Downloads folder on this system."))?;
-    let path = write_new_file(&dir, &name, &bytes)?;
+    let path = engine
+        .save_attachment(&account, &folder, uid, index, &dir)
+        .await?;
     Ok(path.display().to_string())
 }
 
@@ -113,7 +114,9 @@ pub async fn export_folder(
     Ok((count, dest.display().to_string()))
 }
 
-/// Opens an attachment with the system's app for its type, from a private temp copy.
+/// Opens an attachment with the system's app for its type, from a private copy. Programs
+/// and scripts are refused (the engine says why); other types outside the safe list need
+/// `confirmed` (the user answered the question naming the type).
 #[tauri::command]
 pub async fn open_attachment(
     app: tauri::AppHandle,
@@ -122,14 +125,12 @@ pub async fn open_attachment(
     folder: String,
     uid: u32,
     index: u32,
+    confirmed: Option<bool>,
 ) -> Result<(), IpcError> {
-    let (name, bytes) = state
+    let path = state
         .engine()?
-        .attachment(&account, &folder, uid, index)
+        .attachment_to_open(&account, &folder, uid, index, confirmed.unwrap_or(false))
         .await?;
-    let dir = std::env::temp_dir().join(format!("petrel-attachments-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(storage)?;
-    let path = write_new_file(&dir, &name, &bytes)?;
     app.opener()
         .open_path(path.display().to_string(), None::<&str>)
         .map_err(|e| IpcError::new(ErrorCode::Internal, format!("Could not open the file: {e}")))
@@ -137,37 +138,4 @@ pub async fn open_attachment(
 
 fn storage(e: std::io::Error) -> IpcError {
     IpcError::new(ErrorCode::Storage, format!("Could not write the file: {e}"))
-}
-
-/// Writes `bytes` as `dir/<name>` without ever replacing a file: "name (2).ext" etc.
-fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, IpcError> {
-    let name = petrel_render::safe_file_name(name);
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
-        _ => (name.clone(), String::new()),
-    };
-    for n in 1..1000 {
-        let candidate = if n == 1 {
-            dir.join(&name)
-        } else {
-            dir.join(format!("{stem} ({n}){ext}"))
-        };
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
-            Ok(mut file) => {
-                use std::io::Write;
-                file.write_all(bytes).map_err(storage)?;
-                return Ok(candidate);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(storage(e)),
-        }
-    }
-    Err(IpcError::new(
-        ErrorCode::Storage,
-        "Too many files with that name.",
-    ))
 }

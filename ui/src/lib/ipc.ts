@@ -142,8 +142,9 @@ export const ipc = {
    * empty when the dialog was cancelled. */
   saveAttachment: (account: AccountId, folder: string, uid: number, index: number, ask = false) =>
     call<string>("save_attachment", { account, folder, uid, index, ask }),
-  openAttachment: (account: AccountId, folder: string, uid: number, index: number) =>
-    call<void>("open_attachment", { account, folder, uid, index }),
+  /** `confirmed`: the user said yes to the question naming the type (risk "ask"). */
+  openAttachment: (account: AccountId, folder: string, uid: number, index: number, confirmed = false) =>
+    call<void>("open_attachment", { account, folder, uid, index, confirmed }),
   createFolder: (account: AccountId, path: string) => call<Folder[]>("create_folder", { account, path }),
   renameFolder: (account: AccountId, from: string, to: string) => call<Folder[]>("rename_folder", { account, from, to }),
   deleteFolder: (account: AccountId, path: string) => call<Folder[]>("delete_folder", { account, path }),

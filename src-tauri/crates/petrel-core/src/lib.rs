@@ -17,8 +17,8 @@ pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
     AccountStatus, ActionOutcome, AddressSuggestion, Attachment, ComposeKind, Composition,
     ConnectionState, Envelope, EnvelopePage, Folder, FolderChange, FolderRole, ListQuery,
-    MessageRef, MessageView, OutboxState, OutgoingAttachment, QueuedMessage, Quota, SendReport,
-    SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow, UnifiedPage, UnifiedRow,
+    MessageRef, MessageView, OpenRisk, OutboxState, OutgoingAttachment, QueuedMessage, Quota,
+    SendReport, SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow, UnifiedPage, UnifiedRow,
     UnifiedView,
 };
 pub use setup::{

@@ -85,10 +85,29 @@ pub struct MessageView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Attachment {
     pub index: u32,
+    /// The name as it is saved: no path parts, bidi or invisible characters.
     pub name: String,
     pub content_type: String,
     /// Decoded size in bytes.
     pub size: u32,
+    /// The real extension (lower-case, no dot), shown beside the name.
+    pub extension: String,
+    /// What "Open" may do with it.
+    pub risk: OpenRisk,
+    /// The type in words for the question before opening (".zip file (application/zip)").
+    pub type_label: String,
+}
+
+/// What "Open" may do with an attachment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenRisk {
+    /// A document, picture or sound the usual viewers show without running anything.
+    Safe,
+    /// Another type: opened only after the user said yes to a question naming the type.
+    Ask,
+    /// A program or script (Windows, macOS or Linux): never opened from mail, only saved.
+    Blocked,
 }
 
 /// One window of a folder's message list, newest first.

@@ -45,6 +45,7 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<SyncProgress>(&mut stale);
     check::<SyncOptions>(&mut stale);
     check::<Attachment>(&mut stale);
+    check::<petrel_core::OpenRisk>(&mut stale);
     check::<UnifiedView>(&mut stale);
     check::<UnifiedRow>(&mut stale);
     check::<UnifiedPage>(&mut stale);

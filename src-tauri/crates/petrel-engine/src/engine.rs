@@ -19,6 +19,9 @@ type SessionSlot = Arc<AsyncMutex<Option<ImapSession>>>;
 
 pub struct Engine {
     config_dir: PathBuf,
+    /// Private directory (0700, random name) for attachments handed to a viewer; removed
+    /// with the engine.
+    open_dir: std::sync::OnceLock<tempfile::TempDir>,
     pub(crate) secrets: Arc<dyn SecretStore>,
     pub(crate) trust: TrustPolicy,
     pub(crate) cache: Arc<dyn MailCache>,
@@ -82,6 +85,7 @@ impl Engine {
         let accounts = AccountsFile::load(config_dir)?;
         Ok(Engine {
             config_dir: config_dir.to_path_buf(),
+            open_dir: std::sync::OnceLock::new(),
             secrets,
             trust,
             cache,
@@ -690,6 +694,31 @@ impl Engine {
         petrel_render::attachment(&raw, index).ok_or_else(|| {
             EngineError::InvalidInput("That attachment is not part of the message.".into())
         })
+    }
+
+    /// The private directory for attachments handed to a viewer (made on first use).
+    pub(crate) fn open_dir(&self) -> Result<PathBuf, EngineError> {
+        if let Some(dir) = self.open_dir.get() {
+            return Ok(dir.path().to_path_buf());
+        }
+        // 0700 with a random name: no other user can read or swap a file between writing
+        // and opening.
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("petrel-open-");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o700));
+        }
+        let dir = builder.tempdir().map_err(|source| EngineError::Storage {
+            context: "Making a private folder for opened attachments".into(),
+            source,
+        })?;
+        let _ = self.open_dir.set(dir);
+        self.open_dir
+            .get()
+            .map(|d| d.path().to_path_buf())
+            .ok_or_else(|| EngineError::InvalidInput("no private folder".into()))
     }
 
     pub(crate) fn forget_synced(&self, folder: &FolderRef) {

@@ -7,6 +7,7 @@
 
 mod accounts_file;
 mod address_book;
+pub mod attachment_files;
 mod drafts;
 mod durable;
 mod engine;

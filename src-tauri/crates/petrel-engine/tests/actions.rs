@@ -437,3 +437,81 @@ async fn offline_delete_without_a_known_trash_queues_no_expunge() {
         names(&["message 1", "message 2"])
     );
 }
+
+/// Review H2: "Open" never hands a program to the system (whatever name or type it
+/// claims), asks before other types outside the safe list, and writes into a private
+/// folder; "Save" writes the cleaned name, never replacing a file.
+#[tokio::test(flavor = "multi_thread")]
+async fn attachments_open_only_what_is_safe_and_save_under_clean_names() {
+    let f = Fixture::new();
+    let part = |name: &str, ctype: &str, body: &str| {
+        format!("--b\r\nContent-Type: {ctype}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n")
+    };
+    let raw = format!(
+        "From: a@example.test\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee files\r\n{}{}{}--b--\r\n",
+        part("invoice\u{202E}fdp.exe", "application/pdf", "MZ fake program"),
+        part("data.zip", "application/zip", "PK fake zip"),
+        part("report.pdf", "application/pdf", "%PDF-1.7 fake"),
+    );
+    f.h.seed("alice", "INBOX", &[raw.into_bytes()], false)
+        .unwrap();
+    let (engine, id) = f.start().await;
+    let uid = uids(&engine, &id, "INBOX").await["files"];
+    let view = engine.message(&id, "INBOX", uid).await.unwrap();
+    let by_ext = |e: &str| {
+        view.attachments
+            .iter()
+            .find(|a| a.extension == e)
+            .unwrap()
+            .clone()
+    };
+    let (exe, zip, pdf) = (by_ext("exe"), by_ext("zip"), by_ext("pdf"));
+    assert_eq!(
+        exe.name, "invoicefdp.exe",
+        "shown without the bidi override"
+    );
+    assert_eq!(exe.risk, petrel_core::OpenRisk::Blocked);
+    assert!(
+        engine
+            .attachment_to_open(&id, "INBOX", uid, exe.index, true)
+            .await
+            .is_err(),
+        "a program is never opened, even when 'confirmed'"
+    );
+    assert!(
+        engine
+            .attachment_to_open(&id, "INBOX", uid, zip.index, false)
+            .await
+            .is_err(),
+        "a zip asks first"
+    );
+    let opened = engine
+        .attachment_to_open(&id, "INBOX", uid, zip.index, true)
+        .await
+        .unwrap();
+    let safe = engine
+        .attachment_to_open(&id, "INBOX", uid, pdf.index, false)
+        .await
+        .unwrap();
+    assert_eq!(opened.parent(), safe.parent());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(opened.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "a private folder for opened files");
+    }
+    let downloads = tempfile::tempdir().unwrap();
+    let first = engine
+        .save_attachment(&id, "INBOX", uid, exe.index, downloads.path())
+        .await
+        .unwrap();
+    let second = engine
+        .save_attachment(&id, "INBOX", uid, exe.index, downloads.path())
+        .await
+        .unwrap();
+    assert_eq!(first.file_name().unwrap(), "invoicefdp.exe");
+    assert_eq!(second.file_name().unwrap(), "invoicefdp (2).exe");
+}

@@ -2,9 +2,11 @@
 //! reader's view from whole messages. Pure functions over bytes (mail-parser does the MIME
 //! and charset work); malformed input yields best-effort text, never a panic.
 
+mod files;
 mod html;
 mod thread_links;
 
+pub use files::{open_risk, safe_file_name, true_extension, type_label};
 pub use html::{sanitize, SafeHtml};
 use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
 use petrel_core::{Attachment, MessageView};
@@ -92,14 +94,24 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
         .filter_map(|&i| msg.parts.get(i as usize).map(|p| (i, p)))
         // Inline images shown in the HTML are not listed as files.
         .filter(|(_, p)| !(p.content_id().is_some() && is_image(p) && safe.is_some()))
-        .map(|(i, p)| Attachment {
-            index: i,
-            name: p
+        .map(|(i, p)| {
+            // Shown as it will be saved: cleaned of bidi tricks and path parts.
+            let raw_name = p
                 .attachment_name()
                 .map(str::to_string)
-                .unwrap_or_else(|| format!("attachment-{i}")),
-            content_type: content_type(p),
-            size: p.contents().len().min(u32::MAX as usize) as u32,
+                .unwrap_or_else(|| format!("attachment-{i}"));
+            let content_type = content_type(p);
+            let contents = p.contents();
+            let head = &contents[..contents.len().min(16)];
+            Attachment {
+                index: i,
+                name: safe_file_name(&raw_name),
+                extension: true_extension(&raw_name),
+                risk: open_risk(&raw_name, &content_type, head),
+                type_label: type_label(&raw_name, &content_type),
+                content_type,
+                size: contents.len().min(u32::MAX as usize) as u32,
+            }
         })
         .collect();
     MessageView {
@@ -124,6 +136,11 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
 
 /// The decoded bytes and file name of attachment `index` (as listed in [`MessageView`]).
 pub fn attachment(raw: &[u8], index: u32) -> Option<(String, Vec<u8>)> {
+    attachment_with_type(raw, index).map(|(name, _, bytes)| (name, bytes))
+}
+
+/// As [`attachment`], with its content type: (name as sent, content type, bytes).
+pub fn attachment_with_type(raw: &[u8], index: u32) -> Option<(String, String, Vec<u8>)> {
     let msg = MessageParser::new().parse(raw)?;
     if !msg.attachments.contains(&index) {
         return None;
@@ -134,7 +151,7 @@ pub fn attachment(raw: &[u8], index: u32) -> Option<(String, Vec<u8>)> {
         .attachment_name()
         .map(str::to_string)
         .unwrap_or_else(|| format!("attachment-{i}"));
-    Some((name, part.contents().to_vec()))
+    Some((name, content_type(part), part.contents().to_vec()))
 }
 
 fn is_image(part: &mail_parser::MessagePart<'_>) -> bool {
@@ -241,36 +258,6 @@ fn first_address(addr: Option<&Address<'_>>) -> String {
             },
         )
         .unwrap_or_default()
-}
-
-/// A file name from a mail can be anything ("../../.bashrc", "con", control characters):
-/// keep only its last path segment, without control characters or a leading dot.
-pub fn safe_file_name(name: &str) -> String {
-    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|'))
-        .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').trim().to_string();
-    if cleaned.is_empty() {
-        "attachment".into()
-    } else {
-        cleaned.chars().take(200).collect()
-    }
-}
-
-#[cfg(test)]
-mod file_names {
-    use super::safe_file_name;
-
-    #[test]
-    fn hostile_attachment_names_stay_in_their_folder() {
-        assert_eq!(safe_file_name("../../.bashrc"), "bashrc");
-        assert_eq!(safe_file_name("C:\\Windows\\evil.exe"), "evil.exe");
-        assert_eq!(safe_file_name("a\u{0}b\nc.txt"), "abc.txt");
-        assert_eq!(safe_file_name(".."), "attachment");
-        assert_eq!(safe_file_name("report.pdf"), "report.pdf");
-    }
 }
 
 #[cfg(test)]
