@@ -14,10 +14,12 @@ mod certs;
 mod config;
 mod memory_secrets;
 mod proxy;
+mod scripted_pop3;
 mod scripted_smtp;
 
 pub use memory_secrets::MemorySecrets;
 pub use proxy::Proxy;
+pub use scripted_pop3::ScriptedPop3;
 pub use scripted_smtp::ScriptedSmtp;
 
 /// Adds `folder` (and its parents) to Dovecot's Maildir `subscriptions` file, as a client

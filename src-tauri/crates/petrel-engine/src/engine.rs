@@ -54,6 +54,8 @@ pub struct Engine {
     pub(crate) login_delays: Mutex<HashMap<AccountId, u32>>,
     /// One outbox pass at a time per account.
     pub(crate) outbox_state: Mutex<crate::send::OutboxState>,
+    /// One POP3 download (or ledger change) per account at a time.
+    pub(crate) pop3_turns: Mutex<HashMap<AccountId, Arc<AsyncMutex<()>>>>,
     /// Addresses seen in mail, for completing recipients (loaded on first use).
     pub(crate) address_book: Mutex<Option<crate::address_book::AddressBook>>,
     #[allow(clippy::type_complexity)]
@@ -105,6 +107,7 @@ impl Engine {
             local_indexes: Mutex::new(Default::default()),
             login_delays: Mutex::new(HashMap::new()),
             outbox_state: Mutex::new(Default::default()),
+            pop3_turns: Mutex::default(),
             address_book: Mutex::new(None),
         })
     }

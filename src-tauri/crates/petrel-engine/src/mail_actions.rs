@@ -117,12 +117,22 @@ impl Engine {
             ));
         }
         if self.is_pop3(id) {
-            let action = if permanent {
-                LocalAction::DeleteForGood
-            } else {
-                LocalAction::Move(crate::pop3_account::LOCAL_TRASH)
-            };
-            return self.local_action(&FolderRef::new(id, folder), uids, action);
+            if permanent {
+                // A deletion for good records itself in the ledger: not while a download
+                // writes it.
+                let turn = self.pop3_turn(id);
+                let _one_at_a_time = turn.lock().await;
+                return self.local_action(
+                    &FolderRef::new(id, folder),
+                    uids,
+                    LocalAction::DeleteForGood,
+                );
+            }
+            return self.local_action(
+                &FolderRef::new(id, folder),
+                uids,
+                LocalAction::Move(crate::pop3_account::LOCAL_TRASH),
+            );
         }
         if permanent {
             return self

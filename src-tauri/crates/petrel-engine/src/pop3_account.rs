@@ -16,6 +16,7 @@ use petrel_pop3::{Job, Keep, Policy, Pop3Error, Pop3Session};
 use petrel_store::FolderRef;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What a user action does to local messages.
 pub(crate) enum LocalAction<'a> {
@@ -69,6 +70,11 @@ pub(crate) fn connection_error(e: Pop3Error) -> ImapError {
         Pop3Error::StlsUnavailable => ImapError::StartTlsUnavailable,
         Pop3Error::StlsInjection => ImapError::StartTlsInjection,
         Pop3Error::AuthFailed(m) => ImapError::AuthFailed(m),
+        // The mailbox is locked or the server wants a pause: the password was fine, so no
+        // lockout; the next check tries again.
+        Pop3Error::Busy(m) => {
+            ImapError::ConnectionLost(format!("the server asks to try again later: {m}"))
+        }
         Pop3Error::Refused(m) => ImapError::Refused(m),
         Pop3Error::Protocol(m) => ImapError::Protocol(m),
         Pop3Error::ConnectionLost(m) => ImapError::ConnectionLost(m),
@@ -295,7 +301,11 @@ impl Engine {
     }
 
     /// Downloads new mail into the local INBOX (policy decides what leaves the server).
+    /// One download per account at a time: two sessions would both take the same new
+    /// messages (Dovecot does not lock the maildrop by default).
     pub(crate) async fn pop3_download(&self, id: &AccountId) -> Result<(), EngineError> {
+        let turn = self.pop3_turn(id);
+        let _one_at_a_time = turn.lock().await;
         let account = self.account(id)?;
         let password = self.secrets.password(id)?;
         let session = self.pop3_session(&account, &password).await?;
@@ -312,6 +322,15 @@ impl Engine {
             )))?;
         tracing::info!(account = %id, ?report, "POP3 download");
         Ok(())
+    }
+
+    /// The account's POP3 turn: held by a download, a "fetch the rest" and a deletion for
+    /// good (all three change the ledger).
+    pub(crate) fn pop3_turn(&self, id: &AccountId) -> Arc<tokio::sync::Mutex<()>> {
+        match self.pop3_turns.lock() {
+            Ok(mut turns) => turns.entry(id.clone()).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
     }
 
     fn pop3_job(&self, account: &AccountSettings) -> Result<Job, EngineError> {
@@ -478,6 +497,8 @@ impl Engine {
         if !petrel_pop3::ledger::parse_stamp(&raw).is_some_and(|s| s.partial) {
             return Ok(raw);
         }
+        let turn = self.pop3_turn(&folder.account);
+        let _one_at_a_time = turn.lock().await;
         let account = self.account(&folder.account)?;
         let password = self.secrets.password(&folder.account)?;
         let completed = async {

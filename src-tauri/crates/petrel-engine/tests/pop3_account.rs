@@ -402,3 +402,37 @@ async fn an_unreachable_pop3_server_shows_local_mail_and_an_offline_status() {
         petrel_core::ConnectionState::Online
     );
 }
+
+/// Review M1: two downloads of one account at once (the startup check and the INBOX that
+/// opens, or F5 during a periodic check) must not store any message twice. Dovecot makes
+/// a second session wait for the first, so a scripted server that never locks and answers
+/// slowly stands for the servers that let both sessions take the same new mail.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_downloads_at_once_store_each_message_once() {
+    let f = Fixture::new();
+    let messages: Vec<Vec<u8>> = (1..=12).map(mail).collect();
+    let server =
+        petrel_harness::ScriptedPop3::start(messages, std::time::Duration::from_millis(40))
+            .await
+            .unwrap();
+    let engine = f.engine(f.cache_dir.path());
+    let mut account = form(&f, "any password");
+    account.imap.port = server.port;
+    account.imap.pinned_cert_sha256 = Some(server.cert_sha256.clone());
+    let id = engine.add_account(account).await.unwrap().id;
+    let (a, b, c) = tokio::join!(
+        engine.envelopes(&id, "INBOX", 0, 100, true),
+        engine.envelopes(&id, "INBOX", 0, 100, true),
+        engine.envelopes(&id, "INBOX", 0, 100, true),
+    );
+    a.unwrap();
+    b.unwrap();
+    c.unwrap();
+    let page = engine.envelopes(&id, "INBOX", 0, 100, false).await.unwrap();
+    assert_eq!(page.total, 12, "each message stored once");
+    assert_eq!(
+        server.most_at_once(),
+        1,
+        "one session of the account at a time"
+    );
+}

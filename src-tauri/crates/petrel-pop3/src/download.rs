@@ -163,27 +163,30 @@ async fn run(
         let by_number: HashMap<u32, &Listed> = batch.iter().map(|m| (m.number, *m)).collect();
         let (full, partial): (Vec<&Listed>, Vec<&Listed>) =
             batch.iter().partition(|m| !is_partial(m, &job.policy));
-        let mut files = Vec::with_capacity(batch.len());
+        let mut files = Received::new(job);
         let mut entries = Vec::with_capacity(batch.len());
         let numbers: Vec<u32> = full.iter().map(|m| m.number).collect();
-        session
+        let fetched = session
             .retr_each(&numbers, MAX_MESSAGE_BYTES, |n, raw| {
                 if let Some(m) = by_number.get(&n) {
                     let (file, entry) = stamped(job, m, &raw, now, false);
-                    files.push(file);
+                    files.push(file)?;
                     entries.push((m.uidl.clone(), entry));
                 }
                 Ok(())
             })
-            .await?;
+            .await;
+        files.failed()?;
+        fetched?;
         for m in &partial {
             let lines = if job.policy.headers_only { 0 } else { 20 };
             let raw = session.top(m.number, lines).await?;
             let (file, entry) = stamped(job, m, &raw, now, true);
-            files.push(file);
+            files.push(file)?;
+            files.failed()?;
             entries.push((m.uidl.clone(), entry));
         }
-        job.inbox.deliver_batch(&files)?;
+        files.store()?;
         for (uidl, entry) in entries {
             report.partial += u32::from(entry.partial);
             report.downloaded += u32::from(!entry.partial);
@@ -335,21 +338,21 @@ async fn without_uidl(
     for chunk in sizes.chunks(BATCH_MESSAGES) {
         let bytes: u64 = chunk.iter().map(|(_, s)| s).sum();
         job.inbox.check_space(bytes, job.reserve_bytes)?;
-        let mut files = Vec::new();
+        let mut files = Received::new(job);
         let numbers: Vec<u32> = chunk.iter().map(|(n, _)| *n).collect();
-        session
+        let fetched = session
             .retr_each(&numbers, MAX_MESSAGE_BYTES, |n, raw| {
                 let m = Listed {
                     number: n,
                     uidl: format!("no-uidl-{now}-{n}"),
                     size: raw.len() as u64,
                 };
-                files.push(stamped(job, &m, &raw, now, false).0);
-                Ok(())
+                files.push(stamped(job, &m, &raw, now, false).0)
             })
-            .await?;
-        job.inbox.deliver_batch(&files)?;
-        report.downloaded += files.len() as u32;
+            .await;
+        files.failed()?;
+        fetched?;
+        report.downloaded += files.store()? as u32;
         report.batches += 1;
         for n in numbers {
             session.dele(n).await?;
@@ -357,6 +360,80 @@ async fn without_uidl(
         }
     }
     Ok(report)
+}
+
+/// The messages of a batch as they arrive, written out (durably) whenever what was
+/// *received* passes `BATCH_BYTES`: a server that claims 1 byte in LIST and sends 60 MB per
+/// RETR cannot make Petrel hold a whole batch in memory (review M7). Nothing is DELEd
+/// before every message of the run is stored, so an early write is only an early write.
+struct Received<'a> {
+    job: &'a Job,
+    files: Vec<Vec<u8>>,
+    bytes: u64,
+    stored: usize,
+    /// A local write that failed inside the RETR loop (reported after it).
+    error: Option<DownloadError>,
+}
+
+impl<'a> Received<'a> {
+    fn new(job: &'a Job) -> Self {
+        Received {
+            job,
+            files: Vec::new(),
+            bytes: 0,
+            stored: 0,
+            error: None,
+        }
+    }
+
+    fn push(&mut self, file: Vec<u8>) -> Result<(), Pop3Error> {
+        self.bytes += file.len() as u64;
+        self.files.push(file);
+        if self.bytes > BATCH_BYTES {
+            if let Err(e) = self.write_out() {
+                self.error = Some(e);
+                // Stops the RETR loop; the caller reports `error` instead.
+                return Err(Pop3Error::Protocol(
+                    "stopped: writing mail here failed".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn write_out(&mut self) -> Result<(), DownloadError> {
+        if self.files.is_empty() {
+            return Ok(());
+        }
+        self.job
+            .inbox
+            .check_space(self.bytes, self.job.reserve_bytes)?;
+        self.job.inbox.deliver_batch(&self.files)?;
+        self.stored += self.files.len();
+        self.files.clear();
+        self.bytes = 0;
+        Ok(())
+    }
+
+    /// The local error that stopped the RETR loop, if one did.
+    fn failed(&mut self) -> Result<(), DownloadError> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes what is left; returns how many messages were stored in all.
+    fn store(mut self) -> Result<usize, DownloadError> {
+        self.write_out()?;
+        Ok(self.stored)
+    }
+
+    /// Bytes held in memory now (for tests of the bound).
+    #[cfg(test)]
+    fn held(&self) -> u64 {
+        self.bytes
+    }
 }
 
 fn save(ledger: &Ledger, job: &Job) -> Result<(), DownloadError> {
@@ -433,6 +510,28 @@ pub fn mark_deleted_here(job: &Job, uidl: &str) -> Result<(), DownloadError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn received_mail_is_written_out_before_it_passes_the_batch_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let job = Job {
+            account: "a".into(),
+            inbox: Maildir::open(&dir.path().join("INBOX")).unwrap(),
+            ledger_path: dir.path().join("ledger.json"),
+            account_root: dir.path().to_path_buf(),
+            policy: Policy::default(),
+            reserve_bytes: 0,
+        };
+        let mut received = Received::new(&job);
+        let one_mib = vec![b'x'; 1024 * 1024];
+        for _ in 0..100 {
+            received.push(one_mib.clone()).unwrap();
+            assert!(received.held() <= BATCH_BYTES, "held {}", received.held());
+        }
+        assert!(received.failed().is_ok());
+        assert_eq!(received.store().unwrap(), 100);
+        assert_eq!(job.inbox.messages().unwrap().len(), 100);
+    }
+
     use super::*;
 
     fn entry(fetched_at: i64, partial: bool, deleted_here: bool) -> Entry {

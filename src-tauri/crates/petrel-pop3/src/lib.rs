@@ -16,7 +16,7 @@ pub use download::{
     download, fetch_rest, mark_deleted_here, DownloadError, Job, Keep, Policy, Report,
     RESERVE_BYTES,
 };
-pub use error::Pop3Error;
+pub use error::{response_code, Pop3Error};
 pub use session::{Capabilities, Listed, Pop3Session};
 
 /// Largest message accepted (64 MiB): more is refused rather than filling memory.

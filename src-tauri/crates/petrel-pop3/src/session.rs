@@ -161,7 +161,7 @@ impl Pop3Session {
                     self.wire.send(&format!("PASS {password}\r\n")).await?;
                     self.auth_reply().await
                 }
-                Err(Pop3Error::Refused(t)) => Err(Pop3Error::AuthFailed(t)),
+                Err(Pop3Error::Refused(t)) => Err(crate::error::login_refusal(t)),
                 Err(e) => Err(e),
             }
         } else {
@@ -202,7 +202,7 @@ impl Pop3Session {
     async fn auth_reply(&mut self) -> Result<(), Pop3Error> {
         match self.wire.status().await {
             Ok(_) => Ok(()),
-            Err(Pop3Error::Refused(t)) => Err(Pop3Error::AuthFailed(t)),
+            Err(Pop3Error::Refused(t)) => Err(crate::error::login_refusal(t)),
             Err(e) => Err(e),
         }
     }

@@ -276,3 +276,103 @@ async fn without_uidl_mail_cannot_be_left_on_the_server_but_can_be_moved_here() 
     let seen = seen.lock().unwrap();
     assert!(seen.iter().position(|c| c == "RETR 1") < seen.iter().position(|c| c == "DELE 1"));
 }
+
+/// Peak resident memory of this process so far, in bytes (Linux).
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .unwrap_or(0)
+        * 1024
+}
+
+const LYING_COUNT: u32 = 40;
+const LYING_SIZE: usize = 4 * 1024 * 1024;
+
+/// LIST claims 1 byte per message; each RETR sends 4 MiB.
+fn lying_mailbox(cmd: &str) -> Reply {
+    let word = cmd
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    match word.as_str() {
+        "CAPA" => Reply::Send("+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n".into()),
+        "USER" | "PASS" | "DELE" | "NOOP" | "QUIT" => Reply::Send("+OK\r\n".into()),
+        "UIDL" => Reply::Send(format!(
+            "+OK\r\n{}.\r\n",
+            (1..=LYING_COUNT)
+                .map(|n| format!("{n} u{n}\r\n"))
+                .collect::<String>()
+        )),
+        "LIST" => Reply::Send(format!(
+            "+OK\r\n{}.\r\n",
+            (1..=LYING_COUNT)
+                .map(|n| format!("{n} 1\r\n"))
+                .collect::<String>()
+        )),
+        "RETR" => {
+            let line = format!("{}\r\n", "x".repeat(76));
+            let body = line.repeat(LYING_SIZE / line.len());
+            Reply::Send(format!("+OK\r\nSubject: big\r\n\r\n{body}.\r\n"))
+        }
+        _ => Reply::Send("-ERR unknown\r\n".into()),
+    }
+}
+
+/// Review M7: a server that lies in LIST (1 byte each) and sends 4 MiB per RETR must not
+/// make Petrel hold the batch in memory: what was received is written out every 32 MiB.
+#[tokio::test(flavor = "multi_thread")]
+async fn sizes_that_lie_for_a_whole_batch_do_not_fill_memory() {
+    let before = peak_rss();
+    let (result, _, dir) = run_download(lying_mailbox).await;
+    let report = result.unwrap();
+    assert_eq!(report.downloaded, LYING_COUNT);
+    assert_eq!(stored(dir.path()), LYING_COUNT as usize);
+    let grown = peak_rss().saturating_sub(before);
+    let sent = u64::from(LYING_COUNT) * LYING_SIZE as u64;
+    assert!(
+        grown < sent / 2,
+        "peak memory grew by {} MiB for {} MiB received: the batch was held whole",
+        grown >> 20,
+        sent >> 20
+    );
+}
+
+/// Review M1: a server that locks the maildrop answers `-ERR [IN-USE]` while another
+/// session holds it. That is "try later", not "wrong password" (no lockout).
+#[tokio::test]
+async fn in_use_and_login_delay_are_not_password_failures() {
+    for reply in [
+        "-ERR [IN-USE] Mailbox is locked by another session\r\n",
+        "-ERR [LOGIN-DELAY] Wait 300 seconds\r\n",
+        "-ERR [SYS/TEMP] Try again later\r\n",
+    ] {
+        static REPLY: std::sync::Mutex<&str> = std::sync::Mutex::new("");
+        *REPLY.lock().unwrap() = reply;
+        let (port, trust, _) = server(true, |cmd| {
+            let word = cmd
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            match word.as_str() {
+                "CAPA" => Reply::Send("+OK\r\nUSER\r\n.\r\n".into()),
+                "USER" => Reply::Send("+OK\r\n".into()),
+                "PASS" => Reply::Send(REPLY.lock().unwrap().to_string()),
+                _ => Reply::Close,
+            }
+        })
+        .await;
+        let mut s = Pop3Session::connect(&settings(port, Security::Tls), &trust)
+            .await
+            .unwrap();
+        let err = s.login("u", "p").await.unwrap_err();
+        assert!(matches!(err, Pop3Error::Busy(_)), "{reply}: {err:?}");
+    }
+}
