@@ -99,6 +99,10 @@ impl From<&EngineError> for IpcError {
                     ),
                     ImapError::AuthFailed(_) => (ErrorCode::AuthFailed, " Check the user name and password."),
                     ImapError::Refused(_) => (ErrorCode::NotFound, ""),
+                    ImapError::UidValidityChanged { .. } => (
+                        ErrorCode::NotFound,
+                        " The folder shows the server's state again; do it once more if still wanted.",
+                    ),
                     ImapError::Protocol(_) => (ErrorCode::Protocol, ""),
                 };
                 let mut ipc = IpcError::new(code, format!("{context}: {source}.{hint}"));

@@ -198,13 +198,20 @@ impl Engine {
     ) -> Result<ActionOutcome, EngineError> {
         self.account(id)?;
         let folder = FolderRef::new(id, action.folder());
+        // The UIDs below are only meaningful under this UIDVALIDITY (RFC 3501 §2.3.1.1).
+        let uid_validity = self
+            .cache
+            .folder_state(&folder)
+            .map_err(EngineError::cache("Reading the cache"))?
+            .map(|s| s.uidvalidity)
+            .filter(|&v| v != 0);
         self.apply_to_cache(&folder, &action)?;
         let queued = {
             let _q = self
                 .queue_lock
                 .lock()
                 .map_err(|_| crate::engine::poisoned())?;
-            self.pending.push(id, action)
+            self.pending.push(id, action, uid_validity)
         };
         if let Err(e) = queued {
             // Not recorded, so it must not stay in the cache either: the next view re-syncs.
@@ -269,7 +276,10 @@ impl Engine {
                 self.pending.list(id)?.into_iter().next()
             };
             let Some(queued) = next else { break };
-            match self.send_action(id, &queued.action).await {
+            match self
+                .send_action(id, &queued.action, queued.uid_validity)
+                .await
+            {
                 Ok(()) => {}
                 Err(e) if is_refusal(&e) => {
                     tracing::warn!(account = %id, action = ?queued.action, error = %e, "server refused a queued action; its state wins");
@@ -297,12 +307,22 @@ impl Engine {
         refused.map_or(Ok(()), Err)
     }
 
-    async fn send_action(&self, id: &AccountId, action: &MailAction) -> Result<(), EngineError> {
+    async fn send_action(
+        &self,
+        id: &AccountId,
+        action: &MailAction,
+        uid_validity: Option<u32>,
+    ) -> Result<(), EngineError> {
         let action = action.clone();
         self.with_session(id, move |s| {
             let action = action.clone();
             Box::pin(async move {
                 let context = format!("Updating {} on the server", action.folder());
+                if let Some(expected) = uid_validity {
+                    s.check_uid_validity(action.folder(), expected)
+                        .await
+                        .map_err(EngineError::imap(context.clone()))?;
+                }
                 match &action {
                     MailAction::SetFlags {
                         folder,
@@ -398,7 +418,7 @@ fn is_refusal(e: &EngineError) -> bool {
     matches!(
         e,
         EngineError::Imap {
-            source: ImapError::Refused(_),
+            source: ImapError::Refused(_) | ImapError::UidValidityChanged { .. },
             ..
         }
     )

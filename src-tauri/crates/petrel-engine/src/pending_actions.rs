@@ -64,6 +64,10 @@ impl MailAction {
 pub struct Queued {
     pub id: u64,
     pub action: MailAction,
+    /// The folder's UIDVALIDITY when the action was made: replayed only under the same
+    /// one (older queue files have none).
+    #[serde(default)]
+    pub uid_validity: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -130,13 +134,23 @@ impl PendingActions {
         write_atomically(&self.dir, &name, &json).map_err(storage)
     }
 
-    /// Appends an action; it is on disk when this returns.
-    pub fn push(&self, account: &AccountId, action: MailAction) -> Result<u64, EngineError> {
+    /// Appends an action taken on UIDs of a folder whose UIDVALIDITY was `uid_validity`;
+    /// it is on disk when this returns.
+    pub fn push(
+        &self,
+        account: &AccountId,
+        action: MailAction,
+        uid_validity: Option<u32>,
+    ) -> Result<u64, EngineError> {
         let mut file = self.load(account)?;
         file.version = 1;
         file.next_id += 1;
         let id = file.next_id;
-        file.actions.push(Queued { id, action });
+        file.actions.push(Queued {
+            id,
+            action,
+            uid_validity,
+        });
         self.save(account, &file)?;
         Ok(id)
     }
@@ -177,6 +191,7 @@ mod tests {
                     seen: Some(true),
                     flagged: None,
                 },
+                None,
             )
             .unwrap();
         let second = queue
@@ -187,12 +202,14 @@ mod tests {
                     uids: vec![2],
                     to: "Archive".into(),
                 },
+                Some(7),
             )
             .unwrap();
         // A new handle (a restarted app) sees the same queue.
         let reopened = PendingActions::new(dir.path());
         let ids: Vec<u64> = reopened.list(&a).unwrap().iter().map(|q| q.id).collect();
         assert_eq!(ids, vec![first, second]);
+        assert_eq!(reopened.list(&a).unwrap()[1].uid_validity, Some(7));
         reopened.remove(&a, first).unwrap();
         assert_eq!(
             reopened.list(&a).unwrap()[0].action.target(),
@@ -213,7 +230,8 @@ mod tests {
                     MailAction::Expunge {
                         folder: "Trash".into(),
                         uids: vec![3]
-                    }
+                    },
+                    None
                 )
                 .unwrap(),
             1

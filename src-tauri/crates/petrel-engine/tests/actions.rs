@@ -515,3 +515,71 @@ async fn attachments_open_only_what_is_safe_and_save_under_clean_names() {
     assert_eq!(first.file_name().unwrap(), "invoicefdp.exe");
     assert_eq!(second.file_name().unwrap(), "invoicefdp (2).exe");
 }
+
+/// Review M3: actions queued offline carry the folder's UIDVALIDITY. When the folder was
+/// recreated meanwhile (new UIDVALIDITY, UIDs 1… naming other messages), the queued
+/// expunge is dropped — never applied to the new messages — and the folder re-syncs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_queued_action_is_dropped_when_the_folder_was_renumbered() {
+    let f = Fixture::with_proxy();
+    f.h.seed(
+        "alice",
+        "Work",
+        &(1..=3).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let (engine, id) = f.start().await;
+    engine.folders(&id).await.unwrap();
+    let work = uids(&engine, &id, "Work").await;
+    f.proxy().set_up(false);
+    let queued = engine
+        .delete_messages(
+            &id,
+            "Work",
+            &[work["message 1"], work["message 2"]],
+            Deletion::Permanently,
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued.pending, 1);
+
+    // Meanwhile the folder is deleted and made again elsewhere, with other mail.
+    f.h.doveadm("alice", &["mailbox", "delete"], &["Work"])
+        .unwrap();
+    f.h.doveadm("alice", &["mailbox", "create"], &["Work"])
+        .unwrap();
+    f.h.doveadm(
+        "alice",
+        &["mailbox", "update"],
+        &["--uid-validity", "4242", "Work"],
+    )
+    .unwrap();
+    let fresh: Vec<Vec<u8>> = (1..=3)
+        .map(|i| format!("Subject: new {i}\r\n\r\nkeep me\r\n").into_bytes())
+        .collect();
+    for raw in &fresh {
+        f.h.append("alice", "Work", raw).unwrap();
+    }
+
+    f.proxy().set_up(true);
+    // "Get mail": the user asks now, whatever the backoff after the offline attempt.
+    engine.retry_now(&id);
+    let replayed = engine.replay(&id).await;
+    let err = replayed.expect_err("the user hears that the action was not applied");
+    assert!(err.to_string().contains("renumbered"), "{err}");
+    assert_eq!(
+        engine.pending_actions(&id),
+        0,
+        "dropped, not retried forever"
+    );
+    assert_eq!(
+        server_subjects(&f.h, "Work"),
+        names(&["new 1", "new 2", "new 3"]),
+        "the new messages with the old UIDs survive"
+    );
+    assert_eq!(
+        sorted(subjects(&engine, &id, "Work", true).await),
+        names(&["new 1", "new 2", "new 3"])
+    );
+}

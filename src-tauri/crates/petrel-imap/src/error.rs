@@ -30,6 +30,11 @@ pub enum ImapError {
     Protocol(String),
     #[error("connection lost: {0}")]
     ConnectionLost(String),
+    /// The folder's UIDVALIDITY is not the one the UIDs were taken under (RFC 3501
+    /// §2.3.1.1): the folder was recreated or the server migrated, so those UIDs may now
+    /// name other messages.
+    #[error("{folder} changed on the server since the action was made (its messages were renumbered), so it was not applied")]
+    UidValidityChanged { folder: String },
 }
 
 impl From<std::io::Error> for ImapError {

@@ -108,4 +108,20 @@ impl ImapSession {
         with_timeout("opening the folder", self.inner.select(folder)).await??;
         Ok(())
     }
+
+    /// Refuses to go on unless `folder`'s UIDVALIDITY is still `expected` (RFC 3501
+    /// §2.3.1.1): UIDs kept from before a change may name other messages now.
+    pub async fn check_uid_validity(
+        &mut self,
+        folder: &str,
+        expected: u32,
+    ) -> Result<(), ImapError> {
+        let mailbox = with_timeout("opening the folder", self.inner.select(folder)).await??;
+        match mailbox.uid_validity {
+            Some(now) if now != expected => Err(ImapError::UidValidityChanged {
+                folder: folder.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
 }
