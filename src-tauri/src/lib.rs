@@ -21,20 +21,52 @@ impl AppState {
     }
 }
 
-fn open_engine() -> Result<Arc<Engine>, IpcError> {
-    let dir = petrel_engine::default_config_dir().ok_or_else(|| {
-        IpcError::new(
+/// What opening the engine gave: the engine, or why not — with "another Petrel has this
+/// config dir" told apart (then this launch hands its arguments over and exits).
+enum Opened {
+    Engine(Arc<Engine>),
+    AlreadyRunning(std::path::PathBuf),
+    Failed(IpcError),
+}
+
+fn open_engine() -> Opened {
+    let Some(dir) = petrel_engine::default_config_dir() else {
+        return Opened::Failed(IpcError::new(
             ErrorCode::Storage,
             "This system has no configuration directory for Petrel.",
-        )
-    })?;
-    let engine = Engine::open(
+        ));
+    };
+    match Engine::open(
         &dir,
         Arc::new(KeychainSecrets::default()),
         TrustPolicy::default(),
         open_cache(),
-    )?;
-    Ok(Arc::new(engine))
+    ) {
+        Ok(engine) => Opened::Engine(Arc::new(engine)),
+        Err(petrel_engine::EngineError::AlreadyRunning { .. }) => Opened::AlreadyRunning(dir),
+        Err(e) => Opened::Failed(e.into()),
+    }
+}
+
+/// A later launch's arguments: the window comes to the front, and a `mailto:` link opens
+/// the composer (only to, cc, bcc, subject and body are taken).
+fn launched_again(app: &tauri::AppHandle, args: &[String]) {
+    use tauri::{Emitter, Manager};
+    if let Some(window) = app.webview_windows().values().next() {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+    for arg in args.iter().skip(1) {
+        if arg.trim().to_ascii_lowercase().starts_with("mailto:") {
+            match petrel_engine::mailto_composition(arg) {
+                Ok(start) => {
+                    let _ = app.emit(events::COMPOSE, start);
+                }
+                Err(e) => tracing::warn!(error = %e, "a mailto: argument was not understood"),
+            }
+        }
+    }
 }
 
 /// The mail cache holds only what the server can give again, so a cache that will not open
@@ -159,10 +191,31 @@ pub(crate) fn release_freed_memory() {
 pub fn run() {
     lean_memory();
     logging::init();
-    let engine = open_engine();
-    if let Err(e) = &engine {
-        tracing::error!(error = %e.message, "engine failed to open");
-    }
+    let engine = match open_engine() {
+        Opened::Engine(engine) => Ok(engine),
+        // One Petrel per config dir (review M2): the running one gets this launch's
+        // arguments and comes to the front; this process ends.
+        Opened::AlreadyRunning(dir) => {
+            let args: Vec<String> = std::env::args().collect();
+            match petrel_engine::instance::hand_over(&dir, &args) {
+                Ok(()) => {
+                    tracing::info!("Petrel is already running: handed over to it");
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "Petrel is already running and did not answer");
+                    Err(petrel_engine::EngineError::AlreadyRunning {
+                        dir: dir.display().to_string(),
+                    }
+                    .into())
+                }
+            }
+        }
+        Opened::Failed(e) => {
+            tracing::error!(error = %e.message, "engine failed to open");
+            Err(e)
+        }
+    };
     let background = engine.as_ref().ok().cloned();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
@@ -170,6 +223,19 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             open_main_window(app)?;
+            if let Some(engine) = &background {
+                match engine.listen_for_launches() {
+                    Ok(listener) => {
+                        let handle = app.handle().clone();
+                        std::thread::spawn(move || {
+                            while let Some(args) = listener.next() {
+                                launched_again(&handle, &args);
+                            }
+                        });
+                    }
+                    Err(e) => tracing::warn!(error = %e, "later launches cannot hand over"),
+                }
+            }
             if let Some(engine) = background {
                 events::spawn_watchers(app.handle().clone(), engine);
             }

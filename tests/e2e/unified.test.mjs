@@ -3,7 +3,7 @@
 // saved to Downloads; a message is moved by dragging it onto a folder (checked by doveadm).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,6 +100,26 @@ test("All Inboxes shows both accounts; an attachment is saved; a message is move
     assert.match(archived, /Welcome to Petrel/, "the server has it in Archive");
     assert.doesNotMatch(doveadm(["fetch", "-u", login("alice"), "hdr.subject", "mailbox", "INBOX", "ALL"]), /Welcome to Petrel/);
     await wd.screenshot(join(ARTIFACTS, "21-moved-by-drag.png"));
+
+    // One Petrel per config dir (review M2): a second launch hands its mailto: link to this
+    // window and exits; the composer opens with what the link may set (no attach=).
+    const second = spawn(APP, ["mailto:carol@example.test?subject=Second%20launch&attach=/etc/passwd"], {
+      env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir },
+      stdio: "ignore",
+    });
+    const exitCode = await Promise.race([
+      new Promise((resolve) => second.on("exit", (code) => resolve(code))),
+      sleep(20_000).then(() => "still running"),
+    ]);
+    if (exitCode === "still running") second.kill("SIGKILL");
+    assert.equal(exitCode, 0, "the second launch hands over and exits");
+    const composer = "//*[@role='dialog' and @aria-label='New message']";
+    await wd.waitFor(composer, "the composer opened by the handed-over mailto: link");
+    const fields = await wd.execute(`return [...document.querySelectorAll('[role="dialog"] input')].map((i) => i.value).join("|")`);
+    assert.match(fields, /Second launch/);
+    assert.match(fields, /carol@example\.test/);
+    assert.doesNotMatch(fields, /passwd/);
+    await wd.screenshot(join(ARTIFACTS, "22-second-launch-mailto.png"));
   } catch (e) {
     await wd.screenshot(join(ARTIFACTS, "2x-unified-failure.png")).catch(() => {});
     await writeFile(join(ARTIFACTS, "2x-unified-failure.log"), await readFile(join(logDir, "petrel.log")).catch(() => "no log"));

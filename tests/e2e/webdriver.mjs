@@ -1,5 +1,6 @@
 // A small W3C WebDriver client (fetch only) for tauri-driver + WebKitWebDriver, with helpers
 // that find elements by ARIA role and accessible name, the way a person finds them.
+import { spawnSync } from "node:child_process";
 import { writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 
@@ -34,6 +35,10 @@ export class WebDriver {
 
   async quit() {
     await this.cmd("DELETE", "").catch(() => {});
+    // One Petrel per config dir: the next session's app must not find this one still
+    // exiting (it would hand over to it and end).
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && spawnSync("pgrep", ["-x", "petrel"]).status === 0) await sleep(100);
   }
 
   async findAll(xpath) {

@@ -67,6 +67,11 @@ export function installFakeBackend(scenario) {
     folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 1, unread: 1, subscribed: true }];
     messages["home-2/INBOX"] = [{ uid: 3, from: "Mum", subject: "Sunday lunch", date: now - 1800, seen: false, flagged: false, size: 10, text: "Come at one." }];
   }
+  // Hosts not under the address's domain (the engine's rule, without its provider table).
+  const outside = (email, hosts) => {
+    const domain = email.split("@")[1] ?? "";
+    return [...new Set(hosts.filter((h) => h !== domain && !h.endsWith(`.${domain}`)))];
+  };
   const state = { accounts: scenario === "empty" ? [] : scenario === "two-accounts" ? [work, home] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0, outbox: [], drafts: {}, draftCount: 0 };
   // What the engine answers to an action: the source folder's counts from its cache, and the
   // actions still waiting for the server (the "offline-actions" scenario keeps them queued).
@@ -350,11 +355,16 @@ export function installFakeBackend(scenario) {
       ];
       const server = (host, port) => ({ host, port, security: "tls", username: email, pinned_cert_sha256: null });
       if (domain === "nothing.example") {
-        return { email, imap: null, pop3: null, smtp: null, source: null, source_detail: "nothing found", provider: null, evidence: { imap_offered: false, pop3_offered: false, pop3_expire_days: null, pop3_login_delay: null, quota_kib: null }, untrusted: [], log };
+        return { email, imap: null, pop3: null, smtp: null, source: null, source_detail: "nothing found", authenticated: false, confirm_hosts: [], provider: null, evidence: { imap_offered: false, pop3_offered: false, pop3_expire_days: null, pop3_login_delay: null, quota_kib: null }, untrusted: [], log };
       }
+      // "srv.example": settings from DNS SRV records naming a host of another domain.
+      const srv = domain === "srv.example";
       return {
         email, imap: server("mail.example.org", 993), pop3: server("mail.example.org", 995), smtp: server("mail.example.org", 465),
-        source: "autoconfig", source_detail: `the provider's autoconfig file at https://autoconfig.${domain}/mail/config-v1.1.xml`,
+        source: srv ? "srv" : "autoconfig",
+        source_detail: srv ? `the DNS service records of ${domain} (RFC 6186)` : `the provider's autoconfig file at https://autoconfig.${domain}/mail/config-v1.1.xml`,
+        authenticated: !srv,
+        confirm_hosts: outside(email, ["mail.example.org"]),
         provider: null, evidence: { imap_offered: true, pop3_offered: true, pop3_expire_days: null, pop3_login_delay: null, quota_kib: null },
         untrusted: [CERT], log,
       };
@@ -371,7 +381,10 @@ export function installFakeBackend(scenario) {
       };
     },
     export_setup_log: () => "/home/me/petrel-connection-log.txt",
-    server_quota: () => ({ used_kib: 5_632, limit_kib: 102_400 }),
+    server_quota: ({ email, imap, confirmedHosts }) => {
+      if (outside(email, [imap.host]).some((h) => !(confirmedHosts ?? []).includes(h))) throw err("invalid_input", "not confirmed");
+      return { used_kib: 5_632, limit_kib: 102_400 };
+    },
     update_incoming: ({ account, displayName, email, incoming, password }) => {
       if (incoming.host === "wrong.example.org") throw err("unreachable", "Cannot reach wrong.example.org.");
       const a = state.accounts.find((x) => x.id === account);
@@ -383,7 +396,10 @@ export function installFakeBackend(scenario) {
       state.accounts = state.accounts.filter((x) => x.id !== account);
       return a?.protocol === "pop3" && !deleteLocalMail ? `/home/me/.config/petrel/mail/${account}` : "";
     },
-    add_account: ({ form }) => {
+    add_account: ({ form, confirmedHosts }) => {
+      // As the engine: no password to an unconfirmed host outside the address's domain.
+      const missing = outside(form.email, [form.imap.host, form.smtp?.host].filter(Boolean)).filter((h) => !(confirmedHosts ?? []).includes(h));
+      if (missing.length) throw err("invalid_input", `Petrel has not sent your password to ${missing.join(" and ")}`);
       if (form.password !== PASSWORD) throw err("auth_failed", `Connecting to ${form.imap.host}: the server rejected the login: [AUTHENTICATIONFAILED] Authentication failed.. Check the user name and password.`);
       if (form.imap.pinned_cert_sha256 !== CERT.sha256)
         throw err("certificate_untrusted", "Connecting: the server's certificate is not trusted", { certificate: CERT });

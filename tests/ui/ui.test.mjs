@@ -651,6 +651,11 @@ test("setup wizard: settings found with their source, the advisor's questions an
   await found.getByText("Sending (SMTP): mail.example.org, port 465, TLS").waitFor();
   // The untrusted certificate is shown with its fingerprint; trusting it is a choice.
   await wizard.getByRole("region", { name: "Certificate of mail.example.org" }).getByRole("checkbox", { name: "Trust the certificate of mail.example.org" }).check();
+  // Review H3: a server outside home.example gets the password only after a yes naming it.
+  const where = wizard.getByRole("region", { name: "Where your password goes" });
+  await where.getByText("not part of", { exact: false }).waitFor();
+  assert.equal(await wizard.getByRole("button", { name: "Continue" }).isDisabled(), true, "no login before the yes");
+  await where.getByRole("checkbox", { name: "Yes, send my password to mail.example.org" }).check();
   await wizard.getByRole("button", { name: "Continue" }).click();
 
   // The advisor: IMAP by default; one device + often offline → POP3 with a policy.
@@ -668,12 +673,30 @@ test("setup wizard: settings found with their source, the advisor's questions an
   await wizard.getByRole("button", { name: "Connect" }).click();
   await wizard.waitFor({ state: "detached" });
   const form = await page.evaluate(() => window.__calls.find((c) => c.cmd === "add_account").args.form);
+  const confirmed = await page.evaluate(() => window.__calls.filter((c) => ["add_account", "server_quota"].includes(c.cmd)).map((c) => [c.cmd, c.args.confirmedHosts]));
+  assert.deepEqual(confirmed, [["server_quota", ["mail.example.org"]], ["add_account", ["mail.example.org"]]]);
   assert.equal(form.protocol, "pop3");
   assert.equal(form.imap.port, 995, "the POP3 server found");
   assert.equal(form.imap.pinned_cert_sha256, "ab".repeat(32), "pinned because the user trusted it");
   assert.equal(form.smtp.pinned_cert_sha256, "ab".repeat(32), "same host, same certificate");
   assert.equal(form.pop3.leave_days, 14, "several devices: leave mail 14 days");
   await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "Home" }).waitFor();
+  await page.close();
+});
+
+test("setup wizard: settings from DNS records (not protected against tampering) name the server the password would go to", async () => {
+  const page = await open("empty");
+  await page.getByRole("button", { name: "Add account" }).click();
+  const wizard = page.getByRole("dialog", { name: "Add account" });
+  await wizard.getByLabel("Your name").fill("Srv");
+  await wizard.getByLabel("Email address").fill("me@srv.example");
+  await wizard.getByLabel("Password").fill("correct horse");
+  await wizard.getByRole("button", { name: "Continue" }).click();
+  const where = wizard.getByRole("region", { name: "Where your password goes" });
+  await where.getByText("not protected against tampering", { exact: false }).waitFor();
+  await where.getByText("mail.example.org", { exact: false }).first().waitFor();
+  assert.equal(await wizard.getByRole("button", { name: "Continue" }).isDisabled(), true);
+  assert.equal(await page.evaluate(() => window.__calls.filter((c) => c.cmd === "server_quota").length), 0, "no login of any kind");
   await page.close();
 });
 

@@ -10,8 +10,12 @@ pub fn list_accounts(state: tauri::State<'_, AppState>) -> Result<Vec<AccountSet
 pub async fn add_account(
     state: tauri::State<'_, AppState>,
     form: NewAccount,
+    confirmed_hosts: Vec<String>,
 ) -> Result<AccountSettings, IpcError> {
-    Ok(state.engine()?.add_account(form).await?)
+    Ok(state
+        .engine()?
+        .add_confirmed_account(form, &confirmed_hosts)
+        .await?)
 }
 
 /// Removes an account; local-only mail is deleted only when asked. Returns the directory

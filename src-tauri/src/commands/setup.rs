@@ -42,10 +42,15 @@ pub fn advise(
 #[tauri::command]
 pub async fn server_quota(
     state: tauri::State<'_, AppState>,
+    email: String,
     imap: petrel_core::ServerSettings,
     password: String,
+    confirmed_hosts: Vec<String>,
 ) -> Result<Option<petrel_core::Quota>, IpcError> {
-    Ok(state.engine()?.server_quota(&imap, &password).await?)
+    Ok(state
+        .engine()?
+        .confirmed_server_quota(&email, &imap, &password, &confirmed_hosts)
+        .await?)
 }
 
 /// Saves the connection log (redacted) where the user chooses; the path, "" if cancelled.

@@ -17,7 +17,18 @@ source: SettingsSource | null,
 /**
  * Where exactly, in words ("the provider's autoconfig file at https://…").
  */
-source_detail: string, provider: ProviderNotes | null, evidence: ServerEvidence, 
+source_detail: string, 
+/**
+ * The source cannot have been changed on the network path (provider table, HTTPS on
+ * the address's domain, ISPDB over HTTPS, TLS-verified probes); false for plain HTTP,
+ * MX-derived settings and SRV records.
+ */
+authenticated: boolean, 
+/**
+ * Hosts the user must confirm by name before any password goes to them (outside the
+ * address's domain, or outside the provider's when the source is not authenticated).
+ */
+confirm_hosts: Array<string>, provider: ProviderNotes | null, evidence: ServerEvidence, 
 /**
  * Servers whose certificate is not trusted: shown, and pinned only if accepted.
  */

@@ -56,7 +56,9 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 export const ipc = {
   listAccounts: () => call<AccountSettings[]>("list_accounts"),
-  addAccount: (form: NewAccount) => call<AccountSettings>("add_account", { form }),
+  /** `confirmedHosts`: servers outside the address's domain the user confirmed by name
+   *  (or typed); the engine sends no password to any other. */
+  addAccount: (form: NewAccount, confirmedHosts: string[]) => call<AccountSettings>("add_account", { form, confirmedHosts }),
   /** Forgets an account (password, cache); local-only mail goes only when asked. Returns
    * where kept local mail is, "" if none. */
   removeAccount: (account: AccountId, deleteLocalMail: boolean) => call<string>("remove_account", { account, deleteLocalMail }),
@@ -85,7 +87,8 @@ export const ipc = {
   advise: (answers: AdvisorAnswers, evidence: ServerEvidence, provider: ProviderNotes | null) =>
     call<Advice>("advise", { answers, evidence, provider }),
   /** Storage use of a found IMAP server (logs in: only after the user saw the server). */
-  serverQuota: (imap: ServerSettings, password: string) => call<Quota | null>("server_quota", { imap, password }),
+  serverQuota: (email: string, imap: ServerSettings, password: string, confirmedHosts: string[]) =>
+    call<Quota | null>("server_quota", { email, imap, password, confirmedHosts }),
   /** Edits name, address and incoming server after a test login (new password optional). */
   updateIncoming: (account: AccountId, displayName: string, email: string, incoming: ServerSettings, password: string | null) =>
     call<AccountSettings>("update_incoming", { account, displayName, email, incoming, password }),

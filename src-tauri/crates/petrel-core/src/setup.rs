@@ -32,6 +32,13 @@ pub struct Discovery {
     pub source: Option<SettingsSource>,
     /// Where exactly, in words ("the provider's autoconfig file at https://…").
     pub source_detail: String,
+    /// The source cannot have been changed on the network path (provider table, HTTPS on
+    /// the address's domain, ISPDB over HTTPS, TLS-verified probes); false for plain HTTP,
+    /// MX-derived settings and SRV records.
+    pub authenticated: bool,
+    /// Hosts the user must confirm by name before any password goes to them (outside the
+    /// address's domain, or outside the provider's when the source is not authenticated).
+    pub confirm_hosts: Vec<String>,
     pub provider: Option<ProviderNotes>,
     pub evidence: ServerEvidence,
     /// Servers whose certificate is not trusted: shown, and pinned only if accepted.

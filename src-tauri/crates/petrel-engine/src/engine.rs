@@ -18,6 +18,8 @@ use tokio::sync::Mutex as AsyncMutex;
 type SessionSlot = Arc<AsyncMutex<Option<ImapSession>>>;
 
 pub struct Engine {
+    /// This engine owns the config dir (one Petrel per config dir).
+    instance: crate::instance::InstanceLock,
     config_dir: PathBuf,
     /// Private directory (0700, random name) for attachments handed to a viewer; removed
     /// with the engine.
@@ -84,8 +86,10 @@ impl Engine {
         trust: TrustPolicy,
         cache: Arc<dyn MailCache>,
     ) -> Result<Self, EngineError> {
+        let instance = crate::instance::InstanceLock::acquire(config_dir)?;
         let accounts = AccountsFile::load(config_dir)?;
         Ok(Engine {
+            instance,
             config_dir: config_dir.to_path_buf(),
             open_dir: std::sync::OnceLock::new(),
             secrets,
@@ -114,6 +118,11 @@ impl Engine {
 
     pub fn config_dir(&self) -> &Path {
         &self.config_dir
+    }
+
+    /// Starts taking arguments from later launches of the app (see `instance`).
+    pub fn listen_for_launches(&self) -> Result<crate::instance::HandoffListener, EngineError> {
+        crate::instance::HandoffListener::open(&self.instance)
     }
 
     pub fn accounts(&self) -> Vec<AccountSettings> {

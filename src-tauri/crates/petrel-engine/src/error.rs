@@ -23,6 +23,9 @@ pub enum EngineError {
     },
     #[error("no account {0}")]
     NoSuchAccount(String),
+    /// Another Petrel (the app or a command-line tool) holds this config dir.
+    #[error("Petrel is already running with the settings in {dir}: switch to that window, or close it first")]
+    AlreadyRunning { dir: String },
     #[error("{context}: {source}")]
     Cache {
         context: String,
@@ -71,6 +74,9 @@ impl From<&EngineError> for IpcError {
     fn from(e: &EngineError) -> IpcError {
         match e {
             EngineError::InvalidInput(msg) => IpcError::new(ErrorCode::InvalidInput, msg.clone()),
+            EngineError::AlreadyRunning { .. } => {
+                IpcError::new(ErrorCode::Storage, format!("{e}."))
+            }
             EngineError::Keychain(_) => IpcError::new(
                 ErrorCode::Keychain,
                 format!("{e}. Petrel keeps passwords only in the system keychain; unlock it or install one (GNOME Keyring, KWallet) and try again."),

@@ -13,6 +13,7 @@ mod durable;
 mod engine;
 mod error;
 mod folder_actions;
+pub mod instance;
 mod link;
 mod list_query;
 mod mail_actions;

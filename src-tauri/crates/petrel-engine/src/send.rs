@@ -235,11 +235,16 @@ impl Engine {
         if all.iter().all(|q| q.refused) {
             return Ok(SendReport::default());
         }
-        // Only a message whose outcome is unknown (handed over, no reply read) is looked
-        // for in Sent: a fresh message with the same Message-ID (a corrected resend) must
-        // go out, whatever an earlier refused copy left behind.
-        let unknown: Vec<Queued> = all.iter().filter(|q| q.handed_over).cloned().collect();
-        let in_sent = self.already_in_sent(id, &unknown).await;
+        // Only messages the server may have (handed over, outcome unknown) or has (sent,
+        // their copy maybe filed just before a crash) are looked for in Sent. A waiting
+        // message is never: a corrected resend with the same Message-ID must go out,
+        // whatever an earlier refused copy left behind.
+        let taken: Vec<Queued> = all
+            .iter()
+            .filter(|q| q.handed_over || q.sent)
+            .cloned()
+            .collect();
+        let in_sent = self.already_in_sent(id, &taken).await;
         let context = format!("Sending through {}", smtp.host);
         let queued_now = |outbox: &Outbox| -> Result<u32, EngineError> {
             Ok(outbox.counts().map_err(outbox_err)?.waiting as u32)
@@ -360,9 +365,9 @@ impl Engine {
         Ok(composition)
     }
 
-    /// Message-IDs of messages whose outcome is unknown that Sent already holds: not filed
-    /// twice (a crash may come between filing the copy and leaving the outbox, or a server
-    /// files Sent itself).
+    /// Message-IDs of messages the server took (or may have) that Sent already holds: not
+    /// filed twice (a crash may come between filing the copy and leaving the outbox, or a
+    /// server files Sent itself).
     async fn already_in_sent(&self, id: &AccountId, unknown: &[Queued]) -> HashSet<String> {
         let mut found = HashSet::new();
         if unknown.is_empty() {

@@ -73,6 +73,52 @@ impl Engine {
         Ok(petrel_setup::discover(&net, email, progress).await)
     }
 
+    /// Refuses, before any login, to send `email`'s password to a host outside its domain
+    /// (or its provider's) that the user has not confirmed by name (review H3). Hosts the
+    /// user typed are confirmed by typing them.
+    pub fn check_password_destinations(
+        &self,
+        email: &str,
+        servers: &[&petrel_core::ServerSettings],
+        confirmed: &[String],
+    ) -> Result<(), EngineError> {
+        let missing = petrel_setup::trust::unconfirmed(email, servers.iter().copied(), confirmed);
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(EngineError::InvalidInput(format!(
+            "Petrel has not sent your password to {}: {} not part of {}. Confirm {} first if you know this is your provider's.",
+            missing.join(" and "),
+            if missing.len() == 1 { "it is" } else { "they are" },
+            petrel_setup::trust::email_domain(email),
+            if missing.len() == 1 { "that server" } else { "those servers" },
+        )))
+    }
+
+    /// `add_account`, after `check_password_destinations`.
+    pub async fn add_confirmed_account(
+        &self,
+        form: petrel_core::NewAccount,
+        confirmed: &[String],
+    ) -> Result<petrel_core::AccountSettings, EngineError> {
+        let mut servers = vec![&form.imap];
+        servers.extend(form.smtp.as_ref());
+        self.check_password_destinations(&form.email, &servers, confirmed)?;
+        self.add_account(form).await
+    }
+
+    /// `server_quota`, after `check_password_destinations` (it logs in with the password).
+    pub async fn confirmed_server_quota(
+        &self,
+        email: &str,
+        imap: &petrel_core::ServerSettings,
+        password: &str,
+        confirmed: &[String],
+    ) -> Result<Option<petrel_core::Quota>, EngineError> {
+        self.check_password_destinations(email, &[imap], confirmed)?;
+        self.server_quota(imap, password).await
+    }
+
     /// The mailbox's storage use and limit, for the advisor: a login the user has agreed
     /// to (the server was shown to them), then GETQUOTAROOT; nothing saved. `None` when
     /// the server does not say.

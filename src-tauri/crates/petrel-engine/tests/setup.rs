@@ -133,3 +133,57 @@ async fn removing_an_account_keeps_local_mail_unless_asked() {
     assert_eq!(engine.remove_account(&b.id, true).await.unwrap(), None);
     assert!(!root.exists(), "local mail deleted as asked");
 }
+
+/// Lines of Dovecot's log that record a login attempt for `user` (any protocol).
+fn login_attempts(f: &Fixture, user: &str) -> usize {
+    std::fs::read_to_string(f.h.dir().join("dovecot.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("-login:") && l.contains(user))
+        .count()
+}
+
+/// Review H3: the password goes only to servers under the address's domain (or its
+/// provider's) unless the user confirmed the host by name — checked before any login,
+/// the quota look-up included.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_password_goes_to_an_unconfirmed_foreign_host() {
+    let f = Fixture::new();
+    let engine = f.engine(f.cache_dir.path());
+    let password = f.h.user("alice").password.clone();
+    let alice = f.h.user("alice").login.clone();
+    let before = login_attempts(&f, &alice);
+    let form = form(&f, &password, &alice);
+    // "localhost" is not part of example.test.
+    let refused = engine
+        .add_confirmed_account(form.clone(), &[])
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("localhost"), "{refused}");
+    let quota = engine
+        .confirmed_server_quota(&alice, &form.imap, &password, &[])
+        .await
+        .unwrap_err();
+    assert!(
+        quota.to_string().contains("not part of example.test"),
+        "{quota}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        login_attempts(&f, &alice),
+        before,
+        "no login reached the server"
+    );
+    assert!(engine.accounts().is_empty());
+    // Confirmed by name: the same form goes through.
+    let added = engine
+        .add_confirmed_account(form, &["localhost".into()])
+        .await
+        .unwrap();
+    assert_eq!(added.email, alice);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        login_attempts(&f, &alice) > before,
+        "positive control: Dovecot's log records logins"
+    );
+}

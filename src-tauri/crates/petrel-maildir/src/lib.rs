@@ -255,10 +255,16 @@ impl Maildir {
     /// rename into cur/, made durable. Returns its new path.
     pub fn set_flags(&self, path: &Path, flags: &str) -> Result<PathBuf> {
         let unique = unique_of(path);
-        let current = self.find(&unique).ok_or_else(|| MaildirError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "message not found"),
-        })?;
+        // The path given is usually still right: no directory scan then (the outbox marks
+        // "handed over" in the moment after the final "." is written, and every
+        // microsecond of that window is one in which a crash would send twice).
+        let current = Some(path.to_path_buf())
+            .filter(|p| p.is_file())
+            .or_else(|| self.find(&unique))
+            .ok_or_else(|| MaildirError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "message not found"),
+            })?;
         let target = self.root.join("cur").join(format!(
             "{unique}{}2,{}",
             info_separator(),

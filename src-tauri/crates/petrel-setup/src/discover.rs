@@ -45,11 +45,24 @@ impl Run<'_> {
         });
     }
 
-    /// An autoconfig file at `url`, if it names an incoming server.
+    /// An autoconfig file at `url`, if it names an incoming server. One fetched over plain
+    /// HTTP (which anyone on the path can rewrite) is used only when every server it names
+    /// is under the address's own domain.
     async fn autoconfig(&mut self, stage: &str, url: &str) -> Option<autoconfig::Found> {
         self.stage(stage, url);
         match self.net.get(url).await {
             Ok(xml) => match autoconfig::parse(&xml, &self.email) {
+                Ok(found) if url.starts_with("http://") && !self.all_within_domain(&found) => {
+                    self.note(
+                        stage,
+                        url,
+                        format!(
+                            "ignored: over plain HTTP it names servers outside {}",
+                            self.domain
+                        ),
+                    );
+                    None
+                }
                 Ok(found) => {
                     self.note(stage, url, "found settings");
                     Some(found)
@@ -64,6 +77,13 @@ impl Run<'_> {
                 None
             }
         }
+    }
+
+    fn all_within_domain(&self, found: &autoconfig::Found) -> bool {
+        [&found.imap, &found.pop3, &found.smtp]
+            .into_iter()
+            .flatten()
+            .all(|s| crate::trust::within(&s.host, &self.domain))
     }
 
     fn url(&self, scheme: &str, host: &str, path: &str) -> String {
@@ -81,7 +101,10 @@ impl Run<'_> {
 
     /// `autoconfig.<domain>`, HTTPS then HTTP.
     async fn autoconfig_host(&mut self, domain: &str) -> Option<(autoconfig::Found, String)> {
-        let path = format!("/mail/config-v1.1.xml?emailaddress={}", self.email);
+        let path = format!(
+            "/mail/config-v1.1.xml?emailaddress={}",
+            percent_encode(&self.email)
+        );
         for scheme in ["https", "http"] {
             let url = self.url(scheme, &format!("autoconfig.{domain}"), &path);
             if let Some(f) = self.autoconfig("autoconfig", &url).await {
@@ -314,7 +337,8 @@ pub async fn discover(
         untrusted: Vec::new(),
     };
     let mut provider = None;
-    let mut result: Option<(autoconfig::Found, SettingsSource, String)> = None;
+    // (settings, source, where in words, fetched over HTTPS)
+    let mut result: Option<(autoconfig::Found, SettingsSource, String, bool)> = None;
 
     run.stage("provider table", &domain);
     if let Some(p) = providers::by_domain(&domain) {
@@ -322,16 +346,18 @@ pub async fn discover(
         let found = p.found(&email);
         let detail = format!("Petrel's table of mail providers ({})", p.name);
         provider = Some(p.notes());
-        result = Some((found, SettingsSource::ProviderTable, detail));
+        result = Some((found, SettingsSource::ProviderTable, detail, true));
     } else {
         run.note("provider table", &domain, "not a listed provider");
     }
     if result.is_none() && !domain.is_empty() {
         if let Some((f, url)) = run.autoconfig_host(&domain).await {
+            let https = url.starts_with("https://");
             result = Some((
                 f,
                 SettingsSource::Autoconfig,
                 format!("the provider's autoconfig file at {url}"),
+                https,
             ));
         }
     }
@@ -344,6 +370,7 @@ pub async fn discover(
                     f,
                     SettingsSource::WellKnown,
                     format!("the domain's autoconfig file at {url}"),
+                    scheme == "https",
                 ));
                 break;
             }
@@ -351,10 +378,12 @@ pub async fn discover(
     }
     if result.is_none() && !domain.is_empty() {
         if let Some((f, url)) = run.ispdb(&domain).await {
+            let https = url.starts_with("https://");
             result = Some((
                 f,
                 SettingsSource::Ispdb,
                 format!("Mozilla's database of mail providers ({url})"),
+                https,
             ));
         }
     }
@@ -374,11 +403,11 @@ pub async fn discover(
                         let found = p.found(&email);
                         let detail = format!("mail for {domain} is handled by {host}: {}", p.name);
                         provider = Some(p.notes());
-                        result = Some((found, SettingsSource::MxDomain, detail));
+                        result = Some((found, SettingsSource::MxDomain, detail, false));
                     } else if let Some((f, url)) = run.autoconfig_host(&base).await {
-                        result = Some((f, SettingsSource::MxDomain, format!("mail for {domain} is handled by {host}: the autoconfig file at {url}")));
+                        result = Some((f, SettingsSource::MxDomain, format!("mail for {domain} is handled by {host}: the autoconfig file at {url}"), false));
                     } else if let Some((f, url)) = run.ispdb(&base).await {
-                        result = Some((f, SettingsSource::MxDomain, format!("mail for {domain} is handled by {host}: Mozilla's database ({url})")));
+                        result = Some((f, SettingsSource::MxDomain, format!("mail for {domain} is handled by {host}: Mozilla's database ({url})"), false));
                     }
                 }
             }
@@ -392,6 +421,7 @@ pub async fn discover(
                 f,
                 SettingsSource::Srv,
                 format!("the DNS service records of {domain} (RFC 6186)"),
+                false,
             ));
         }
     }
@@ -412,10 +442,11 @@ pub async fn discover(
                 found,
                 SettingsSource::Probe,
                 format!("servers of {domain} that answered on the usual ports"),
+                true,
             ));
         }
     }
-    let Some((found, source, detail)) = result else {
+    let Some((found, source, detail, https)) = result else {
         return Discovery {
             email,
             imap: None,
@@ -423,12 +454,35 @@ pub async fn discover(
             smtp: None,
             source: None,
             source_detail: "nothing found: type the settings your provider gives".into(),
+            authenticated: false,
+            confirm_hosts: Vec::new(),
             provider,
             evidence: ServerEvidence::default(),
             untrusted: run.untrusted,
             log: run.log,
         };
     };
+    let authenticated = crate::trust::authenticated(source, https);
+    let confirm_hosts = crate::trust::hosts_to_confirm(
+        &email,
+        [&found.imap, &found.pop3, &found.smtp]
+            .into_iter()
+            .flatten(),
+        authenticated,
+    );
+    run.note(
+        "trust",
+        &detail,
+        match (authenticated, confirm_hosts.is_empty()) {
+            (true, true) => "authenticated source; servers under the address's or provider's domain".to_string(),
+            (true, false) => format!("authenticated source; to confirm before any password: {}", confirm_hosts.join(", ")),
+            (false, _) => format!(
+                "not authenticated (plain HTTP, MX or DNS without DNSSEC); to confirm before any password: {}",
+                if confirm_hosts.is_empty() { "none (all under the address's domain)".to_string() } else { confirm_hosts.join(", ") }
+            ),
+        },
+    );
+    // Only a server that will be used is asked about its certificate.
     let evidence = run.evidence(&found).await;
     Discovery {
         email,
@@ -437,11 +491,27 @@ pub async fn discover(
         smtp: found.smtp,
         source: Some(source),
         source_detail: detail,
+        authenticated,
+        confirm_hosts,
         provider,
         evidence,
         untrusted: run.untrusted,
         log: run.log,
     }
+}
+
+/// Percent-encoding of a query value (RFC 3986: only unreserved characters stay), so an
+/// address with `+`, `%`, `&` or non-ASCII letters arrives as typed (review L10).
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The registrable domain of a host, good enough for mail exchangers: the last two labels,
@@ -465,6 +535,12 @@ pub fn base_domain(host: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn addresses_are_percent_encoded_in_queries() {
+        assert_eq!(super::percent_encode("a+b@x.org"), "a%2Bb%40x.org");
+        assert_eq!(super::percent_encode("ü&x=1%"), "%C3%BC%26x%3D1%25");
+    }
+
     #[test]
     fn base_domains_of_mail_exchangers() {
         assert_eq!(super::base_domain("aspmx.l.google.com."), "google.com");

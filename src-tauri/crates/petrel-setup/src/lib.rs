@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod network;
 pub mod probe;
 pub mod providers;
+pub mod trust;
 
 pub use discover::discover;
 pub use network::{Network, PortPlan};

@@ -116,7 +116,7 @@ impl Network {
             .dns_resolver(Arc::new(Hickory(resolver.clone())))
             .timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(same_host_https_only())
             .user_agent("Petrel setup")
             .build()
             .map_err(|e| format!("the HTTP client: {e}"))?;
@@ -214,4 +214,31 @@ fn describe(e: reqwest::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// Redirects are followed (at most 3) only to the same host, and never from https down to
+/// http: a redirect must not move the settings to a host or a channel the address's domain
+/// did not choose (review H3).
+fn same_host_https_only() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(previous) = attempt.previous().last() else {
+            return attempt.stop();
+        };
+        let (from_scheme, from_host) = (
+            previous.scheme().to_string(),
+            previous.host_str().map(str::to_ascii_lowercase),
+        );
+        let next = attempt.url();
+        let downgrade = from_scheme == "https" && next.scheme() != "https";
+        let moved = next.host_str().map(str::to_ascii_lowercase) != from_host;
+        if attempt.previous().len() > 3 {
+            attempt.error("too many redirects")
+        } else if downgrade {
+            attempt.error("refused a redirect from https to plain http")
+        } else if moved {
+            attempt.error("refused a redirect to another host")
+        } else {
+            attempt.follow()
+        }
+    })
 }

@@ -93,6 +93,10 @@ async fn serve(stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin
         .unwrap_or("")
         .to_string();
     let reply = match routes.get(&(host, path)) {
+        Some(body) if body.starts_with("REDIRECT ") => format!(
+            "HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            &body["REDIRECT ".len()..]
+        ),
         Some(body) => format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()),
         None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string(),
     };
@@ -189,6 +193,14 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         routes.insert((host.to_string(), cfg.clone()), good.clone());
     }
     routes.insert(("wellknown.test".into(), wk.clone()), good.clone());
+    // Plain HTTP naming only hosts under the address's own domain: used, not authenticated.
+    routes.insert(
+        ("autoconfig.httpinside.test".into(), cfg.clone()),
+        autoconfig(&[
+            ("imap", "imap.httpinside.test", p.imaps, "SSL"),
+            ("smtp", "smtp.httpinside.test", p.submissions, "SSL"),
+        ]),
+    );
     routes.insert(
         ("ispdb.petrel.test".into(), "/v1.1/isp.test".into()),
         good.clone(),
@@ -218,6 +230,12 @@ async fn every_source_in_its_place_and_every_failure_survived() {
             ("smtp", "smtp.badcert.test", p.submissions, "SSL"),
         ]),
     );
+    // HTTPS answers with a redirect down to plain HTTP (refused).
+    let redirect_to = format!("REDIRECT http://autoconfig.redirect.test:9{cfg}");
+    routes.insert(
+        ("autoconfig.redirect.test".into(), cfg.clone()),
+        redirect_to,
+    );
     // HTTPS names: not autoconfig.httponly.test (its HTTPS fails, HTTP answers).
     let web = start_web(
         Arc::new(routes),
@@ -230,6 +248,7 @@ async fn every_source_in_its_place_and_every_failure_survived() {
             "autoconfig.imaponly.test",
             "autoconfig.poponly.test",
             "autoconfig.badcert.test",
+            "autoconfig.redirect.test",
         ],
     )
     .await;
@@ -246,6 +265,8 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         "imaponly.test",
         "poponly.test",
         "badcert.test",
+        "httpinside.test",
+        "redirect.test",
     ]
     .iter()
     .map(|d| format!("--address=/{d}/127.0.0.1"))
@@ -307,6 +328,10 @@ async fn every_source_in_its_place_and_every_failure_survived() {
     assert_eq!(d.source, Some(SettingsSource::ProviderTable));
     assert_eq!(d.imap.as_ref().unwrap().host, "imap.gmail.com");
     assert!(d.provider.as_ref().unwrap().server_files_sent);
+    assert!(
+        d.authenticated && d.confirm_hosts.is_empty(),
+        "the table vouches for its hosts"
+    );
     summary.push(("provider table", t));
 
     // 2. autoconfig.<domain> over HTTPS.
@@ -328,6 +353,20 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         "valid certificates: {:?}",
         d.untrusted
     );
+    // HTTPS on the address's domain is authenticated, but its servers are under another
+    // domain: the user confirms them by name (review H3).
+    assert!(d.authenticated);
+    assert_eq!(
+        d.confirm_hosts,
+        ["imap.petrel.test", "pop3.petrel.test", "smtp.petrel.test"]
+    );
+    assert!(
+        d.log
+            .iter()
+            .any(|l| l.stage == "trust" && l.answer.contains("to confirm")),
+        "the doctor shows the classification: {:#?}",
+        d.log
+    );
     summary.push(("autoconfig", t));
 
     // 3. Only the .well-known file.
@@ -348,6 +387,12 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         "{}",
         d.source_detail
     );
+    assert!(!d.authenticated, "an MX answer can be forged");
+    assert!(
+        d.confirm_hosts.contains(&"imap.petrel.test".to_string()),
+        "{:?}",
+        d.confirm_hosts
+    );
     summary.push(("MX domain", t));
 
     // 6. SRV records only.
@@ -359,6 +404,8 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         ("imap.petrel.test", p.imaps, Security::Tls)
     );
     assert_eq!(d.smtp.as_ref().unwrap().port, p.submissions);
+    assert!(!d.authenticated, "SRV without DNSSEC");
+    assert_eq!(d.confirm_hosts, ["imap.petrel.test", "smtp.petrel.test"]);
     summary.push(("SRV", t));
 
     // 7. Nothing but probing: the usual names on the usual ports, strict TLS first.
@@ -372,6 +419,10 @@ async fn every_source_in_its_place_and_every_failure_survived() {
     assert_eq!(d.pop3.as_ref().unwrap().port, p.pop3s);
     assert_eq!(d.smtp.as_ref().unwrap().host, "smtp.petrel.test");
     assert!(d.untrusted.is_empty());
+    assert!(
+        d.authenticated && d.confirm_hosts.is_empty(),
+        "its own names, TLS-verified"
+    );
     summary.push(("probing", t));
 
     // 8. Broken XML: logged, the next sources tried (here probing finds untrusted servers).
@@ -384,21 +435,47 @@ async fn every_source_in_its_place_and_every_failure_survived() {
     );
     summary.push(("broken XML", t));
 
-    // 9. HTTPS refused (certificate not valid for the name) → HTTP.
+    // 9. HTTPS refused (certificate not valid for the name) → HTTP, which names servers
+    //    outside the domain: ignored (anyone on the path can write a plain HTTP answer).
     let (d, t) = run("ana@httponly.test").await;
-    assert_eq!(d.source, Some(SettingsSource::Autoconfig), "{:#?}", d.log);
-    assert!(
-        d.source_detail.contains("http://autoconfig.httponly.test"),
-        "{}",
-        d.source_detail
-    );
+    assert_ne!(d.source, Some(SettingsSource::Autoconfig), "{:#?}", d.log);
     assert!(
         d.log
             .iter()
             .any(|l| l.tried.starts_with("https://autoconfig.httponly.test")),
         "HTTPS tried first"
     );
-    summary.push(("HTTPS refused → HTTP", t));
+    assert!(
+        d.log
+            .iter()
+            .any(|l| l.tried.starts_with("http://autoconfig.httponly.test")
+                && l.answer.contains("ignored: over plain HTTP")),
+        "{:#?}",
+        d.log
+    );
+    summary.push(("HTTP naming others", t));
+
+    // 9b. Plain HTTP naming only the domain's own servers: used, marked unauthenticated.
+    let (d, t) = run("ana@httpinside.test").await;
+    assert_eq!(d.source, Some(SettingsSource::Autoconfig), "{:#?}", d.log);
+    assert!(d
+        .source_detail
+        .contains("http://autoconfig.httpinside.test"));
+    assert!(!d.authenticated);
+    assert!(d.confirm_hosts.is_empty(), "all under httpinside.test");
+    summary.push(("HTTP, own hosts", t));
+
+    // 9c. A redirect from https down to http is not followed.
+    let (d, t) = run("ana@redirect.test").await;
+    assert!(
+        d.log
+            .iter()
+            .any(|l| l.tried.starts_with("https://autoconfig.redirect.test")
+                && l.answer.contains("https to plain http")),
+        "{:#?}",
+        d.log
+    );
+    summary.push(("https→http redirect", t));
 
     // 10. IMAP-only server: the advisor has no choice to offer.
     let (d, t) = run("ana@imaponly.test").await;
