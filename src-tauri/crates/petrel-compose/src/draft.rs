@@ -2,7 +2,7 @@
 //! composer's rich text before it leaves.
 
 use crate::{mailboxes, message_ids, Mailbox};
-use mail_parser::{MessageParser, MimeHeaders};
+use mail_parser::MimeHeaders;
 
 /// Header that ties a draft to the message it answers (folder and UID), so a reopened reply
 /// still marks the original answered when it is finally sent.
@@ -38,7 +38,7 @@ pub struct Draft {
 impl Draft {
     /// Reads a draft (malformed input gives what can be read).
     pub fn parse(raw: &[u8]) -> Draft {
-        let Some(msg) = MessageParser::default().parse(raw) else {
+        let Some(msg) = petrel_render::mime::parse(raw) else {
             return Draft::default();
         };
         let answers = msg.header_raw(ANSWERS_HEADER).and_then(|v| {
@@ -55,7 +55,7 @@ impl Draft {
             cc: mailboxes(msg.cc()),
             bcc: mailboxes(msg.bcc()),
             subject: msg.subject().unwrap_or_default().to_string(),
-            text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+            text: petrel_render::body_text(&msg, raw).unwrap_or_default(),
             // Cleaned here, before it can reach the composer in the app's own window: a
             // draft's HTML may come from another client or a hostile server (review M5).
             html: has_html
@@ -72,7 +72,7 @@ impl Draft {
 
 /// The attachments of a message (inline images included), in order.
 pub fn files(raw: &[u8]) -> Vec<File> {
-    let Some(msg) = MessageParser::default().parse(raw) else {
+    let Some(msg) = petrel_render::mime::parse(raw) else {
         return vec![];
     };
     msg.attachments()

@@ -15,7 +15,7 @@ mod draft;
 pub mod mailto;
 
 pub use draft::{clean_html, files, Draft, File, ANSWERS_HEADER};
-use mail_parser::{Address, MessageParser};
+use mail_parser::Address;
 
 /// A mailbox: display name and address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub struct Original {
 impl Original {
     /// Reads the original from its raw bytes (malformed mail gives what can be read).
     pub fn parse(raw: &[u8]) -> Original {
-        let Some(msg) = MessageParser::default().parse(raw) else {
+        let Some(msg) = petrel_render::mime::parse(raw) else {
             return Original::default();
         };
         Original {
@@ -70,7 +70,7 @@ impl Original {
             in_reply_to: message_ids(msg.in_reply_to()).into_iter().next(),
             references: message_ids(msg.references()),
             date: msg.date().map(|d| d.to_rfc822()),
-            text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+            text: petrel_render::body_text(&msg, raw).unwrap_or_default(),
         }
     }
 }

@@ -5,6 +5,8 @@
 //! (`tests/bindings.rs`) fails when they drift from these definitions.
 
 pub mod account;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 pub mod ipc;
 pub mod mail;
 pub mod setup;

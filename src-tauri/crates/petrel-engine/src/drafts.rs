@@ -229,4 +229,25 @@ mod tests {
         );
         assert_eq!(header_message_id("Viele Grüße\r\n".as_bytes()), None);
     }
+
+    mod fuzz {
+        use super::super::header_message_id;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(petrel_core::fuzz::config())]
+
+            /// Draft read-back: any bytes in local Drafts/Sent give an id or none, never a
+            /// panic (review M6), and the id has no brackets or line breaks.
+            #[test]
+            fn message_ids_of_any_header_block(raw in proptest::collection::vec(any::<u8>(), 0..600), text in "\\PC{0,200}") {
+                for bytes in [raw.as_slice(), text.as_bytes()] {
+                    if let Some(id) = header_message_id(bytes) {
+                        prop_assert!(!id.contains(['\r', '\n']) && !id.starts_with('<'));
+                    }
+                }
+                let _ = crate::mailto_composition(&text);
+            }
+        }
+    }
 }

@@ -11,6 +11,8 @@ mod error;
 mod fetch_envelopes;
 mod fetch_message;
 mod fetch_thread_links;
+#[cfg(test)]
+mod fuzz;
 mod idle;
 mod list_folders;
 mod manage_folders;

@@ -90,7 +90,7 @@ async fn read_until_tagged(
     Err(ImapError::Protocol("too many lines before TLS".into()))
 }
 
-fn check_greeting(line: &str) -> Result<(), ImapError> {
+pub(crate) fn check_greeting(line: &str) -> Result<(), ImapError> {
     let upper = line.to_ascii_uppercase();
     if upper.starts_with("* OK") {
         Ok(())

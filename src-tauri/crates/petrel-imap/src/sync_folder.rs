@@ -524,7 +524,7 @@ fn imap_date(days: i64) -> String {
 
 /// The members of `uids` inside any of `ranges`, without expanding the ranges (a hostile
 /// `VANISHED 1:4294967295` is two numbers, not four billion).
-fn in_ranges(uids: &[u32], ranges: &[RangeInclusive<u32>]) -> Vec<u32> {
+pub(crate) fn in_ranges(uids: &[u32], ranges: &[RangeInclusive<u32>]) -> Vec<u32> {
     let mut merged: Vec<(u32, u32)> = ranges
         .iter()
         .map(|r| (*r.start().min(r.end()), *r.start().max(r.end())))

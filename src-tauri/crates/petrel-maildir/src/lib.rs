@@ -495,4 +495,23 @@ mod tests {
             Err(MaildirError::DiskFull { .. })
         ));
     }
+
+    mod fuzz {
+        use super::super::split_name;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(petrel_core::fuzz::config())]
+
+            /// File names of any shape (another client's, or Windows' ";2,") split into
+            /// a unique part and flags without a panic; a name Petrel writes reads back.
+            #[test]
+            fn maildir_names_of_any_shape(name in "\\PC{0,80}", flags in "[A-Z]{0,6}", sep in prop_oneof![Just(':'), Just(';')]) {
+                let _ = split_name(&name);
+                let unique: String = name.chars().filter(|c| *c != ':' && *c != ';').collect();
+                let written = format!("{unique}{sep}2,{flags}");
+                prop_assert_eq!(split_name(&written), (unique.as_str(), flags.as_str()));
+            }
+        }
+    }
 }

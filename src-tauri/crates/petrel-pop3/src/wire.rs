@@ -162,3 +162,55 @@ mod tests {
         ));
     }
 }
+
+/// Property-based tests (fixed seed; see `petrel_core::fuzz`): whatever a server sends, the
+/// wire reader ends with a value or an error, never a panic, and never hands back more
+/// than its bound.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn read_all(
+        input: &[u8],
+        max: usize,
+    ) -> (Result<String, Pop3Error>, Result<Vec<u8>, Pop3Error>) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a test runtime");
+        rt.block_on(async {
+            let (a, mut b) = tokio::io::duplex(1 << 20);
+            b.write_all(input).await.expect("written");
+            drop(b);
+            let mut w = Wire::new(a);
+            let status = w.status().await;
+            let data = w.data(max).await;
+            (status, data)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(petrel_core::fuzz::config())]
+
+        #[test]
+        fn status_lines_of_any_shape(line in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse_status(&line);
+        }
+
+        #[test]
+        fn replies_of_any_shape_are_bounded(
+            input in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..3000),
+                proptest::collection::vec(prop_oneof![Just(b"\r\n".to_vec()), Just(b".\r\n".to_vec()), Just(b"..x\r\n".to_vec()), Just(b"+OK\r\n".to_vec()), Just(b"-ERR [IN-USE]\r\n".to_vec()), proptest::collection::vec(any::<u8>(), 0..40)], 0..60)
+                    .prop_map(|parts| parts.concat()),
+            ],
+            max in 0usize..2000,
+        ) {
+            let (_, data) = read_all(&input, max);
+            if let Ok(d) = data {
+                prop_assert!(d.len() <= max + 2, "{} > {max}", d.len());
+            }
+        }
+    }
+}

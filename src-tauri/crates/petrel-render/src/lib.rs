@@ -2,13 +2,15 @@
 //! reader's view from whole messages. Pure functions over bytes (mail-parser does the MIME
 //! and charset work); malformed input yields best-effort text, never a panic.
 
+mod charset;
 mod files;
 mod html;
+pub mod mime;
 mod thread_links;
 
 pub use files::{open_risk, safe_file_name, true_extension, type_label};
 pub use html::{sanitize, SafeHtml};
-use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Address, MimeHeaders, PartType};
 use petrel_core::{Attachment, MessageView};
 use std::collections::HashMap;
 pub use thread_links::{thread_links, THREAD_HEADER_FIELDS};
@@ -34,7 +36,7 @@ pub struct ListHeaders {
 /// Decodes the header block fetched for a list row (RFC 2047 words, charsets).
 pub fn list_headers(header_block: &[u8]) -> ListHeaders {
     let header_block = repair_8bit_headers(header_block);
-    let Some(msg) = MessageParser::new().parse_headers(header_block.as_ref()) else {
+    let Some(msg) = mime::parse_headers(header_block.as_ref()) else {
         return ListHeaders::default();
     };
     ListHeaders {
@@ -48,11 +50,18 @@ pub fn list_headers(header_block: &[u8]) -> ListHeaders {
     }
 }
 
+/// The first text body of a parsed message (`raw` is the bytes it was parsed from), with
+/// the charset corrections of `charset.rs`.
+pub fn body_text(msg: &mail_parser::Message<'_>, raw: &[u8]) -> Option<String> {
+    let id = *msg.text_body.first()?;
+    charset::corrected_text(msg, raw, id).or_else(|| msg.body_text(0).map(|t| t.into_owned()))
+}
+
 /// Builds the reader's view of a full message.
 pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
     let repaired = repair_8bit_headers(raw);
     let raw = repaired.as_ref();
-    let Some(msg) = MessageParser::new().parse(raw) else {
+    let Some(msg) = mime::parse(raw) else {
         // Not even a header could be found: show the bytes rather than nothing.
         return MessageView {
             uid,
@@ -69,9 +78,7 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
             partial: false,
         };
     };
-    let text = msg
-        .body_text(0)
-        .map(|t| t.into_owned())
+    let text = body_text(&msg, raw)
         .or_else(|| {
             msg.body_html(0)
                 .map(|h| mail_parser::decoders::html::html_to_text(&h))
@@ -141,7 +148,7 @@ pub fn attachment(raw: &[u8], index: u32) -> Option<(String, Vec<u8>)> {
 
 /// As [`attachment`], with its content type: (name as sent, content type, bytes).
 pub fn attachment_with_type(raw: &[u8], index: u32) -> Option<(String, String, Vec<u8>)> {
-    let msg = MessageParser::new().parse(raw)?;
+    let msg = mime::parse(raw)?;
     if !msg.attachments.contains(&index) {
         return None;
     }
