@@ -76,6 +76,10 @@ fn open_cache() -> Arc<dyn MailCache> {
         tracing::warn!("no cache directory on this system; caching in memory");
         return Arc::new(MemoryCache::new());
     };
+    // Message bodies live here: readable by this user only (review L2).
+    if let Err(e) = petrel_engine::instance::create_private_dir(&dir) {
+        tracing::warn!(error = %e, "could not make the cache directory private");
+    }
     match SledCache::open(&dir) {
         Ok(cache) => return Arc::new(cache),
         // Another Petrel is running on this cache: never delete it from under that one.
@@ -123,6 +127,20 @@ pub(crate) fn open_external_link(app: &tauri::AppHandle, url: &str) -> Result<()
         .map_err(|e| format!("Could not open the link: {e}"))
 }
 
+/// The app's own pages, exactly: its origin (`tauri://localhost`, `http(s)://tauri.localhost`
+/// on Windows), the reader frame's `about:srcdoc`/`about:blank`, and the dev server only in
+/// debug builds (review L8: not any `localhost` URL of any scheme or port, not `data:`).
+fn is_app_url(url: &tauri::Url) -> bool {
+    let host = url.host_str();
+    match url.scheme() {
+        "tauri" => host == Some("localhost"),
+        "about" => matches!(url.path(), "blank" | "srcdoc"),
+        "http" | "https" if host == Some("tauri.localhost") => true,
+        "http" => cfg!(debug_assertions) && host == Some("localhost") && url.port() == Some(5173),
+        _ => false,
+    }
+}
+
 /// The window from tauri.conf.json (`create: false` there), with the rules for what mail
 /// content may do: a link clicked in a message (a new-window request from the sandboxed
 /// frame) opens in the system browser, never in Petrel; the window itself never navigates
@@ -143,8 +161,7 @@ fn open_main_window(app: &mut tauri::App) -> tauri::Result<()> {
             tauri::webview::NewWindowResponse::Deny
         })
         .on_navigation(move |url| {
-            let internal = matches!(url.scheme(), "tauri" | "about" | "data")
-                || matches!(url.host_str(), Some("tauri.localhost") | Some("localhost"));
+            let internal = is_app_url(url);
             if !internal && is_external_link(url.as_str()) {
                 if let Err(e) = open_external_link(&navigate_handle, url.as_str()) {
                     tracing::warn!(error = %e, "could not open a link");

@@ -3,7 +3,7 @@
 // `scenario` picks the starting state; every call is recorded in window.__calls.
 export function installFakeBackend(scenario) {
   const PASSWORD = "correct horse";
-  const CERT = { subject: "CN=mail.example.org", issuer: "CN=Example Private CA", sha256: "ab".repeat(32), host: "mail.example.org" };
+  const CERT = { subject: "CN=mail.example.org", issuer: "CN=Example Private CA", sha256: "ab".repeat(32), host: "mail.example.org", reason: "it is not signed by an authority this computer trusts (self-signed or private CA)" };
   const now = Math.floor(Date.now() / 1000);
   const work = {
     id: "work-1", display_name: "Work", email: "me@example.org",
@@ -366,7 +366,7 @@ export function installFakeBackend(scenario) {
         authenticated: !srv,
         confirm_hosts: outside(email, ["mail.example.org"]),
         provider: null, evidence: { imap_offered: true, pop3_offered: true, pop3_expire_days: null, pop3_login_delay: null, quota_kib: null },
-        untrusted: [CERT], log,
+        untrusted: [domain === "wrongname.example" ? { ...CERT, reason: "it was issued for a different host name" } : CERT], log,
       };
     },
     // The engine's advisor is table-tested in Rust; this gives its shape for the main rules.

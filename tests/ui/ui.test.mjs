@@ -700,6 +700,20 @@ test("setup wizard: settings from DNS records (not protected against tampering) 
   await page.close();
 });
 
+test("the certificate question says why: a certificate for another server is the interception case", async () => {
+  const page = await open("empty");
+  await page.getByRole("button", { name: "Add account" }).click();
+  const wizard = page.getByRole("dialog", { name: "Add account" });
+  await wizard.getByLabel("Your name").fill("Name");
+  await wizard.getByLabel("Email address").fill("me@wrongname.example");
+  await wizard.getByLabel("Password").fill("correct horse");
+  await wizard.getByRole("button", { name: "Continue" }).click();
+  const card = wizard.getByRole("region", { name: "Certificate of mail.example.org" });
+  await card.getByRole("alert").getByText("was issued for another server", { exact: false }).waitFor();
+  assert.equal(await card.getByText("normal for a self-signed server", { exact: false }).count(), 0, "not the self-signed words");
+  await page.close();
+});
+
 test("removing an account asks first, and keeps local mail unless told otherwise", async () => {
   const page = await open("pop3-account");
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();

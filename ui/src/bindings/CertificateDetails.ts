@@ -7,4 +7,9 @@ export type CertificateDetails = { subject: string, issuer: string,
 /**
  * Lower-case hex SHA-256 of the DER certificate: what gets pinned.
  */
-sha256: string, host: string, };
+sha256: string, host: string, 
+/**
+ * Why it is not trusted, in words ("it was issued for a different host name"): the
+ * question the user is asked depends on it (review L4).
+ */
+reason: string, };

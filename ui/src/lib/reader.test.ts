@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { allowRemoteFrom, linkify, messageDocument, remoteAllowedSenders, remoteGrantKey } from "./reader";
 
 describe("messageDocument", () => {
+  it("turns off DNS prefetch of link hosts (a lookup would confirm the address is read)", () => {
+    expect(messageDocument("<a href='https://t.example/x'>x</a>", false)).toContain('<meta http-equiv="x-dns-prefetch-control" content="off">');
+  });
   it("forbids every fetch but inline images unless remote content is allowed", () => {
     const blocked = messageDocument("<p>x</p>", false);
     expect(blocked).toContain("default-src 'none'");

@@ -36,6 +36,10 @@ pub struct CertificateDetails {
     /// Lower-case hex SHA-256 of the DER certificate: what gets pinned.
     pub sha256: String,
     pub host: String,
+    /// Why it is not trusted, in words ("it was issued for a different host name"): the
+    /// question the user is asked depends on it (review L4).
+    #[serde(default)]
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 const FILE: &str = "addresses.json";
 /// Most addresses remembered; the least used go first.
 const MAX_ADDRESSES: usize = 20_000;
+/// Weight of an address the user sent to (seen in incoming mail: 1).
+const SENT: u32 = 5;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct AddressBook {
@@ -43,8 +45,11 @@ impl AddressBook {
                 score: 0,
                 last: 0,
             });
-        if !name.is_empty() {
-            e.name = name.to_string();
+        // Incoming mail may name an address only when nobody has yet; it never renames
+        // one (review L6: a stranger's "Alice Boss" <alice@evil> would otherwise replace
+        // how a known address shows). What the user typed when sending always wins.
+        if !name.is_empty() && (e.name.is_empty() || weight >= SENT) {
+            e.name = name.chars().filter(|c| !c.is_control()).collect();
         }
         e.score = e.score.saturating_add(weight);
         e.last = now;
@@ -152,7 +157,7 @@ impl Engine {
 
     /// The recipients of a message sent from here.
     pub(crate) fn remember_addresses(&self, msg: &petrel_core::Composition) {
-        self.note_addresses(msg.to.iter().chain(&msg.cc).chain(&msg.bcc), 5);
+        self.note_addresses(msg.to.iter().chain(&msg.cc).chain(&msg.bcc), SENT);
     }
 
     /// Addresses whose address or name starts with `query`, most used first.
@@ -183,5 +188,22 @@ mod tests {
         assert_eq!(book.suggest("car", 10)[0].display, "carl@z.test");
         assert!(book.suggest("zzz", 10).is_empty());
         assert_eq!(book.entries.len(), 3);
+    }
+
+    #[test]
+    fn incoming_mail_never_renames_a_known_address() {
+        let mut book = AddressBook::default();
+        book.note("Alice Smith <alice@x.test>", SENT, 1);
+        book.note("\"Alice Boss (CEO)\" <alice@x.test>", 1, 2);
+        assert_eq!(
+            book.suggest("ali", 1)[0].display,
+            "Alice Smith <alice@x.test>"
+        );
+        // An address first seen without a name may get one from mail; the user's wins.
+        book.note("bob@x.test", 1, 1);
+        book.note("Bob <bob@x.test>", 1, 2);
+        assert_eq!(book.suggest("bob", 1)[0].display, "Bob <bob@x.test>");
+        book.note("Robert <bob@x.test>", SENT, 3);
+        assert_eq!(book.suggest("bob", 1)[0].display, "Robert <bob@x.test>");
     }
 }

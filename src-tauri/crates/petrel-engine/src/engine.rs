@@ -253,10 +253,20 @@ impl Engine {
             self.pending.clear(id)?;
         }
         self.secrets.delete_password(id)?;
-        let local = [
+        let (root, outbox) = (
             self.local_root(id),
             self.config_dir.join("outbox").join(&id.0),
-        ];
+        );
+        if !delete_local_mail && root.exists() && outbox.exists() {
+            // Unsent mail is kept with the local mail, in the one folder the user is told
+            // about (review L14: it was kept elsewhere, silently).
+            let into = root.join("Unsent (outbox)");
+            std::fs::rename(&outbox, &into).map_err(|source| EngineError::Storage {
+                context: format!("Keeping the unsent mail in {}", into.display()),
+                source,
+            })?;
+        }
+        let local = [root, outbox];
         let mut kept = None;
         for dir in local.into_iter().filter(|d| d.exists()) {
             if delete_local_mail {

@@ -109,9 +109,29 @@ impl PendingActions {
     fn load(&self, account: &AccountId) -> Result<QueueFile, EngineError> {
         let path = self.dir.join(Self::file_name(account));
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| EngineError::Storage {
-                context: format!("Reading {}", path.display()),
-                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                // An unreadable queue would block every action of the account for good
+                // (review L14): it is set aside (kept for inspection, never deleted) and
+                // the account goes on with an empty queue; this error says so once.
+                let aside = path.with_extension(format!(
+                    "json.unreadable-{}",
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or_default()
+                ));
+                let moved = std::fs::rename(&path, &aside).is_ok();
+                EngineError::Storage {
+                    context: if moved {
+                        format!(
+                            "The queue of actions waiting for the server was unreadable and was set aside as {} (those actions were not sent; the folders show the server's state after the next sync)",
+                            aside.display()
+                        )
+                    } else {
+                        format!("Reading {}", path.display())
+                    },
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                }
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(QueueFile::default()),
             Err(source) => Err(EngineError::Storage {
@@ -176,6 +196,22 @@ impl PendingActions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreadable_queue_is_set_aside_once_not_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = PendingActions::new(dir.path());
+        let a = AccountId("ana-1".into());
+        std::fs::create_dir_all(dir.path().join("pending")).unwrap();
+        std::fs::write(dir.path().join("pending").join("ana-1.json"), b"{broken").unwrap();
+        let first = queue.list(&a).unwrap_err();
+        assert!(first.to_string().contains("set aside"), "{first}");
+        assert!(queue.list(&a).unwrap().is_empty(), "the account goes on");
+        let kept = std::fs::read_dir(dir.path().join("pending"))
+            .unwrap()
+            .count();
+        assert_eq!(kept, 1, "the unreadable file is kept for inspection");
+    }
 
     #[test]
     fn actions_persist_in_order_and_leave_by_id() {

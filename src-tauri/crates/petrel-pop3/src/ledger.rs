@@ -150,7 +150,29 @@ pub fn fingerprint(raw: &[u8], size: u64) -> String {
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
-    format!("{}|{}|{size}", get("Message-ID"), get("Date"))
+    let (id, date) = (get("Message-ID"), get("Date"));
+    if id.is_empty() && date.is_empty() {
+        // "||size" alone would let a new message of the same size take a gone one's place
+        // during a migration re-map, and be DELEd unread (review L12): the rest of the
+        // header block tells such messages apart.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a, stable across Rust versions
+        for (name, value) in fields
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case(HEADER))
+        {
+            for b in name
+                .to_ascii_lowercase()
+                .bytes()
+                .chain([b':'])
+                .chain(value.bytes())
+                .chain([b'\n'])
+            {
+                hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        return format!("||{size}|{hash:016x}");
+    }
+    format!("{id}|{date}|{size}")
 }
 
 /// The header block's fields, unfolded (stops at the first empty line).
@@ -200,6 +222,23 @@ pub fn maildir_files(root: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_without_id_or_date_are_told_apart_by_their_headers() {
+        let a = b"From: a@x\r\nSubject: one\r\n\r\nbody";
+        let b = b"From: a@x\r\nSubject: two\r\n\r\nbody";
+        assert_ne!(
+            fingerprint(a, 10),
+            fingerprint(b, 10),
+            "same size, other message"
+        );
+        // The stored copy (with Petrel's stamp) matches the server's TOP of the same message.
+        let mut stored = stamp_line("acc", "u1", 1, 10, false).into_bytes();
+        stored.extend_from_slice(a);
+        assert_eq!(fingerprint(&stored, 10), fingerprint(a, 10));
+        // With a Message-ID the fingerprint keeps its old form (ledgers written before).
+        assert_eq!(fingerprint(b"Message-ID: <m@x>\r\n\r\n", 5), "<m@x>||5");
+    }
 
     #[test]
     fn stamps_round_trip_with_odd_uidls() {

@@ -22,6 +22,12 @@ fn is_format(c: char) -> bool {
         | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
 }
 
+/// `text` without format characters (bidi overrides, zero-width marks): for names and
+/// subjects shown in lists, where they could make one thing look like another.
+pub fn without_format_chars(text: &str) -> String {
+    text.chars().filter(|c| !is_format(*c)).collect()
+}
+
 /// Device names Windows reserves in any folder, with or without an extension.
 const WINDOWS_RESERVED: &[&str] = &[
     "con", "prn", "aux", "nul", "com0", "com1", "com2", "com3", "com4", "com5", "com6", "com7",
@@ -339,6 +345,15 @@ mod tests {
         assert_eq!(safe_file_name("a\u{0}b\nc.txt"), "abc.txt");
         assert_eq!(safe_file_name(".."), "attachment");
         assert_eq!(safe_file_name("report.pdf"), "report.pdf");
+    }
+
+    #[test]
+    fn list_text_loses_bidi_tricks() {
+        assert_eq!(
+            without_format_chars("Invoice \u{202E}fdp.exe"),
+            "Invoice fdp.exe"
+        );
+        assert_eq!(without_format_chars("Grüße"), "Grüße");
     }
 
     #[test]

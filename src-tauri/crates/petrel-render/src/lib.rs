@@ -41,7 +41,7 @@ pub fn list_headers(header_block: &[u8]) -> ListHeaders {
     };
     ListHeaders {
         from: first_address(msg.from()),
-        subject: msg.subject().unwrap_or_default().to_string(),
+        subject: files::without_format_chars(msg.subject().unwrap_or_default()),
         date: msg.date().map(|d| d.to_timestamp()),
         has_attachment: msg.content_type().is_some_and(|c| {
             c.ctype().eq_ignore_ascii_case("multipart")
@@ -256,14 +256,27 @@ fn all_addresses(addr: Option<&Address<'_>>) -> Vec<String> {
 }
 
 /// The sender as a list shows it: the name when there is one, else the address.
+/// The sender as a list shows it: the name when there is one, else the address. Bidi and
+/// invisible characters go (they can reorder what is shown), and a name that looks like an
+/// address ("service@bank.example" <x@evil.example>) is shown with the real address
+/// (review L7).
 fn first_address(addr: Option<&Address<'_>>) -> String {
     addr.and_then(|a| a.first())
-        .map(
-            |a| match a.name().map(str::trim).filter(|n| !n.is_empty()) {
-                Some(n) => n.to_string(),
-                None => a.address().unwrap_or_default().to_string(),
-            },
-        )
+        .map(|a| {
+            let address = a.address().unwrap_or_default();
+            match a
+                .name()
+                .map(files::without_format_chars)
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+            {
+                Some(n) if n.contains('@') && !n.eq_ignore_ascii_case(address) => {
+                    format!("{n} <{address}>")
+                }
+                Some(n) => n,
+                None => address.to_string(),
+            }
+        })
         .unwrap_or_default()
 }
 
@@ -272,6 +285,20 @@ mod tests {
     use super::*;
 
     const PLAIN: &str = "From: =?UTF-8?Q?Ana_L=C3=ADma?= <ana@example.org>\r\nTo: Bo <bo@example.org>, cy@example.org\r\nSubject: =?UTF-8?B?T2zDoSDwn5Go?=\r\nDate: Tue, 03 Mar 2026 10:00:00 +0000\r\n\r\nHello Bo,\r\nsee you.\r\n";
+
+    #[test]
+    fn a_sender_name_that_looks_like_an_address_shows_the_real_one() {
+        let row = list_headers(
+            "From: \"service@bank.example\" <x@evil.example>\r\nSubject: Pay\u{202e}now\r\n\r\n"
+                .as_bytes(),
+        );
+        assert_eq!(row.from, "service@bank.example <x@evil.example>");
+        assert_eq!(row.subject, "Paynow", "no bidi override in the list");
+        let plain = list_headers(b"From: Ana Lima <ana@x.test>\r\n\r\n");
+        assert_eq!(plain.from, "Ana Lima");
+        let same = list_headers(b"From: \"ana@x.test\" <ana@x.test>\r\n\r\n");
+        assert_eq!(same.from, "ana@x.test");
+    }
 
     #[test]
     fn list_headers_decode_encoded_words() {

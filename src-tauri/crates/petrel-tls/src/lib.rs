@@ -77,10 +77,16 @@ fn classify(io: std::io::Error, verifier: &PinningVerifier, host: &str) -> TlsFa
         Some(rustls::Error::InvalidCertificate(reason)) => {
             let presented = verifier.presented.lock().ok().and_then(|slot| slot.clone());
             match presented {
-                Some(der) => TlsFailure::Untrusted {
-                    reason: certificate_reason(reason),
-                    certificate: Box::new(describe(&der, host)),
-                },
+                Some(der) => {
+                    let reason = certificate_reason(reason);
+                    TlsFailure::Untrusted {
+                        certificate: Box::new(CertificateDetails {
+                            reason: reason.clone(),
+                            ..describe(&der, host)
+                        }),
+                        reason,
+                    }
+                }
                 None => TlsFailure::Tls(format!("invalid certificate: {reason:?}")),
             }
         }

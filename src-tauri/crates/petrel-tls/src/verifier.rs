@@ -45,6 +45,7 @@ pub fn describe(der: &CertificateDer<'_>, host: &str) -> CertificateDetails {
         issuer,
         sha256: sha256_hex(der.as_ref()),
         host: host.to_string(),
+        reason: String::new(),
     }
 }
 
