@@ -25,13 +25,7 @@ pub(crate) fn remove_durably(dir: &Path, name: &str) -> std::io::Result<()> {
     }
 }
 
-#[cfg(unix)]
+/// The directory flush lives with the Maildir code (one owner, every platform).
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
-    // Windows has no directory fsync; MoveFileEx's replace semantics cover the rename.
-    Ok(())
+    petrel_maildir::sync_dir(dir).map_err(|e| std::io::Error::other(e.to_string()))
 }

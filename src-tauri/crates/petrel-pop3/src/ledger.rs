@@ -56,8 +56,7 @@ impl Ledger {
         file.write_all(&serde_json::to_vec(self).map_err(std::io::Error::other)?)?;
         file.sync_all()?;
         fs::rename(&tmp, path)?;
-        #[cfg(unix)]
-        fs::File::open(dir)?.sync_all()?;
+        petrel_maildir::sync_dir(dir).map_err(|e| std::io::Error::other(e.to_string()))?;
         Ok(())
     }
 
