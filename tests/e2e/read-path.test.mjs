@@ -16,7 +16,7 @@ const DRIVER_PORT = 4444;
 
 /** What the config dir holds besides the running instance's own files (the lock that keeps
  *  one Petrel per config dir, and the hand-over address for later launches). */
-async function saved() {
+async function savedSettings() {
   return (await readdir(configDir)).filter((f) => !["petrel.lock", "petrel.handoff"].includes(f));
 }
 let harness, harnessInfo, driver, configDir, logDir, cacheDir;
@@ -91,7 +91,7 @@ test("add an IMAP account through the form: unreachable host, refused and truste
     await wd.waitFor("//*[@data-sha256]", "the untrusted-certificate question");
     await wd.click(await wd.waitFor(by.button("Cancel")));
     assert.match(await wd.text(await wd.waitFor(dialogAlert, "the refused-certificate message")), /not trusted.*Nothing was saved/);
-    assert.deepEqual(await saved(), [], "nothing is saved after refusing the certificate");
+    assert.deepEqual(await savedSettings(), [], "nothing is saved after refusing the certificate");
 
     // 3. Trusting it, with a wrong password: the login must fail clearly.
     await wd.click(await wd.waitFor(by.button("Connect")));
@@ -102,7 +102,7 @@ test("add an IMAP account through the form: unreachable host, refused and truste
 
     await wd.waitFor(`${dialogAlert}[contains(., 'Check the user name and password')]`, "the wrong-password message");
     await wd.screenshot(join(ARTIFACTS, "04-wrong-password.png"));
-    assert.deepEqual(await saved(), [], "nothing is saved after a failed login");
+    assert.deepEqual(await savedSettings(), [], "nothing is saved after a failed login");
 
     const password = await wd.waitFor(by.field("Password"));
     await wd.clear(password);

@@ -56,6 +56,26 @@ pub struct TestCertificates {
     pub cert_sha256: String,
 }
 
+/// A TLS acceptor presenting `certs`' server certificate: for scripted servers.
+pub(crate) fn tls_acceptor(certs: &TestCertificates) -> Result<tokio_rustls::TlsAcceptor> {
+    let setup = |e: String| HarnessError::Setup(format!("scripted server TLS: {e}"));
+    let chain = rustls_pemfile::certs(&mut certs.cert_pem.as_bytes())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| setup(e.to_string()))?;
+    let key = rustls_pemfile::private_key(&mut certs.key_pem.as_bytes())
+        .map_err(|e| setup(e.to_string()))?
+        .ok_or_else(|| setup("no key".into()))?;
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| setup(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .map_err(|e| setup(e.to_string()))?;
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+}
+
 pub fn test_certificates() -> Result<TestCertificates> {
     let c = certs::generate().map_err(HarnessError::Setup)?;
     Ok(TestCertificates {

@@ -2,7 +2,7 @@
 //! several sessions of one account overlap on it, as they can on servers without
 //! `pop3_lock_session` under load. It counts how many sessions were logged in at once.
 
-use crate::{test_certificates, HarnessError, Result};
+use crate::{test_certificates, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,22 +22,7 @@ impl ScriptedPop3 {
     /// Serves `messages` (UIDLs "m1", "m2"…) to any login; each RETR waits `retr_delay`.
     pub async fn start(messages: Vec<Vec<u8>>, retr_delay: Duration) -> Result<ScriptedPop3> {
         let certs = test_certificates()?;
-        let setup = |e: String| HarnessError::Setup(format!("scripted POP3: {e}"));
-        let chain = rustls_pemfile::certs(&mut certs.cert_pem.as_bytes())
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| setup(e.to_string()))?;
-        let key = rustls_pemfile::private_key(&mut certs.key_pem.as_bytes())
-            .map_err(|e| setup(e.to_string()))?
-            .ok_or_else(|| setup("no key".into()))?;
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| setup(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|e| setup(e.to_string()))?;
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let acceptor = crate::tls_acceptor(&certs)?;
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(crate::io("binding the scripted POP3 server"))?;
@@ -95,6 +80,7 @@ async fn serve(
     let (r, mut w) = tokio::io::split(tls);
     let mut r = BufReader::new(r);
     w.write_all(b"+OK scripted POP3\r\n").await?;
+    w.flush().await?;
     let mut logged_in = false;
     let mut line = String::new();
     let result = async {
@@ -146,12 +132,16 @@ async fn serve(
                 },
                 "QUIT" => {
                     w.write_all(b"+OK bye\r\n").await?;
+                    w.flush().await?;
                     return Ok(());
                 }
                 "NOOP" | "DELE" | "RSET" => "+OK\r\n".to_string(),
                 _ => "-ERR unknown command\r\n".to_string(),
             };
             w.write_all(reply.as_bytes()).await?;
+            // TLS keeps what the socket could not take yet: flush, or a client waiting
+            // for the rest of a reply and a server waiting for the next command stall.
+            w.flush().await?;
         }
     }
     .await;

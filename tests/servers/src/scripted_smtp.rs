@@ -3,7 +3,7 @@
 //! *after* the end of DATA. It answers each message's final "." with the next reply of its
 //! script (then "250"), and keeps every message it accepted.
 
-use crate::{test_certificates, HarnessError, Result};
+use crate::{test_certificates, Result};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -24,22 +24,7 @@ impl ScriptedSmtp {
     /// in order ("552 5.3.4 too big"); later messages are accepted.
     pub async fn start(after_data: &[&str]) -> Result<ScriptedSmtp> {
         let certs = test_certificates()?;
-        let setup = |e: String| HarnessError::Setup(format!("scripted SMTP: {e}"));
-        let chain = rustls_pemfile::certs(&mut certs.cert_pem.as_bytes())
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| setup(e.to_string()))?;
-        let key = rustls_pemfile::private_key(&mut certs.key_pem.as_bytes())
-            .map_err(|e| setup(e.to_string()))?
-            .ok_or_else(|| setup("no key".into()))?;
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| setup(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|e| setup(e.to_string()))?;
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let acceptor = crate::tls_acceptor(&certs)?;
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(crate::io("binding the scripted SMTP server"))?;
@@ -90,6 +75,7 @@ async fn serve(
     let (r, mut w) = tokio::io::split(tls);
     let mut r = BufReader::new(r);
     w.write_all(b"220 scripted.test ESMTP\r\n").await?;
+    w.flush().await?;
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -106,16 +92,19 @@ async fn serve(
         } else if cmd.starts_with("AUTH") {
             // PLAIN without an initial response, or LOGIN: prompts until a 235.
             w.write_all(b"334 \r\n").await?;
+            w.flush().await?;
             line.clear();
             read_line(&mut r, &mut line).await?;
             if cmd.contains("LOGIN") {
                 w.write_all(b"334 \r\n").await?;
+                w.flush().await?;
                 line.clear();
                 read_line(&mut r, &mut line).await?;
             }
             b"235 2.7.0 accepted\r\n"
         } else if cmd.starts_with("DATA") {
             w.write_all(b"354 go ahead\r\n").await?;
+            w.flush().await?;
             let mut message = Vec::new();
             loop {
                 line.clear();
@@ -144,6 +133,7 @@ async fn serve(
                     w.write_all(b"250 2.0.0 queued\r\n").await?;
                 }
             }
+            w.flush().await?;
             continue;
         } else if cmd.starts_with("QUIT") {
             w.write_all(b"221 2.0.0 bye\r\n").await?;
@@ -153,6 +143,8 @@ async fn serve(
             b"250 2.0.0 ok\r\n"
         };
         w.write_all(reply).await?;
+        // See scripted_pop3: TLS must be flushed before waiting for the next command.
+        w.flush().await?;
     }
 }
 

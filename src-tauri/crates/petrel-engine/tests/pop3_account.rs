@@ -4,35 +4,8 @@
 
 mod common;
 
-use common::{mail, Fixture};
-use petrel_core::{
-    IncomingProtocol, LeaveOnServer, NewAccount, Pop3Options, Security, ServerSettings, UnifiedView,
-};
-
-fn form(f: &Fixture, password: &str) -> NewAccount {
-    let alice = f.h.user("alice");
-    NewAccount {
-        display_name: "Alice (POP3)".into(),
-        email: alice.login.clone(),
-        imap: ServerSettings {
-            host: "localhost".into(),
-            port: f.h.ports.pop3s,
-            security: Security::Tls,
-            username: alice.login.clone(),
-            pinned_cert_sha256: None,
-        },
-        password: password.into(),
-        protocol: IncomingProtocol::Pop3,
-        pop3: Pop3Options {
-            leave_on_server: LeaveOnServer::Days,
-            leave_days: 14,
-            delete_when_deleted_here: true,
-            ..Pop3Options::default()
-        },
-        smtp: None,
-        sending: Default::default(),
-    }
-}
+use common::{mail, pop3_form as form, Fixture};
+use petrel_core::{LeaveOnServer, UnifiedView};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pop3_account_downloads_lists_reads_and_deletes_per_policy() {

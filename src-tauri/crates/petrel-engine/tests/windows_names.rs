@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::{mail, Fixture};
-use petrel_core::{IncomingProtocol, NewAccount, Pop3Options, Security, ServerSettings};
+use common::{mail, pop3_form, total, Fixture};
 use petrel_engine::{Deletion, Outgoing};
 
 fn names_under(dir: &std::path::Path, out: &mut Vec<String>) {
@@ -34,24 +33,9 @@ async fn outbox_local_folders_and_drafts_work_with_windows_file_names() {
         .await
         .unwrap();
     let engine = f.engine(f.cache_dir.path());
-    let alice = f.h.user("alice").clone();
+    let password = f.h.user("alice").password.clone();
     let id = engine
-        .add_account(NewAccount {
-            display_name: "Alice (POP3)".into(),
-            email: alice.login.clone(),
-            imap: ServerSettings {
-                host: "localhost".into(),
-                port: f.h.ports.pop3s,
-                security: Security::Tls,
-                username: alice.login.clone(),
-                pinned_cert_sha256: None,
-            },
-            password: alice.password.clone(),
-            protocol: IncomingProtocol::Pop3,
-            pop3: Pop3Options::default(),
-            smtp: None,
-            sending: Default::default(),
-        })
+        .add_account(pop3_form(&f, &password))
         .await
         .unwrap()
         .id;
@@ -74,14 +58,7 @@ async fn outbox_local_folders_and_drafts_work_with_windows_file_names() {
         inbox.rows[0].seen && inbox.rows[0].flagged,
         "flags read back from ';2,' names"
     );
-    assert_eq!(
-        engine
-            .envelopes(&id, "Trash", 0, 10, false)
-            .await
-            .unwrap()
-            .total,
-        1
-    );
+    assert_eq!(total(&engine, &id, "Trash").await, 1);
 
     // Drafts: the second save replaces the first.
     let draft = Outgoing {
@@ -97,14 +74,7 @@ async fn outbox_local_folders_and_drafts_work_with_windows_file_names() {
         ..draft
     };
     engine.save_draft(&id, draft.clone()).await.unwrap();
-    assert_eq!(
-        engine
-            .envelopes(&id, "Drafts", 0, 10, false)
-            .await
-            .unwrap()
-            .total,
-        1
-    );
+    assert_eq!(total(&engine, &id, "Drafts").await, 1);
 
     // The outbox: a 451 puts it back to waiting, the next pass sends it; once, and filed.
     let mut server = common::submission(&f, "alice", smtp.port);
@@ -116,22 +86,8 @@ async fn outbox_local_folders_and_drafts_work_with_windows_file_names() {
     assert_eq!((report.sent, report.queued), (1, 0));
     assert_eq!(engine.flush_outbox(&id).await.unwrap(), Default::default());
     assert_eq!(smtp.accepted().len(), 1, "sent exactly once");
-    assert_eq!(
-        engine
-            .envelopes(&id, "Sent", 0, 10, false)
-            .await
-            .unwrap()
-            .total,
-        1
-    );
-    assert_eq!(
-        engine
-            .envelopes(&id, "Drafts", 0, 10, false)
-            .await
-            .unwrap()
-            .total,
-        0
-    );
+    assert_eq!(total(&engine, &id, "Sent").await, 1);
+    assert_eq!(total(&engine, &id, "Drafts").await, 0);
 
     let mut names = Vec::new();
     names_under(f.config.path(), &mut names);

@@ -75,7 +75,9 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
         seen.lock().unwrap().push(command.clone());
         match script(&command) {
             Reply::Send(text) => {
-                if w.write_all(text.as_bytes()).await.is_err() {
+                // Flushed: TLS keeps what the socket could not take yet, and the client
+                // waits for all of it (without the flush a pipelined run could stall).
+                if w.write_all(text.as_bytes()).await.is_err() || w.flush().await.is_err() {
                     return;
                 }
             }

@@ -197,3 +197,38 @@ pub async fn cached_state(
         .map(|r| (r.uid, (r.seen, r.flagged)))
         .collect()
 }
+
+/// alice's POP3 account over POP3S (mail left 14 days, deleted when deleted here).
+pub fn pop3_form(f: &Fixture, password: &str) -> NewAccount {
+    let alice = f.h.user("alice");
+    NewAccount {
+        display_name: "Alice (POP3)".into(),
+        email: alice.login.clone(),
+        imap: ServerSettings {
+            host: "localhost".into(),
+            port: f.h.ports.pop3s,
+            security: Security::Tls,
+            username: alice.login.clone(),
+            pinned_cert_sha256: None,
+        },
+        password: password.into(),
+        protocol: petrel_core::IncomingProtocol::Pop3,
+        pop3: petrel_core::Pop3Options {
+            leave_on_server: petrel_core::LeaveOnServer::Days,
+            leave_days: 14,
+            delete_when_deleted_here: true,
+            ..petrel_core::Pop3Options::default()
+        },
+        smtp: None,
+        sending: Default::default(),
+    }
+}
+
+/// How many messages `folder` lists from the cache.
+pub async fn total(engine: &Engine, id: &AccountId, folder: &str) -> u32 {
+    engine
+        .envelopes(id, folder, 0, 1, false)
+        .await
+        .unwrap()
+        .total
+}
