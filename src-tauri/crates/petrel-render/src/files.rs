@@ -45,11 +45,11 @@ pub fn safe_file_name(name: &str) -> String {
         .filter(|c| !c.is_control() && !is_format(*c))
         .filter(|c| !matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|'))
         .collect();
+    // Leading dots (hidden files) and trailing dots and spaces (Windows drops them, so
+    // "x.exe. " would run as x.exe), however they are interleaved with spaces.
     let cleaned = cleaned
-        .trim()
-        .trim_start_matches('.')
-        .trim_end_matches(['.', ' '])
-        .trim()
+        .trim_start_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
         .to_string();
     if cleaned.is_empty() {
         return "attachment".into();
@@ -80,6 +80,10 @@ fn shorten(name: &str) -> String {
         }
         out.push(c);
     }
+    // The cut may leave a space or dot at the end of the stem.
+    let mut out = out
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+        .to_string();
     out.push_str(&ext);
     out
 }
@@ -344,6 +348,9 @@ mod tests {
         assert_eq!(safe_file_name("C:\\Windows\\evil.exe"), "evil.exe");
         assert_eq!(safe_file_name("a\u{0}b\nc.txt"), "abc.txt");
         assert_eq!(safe_file_name(".."), "attachment");
+        // Found by the long property run: dots and spaces interleaved at either end.
+        assert_eq!(safe_file_name("<.> <.a>"), "a");
+        assert_eq!(safe_file_name(". .hidden . ."), "hidden");
         assert_eq!(safe_file_name("report.pdf"), "report.pdf");
     }
 
