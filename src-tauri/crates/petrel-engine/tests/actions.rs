@@ -33,13 +33,7 @@ fn names(list: &[&str]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_action_reaches_the_server() {
     let f = Fixture::new();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=8).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 8);
     let (engine, id) = f.start().await;
     let inbox = uids(&engine, &id, "INBOX").await;
     let uid = |s: &str| inbox[s];
@@ -146,13 +140,7 @@ async fn every_action_reaches_the_server() {
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_actions_survive_a_restart_and_replay_in_order() {
     let f = Fixture::with_proxy();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=5).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 5);
     let (engine, id) = f.start().await;
     engine.folders(&id).await.unwrap(); // the tree is remembered for offline use
     let inbox = uids(&engine, &id, "INBOX").await;
@@ -218,13 +206,7 @@ async fn offline_actions_survive_a_restart_and_replay_in_order() {
 #[tokio::test(flavor = "multi_thread")]
 async fn conflicts_resolve_to_the_server() {
     let f = Fixture::with_proxy();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=3).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 3);
     let (engine, id) = f.start().await;
     let inbox = uids(&engine, &id, "INBOX").await;
 
@@ -283,13 +265,7 @@ async fn read_messages_open_offline_from_the_cache() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_folder_downloaded_for_offline_use_opens_without_the_server() {
     let f = Fixture::with_proxy();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=30).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 30);
     let (engine, id) = f.start().await;
     let inbox = uids(&engine, &id, "INBOX").await;
     let mut seen = Vec::new();
@@ -327,13 +303,7 @@ async fn a_folder_downloaded_for_offline_use_opens_without_the_server() {
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_without_a_trash_creates_one_and_expunges_nothing() {
     let f = Fixture::bare();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=4).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 4);
     let (engine, id) = f.start().await;
     let tree = engine.folders(&id).await.unwrap();
     assert!(
@@ -368,13 +338,7 @@ async fn delete_without_a_trash_creates_one_and_expunges_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_localized_trash_is_used_for_delete() {
     let f = Fixture::bare();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=2).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 2);
     f.h.doveadm("alice", &["mailbox", "create"], &["Papierkorb"])
         .unwrap();
     let (engine, id) = f.start().await;
@@ -404,13 +368,7 @@ async fn a_localized_trash_is_used_for_delete() {
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_delete_without_a_known_trash_queues_no_expunge() {
     let f = Fixture::bare_with_proxy();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=2).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 2);
     let (engine, id) = f.start().await;
     let inbox = uids(&engine, &id, "INBOX").await;
     f.proxy().set_up(false);
@@ -522,13 +480,7 @@ async fn attachments_open_only_what_is_safe_and_save_under_clean_names() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_queued_action_is_dropped_when_the_folder_was_renumbered() {
     let f = Fixture::with_proxy();
-    f.h.seed(
-        "alice",
-        "Work",
-        &(1..=3).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("Work", 3);
     let (engine, id) = f.start().await;
     engine.folders(&id).await.unwrap();
     let work = uids(&engine, &id, "Work").await;

@@ -10,13 +10,7 @@ use petrel_core::{LeaveOnServer, UnifiedView};
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pop3_account_downloads_lists_reads_and_deletes_per_policy() {
     let f = Fixture::new();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=3).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 3);
     let engine = f.engine(f.cache_dir.path());
 
     let wrong = engine
@@ -173,13 +167,7 @@ async fn headers_only_mail_is_completed_when_opened() {
 #[tokio::test(flavor = "multi_thread")]
 async fn changed_policies_apply_on_the_next_check() {
     let f = Fixture::new();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=2).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 2);
     let engine = f.engine(f.cache_dir.path());
     let id = engine
         .add_account(form(&f, &f.h.user("alice").password.clone()))
@@ -216,13 +204,7 @@ async fn changed_policies_apply_on_the_next_check() {
 #[tokio::test(flavor = "multi_thread")]
 async fn local_folders_can_be_made_renamed_deleted_copied_into_and_exported() {
     let f = Fixture::new();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=2).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 2);
     let engine = f.engine(f.cache_dir.path());
     let id = engine
         .add_account(form(&f, &f.h.user("alice").password.clone()))
@@ -331,13 +313,7 @@ async fn local_folders_can_be_made_renamed_deleted_copied_into_and_exported() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_pop3_server_shows_local_mail_and_an_offline_status() {
     let f = Fixture::new();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=2).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 2);
     let proxy = petrel_harness::Proxy::start(f.h.ports.pop3s).unwrap();
     let engine = f.engine(f.cache_dir.path());
     let mut account = form(&f, &f.h.user("alice").password.clone());

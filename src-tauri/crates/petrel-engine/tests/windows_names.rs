@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{mail, pop3_form, total, Fixture};
+use common::{pop3_form, total, Fixture};
 use petrel_engine::{Deletion, Outgoing};
 
 fn names_under(dir: &std::path::Path, out: &mut Vec<String>) {
@@ -22,13 +22,7 @@ fn names_under(dir: &std::path::Path, out: &mut Vec<String>) {
 async fn outbox_local_folders_and_drafts_work_with_windows_file_names() {
     petrel_maildir::set_info_separator(';');
     let f = Fixture::new();
-    f.h.seed(
-        "alice",
-        "INBOX",
-        &(1..=2).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    f.seed_mail("INBOX", 2);
     let smtp = petrel_harness::ScriptedSmtp::start(&["451 4.3.0 try again later"])
         .await
         .unwrap();

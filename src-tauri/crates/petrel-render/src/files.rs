@@ -421,27 +421,22 @@ mod tests {
                 "{name}"
             );
         }
-        // A program whatever its name or type claims.
-        assert_eq!(
-            open_risk("cat.jpg", "image/jpeg", b"MZ\x90\x00"),
-            OpenRisk::Blocked
-        );
-        assert_eq!(
-            open_risk("notes.txt", "text/plain", b"#!/bin/sh\nrm -rf ~"),
-            OpenRisk::Blocked
-        );
-        assert_eq!(
-            open_risk("x.pdf", "application/x-msdownload", b""),
-            OpenRisk::Blocked
-        );
-        assert_eq!(
-            open_risk("archive.zip", "application/zip", b"PK"),
-            OpenRisk::Ask
-        );
-        assert_eq!(
-            open_risk("drawing.svg", "image/svg+xml", b"<svg"),
-            OpenRisk::Ask
-        );
+        // A program whatever its name or type claims; archives and SVG ask.
+        let cases: [(&str, &str, &[u8], OpenRisk); 5] = [
+            ("cat.jpg", "image/jpeg", b"MZ\x90\x00", OpenRisk::Blocked),
+            (
+                "notes.txt",
+                "text/plain",
+                b"#!/bin/sh\nrm -rf ~",
+                OpenRisk::Blocked,
+            ),
+            ("x.pdf", "application/x-msdownload", b"", OpenRisk::Blocked),
+            ("archive.zip", "application/zip", b"PK", OpenRisk::Ask),
+            ("drawing.svg", "image/svg+xml", b"<svg", OpenRisk::Ask),
+        ];
+        for (name, ctype, head, risk) in cases {
+            assert_eq!(open_risk(name, ctype, head), risk, "{name}");
+        }
         assert_eq!(open_risk("noext", "", b""), OpenRisk::Ask);
         assert_eq!(
             type_label("archive.zip", "application/zip"),

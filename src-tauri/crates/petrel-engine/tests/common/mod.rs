@@ -58,6 +58,18 @@ impl Fixture {
         f
     }
 
+    /// Puts generated messages 1..=n (`mail(i)`) into alice's `folder`, unread.
+    pub fn seed_mail(&self, folder: &str, n: u32) {
+        self.h
+            .seed(
+                "alice",
+                folder,
+                &(1..=n).map(mail).collect::<Vec<_>>(),
+                false,
+            )
+            .unwrap();
+    }
+
     pub fn proxy(&self) -> &Proxy {
         self.proxy.as_ref().expect("Fixture::with_proxy")
     }
