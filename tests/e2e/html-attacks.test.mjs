@@ -73,6 +73,9 @@ test("the HTML attack corpus runs no script and fetches nothing until remote con
 
     // Allowing remote content for the tracking-pixel mail fetches its image, nothing else.
     await wd.click(await wd.waitFor(option("Attack 10-tracking-pixel")));
+    // The bar is the same element for every message: wait until the reader shows this one,
+    // or the click grants the message opened before (the grant is per message).
+    await wd.waitFor(`${frame}[contains(@srcdoc, ${JSON.stringify("Attack 10-tracking-pixel")})]`, "the frame showing the tracking pixel mail");
     await wd.click(await wd.waitFor(`//*[@role='region' and @aria-label='Remote content']//button[normalize-space(.)='Show for this message']`, "the remote-content bar"));
     const deadline = Date.now() + 10_000;
     while (!requests.some((r) => r.path === "/pixel.gif") && Date.now() < deadline) await sleep(100);
