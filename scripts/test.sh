@@ -80,6 +80,12 @@ if want ui-unit; then
   record ui-unit "$pass" "$fail"
 fi
 
+# The failing tests' blocks of a node --test log (name, error, stack head), not just its tail:
+# CI shows only this output.
+node_failures() {
+  awk '/^not ok /{show=1; n=0} /^ok /{show=0} show && n < 40 {print; n++}' "$1" | grep -vE '^ +at '
+}
+
 node_counts() {
   local pass fail
   pass=$(grep -E '^# pass ' "$1" | awk '{print $3}' | tail -1)
@@ -92,7 +98,7 @@ if want ui-playwright; then
   node --test tests/ui/ >"$LOGS/ui-playwright.log" 2>&1
   status=$?
   read -r pass fail < <(node_counts "$LOGS/ui-playwright.log")
-  [ "$status" != 0 ] && { [ "$fail" = 0 ] && fail=1; grep -vE '^ +(at |\.\.\.)' "$LOGS/ui-playwright.log" | tail -40; }
+  [ "$status" != 0 ] && { [ "$fail" = 0 ] && fail=1; node_failures "$LOGS/ui-playwright.log"; grep -vE '^ +(at |\.\.\.)' "$LOGS/ui-playwright.log" | tail -15; }
   record ui-playwright "$pass" "$fail"
 fi
 
@@ -103,7 +109,7 @@ if want e2e; then
     xvfb-run -a -s "-screen 0 1280x800x24" node --test --test-concurrency=1 tests/e2e/ >"$LOGS/e2e.log" 2>&1
     status=$?
     read -r pass fail < <(node_counts "$LOGS/e2e.log")
-    [ "$status" != 0 ] && { [ "$fail" = 0 ] && fail=1; grep -vE '^ +(at |\.\.\.)|dbus-daemon' "$LOGS/e2e.log" | tail -60; }
+    [ "$status" != 0 ] && { [ "$fail" = 0 ] && fail=1; node_failures "$LOGS/e2e.log"; grep -vE '^ +(at |\.\.\.)|dbus-daemon' "$LOGS/e2e.log" | tail -15; }
     record e2e "$pass" "$fail"
   else
     tail -40 "$LOGS/e2e-build.log"

@@ -25,6 +25,9 @@ pub enum ErrorCode {
     Storage,
     /// The account, folder or message does not exist (any more).
     NotFound,
+    /// The server understood and said no (quota, size, a recipient, a folder it will not
+    /// create): retrying will not help; the message says why.
+    Refused,
     Internal,
 }
 

@@ -5,9 +5,9 @@
 //! an untrusted certificate will not fix itself, and retrying a wrong password can lock the
 //! account at the provider, so those wait 15 minutes (or until the user asks: "Get mail").
 
+use crate::error::ServerError;
 use crate::EngineError;
 use petrel_core::ConnectionState;
-use petrel_imap::ImapError;
 use std::time::{Duration, Instant};
 
 const FIRST_RETRY: Duration = Duration::from_secs(2);
@@ -50,19 +50,14 @@ impl Link {
 
     /// Records a failed login or a lost connection.
     pub fn failed(&mut self, error: &EngineError, now: Instant) {
-        let (state, wait) = match error {
-            EngineError::Imap {
-                source: ImapError::AuthFailed(_),
-                ..
-            } => (ConnectionState::AuthFailed, USER_MUST_ACT),
-            EngineError::Imap {
-                source:
-                    ImapError::CertificateUntrusted { .. }
-                    | ImapError::Tls(_)
-                    | ImapError::StartTlsUnavailable
-                    | ImapError::StartTlsInjection,
-                ..
-            } => (ConnectionState::CertificateProblem, USER_MUST_ACT),
+        let (state, wait) = match error.server_error() {
+            Some(ServerError::AuthFailed(_)) => (ConnectionState::AuthFailed, USER_MUST_ACT),
+            Some(
+                ServerError::CertificateUntrusted { .. }
+                | ServerError::Tls(_)
+                | ServerError::NoStartTls(_)
+                | ServerError::StartTlsInjection(_),
+            ) => (ConnectionState::CertificateProblem, USER_MUST_ACT),
             _ => {
                 self.failures = self.failures.saturating_add(1);
                 let wait = FIRST_RETRY
@@ -85,12 +80,10 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use petrel_imap::ImapError;
 
     fn offline() -> EngineError {
-        EngineError::Imap {
-            context: "Connecting".into(),
-            source: ImapError::ConnectionLost("reset".into()),
-        }
+        EngineError::imap("Connecting")(ImapError::ConnectionLost("reset".into()))
     }
 
     #[test]
@@ -115,10 +108,7 @@ mod tests {
         let now = Instant::now();
         let mut link = Link::default();
         link.failed(
-            &EngineError::Imap {
-                context: "Connecting".into(),
-                source: ImapError::AuthFailed("no".into()),
-            },
+            &EngineError::imap("Connecting")(ImapError::AuthFailed("no".into())),
             now,
         );
         assert_eq!(link.state, ConnectionState::AuthFailed);

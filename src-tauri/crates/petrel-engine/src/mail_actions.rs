@@ -5,7 +5,6 @@ use crate::pending_actions::MailAction;
 use crate::pop3_account::LocalAction;
 use crate::{Engine, EngineError};
 use petrel_core::{AccountId, ActionOutcome, FolderChange, FolderRole};
-use petrel_imap::ImapError;
 use petrel_store::FolderRef;
 
 /// Name of the folder created for "Archive" on accounts that have none.
@@ -281,7 +280,7 @@ impl Engine {
                 .await
             {
                 Ok(()) => {}
-                Err(e) if is_refusal(&e) => {
+                Err(e) if e.is_refusal() => {
                     tracing::warn!(account = %id, action = ?queued.action, error = %e, "server refused a queued action; its state wins");
                     let folder = FolderRef::new(id, queued.action.folder());
                     self.forget_synced(&folder);
@@ -411,15 +410,4 @@ impl Engine {
 pub enum Deletion {
     ToTrash,
     Permanently,
-}
-
-/// The server understood and said no (or the folder is gone): retrying cannot help.
-fn is_refusal(e: &EngineError) -> bool {
-    matches!(
-        e,
-        EngineError::Imap {
-            source: ImapError::Refused(_) | ImapError::UidValidityChanged { .. },
-            ..
-        }
-    )
 }

@@ -10,7 +10,6 @@ use crate::{Engine, EngineError};
 use petrel_core::{
     AccountId, AccountSettings, Envelope, Folder, FolderChange, FolderRole, LeaveOnServer,
 };
-use petrel_imap::ImapError;
 use petrel_maildir::Maildir;
 use petrel_pop3::{Job, Keep, Policy, Pop3Error, Pop3Session};
 use petrel_store::FolderRef;
@@ -52,41 +51,8 @@ pub(crate) struct LocalIndex {
 
 pub(crate) type LocalIndexes = HashMap<FolderRef, LocalIndex>;
 
-/// A POP3 error in the terms the rest of the engine (and the UI) already speaks.
-pub(crate) fn connection_error(e: Pop3Error) -> ImapError {
-    match e {
-        Pop3Error::Unreachable { host, port, source } => {
-            ImapError::Unreachable { host, port, source }
-        }
-        Pop3Error::Timeout { what } => ImapError::Timeout { what },
-        Pop3Error::CertificateUntrusted {
-            reason,
-            certificate,
-        } => ImapError::CertificateUntrusted {
-            reason,
-            certificate,
-        },
-        Pop3Error::Tls(m) => ImapError::Tls(m),
-        Pop3Error::StlsUnavailable => ImapError::StartTlsUnavailable,
-        Pop3Error::StlsInjection => ImapError::StartTlsInjection,
-        Pop3Error::AuthFailed(m) => ImapError::AuthFailed(m),
-        // The mailbox is locked or the server wants a pause: the password was fine, so no
-        // lockout; the next check tries again.
-        Pop3Error::Busy(m) => {
-            ImapError::ConnectionLost(format!("the server asks to try again later: {m}"))
-        }
-        Pop3Error::Refused(m) => ImapError::Refused(m),
-        Pop3Error::Protocol(m) => ImapError::Protocol(m),
-        Pop3Error::ConnectionLost(m) => ImapError::ConnectionLost(m),
-    }
-}
-
 fn pop3_err(context: impl Into<String>) -> impl FnOnce(Pop3Error) -> EngineError {
-    let context = context.into();
-    move |e| EngineError::Imap {
-        context,
-        source: connection_error(e),
-    }
+    EngineError::pop3(context)
 }
 
 fn download_err(context: String) -> impl FnOnce(petrel_pop3::DownloadError) -> EngineError {

@@ -23,30 +23,7 @@ pub(crate) struct OutboxState {
 }
 
 pub(crate) fn smtp_err(context: String) -> impl FnOnce(SmtpError) -> EngineError {
-    move |e| EngineError::Imap {
-        context,
-        source: match e {
-            SmtpError::Unreachable { host, port, source } => {
-                petrel_imap::ImapError::Unreachable { host, port, source }
-            }
-            SmtpError::CertificateUntrusted {
-                reason,
-                certificate,
-            } => petrel_imap::ImapError::CertificateUntrusted {
-                reason,
-                certificate,
-            },
-            SmtpError::AuthFailed(m) => petrel_imap::ImapError::AuthFailed(m),
-            SmtpError::ConnectionLost(m) | SmtpError::Temporary(m) => {
-                petrel_imap::ImapError::ConnectionLost(m)
-            }
-            SmtpError::Timeout { what } => petrel_imap::ImapError::Timeout { what },
-            SmtpError::Tls(m) => petrel_imap::ImapError::Tls(m),
-            SmtpError::StartTlsUnavailable => petrel_imap::ImapError::StartTlsUnavailable,
-            SmtpError::StartTlsInjection => petrel_imap::ImapError::StartTlsInjection,
-            other => petrel_imap::ImapError::Refused(other.to_string()),
-        },
-    }
+    EngineError::smtp(context)
 }
 
 pub(crate) fn outbox_err(e: impl std::fmt::Display) -> EngineError {

@@ -188,10 +188,7 @@ async fn watch_account(
                     }
                 }
                 Err(e) => {
-                    let e = crate::EngineError::Imap {
-                        context: "Waiting for new mail".into(),
-                        source: e,
-                    };
+                    let e = crate::EngineError::imap("Waiting for new mail")(e);
                     tracing::info!(account = %id, error = %e, "IDLE connection lost");
                     engine.connection_lost(&id, &e);
                     report_status(&mut last_status);
