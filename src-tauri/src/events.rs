@@ -5,7 +5,7 @@
 //! `SyncProgress`) while a folder's list rows arrive, and `outbox-changed` (payload
 //! `OutboxState`) when a retry sends queued mail or plans the next try.
 
-use petrel_engine::{Engine, EngineEvent};
+use petrel_engine::{Engine, EngineEvent, WatchConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,21 +21,30 @@ pub const SYNC_PROGRESS: &str = "sync-progress";
 pub const OUTBOX_CHANGED: &str = "outbox-changed";
 /// A composer to open with this start (payload `Composition`): a mailto: link was clicked.
 pub const COMPOSE: &str = "compose";
-/// Default interval between polls of opened folders other than INBOX (which has IDLE);
-/// `PETREL_CHECK_SECONDS` overrides it.
+/// Default interval between polls of opened folders other than INBOX (which has IDLE).
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(120);
 
-fn poll_interval() -> Duration {
-    std::env::var("PETREL_CHECK_SECONDS")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .filter(|&s| s > 0)
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_POLL_INTERVAL)
+/// The pace of background work, read once here: `PETREL_CHECK_SECONDS` sets IMAP polls and
+/// POP3 checks, `PETREL_OUTBOX_SECONDS` the first outbox retry (tests and demos).
+fn watch_config() -> WatchConfig {
+    let seconds = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|&s| s > 0)
+            .map(Duration::from_secs)
+    };
+    let check = seconds("PETREL_CHECK_SECONDS");
+    let mut config = WatchConfig::every(check.unwrap_or(DEFAULT_POLL_INTERVAL));
+    config.pop3_every = check;
+    if let Some(first) = seconds("PETREL_OUTBOX_SECONDS") {
+        config.outbox_first_wait = first;
+    }
+    config
 }
 
 pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
-    let poll = poll_interval();
+    let config = watch_config();
     tauri::async_runtime::spawn(async move {
         let counts = engine.clone();
         let sink = Arc::new(move |event: EngineEvent| {
@@ -59,7 +68,7 @@ pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
             }
         });
         // Lives as long as the app: dropping it would stop the watchers.
-        let _watch = engine.watch(poll, sink);
+        let _watch = engine.watch_with(config, sink);
         std::future::pending::<()>().await;
     });
 }

@@ -184,6 +184,7 @@ fn lean_memory() {
         // glibc keeps up to 8 arenas per core, each holding memory freed by the tokio
         // workers and sled's threads; two arenas cost nothing measurable here.
         // SAFETY: mallopt only changes allocator tuning; called before other threads exist.
+        #[allow(unsafe_code)] // allocator tuning (no safe API)
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 2);
         }
@@ -199,6 +200,7 @@ pub(crate) fn release_freed_memory() {
     #[cfg(target_os = "linux")]
     std::thread::spawn(|| {
         // SAFETY: malloc_trim only returns free pages to the OS.
+        #[allow(unsafe_code)] // returning freed heap (no safe API)
         unsafe {
             libc::malloc_trim(0);
         }
@@ -267,6 +269,7 @@ pub fn run() {
             commands::accounts::set_pop3_options,
             commands::mail::list_folders,
             commands::mail::list_envelopes,
+            commands::mail::refresh_folder,
             commands::mail::list_threads,
             commands::mail::read_message,
             commands::mail::set_flags,

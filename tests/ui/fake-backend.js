@@ -119,12 +119,18 @@ export function installFakeBackend(scenario) {
     "plugin:event|unlisten": () => null,
     list_accounts: () => state.accounts,
     list_folders: ({ account }) => folders[account] ?? [],
-    list_envelopes: (args) => {
-      const { account, folder, offset, limit } = args;
+    refresh_folder: ({ account, folder, force }) => {
       if (state.failNextEnvelopes) {
         state.failNextEnvelopes = false;
-        throw err("unreachable", "Fetching the message list of INBOX: could not reach imap.example.org:993. Check the host name and port, and that you are online.");
+        throw err("unreachable", "Syncing INBOX: could not reach imap.example.org:993. Check the host name and port, and that you are online.");
       }
+      if (force) state.offline = false; // Retry (a forced refresh) reaches the server again.
+      const all = messages[`${account}/${folder}`] ?? [];
+      const change = { account, folder, total: all.length, unread: all.filter((m) => !m.seen).length, added: 0, removed: 0, flags_changed: 0 };
+      return { change, offline: state.offline };
+    },
+    list_envelopes: (args) => {
+      const { account, folder, offset, limit } = args;
       if (folder === "Big") {
         // 100,000 messages, made on demand: newest first, one a minute.
         const total = 100000;
@@ -146,15 +152,14 @@ export function installFakeBackend(scenario) {
         if (q.sort === "date" ? q.ascending : !q.ascending) all.reverse();
       }
       const rows = all.slice(offset, offset + limit).map(({ text, ...row }) => row);
-      if (args.refresh) state.offline = false; // Retry (a refresh) reaches the server again.
-      return { offset, total: all.length, rows, offline: state.offline };
+      return { offset, total: all.length, rows, offline: false };
     },
     list_threads: (args) => {
       const { account, folder, offset, limit, expanded } = args;
       const open = new Set(expanded);
       if (folder !== "Big") {
         // Small folders: each message a conversation of its own.
-        const page = handlers.list_envelopes({ ...args, refresh: false });
+        const page = { ...handlers.list_envelopes(args), offline: state.offline };
         const rows = page.rows.map((e) => ({ folder, envelope: e, depth: 0, thread: `${folder}:${e.uid}`, head: true, count: 1, unread: e.seen ? 0 : 1, latest: e.date, expanded: false }));
         return { offset, total: page.total, threads: page.total, rows, offline: page.offline };
       }

@@ -1,7 +1,7 @@
 use crate::AppState;
 use petrel_core::{
-    AccountId, AccountStatus, ActionOutcome, EnvelopePage, Folder, IpcError, ListQuery,
-    MessageView, Quota, ThreadPage, UnifiedPage, UnifiedView,
+    AccountId, AccountStatus, ActionOutcome, EnvelopePage, Folder, FolderRefresh, IpcError,
+    ListQuery, MessageView, Quota, ThreadPage, UnifiedPage, UnifiedView,
 };
 
 #[tauri::command]
@@ -12,6 +12,7 @@ pub async fn list_folders(
     Ok(state.engine()?.folders(&account).await?)
 }
 
+/// Rows of a folder from the cache; never talks to the server (see `refresh_folder`).
 #[tauri::command]
 pub async fn list_envelopes(
     state: tauri::State<'_, AppState>,
@@ -19,19 +20,26 @@ pub async fn list_envelopes(
     folder: String,
     offset: u32,
     limit: u32,
-    refresh: bool,
     query: Option<ListQuery>,
 ) -> Result<EnvelopePage, IpcError> {
     Ok(state
         .engine()?
-        .envelopes_with(
-            &account,
-            &folder,
-            offset,
-            limit,
-            refresh,
-            &query.unwrap_or_default(),
-        )
+        .page(&account, &folder, offset, limit, &query.unwrap_or_default())
+        .await?)
+}
+
+/// Brings a folder up to date with the server: `force` for Get mail (now, whatever the
+/// backoff), else only when it was not refreshed since start (a first open).
+#[tauri::command]
+pub async fn refresh_folder(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    force: bool,
+) -> Result<FolderRefresh, IpcError> {
+    Ok(state
+        .engine()?
+        .refresh_folder(&account, &folder, force)
         .await?)
 }
 

@@ -4,6 +4,7 @@ import { invoke } from "@tauri-apps/api/core";
 import type { AccountId } from "../bindings/AccountId";
 import type { AccountSettings } from "../bindings/AccountSettings";
 import type { EnvelopePage } from "../bindings/EnvelopePage";
+import type { FolderRefresh } from "../bindings/FolderRefresh";
 import type { Folder } from "../bindings/Folder";
 import type { ActionOutcome } from "../bindings/ActionOutcome";
 import type { AccountStatus } from "../bindings/AccountStatus";
@@ -107,10 +108,13 @@ export const ipc = {
   setSyncOptions: (account: AccountId, options: SyncOptions) =>
     call<AccountSettings>("set_sync_options", { account, options }),
   listFolders: (account: AccountId) => call<Folder[]>("list_folders", { account }),
-  /** `refresh` syncs the folder with the server first (Get mail); otherwise the engine syncs
-   * only folders it has not synced since it started. */
-  listEnvelopes: (account: AccountId, folder: string, offset: number, limit: number, refresh = false, query: ListQuery | null = null) =>
-    call<EnvelopePage>("list_envelopes", { account, folder, offset, limit, refresh, query }),
+  /** Rows of a folder from the cache only: a page never talks to the server. */
+  listEnvelopes: (account: AccountId, folder: string, offset: number, limit: number, query: ListQuery | null = null) =>
+    call<EnvelopePage>("list_envelopes", { account, folder, offset, limit, query }),
+  /** Brings a folder up to date with the server: `force` for Get mail (now, whatever the
+   * backoff), else only if it was not refreshed since the engine started (a first open). */
+  refreshFolder: (account: AccountId, folder: string, force: boolean) =>
+    call<FolderRefresh>("refresh_folder", { account, folder, force }),
   /** The folder as conversations (with the user's replies from Sent); `expanded` names
    * the conversations shown open. */
   listThreads: (account: AccountId, folder: string, offset: number, limit: number, refresh: boolean, query: ListQuery, expanded: string[]) =>

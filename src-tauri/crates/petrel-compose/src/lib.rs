@@ -10,10 +10,16 @@
 //!   its In-Reply-To) plus its Message-ID, the oldest kept and the list bounded.
 //! - "Re: " / "Fwd: " once, whatever prefixes (Re, RE, AW, SV, Fwd, FW, WG) were there.
 //! - The quote is an attribution line, then the original text with "> " before each line.
+#![forbid(unsafe_code)]
 
+mod build;
 mod draft;
 pub mod mailto;
 
+pub use build::{
+    address_of, attachment, build, composition_of, eml_name, new_message_id, BuildError, Built,
+    Purpose,
+};
 pub use draft::{clean_html, files, Draft, File, ANSWERS_HEADER};
 use mail_parser::Address;
 

@@ -1,6 +1,7 @@
 //! Property-based tests (fixed seed; see `petrel_core::fuzz`): drafts read back, replies
 //! and forwards built from, and `mailto:` links parsed from anything never panic, and keep
 //! their promises (no header can be injected from a link; prefixes come off once).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use proptest::prelude::*;
 

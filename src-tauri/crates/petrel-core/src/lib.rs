@@ -3,6 +3,7 @@
 //! Everything here is plain data: no I/O, no async, no Tauri. Types that cross the IPC
 //! boundary derive `ts_rs::TS`; the TypeScript copies live in `ui/src/bindings/` and a test
 //! (`tests/bindings.rs`) fails when they drift from these definitions.
+#![forbid(unsafe_code)]
 
 pub mod account;
 #[cfg(feature = "fuzz")]
@@ -18,10 +19,10 @@ pub use account::{
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
     AccountStatus, ActionOutcome, AddressSuggestion, Attachment, ComposeKind, Composition,
-    ConnectionState, Envelope, EnvelopePage, Folder, FolderChange, FolderRole, ListQuery,
-    MessageRef, MessageView, OpenRisk, OutboxState, OutgoingAttachment, QueuedMessage, Quota,
-    SendReport, SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow, UnifiedPage, UnifiedRow,
-    UnifiedView,
+    ConnectionState, Envelope, EnvelopePage, Folder, FolderChange, FolderRefresh, FolderRole,
+    ListQuery, MessageRef, MessageView, OpenRisk, OutboxState, OutgoingAttachment, QueuedMessage,
+    Quota, SendReport, SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow, UnifiedPage,
+    UnifiedRow, UnifiedView,
 };
 pub use setup::{
     Advice, AdvisorAnswers, Discovery, DoctorLine, ProviderNotes, ServerEvidence, SettingsSource,

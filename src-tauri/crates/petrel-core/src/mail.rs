@@ -135,6 +135,15 @@ pub struct FolderChange {
     pub flags_changed: u32,
 }
 
+/// The answer to "refresh this folder" (Get mail, a first open): what the sync or download
+/// changed, with the folder's counts; `offline` when the server could not be reached and
+/// the cache is shown as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FolderRefresh {
+    pub change: FolderChange,
+    pub offline: bool,
+}
+
 /// The answer to a user action (flag, move, delete…): the source folder as the cache now
 /// has it, so the UI updates at once, and how many of the account's actions still wait for
 /// the server (0 when all reached it; more while offline — they are kept on disk and sent

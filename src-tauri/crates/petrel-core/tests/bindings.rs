@@ -1,6 +1,7 @@
 //! The TypeScript types in `ui/src/bindings/` are generated from the Rust DTOs. This test
 //! fails when they differ, so the UI can never compile against a stale contract.
 //! Regenerate with: `UPDATE_BINDINGS=1 cargo test -p petrel-core --test bindings`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::*;
 use std::path::PathBuf;
@@ -75,6 +76,7 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<AdvisorAnswers>(&mut stale);
     check::<Advice>(&mut stale);
     check::<FolderChange>(&mut stale);
+    check::<FolderRefresh>(&mut stale);
     check::<ErrorCode>(&mut stale);
     check::<CertificateDetails>(&mut stale);
     check::<IpcError>(&mut stale);

@@ -10,6 +10,7 @@
 //!   Petrel's time over mbsync's (isync, `FSync no`), fresh stores each run (goal <= 1.0).
 //!
 //! `PETREL_BENCH_MESSAGES` / `PETREL_BENCH_BODIES` shrink the folders for a quick look.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 #[path = "common/mod.rs"]
 mod common;

@@ -4,6 +4,7 @@
 //! client pays for the server and the network. Prints `metric value unit` lines.
 //! `imap_header_sync_ratio` is a throughput ratio (Petrel / bare, higher is better, 1.0 is the
 //! floor); `*_ratio` of single operations are time ratios (Petrel / bare, lower is better).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 #[path = "common/mod.rs"]
 mod common;

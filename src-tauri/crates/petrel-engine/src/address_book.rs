@@ -2,7 +2,6 @@
 //! sent from here — to complete To/Cc/Bcc. Kept in the config dir (`addresses.json`),
 //! ranked by how often and how recently they were used.
 
-use crate::Engine;
 use petrel_core::AddressSuggestion;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -111,24 +110,33 @@ fn split(display: &str) -> (&str, &str) {
     }
 }
 
-impl Engine {
-    fn with_address_book<T>(&self, f: impl FnOnce(&mut AddressBook) -> T) -> Option<T> {
-        let mut guard = self.address_book.lock().ok()?;
+/// The address book of a config dir: loaded on first use, saved on every change.
+pub(crate) struct Addresses {
+    dir: std::path::PathBuf,
+    book: std::sync::Mutex<Option<AddressBook>>,
+}
+
+impl Addresses {
+    pub fn new(config_dir: &std::path::Path) -> Addresses {
+        Addresses {
+            dir: config_dir.to_path_buf(),
+            book: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn with_book<T>(&self, f: impl FnOnce(&mut AddressBook) -> T) -> T {
+        let mut guard = crate::error::lock(&self.book);
         let book = guard.get_or_insert_with(|| {
-            std::fs::read(self.config_dir().join(FILE))
+            std::fs::read(self.dir.join(FILE))
                 .ok()
                 .and_then(|b| serde_json::from_slice(&b).ok())
                 .unwrap_or_default()
         });
-        Some(f(book))
+        f(book)
     }
 
-    fn note_addresses<'a>(&self, addresses: impl IntoIterator<Item = &'a String>, weight: u32) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or_default();
-        let saved = self.with_address_book(|book| {
+    fn note<'a>(&self, addresses: impl IntoIterator<Item = &'a String>, weight: u32, now: i64) {
+        let saved = self.with_book(|book| {
             let mut changed = false;
             for a in addresses {
                 for one in a.split(',') {
@@ -140,30 +148,30 @@ impl Engine {
             }
             book.trim();
             let bytes = serde_json::to_vec(book).map_err(std::io::Error::other)?;
-            crate::durable::write_atomically(self.config_dir(), FILE, &bytes)
+            crate::durable::write_atomically(&self.dir, FILE, &bytes)
         });
-        if let Some(Err(e)) = saved {
+        if let Err(e) = saved {
             tracing::warn!(error = %e, "address book not saved");
         }
     }
 
-    /// The people of a message opened in the reader.
-    pub(crate) fn remember_seen(&self, view: &petrel_core::MessageView) {
-        self.note_addresses(
+    /// The people of a message opened in the reader (at `now`, seconds since the epoch).
+    pub fn remember_seen(&self, view: &petrel_core::MessageView, now: i64) {
+        self.note(
             std::iter::once(&view.from).chain(&view.to).chain(&view.cc),
             1,
+            now,
         );
     }
 
     /// The recipients of a message sent from here.
-    pub(crate) fn remember_addresses(&self, msg: &petrel_core::Composition) {
-        self.note_addresses(msg.to.iter().chain(&msg.cc).chain(&msg.bcc), SENT);
+    pub fn remember_sent(&self, msg: &petrel_core::Composition, now: i64) {
+        self.note(msg.to.iter().chain(&msg.cc).chain(&msg.bcc), SENT, now);
     }
 
     /// Addresses whose address or name starts with `query`, most used first.
-    pub fn address_suggestions(&self, query: &str, limit: u32) -> Vec<AddressSuggestion> {
-        self.with_address_book(|book| book.suggest(query, limit.clamp(1, 50) as usize))
-            .unwrap_or_default()
+    pub fn suggestions(&self, query: &str, limit: u32) -> Vec<AddressSuggestion> {
+        self.with_book(|book| book.suggest(query, limit.clamp(1, 50) as usize))
     }
 }
 

@@ -39,6 +39,7 @@ pub fn mark_from_mail(path: &Path) -> std::io::Result<()> {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let name = c"com.apple.quarantine";
         // SAFETY: both strings are valid C strings; the value is a byte slice we own.
+        #[allow(unsafe_code)] // setxattr: the quarantine attribute (no safe std API)
         let rc = unsafe {
             libc::setxattr(
                 c_path.as_ptr(),

@@ -1,123 +1,99 @@
-//! The engine's API: what the app's commands call.
+//! The engine's API: what the app's commands call. Each verb finds the account object in
+//! the registry and asks it (`account/`); views read the cache (`views/`).
 
-use crate::link::Link;
-use crate::pending_actions::{MailAction, PendingActions};
+use crate::account::{Account, Deletion, FolderEdit, Incoming, UserAction};
+use crate::address_book::Addresses;
+use crate::error::lock;
+use crate::shared::Shared;
+use crate::views::Views;
 use crate::{AccountsFile, EngineError, SecretStore};
-use futures::future::BoxFuture;
 use petrel_core::{
-    AccountId, AccountSettings, EnvelopePage, Folder, FolderChange, MessageView, NewAccount,
+    AccountId, AccountSettings, ActionOutcome, EnvelopePage, Folder, FolderChange, FolderRole,
+    ListQuery, MessageView, NewAccount, ThreadPage,
 };
-use petrel_imap::{ImapSession, TrustPolicy};
+use petrel_imap::TrustPolicy;
 use petrel_store::{FolderRef, MailCache};
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use tokio::sync::Mutex as AsyncMutex;
-
-/// One IMAP session per account, reused between calls and replaced when it breaks.
-type SessionSlot = Arc<AsyncMutex<Option<ImapSession>>>;
+use std::sync::{Arc, Mutex, RwLock};
 
 pub struct Engine {
     /// This engine owns the config dir (one Petrel per config dir).
     instance: crate::instance::InstanceLock,
-    config_dir: PathBuf,
     /// Private directory (0700, random name) for attachments handed to a viewer; removed
     /// with the engine.
     open_dir: std::sync::OnceLock<tempfile::TempDir>,
-    pub(crate) secrets: Arc<dyn SecretStore>,
-    pub(crate) trust: TrustPolicy,
-    pub(crate) cache: Arc<dyn MailCache>,
-    accounts: Mutex<AccountsFile>,
-    sessions: Mutex<HashMap<AccountId, SessionSlot>>,
-    /// Folders synced since the engine started; others sync before their first page.
-    pub(crate) synced: Mutex<HashSet<FolderRef>>,
-    /// User actions not yet confirmed by the server, on disk.
-    pub(crate) pending: PendingActions,
-    /// Serialises reads and writes of the pending-actions files.
-    pub(crate) queue_lock: Mutex<()>,
-    /// One replay at a time per account, so actions reach the server in order.
-    replays: Mutex<HashMap<AccountId, Arc<AsyncMutex<()>>>>,
-    /// Connection health per account: backoff and the status shown.
-    pub(crate) links: Mutex<HashMap<AccountId, Link>>,
-    /// Folders being synced right now: their pages are served from the cache at once (the
-    /// list fills while the sync runs) instead of waiting for the sync.
-    syncing: Mutex<HashSet<FolderRef>>,
-    /// Where progress events go (set by `watch`).
-    events: Mutex<Option<crate::EventSink>>,
-    /// Bumped on every cache change this engine makes; merged views rebuild when it moves.
-    pub(crate) cache_generation: std::sync::atomic::AtomicU64,
-    /// The last sorted/filtered list (folder, query, cache generation, UIDs in order).
-    pub(crate) query_cache: Mutex<crate::list_query::QueryCache>,
-    /// The last conversation grouping (folder, query, cache generation).
-    pub(crate) thread_cache: Mutex<crate::threads::ThreadCache>,
-    /// List UIDs of POP3 accounts' local folders (see `pop3_account`).
-    pub(crate) local_indexes: Mutex<crate::pop3_account::LocalIndexes>,
-    /// POP3 servers' LOGIN-DELAY (seconds between logins they allow), as last announced.
-    pub(crate) login_delays: Mutex<HashMap<AccountId, u32>>,
-    /// One outbox pass at a time per account.
-    pub(crate) outbox_state: Mutex<crate::send::OutboxState>,
-    /// One POP3 download (or ledger change) per account at a time.
-    pub(crate) pop3_turns: Mutex<HashMap<AccountId, Arc<AsyncMutex<()>>>>,
-    /// Addresses seen in mail, for completing recipients (loaded on first use).
-    pub(crate) address_book: Mutex<Option<crate::address_book::AddressBook>>,
-    #[allow(clippy::type_complexity)]
-    pub(crate) unified_cache: Mutex<
-        Option<(
-            petrel_core::UnifiedView,
-            u64,
-            Arc<crate::unified::UnifiedIndex>,
-        )>,
-    >,
+    pub(crate) shared: Arc<Shared>,
+    /// The account registry, in the order the user added them: the only per-account state
+    /// the engine itself holds (everything else lives in the account objects).
+    accounts: RwLock<Vec<Arc<Account>>>,
+    /// Serialises changes of the accounts file.
+    accounts_file: Mutex<()>,
+    /// What the views keep between pages (orders, groupings, merges).
+    views: Views,
+    /// Addresses seen in mail, for completing recipients.
+    addresses: Addresses,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
-            .field("config_dir", &self.config_dir)
+            .field("config_dir", &self.shared.config_dir)
             .finish_non_exhaustive()
     }
 }
 
 impl Engine {
-    /// Opens the engine over a config dir (created on first save).
+    /// Opens the engine over a config dir (created on first save), on the system clock.
     pub fn open(
         config_dir: &Path,
         secrets: Arc<dyn SecretStore>,
         trust: TrustPolicy,
         cache: Arc<dyn MailCache>,
     ) -> Result<Self, EngineError> {
-        let instance = crate::instance::InstanceLock::acquire(config_dir)?;
-        let accounts = AccountsFile::load(config_dir)?;
-        Ok(Engine {
-            instance,
-            config_dir: config_dir.to_path_buf(),
-            open_dir: std::sync::OnceLock::new(),
+        Self::open_with_clock(
+            config_dir,
             secrets,
             trust,
             cache,
-            accounts: Mutex::new(accounts),
-            sessions: Mutex::new(HashMap::new()),
-            synced: Mutex::new(HashSet::new()),
-            pending: PendingActions::new(config_dir),
-            queue_lock: Mutex::new(()),
-            replays: Mutex::new(HashMap::new()),
-            links: Mutex::new(HashMap::new()),
-            syncing: Mutex::new(HashSet::new()),
-            events: Mutex::new(None),
-            cache_generation: std::sync::atomic::AtomicU64::new(0),
-            unified_cache: Mutex::new(None),
-            query_cache: Mutex::new(None),
-            thread_cache: Mutex::new(None),
-            local_indexes: Mutex::new(Default::default()),
-            login_delays: Mutex::new(HashMap::new()),
-            outbox_state: Mutex::new(Default::default()),
-            pop3_turns: Mutex::default(),
-            address_book: Mutex::new(None),
+            crate::shared::system_clock(),
+        )
+    }
+
+    /// As [`Engine::open`], reading the time from `clock`.
+    pub fn open_with_clock(
+        config_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+        trust: TrustPolicy,
+        cache: Arc<dyn MailCache>,
+        clock: crate::Clock,
+    ) -> Result<Self, EngineError> {
+        let instance = crate::instance::InstanceLock::acquire(config_dir)?;
+        let saved = AccountsFile::load(config_dir)?;
+        Ok(Engine {
+            instance,
+            open_dir: std::sync::OnceLock::new(),
+            shared: Arc::new(Shared::new(
+                config_dir.to_path_buf(),
+                secrets,
+                trust,
+                cache,
+                clock,
+            )),
+            accounts: RwLock::new(
+                saved
+                    .accounts
+                    .into_iter()
+                    .map(|a| Arc::new(Account::new(a)))
+                    .collect(),
+            ),
+            accounts_file: Mutex::new(()),
+            views: Views::default(),
+            addresses: Addresses::new(config_dir),
         })
     }
 
     pub fn config_dir(&self) -> &Path {
-        &self.config_dir
+        &self.shared.config_dir
     }
 
     /// Starts taking arguments from later launches of the app (see `instance`).
@@ -125,18 +101,48 @@ impl Engine {
         crate::instance::HandoffListener::open(&self.instance)
     }
 
-    pub fn accounts(&self) -> Vec<AccountSettings> {
+    pub(crate) fn registry(&self) -> Vec<Arc<Account>> {
         self.accounts
-            .lock()
-            .map(|a| a.accounts.clone())
-            .unwrap_or_default()
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn accounts(&self) -> Vec<AccountSettings> {
+        self.registry().iter().map(|a| a.settings()).collect()
+    }
+
+    /// The account object of `id`.
+    pub(crate) fn get(&self, id: &AccountId) -> Result<Arc<Account>, EngineError> {
+        self.registry()
+            .into_iter()
+            .find(|a| &a.state().id == id)
+            .ok_or_else(|| EngineError::NoSuchAccount(id.0.clone()))
     }
 
     pub(crate) fn account(&self, id: &AccountId) -> Result<AccountSettings, EngineError> {
-        self.accounts()
-            .into_iter()
-            .find(|a| &a.id == id)
-            .ok_or_else(|| EngineError::NoSuchAccount(id.0.clone()))
+        Ok(self.get(id)?.settings())
+    }
+
+    /// Saves the accounts file as `change` leaves the registry: on disk first, then in
+    /// memory, so a failed save changes nothing.
+    fn save_registry(
+        &self,
+        change: impl FnOnce(&mut Vec<Arc<Account>>) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
+        let _file = lock(&self.accounts_file);
+        let mut next = self.registry();
+        change(&mut next)?;
+        let file = AccountsFile {
+            version: 1,
+            accounts: next.iter().map(|a| a.settings()).collect(),
+        };
+        file.save(&self.shared.config_dir)?;
+        *self
+            .accounts
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+        Ok(())
     }
 
     /// Verifies the server (TLS, login, folder list), then stores the password in the
@@ -161,102 +167,71 @@ impl Engine {
             sending: form.sending.clone(),
         };
         tracing::info!(account = %id, host = %settings.imap.host, port = settings.imap.port, protocol = ?settings.protocol, "verifying new account");
-        let session = if settings.protocol == petrel_core::IncomingProtocol::Pop3 {
-            self.verify_pop3(&settings, &form.password).await?;
-            None
-        } else {
-            let mut session = ImapSession::login(&settings.imap, &form.password, &self.trust)
-                .await
-                .map_err(EngineError::imap(format!(
-                    "Connecting to {}",
-                    settings.imap.host
-                )))?;
-            session
-                .list_folders()
-                .await
-                .map_err(EngineError::imap("Listing folders"))?;
-            Some(session)
-        };
+        let session = Account::verify(&self.shared, &settings, &form.password).await?;
         // The outgoing server too (EHLO + AUTH), before anything is saved.
         if let Some(smtp) = &settings.smtp {
             tracing::info!(account = %id, host = %smtp.host, port = smtp.port, "verifying the outgoing server");
-            let session = petrel_smtp::SmtpSession::login(smtp, &form.password, &self.trust)
+            let session = petrel_smtp::SmtpSession::login(smtp, &form.password, &self.shared.trust)
                 .await
-                .map_err(crate::send::smtp_err(format!(
+                .map_err(EngineError::smtp(format!(
                     "Checking the outgoing server {}",
                     smtp.host
                 )))?;
             session.quit().await;
         }
 
-        self.secrets.set_password(&id, &form.password)?;
-        let saved = {
-            let mut accounts = self.accounts.lock().map_err(|_| poisoned())?;
-            let mut next = accounts.clone();
-            next.version = 1;
-            next.accounts.push(settings.clone());
-            next.save(&self.config_dir).map(|()| *accounts = next)
-        };
+        self.shared.secrets.set_password(&id, &form.password)?;
+        let account = Arc::new(Account::new(settings.clone()));
+        let saved = self.save_registry(|list| {
+            list.push(account.clone());
+            Ok(())
+        });
         if let Err(e) = saved {
             // Undo the keychain entry: half an account is worse than none.
-            let _ = self.secrets.delete_password(&id);
+            let _ = self.shared.secrets.delete_password(&id);
             return Err(e);
         }
-        if let Some(session) = session {
-            self.slot(&id).lock().await.replace(session);
-        }
+        account.adopt(session).await;
         tracing::info!(account = %id, "account added");
         Ok(settings)
     }
 
-    /// Forgets an account: its settings, keychain entry, cached mail and queued actions.
-    /// Mail that exists only on this computer (a POP3 account's local folders, unsent mail
-    /// in its outbox) is deleted only when `delete_local_mail`; otherwise it is kept and its
-    /// directory returned, so the user can keep or import it.
     /// Logs the account's session out (its settings changed).
     pub(crate) async fn drop_session(&self, id: &AccountId) {
-        let slot = self.slot(id);
-        let old = slot.lock().await.take();
-        if let Some(session) = old {
-            session.logout().await;
+        if let Ok(account) = self.get(id) {
+            account.close().await;
         }
     }
 
+    /// Forgets an account: its settings, keychain entry, cached mail and queued actions,
+    /// its session, connection status, locks and indexes (the account object goes).
+    /// Mail that exists only on this computer (a POP3 account's local folders, unsent mail
+    /// in its outbox) is deleted only when `delete_local_mail`; otherwise it is kept and its
+    /// directory returned, so the user can keep or import it.
     pub async fn remove_account(
         &self,
         id: &AccountId,
         delete_local_mail: bool,
-    ) -> Result<Option<std::path::PathBuf>, EngineError> {
-        let slot = self.sessions.lock().map_err(|_| poisoned())?.remove(id);
-        if let Some(slot) = slot {
-            if let Some(session) = slot.lock().await.take() {
-                session.logout().await;
-            }
-        }
-        {
-            let mut accounts = self.accounts.lock().map_err(|_| poisoned())?;
-            let mut next = accounts.clone();
-            next.accounts.retain(|a| &a.id != id);
-            next.save(&self.config_dir)?;
-            *accounts = next;
-        }
+    ) -> Result<Option<PathBuf>, EngineError> {
+        let account = self.get(id)?;
+        self.save_registry(|list| {
+            list.retain(|a| &a.state().id != id);
+            Ok(())
+        })?;
+        account.close().await;
+        drop(account);
+        let cx = &self.shared;
         // Its cached mail and queued actions go too; the background check forgets it.
-        if let Ok(mut synced) = self.synced.lock() {
-            synced.retain(|f| &f.account != id);
-        }
-        self.cache_changed();
-        if let Err(e) = self.cache.drop_account(id) {
+        cx.cache_changed();
+        if let Err(e) = cx.cache.drop_account(id) {
             tracing::warn!(account = %id, error = %e, "could not drop the account's cache");
         }
         {
-            let _q = self.queue_lock.lock().map_err(|_| poisoned())?;
-            self.pending.clear(id)?;
+            let _q = lock(&cx.queue_lock);
+            cx.pending.clear(id)?;
         }
-        self.secrets.delete_password(id)?;
-        let (root, outbox) = (
-            self.local_root(id),
-            self.config_dir.join("outbox").join(&id.0),
-        );
+        cx.secrets.delete_password(id)?;
+        let (root, outbox) = (cx.local_root(id), cx.outbox_dir(id));
         if !delete_local_mail && root.exists() && outbox.exists() {
             // Unsent mail is kept with the local mail, in the one folder the user is told
             // about (review L14: it was kept elsewhere, silently).
@@ -282,50 +257,85 @@ impl Engine {
         Ok(kept)
     }
 
-    /// The folder tree from the server, remembered in the cache; the remembered one when
-    /// the server cannot be reached.
+    /// The folder tree: the server's (remembered in the cache; the remembered one when the
+    /// server cannot be reached), or a POP3 account's local folders.
     pub async fn folders(&self, id: &AccountId) -> Result<Vec<Folder>, EngineError> {
-        if self.is_pop3(id) {
-            return self.local_folders(id);
-        }
-        let listed = self
-            .with_session(id, |s| {
-                Box::pin(async move {
-                    s.list_folders()
-                        .await
-                        .map_err(EngineError::imap("Listing folders"))
-                })
-            })
-            .await;
-        match listed {
-            Ok(folders) => {
-                if let Err(e) = self.cache.set_folder_list(id, &folders) {
-                    tracing::warn!(account = %id, error = %e, "could not cache the folder tree");
-                }
-                // Folders renamed or deleted by another client: their cached mail goes (it
-                // syncs again under the new name).
-                for path in self.cache.cached_folders(id).unwrap_or_default() {
-                    if !folders.iter().any(|f| f.path == path) {
-                        tracing::info!(account = %id, folder = %path, "folder gone from the server");
-                        self.forget_folder(&FolderRef::new(id, &path));
-                    }
-                }
-                Ok(folders)
-            }
-            Err(e) if e.is_connection_problem() => match self.cache.folder_list(id) {
-                Ok(Some(folders)) => {
-                    tracing::warn!(account = %id, error = %e, "server unreachable, showing the cached folder tree");
-                    Ok(folders)
-                }
-                _ => Err(e),
-            },
-            Err(e) => Err(e),
-        }
+        self.get(id)?.folders(&self.shared).await
     }
 
-    /// Rows `offset..offset+limit` of `folder`, newest first, from the cache. The folder is
-    /// synced with the server first when `refresh` is set or it was not synced since start;
-    /// if the server cannot be reached, cached rows are still served.
+    /// Brings one folder up to date with the server (IMAP: queued actions, then a sync;
+    /// POP3: a download into INBOX) and says what changed. The server out of reach with
+    /// the folder in the cache is not an error: `offline` in the answer says so.
+    ///
+    /// `force` false is the first-open rule: only a folder not refreshed since the engine
+    /// started is, within the account's backoff. `force` true is the user's "Get mail":
+    /// the backoff is forgotten and the folder refreshed now.
+    pub async fn refresh_folder(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        force: bool,
+    ) -> Result<petrel_core::FolderRefresh, EngineError> {
+        let account = self.get(id)?;
+        let fresh = if force {
+            account.state().retry_now();
+            account.refresh(&self.shared, folder, true).await?
+        } else if !account.state().is_synced(folder) {
+            account.refresh(&self.shared, folder, true).await?
+        } else {
+            crate::account::Freshness::default()
+        };
+        let change = match fresh.change {
+            Some(change) => change,
+            None => self.shared.cached_change(&FolderRef::new(id, folder))?,
+        };
+        Ok(petrel_core::FolderRefresh {
+            change,
+            offline: fresh.offline,
+        })
+    }
+
+    /// Rows `offset..offset+limit` of `folder`, newest first, from the cache only: a page
+    /// never talks to the server (see [`Engine::refresh_folder`]). A POP3 folder is
+    /// indexed from its Maildir first (local files, no server).
+    pub async fn page(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        offset: u32,
+        limit: u32,
+        query: &ListQuery,
+    ) -> Result<EnvelopePage, EngineError> {
+        let account = self.get(id)?;
+        if account.is_local() {
+            // Files another program (or a download) added since are listed.
+            account.refresh(&self.shared, folder, false).await?;
+        }
+        let folder_ref = FolderRef::new(id, folder);
+        let limit = limit.min(petrel_imap::MAX_PAGE);
+        if !query.is_default() {
+            return self
+                .views
+                .query_page(&self.shared, &folder_ref, query, offset, limit);
+        }
+        let page =
+            self.shared
+                .cache
+                .page(&folder_ref, offset, limit)
+                .map_err(EngineError::cache(format!(
+                    "Reading {folder} from the cache"
+                )))?;
+        Ok(EnvelopePage {
+            offset,
+            total: page.total,
+            rows: page.rows,
+            offline: false,
+        })
+    }
+
+    /// A folder refreshed when `refresh` is set or it was not refreshed since start, then
+    /// one page of it: the two verbs above in the order a first open needs. If the server
+    /// cannot be reached, cached rows are still served, marked `offline`.
     pub async fn envelopes(
         &self,
         id: &AccountId,
@@ -334,15 +344,8 @@ impl Engine {
         limit: u32,
         refresh: bool,
     ) -> Result<EnvelopePage, EngineError> {
-        self.envelopes_with(
-            id,
-            folder,
-            offset,
-            limit,
-            refresh,
-            &petrel_core::ListQuery::default(),
-        )
-        .await
+        self.envelopes_with(id, folder, offset, limit, refresh, &ListQuery::default())
+            .await
     }
 
     /// As [`Engine::envelopes`], in the order and with the quick filter of `query`.
@@ -353,74 +356,112 @@ impl Engine {
         offset: u32,
         limit: u32,
         refresh: bool,
-        query: &petrel_core::ListQuery,
+        query: &ListQuery,
     ) -> Result<EnvelopePage, EngineError> {
-        let folder_ref = FolderRef::new(id, folder);
-        let synced = self
-            .synced
-            .lock()
-            .map(|s| s.contains(&folder_ref))
-            .unwrap_or(false);
-        let mut offline = false;
-        if refresh {
-            self.retry_now(id);
-        }
-        let in_progress = self
-            .syncing
-            .lock()
-            .map(|s| s.contains(&folder_ref))
-            .unwrap_or(false);
-        if self.is_pop3(id) {
-            offline = self.pop3_refresh(&folder_ref, refresh || !synced).await?;
-        } else if (refresh || !synced) && !in_progress {
-            if let Err(e) = self.sync_folder(&folder_ref).await {
-                let cached = self
-                    .cache
-                    .folder_state(&folder_ref)
-                    .map_err(EngineError::cache("Reading the cache"))?;
-                if cached.is_none() || !e.is_connection_problem() {
-                    return Err(e);
-                }
-                tracing::warn!(account = %id, folder, error = %e, "server unreachable, serving cached rows");
-                offline = true;
-            }
-        }
-        if !query.is_default() {
-            let mut page =
-                self.query_page(&folder_ref, query, offset, limit.min(petrel_imap::MAX_PAGE))?;
-            page.offline = offline;
-            return Ok(page);
-        }
-        let page = self
-            .cache
-            .page(&folder_ref, offset, limit.min(petrel_imap::MAX_PAGE))
-            .map_err(EngineError::cache(format!(
-                "Reading {folder} from the cache"
-            )))?;
-        Ok(EnvelopePage {
-            offset,
-            total: page.total,
-            rows: page.rows,
-            offline,
-        })
+        let stale = refresh || !self.get(id)?.state().is_synced(folder);
+        let offline = stale && self.refresh_folder(id, folder, refresh).await?.offline;
+        let mut page = self.page(id, folder, offset, limit, query).await?;
+        page.offline = offline;
+        Ok(page)
     }
 
-    /// Sends the account's queued actions, then syncs one folder: the other order would
-    /// briefly show the server's old state over the user's own changes.
-    async fn sync_folder(&self, folder_ref: &FolderRef) -> Result<FolderChange, EngineError> {
-        if let Err(e) = self.replay(&folder_ref.account).await {
-            tracing::warn!(account = %folder_ref.account, error = %e, "a queued action was refused");
+    /// Rows `offset..offset+limit` of `folder` as conversations, newest conversation first
+    /// (or in `query`'s order and filter); `expanded` names the conversations shown open.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn threads(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        offset: u32,
+        limit: u32,
+        refresh: bool,
+        query: &ListQuery,
+        expanded: &[String],
+    ) -> Result<ThreadPage, EngineError> {
+        // Syncs the folder as its plain list would (and serves the cache when offline).
+        let offline = self
+            .envelopes_with(id, folder, 0, 0, refresh, &ListQuery::default())
+            .await?
+            .offline;
+        let main = FolderRef::new(id, folder);
+        let sent = crate::account::cached_role_folder(&self.shared, id, FolderRole::Sent)
+            .filter(|s| s != folder)
+            .map(|path| FolderRef::new(id, &path));
+        let account = self.get(id)?;
+        let remote = !offline && !account.is_local();
+        if let Some(sent) = &sent {
+            if remote {
+                // Own replies: Sent must be in the cache too. Not reaching it only leaves
+                // them out.
+                if let Err(e) = self
+                    .envelopes_with(id, &sent.path, 0, 0, false, &ListQuery::default())
+                    .await
+                {
+                    tracing::warn!(account = %id, error = %e, "Sent not synced for conversations");
+                }
+            }
         }
-        self.sync_folder_now(folder_ref).await
+        let mut folders = vec![main.clone()];
+        folders.extend(sent);
+        if remote {
+            for f in &folders {
+                if let Err(e) = account.fetch_missing_links(&self.shared, &f.path).await {
+                    // Messages without links show as conversations of their own.
+                    tracing::warn!(account = %id, folder = %f.path, error = %e, "threading headers not fetched");
+                }
+            }
+        }
+        let index = self.views.thread_index(&self.shared, folders, query)?;
+        let mut page = self.views.thread_page(
+            &self.shared,
+            &index,
+            offset,
+            limit.min(petrel_imap::MAX_PAGE),
+            expanded,
+        )?;
+        page.offline = offline;
+        Ok(page)
+    }
+
+    /// Rows of a view across accounts (All Inboxes, Unread, Flagged), by position like a
+    /// folder's, from the cache.
+    pub async fn unified(
+        &self,
+        view: petrel_core::UnifiedView,
+        offset: u32,
+        limit: u32,
+    ) -> Result<petrel_core::UnifiedPage, EngineError> {
+        let accounts: Vec<AccountId> = self
+            .registry()
+            .iter()
+            .map(|a| a.state().id.clone())
+            .collect();
+        self.views
+            .unified(&self.shared, &accounts, view, offset, limit)
+    }
+
+    /// The recipients of a message sent from here, for completing addresses later.
+    pub(crate) fn remember_addresses(&self, msg: &petrel_core::Composition) {
+        self.addresses.remember_sent(msg, self.shared.unix_now());
+    }
+
+    /// Addresses whose address or name starts with `query`, most used first.
+    pub fn address_suggestions(
+        &self,
+        query: &str,
+        limit: u32,
+    ) -> Vec<petrel_core::AddressSuggestion> {
+        self.addresses.suggestions(query, limit)
     }
 
     /// Unread messages in every account's INBOX, from the cache (the window title's count).
     pub fn inbox_unread_total(&self) -> u32 {
-        self.accounts()
+        self.registry()
             .iter()
             .filter_map(|a| {
-                self.cache
-                    .folder_state(&FolderRef::new(&a.id, "INBOX"))
+                self.shared
+                    .cache
+                    .folder_state(&FolderRef::new(&a.state().id, "INBOX"))
                     .ok()
                     .flatten()
             })
@@ -440,9 +481,7 @@ impl Engine {
             ));
         }
         let updated = self.update_account(id, |a| a.sync = options)?;
-        if let Ok(mut synced) = self.synced.lock() {
-            synced.retain(|f| &f.account != id);
-        }
+        self.get(id)?.state().forget_all_synced();
         Ok(updated)
     }
 
@@ -452,17 +491,21 @@ impl Engine {
         id: &AccountId,
         change: impl FnOnce(&mut AccountSettings),
     ) -> Result<AccountSettings, EngineError> {
-        let mut accounts = self.accounts.lock().map_err(|_| poisoned())?;
-        let mut next = accounts.clone();
-        let account = next
-            .accounts
-            .iter_mut()
-            .find(|a| &a.id == id)
-            .ok_or_else(|| EngineError::NoSuchAccount(id.0.clone()))?;
-        change(account);
-        let updated = account.clone();
-        next.save(&self.config_dir)?;
-        *accounts = next;
+        let account = self.get(id)?;
+        let mut updated = account.settings();
+        change(&mut updated);
+        self.save_registry(|_| {
+            account.state().set_settings(updated.clone());
+            Ok(())
+        })
+        .inspect_err(|_| {
+            // Not saved: the account keeps what is on disk.
+            if let Ok(on_disk) = AccountsFile::load(&self.shared.config_dir) {
+                if let Some(old) = on_disk.accounts.into_iter().find(|a| &a.id == id) {
+                    account.state().set_settings(old);
+                }
+            }
+        })?;
         Ok(updated)
     }
 
@@ -487,68 +530,7 @@ impl Engine {
 
     /// Sends engine events to `sink` (progress of syncs; the watcher's events).
     pub fn set_event_sink(&self, sink: crate::EventSink) {
-        if let Ok(mut events) = self.events.lock() {
-            *events = Some(sink);
-        }
-    }
-
-    /// Syncs one folder with the server and remembers it as synced this session.
-    pub(crate) async fn sync_folder_now(
-        &self,
-        folder_ref: &FolderRef,
-    ) -> Result<FolderChange, EngineError> {
-        let sink = self.events.lock().ok().and_then(|e| e.clone());
-        let window_days = self.account(&folder_ref.account)?.sync.window_days;
-        if let Ok(mut s) = self.syncing.lock() {
-            s.insert(folder_ref.clone());
-        }
-        let report = self
-            .with_session(&folder_ref.account, |s| {
-                let cache = self.cache.clone();
-                let folder_ref = folder_ref.clone();
-                let sink = sink.clone();
-                Box::pin(async move {
-                    let progress = |done: usize, total: usize| {
-                        if let Some(sink) = &sink {
-                            sink(crate::EngineEvent::SyncProgress(
-                                petrel_core::SyncProgress {
-                                    account: folder_ref.account.clone(),
-                                    folder: folder_ref.path.clone(),
-                                    done: done as u32,
-                                    total: total as u32,
-                                },
-                            ));
-                        }
-                    };
-                    s.sync_folder_within(cache, &folder_ref, window_days, progress)
-                        .await
-                        .map_err(EngineError::sync(format!("Syncing {}", folder_ref.path)))
-                })
-            })
-            .await;
-        if let Ok(mut s) = self.syncing.lock() {
-            s.remove(folder_ref);
-        }
-        self.cache_changed();
-        let report = report?;
-        tracing::info!(account = %folder_ref.account, folder = %folder_ref.path, ?report, "folder synced");
-        if let Ok(mut s) = self.synced.lock() {
-            s.insert(folder_ref.clone());
-        }
-        let state = self
-            .cache
-            .folder_state(folder_ref)
-            .map_err(EngineError::cache("Reading the cache"))?
-            .unwrap_or_default();
-        Ok(FolderChange {
-            account: folder_ref.account.clone(),
-            folder: folder_ref.path.clone(),
-            total: state.total,
-            unread: state.unread,
-            added: report.added as u32,
-            removed: report.removed as u32,
-            flags_changed: report.flags_changed as u32,
-        })
+        self.shared.set_sink(sink);
     }
 
     /// Re-syncs every folder opened since start (the background check for new mail) and
@@ -556,46 +538,8 @@ impl Engine {
     /// the others.
     pub async fn check_for_changes(&self) -> Vec<FolderChange> {
         let mut changed = Vec::new();
-        for account in self.accounts() {
-            if account.protocol == petrel_core::IncomingProtocol::Pop3 {
-                if let Ok(Some(change)) = self.pop3_check(&account.id).await {
-                    changed.push(change);
-                }
-                continue;
-            }
-            changed.extend(self.check_account(&account.id, None).await);
-        }
-        changed
-    }
-
-    /// Re-syncs the account's folders opened since start, plus `also` (INBOX for the
-    /// watcher), and returns those that changed.
-    pub async fn check_account(&self, id: &AccountId, also: Option<&str>) -> Vec<FolderChange> {
-        let mut folders: Vec<FolderRef> = self
-            .synced
-            .lock()
-            .map(|s| s.iter().filter(|f| &f.account == id).cloned().collect())
-            .unwrap_or_default();
-        if let Some(extra) = also {
-            let extra = FolderRef::new(id, extra);
-            if !folders.contains(&extra) {
-                folders.insert(0, extra);
-            }
-        }
-        let mut changed = Vec::new();
-        for folder_ref in folders {
-            match self.sync_folder(&folder_ref).await {
-                Ok(change) if change.added + change.removed + change.flags_changed > 0 => {
-                    changed.push(change)
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(account = %folder_ref.account, folder = %folder_ref.path, error = %e, "background check failed");
-                    if e.is_connection_problem() {
-                        break;
-                    }
-                }
-            }
+        for account in self.registry() {
+            changed.extend(account.check(&self.shared, None).await);
         }
         changed
     }
@@ -620,88 +564,33 @@ impl Engine {
         uid: u32,
         mark_read: bool,
     ) -> Result<MessageView, EngineError> {
-        let folder_ref = FolderRef::new(id, folder);
-        let raw = self.raw_message(id, folder, uid).await?;
-        if self.is_pop3(id) {
-            if mark_read {
-                self.set_local_flags(&folder_ref, uid, Some(true), None)?;
-            }
-            let mut view = petrel_render::message_view(uid, &raw);
-            view.partial = petrel_pop3::ledger::parse_stamp(&raw).is_some_and(|s| s.partial);
-            self.remember_seen(&view);
-            return Ok(view);
-        }
+        let account = self.get(id)?;
+        let raw = account.raw_message(&self.shared, folder, uid).await?;
         let unread = self
+            .shared
             .cache
-            .envelope(&folder_ref, uid)
+            .envelope(&FolderRef::new(id, folder), uid)
             .ok()
             .flatten()
             .is_some_and(|row| !row.seen);
-        if unread && mark_read {
-            let mark = MailAction::SetFlags {
-                folder: folder.to_string(),
-                uids: vec![uid],
-                seen: Some(true),
-                flagged: None,
-            };
-            if let Err(e) = self.perform(id, mark).await {
-                tracing::warn!(account = %id, folder, uid, error = %e, "could not mark a message read");
-            }
+        if mark_read && unread {
+            account.mark_read(&self.shared, folder, uid).await;
         }
-        let view = petrel_render::message_view(uid, &raw);
-        self.remember_seen(&view);
+        let mut view = petrel_render::message_view(uid, &raw);
+        view.partial = account.is_partial(&raw);
+        self.addresses.remember_seen(&view, self.shared.unix_now());
         Ok(view)
     }
 
-    /// Paths of the account's folders synced since start.
-    pub(crate) fn synced_folders(&self, id: &AccountId) -> Vec<String> {
-        self.synced
-            .lock()
-            .map(|s| {
-                s.iter()
-                    .filter(|f| &f.account == id)
-                    .map(|f| f.path.clone())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     /// A message's raw bytes: from the cache when read before, else from the server (then
-    /// cached). Does not mark it read.
+    /// cached), or the local file. Does not mark it read.
     pub async fn raw_message(
         &self,
         id: &AccountId,
         folder: &str,
         uid: u32,
     ) -> Result<Vec<u8>, EngineError> {
-        let folder_ref = FolderRef::new(id, folder);
-        if self.is_pop3(id) {
-            return self.local_message(&folder_ref, uid).await;
-        }
-        if let Some(raw) = self
-            .cache
-            .body(&folder_ref, uid)
-            .map_err(EngineError::cache("Reading the cache"))?
-        {
-            return Ok(raw);
-        }
-        let folder_name = folder.to_string();
-        let raw = self
-            .with_session(id, move |s| {
-                let folder_name = folder_name.clone();
-                Box::pin(async move {
-                    s.fetch_message(&folder_name, uid)
-                        .await
-                        .map_err(EngineError::imap(format!(
-                            "Fetching message {uid} of {folder_name}"
-                        )))
-                })
-            })
-            .await?;
-        if let Err(e) = self.cache.set_body(&folder_ref, uid, &raw) {
-            tracing::warn!(account = %id, folder, uid, error = %e, "could not cache a message body");
-        }
-        Ok(raw)
+        self.get(id)?.raw_message(&self.shared, folder, uid).await
     }
 
     /// File name and decoded bytes of attachment `index` of a message.
@@ -716,6 +605,192 @@ impl Engine {
         petrel_render::attachment(&raw, index).ok_or_else(|| {
             EngineError::InvalidInput("That attachment is not part of the message.".into())
         })
+    }
+
+    /// A message as an `.eml` file: a file name from its subject, and its bytes (without
+    /// Petrel's download stamp).
+    pub async fn export_message(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uid: u32,
+    ) -> Result<(String, Vec<u8>), EngineError> {
+        let raw = self.raw_message(id, folder, uid).await?;
+        let subject = petrel_render::list_headers(&raw).subject;
+        let stem = if subject.trim().is_empty() {
+            "message".to_string()
+        } else {
+            subject.chars().take(80).collect()
+        };
+        Ok((
+            petrel_render::safe_file_name(&format!("{stem}.eml")),
+            petrel_pop3::ledger::without_stamp(&raw).to_vec(),
+        ))
+    }
+
+    /// Copies a local folder's messages into a Maildir at `dest` (for another program),
+    /// without Petrel's download stamps. Returns how many.
+    pub fn export_folder(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        dest: &Path,
+    ) -> Result<u32, EngineError> {
+        self.get(id)?.export_folder(&self.shared, folder, dest)
+    }
+
+    /// Downloads the bodies of every cached message of `folder` that has none yet, newest
+    /// first; `progress(done, total)` after each batch. Returns how many were stored.
+    pub async fn download_bodies(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<usize, EngineError> {
+        self.get(id)?
+            .download_bodies(&self.shared, folder, progress)
+            .await
+    }
+
+    /// For accounts set to keep mail offline: downloads what is missing in INBOX and the
+    /// folders opened since start. Returns how many messages were stored.
+    pub async fn download_for_offline(&self, id: &AccountId) -> Result<usize, EngineError> {
+        self.get(id)?.download_for_offline(&self.shared).await
+    }
+
+    /// Sends the account's queued actions in order (see the IMAP account's `replay`).
+    pub async fn replay(&self, id: &AccountId) -> Result<(), EngineError> {
+        self.get(id)?.replay(&self.shared).await
+    }
+
+    /// Actions of the account still waiting for the server.
+    pub fn pending_actions(&self, id: &AccountId) -> u32 {
+        self.shared.pending_count(id)
+    }
+
+    /// The user asked to try now: forget the backoff (the next call logs in at once).
+    pub fn retry_now(&self, id: &AccountId) {
+        if let Ok(account) = self.get(id) {
+            account.state().retry_now();
+        }
+    }
+
+    /// The account's connection status and pending work, for the UI.
+    pub fn account_status(&self, id: &AccountId) -> petrel_core::AccountStatus {
+        match self.get(id) {
+            Ok(account) => account.status(&self.shared),
+            Err(_) => petrel_core::AccountStatus {
+                account: id.clone(),
+                state: petrel_core::ConnectionState::Unknown,
+                message: None,
+                retry_in_seconds: None,
+                pending_actions: 0,
+            },
+        }
+    }
+
+    /// Marks messages read/unread and/or flagged/unflagged.
+    pub async fn set_flags(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+        seen: Option<bool>,
+        flagged: Option<bool>,
+    ) -> Result<ActionOutcome, EngineError> {
+        let action = UserAction::Flags { seen, flagged };
+        self.get(id)?.act(&self.shared, folder, uids, action).await
+    }
+
+    pub async fn move_messages(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+        to: &str,
+    ) -> Result<ActionOutcome, EngineError> {
+        let action = UserAction::Move { to };
+        self.get(id)?.act(&self.shared, folder, uids, action).await
+    }
+
+    pub async fn copy_messages(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+        to: &str,
+    ) -> Result<ActionOutcome, EngineError> {
+        let action = UserAction::Copy { to };
+        self.get(id)?.act(&self.shared, folder, uids, action).await
+    }
+
+    /// Moves messages to the Trash (created when the account has none), or deletes them for
+    /// good — only when the user confirmed exactly that (`Deletion::Permanently`). Deleting
+    /// in the Trash is permanent, so it needs that confirmation too: without it this is an
+    /// error, never a silent expunge.
+    pub async fn delete_messages(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+        how: Deletion,
+    ) -> Result<ActionOutcome, EngineError> {
+        let action = UserAction::Delete(how);
+        self.get(id)?.act(&self.shared, folder, uids, action).await
+    }
+
+    /// Moves messages to the Archive folder, creating "Archive" if the account has none.
+    pub async fn archive_messages(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+    ) -> Result<ActionOutcome, EngineError> {
+        let action = UserAction::Archive;
+        self.get(id)?.act(&self.shared, folder, uids, action).await
+    }
+
+    pub async fn create_folder(
+        &self,
+        id: &AccountId,
+        path: &str,
+    ) -> Result<Vec<Folder>, EngineError> {
+        let edit = FolderEdit::Create(path);
+        self.get(id)?.change_folder(&self.shared, edit).await
+    }
+
+    pub async fn rename_folder(
+        &self,
+        id: &AccountId,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<Folder>, EngineError> {
+        let edit = FolderEdit::Rename { from, to };
+        self.get(id)?.change_folder(&self.shared, edit).await
+    }
+
+    pub async fn delete_folder(
+        &self,
+        id: &AccountId,
+        path: &str,
+    ) -> Result<Vec<Folder>, EngineError> {
+        let edit = FolderEdit::Delete(path);
+        self.get(id)?.change_folder(&self.shared, edit).await
+    }
+
+    pub async fn set_subscribed(
+        &self,
+        id: &AccountId,
+        path: &str,
+        subscribed: bool,
+    ) -> Result<Vec<Folder>, EngineError> {
+        let edit = FolderEdit::Subscribe { path, subscribed };
+        self.get(id)?.change_folder(&self.shared, edit).await
+    }
+
+    /// Storage used and allowed on the server, when it says.
+    pub async fn quota(&self, id: &AccountId) -> Result<Option<petrel_core::Quota>, EngineError> {
+        self.get(id)?.quota(&self.shared).await
     }
 
     /// The private directory for attachments handed to a viewer (made on first use).
@@ -743,140 +818,10 @@ impl Engine {
             .ok_or_else(|| EngineError::InvalidInput("no private folder".into()))
     }
 
-    pub(crate) fn forget_synced(&self, folder: &FolderRef) {
-        if let Ok(mut synced) = self.synced.lock() {
-            synced.remove(folder);
-        }
-    }
-
-    pub(crate) fn replay_slot(&self, id: &AccountId) -> Arc<AsyncMutex<()>> {
-        match self.replays.lock() {
-            Ok(mut map) => map.entry(id.clone()).or_default().clone(),
-            Err(_) => Arc::default(),
-        }
-    }
-
-    /// Runs `op` on the account's session, logging in when there is none and trying once
-    /// more on a fresh connection when the old one turned out to be dead.
-    pub(crate) async fn with_session<T, F>(
-        &self,
-        id: &AccountId,
-        mut op: F,
-    ) -> Result<T, EngineError>
-    where
-        F: for<'s> FnMut(&'s mut ImapSession) -> BoxFuture<'s, Result<T, EngineError>>,
-    {
-        let account = self.account(id)?;
-        let slot = self.slot(id);
-        let mut guard = slot.lock().await;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let reused = guard.is_some();
-            let mut session = match guard.take() {
-                Some(s) => s,
-                None => self.login(id, &account).await?,
-            };
-            match op(&mut session).await {
-                Ok(value) => {
-                    *guard = Some(session);
-                    return Ok(value);
-                }
-                Err(err) => {
-                    if !err.is_connection_problem() {
-                        *guard = Some(session);
-                        return Err(err);
-                    }
-                    // A reused connection may have been closed by the server while idle.
-                    if !(reused && attempt == 1) {
-                        self.connection_lost(id, &err);
-                        return Err(err);
-                    }
-                    tracing::info!(account = %id, "session was dead, reconnecting");
-                }
-            }
-        }
-    }
-
-    /// Logs in unless a recent failure says to wait; records the outcome for the status.
-    pub(crate) async fn login(
-        &self,
-        id: &AccountId,
-        account: &AccountSettings,
-    ) -> Result<ImapSession, EngineError> {
-        let now = std::time::Instant::now();
-        if let Some(link) = self.links.lock().ok().and_then(|l| l.get(id).cloned()) {
-            if let Some(wait) = link.wait_left(now) {
-                return Err(EngineError::NotNow {
-                    state: link.state,
-                    message: link.message.unwrap_or_default(),
-                    retry_in_seconds: wait.as_secs().max(1) as u32,
-                });
-            }
-        }
-        let password = self.secrets.password(id)?;
-        let result = ImapSession::login(&account.imap, &password, &self.trust)
-            .await
-            .map_err(EngineError::imap(format!(
-                "Connecting to {}",
-                account.imap.host
-            )));
-        if let Ok(mut links) = self.links.lock() {
-            let link = links.entry(id.clone()).or_default();
-            match &result {
-                Ok(_) => link.succeeded(),
-                Err(e) => link.failed(e, now),
-            }
-        }
-        result
-    }
-
-    /// The user asked to try now: forget the backoff (the next call logs in at once).
-    pub fn retry_now(&self, id: &AccountId) {
-        if let Ok(mut links) = self.links.lock() {
-            if let Some(link) = links.get_mut(id) {
-                link.retry_now();
-            }
-        }
-    }
-
-    /// The account's connection status and pending work, for the UI.
-    pub fn account_status(&self, id: &AccountId) -> petrel_core::AccountStatus {
-        let link = self
-            .links
-            .lock()
-            .ok()
-            .and_then(|l| l.get(id).cloned())
-            .unwrap_or_default();
-        let now = std::time::Instant::now();
-        petrel_core::AccountStatus {
-            account: id.clone(),
-            state: link.state,
-            message: link.message.clone(),
-            retry_in_seconds: link.wait_left(now).map(|d| d.as_secs().max(1) as u32),
-            pending_actions: self.pending_actions(id),
-        }
-    }
-
-    /// Records that a working session broke (the server went away mid-command).
-    pub(crate) fn connection_lost(&self, id: &AccountId, error: &EngineError) {
-        if let Ok(mut links) = self.links.lock() {
-            links
-                .entry(id.clone())
-                .or_default()
-                .failed(error, std::time::Instant::now());
-        }
-    }
-
-    fn slot(&self, id: &AccountId) -> SessionSlot {
-        match self.sessions.lock() {
-            Ok(mut map) => map.entry(id.clone()).or_default().clone(),
-            Err(_) => Arc::default(),
-        }
-    }
-
     fn new_account_id(&self, email: &str) -> AccountId {
-        let nanos = std::time::SystemTime::now()
+        let nanos = self
+            .shared
+            .now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
@@ -888,21 +833,14 @@ impl Engine {
             .filter(|c| c.is_ascii_alphanumeric())
             .take(16)
             .collect();
-        let existing = self.accounts();
+        let existing = self.registry();
         let mut n = nanos;
         loop {
             let id = AccountId(format!("{local}-{n:x}"));
-            if !existing.iter().any(|a| a.id == id) {
+            if !existing.iter().any(|a| a.state().id == id) {
                 return id;
             }
             n += 1;
         }
-    }
-}
-
-pub(crate) fn poisoned() -> EngineError {
-    EngineError::Storage {
-        context: "Account list".into(),
-        source: std::io::Error::other("lock poisoned"),
     }
 }

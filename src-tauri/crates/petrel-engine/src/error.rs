@@ -270,7 +270,6 @@ impl EngineError {
 
 /// A lock whose holder panicked. The engine's locks guard plain maps and counters that a
 /// panic cannot leave half-written, so the one policy is: take the data and go on.
-#[allow(dead_code)] // taken up by the account objects (issue 14, next step)
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -1,43 +1,40 @@
 //! Petrel's engine: the Tauri-free core the app shell calls.
 //!
 //! It owns the accounts file (settings, never secrets), the passwords in the OS keychain,
-//! and the read path over IMAP. Adding an account is all-or-nothing: the server is verified
+//! one object per account (`account/`: IMAP or POP3, each with its sessions and state),
+//! sending (`outgoing/`) and the views over the cache (`views/`). Adding an account is all-or-nothing: the server is verified
 //! first, then the password goes to the keychain, then the settings to disk; a failure at
 //! any step undoes the earlier ones.
 
+mod account;
 mod accounts_file;
 mod address_book;
 pub mod attachment_files;
-mod drafts;
 mod durable;
 mod engine;
 mod error;
-mod folder_actions;
+mod events;
 pub mod instance;
-mod link;
-mod list_query;
-mod mail_actions;
-mod offline_bodies;
-mod outbox_retry;
+mod outgoing;
 mod pending_actions;
-mod pop3_account;
 mod secrets;
-mod send;
 mod setup;
-mod threads;
-mod unified;
+mod shared;
+mod views;
 mod watch;
 
+pub use account::Deletion;
 pub use accounts_file::AccountsFile;
 pub use engine::Engine;
-pub use error::EngineError;
-pub use mail_actions::Deletion;
+pub use error::{EngineError, ServerError, ServerKind};
+pub use events::{EngineEvent, EventSink, WatchConfig};
+pub use outgoing::send::{mailto_composition, Outgoing, SendReport};
 pub use pending_actions::{MailAction, PendingActions};
 pub use petrel_imap::TrustPolicy;
 pub use petrel_store::{FolderRef, MailCache, MemoryCache, SledCache, StoreError};
 pub use secrets::{KeychainSecrets, SecretStore, KEYCHAIN_SERVICE};
-pub use send::{mailto_composition, Outgoing, SendReport};
-pub use watch::{EngineEvent, EventSink, Watch};
+pub use shared::{system_clock, Clock};
+pub use watch::Watch;
 
 /// Where Petrel keeps its mail cache (rebuildable from the server): `$PETREL_CACHE_DIR` when
 /// set, else the OS cache dir (`~/.cache/petrel` on Linux).

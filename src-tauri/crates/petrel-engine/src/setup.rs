@@ -47,10 +47,10 @@ impl Engine {
                 let addr = server
                     .parse()
                     .map_err(|_| bad(format!("PETREL_SETUP_DNS: {server}")))?;
-                Network::with_nameserver(addr, self.trust.clone(), ports, ispdb).map_err(bad)
+                Network::with_nameserver(addr, self.shared.trust.clone(), ports, ispdb).map_err(bad)
             }
             Err(_) => {
-                let mut net = Network::system(self.trust.clone()).map_err(bad)?;
+                let mut net = Network::system(self.shared.trust.clone()).map_err(bad)?;
                 net.ports = ports;
                 net.ispdb = ispdb;
                 Ok(net)
@@ -127,7 +127,7 @@ impl Engine {
         imap: &petrel_core::ServerSettings,
         password: &str,
     ) -> Result<Option<petrel_core::Quota>, EngineError> {
-        let mut session = petrel_imap::ImapSession::login(imap, password, &self.trust)
+        let mut session = petrel_imap::ImapSession::login(imap, password, &self.shared.trust)
             .await
             .map_err(EngineError::imap(format!("Connecting to {}", imap.host)))?;
         let quota = session
@@ -165,21 +165,15 @@ impl Engine {
         };
         let password = match &new_password {
             Some(p) if !p.is_empty() => p.clone(),
-            _ => self.secrets.password(id)?,
+            _ => self.shared.secrets.password(id)?,
         };
-        if self.is_pop3(id) {
-            self.verify_pop3(&trial, &password).await?;
-        } else {
-            let session = petrel_imap::ImapSession::login(&trial.imap, &password, &self.trust)
-                .await
-                .map_err(EngineError::imap(format!(
-                    "Connecting to {}",
-                    trial.imap.host
-                )))?;
+        if let Some(session) =
+            crate::account::Account::verify(&self.shared, &trial, &password).await?
+        {
             session.logout().await;
         }
         if let Some(p) = new_password.filter(|p| !p.is_empty()) {
-            self.secrets.set_password(id, &p)?;
+            self.shared.secrets.set_password(id, &p)?;
         }
         let saved = self.update_account(id, |a| {
             a.display_name = trial.display_name.clone();

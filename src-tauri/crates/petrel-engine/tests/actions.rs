@@ -2,6 +2,7 @@
 //! client of the same mail store): move, copy, delete to Trash, delete from Trash, archive,
 //! bulk, folder create/rename/delete/subscribe; offline queueing with replay after a
 //! restart; a refused action and a conflicting change elsewhere resolving to the server.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! A TLS failure tells the user what to check for the server that failed: the POP3 ports
 //! for a POP3 server, the submission ports for the outgoing server (review: every failure
 //! used to carry IMAP's "993/143" hint).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

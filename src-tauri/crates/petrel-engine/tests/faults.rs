@@ -2,6 +2,7 @@
 //! incremental sync, and moves — 100 times. After each cut the connection comes back and
 //! Petrel catches up; then its cache must equal the server (doveadm's view) exactly, and no
 //! message may be lost or duplicated anywhere.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

@@ -1,18 +1,26 @@
 //! The watcher retries the outbox by itself: a message written while the outgoing server
 //! is away is sent once it is back, without the user pressing anything, and the UI hears
-//! about it (an `Outbox` event with nothing left). Own test binary: it sets
-//! `PETREL_OUTBOX_SECONDS` (the first wait) for the whole process.
+//! about it (an `Outbox` event with nothing left). The first wait is 1 s here (the watch
+//! configuration).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 
 use common::Fixture;
-use petrel_engine::{EngineEvent, Outgoing};
+use petrel_engine::{EngineEvent, Outgoing, WatchConfig};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// IMAP polls every minute; queued mail is tried again after 1 s.
+fn quick() -> WatchConfig {
+    WatchConfig {
+        outbox_first_wait: Duration::from_secs(1),
+        ..WatchConfig::every(Duration::from_secs(60))
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn queued_mail_is_sent_by_the_background_retry() {
-    std::env::set_var("PETREL_OUTBOX_SECONDS", "1");
     let f = Fixture::new();
     let proxy = petrel_harness::Proxy::start(f.h.ports.submissions).unwrap();
     let (engine, id) = f.start().await;
@@ -39,8 +47,8 @@ async fn queued_mail_is_sent_by_the_background_retry() {
 
     let events: Arc<Mutex<Vec<petrel_core::OutboxState>>> = Arc::default();
     let seen = events.clone();
-    let _watch = engine.watch(
-        Duration::from_secs(60),
+    let _watch = engine.watch_with(
+        quick(),
         Arc::new(move |e| {
             if let EngineEvent::Outbox(state) = e {
                 seen.lock().unwrap().push(state);
@@ -92,7 +100,6 @@ async fn queued_mail_is_sent_by_the_background_retry() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sent_copy_that_could_not_be_filed_is_filed_later_once() {
-    std::env::set_var("PETREL_OUTBOX_SECONDS", "1");
     // The IMAP connection goes through a relay that can be cut; SMTP stays reachable.
     let f = Fixture::with_proxy();
     let (engine, id) = f.start().await;
@@ -126,7 +133,7 @@ async fn a_sent_copy_that_could_not_be_filed_is_filed_later_once() {
     );
     assert!(common::server_subjects(&f.h, "Sent").is_empty());
 
-    let _watch = engine.watch(Duration::from_secs(60), Arc::new(|_| {}));
+    let _watch = engine.watch_with(quick(), Arc::new(|_| {}));
     tokio::time::sleep(Duration::from_secs(3)).await;
     f.proxy().set_up(true);
     let deadline = Instant::now() + Duration::from_secs(40);

@@ -1,6 +1,7 @@
 //! A POP3 account in the engine against the harness's Dovecot: added after a real login,
 //! mail downloaded into local folders and listed, read (marked read here), deleted to the
 //! Trash and for good — and then, per the policy, from the server; shown in All Inboxes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The thin read path against a real Dovecot (harness) and the real OS keychain
 //! (Secret Service; run under `dbus-run-session` with an unlocked gnome-keyring).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{ErrorCode, FolderRole, IpcError, NewAccount, Security, ServerSettings};
 use petrel_engine::{AccountsFile, Engine, KeychainSecrets, MemoryCache, SecretStore, TrustPolicy};

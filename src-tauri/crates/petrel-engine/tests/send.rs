@@ -1,6 +1,7 @@
 //! Sending from the engine through the harness: alice → bob over submission, a Sent copy
 //! filed exactly once, Bcc recipients off the headers, and a message written while the
 //! outgoing server is unreachable sent later from the outbox.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! queued messages each, killed after a random delay up to a little more than a whole
 //! run takes): at the end every message reached bob exactly once and alice's Sent holds
 //! exactly one copy of each. `PETREL_KILL_SEED` reproduces a run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

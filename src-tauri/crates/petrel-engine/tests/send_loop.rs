@@ -3,6 +3,7 @@
 //! headers and the file's exact bytes; alice's Sent holds one copy. Drafts are saved,
 //! replaced, reopened and dropped once sent; a reply marks its original answered; a message
 //! waits in the outbox while the server is away and can be taken back out.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

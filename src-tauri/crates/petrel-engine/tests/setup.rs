@@ -2,6 +2,7 @@
 //! (EHLO + AUTH) are both checked before anything is saved — a wrong password or an SMTP
 //! refusal leaves no account and no keychain entry; a good form is saved with its outgoing
 //! server and the provider's "files sent mail itself".
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Folder sync into the sled cache against a real Dovecot. Changes "from another device" are
 //! made with doveadm, an independent client of the same mail store.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

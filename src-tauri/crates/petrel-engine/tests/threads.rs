@@ -1,6 +1,7 @@
 //! The conversation view against the harness's Dovecot: threading headers are fetched on
 //! first use, the user's replies in Sent join their conversations, expanding shows every
 //! message in reply order, and new replies from elsewhere join on the next page.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The background watcher against a real Dovecot: IDLE brings new INBOX mail without any
 //! call from the UI, other opened folders are polled, and a cut connection is re-made.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

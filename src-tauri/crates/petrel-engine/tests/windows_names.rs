@@ -1,6 +1,7 @@
 //! Review H5: on Windows `:` cannot be part of a file name, so Maildir names there use `;`
 //! before the flags ("name;2,S"), as isync and Dovecot do. This binary writes every name
 //! that way on Linux and runs the outbox, a POP3 account's local folders and its drafts.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 mod common;
 

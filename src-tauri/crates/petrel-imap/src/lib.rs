@@ -4,6 +4,7 @@
 //! required, certificate pinning as an explicit user choice) and one file per operation the
 //! engine needs. It knows nothing of accounts files, keychains or the UI: the engine hands it
 //! settings and a password and gets typed values or an [`ImapError`] back.
+#![forbid(unsafe_code)]
 
 mod append_message;
 mod connect;

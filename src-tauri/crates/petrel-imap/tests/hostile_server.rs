@@ -1,5 +1,6 @@
 //! Scripted TLS servers sending what a real server should not: the client must end with a
 //! clear error, never panic, hang, or allocate what a reply merely claims.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{AccountId, Security, ServerSettings};
 use petrel_imap::{ImapError, ImapSession, SyncError, TrustPolicy};

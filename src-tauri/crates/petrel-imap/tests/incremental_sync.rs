@@ -1,5 +1,6 @@
 //! Resync cost and correctness against a real Dovecot: QRESYNC (what Dovecot offers) and the
 //! CONDSTORE-only path, each after changes by another client (doveadm).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{AccountId, Security, ServerSettings};
 use petrel_harness::Harness;

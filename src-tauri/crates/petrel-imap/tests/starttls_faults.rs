@@ -1,4 +1,5 @@
 //! Scripted servers for STARTTLS faults a real Dovecot will not produce.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{Security, ServerSettings};
 use petrel_imap::{ImapError, ImapSession, TrustPolicy};

@@ -1,4 +1,5 @@
 //! Sync must fail cleanly, not hang or half-count, when the cache cannot take the rows.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{AccountId, Envelope, Security, ServerSettings};
 use petrel_harness::Harness;

@@ -367,6 +367,7 @@ impl BatchSync {
         if let Some(dir) = &self.root {
             use std::os::fd::AsRawFd;
             // SAFETY: syncfs takes an open descriptor and only flushes the file system it is on.
+            #[allow(unsafe_code)]
             let rc = unsafe { libc::syncfs(dir.as_raw_fd()) };
             if rc != 0 {
                 return Err(io(root)(std::io::Error::last_os_error()));
@@ -428,6 +429,7 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 #[cfg(unix)]
+#[allow(unsafe_code)] // statvfs: the free space before a download (no safe std API)
 fn free_bytes(path: &Path) -> Result<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| MaildirError::Io {

@@ -8,6 +8,7 @@
 //! Both keep the same guarantee: a message is on disk (fsynced) before the client moves on
 //! to deleting anything. getmail fsyncs every message; Petrel one batch at a time.
 //! `PETREL_BENCH_MESSAGES` shrinks the mailbox for a quick look.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{Security, ServerSettings};
 use petrel_harness::Harness;

@@ -109,6 +109,19 @@ pub fn read_stamp(path: &Path) -> Option<Stamp> {
     parse_stamp(&head)
 }
 
+/// A message without Petrel's stamp line on top (for exports and the composer): what the
+/// server sent.
+pub fn without_stamp(raw: &[u8]) -> &[u8] {
+    let mut prefix = HEADER.as_bytes().to_vec();
+    prefix.push(b':');
+    if raw.starts_with(&prefix) {
+        if let Some(end) = raw.iter().position(|&b| b == b'\n') {
+            return &raw[end + 1..];
+        }
+    }
+    raw
+}
+
 pub fn parse_stamp(raw: &[u8]) -> Option<Stamp> {
     let fields = header_fields(raw);
     let line = fields
@@ -221,6 +234,14 @@ pub fn maildir_files(root: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exports_drop_the_download_stamp() {
+        let raw =
+            b"X-Petrel-POP3: account=a fetched=1 size=2 partial=0 uidl=u\r\nSubject: s\r\n\r\nb";
+        assert_eq!(without_stamp(raw), b"Subject: s\r\n\r\nb");
+        assert_eq!(without_stamp(b"Subject: s\r\n"), b"Subject: s\r\n");
+    }
 
     #[test]
     fn messages_without_id_or_date_are_told_apart_by_their_headers() {

@@ -5,6 +5,7 @@
 //! async-native-tls, so it cannot use Petrel's rustls verifier with a pinned certificate;
 //! mailme is on tokio 0.3 (2020). Neither bounds line lengths nor pipelines RETR, and the
 //! protocol is small.
+#![forbid(unsafe_code)]
 
 mod download;
 mod error;

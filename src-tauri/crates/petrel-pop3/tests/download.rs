@@ -1,6 +1,7 @@
 //! POP3 downloads against the harness's real Dovecot (POP3S, and POP3 + STLS): every
 //! policy with time passed in, headers-only then the rest, a UIDL format change, and a
 //! full disk mid-batch. The server's side is read from its Maildir, not through Petrel.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{Security, ServerSettings};
 use petrel_harness::Harness;

@@ -1,6 +1,7 @@
 //! Property-based tests (fixed seed; see `petrel_core::fuzz`) of what Petrel parses from a
 //! POP3 server and from its own stamps: response codes, CAPA lines, and the
 //! `X-Petrel-POP3` stamp that lets the download record be rebuilt from the Maildir.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_pop3::ledger::{parse_stamp, stamp_line};
 use petrel_pop3::Capabilities;

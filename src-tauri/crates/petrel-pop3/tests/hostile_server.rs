@@ -2,6 +2,7 @@
 //! endless line, sizes that lie, a connection cut mid-RETR. The client must end with a
 //! clear error (never panic, hang, or fill memory) and, on any error, never send QUIT — so
 //! the server deletes nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{Security, ServerSettings};
 use petrel_maildir::Maildir;

@@ -2,6 +2,7 @@
 //! where a mistake loses mail): after every kill each message is on the server or stored
 //! here; after the next successful run, all 2,000 are here exactly once and the server is
 //! empty. `PETREL_KILL_SEED` reproduces a run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_harness::Harness;
 use std::collections::HashMap;

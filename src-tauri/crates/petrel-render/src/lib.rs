@@ -1,6 +1,7 @@
 //! Turns raw RFC 5322 bytes into what Petrel shows: list rows from header blocks and the
 //! reader's view from whole messages. Pure functions over bytes (mail-parser does the MIME
 //! and charset work); malformed input yields best-effort text, never a panic.
+#![forbid(unsafe_code)]
 
 mod charset;
 mod files;

@@ -3,6 +3,7 @@
 //! sender wrote them, in the list and in the reader, in CRLF and LF form. The expected
 //! JSON beside each `.eml` was written from the Unicode source text (`make.py`), not from
 //! Petrel's output. A failure writes `<name>.actual.json` beside it for review.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use std::path::Path;
 

@@ -2,6 +2,7 @@
 //! — random bytes, and MIME built from random parts, headers, charsets and encodings —
 //! never panics the reader view, the list row, threading or attachment handling, and what
 //! comes out keeps its promises (file names safe to write, ids without spaces).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use proptest::prelude::*;
 

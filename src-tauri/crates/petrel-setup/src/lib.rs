@@ -1,4 +1,5 @@
 //! The setup wizard's engine: discovery of server settings, probes, the advisor.
+#![forbid(unsafe_code)]
 
 pub mod advisor;
 pub mod autoconfig;

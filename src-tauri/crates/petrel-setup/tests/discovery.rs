@@ -2,6 +2,7 @@
 //! and SRV records, a small web server serving autoconfig files over HTTPS and HTTP, and
 //! the Dovecot harness answering probes. One scenario per source, plus the failures each
 //! source must survive (broken XML, HTTPS refused, untrusted certificates, one protocol).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{Security, SettingsSource};
 use petrel_setup::{discover, Network, PortPlan};

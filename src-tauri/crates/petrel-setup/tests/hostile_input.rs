@@ -1,6 +1,7 @@
 //! Property-based tests (fixed seed; see `petrel_core::fuzz`): autoconfig XML, MX/SRV host
 //! names and discovery's helpers take anything a hostile network can send without a panic,
 //! and the trust rules hold for any host name.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use proptest::prelude::*;
 

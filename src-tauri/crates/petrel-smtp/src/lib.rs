@@ -7,6 +7,7 @@
 //!   byte after the server's 220 aborts: the injection rule of RFC 3207 §6 / CVE-2011-0411).
 //!   After TLS the server sends no new greeting while lettre expects one, so the TLS stream
 //!   is wrapped to show lettre the greeting already received in plaintext.
+#![forbid(unsafe_code)]
 
 mod outbox;
 

@@ -1,6 +1,7 @@
 //! The outbox against the harness: a message queued while the server cannot be reached is
 //! sent when it can; a message the server took just before a crash (not yet recorded) is
 //! not sent again once the Sent check finds it; Bcc recipients receive it without a header.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{Security, ServerSettings};
 use petrel_harness::{Harness, Proxy};

@@ -1,5 +1,6 @@
 //! Sending through the harness: Dovecot's submission service (587 STARTTLS and 465 TLS)
 //! relays to Postfix, which delivers to the recipient's mailbox over LMTP — a real loop.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{Security, ServerSettings};
 use petrel_harness::Harness;

@@ -1,5 +1,6 @@
 //! STARTTLS on 587 is required once chosen: a server that does not offer it, or sends bytes
 //! after its 220 (an injection), gets neither the password nor the message.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{Security, ServerSettings};
 use petrel_smtp::{SmtpError, SmtpSession};

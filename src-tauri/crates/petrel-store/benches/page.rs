@@ -3,6 +3,7 @@
 //! ≤ 20 ms); `cache_rank_build_ms` is the one-time cost of opening the folder (reading the
 //! keys-only date index); `cache_page_vs_scan_ratio` compares a page with the naive
 //! alternative, a scan of every row to sort them (what the design rules out).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{AccountId, Envelope};
 use petrel_store::{FolderRef, MailCache, SledCache};

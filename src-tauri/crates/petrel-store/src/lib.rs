@@ -10,6 +10,7 @@
 //! UID; a date index holds (date, uid) keys only; an in-memory rank (the sorted keys of each
 //! open folder) turns a position into keys in O(log n), then the page is a few point reads.
 //! Counts are stored per folder and updated in the same atomic batch as the rows.
+#![forbid(unsafe_code)]
 
 mod error;
 mod memory;

@@ -1,5 +1,6 @@
 //! Behaviour every MailCache must have, run against both implementations, plus a randomised
 //! comparison with a plain sorted-vector model.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{AccountId, Envelope};
 use petrel_store::{FolderRef, MailCache, MemoryCache, SledCache};

@@ -2,6 +2,7 @@
 //! plus configured extra CAs), or the one certificate the user pinned after seeing its
 //! fingerprint. A refusal says why in words and carries the certificate, so the UI can ask
 //! "trust this?" with exactly what would be trusted.
+#![forbid(unsafe_code)]
 
 mod verifier;
 

@@ -4,6 +4,7 @@
 //!
 //! petrel-send-outbox --config DIR --cache DIR --ca CA.pem
 //! Prints `sent=… queued=…` summed over the accounts.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::AccountId;
 use petrel_engine::{Engine, EngineError, SecretStore, SledCache, TrustPolicy};

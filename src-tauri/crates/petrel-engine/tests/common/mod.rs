@@ -1,6 +1,7 @@
 //! Shared set-up of the engine tests: a harness, an engine on a sled cache in a temp dir,
 //! alice's account added, and helpers that ask Dovecot (not Petrel) what it holds.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{AccountId, NewAccount, Security, ServerSettings};
 use petrel_engine::{Engine, SledCache, TrustPolicy};

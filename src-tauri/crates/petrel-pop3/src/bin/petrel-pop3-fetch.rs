@@ -5,6 +5,7 @@
 //! petrel-pop3-fetch --host H --port P [--starttls] --user U --ca CA.pem --root DIR
 //!                   --account ID [--keep delete|until-deleted|days:N] [--now UNIX]
 //! Prints the report as one line: `downloaded=… deleted=… remapped=… batches=…`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{Security, ServerSettings};
 use petrel_maildir::Maildir;

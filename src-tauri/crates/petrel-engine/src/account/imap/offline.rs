@@ -1,32 +1,33 @@
 //! Downloading whole messages ahead of reading, so a folder is readable offline (the
 //! per-account "keep mail on this computer" option, and the body-sync benchmark).
 
-use crate::{Engine, EngineError};
-use petrel_core::AccountId;
+use super::ImapAccount;
+use crate::shared::Shared;
+use crate::EngineError;
 use petrel_store::FolderRef;
 
 /// Messages per FETCH: large enough to stream at full speed, small enough that one reply
 /// (at typical sizes) stays a few MB in memory.
 const BODY_BATCH: usize = 250;
 
-impl Engine {
+impl ImapAccount {
     /// Downloads the bodies of every cached message of `folder` that has none yet, newest
     /// first; `progress(done, total)` after each batch. Returns how many were stored.
     pub async fn download_bodies(
         &self,
-        id: &AccountId,
+        cx: &Shared,
         folder: &str,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<usize, EngineError> {
-        let folder_ref = FolderRef::new(id, folder);
+        let folder_ref = FolderRef::new(&self.state.id, folder);
         let cache_err = || EngineError::cache(format!("Caching messages of {folder}"));
-        let have: std::collections::HashSet<u32> = self
+        let have: std::collections::HashSet<u32> = cx
             .cache
             .body_uids(&folder_ref)
             .map_err(cache_err())?
             .into_iter()
             .collect();
-        let mut wanted: Vec<u32> = self
+        let mut wanted: Vec<u32> = cx
             .cache
             .uids(&folder_ref)
             .map_err(cache_err())?
@@ -40,7 +41,7 @@ impl Engine {
             let uids = batch.to_vec();
             let name = folder.to_string();
             let bodies = self
-                .with_session(id, move |s| {
+                .with_session(cx, move |s| {
                     let (uids, name) = (uids.clone(), name.clone());
                     Box::pin(async move {
                         s.fetch_bodies(&name, &uids)
@@ -49,7 +50,7 @@ impl Engine {
                     })
                 })
                 .await?;
-            let cache = self.cache.clone();
+            let cache = cx.cache.clone();
             let target = folder_ref.clone();
             done += bodies.len();
             tokio::task::spawn_blocking(move || cache.set_bodies(&target, &bodies))
@@ -63,26 +64,20 @@ impl Engine {
         }
         Ok(done)
     }
-}
 
-impl Engine {
     /// For accounts set to keep mail offline: downloads what is missing in INBOX and the
     /// folders opened since start. Returns how many messages were stored.
-    pub async fn download_for_offline(&self, id: &AccountId) -> Result<usize, EngineError> {
-        if self.is_pop3(id) {
-            // POP3 mail is here already.
+    pub async fn download_for_offline(&self, cx: &Shared) -> Result<usize, EngineError> {
+        if !self.state.settings().sync.keep_offline {
             return Ok(0);
         }
-        if !self.account(id)?.sync.keep_offline {
-            return Ok(0);
-        }
-        let mut folders = self.synced_folders(id);
+        let mut folders = self.state.synced_folders();
         if !folders.iter().any(|f| f == "INBOX") {
             folders.insert(0, "INBOX".to_string());
         }
         let mut stored = 0;
         for folder in folders {
-            stored += self.download_bodies(id, &folder, |_, _| {}).await?;
+            stored += self.download_bodies(cx, &folder, |_, _| {}).await?;
         }
         Ok(stored)
     }

@@ -1,8 +1,8 @@
 //! Queued mail is retried in the background: every account with messages in its outbox is
 //! tried again after 30 s, then 1, 2, 4… minutes (at most 15) while the server stays out of
-//! reach; a success resets the wait. `PETREL_OUTBOX_SECONDS` sets the first wait (tests).
+//! reach; a success resets the wait. The first wait comes in with the watch configuration.
 
-use crate::watch::{sleep_or_stop, EngineEvent, EventSink};
+use crate::events::{sleep_or_stop, EngineEvent, EventSink};
 use crate::Engine;
 use petrel_core::{AccountId, OutboxState};
 use std::collections::HashMap;
@@ -10,19 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-const FIRST_WAIT: Duration = Duration::from_secs(30);
 const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
 /// How often the outboxes are looked at (cheap: a directory listing each).
 const LOOK_EVERY: Duration = Duration::from_secs(5);
-
-fn first_wait() -> Duration {
-    std::env::var("PETREL_OUTBOX_SECONDS")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .filter(|&s| s > 0)
-        .map(Duration::from_secs)
-        .unwrap_or(FIRST_WAIT)
-}
 
 /// The next wait after `failures` failed tries in a row.
 pub(crate) fn backoff(first: Duration, failures: u32) -> Duration {
@@ -31,8 +21,12 @@ pub(crate) fn backoff(first: Duration, failures: u32) -> Duration {
         .min(LONGEST_WAIT.max(first))
 }
 
-pub(crate) async fn retry_outboxes(engine: Arc<Engine>, sink: EventSink, stop: Arc<Notify>) {
-    let first = first_wait();
+pub(crate) async fn retry_outboxes(
+    engine: Arc<Engine>,
+    first: Duration,
+    sink: EventSink,
+    stop: Arc<Notify>,
+) {
     // account → (failures in a row, next try, last count told).
     let mut plans: HashMap<AccountId, (u32, Instant, u32)> = HashMap::new();
     loop {

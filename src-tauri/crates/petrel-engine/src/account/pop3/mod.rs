@@ -6,31 +6,30 @@
 //! List UIDs of local folders are assigned when a folder is first indexed in this run
 //! (files in arrival order) and kept while the engine lives; they are never sent anywhere.
 
-use crate::{Engine, EngineError};
+mod copies;
+
+use super::{AccountState, Deletion, FolderEdit, Freshness, Incoming, UserAction};
+use crate::error::lock;
+use crate::events::WatchConfig;
+use crate::events::{sleep_or_stop, EngineEvent};
+use crate::shared::Shared;
+use crate::EngineError;
 use petrel_core::{
-    AccountId, AccountSettings, Envelope, Folder, FolderChange, FolderRole, LeaveOnServer,
+    AccountSettings, AccountStatus, ActionOutcome, Envelope, Folder, FolderChange, FolderRole,
+    LeaveOnServer,
 };
 use petrel_maildir::Maildir;
 use petrel_pop3::{Job, Keep, Policy, Pop3Error, Pop3Session};
 use petrel_store::FolderRef;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-/// What a user action does to local messages.
-pub(crate) enum LocalAction<'a> {
-    Flags {
-        seen: Option<bool>,
-        flagged: Option<bool>,
-    },
-    Move(&'a str),
-    /// For good (the user confirmed): the local file goes, and the server copy as the
-    /// policy says.
-    DeleteForGood,
-}
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Mutex as AsyncMutex, Notify};
 
 /// The local Trash of a POP3 account.
-pub(crate) const LOCAL_TRASH: &str = "Trash";
+const LOCAL_TRASH: &str = "Trash";
+/// The local Archive of a POP3 account.
+const ARCHIVE: &str = "Archive";
 
 /// The local folders every POP3 account has.
 pub(crate) const LOCAL_FOLDERS: [(&str, FolderRole); 5] = [
@@ -49,15 +48,9 @@ pub(crate) struct LocalIndex {
     next_uid: u32,
 }
 
-pub(crate) type LocalIndexes = HashMap<FolderRef, LocalIndex>;
-
-fn pop3_err(context: impl Into<String>) -> impl FnOnce(Pop3Error) -> EngineError {
-    EngineError::pop3(context)
-}
-
 fn download_err(context: String) -> impl FnOnce(petrel_pop3::DownloadError) -> EngineError {
     move |e| match e {
-        petrel_pop3::DownloadError::Pop3(p) => pop3_err(context)(p),
+        petrel_pop3::DownloadError::Pop3(p) => EngineError::pop3(context)(p),
         petrel_pop3::DownloadError::NoUidl => EngineError::InvalidInput(e.to_string()),
         other => EngineError::Storage {
             context,
@@ -87,170 +80,95 @@ fn policy(account: &AccountSettings) -> Policy {
     }
 }
 
-impl Engine {
-    pub(crate) fn is_pop3(&self, id: &AccountId) -> bool {
-        self.account(id)
-            .is_ok_and(|a| a.protocol == petrel_core::IncomingProtocol::Pop3)
+/// A POP3 account: its server is only visited to download; everything else happens to
+/// the local folders.
+pub(crate) struct Pop3Account {
+    pub(crate) state: AccountState,
+    /// The server's LOGIN-DELAY (seconds between logins it allows), as last announced.
+    login_delay: Mutex<Option<u32>>,
+    /// One download (or ledger change) at a time: two sessions would both take the same
+    /// new messages (Dovecot does not lock the maildrop by default).
+    turn: AsyncMutex<()>,
+    /// List UIDs of the local folders, by folder path.
+    indexes: Mutex<HashMap<String, LocalIndex>>,
+}
+
+impl Pop3Account {
+    pub fn new(settings: AccountSettings) -> Pop3Account {
+        Pop3Account {
+            state: AccountState::new(settings),
+            login_delay: Mutex::new(None),
+            turn: AsyncMutex::new(()),
+            indexes: Mutex::default(),
+        }
     }
 
-    /// Where the account's local folders live.
-    pub(crate) fn local_root(&self, id: &AccountId) -> PathBuf {
-        self.config_dir().join("mail").join(&id.0)
+    fn folder(&self, path: &str) -> FolderRef {
+        FolderRef::new(&self.state.id, path)
     }
 
-    fn local_maildir(&self, id: &AccountId, folder: &str) -> Result<Maildir, EngineError> {
-        Maildir::open(&self.local_dir(id, folder)).map_err(maildir_err("Opening a local folder"))
+    fn local_maildir(&self, cx: &Shared, folder: &str) -> Result<Maildir, EngineError> {
+        Maildir::open(&self.local_dir(cx, folder)).map_err(maildir_err("Opening a local folder"))
     }
 
     /// A local folder's directory: one level under the account's root, its path encoded
     /// ("Projects/Petrel" → "Projects%2FPetrel") so nesting needs no nested Maildirs.
-    pub(crate) fn local_dir(&self, id: &AccountId, folder: &str) -> PathBuf {
-        self.local_root(id).join(encode_dir(folder))
+    pub(crate) fn local_dir(&self, cx: &Shared, folder: &str) -> PathBuf {
+        cx.local_root(&self.state.id).join(encode_dir(folder))
     }
 
-    /// Connects and logs in to the account's POP3 server.
-    pub(crate) async fn pop3_session(
+    /// Connects and logs in to the POP3 server of `account` (saved, or being checked),
+    /// with the account's backoff.
+    async fn pop3_session(
         &self,
+        cx: &Shared,
         account: &AccountSettings,
         password: &str,
     ) -> Result<Pop3Session, EngineError> {
-        // The same backoff as IMAP logins: a refused password is not retried for a while
-        // (servers lock accounts), an unreachable server with growing pauses.
-        let now = std::time::Instant::now();
-        if let Some(link) = self
-            .links
-            .lock()
-            .ok()
-            .and_then(|l| l.get(&account.id).cloned())
-        {
-            if let Some(wait) = link.wait_left(now) {
-                return Err(EngineError::NotNow {
-                    state: link.state,
-                    message: link.message.unwrap_or_default(),
-                    retry_in_seconds: wait.as_secs().max(1) as u32,
-                });
-            }
-        }
         let context = format!("Connecting to {}", account.imap.host);
-        let result = async {
-            let mut session = Pop3Session::connect(&account.imap, &self.trust)
-                .await
-                .map_err(pop3_err(context.clone()))?;
-            session
-                .login(&account.imap.username, password)
-                .await
-                .map_err(pop3_err(context))?;
-            if let (Some(delay), Ok(mut delays)) =
-                (session.capabilities.login_delay(), self.login_delays.lock())
-            {
-                delays.insert(account.id.clone(), delay);
-            }
-            Ok(session)
-        }
-        .await;
-        if let Ok(mut links) = self.links.lock() {
-            let link = links.entry(account.id.clone()).or_default();
-            match &result {
-                Ok(_) => link.succeeded(),
-                Err(e) => link.failed(e, now),
-            }
-        }
-        result
-    }
-
-    /// Before a local folder's page: downloads new mail first when asked (INBOX only), then
-    /// indexes the folder. Returns whether the server could not be reached (local mail is
-    /// shown all the same).
-    pub(crate) async fn pop3_refresh(
-        &self,
-        folder: &FolderRef,
-        download: bool,
-    ) -> Result<bool, EngineError> {
-        let mut offline = false;
-        if download && folder.path == "INBOX" {
-            match self.pop3_download(&folder.account).await {
-                Ok(()) => {}
-                Err(e) if e.is_connection_problem() => {
-                    tracing::warn!(account = %folder.account, error = %e, "POP3 server unreachable, showing local mail");
-                    offline = true;
+        self.state
+            .login(async {
+                let mut session = Pop3Session::connect(&account.imap, &cx.trust)
+                    .await
+                    .map_err(EngineError::pop3(context.clone()))?;
+                session
+                    .login(&account.imap.username, password)
+                    .await
+                    .map_err(EngineError::pop3(context))?;
+                if let Some(delay) = session.capabilities.login_delay() {
+                    *lock(&self.login_delay) = Some(delay);
                 }
-                Err(e) => return Err(e),
-            }
-        }
-        if let Ok(mut synced) = self.synced.lock() {
-            synced.insert(folder.clone());
-        }
-        self.index_local(folder)?;
-        Ok(offline)
+                Ok(session)
+            })
+            .await
     }
 
     /// How long to wait between checks: the user's interval, but never shorter than the
     /// server's LOGIN-DELAY (RFC 2449; servers refuse or penalise earlier logins).
-    pub(crate) fn pop3_interval(&self, account: &AccountSettings) -> std::time::Duration {
-        let chosen = u64::from(account.pop3.check_minutes.max(1)) * 60;
-        let delay = self
-            .login_delays
-            .lock()
-            .ok()
-            .and_then(|d| d.get(&account.id).copied())
-            .unwrap_or(0);
+    pub(crate) fn interval(&self) -> std::time::Duration {
+        let chosen = u64::from(self.state.settings().pop3.check_minutes.max(1)) * 60;
+        let delay = lock(&self.login_delay).unwrap_or(0);
         std::time::Duration::from_secs(chosen.max(u64::from(delay)))
     }
 
     /// The periodic check of a POP3 account: download, then report INBOX if it changed.
-    pub(crate) async fn pop3_check(
-        &self,
-        id: &AccountId,
-    ) -> Result<Option<FolderChange>, EngineError> {
-        self.pop3_download(id).await?;
-        let change = self.index_local(&FolderRef::new(id, "INBOX"))?;
+    pub(crate) async fn check(&self, cx: &Shared) -> Result<Option<FolderChange>, EngineError> {
+        self.download(cx).await?;
+        let change = self.index_local(cx, &self.folder("INBOX"))?;
         Ok((change.added + change.removed > 0).then_some(change))
     }
 
-    /// Flags, move, delete, archive of local messages; the answer the UI expects.
-    pub(crate) fn local_action(
-        &self,
-        folder: &FolderRef,
-        uids: &[u32],
-        action: LocalAction<'_>,
-    ) -> Result<petrel_core::ActionOutcome, EngineError> {
-        let change = match action {
-            LocalAction::Flags { seen, flagged } => {
-                for &uid in uids {
-                    self.set_local_flags(folder, uid, seen, flagged)?;
-                }
-                self.index_local(folder)?
-            }
-            LocalAction::Move(to) => self.move_local(folder, uids, Some(to))?,
-            LocalAction::DeleteForGood => self.move_local(folder, uids, None)?,
-        };
-        Ok(petrel_core::ActionOutcome {
-            folder: change,
-            pending: 0,
-        })
-    }
-
     /// A new POP3 account's check before anything is saved: TLS, login, and UIDL when the
-    /// policy leaves mail on the server.
-    pub(crate) async fn verify_pop3(
-        &self,
+    /// policy leaves mail on the server. Its local folders are made.
+    pub(crate) async fn verify(
+        cx: &Shared,
         account: &AccountSettings,
         password: &str,
     ) -> Result<(), EngineError> {
-        let result = self.verify_pop3_session(account, password).await;
-        // A trial login of an account not yet saved leaves no backoff behind.
-        if let Ok(mut links) = self.links.lock() {
-            links.remove(&account.id);
-        }
-        result
-    }
-
-    async fn verify_pop3_session(
-        &self,
-        account: &AccountSettings,
-        password: &str,
-    ) -> Result<(), EngineError> {
-        let mut session = self.pop3_session(account, password).await?;
+        // A trial login of an account not yet saved leaves no backoff behind: it has its
+        // own throw-away account object.
+        let trial = Pop3Account::new(account.clone());
+        let mut session = trial.pop3_session(cx, account, password).await?;
         if account.pop3.leave_on_server != LeaveOnServer::Never {
             if let Err(Pop3Error::Refused(_)) = session.uidl_all().await {
                 session.abandon();
@@ -261,49 +179,34 @@ impl Engine {
         }
         let _ = session.quit().await;
         for (name, _) in LOCAL_FOLDERS {
-            self.local_maildir(&account.id, name)?;
+            trial.local_maildir(cx, name)?;
         }
         Ok(())
     }
 
     /// Downloads new mail into the local INBOX (policy decides what leaves the server).
-    /// One download per account at a time: two sessions would both take the same new
-    /// messages (Dovecot does not lock the maildrop by default).
-    pub(crate) async fn pop3_download(&self, id: &AccountId) -> Result<(), EngineError> {
-        let turn = self.pop3_turn(id);
-        let _one_at_a_time = turn.lock().await;
-        let account = self.account(id)?;
-        let password = self.secrets.password(id)?;
-        let session = self.pop3_session(&account, &password).await?;
-        let job = self.pop3_job(&account)?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        let report = petrel_pop3::download(session, &job, now)
+    /// One download per account at a time.
+    pub(crate) async fn download(&self, cx: &Shared) -> Result<(), EngineError> {
+        let _one_at_a_time = self.turn.lock().await;
+        let account = self.state.settings();
+        let password = cx.secrets.password(&self.state.id)?;
+        let session = self.pop3_session(cx, &account, &password).await?;
+        let job = self.pop3_job(cx, &account)?;
+        let report = petrel_pop3::download(session, &job, cx.unix_now())
             .await
             .map_err(download_err(format!(
                 "Downloading mail from {}",
                 account.imap.host
             )))?;
-        tracing::info!(account = %id, ?report, "POP3 download");
+        tracing::info!(account = %self.state.id, ?report, "POP3 download");
         Ok(())
     }
 
-    /// The account's POP3 turn: held by a download, a "fetch the rest" and a deletion for
-    /// good (all three change the ledger).
-    pub(crate) fn pop3_turn(&self, id: &AccountId) -> Arc<tokio::sync::Mutex<()>> {
-        match self.pop3_turns.lock() {
-            Ok(mut turns) => turns.entry(id.clone()).or_default().clone(),
-            Err(_) => Arc::default(),
-        }
-    }
-
-    fn pop3_job(&self, account: &AccountSettings) -> Result<Job, EngineError> {
-        let root = self.local_root(&account.id);
+    fn pop3_job(&self, cx: &Shared, account: &AccountSettings) -> Result<Job, EngineError> {
+        let root = cx.local_root(&account.id);
         Ok(Job {
             account: account.id.0.clone(),
-            inbox: self.local_maildir(&account.id, "INBOX")?,
+            inbox: self.local_maildir(cx, "INBOX")?,
             ledger_path: root.join("pop3-ledger.json"),
             account_root: root,
             policy: policy(account),
@@ -312,13 +215,13 @@ impl Engine {
     }
 
     /// The local folders, with counts from the index.
-    pub(crate) fn local_folders(&self, id: &AccountId) -> Result<Vec<Folder>, EngineError> {
+    pub(crate) fn local_folders(&self, cx: &Shared) -> Result<Vec<Folder>, EngineError> {
         let mut out = Vec::new();
         let mut names: Vec<(String, Option<FolderRole>)> = LOCAL_FOLDERS
             .iter()
             .map(|(n, r)| (n.to_string(), Some(*r)))
             .collect();
-        let mut user: Vec<String> = std::fs::read_dir(self.local_root(id))
+        let mut user: Vec<String> = std::fs::read_dir(cx.local_root(&self.state.id))
             .into_iter()
             .flatten()
             .flatten()
@@ -330,9 +233,9 @@ impl Engine {
         names.extend(user.into_iter().map(|p| (p, None)));
         for (path, role) in names {
             let name = path.as_str();
-            let folder = FolderRef::new(id, name);
-            self.index_local(&folder)?;
-            let state = self
+            let folder = self.folder(name);
+            self.index_local(cx, &folder)?;
+            let state = cx
                 .cache
                 .folder_state(&folder)
                 .map_err(EngineError::cache("Reading the cache"))?
@@ -352,31 +255,32 @@ impl Engine {
                 subscribed: true,
             });
         }
-        if let Err(e) = self.cache.set_folder_list(id, &out) {
-            tracing::warn!(account = %id, error = %e, "could not cache the local folder list");
+        if let Err(e) = cx.cache.set_folder_list(&self.state.id, &out) {
+            tracing::warn!(account = %self.state.id, error = %e, "could not cache the local folder list");
         }
         Ok(out)
     }
 
     /// Brings the cache's rows of a local folder in line with its Maildir: new files are
     /// read and listed, vanished ones removed. Returns what changed.
-    pub(crate) fn index_local(&self, folder: &FolderRef) -> Result<FolderChange, EngineError> {
-        let maildir = self.local_maildir(&folder.account, &folder.path)?;
+    pub(crate) fn index_local(
+        &self,
+        cx: &Shared,
+        folder: &FolderRef,
+    ) -> Result<FolderChange, EngineError> {
+        let maildir = self.local_maildir(cx, &folder.path)?;
         let files = maildir
             .messages()
             .map_err(maildir_err("Reading a local folder"))?;
-        let mut indexes = self
-            .local_indexes
-            .lock()
-            .map_err(|_| crate::engine::poisoned())?;
-        let first = !indexes.contains_key(folder);
-        let index = indexes.entry(folder.clone()).or_default();
+        let mut indexes = lock(&self.indexes);
+        let first = !indexes.contains_key(&folder.path);
+        let index = indexes.entry(folder.path.clone()).or_default();
         if first {
             // UIDs are this run's: start the folder's rows afresh.
-            self.cache
+            cx.cache
                 .drop_folder(folder)
                 .map_err(EngineError::cache("Resetting a local folder"))?;
-            self.cache
+            cx.cache
                 .set_sync_state(folder, 1, 1, 0)
                 .map_err(EngineError::cache("Resetting a local folder"))?;
             index.next_uid = 1;
@@ -408,35 +312,37 @@ impl Engine {
         }
         drop(indexes);
         if !added.is_empty() {
-            self.cache
+            cx.cache
                 .upsert(folder, &added)
                 .map_err(EngineError::cache("Listing a local folder"))?;
         }
         if !gone.is_empty() {
-            self.cache
+            cx.cache
                 .remove(folder, &gone)
                 .map_err(EngineError::cache("Listing a local folder"))?;
         }
         if !added.is_empty() || !gone.is_empty() {
-            self.cache_changed();
+            cx.cache_changed();
         }
         Ok(FolderChange {
             added: if first { 0 } else { added.len() as u32 },
             removed: gone.len() as u32,
-            ..self.cached_change(folder)?
+            ..cx.cached_change(folder)?
         })
     }
 
     /// The file holding a local message.
-    pub(crate) fn local_file(&self, folder: &FolderRef, uid: u32) -> Result<PathBuf, EngineError> {
-        let name = self
-            .local_indexes
-            .lock()
-            .map_err(|_| crate::engine::poisoned())?
-            .get(folder)
+    pub(crate) fn local_file(
+        &self,
+        cx: &Shared,
+        folder: &FolderRef,
+        uid: u32,
+    ) -> Result<PathBuf, EngineError> {
+        let name = lock(&self.indexes)
+            .get(&folder.path)
             .and_then(|i| i.by_uid.get(&uid).cloned())
             .ok_or_else(|| EngineError::InvalidInput("That message is no longer here.".into()))?;
-        let maildir = self.local_maildir(&folder.account, &folder.path)?;
+        let maildir = self.local_maildir(cx, &folder.path)?;
         maildir
             .messages()
             .map_err(maildir_err("Reading a local folder"))?
@@ -449,10 +355,11 @@ impl Engine {
     /// first ("download the rest") when the server can be reached.
     pub(crate) async fn local_message(
         &self,
+        cx: &Shared,
         folder: &FolderRef,
         uid: u32,
     ) -> Result<Vec<u8>, EngineError> {
-        let path = self.local_file(folder, uid)?;
+        let path = self.local_file(cx, folder, uid)?;
         let read = |p: &Path| {
             std::fs::read(p).map_err(|source| EngineError::Storage {
                 context: format!("Reading {}", p.display()),
@@ -463,13 +370,12 @@ impl Engine {
         if !petrel_pop3::ledger::parse_stamp(&raw).is_some_and(|s| s.partial) {
             return Ok(raw);
         }
-        let turn = self.pop3_turn(&folder.account);
-        let _one_at_a_time = turn.lock().await;
-        let account = self.account(&folder.account)?;
-        let password = self.secrets.password(&folder.account)?;
+        let _one_at_a_time = self.turn.lock().await;
+        let account = self.state.settings();
+        let password = cx.secrets.password(&folder.account)?;
         let completed = async {
-            let session = self.pop3_session(&account, &password).await?;
-            let job = self.pop3_job(&account)?;
+            let session = self.pop3_session(cx, &account, &password).await?;
+            let job = self.pop3_job(cx, &account)?;
             petrel_pop3::fetch_rest(session, &job, &path)
                 .await
                 .map_err(download_err(format!(
@@ -491,15 +397,16 @@ impl Engine {
     /// message read once moves from new/ to cur/).
     pub(crate) fn set_local_flags(
         &self,
+        cx: &Shared,
         folder: &FolderRef,
         uid: u32,
         seen: Option<bool>,
         flagged: Option<bool>,
     ) -> Result<(), EngineError> {
-        let path = self.local_file(folder, uid)?;
+        let path = self.local_file(cx, folder, uid)?;
         let (_, flags) = split_name(&path);
         let mut flags: Vec<char> = flags.chars().filter(|c| *c != 'S' && *c != 'F').collect();
-        let row = self
+        let row = cx
             .cache
             .envelope(folder, uid)
             .map_err(EngineError::cache("Reading the cache"))?;
@@ -512,28 +419,29 @@ impl Engine {
             flags.push('S');
         }
         let flags: String = flags.into_iter().collect();
-        self.local_maildir(&folder.account, &folder.path)?
+        self.local_maildir(cx, &folder.path)?
             .set_flags(&path, &flags)
             .map_err(maildir_err("Marking a local message"))?;
-        self.cache
+        cx.cache
             .set_flags(folder, uid, seen, flagged)
             .map_err(EngineError::cache("Saving a flag"))?;
-        self.cache_changed();
+        cx.cache_changed();
         Ok(())
     }
 
     /// Adds the Maildir "replied" flag (R) to a local message.
     pub(crate) fn set_local_answered(
         &self,
+        cx: &Shared,
         folder: &FolderRef,
         uid: u32,
     ) -> Result<(), EngineError> {
-        let path = self.local_file(folder, uid)?;
+        let path = self.local_file(cx, folder, uid)?;
         let (_, flags) = split_name(&path);
         if flags.contains('R') {
             return Ok(());
         }
-        self.local_maildir(&folder.account, &folder.path)?
+        self.local_maildir(cx, &folder.path)?
             .set_flags(&path, &format!("{flags}R"))
             .map_err(maildir_err("Marking a local message answered"))?;
         Ok(())
@@ -543,17 +451,18 @@ impl Engine {
     /// them for good — then the server copy goes as the policy says.
     pub(crate) fn move_local(
         &self,
+        cx: &Shared,
         folder: &FolderRef,
         uids: &[u32],
         to: Option<&str>,
     ) -> Result<FolderChange, EngineError> {
-        let job = self.pop3_job(&self.account(&folder.account)?)?;
-        let source = self.local_maildir(&folder.account, &folder.path)?;
+        let job = self.pop3_job(cx, &self.state.settings())?;
+        let source = self.local_maildir(cx, &folder.path)?;
         for &uid in uids {
-            let path = self.local_file(folder, uid)?;
+            let path = self.local_file(cx, folder, uid)?;
             match to {
                 Some(to) => {
-                    let target = self.local_maildir(&folder.account, to)?;
+                    let target = self.local_maildir(cx, to)?;
                     source
                         .move_to(&path, &target)
                         .map_err(maildir_err(&format!("Moving a message to {to}")))?;
@@ -570,9 +479,9 @@ impl Engine {
             }
         }
         if let Some(to) = to {
-            self.index_local(&FolderRef::new(&folder.account, to))?;
+            self.index_local(cx, &FolderRef::new(&folder.account, to))?;
         }
-        self.index_local(folder)
+        self.index_local(cx, folder)
     }
 }
 
@@ -622,27 +531,27 @@ fn envelope(uid: u32, path: &Path, flags: &str) -> Envelope {
     }
 }
 
-impl Engine {
+impl Pop3Account {
     /// Creates a local folder (nested with "/").
     pub(crate) fn create_local_folder(
         &self,
-        id: &AccountId,
+        cx: &Shared,
         path: &str,
     ) -> Result<Vec<Folder>, EngineError> {
         let path = local_name(path)?;
-        if self.local_dir(id, &path).join("cur").is_dir() {
+        if self.local_dir(cx, &path).join("cur").is_dir() {
             return Err(EngineError::InvalidInput(format!(
                 "There is already a folder {path}."
             )));
         }
-        self.local_maildir(id, &path)?;
-        self.local_folders(id)
+        self.local_maildir(cx, &path)?;
+        self.local_folders(cx)
     }
 
     /// Renames a local folder (and the folders inside it).
     pub(crate) fn rename_local_folder(
         &self,
-        id: &AccountId,
+        cx: &Shared,
         from: &str,
         to: &str,
     ) -> Result<Vec<Folder>, EngineError> {
@@ -652,34 +561,34 @@ impl Engine {
                 "{from} is a standard folder and keeps its name."
             )));
         }
-        if self.local_dir(id, &to).exists() {
+        if self.local_dir(cx, &to).exists() {
             return Err(EngineError::InvalidInput(format!(
                 "There is already a folder {to}."
             )));
         }
         let inner: Vec<Folder> = self
-            .local_folders(id)?
+            .local_folders(cx)?
             .into_iter()
             .filter(|f| f.path == from || f.path.starts_with(&format!("{from}/")))
             .collect();
         for f in inner {
             let new_path = format!("{to}{}", &f.path[from.len()..]);
-            std::fs::rename(self.local_dir(id, &f.path), self.local_dir(id, &new_path)).map_err(
+            std::fs::rename(self.local_dir(cx, &f.path), self.local_dir(cx, &new_path)).map_err(
                 |source| EngineError::Storage {
                     context: format!("Renaming {}", f.path),
                     source,
                 },
             )?;
-            self.forget_local(&FolderRef::new(id, &f.path))?;
+            self.forget_local(cx, &self.folder(&f.path))?;
         }
-        self.local_folders(id)
+        self.local_folders(cx)
     }
 
     /// Deletes a local folder; its messages (and those of folders inside it) go to the
     /// Trash, so mail that exists only here is never lost by one click.
     pub(crate) fn delete_local_folder(
         &self,
-        id: &AccountId,
+        cx: &Shared,
         path: &str,
     ) -> Result<Vec<Folder>, EngineError> {
         if LOCAL_FOLDERS.iter().any(|(n, _)| *n == path) {
@@ -688,14 +597,14 @@ impl Engine {
             )));
         }
         let inner: Vec<String> = self
-            .local_folders(id)?
+            .local_folders(cx)?
             .into_iter()
             .map(|f| f.path)
             .filter(|p| p == path || p.starts_with(&format!("{path}/")))
             .collect();
-        let trash = self.local_maildir(id, "Trash")?;
+        let trash = self.local_maildir(cx, "Trash")?;
         for p in inner {
-            let dir = self.local_dir(id, &p);
+            let dir = self.local_dir(cx, &p);
             for sub in ["new", "cur"] {
                 for entry in std::fs::read_dir(dir.join(sub))
                     .into_iter()
@@ -713,34 +622,33 @@ impl Engine {
                 context: format!("Deleting {p}"),
                 source,
             })?;
-            self.forget_local(&FolderRef::new(id, &p))?;
+            self.forget_local(cx, &self.folder(&p))?;
         }
-        self.index_local(&FolderRef::new(id, "Trash"))?;
-        self.local_folders(id)
+        self.index_local(cx, &self.folder("Trash"))?;
+        self.local_folders(cx)
     }
 
-    fn forget_local(&self, folder: &FolderRef) -> Result<(), EngineError> {
-        if let Ok(mut indexes) = self.local_indexes.lock() {
-            indexes.remove(folder);
-        }
-        self.cache
+    fn forget_local(&self, cx: &Shared, folder: &FolderRef) -> Result<(), EngineError> {
+        lock(&self.indexes).remove(&folder.path);
+        cx.cache
             .drop_folder(folder)
             .map_err(EngineError::cache("Forgetting a folder"))?;
-        self.cache_changed();
+        cx.cache_changed();
         Ok(())
     }
 
     /// Copies local messages into another local folder.
     pub(crate) fn copy_local(
         &self,
+        cx: &Shared,
         folder: &FolderRef,
         uids: &[u32],
         to: &str,
     ) -> Result<FolderChange, EngineError> {
-        let target = self.local_maildir(&folder.account, to)?;
+        let target = self.local_maildir(cx, to)?;
         let mut copies = Vec::with_capacity(uids.len());
         for &uid in uids {
-            let path = self.local_file(folder, uid)?;
+            let path = self.local_file(cx, folder, uid)?;
             copies.push(std::fs::read(&path).map_err(|source| EngineError::Storage {
                 context: "Copying a message".into(),
                 source,
@@ -749,25 +657,20 @@ impl Engine {
         target
             .deliver_batch(&copies)
             .map_err(maildir_err("Copying messages"))?;
-        self.index_local(&FolderRef::new(&folder.account, to))?;
-        self.index_local(folder)
+        self.index_local(cx, &FolderRef::new(&folder.account, to))?;
+        self.index_local(cx, folder)
     }
 
     /// Copies a local folder's messages into a Maildir at `dest` (for another program),
     /// without Petrel's download stamps. Returns how many.
     pub fn export_folder(
         &self,
-        id: &AccountId,
+        cx: &Shared,
         folder: &str,
         dest: &Path,
     ) -> Result<u32, EngineError> {
-        if !self.is_pop3(id) {
-            return Err(EngineError::InvalidInput(
-                "Exporting a folder is available for local (POP3) folders; IMAP mail stays on the server.".into(),
-            ));
-        }
         let out = Maildir::open(dest).map_err(maildir_err("Creating the export"))?;
-        let dir = self.local_dir(id, folder);
+        let dir = self.local_dir(cx, folder);
         let mut files = Vec::new();
         for sub in ["new", "cur"] {
             files.extend(
@@ -786,7 +689,7 @@ impl Engine {
                     context: format!("Reading {}", file.display()),
                     source,
                 })?;
-                batch.push(without_stamp(&raw).to_vec());
+                batch.push(petrel_pop3::ledger::without_stamp(&raw).to_vec());
             }
             count += out
                 .deliver_batch(&batch)
@@ -795,38 +698,6 @@ impl Engine {
         }
         Ok(count)
     }
-
-    /// A message as an `.eml` file: a file name from its subject, and its bytes (without
-    /// Petrel's download stamp).
-    pub async fn export_message(
-        &self,
-        id: &AccountId,
-        folder: &str,
-        uid: u32,
-    ) -> Result<(String, Vec<u8>), EngineError> {
-        let raw = self.raw_message(id, folder, uid).await?;
-        let subject = petrel_render::list_headers(&raw).subject;
-        let stem = if subject.trim().is_empty() {
-            "message".to_string()
-        } else {
-            subject.chars().take(80).collect()
-        };
-        Ok((
-            petrel_render::safe_file_name(&format!("{stem}.eml")),
-            without_stamp(&raw).to_vec(),
-        ))
-    }
-}
-
-/// A message without Petrel's `X-Petrel-POP3` line on top (for exports).
-pub(crate) fn without_stamp(raw: &[u8]) -> &[u8] {
-    let prefix = format!("{}:", petrel_pop3::ledger::HEADER);
-    if raw.starts_with(prefix.as_bytes()) {
-        if let Some(end) = raw.iter().position(|&b| b == b'\n') {
-            return &raw[end + 1..];
-        }
-    }
-    raw
 }
 
 /// A valid local folder path: no empty parts, no control characters, not too long.
@@ -876,6 +747,217 @@ fn decode_dir(name: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
+impl Pop3Account {
+    /// The local folder that plays `role`.
+    fn role_folder(role: FolderRole) -> Result<&'static str, EngineError> {
+        LOCAL_FOLDERS
+            .iter()
+            .find(|(_, r)| *r == role)
+            .map(|(name, _)| *name)
+            .ok_or_else(|| EngineError::InvalidInput(format!("No local {role:?} folder.")))
+    }
+
+    fn moved(
+        &self,
+        cx: &Shared,
+        folder: &str,
+        uids: &[u32],
+        to: Option<&str>,
+    ) -> Result<ActionOutcome, EngineError> {
+        Ok(ActionOutcome {
+            folder: self.move_local(cx, &self.folder(folder), uids, to)?,
+            pending: 0,
+        })
+    }
+}
+
+impl Incoming for Pop3Account {
+    async fn folders(&self, cx: &Shared) -> Result<Vec<Folder>, EngineError> {
+        self.local_folders(cx)
+    }
+
+    /// Downloads new mail first when asked (INBOX only), then indexes the folder. The
+    /// server out of reach is `offline`: local mail is shown all the same.
+    async fn refresh(
+        &self,
+        cx: &Shared,
+        folder: &str,
+        download: bool,
+    ) -> Result<Freshness, EngineError> {
+        let mut offline = false;
+        if download && folder == "INBOX" {
+            match self.download(cx).await {
+                Ok(()) => {}
+                Err(e) if e.is_connection_problem() => {
+                    tracing::warn!(account = %self.state.id, error = %e, "POP3 server unreachable, showing local mail");
+                    offline = true;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.state.mark_synced(folder);
+        let change = self.index_local(cx, &self.folder(folder))?;
+        Ok(Freshness {
+            offline,
+            change: Some(change),
+        })
+    }
+
+    async fn raw_message(
+        &self,
+        cx: &Shared,
+        folder: &str,
+        uid: u32,
+    ) -> Result<Vec<u8>, EngineError> {
+        self.local_message(cx, &self.folder(folder), uid).await
+    }
+
+    async fn act(
+        &self,
+        cx: &Shared,
+        folder: &str,
+        uids: &[u32],
+        action: UserAction<'_>,
+    ) -> Result<ActionOutcome, EngineError> {
+        let folder_ref = self.folder(folder);
+        match action {
+            UserAction::Flags { seen, flagged } => {
+                for &uid in uids {
+                    self.set_local_flags(cx, &folder_ref, uid, seen, flagged)?;
+                }
+                Ok(ActionOutcome {
+                    folder: self.index_local(cx, &folder_ref)?,
+                    pending: 0,
+                })
+            }
+            UserAction::Move { to } => self.moved(cx, folder, uids, Some(to)),
+            UserAction::Copy { to } => Ok(ActionOutcome {
+                folder: self.copy_local(cx, &folder_ref, uids, to)?,
+                pending: 0,
+            }),
+            UserAction::Archive => self.moved(cx, folder, uids, Some(ARCHIVE)),
+            UserAction::Delete(how) => {
+                let permanent = how == Deletion::Permanently || folder == LOCAL_TRASH;
+                if permanent && how != Deletion::Permanently {
+                    return Err(EngineError::InvalidInput(
+                        "Deleting in the Trash removes the messages for good: confirm “Delete permanently” first.".into(),
+                    ));
+                }
+                if permanent {
+                    // A deletion for good records itself in the ledger: not while a
+                    // download writes it.
+                    let _one_at_a_time = self.turn.lock().await;
+                    return self.moved(cx, folder, uids, None);
+                }
+                self.moved(cx, folder, uids, Some(LOCAL_TRASH))
+            }
+        }
+    }
+
+    async fn change_folder(
+        &self,
+        cx: &Shared,
+        edit: FolderEdit<'_>,
+    ) -> Result<Vec<Folder>, EngineError> {
+        match edit {
+            FolderEdit::Create(path) => self.create_local_folder(cx, path),
+            FolderEdit::Rename { from, to } => self.rename_local_folder(cx, from, to),
+            FolderEdit::Delete(path) => self.delete_local_folder(cx, path),
+            // Local folders are always "subscribed".
+            FolderEdit::Subscribe { .. } => self.local_folders(cx),
+        }
+    }
+
+    async fn file_copy(
+        &self,
+        cx: &Shared,
+        role: FolderRole,
+        raw: &[u8],
+        replacing: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let name = Self::role_folder(role)?;
+        let maildir = self.local_maildir(cx, name)?;
+        let older = replacing
+            .map(|mid| copies::local_copies(&maildir, mid))
+            .unwrap_or_default();
+        maildir
+            .deliver_batch(&[raw.to_vec()])
+            .map_err(maildir_err(&format!("Filing the copy in {name}")))?;
+        // Filed: from here on only tidying, which must not make the caller file it again.
+        for path in older {
+            if let Err(e) = maildir.remove(&path) {
+                tracing::warn!(account = %self.state.id, error = %e, "an older copy stays");
+            }
+        }
+        if let Err(e) = self.index_local(cx, &self.folder(name)) {
+            tracing::warn!(account = %self.state.id, folder = name, error = %e, "not listed yet");
+        }
+        Ok(())
+    }
+
+    async fn has_copy(&self, cx: &Shared, role: FolderRole, message_id: &str) -> bool {
+        Self::role_folder(role)
+            .and_then(|name| self.local_maildir(cx, name))
+            .is_ok_and(|maildir| !copies::local_copies(&maildir, message_id).is_empty())
+    }
+
+    async fn remove_copies(
+        &self,
+        cx: &Shared,
+        role: FolderRole,
+        message_id: &str,
+    ) -> Result<(), EngineError> {
+        let name = Self::role_folder(role)?;
+        let maildir = self.local_maildir(cx, name)?;
+        let found = copies::local_copies(&maildir, message_id);
+        if found.is_empty() {
+            return Ok(());
+        }
+        for path in found {
+            maildir
+                .remove(&path)
+                .map_err(maildir_err(&format!("Removing from {name}")))?;
+        }
+        self.index_local(cx, &self.folder(name))?;
+        Ok(())
+    }
+
+    async fn mark_answered(&self, cx: &Shared, folder: &str, uid: u32) -> Result<(), EngineError> {
+        self.set_local_answered(cx, &self.folder(folder), uid)
+    }
+
+    /// A download at start, then every `check_minutes`, never more often than the server's
+    /// LOGIN-DELAY (the watch configuration may set its own pace). Errors are logged; the
+    /// next round tries again.
+    async fn watch(&self, cx: Arc<Shared>, config: WatchConfig, stop: Arc<Notify>) {
+        let mut last: Option<AccountStatus> = None;
+        loop {
+            match self.check(&cx).await {
+                Ok(Some(change)) => cx.emit(EngineEvent::FolderChanged(change)),
+                Ok(None) => {}
+                Err(e) => tracing::info!(account = %self.state.id, error = %e, "POP3 check failed"),
+            }
+            // The status bar follows (online, offline with the next try, password refused…).
+            let now = self.status(&cx);
+            if last
+                .as_ref()
+                .is_none_or(|l| (l.state, &l.message) != (now.state, &now.message))
+            {
+                cx.emit(EngineEvent::Status(now.clone()));
+                last = Some(now);
+            }
+            let every = config.pop3_every.unwrap_or_else(|| self.interval());
+            if sleep_or_stop(every, &stop).await {
+                return;
+            }
+        }
+    }
+
+    fn status(&self, cx: &Shared) -> AccountStatus {
+        self.state.status(cx.pending_count(&self.state.id))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -892,13 +974,5 @@ mod tests {
             local_name("a//b").is_err() && local_name(" ").is_err() && local_name("../x").is_err()
         );
         assert_eq!(local_name("/Trips/2026/").unwrap(), "Trips/2026");
-    }
-
-    #[test]
-    fn exports_drop_the_download_stamp() {
-        let raw =
-            b"X-Petrel-POP3: account=a fetched=1 size=2 partial=0 uidl=u\r\nSubject: s\r\n\r\nb";
-        assert_eq!(without_stamp(raw), b"Subject: s\r\n\r\nb");
-        assert_eq!(without_stamp(b"Subject: s\r\n"), b"Subject: s\r\n");
     }
 }

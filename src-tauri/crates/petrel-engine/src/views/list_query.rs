@@ -3,7 +3,9 @@
 //! fields once, so the result (UIDs in order) is kept until the cache changes — a 100k
 //! folder is read once (~0.1–0.2 s), then each page is a slice.
 
-use crate::{Engine, EngineError};
+use super::Views;
+use crate::shared::Shared;
+use crate::EngineError;
 use petrel_core::{Envelope, EnvelopePage, ListQuery, SortKey};
 use petrel_store::FolderRef;
 use std::sync::atomic::Ordering;
@@ -11,20 +13,21 @@ use std::sync::Arc;
 
 pub(crate) type QueryCache = Option<(FolderRef, ListQuery, u64, Arc<Vec<u32>>)>;
 
-impl Engine {
+impl Views {
     pub(crate) fn query_page(
         &self,
+        cx: &Shared,
         folder: &FolderRef,
         query: &ListQuery,
         offset: u32,
         limit: u32,
     ) -> Result<EnvelopePage, EngineError> {
-        let uids = self.query_index(folder, query)?;
+        let uids = self.query_index(cx, folder, query)?;
         let start = (offset as usize).min(uids.len());
         let end = start.saturating_add(limit as usize).min(uids.len());
         let mut rows = Vec::with_capacity(end - start);
         for &uid in &uids[start..end] {
-            if let Some(row) = self
+            if let Some(row) = cx
                 .cache
                 .envelope(folder, uid)
                 .map_err(EngineError::cache("Reading the cache"))?
@@ -42,24 +45,27 @@ impl Engine {
 
     fn query_index(
         &self,
+        cx: &Shared,
         folder: &FolderRef,
         query: &ListQuery,
     ) -> Result<Arc<Vec<u32>>, EngineError> {
-        let generation = self.cache_generation.load(Ordering::SeqCst);
-        if let Ok(cached) = self.query_cache.lock() {
+        let generation = cx.cache_generation.load(Ordering::SeqCst);
+        {
+            let cached = crate::error::lock(&self.query);
             if let Some((f, q, g, uids)) = cached.as_ref() {
                 if f == folder && q == query && *g == generation {
                     return Ok(uids.clone());
                 }
             }
         }
-        let rows = self
+        let rows = cx
             .cache
             .page(folder, 0, u32::MAX)
             .map_err(EngineError::cache("Reading the cache"))?
             .rows;
         let uids = Arc::new(order(rows, query));
-        if let Ok(mut cached) = self.query_cache.lock() {
+        {
+            let mut cached = crate::error::lock(&self.query);
             *cached = Some((folder.clone(), query.clone(), generation, uids.clone()));
         }
         Ok(uids)

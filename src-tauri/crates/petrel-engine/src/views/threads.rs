@@ -6,11 +6,11 @@
 //! is opened, kept in the cache beside the rows, and the grouping is kept until the cache
 //! changes. Rows are served by position like a folder's, with expanded conversations open.
 
-use crate::list_query::{sort_key, Filter};
-use crate::{Engine, EngineError};
-use petrel_core::{
-    AccountId, Envelope, FolderRole, ListQuery, SortKey, ThreadLinks, ThreadPage, ThreadRow,
-};
+use super::list_query::{sort_key, Filter};
+use super::Views;
+use crate::shared::Shared;
+use crate::EngineError;
+use petrel_core::{Envelope, ListQuery, SortKey, ThreadLinks, ThreadPage, ThreadRow};
 use petrel_store::FolderRef;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -51,110 +51,16 @@ pub(crate) type ThreadCache = Option<(FolderRef, ListQuery, u64, Arc<ThreadIndex
 /// Deepest indentation reported (the UI would run out of width long before).
 const MAX_DEPTH: u32 = 32;
 
-impl Engine {
-    /// Rows `offset..offset+limit` of `folder` as conversations, newest conversation first
-    /// (or in `query`'s order and filter); `expanded` names the conversations shown open.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn threads(
+impl Views {
+    pub(crate) fn thread_index(
         &self,
-        id: &AccountId,
-        folder: &str,
-        offset: u32,
-        limit: u32,
-        refresh: bool,
-        query: &ListQuery,
-        expanded: &[String],
-    ) -> Result<ThreadPage, EngineError> {
-        // Syncs the folder as its plain list would (and serves the cache when offline).
-        let offline = self
-            .envelopes_with(id, folder, 0, 0, refresh, &ListQuery::default())
-            .await?
-            .offline;
-        let main = FolderRef::new(id, folder);
-        let sent = self.sent_folder(id).filter(|s| s.path != folder);
-        let pop3 = self.is_pop3(id);
-        if let Some(sent) = &sent {
-            if !offline && !pop3 {
-                // Own replies: Sent must be in the cache too. Not reaching it only leaves
-                // them out.
-                if let Err(e) = self
-                    .envelopes_with(id, &sent.path, 0, 0, false, &ListQuery::default())
-                    .await
-                {
-                    tracing::warn!(account = %id, error = %e, "Sent not synced for conversations");
-                }
-            }
-        }
-        let mut folders = vec![main.clone()];
-        folders.extend(sent);
-        if !offline && !pop3 {
-            for f in &folders {
-                if let Err(e) = self.fetch_missing_links(f).await {
-                    // Messages without links show as conversations of their own.
-                    tracing::warn!(account = %id, folder = %f.path, error = %e, "threading headers not fetched");
-                }
-            }
-        }
-        let index = self.thread_index(folders, query)?;
-        let mut page =
-            self.thread_page(&index, offset, limit.min(petrel_imap::MAX_PAGE), expanded)?;
-        page.offline = offline;
-        Ok(page)
-    }
-
-    fn sent_folder(&self, id: &AccountId) -> Option<FolderRef> {
-        let list = self.cache.folder_list(id).ok().flatten()?;
-        list.iter()
-            .find(|f| f.role == Some(FolderRole::Sent) && f.selectable)
-            .map(|f| FolderRef::new(id, &f.path))
-    }
-
-    /// Fetches threading headers for the folder's cached messages that have none yet.
-    async fn fetch_missing_links(&self, folder: &FolderRef) -> Result<(), EngineError> {
-        let cache_err = || EngineError::cache("Reading the cache");
-        let have: HashSet<u32> = self
-            .cache
-            .thread_links(folder)
-            .map_err(cache_err())?
-            .into_iter()
-            .map(|(uid, _)| uid)
-            .collect();
-        let missing: Vec<u32> = self
-            .cache
-            .uids(folder)
-            .map_err(cache_err())?
-            .into_iter()
-            .filter(|u| !have.contains(u))
-            .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let path = folder.path.clone();
-        let links = self
-            .with_session(&folder.account, |s| {
-                let path = path.clone();
-                let missing = missing.clone();
-                Box::pin(async move {
-                    s.fetch_thread_links(&path, &missing)
-                        .await
-                        .map_err(EngineError::imap("Fetching conversation headers"))
-                })
-            })
-            .await?;
-        self.cache
-            .set_thread_links(folder, &links)
-            .map_err(EngineError::cache("Saving conversation headers"))?;
-        self.cache_changed();
-        Ok(())
-    }
-
-    fn thread_index(
-        &self,
+        cx: &Shared,
         folders: Vec<FolderRef>,
         query: &ListQuery,
     ) -> Result<Arc<ThreadIndex>, EngineError> {
-        let generation = self.cache_generation.load(Ordering::SeqCst);
-        if let Ok(cached) = self.thread_cache.lock() {
+        let generation = cx.cache_generation.load(Ordering::SeqCst);
+        {
+            let cached = crate::error::lock(&self.thread);
             if let Some((f, q, g, index)) = cached.as_ref() {
                 if f == &folders[0] && q == query && *g == generation {
                     return Ok(index.clone());
@@ -164,13 +70,13 @@ impl Engine {
         let cache_err = || EngineError::cache("Reading the cache");
         let mut nodes = Vec::new();
         for (n, folder) in folders.iter().enumerate() {
-            let mut links: HashMap<u32, ThreadLinks> = self
+            let mut links: HashMap<u32, ThreadLinks> = cx
                 .cache
                 .thread_links(folder)
                 .map_err(cache_err())?
                 .into_iter()
                 .collect();
-            for envelope in self
+            for envelope in cx
                 .cache
                 .page(folder, 0, u32::MAX)
                 .map_err(cache_err())?
@@ -188,14 +94,16 @@ impl Engine {
             threads: group(nodes, query),
             folders: folders.clone(),
         });
-        if let Ok(mut cached) = self.thread_cache.lock() {
+        {
+            let mut cached = crate::error::lock(&self.thread);
             *cached = Some((folders[0].clone(), query.clone(), generation, index.clone()));
         }
         Ok(index)
     }
 
-    fn thread_page(
+    pub(crate) fn thread_page(
         &self,
+        cx: &Shared,
         index: &ThreadIndex,
         offset: u32,
         limit: u32,
@@ -215,7 +123,7 @@ impl Engine {
                         continue;
                     }
                     let folder = &index.folders[m.folder as usize];
-                    let Some(envelope) = self
+                    let Some(envelope) = cx
                         .cache
                         .envelope(folder, m.uid)
                         .map_err(EngineError::cache("Reading the cache"))?
