@@ -5,6 +5,7 @@
 //! `SyncProgress`) while a folder's list rows arrive, and `outbox-changed` (payload
 //! `OutboxState`) when a retry sends queued mail or plans the next try.
 
+use petrel_core::{UiEvent, UI_EVENT_CHANNEL};
 use petrel_engine::{Engine, EngineEvent, WatchConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -15,12 +16,12 @@ use tauri_plugin_notification::NotificationExt;
 /// The user's "notify me of new mail" preference (sent by the UI at start and on change).
 pub static NOTIFY: AtomicBool = AtomicBool::new(true);
 
-pub const FOLDER_CHANGED: &str = "folder-changed";
-pub const ACCOUNT_STATUS: &str = "account-status";
-pub const SYNC_PROGRESS: &str = "sync-progress";
-pub const OUTBOX_CHANGED: &str = "outbox-changed";
-/// A composer to open with this start (payload `Composition`): a mailto: link was clicked.
-pub const COMPOSE: &str = "compose";
+/// Tells the window something on the one event channel (see `petrel_core::UiEvent`).
+pub fn tell(app: &tauri::AppHandle, event: UiEvent) {
+    if let Err(e) = app.emit(UI_EVENT_CHANNEL, &event) {
+        tracing::warn!(error = %e, "could not notify the window");
+    }
+}
 /// Default interval between polls of opened folders other than INBOX (which has IDLE).
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(120);
 
@@ -57,15 +58,15 @@ pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
                     crate::release_freed_memory();
                 }
             }
-            let sent = match &event {
-                EngineEvent::FolderChanged(change) => app.emit(FOLDER_CHANGED, change),
-                EngineEvent::Status(status) => app.emit(ACCOUNT_STATUS, status),
-                EngineEvent::SyncProgress(progress) => app.emit(SYNC_PROGRESS, progress),
-                EngineEvent::Outbox(state) => app.emit(OUTBOX_CHANGED, state),
-            };
-            if let Err(e) = sent {
-                tracing::warn!(error = %e, "could not notify the window");
-            }
+            tell(
+                &app,
+                match event {
+                    EngineEvent::FolderChanged(change) => UiEvent::FolderChanged(change),
+                    EngineEvent::Status(status) => UiEvent::AccountStatus(status),
+                    EngineEvent::SyncProgress(progress) => UiEvent::SyncProgress(progress),
+                    EngineEvent::Outbox(state) => UiEvent::Outbox(state),
+                },
+            );
         });
         // Lives as long as the app: dropping it would stop the watchers.
         let _watch = engine.watch_with(config, sink);

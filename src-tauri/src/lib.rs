@@ -51,7 +51,7 @@ fn open_engine() -> Opened {
 /// A later launch's arguments: the window comes to the front, and a `mailto:` link opens
 /// the composer (only to, cc, bcc, subject and body are taken).
 fn launched_again(app: &tauri::AppHandle, args: &[String]) {
-    use tauri::{Emitter, Manager};
+    use tauri::Manager;
     if let Some(window) = app.webview_windows().values().next() {
         let _ = window.unminimize();
         let _ = window.show();
@@ -60,9 +60,7 @@ fn launched_again(app: &tauri::AppHandle, args: &[String]) {
     for arg in args.iter().skip(1) {
         if arg.trim().to_ascii_lowercase().starts_with("mailto:") {
             match petrel_engine::mailto_composition(arg) {
-                Ok(start) => {
-                    let _ = app.emit(events::COMPOSE, start);
-                }
+                Ok(start) => events::tell(app, petrel_core::UiEvent::Compose(Box::new(start))),
                 Err(e) => tracing::warn!(error = %e, "a mailto: argument was not understood"),
             }
         }
@@ -111,13 +109,11 @@ pub(crate) fn is_external_link(url: &str) -> bool {
 /// Petrel's own composer (to, cc, bcc, subject and body only), never the system's mail
 /// handler, which may honour `attach=` (review M9).
 pub(crate) fn open_external_link(app: &tauri::AppHandle, url: &str) -> Result<(), String> {
-    use tauri::Emitter;
     use tauri_plugin_opener::OpenerExt;
     if url.trim().to_ascii_lowercase().starts_with("mailto:") {
         let start = petrel_engine::mailto_composition(url).map_err(|e| e.to_string())?;
-        return app
-            .emit(events::COMPOSE, start)
-            .map_err(|e| format!("Could not open the composer: {e}"));
+        events::tell(app, petrel_core::UiEvent::Compose(Box::new(start)));
+        return Ok(());
     }
     if !is_external_link(url) {
         return Err("Only web and mailto links can be opened.".into());
@@ -296,6 +292,7 @@ pub fn run() {
             commands::compose::discard_draft,
             commands::compose::open_draft,
             commands::compose::list_outbox,
+            commands::compose::outbox_count,
             commands::compose::unqueue,
             commands::compose::flush_outbox,
             commands::compose::address_suggestions,

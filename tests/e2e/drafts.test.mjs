@@ -91,6 +91,8 @@ test("a draft saves itself, replaces its copy, and is continued after a restart"
     await wd.click(await wd.waitFor(`${treeitem("Drafts")}//*[contains(@class, 'row')]`, "the Drafts folder"));
     await wd.click(await wd.waitFor("//*[@role='listbox' and @aria-label='Messages']//*[@role='option'][contains(., 'Plans for the regatta')]", "the draft in the list"));
     await wd.click(await wd.waitFor("//article[@aria-label='Message']//button[normalize-space(.)='Edit draft']", "Edit draft"));
+    // The composer opens once the draft is read back (an IPC round trip): wait for it.
+    await wd.waitFor(body, "the composer with the draft");
     const text = await wd.execute("return document.querySelector('textarea[aria-label=\"Message\"]').value");
     assert.match(text, /^First: boats\. Second: crews\./);
     const to = await wd.execute(`return document.evaluate(${JSON.stringify(toField)}, document, null, 9, null).singleNodeValue.value`);

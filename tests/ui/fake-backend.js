@@ -98,8 +98,13 @@ export function installFakeBackend(scenario) {
   const callbacks = new Map();
   const listeners = [];
   let nextCallback = 1;
+  // The app has one event channel ("petrel") carrying a UiEvent {kind, data}; the specs
+  // name events as the UI sees them ("folder-changed"…), translated here.
+  const KINDS = { "folder-changed": "folder_changed", "account-status": "account_status", "sync-progress": "sync_progress", "outbox-changed": "outbox", "setup-progress": "setup_progress", compose: "compose" };
   window.__emit = (event, payload) => {
-    for (const l of listeners.filter((l) => l.event === event)) callbacks.get(l.handler)?.({ event, id: l.id, payload });
+    const kind = KINDS[event];
+    const [channel, data] = kind ? ["petrel", { kind, data: payload }] : [event, payload];
+    for (const l of listeners.filter((l) => l.event === channel)) callbacks.get(l.handler)?.({ event: channel, id: l.id, payload: data });
   };
   // What "another device" does to the fake server before an event: a new message arrives.
   window.__deliver = (account, folder, row) => {
@@ -293,6 +298,7 @@ export function installFakeBackend(scenario) {
       in_reply_to: null, references: [], attachments: [{ name: "plan.txt", content_type: "text/plain", data: "cGxhbg==" }], message_id: "plan@example.org", answers: null,
     }),
     list_outbox: () => state.outbox.map(({ message, ...q }) => q),
+    outbox_count: () => state.outbox.length,
     unqueue: ({ messageId }) => {
       const i = state.outbox.findIndex((q) => q.message_id === messageId);
       const [q] = state.outbox.splice(i, 1);
@@ -390,7 +396,7 @@ export function installFakeBackend(scenario) {
       if (outside(email, [imap.host]).some((h) => !(confirmedHosts ?? []).includes(h))) throw err("invalid_input", "not confirmed");
       return { used_kib: 5_632, limit_kib: 102_400 };
     },
-    update_incoming: ({ account, displayName, email, incoming, password }) => {
+    update_incoming: ({ account, display_name: displayName, email, incoming, password }) => {
       if (incoming.host === "wrong.example.org") throw err("unreachable", "Cannot reach wrong.example.org.");
       const a = state.accounts.find((x) => x.id === account);
       Object.assign(a, { display_name: displayName, email, imap: incoming });
@@ -415,9 +421,16 @@ export function installFakeBackend(scenario) {
       return account;
     },
   };
+  // Commands of more than four parts take one struct (`request`, `attachment`, `update`:
+  // petrel-core's requests.rs); it is spread here, so handlers and specs read plain args.
+  const spread = (args) => {
+    const { request, attachment, update, ...rest } = args ?? {};
+    return { ...(request ?? attachment ?? update ?? {}), ...rest };
+  };
   window.__TAURI_INTERNALS__ = {
-    invoke: async (cmd, args) => {
-      window.__calls.push({ cmd, args: JSON.parse(JSON.stringify(args ?? {})) });
+    invoke: async (cmd, wire) => {
+      const args = spread(wire);
+      window.__calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
       const h = handlers[cmd];
       if (!h) throw err("internal", `fake backend has no ${cmd}`);
       await new Promise((r) => setTimeout(r, 5));

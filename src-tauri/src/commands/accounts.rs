@@ -2,7 +2,9 @@ use crate::AppState;
 use petrel_core::{AccountId, AccountSettings, IpcError, NewAccount, SyncOptions};
 
 #[tauri::command]
-pub fn list_accounts(state: tauri::State<'_, AppState>) -> Result<Vec<AccountSettings>, IpcError> {
+pub async fn list_accounts(
+    state: tauri::State<'_, AppState>,
+) -> Result<Vec<AccountSettings>, IpcError> {
     Ok(state.engine()?.accounts())
 }
 
@@ -34,7 +36,7 @@ pub async fn remove_account(
 }
 
 #[tauri::command]
-pub fn set_pop3_options(
+pub async fn set_pop3_options(
     state: tauri::State<'_, AppState>,
     account: AccountId,
     options: petrel_core::Pop3Options,
@@ -43,7 +45,7 @@ pub fn set_pop3_options(
 }
 
 #[tauri::command]
-pub fn set_sync_options(
+pub async fn set_sync_options(
     state: tauri::State<'_, AppState>,
     account: AccountId,
     options: SyncOptions,

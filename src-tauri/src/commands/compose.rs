@@ -31,7 +31,7 @@ pub async fn send_message(
 
 /// The account's outgoing (SMTP) server.
 #[tauri::command]
-pub fn set_smtp(
+pub async fn set_smtp(
     state: tauri::State<'_, AppState>,
     account: AccountId,
     smtp: Option<ServerSettings>,
@@ -41,7 +41,7 @@ pub fn set_smtp(
 
 /// Signature, identities, and whether the server files sent mail itself.
 #[tauri::command]
-pub fn set_sending(
+pub async fn set_sending(
     state: tauri::State<'_, AppState>,
     account: AccountId,
     sending: SendingOptions,
@@ -80,13 +80,27 @@ pub async fn open_draft(
     Ok(state.engine()?.open_draft(&account, &folder, uid).await?)
 }
 
-/// What waits in the account's outbox.
+/// What waits in the account's outbox (every message is read: off the async workers).
 #[tauri::command]
-pub fn list_outbox(
+pub async fn list_outbox(
     state: tauri::State<'_, AppState>,
     account: AccountId,
 ) -> Result<Vec<QueuedMessage>, IpcError> {
-    Ok(state.engine()?.outbox_messages(&account)?)
+    let engine = state.engine()?;
+    tauri::async_runtime::spawn_blocking(move || engine.outbox_messages(&account))
+        .await
+        .map_err(|e| IpcError::new(petrel_core::ErrorCode::Internal, e.to_string()))?
+        .map_err(IpcError::from)
+}
+
+/// How many messages the account's outbox shows (waiting or refused; file names only, so
+/// cheap: the folder tree's count).
+#[tauri::command]
+pub async fn outbox_count(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+) -> Result<u32, IpcError> {
+    Ok(state.engine()?.outbox_shown(&account)?)
 }
 
 /// Takes a message back out of the outbox (to edit it, or to drop it).
@@ -110,7 +124,7 @@ pub async fn flush_outbox(
 
 /// Addresses seen in mail that start with `query`.
 #[tauri::command]
-pub fn address_suggestions(
+pub async fn address_suggestions(
     state: tauri::State<'_, AppState>,
     query: String,
 ) -> Result<Vec<AddressSuggestion>, IpcError> {

@@ -1,7 +1,8 @@
 use crate::AppState;
 use petrel_core::{
-    AccountId, AccountStatus, ActionOutcome, EnvelopePage, Folder, FolderRefresh, IpcError,
-    ListQuery, MessageView, Quota, ThreadPage, UnifiedPage, UnifiedView,
+    AccountId, AccountStatus, ActionOutcome, EnvelopePage, FlagsRequest, Folder, FolderRefresh,
+    IpcError, MessageView, PageRequest, Quota, ThreadPage, ThreadsRequest, UnifiedPage,
+    UnifiedView,
 };
 
 #[tauri::command]
@@ -16,12 +17,15 @@ pub async fn list_folders(
 #[tauri::command]
 pub async fn list_envelopes(
     state: tauri::State<'_, AppState>,
-    account: AccountId,
-    folder: String,
-    offset: u32,
-    limit: u32,
-    query: Option<ListQuery>,
+    request: PageRequest,
 ) -> Result<EnvelopePage, IpcError> {
+    let PageRequest {
+        account,
+        folder,
+        offset,
+        limit,
+        query,
+    } = request;
     Ok(state
         .engine()?
         .page(&account, &folder, offset, limit, &query.unwrap_or_default())
@@ -46,27 +50,21 @@ pub async fn refresh_folder(
 /// The folder as conversations (with the user's replies from Sent); `expanded` names the
 /// conversations shown open.
 #[tauri::command]
-#[allow(clippy::too_many_arguments)]
 pub async fn list_threads(
     state: tauri::State<'_, AppState>,
-    account: AccountId,
-    folder: String,
-    offset: u32,
-    limit: u32,
-    refresh: bool,
-    query: Option<ListQuery>,
-    expanded: Vec<String>,
+    request: ThreadsRequest,
 ) -> Result<ThreadPage, IpcError> {
+    let r = request;
     Ok(state
         .engine()?
         .threads(
-            &account,
-            &folder,
-            offset,
-            limit,
-            refresh,
-            &query.unwrap_or_default(),
-            &expanded,
+            &r.account,
+            &r.folder,
+            r.offset,
+            r.limit,
+            r.refresh,
+            &r.query.unwrap_or_default(),
+            &r.expanded,
         )
         .await?)
 }
@@ -87,22 +85,19 @@ pub async fn read_message(
 
 /// New-mail notifications on or off (the UI sends the user's preference at start).
 #[tauri::command]
-pub fn set_notifications(enabled: bool) {
+pub async fn set_notifications(enabled: bool) {
     crate::events::NOTIFY.store(enabled, std::sync::atomic::Ordering::Relaxed);
 }
 
 #[tauri::command]
 pub async fn set_flags(
     state: tauri::State<'_, AppState>,
-    account: AccountId,
-    folder: String,
-    uids: Vec<u32>,
-    seen: Option<bool>,
-    flagged: Option<bool>,
+    request: FlagsRequest,
 ) -> Result<ActionOutcome, IpcError> {
+    let r = request;
     Ok(state
         .engine()?
-        .set_flags(&account, &folder, &uids, seen, flagged)
+        .set_flags(&r.account, &r.folder, &r.uids, r.seen, r.flagged)
         .await?)
 }
 

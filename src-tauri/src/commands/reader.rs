@@ -1,5 +1,5 @@
 use crate::AppState;
-use petrel_core::{AccountId, ErrorCode, IpcError};
+use petrel_core::{AccountId, AttachmentRef, ErrorCode, IpcError};
 use tauri_plugin_opener::OpenerExt;
 
 /// Opens a link from a message in the system browser, or a mailto: link in Petrel's
@@ -22,12 +22,15 @@ pub async fn open_link(app: tauri::AppHandle, url: String) -> Result<(), IpcErro
 pub async fn save_attachment(
     app: tauri::AppHandle,
     state: tauri::State<'_, AppState>,
-    account: AccountId,
-    folder: String,
-    uid: u32,
-    index: u32,
+    attachment: AttachmentRef,
     ask: Option<bool>,
 ) -> Result<String, IpcError> {
+    let AttachmentRef {
+        account,
+        folder,
+        uid,
+        index,
+    } = attachment;
     let engine = state.engine()?;
     if ask.unwrap_or(false) {
         use tauri_plugin_dialog::DialogExt;
@@ -121,15 +124,19 @@ pub async fn export_folder(
 pub async fn open_attachment(
     app: tauri::AppHandle,
     state: tauri::State<'_, AppState>,
-    account: AccountId,
-    folder: String,
-    uid: u32,
-    index: u32,
+    attachment: AttachmentRef,
     confirmed: Option<bool>,
 ) -> Result<(), IpcError> {
+    let a = attachment;
     let path = state
         .engine()?
-        .attachment_to_open(&account, &folder, uid, index, confirmed.unwrap_or(false))
+        .attachment_to_open(
+            &a.account,
+            &a.folder,
+            a.uid,
+            a.index,
+            confirmed.unwrap_or(false),
+        )
         .await?;
     app.opener()
         .open_path(path.display().to_string(), None::<&str>)

@@ -1,14 +1,11 @@
-//! The setup wizard: discovery (with `setup-progress` events), the advisor, and the
+//! The setup wizard: discovery (with `SetupProgress` events), the advisor, and the
 //! connection doctor's log. Verifying and saving is `add_account`.
 
 use crate::AppState;
 use petrel_core::{
     Advice, AdvisorAnswers, Discovery, DoctorLine, ErrorCode, IpcError, ProviderNotes,
-    ServerEvidence,
+    ServerEvidence, UiEvent,
 };
-use tauri::Emitter;
-
-pub const SETUP_PROGRESS: &str = "setup-progress";
 
 /// Finds the settings for an address, telling the window which source is being tried.
 #[tauri::command]
@@ -17,17 +14,14 @@ pub async fn discover_settings(
     state: tauri::State<'_, AppState>,
     email: String,
 ) -> Result<Discovery, IpcError> {
-    let progress = move |p: petrel_core::SetupProgress| {
-        if let Err(e) = app.emit(SETUP_PROGRESS, &p) {
-            tracing::warn!(error = %e, "could not report setup progress");
-        }
-    };
+    let progress =
+        move |p: petrel_core::SetupProgress| crate::events::tell(&app, UiEvent::SetupProgress(p));
     Ok(state.engine()?.discover(&email, &progress).await?)
 }
 
 /// POP3 or IMAP, for these answers and what the servers said.
 #[tauri::command]
-pub fn advise(
+pub async fn advise(
     state: tauri::State<'_, AppState>,
     answers: AdvisorAnswers,
     evidence: ServerEvidence,
@@ -84,14 +78,17 @@ pub async fn export_setup_log(
 #[tauri::command]
 pub async fn update_incoming(
     state: tauri::State<'_, AppState>,
-    account: petrel_core::AccountId,
-    display_name: String,
-    email: String,
-    incoming: petrel_core::ServerSettings,
-    password: Option<String>,
+    update: petrel_core::IncomingUpdate,
 ) -> Result<petrel_core::AccountSettings, IpcError> {
+    let u = update;
     Ok(state
         .engine()?
-        .update_incoming(&account, &display_name, &email, incoming, password)
+        .update_incoming(
+            &u.account,
+            &u.display_name,
+            &u.email,
+            u.incoming,
+            u.password,
+        )
         .await?)
 }

@@ -76,6 +76,8 @@ export const ipc = {
   openDraft: (account: AccountId, folder: string, uid: number) => call<Composition>("open_draft", { account, folder, uid }),
   /** What waits in the account's outbox. */
   outboxMessages: (account: AccountId) => call<QueuedMessage[]>("list_outbox", { account }),
+  /** How many messages the outbox shows (waiting or refused): cheap, for the folder tree. */
+  outboxCount: (account: AccountId) => call<number>("outbox_count", { account }),
   /** Takes a message back out of the outbox (to edit or drop it). */
   unqueue: (account: AccountId, messageId: string) => call<Composition>("unqueue", { account, messageId }),
   /** Tries the outbox now. */
@@ -92,7 +94,7 @@ export const ipc = {
     call<Quota | null>("server_quota", { email, imap, password, confirmedHosts }),
   /** Edits name, address and incoming server after a test login (new password optional). */
   updateIncoming: (account: AccountId, displayName: string, email: string, incoming: ServerSettings, password: string | null) =>
-    call<AccountSettings>("update_incoming", { account, displayName, email, incoming, password }),
+    call<AccountSettings>("update_incoming", { update: { account, display_name: displayName, email, incoming, password } }),
   /** Saves the connection log, redacted, where the user picks; "" when cancelled. */
   exportSetupLog: (lines: DoctorLine[], email: string) => call<string>("export_setup_log", { lines, email }),
   /** Signature, identities, whether the server files sent mail itself. */
@@ -110,7 +112,7 @@ export const ipc = {
   listFolders: (account: AccountId) => call<Folder[]>("list_folders", { account }),
   /** Rows of a folder from the cache only: a page never talks to the server. */
   listEnvelopes: (account: AccountId, folder: string, offset: number, limit: number, query: ListQuery | null = null) =>
-    call<EnvelopePage>("list_envelopes", { account, folder, offset, limit, query }),
+    call<EnvelopePage>("list_envelopes", { request: { account, folder, offset, limit, query } }),
   /** Brings a folder up to date with the server: `force` for Get mail (now, whatever the
    * backoff), else only if it was not refreshed since the engine started (a first open). */
   refreshFolder: (account: AccountId, folder: string, force: boolean) =>
@@ -118,7 +120,7 @@ export const ipc = {
   /** The folder as conversations (with the user's replies from Sent); `expanded` names
    * the conversations shown open. */
   listThreads: (account: AccountId, folder: string, offset: number, limit: number, refresh: boolean, query: ListQuery, expanded: string[]) =>
-    call<ThreadPage>("list_threads", { account, folder, offset, limit, refresh, query, expanded }),
+    call<ThreadPage>("list_threads", { request: { account, folder, offset, limit, refresh, query, expanded } }),
   /** A view across accounts (All Inboxes, Unread, Flagged), by position like a folder. */
   listUnified: (view: UnifiedView, offset: number, limit: number) => call<UnifiedPage>("list_unified", { view, offset, limit }),
   /** `markRead` false: open without marking it read (the reader's delay decides). */
@@ -128,7 +130,7 @@ export const ipc = {
   setNotifications: (enabled: boolean) => call<void>("set_notifications", { enabled }),
   /** `null` leaves that flag as it is. */
   setFlags: (account: AccountId, folder: string, uids: number[], seen: boolean | null, flagged: boolean | null) =>
-    call<ActionOutcome>("set_flags", { account, folder, uids, seen, flagged }),
+    call<ActionOutcome>("set_flags", { request: { account, folder, uids, seen, flagged } }),
   moveMessages: (account: AccountId, folder: string, uids: number[], to: string) =>
     call<ActionOutcome>("move_messages", { account, folder, uids, to }),
   copyMessages: (account: AccountId, folder: string, uids: number[], to: string) =>
@@ -148,10 +150,10 @@ export const ipc = {
   /** To Downloads, or (`ask`) where the user picks in the system's dialog; returns the path,
    * empty when the dialog was cancelled. */
   saveAttachment: (account: AccountId, folder: string, uid: number, index: number, ask = false) =>
-    call<string>("save_attachment", { account, folder, uid, index, ask }),
+    call<string>("save_attachment", { attachment: { account, folder, uid, index }, ask }),
   /** `confirmed`: the user said yes to the question naming the type (risk "ask"). */
   openAttachment: (account: AccountId, folder: string, uid: number, index: number, confirmed = false) =>
-    call<void>("open_attachment", { account, folder, uid, index, confirmed }),
+    call<void>("open_attachment", { attachment: { account, folder, uid, index }, confirmed }),
   createFolder: (account: AccountId, path: string) => call<Folder[]>("create_folder", { account, path }),
   renameFolder: (account: AccountId, from: string, to: string) => call<Folder[]>("rename_folder", { account, from, to }),
   deleteFolder: (account: AccountId, path: string) => call<Folder[]>("delete_folder", { account, path }),

@@ -10,6 +10,7 @@ pub mod account;
 pub mod fuzz;
 pub mod ipc;
 pub mod mail;
+pub mod requests;
 pub mod setup;
 
 pub use account::{
@@ -23,6 +24,10 @@ pub use mail::{
     ListQuery, MessageRef, MessageView, OpenRisk, OutboxState, OutgoingAttachment, QueuedMessage,
     Quota, SendReport, SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow, UnifiedPage,
     UnifiedRow, UnifiedView,
+};
+pub use requests::{
+    AttachmentRef, FlagsRequest, IncomingUpdate, PageRequest, ThreadsRequest, UiEvent,
+    UI_EVENT_CHANNEL,
 };
 pub use setup::{
     Advice, AdvisorAnswers, Discovery, DoctorLine, ProviderNotes, ServerEvidence, SettingsSource,

@@ -77,6 +77,12 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<Advice>(&mut stale);
     check::<FolderChange>(&mut stale);
     check::<FolderRefresh>(&mut stale);
+    check::<PageRequest>(&mut stale);
+    check::<ThreadsRequest>(&mut stale);
+    check::<FlagsRequest>(&mut stale);
+    check::<AttachmentRef>(&mut stale);
+    check::<IncomingUpdate>(&mut stale);
+    check::<UiEvent>(&mut stale);
     check::<ErrorCode>(&mut stale);
     check::<CertificateDetails>(&mut stale);
     check::<IpcError>(&mut stale);

@@ -62,7 +62,8 @@ pub struct Page {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// The cache the engine talks to. One writer per account (its actor); readers anywhere.
+/// The cache the engine talks to: written by the account objects (sync, download, actions),
+/// read by the views; any thread may call it.
 pub trait MailCache: Send + Sync {
     /// The folder's state, or `None` if it was never synced.
     fn folder_state(&self, folder: &FolderRef) -> Result<Option<FolderState>>;

@@ -279,6 +279,13 @@ impl Engine {
         Ok((c.waiting as u32, (c.waiting + c.unfiled) as u32))
     }
 
+    /// Messages in the account's outbox that the user sees there: waiting for the server
+    /// or refused by it (file names only).
+    pub fn outbox_shown(&self, id: &AccountId) -> Result<u32, EngineError> {
+        let c = self.outbox(id)?.counts().map_err(outbox_err)?;
+        Ok((c.waiting + c.refused) as u32)
+    }
+
     /// What waits in the account's outbox for the server or for the user (refused).
     pub fn outbox_messages(&self, id: &AccountId) -> Result<Vec<QueuedMessage>, EngineError> {
         let outbox = self.outbox(id)?;
