@@ -572,7 +572,8 @@ impl Pop3Account {
             .filter(|f| f.path == from || f.path.starts_with(&format!("{from}/")))
             .collect();
         for f in inner {
-            let new_path = format!("{to}{}", &f.path[from.len()..]);
+            let rest = f.path.strip_prefix(from).unwrap_or_default();
+            let new_path = format!("{to}{rest}");
             std::fs::rename(self.local_dir(cx, &f.path), self.local_dir(cx, &new_path)).map_err(
                 |source| EngineError::Storage {
                     context: format!("Renaming {}", f.path),
@@ -581,6 +582,9 @@ impl Pop3Account {
             )?;
             self.forget_local(cx, &self.folder(&f.path))?;
         }
+        // The new names are the only record of where this mail is: on disk before "done".
+        petrel_maildir::sync_dir(&cx.local_root(&self.state.id))
+            .map_err(maildir_err("Renaming a local folder"))?;
         self.local_folders(cx)
     }
 

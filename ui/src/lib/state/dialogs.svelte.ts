@@ -1,0 +1,21 @@
+// Which dialog is open (at most one of each), and the composer's start.
+import type { AccountSettings } from "../../bindings/AccountSettings";
+import type { Composition } from "../../bindings/Composition";
+
+export type FolderDialog = { kind: "create" | "rename" | "delete"; account: string; path: string };
+
+export class Dialogs {
+  adding = $state(false);
+  shortcuts = $state(false);
+  preferences = $state(false);
+  optionsFor = $state<AccountSettings | null>(null);
+  removing = $state<AccountSettings | null>(null);
+  folder = $state<FolderDialog | null>(null);
+  confirmingDelete = $state<{ count: number; onlyCopy: boolean } | null>(null);
+  composing = $state<{ accountId: string; start: Composition; fresh: boolean } | null>(null);
+
+  /** A dialog or the composer has the keyboard: the list's shortcuts are off. */
+  get anyOpen(): boolean {
+    return this.adding || !!this.composing || !!this.folder || !!this.optionsFor || this.shortcuts || this.preferences;
+  }
+}

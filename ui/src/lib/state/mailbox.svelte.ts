@@ -1,0 +1,316 @@
+// What the list and reader show: a folder, a view across accounts or an outbox; its rows
+// by position (RowWindow), the selection, the open message. `show` is the one place the
+// list is reset for a new source.
+import { ipc } from "../ipc";
+import { RowWindow, PAGE, type RowPage } from "../rowWindow.svelte";
+import { SourceIds, type Source } from "../sources";
+import { formatProgress } from "../format";
+import type { Preferences } from "../preferences";
+import type { Accounts } from "./accounts.svelte";
+import type { Status } from "./status.svelte";
+import type { ListQuery } from "../../bindings/ListQuery";
+import type { MessageView } from "../../bindings/MessageView";
+import type { UnifiedView } from "../../bindings/UnifiedView";
+import type { SyncProgress } from "../../bindings/SyncProgress";
+import type { FolderChange } from "../../bindings/FolderChange";
+
+export const DEFAULT_QUERY: ListQuery = { sort: "date", ascending: false, text: "", unread_only: false, flagged_only: false, attachments_only: false };
+export const UNIFIED_NAMES: Record<UnifiedView, string> = { inboxes: "All Inboxes", unread: "Unread", flagged: "Flagged" };
+
+/** What the list pane shows. */
+export type ListSource = { folder: { account: string; folder: string } } | { unified: UnifiedView } | { outbox: string };
+
+export class Mailbox {
+  selection = $state<{ account: string; folder: string } | null>(null);
+  unified = $state<UnifiedView | null>(null);
+  outboxAccount = $state<string | null>(null);
+  query = $state<ListQuery>({ ...DEFAULT_QUERY });
+  /** The conversation view (remembered), and the conversations shown open in it. */
+  conversations = $state(localStorage.getItem("petrel.conversations") === "on");
+  expanded = new Set<string>();
+  selected = $state(new Set<number>());
+  focusIndex = $state(0);
+  listLoading = $state(false);
+  selectedUid = $state<number | null>(null);
+  message = $state<MessageView | null>(null);
+  loadingMessage = $state(false);
+  /** List ids of rows from many folders (unified views, conversations). */
+  readonly ids = new SourceIds();
+  readonly rows: RowWindow;
+  #accounts: Accounts;
+  #status: Status;
+  #prefs: () => Preferences;
+  #partialLoad = false;
+  #markTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(accounts: Accounts, status: Status, prefs: () => Preferences) {
+    this.#accounts = accounts;
+    this.#status = status;
+    this.#prefs = prefs;
+    // The open folder's (or view's) rows by position, pages fetched as they scroll into view.
+    this.rows = new RowWindow((offset, limit) => this.#fetch(offset, limit));
+  }
+
+  /** Shows `source` in the list: the one reset of selection, message and rows. */
+  async show(source: ListSource) {
+    this.selectedUid = null;
+    this.message = null;
+    this.selected = new Set();
+    this.focusIndex = 0;
+    if ("outbox" in source) {
+      this.outboxAccount = source.outbox;
+      this.unified = null;
+      this.selection = null;
+      return;
+    }
+    this.outboxAccount = null;
+    if ("unified" in source) {
+      this.unified = source.unified;
+      this.selection = null;
+    } else {
+      this.unified = null;
+      this.query = { ...DEFAULT_QUERY };
+      this.expanded = new Set();
+      this.selection = source.folder;
+    }
+    this.rows.reset(null);
+    await this.loadPage(0);
+  }
+
+  /** The quick filter or sort changed: the list reloads from the top, same source. */
+  async queryChanged(q: ListQuery) {
+    this.query = q;
+    this.selected = new Set();
+    this.selectedUid = null;
+    this.message = null;
+    this.focusIndex = 0;
+    this.rows.reset(null);
+    await this.loadPage(0);
+  }
+
+  /** Conversations on or off: the list reloads from the top. */
+  async conversationsChanged(on: boolean) {
+    this.conversations = on;
+    localStorage.setItem("petrel.conversations", on ? "on" : "off");
+    this.expanded = new Set();
+    await this.queryChanged(this.query);
+  }
+
+  /** Opens or closes a conversation; the rows below move, the selection stays. */
+  async toggleThread(key: string, open: boolean) {
+    if (open === this.expanded.has(key)) return;
+    if (open) this.expanded.add(key);
+    else this.expanded.delete(key);
+    const at = this.focusIndex;
+    await this.rows.refresh();
+    // Closing from a reply: the keyboard goes to the conversation's row.
+    if (!open) {
+      for (let i = Math.max(0, at - PAGE); i <= at; i++) {
+        const r = this.rows.at(i);
+        if (r?.thread?.head && r.thread.key === key) {
+          this.focusIndex = i;
+          break;
+        }
+      }
+    }
+  }
+
+  /** Where the list row `uid` really lives (list ids are per-view in unified views). */
+  source(uid: number | null): Source | null {
+    if (uid === null) return null;
+    if (this.unified || this.conversations) return this.ids.source(uid) ?? null;
+    return this.selection ? { account: this.selection.account, folder: this.selection.folder, uid } : null;
+  }
+
+  /** Whether the quick filter narrows the list. */
+  get filtered(): boolean {
+    const q = this.query;
+    return !!this.selection && !this.unified && (q.text.trim() !== "" || q.unread_only || q.flagged_only || q.attachments_only);
+  }
+
+  get listName(): string | null {
+    return this.unified ? UNIFIED_NAMES[this.unified] : (this.selection?.folder ?? null);
+  }
+
+  async #fetch(offset: number, limit: number): Promise<RowPage> {
+    const sel = this.selection;
+    if (this.unified) return this.#fetchUnified(this.unified, offset, limit);
+    if (sel && this.conversations) return this.#fetchThreads(sel, offset, limit);
+    return sel ? ipc.listEnvelopes(sel.account, sel.folder, offset, limit, this.query) : { offset, total: 0, rows: [], offline: false };
+  }
+
+  async #fetchUnified(view: UnifiedView, offset: number, limit: number): Promise<RowPage> {
+    const page = await ipc.listUnified(view, offset, limit);
+    return {
+      offset: page.offset,
+      total: page.total,
+      offline: false,
+      rows: page.rows.map((r) => ({ ...r.envelope, uid: this.ids.id({ account: r.account, folder: r.folder, uid: r.envelope.uid }) })),
+    };
+  }
+
+  async #fetchThreads(sel: { account: string; folder: string }, offset: number, limit: number, refresh = false): Promise<RowPage> {
+    const page = await ipc.listThreads(sel.account, sel.folder, offset, limit, refresh, this.query, [...this.expanded]);
+    return {
+      offset: page.offset,
+      total: page.total,
+      offline: page.offline,
+      rows: page.rows.map((r) => ({
+        ...r.envelope,
+        uid: this.ids.id({ account: sel.account, folder: r.folder, uid: r.envelope.uid }),
+        thread: {
+          key: r.thread,
+          depth: r.depth,
+          head: r.head,
+          count: r.count,
+          unread: r.unread,
+          expanded: r.expanded,
+          latest: r.latest,
+          elsewhere: r.folder === sel.folder ? null : r.folder,
+        },
+      })),
+    };
+  }
+
+  /** Loads the page at `offset`; `refresh` is Get mail (the server is asked now). */
+  async loadPage(offset: number, refresh = false) {
+    const status = this.#status;
+    const view = this.unified;
+    if (view) {
+      this.listLoading = true;
+      if (refresh) for (const a of this.#accounts.list) await ipc.refreshFolder(a.id, "INBOX", true).catch(() => null);
+      const token = this.rows.token();
+      const result = await status.task(`Loading ${UNIFIED_NAMES[view]}…`, () => this.#fetchUnified(view, offset, PAGE), () => this.loadPage(offset, refresh));
+      this.listLoading = false;
+      if (result && this.unified === view) this.rows.settle(token, result);
+      return;
+    }
+    const sel = this.selection;
+    if (!sel) return;
+    const label = refresh ? `Getting mail for ${sel.folder}…` : `Loading ${sel.folder}…`;
+    this.listLoading = true;
+    const token = this.rows.token();
+    // The folder is brought up to date first (Get mail, or its first open since start: the
+    // engine keeps that rule); its rows then come from the cache.
+    const load = async (): Promise<RowPage> => {
+      if (this.conversations) return this.#fetchThreads(sel, offset, PAGE, refresh);
+      const fresh = await ipc.refreshFolder(sel.account, sel.folder, refresh);
+      const page = await ipc.listEnvelopes(sel.account, sel.folder, offset, PAGE, this.query);
+      return { ...page, offline: fresh.offline };
+    };
+    const result = await status.task(label, load, () => this.loadPage(offset, refresh));
+    if (this.selection === sel) {
+      status.progress = null;
+      this.listLoading = false;
+    }
+    if (!result || this.selection !== sel) return;
+    if (result.offline) {
+      status.warn(`Offline: ${sel.folder} shows the messages saved on this computer; new mail will appear when the server can be reached.`, () => this.loadPage(0, true));
+    }
+    if (refresh && this.rows.total > 0) await this.rows.refresh();
+    else this.rows.settle(token, result);
+  }
+
+  /** A first sync is filling the cache: show the rows already there, and how far it is. */
+  async syncProgressed(p: SyncProgress) {
+    const sel = this.selection;
+    if (this.unified || !sel || sel.account !== p.account || sel.folder !== p.folder) return;
+    const finished = p.done >= p.total;
+    this.#status.progress = finished ? null : `Getting ${p.folder}: ${formatProgress(p.done, p.total)}`;
+    // While the sync runs the list shows what has arrived (its length grows with each
+    // batch); when it ends, the loaded pages are read again so the count is final.
+    if (p.done === 0 || (this.#partialLoad && !finished)) return;
+    this.#partialLoad = true;
+    try {
+      const first = await ipc.listEnvelopes(sel.account, sel.folder, 0, PAGE, this.query);
+      // fill, not reset: a first load still under way must not be taken for stale.
+      if (this.selection === sel && first.total !== this.rows.total) this.rows.fill(first);
+    } catch {
+      // The sync itself reports errors.
+    } finally {
+      this.#partialLoad = false;
+    }
+  }
+
+  /** A background check changed a folder: counts in the tree, and the rows on screen read
+   * again from the cache (the selection stays). */
+  async folderChanged(change: FolderChange) {
+    this.#accounts.get(change.account)?.setCounts(change.folder, change.total, change.unread);
+    if (change.added > 0) {
+      this.#status.notice = `${change.added} new message${change.added === 1 ? "" : "s"} in ${change.folder}`;
+    }
+    if (this.unified) {
+      await this.rows.refresh();
+      return;
+    }
+    const sel = this.selection;
+    if (!sel || sel.account !== change.account || sel.folder !== change.folder) return;
+    await this.rows.refresh();
+  }
+
+  async openMessage(uid: number) {
+    const src = this.source(uid);
+    if (!src) return;
+    const sel = { account: src.account, folder: src.folder };
+    const prefs = this.#prefs();
+    this.selectedUid = uid;
+    this.loadingMessage = true;
+    clearTimeout(this.#markTimer);
+    const markNow = prefs.markRead === "immediately";
+    const view = await this.#status.task("Opening message…", () => ipc.readMessage(src.account, src.folder, src.uid, markNow), () => this.openMessage(uid));
+    this.loadingMessage = false;
+    if (view && this.selectedUid === uid && !markNow) {
+      this.message = view;
+      // Marked read only if it stays open long enough (or never, by preference).
+      if (prefs.markRead === "after-delay" && this.rows.find(uid)?.row.seen === false) {
+        this.#markTimer = setTimeout(() => {
+          if (this.selectedUid === uid) this.changeFlags(uid, true, null);
+        }, prefs.markReadDelay * 1000);
+      }
+      return;
+    }
+    if (view && this.selectedUid === uid) {
+      this.message = view;
+      // Opening marks the message read on the server (BODY[] fetch); mirror it in the row.
+      const wasUnread = this.rows.find(uid)?.row.seen === false;
+      this.rows.patch(uid, { seen: true });
+      const account = this.#accounts.get(sel.account);
+      const f = account?.folder(sel.folder);
+      if (wasUnread && f?.unread) account?.setCounts(sel.folder, f.total, f.unread - 1);
+    }
+  }
+
+  /** Read/unread and flag: the row changes at once; if the server refuses, it changes back. */
+  async changeFlags(uid: number, seen: boolean | null, flagged: boolean | null) {
+    const src = this.source(uid);
+    const row = this.rows.find(uid)?.row;
+    if (!src || !row) return;
+    const before = { seen: row.seen, flagged: row.flagged };
+    const patch = (p: { seen: boolean; flagged: boolean }) => this.rows.patch(uid, p);
+    patch({ seen: seen ?? row.seen, flagged: flagged ?? row.flagged });
+    const outcome = await this.#status.task("Saving…", () => ipc.setFlags(src.account, src.folder, [src.uid], seen, flagged), () => this.changeFlags(uid, seen, flagged));
+    if (outcome) this.#accounts.applyOutcome(outcome);
+    else patch(before);
+  }
+
+  selectionChanged(uids: Set<number>, focus: number) {
+    this.selected = uids;
+    this.focusIndex = focus;
+    const only = uids.size === 1 ? [...uids][0] : null;
+    if (only !== null && only !== this.selectedUid) this.openMessage(only);
+    if (uids.size !== 1) {
+      this.selectedUid = null;
+      this.message = null;
+    }
+  }
+
+  /** The list shows nothing (the last account went). */
+  clear() {
+    this.selection = null;
+    this.unified = null;
+    this.outboxAccount = null;
+    this.rows.reset(null);
+    this.message = null;
+    this.selectedUid = null;
+  }
+}
