@@ -215,9 +215,9 @@ impl SmtpSession {
             let (conn, hook) = Self::open(&self.server, &self.password, &self.trust).await?;
             (self.conn, self.hook) = (conn, hook);
         }
-        if let Ok(mut h) = self.hook.lock() {
-            *h = Some(Box::new(handed_over));
-        }
+        // A poisoned lock is taken over (one policy across Petrel): the hook must be set,
+        // or a crash after the end of data would send the message twice.
+        *self.hook.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(handed_over));
         let parse = |a: &str| {
             a.parse::<lettre::Address>()
                 .map_err(|e| SmtpError::RecipientRefused(format!("{a}: {e}")))
@@ -233,9 +233,7 @@ impl SmtpSession {
             // of this session starts clean.
             let _ = timed("resetting", self.conn.command(Rset)).await;
         }
-        if let Ok(mut h) = self.hook.lock() {
-            h.take();
-        }
+        self.hook.lock().unwrap_or_else(|p| p.into_inner()).take();
         sent.map(drop)
     }
 
@@ -418,7 +416,7 @@ impl AsyncWrite for Greeted {
         let flushed = Pin::new(&mut self.inner).poll_flush(cx);
         if matches!(flushed, Poll::Ready(Ok(()))) && self.marker_written {
             self.marker_written = false;
-            let hook = self.hook.lock().ok().and_then(|mut h| h.take());
+            let hook = self.hook.lock().unwrap_or_else(|p| p.into_inner()).take();
             if let Some(hook) = hook {
                 hook();
             }

@@ -76,7 +76,11 @@ fn classify(io: std::io::Error, verifier: &PinningVerifier, host: &str) -> TlsFa
     let rustls_error = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
     match rustls_error {
         Some(rustls::Error::InvalidCertificate(reason)) => {
-            let presented = verifier.presented.lock().ok().and_then(|slot| slot.clone());
+            let presented = verifier
+                .presented
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
             match presented {
                 Some(der) => {
                     let reason = certificate_reason(reason);

@@ -89,9 +89,8 @@ impl ServerCertVerifier for PinningVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Ok(mut slot) = self.presented.lock() {
-            *slot = Some(end_entity.clone().into_owned());
-        }
+        *self.presented.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(end_entity.clone().into_owned());
         // The pin is an exact match on the certificate the user saw; it says nothing about
         // any other certificate, so a rotated server certificate asks again.
         if let Some(pin) = &self.pinned_sha256 {
