@@ -14,12 +14,14 @@ pub fn advise(
     evidence: &ServerEvidence,
     provider: Option<&ProviderNotes>,
 ) -> Advice {
-    let pop3 = policy(answers, evidence);
     // A nearly full mailbox counts as little space, whatever was answered.
     let nearly_full = evidence
         .quota_kib
         .is_some_and(|(used, limit)| limit > 0 && used * 100 >= limit * 80);
     let limited = answers.limited_space || nearly_full;
+    let pop3 = policy(answers, evidence, limited);
+    // POP3 here cannot leave a backup on the server: it deletes on download (EXPIRE 0).
+    let deletes_on_download = evidence.pop3_expire_days == Some(0);
     let gmail_pop = provider.is_some_and(|p| {
         p.notes
             .iter()
@@ -38,12 +40,17 @@ pub fn advise(
         };
     }
     if evidence.pop3_offered && !evidence.imap_offered {
+        let mut reasons = vec![
+            "This server offers POP3 only: mail is downloaded to this computer.".to_string(),
+            keep_sentence(&pop3),
+        ];
+        if deletes_on_download {
+            // Whatever the policy says, the server's copy is gone: say so, not "keeps".
+            reasons[1] = DELETES_AT_ONCE.into();
+        }
         return Advice {
             recommended: IncomingProtocol::Pop3,
-            reasons: vec![
-                "This server offers POP3 only: mail is downloaded to this computer.".into(),
-                keep_sentence(&pop3),
-            ],
+            reasons,
             other: "IMAP is not offered by this server.".into(),
             pop3,
             only_choice: true,
@@ -53,7 +60,14 @@ pub fn advise(
     let imap_other = "With IMAP your mail stays on the server: every device sees the same folders and read marks, and the server's space is used.".to_string();
     let pop_other = "With POP3 mail is downloaded to this computer and read here; other devices would not see what you did here, and your mail's only copy may be on this computer.".to_string();
 
-    let (recommended, mut reasons) = if answers.several_devices {
+    let (recommended, mut reasons) = if answers.server_backup && deletes_on_download {
+        (
+            IncomingProtocol::Imap,
+            vec![
+                "You want the server to keep a backup, and this server deletes mail as soon as POP3 downloads it: with IMAP your mail stays on the server.".to_string(),
+            ],
+        )
+    } else if answers.several_devices {
         let mut r = vec![
             "You read mail on more than one device: with IMAP they all show the same mail, folders and read marks, and what you send appears in Sent everywhere.".to_string(),
         ];
@@ -64,11 +78,22 @@ pub fn advise(
             r.push("Your server space is limited: delete or archive old mail now and then, or choose a shorter sync window.".into());
         }
         (IncomingProtocol::Imap, r)
+    } else if limited && answers.server_backup {
+        // The two wishes pull apart: a full mailbox stops all mail, so space wins.
+        (
+            IncomingProtocol::Pop3,
+            vec![
+                "You want the server to keep a backup, but its space is limited: the two conflict. Petrel chose the space, because a full mailbox refuses new mail.".into(),
+                keep_sentence(&pop3),
+                "Keep a backup of this computer instead.".into(),
+            ],
+        )
     } else if limited {
         (
             IncomingProtocol::Pop3,
             vec![
-                "Your server space is limited: POP3 moves your mail to this computer and removes it from the server, so the mailbox does not fill up.".into(),
+                "Your server space is limited: POP3 moves your mail to this computer, so the mailbox does not fill up.".into(),
+                keep_sentence(&pop3),
                 "Only this computer will have your mail: keep a backup of it.".into(),
             ],
         )
@@ -84,8 +109,8 @@ pub fn advise(
         (
             IncomingProtocol::Pop3,
             vec![
-                "You are often offline, so POP3 downloads everything to this computer.".into(),
-                "Because you want a backup, the server keeps its copy until you delete a message here.".into(),
+                "You are often offline, so POP3 downloads everything to this computer; you also want a backup on the server.".into(),
+                keep_sentence(&pop3),
             ],
         )
     } else if answers.server_backup {
@@ -106,10 +131,10 @@ pub fn advise(
     if recommended == IncomingProtocol::Pop3 && gmail_pop {
         reasons.push("Gmail decides itself what happens to its copy after a POP3 download: check the setting named in the note below.".into());
     }
-    if recommended == IncomingProtocol::Pop3 && evidence.pop3_expire_days == Some(0) {
-        reasons.push(
-            "This server deletes mail as soon as it is downloaded, whatever Petrel asks.".into(),
-        );
+    if recommended == IncomingProtocol::Pop3 && deletes_on_download {
+        // The server's own rule replaces any "keeps a copy" sentence.
+        reasons.retain(|r| *r != keep_sentence(&pop3));
+        reasons.insert(reasons.len().min(1), DELETES_AT_ONCE.into());
     }
     reasons.truncate(3);
     Advice {
@@ -125,10 +150,21 @@ pub fn advise(
     }
 }
 
-/// The POP3 policy that fits the answers.
-fn policy(answers: &AdvisorAnswers, evidence: &ServerEvidence) -> Pop3Options {
+const DELETES_AT_ONCE: &str =
+    "This server deletes mail as soon as it is downloaded, whatever Petrel asks.";
+
+/// Days a server copy stays when space is short but a backup was wished for.
+const SHORT_DAYS: u32 = 7;
+
+/// The POP3 policy that fits the answers. Little space (answered, or a nearly full
+/// mailbox) never keeps mail until it is deleted here: it leaves at once, or after a short
+/// while when a backup was also wished for.
+fn policy(answers: &AdvisorAnswers, evidence: &ServerEvidence, limited: bool) -> Pop3Options {
     let mut p = Pop3Options::default();
-    if answers.limited_space && !answers.server_backup {
+    if limited && answers.server_backup {
+        p.leave_on_server = LeaveOnServer::Days;
+        p.leave_days = SHORT_DAYS;
+    } else if answers.limited_space {
         p.leave_on_server = LeaveOnServer::Never;
     } else if answers.server_backup {
         p.leave_on_server = LeaveOnServer::UntilDeletedHere;
@@ -140,6 +176,9 @@ fn policy(answers: &AdvisorAnswers, evidence: &ServerEvidence) -> Pop3Options {
     } else {
         p.leave_on_server = LeaveOnServer::Days;
         p.leave_days = 7;
+    }
+    if limited && p.leave_on_server == LeaveOnServer::Days {
+        p.leave_days = p.leave_days.min(SHORT_DAYS);
     }
     if let Some(days) = evidence.pop3_expire_days {
         if days != u32::MAX && p.leave_on_server == LeaveOnServer::Days {
@@ -318,6 +357,80 @@ mod tests {
         assert_eq!(
             slow.pop3.check_minutes, 15,
             "never more often than LOGIN-DELAY allows"
+        );
+    }
+
+    /// The seeds: POP3 with little space takes mail off the server; the words say what the
+    /// proposed policy does; a wish for a backup that space rules out is named as a conflict.
+    #[test]
+    fn little_space_never_keeps_mail_until_deleted_here_and_the_words_match_the_policy() {
+        for bits in 0..16u8 {
+            let answers = ask(bits & 1 != 0, bits & 2 != 0, bits & 4 != 0, bits & 8 != 0);
+            for quota in [None, Some((95, 100))] {
+                let evidence = ServerEvidence {
+                    quota_kib: quota,
+                    ..both()
+                };
+                let a = advise(&answers, &evidence, None);
+                let little = answers.limited_space || quota.is_some();
+                let case = format!("{answers:?} quota {quota:?}: {a:?}");
+                if little {
+                    assert_ne!(
+                        a.pop3.leave_on_server,
+                        LeaveOnServer::UntilDeletedHere,
+                        "{case}"
+                    );
+                    if a.pop3.leave_on_server == LeaveOnServer::Days {
+                        assert!(a.pop3.leave_days <= 7, "{case}");
+                    }
+                }
+                if a.recommended == IncomingProtocol::Pop3 {
+                    let says_keep = a
+                        .reasons
+                        .iter()
+                        .any(|r| r.contains("keeps") || r.contains("removed"));
+                    assert!(
+                        !says_keep || a.reasons.contains(&keep_sentence(&a.pop3)),
+                        "words and policy disagree: {case}"
+                    );
+                    if little && answers.server_backup {
+                        assert!(a.reasons.iter().any(|r| r.contains("conflict")), "{case}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// A server that deletes on download cannot be a backup over POP3: IMAP when offered,
+    /// and the advice says why; offered POP3 alone, it says the server deletes.
+    #[test]
+    fn a_server_that_deletes_on_download_and_a_wish_for_backup_lead_to_imap() {
+        let expire0 = ServerEvidence {
+            pop3_expire_days: Some(0),
+            ..both()
+        };
+        for bits in 0..8u8 {
+            let answers = ask(bits & 1 != 0, bits & 2 != 0, bits & 4 != 0, true);
+            let a = advise(&answers, &expire0, None);
+            assert_eq!(a.recommended, IncomingProtocol::Imap, "{answers:?}: {a:?}");
+            assert!(
+                a.reasons.iter().any(|r| r.contains("deletes mail")),
+                "{a:?}"
+            );
+        }
+        let pop_only = ServerEvidence {
+            imap_offered: false,
+            ..expire0
+        };
+        let a = advise(&ask(false, true, false, true), &pop_only, None);
+        assert_eq!(a.recommended, IncomingProtocol::Pop3);
+        assert!(
+            a.reasons.iter().any(|r| r.contains("deletes mail")),
+            "{a:?}"
+        );
+        assert!(
+            !a.reasons.iter().any(|r| r.contains("keeps its copy")),
+            "{a:?}"
         );
     }
 }
