@@ -36,6 +36,8 @@ pub(crate) fn generate() -> Result<Certs, String> {
         "localhost".to_string(),
         "petrel.test".to_string(),
         "*.petrel.test".to_string(),
+        // A domain whose only SRV record is for sending (the discovery suite).
+        "*.srvsend.test".to_string(),
     ])
     .map_err(err)?;
     leaf.subject_alt_names

@@ -119,7 +119,9 @@ impl Run<'_> {
         self.autoconfig("ISPDB", &url).await.map(|f| (f, url))
     }
 
-    async fn srv(&mut self) -> Option<autoconfig::Found> {
+    /// The domain's SRV records (RFC 6186), each service on its own: a submission record is
+    /// worth having even when no incoming one exists (§3.1). A "." target is "not offered".
+    async fn srv(&mut self) -> autoconfig::Found {
         let mut found = autoconfig::Found::default();
         let records = [
             ("_imaps._tcp", Security::Tls, 0),
@@ -161,7 +163,7 @@ impl Run<'_> {
                 Err(e) => self.note("DNS SRV", &name, e),
             }
         }
-        found.has_incoming().then_some(found)
+        found
     }
 
     /// Tries the usual host names of one service (implicit TLS first, then STARTTLS),
@@ -415,22 +417,30 @@ pub async fn discover(
             Err(e) => run.note("mail exchanger", &domain, e),
         }
     }
+    let mut srv_smtp = None;
     if result.is_none() && !domain.is_empty() {
-        if let Some(f) = run.srv().await {
+        let f = run.srv().await;
+        if f.has_incoming() {
             result = Some((
                 f,
                 SettingsSource::Srv,
                 format!("the DNS service records of {domain} (RFC 6186)"),
                 false,
             ));
+        } else {
+            // Sending from its own record; incoming still to find.
+            srv_smtp = f.smtp;
         }
     }
     if result.is_none() && !domain.is_empty() {
-        let (imap, pop3, smtp) = (
+        let (imap, pop3) = (
             run.probe_service(Service::Imap).await,
             run.probe_service(Service::Pop3).await,
-            run.probe_service(Service::Smtp).await,
         );
+        let smtp = match srv_smtp {
+            Some(s) => Some(s),
+            None => run.probe_service(Service::Smtp).await,
+        };
         let found = autoconfig::Found {
             imap,
             pop3,

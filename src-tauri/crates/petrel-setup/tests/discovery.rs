@@ -261,6 +261,7 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         "hosted.test",
         "custom.test",
         "srv.test",
+        "srvsend.test",
         "brokenxml.test",
         "httponly.test",
         "imaponly.test",
@@ -281,6 +282,12 @@ async fn every_source_in_its_place_and_every_failure_survived() {
     records.push(format!(
         "--srv-host=_submissions._tcp.srv.test,smtp.petrel.test,{},0,0",
         p.submissions
+    ));
+    // Sending has an SRV record of its own; incoming has none (RFC 6186 §3.1). The record
+    // names the STARTTLS port, which probing would not prefer: its use is visible.
+    records.push(format!(
+        "--srv-host=_submission._tcp.srvsend.test,mail.srvsend.test,{},0,0",
+        p.submission
     ));
     let dns = start_dns(&records);
     let trust = petrel_tls::TrustPolicy::with_pem_roots(
@@ -408,6 +415,19 @@ async fn every_source_in_its_place_and_every_failure_survived() {
     assert!(!d.authenticated, "SRV without DNSSEC");
     assert_eq!(d.confirm_hosts, ["imap.petrel.test", "smtp.petrel.test"]);
     summary.push(("SRV", t));
+
+    // 6b. An SRV record for sending alone is used for sending; incoming is probed.
+    let (d, t) = run("ana@srvsend.test").await;
+    assert_eq!(d.source, Some(SettingsSource::Probe), "{:#?}", d.log);
+    assert_eq!(d.imap.as_ref().unwrap().host, "imap.srvsend.test");
+    let smtp = d.smtp.as_ref().unwrap();
+    assert_eq!(
+        (smtp.host.as_str(), smtp.port, smtp.security),
+        ("mail.srvsend.test", p.submission, Security::StartTls),
+        "{:#?}",
+        d.log
+    );
+    summary.push(("SRV for sending only", t));
 
     // 7. Nothing but probing: the usual names on the usual ports, strict TLS first.
     let (d, t) = run("ana@petrel.test").await;
