@@ -92,8 +92,10 @@ fn server_settings(node: roxmltree::Node, email: &str) -> Option<ServerSettings>
             .replace("%EMAILLOCALPART%", local)
             .replace("%EMAILDOMAIN%", domain)
     };
-    // A host name may not carry anything a URL or a command could misread.
-    let host = fill(&host);
+    // A host name may not carry anything a URL or a command could misread. DNS names are
+    // compared without case: lower case is how they are shown, pinned and confirmed. The
+    // user name keeps the case as typed (servers may see "Ana" and "ana" as two users).
+    let host = fill(&host).to_ascii_lowercase();
     if host.is_empty()
         || host.len() > 253
         || !host
@@ -168,5 +170,24 @@ mod tests {
             parse(&hostile, "a@b").is_err(),
             "a host name with URL characters is not used"
         );
+    }
+
+    /// Template host names are lower-cased; `%EMAILLOCALPART%` and `%EMAILADDRESS%` keep the
+    /// case the user typed.
+    #[test]
+    fn templates_lower_case_host_names_and_keep_the_typed_user_name() {
+        let xml = r#"<clientConfig version="1.1"><emailProvider id="x">
+          <incomingServer type="imap"><hostname>IMAP.%EMAILDOMAIN%</hostname><port>993</port>
+            <socketType>SSL</socketType><username>%EMAILLOCALPART%</username></incomingServer>
+          <outgoingServer type="smtp"><hostname>smtp.%EMAILDOMAIN%</hostname><port>465</port>
+            <socketType>SSL</socketType><username>%EMAILADDRESS%</username></outgoingServer>
+        </emailProvider></clientConfig>"#;
+        let found = parse(xml, "Ana.Smith+Lists@Example.ORG").unwrap();
+        let imap = found.imap.unwrap();
+        assert_eq!(imap.host, "imap.example.org");
+        assert_eq!(imap.username, "Ana.Smith+Lists");
+        let smtp = found.smtp.unwrap();
+        assert_eq!(smtp.host, "smtp.example.org");
+        assert_eq!(smtp.username, "Ana.Smith+Lists@Example.ORG");
     }
 }
