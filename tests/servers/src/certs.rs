@@ -38,6 +38,8 @@ pub(crate) fn generate() -> Result<Certs, String> {
         "*.petrel.test".to_string(),
         // A domain whose only SRV record is for sending (the discovery suite).
         "*.srvsend.test".to_string(),
+        // An internationalized domain, by its A-label ("bücher.test").
+        "*.xn--bcher-kva.test".to_string(),
     ])
     .map_err(err)?;
     leaf.subject_alt_names

@@ -86,8 +86,8 @@ fn server_settings(node: roxmltree::Node, email: &str) -> Option<ServerSettings>
         "STARTTLS" => Security::StartTls,
         _ => return None,
     };
-    let (local, domain) = email.split_once('@').unwrap_or((email, ""));
-    let fill = |s: &str| {
+    let (local, domain) = email.rsplit_once('@').unwrap_or((email, ""));
+    let fill = |s: &str, domain: &str| {
         s.replace("%EMAILADDRESS%", email)
             .replace("%EMAILLOCALPART%", local)
             .replace("%EMAILDOMAIN%", domain)
@@ -95,7 +95,7 @@ fn server_settings(node: roxmltree::Node, email: &str) -> Option<ServerSettings>
     // A host name may not carry anything a URL or a command could misread. DNS names are
     // compared without case: lower case is how they are shown, pinned and confirmed. The
     // user name keeps the case as typed (servers may see "Ana" and "ana" as two users).
-    let host = fill(&host).to_ascii_lowercase();
+    let host = fill(&host, &crate::discover::a_label(domain)).to_ascii_lowercase();
     if host.is_empty()
         || host.len() > 253
         || !host
@@ -109,7 +109,7 @@ fn server_settings(node: roxmltree::Node, email: &str) -> Option<ServerSettings>
         port,
         security,
         username: child_text(node, "username")
-            .map(|u| fill(&u))
+            .map(|u| fill(&u, domain))
             .unwrap_or_else(|| email.to_string()),
         pinned_cert_sha256: None,
     })

@@ -326,9 +326,11 @@ pub async fn discover(
     progress: &(dyn Fn(SetupProgress) + Send + Sync),
 ) -> Discovery {
     let email = email.trim().to_string();
+    // An internationalized domain becomes its A-label once (RFC 5891, UTS 46): every DNS
+    // query, probe, TLS server name and certificate check below uses that one form.
     let domain = email
         .rsplit_once('@')
-        .map(|(_, d)| d.trim().trim_end_matches('.').to_ascii_lowercase())
+        .map(|(_, d)| a_label(d.trim().trim_end_matches('.')))
         .unwrap_or_default();
     let mut run = Run {
         net,
@@ -492,8 +494,16 @@ pub async fn discover(
             ),
         },
     );
-    // Only a server that will be used is asked about its certificate.
+    // Only a server that will be used is asked about its certificate: one that lost to a
+    // valid server (the bare domain beside imap.<domain>) raises no question.
     let evidence = run.evidence(&found).await;
+    let chosen: Vec<String> = [&found.imap, &found.pop3, &found.smtp]
+        .into_iter()
+        .flatten()
+        .map(|s| s.host.to_ascii_lowercase())
+        .collect();
+    run.untrusted
+        .retain(|c| chosen.contains(&c.host.to_ascii_lowercase()));
     Discovery {
         email,
         imap: found.imap,
@@ -512,6 +522,13 @@ pub async fn discover(
 
 /// Percent-encoding of a query value (RFC 3986: only unreserved characters stay), so an
 /// address with `+`, `%`, `&` or non-ASCII letters arrives as typed (review L10).
+/// A domain as DNS and TLS want it: the A-label form ("bücher.example" →
+/// "xn--bcher-kva.example"), lower case. A name IDNA refuses is kept as typed, lower-cased
+/// (its lookups then fail with the resolver's words).
+pub fn a_label(domain: &str) -> String {
+    idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_lowercase())
+}
+
 pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
@@ -545,6 +562,16 @@ pub fn base_domain(host: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unicode_domains_become_a_labels_once() {
+        assert_eq!(super::a_label("Bücher.Example"), "xn--bcher-kva.example");
+        assert_eq!(super::a_label("EXAMPLE.org"), "example.org");
+        assert_eq!(
+            super::a_label("xn--bcher-kva.example"),
+            "xn--bcher-kva.example"
+        );
+    }
+
     #[test]
     fn addresses_are_percent_encoded_in_queries() {
         assert_eq!(super::percent_encode("a+b@x.org"), "a%2Bb%40x.org");

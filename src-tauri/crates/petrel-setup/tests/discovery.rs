@@ -262,6 +262,7 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         "custom.test",
         "srv.test",
         "srvsend.test",
+        "xn--bcher-kva.test",
         "brokenxml.test",
         "httponly.test",
         "imaponly.test",
@@ -428,6 +429,23 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         d.log
     );
     summary.push(("SRV for sending only", t));
+
+    // 6c. An internationalized domain (RFC 5890/5891): DNS, probes, TLS names and the
+    // certificate check use its A-label; the address stays as typed.
+    let (d, t) = run("ana@Bücher.test").await;
+    assert_eq!(d.source, Some(SettingsSource::Probe), "{:#?}", d.log);
+    assert_eq!(d.email, "ana@Bücher.test");
+    let imap = d.imap.as_ref().unwrap();
+    assert_eq!(
+        (imap.host.as_str(), imap.port, imap.security),
+        ("imap.xn--bcher-kva.test", p.imaps, Security::Tls)
+    );
+    assert!(
+        d.untrusted.is_empty(),
+        "the certificate for the A-label name is valid: {:?}",
+        d.untrusted
+    );
+    summary.push(("Unicode domain", t));
 
     // 7. Nothing but probing: the usual names on the usual ports, strict TLS first.
     let (d, t) = run("ana@petrel.test").await;
