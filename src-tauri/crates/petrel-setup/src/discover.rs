@@ -171,28 +171,33 @@ impl Run<'_> {
     /// server is kept only when nothing valid answers.
     async fn probe_service(&mut self, service: Service) -> Option<ServerSettings> {
         let d = self.domain.clone();
+        let names = match service {
+            Service::Imap => vec![format!("imap.{d}"), format!("mail.{d}"), d.clone()],
+            Service::Pop3 => vec![
+                format!("pop3.{d}"),
+                format!("pop.{d}"),
+                format!("mail.{d}"),
+                d.clone(),
+            ],
+            Service::Smtp => vec![format!("smtp.{d}"), format!("mail.{d}"), d.clone()],
+        };
+        self.probe_hosts(service, names).await
+    }
+
+    /// Tries `names` for one service on its usual ports (implicit TLS first).
+    async fn probe_hosts(
+        &mut self,
+        service: Service,
+        names: Vec<String>,
+    ) -> Option<ServerSettings> {
         let p = self.net.ports;
-        let (names, ports): (Vec<String>, [(u16, Security); 2]) = match service {
-            Service::Imap => (
-                vec![format!("imap.{d}"), format!("mail.{d}"), d.clone()],
-                [(p.imaps, Security::Tls), (p.imap, Security::StartTls)],
-            ),
-            Service::Pop3 => (
-                vec![
-                    format!("pop3.{d}"),
-                    format!("pop.{d}"),
-                    format!("mail.{d}"),
-                    d.clone(),
-                ],
-                [(p.pop3s, Security::Tls), (p.pop3, Security::StartTls)],
-            ),
-            Service::Smtp => (
-                vec![format!("smtp.{d}"), format!("mail.{d}"), d.clone()],
-                [
-                    (p.submissions, Security::Tls),
-                    (p.submission, Security::StartTls),
-                ],
-            ),
+        let ports: [(u16, Security); 2] = match service {
+            Service::Imap => [(p.imaps, Security::Tls), (p.imap, Security::StartTls)],
+            Service::Pop3 => [(p.pop3s, Security::Tls), (p.pop3, Security::StartTls)],
+            Service::Smtp => [
+                (p.submissions, Security::Tls),
+                (p.submission, Security::StartTls),
+            ],
         };
         let mut candidates = Vec::new();
         for (port, security) in ports {
@@ -391,10 +396,12 @@ pub async fn discover(
             ));
         }
     }
+    let mut mx_hosts: Vec<String> = Vec::new();
     if result.is_none() && !domain.is_empty() {
         run.stage("mail exchanger", &domain);
         match net.mx(&domain).await {
             Ok(mx) if !mx.is_empty() => {
+                mx_hosts = mx.clone();
                 let host = mx[0].clone();
                 let base = base_domain(&host);
                 run.note(
@@ -455,6 +462,34 @@ pub async fn discover(
                 SettingsSource::Probe,
                 format!("servers of {domain} that answered on the usual ports"),
                 true,
+            ));
+        }
+    }
+    // The last guess: nothing under the address's domain answered, so the hosts its MX
+    // records name are asked (implicit TLS first). They are another domain's: what they
+    // offer is a foreign host the user confirms by name before any password goes there.
+    if result.is_none() && !mx_hosts.is_empty() {
+        mx_hosts.truncate(2);
+        let (imap, pop3, smtp) = (
+            run.probe_hosts(Service::Imap, mx_hosts.clone()).await,
+            run.probe_hosts(Service::Pop3, mx_hosts.clone()).await,
+            run.probe_hosts(Service::Smtp, mx_hosts.clone()).await,
+        );
+        let found = autoconfig::Found {
+            imap,
+            pop3,
+            smtp,
+            display_name: None,
+        };
+        if found.has_incoming() {
+            result = Some((
+                found,
+                SettingsSource::MxDomain,
+                format!(
+                    "the mail exchanger of {domain} ({}), which answered on the usual ports",
+                    mx_hosts.join(", ")
+                ),
+                false,
             ));
         }
     }

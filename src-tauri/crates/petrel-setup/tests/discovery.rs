@@ -276,6 +276,8 @@ async fn every_source_in_its_place_and_every_failure_survived() {
     .collect();
     records.push("--local=/test/".into());
     records.push("--mx-host=custom.test,mx1.hosted.test,10".into());
+    // Nothing under mxonly.test resolves; its MX names a host of another domain.
+    records.push("--mx-host=mxonly.test,mail.petrel.test,10".into());
     records.push(format!(
         "--srv-host=_imaps._tcp.srv.test,imap.petrel.test,{},0,0",
         p.imaps
@@ -446,6 +448,22 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         d.untrusted
     );
     summary.push(("Unicode domain", t));
+
+    // 6d. The MX host as the last guess: a foreign host, to be confirmed by name.
+    let (d, t) = run("ana@mxonly.test").await;
+    assert_eq!(d.source, Some(SettingsSource::MxDomain), "{:#?}", d.log);
+    let imap = d.imap.as_ref().unwrap();
+    assert_eq!(
+        (imap.host.as_str(), imap.port, imap.security),
+        ("mail.petrel.test", p.imaps, Security::Tls)
+    );
+    assert!(!d.authenticated);
+    assert!(
+        d.confirm_hosts.iter().any(|h| h == "mail.petrel.test"),
+        "{:?}",
+        d.confirm_hosts
+    );
+    summary.push(("MX host as a last guess", t));
 
     // 7. Nothing but probing: the usual names on the usual ports, strict TLS first.
     let (d, t) = run("ana@petrel.test").await;
