@@ -16,4 +16,9 @@ pop3_login_delay: number | null,
 /**
  * IMAP QUOTA (KiB used, KiB allowed), when known.
  */
-quota_kib: [number, number] | null, };
+quota_kib: [number, number] | null, 
+/**
+ * Discovery found an IMAP (POP3) server but the check could not reach it: `*_offered`
+ * is false for want of an answer, not because the server said no.
+ */
+imap_unchecked: boolean, pop3_unchecked: boolean, };

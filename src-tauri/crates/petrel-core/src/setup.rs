@@ -70,6 +70,12 @@ pub struct ServerEvidence {
     /// IMAP QUOTA (KiB used, KiB allowed), when known.
     #[ts(type = "[number, number] | null")]
     pub quota_kib: Option<(u64, u64)>,
+    /// Discovery found an IMAP (POP3) server but the check could not reach it: `*_offered`
+    /// is false for want of an answer, not because the server said no.
+    #[serde(default)]
+    pub imap_unchecked: bool,
+    #[serde(default)]
+    pub pop3_unchecked: bool,
 }
 
 /// One line of the connection doctor: what was tried and what answered.

@@ -22,13 +22,48 @@ pub fn advise(
     let pop3 = policy(answers, evidence, limited);
     // POP3 here cannot leave a backup on the server: it deletes on download (EXPIRE 0).
     let deletes_on_download = evidence.pop3_expire_days == Some(0);
+
+    // What discovery found for this account: answered the check, or could not be asked.
+    let imap = evidence.imap_offered || evidence.imap_unchecked;
+    let pop = evidence.pop3_offered || evidence.pop3_unchecked;
+    let mut advice = advise_among(
+        answers,
+        provider,
+        imap,
+        pop,
+        pop3,
+        limited,
+        deletes_on_download,
+    );
+    if evidence.imap_unchecked || evidence.pop3_unchecked {
+        // Said, not hidden: the advice rests on the answers (and the table) alone.
+        advice.reasons.truncate(2);
+        advice.reasons.push(match provider {
+            Some(p) => format!("Petrel could not reach the server to see what it offers: this advice rests on your answers and on what Petrel knows of {}.", p.name),
+            None => "Petrel could not reach the server to see what it offers: this advice rests on your answers alone.".into(),
+        });
+    }
+    advice
+}
+
+/// The advice among the protocols discovery found (`imap`, `pop`).
+#[allow(clippy::too_many_arguments)]
+fn advise_among(
+    answers: &AdvisorAnswers,
+    provider: Option<&ProviderNotes>,
+    imap: bool,
+    pop: bool,
+    pop3: Pop3Options,
+    limited: bool,
+    deletes_on_download: bool,
+) -> Advice {
     let gmail_pop = provider.is_some_and(|p| {
         p.notes
             .iter()
             .any(|n| n.contains("When messages are accessed with POP"))
     });
 
-    if evidence.imap_offered && !evidence.pop3_offered {
+    if imap && !pop {
         return Advice {
             recommended: IncomingProtocol::Imap,
             reasons: vec![
@@ -39,7 +74,7 @@ pub fn advise(
             only_choice: true,
         };
     }
-    if evidence.pop3_offered && !evidence.imap_offered {
+    if pop && !imap {
         let mut reasons = vec![
             "This server offers POP3 only: mail is downloaded to this computer.".to_string(),
             keep_sentence(&pop3),
@@ -60,7 +95,7 @@ pub fn advise(
     let imap_other = "With IMAP your mail stays on the server: every device sees the same folders and read marks, and the server's space is used.".to_string();
     let pop_other = "With POP3 mail is downloaded to this computer and read here; other devices would not see what you did here, and your mail's only copy may be on this computer.".to_string();
 
-    let (recommended, mut reasons) = if answers.server_backup && deletes_on_download {
+    let (recommended, mut reasons) = if answers.server_backup && deletes_on_download && imap {
         (
             IncomingProtocol::Imap,
             vec![
@@ -432,5 +467,51 @@ mod tests {
             !a.reasons.iter().any(|r| r.contains("keeps its copy")),
             "{a:?}"
         );
+    }
+
+    /// Discovery found a server the check could not reach: the advice never picks a protocol
+    /// that was not found, and says that it rests on the answers (and the table).
+    #[test]
+    fn unreachable_servers_are_said_and_unfound_protocols_never_recommended() {
+        let pop_only = ServerEvidence {
+            pop3_unchecked: true,
+            ..ServerEvidence::default()
+        };
+        let imap_only = ServerEvidence {
+            imap_unchecked: true,
+            ..ServerEvidence::default()
+        };
+        let both_unchecked = ServerEvidence {
+            imap_unchecked: true,
+            pop3_unchecked: true,
+            ..ServerEvidence::default()
+        };
+        let gmail = ProviderNotes {
+            name: "Gmail".into(),
+            ..ProviderNotes::default()
+        };
+        for bits in 0..16u8 {
+            let answers = ask(bits & 1 != 0, bits & 2 != 0, bits & 4 != 0, bits & 8 != 0);
+            let a = advise(&answers, &pop_only, None);
+            assert_eq!(a.recommended, IncomingProtocol::Pop3, "{answers:?}: {a:?}");
+            assert!(a.only_choice);
+            let b = advise(&answers, &imap_only, Some(&gmail));
+            assert_eq!(b.recommended, IncomingProtocol::Imap, "{answers:?}: {b:?}");
+            let c = advise(&answers, &both_unchecked, None);
+            for advice in [&a, &b, &c] {
+                assert!(
+                    advice
+                        .reasons
+                        .iter()
+                        .any(|r| r.contains("could not reach the server")),
+                    "{advice:?}"
+                );
+                assert!((1..=3).contains(&advice.reasons.len()), "{advice:?}");
+            }
+            assert!(b.reasons.iter().any(|r| r.contains("Gmail")), "{b:?}");
+        }
+        // A server that answered says nothing of the kind.
+        let fine = advise(&ask(false, false, false, false), &both(), None);
+        assert!(!fine.reasons.iter().any(|r| r.contains("could not reach")));
     }
 }

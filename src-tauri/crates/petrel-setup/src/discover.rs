@@ -317,7 +317,13 @@ impl Run<'_> {
                         _ => ev.pop3_offered = true,
                     }
                 }
-                Probe::Failed(e) => self.note(stage, &tried, e),
+                Probe::Failed(e) => {
+                    self.note(stage, &tried, e);
+                    match service {
+                        Service::Imap => ev.imap_unchecked = true,
+                        _ => ev.pop3_unchecked = true,
+                    }
+                }
             }
         }
         ev
