@@ -365,6 +365,25 @@ pub async fn discover(
     } else {
         run.note("provider table", &domain, "not a listed provider");
     }
+    // A domain DNS does not know has no servers to find: say so at once (a typo, usually)
+    // instead of waiting out every source.
+    if result.is_none() && !domain.is_empty() && net.domain_missing(&domain).await {
+        run.note("DNS", &domain, "this domain does not exist");
+        return Discovery {
+            email,
+            imap: None,
+            pop3: None,
+            smtp: None,
+            source: None,
+            source_detail: format!("{domain} does not exist: check the address after the @"),
+            authenticated: false,
+            confirm_hosts: Vec::new(),
+            provider,
+            evidence: ServerEvidence::default(),
+            untrusted: run.untrusted,
+            log: run.log,
+        };
+    }
     if result.is_none() && !domain.is_empty() {
         if let Some((f, url)) = run.autoconfig_host(&domain).await {
             let https = url.starts_with("https://");

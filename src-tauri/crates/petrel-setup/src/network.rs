@@ -174,6 +174,16 @@ impl Network {
         Ok(srv.into_iter().map(|(_, _, h, p)| (h, p)).collect())
     }
 
+    /// Whether DNS says `domain` does not exist at all (NXDOMAIN): then no name under it
+    /// exists either (RFC 8020), so nothing there can be asked. A name that exists without
+    /// an address (only MX, say) is not missing.
+    pub async fn domain_missing(&self, domain: &str) -> bool {
+        match self.resolver.lookup_ip(format!("{domain}.")).await {
+            Err(e) => e.is_nx_domain(),
+            Ok(_) => false,
+        }
+    }
+
     /// Addresses of `host` (an IP address is its own answer).
     pub async fn addresses(&self, host: &str) -> Result<Vec<IpAddr>, String> {
         if let Ok(ip) = host.parse::<IpAddr>() {

@@ -465,6 +465,17 @@ async fn every_source_in_its_place_and_every_failure_survived() {
     );
     summary.push(("MX host as a last guess", t));
 
+    // 6e. A domain that does not exist ends quickly, with nothing found and the log saying
+    // why (issue 15, point 4: within 5 s).
+    let (d, t) = run("ana@nosuch.test").await;
+    assert_eq!(d.source, None, "{:#?}", d.log);
+    assert!(d.imap.is_none() && d.pop3.is_none() && d.smtp.is_none());
+    assert!(
+        t < Duration::from_secs(5),
+        "{t:?} for a domain that does not exist"
+    );
+    summary.push(("domain that does not exist", t));
+
     // 7. Nothing but probing: the usual names on the usual ports, strict TLS first.
     let (d, t) = run("ana@petrel.test").await;
     assert_eq!(d.source, Some(SettingsSource::Probe), "{:#?}", d.log);
