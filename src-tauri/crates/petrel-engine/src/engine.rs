@@ -492,20 +492,16 @@ impl Engine {
         change: impl FnOnce(&mut AccountSettings),
     ) -> Result<AccountSettings, EngineError> {
         let account = self.get(id)?;
-        let mut updated = account.settings();
+        let before = account.settings();
+        let mut updated = before.clone();
         change(&mut updated);
-        self.save_registry(|_| {
-            account.state().set_settings(updated.clone());
-            Ok(())
-        })
-        .inspect_err(|_| {
-            // Not saved: the account keeps what is on disk.
-            if let Ok(on_disk) = AccountsFile::load(&self.shared.config_dir) {
-                if let Some(old) = on_disk.accounts.into_iter().find(|a| &a.id == id) {
-                    account.state().set_settings(old);
-                }
-            }
-        })?;
+        // The file is written from the accounts' settings: set, save, and put the old ones
+        // back if the save failed (the file still holds them).
+        account.state().set_settings(updated.clone());
+        if let Err(e) = self.save_registry(|_| Ok(())) {
+            account.state().set_settings(before);
+            return Err(e);
+        }
         Ok(updated)
     }
 

@@ -10,8 +10,8 @@ use crate::network::Network;
 use crate::probe::{probe, Probe, Service};
 use crate::providers;
 use petrel_core::{
-    CertificateDetails, Discovery, DoctorLine, Security, ServerEvidence, ServerSettings,
-    SettingsSource, SetupProgress,
+    CertificateDetails, Discovery, DoctorLine, ProviderNotes, Security, ServerEvidence,
+    ServerSettings, SettingsSource, SetupProgress,
 };
 use std::time::Duration;
 
@@ -76,6 +76,56 @@ impl Run<'_> {
                 self.note(stage, url, e);
                 None
             }
+        }
+    }
+
+    /// Discovery's answer when nothing was found, with why and the log of what was tried.
+    fn nothing(self, email: String, why: String, provider: Option<ProviderNotes>) -> Discovery {
+        Discovery {
+            email,
+            imap: None,
+            pop3: None,
+            smtp: None,
+            source: None,
+            source_detail: why,
+            authenticated: false,
+            confirm_hosts: Vec::new(),
+            provider,
+            evidence: ServerEvidence::default(),
+            untrusted: self.untrusted,
+            log: self.log,
+        }
+    }
+
+    /// The three services probed on `names` (the domain's usual names, or its MX hosts);
+    /// sending from `smtp` when a record already named it.
+    async fn probe_all(
+        &mut self,
+        names: Option<Vec<String>>,
+        smtp: Option<ServerSettings>,
+    ) -> autoconfig::Found {
+        let imap = self.probe_one(Service::Imap, &names).await;
+        let pop3 = self.probe_one(Service::Pop3, &names).await;
+        let smtp = match smtp {
+            Some(s) => Some(s),
+            None => self.probe_one(Service::Smtp, &names).await,
+        };
+        autoconfig::Found {
+            imap,
+            pop3,
+            smtp,
+            display_name: None,
+        }
+    }
+
+    async fn probe_one(
+        &mut self,
+        service: Service,
+        names: &Option<Vec<String>>,
+    ) -> Option<ServerSettings> {
+        match names {
+            Some(n) => self.probe_hosts(service, n.clone()).await,
+            None => self.probe_service(service).await,
         }
     }
 
@@ -369,20 +419,11 @@ pub async fn discover(
     // instead of waiting out every source.
     if result.is_none() && !domain.is_empty() && net.domain_missing(&domain).await {
         run.note("DNS", &domain, "this domain does not exist");
-        return Discovery {
+        return run.nothing(
             email,
-            imap: None,
-            pop3: None,
-            smtp: None,
-            source: None,
-            source_detail: format!("{domain} does not exist: check the address after the @"),
-            authenticated: false,
-            confirm_hosts: Vec::new(),
+            format!("{domain} does not exist: check the address after the @"),
             provider,
-            evidence: ServerEvidence::default(),
-            untrusted: run.untrusted,
-            log: run.log,
-        };
+        );
     }
     if result.is_none() && !domain.is_empty() {
         if let Some((f, url)) = run.autoconfig_host(&domain).await {
@@ -467,20 +508,7 @@ pub async fn discover(
         }
     }
     if result.is_none() && !domain.is_empty() {
-        let (imap, pop3) = (
-            run.probe_service(Service::Imap).await,
-            run.probe_service(Service::Pop3).await,
-        );
-        let smtp = match srv_smtp {
-            Some(s) => Some(s),
-            None => run.probe_service(Service::Smtp).await,
-        };
-        let found = autoconfig::Found {
-            imap,
-            pop3,
-            smtp,
-            display_name: None,
-        };
+        let found = run.probe_all(None, srv_smtp.take()).await;
         if found.has_incoming() {
             result = Some((
                 found,
@@ -495,17 +523,7 @@ pub async fn discover(
     // offer is a foreign host the user confirms by name before any password goes there.
     if result.is_none() && !mx_hosts.is_empty() {
         mx_hosts.truncate(2);
-        let (imap, pop3, smtp) = (
-            run.probe_hosts(Service::Imap, mx_hosts.clone()).await,
-            run.probe_hosts(Service::Pop3, mx_hosts.clone()).await,
-            run.probe_hosts(Service::Smtp, mx_hosts.clone()).await,
-        );
-        let found = autoconfig::Found {
-            imap,
-            pop3,
-            smtp,
-            display_name: None,
-        };
+        let found = run.probe_all(Some(mx_hosts.clone()), None).await;
         if found.has_incoming() {
             result = Some((
                 found,
@@ -519,20 +537,11 @@ pub async fn discover(
         }
     }
     let Some((found, source, detail, https)) = result else {
-        return Discovery {
+        return run.nothing(
             email,
-            imap: None,
-            pop3: None,
-            smtp: None,
-            source: None,
-            source_detail: "nothing found: type the settings your provider gives".into(),
-            authenticated: false,
-            confirm_hosts: Vec::new(),
+            "nothing found: type the settings your provider gives".into(),
             provider,
-            evidence: ServerEvidence::default(),
-            untrusted: run.untrusted,
-            log: run.log,
-        };
+        );
     };
     let authenticated = crate::trust::authenticated(source, https);
     let confirm_hosts = crate::trust::hosts_to_confirm(
