@@ -69,7 +69,8 @@ export function installFakeBackend(scenario) {
   }
   // Hosts not under the address's domain (the engine's rule, without its provider table).
   const outside = (email, hosts) => {
-    const domain = email.split("@")[1] ?? "";
+    // The domain as DNS knows it (the URL parser gives the A-label, as the engine does).
+    const domain = new URL(`http://${email.split("@")[1] ?? "invalid"}`).hostname;
     return [...new Set(hosts.filter((h) => h !== domain && !h.endsWith(`.${domain}`)))];
   };
   const state = { accounts: scenario === "empty" ? [] : scenario === "two-accounts" ? [work, home] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0, outbox: [], drafts: {}, draftCount: 0 };
@@ -355,29 +356,38 @@ export function installFakeBackend(scenario) {
     // The wizard: discovery reports its stages; "nothing.example" finds nothing.
     discover_settings: async ({ email }) => {
       const domain = email.split("@")[1];
-      if (domain === "slow.example") await new Promise((r) => setTimeout(r, 1500));
-      for (const [stage, trying] of [["provider table", domain], ["autoconfig", `https://autoconfig.${domain}/mail/config-v1.1.xml`]]) {
-        window.__emit("setup-progress", { stage, trying });
-        await new Promise((r) => setTimeout(r, 30));
-      }
+      const tell = (stage, trying, state) => window.__emit("setup-progress", { stage, trying, state });
+      tell("provider table", domain, "trying");
+      tell("provider table", "", "nothing");
+      // The sources run side by side: the file and probing are on their way together.
+      tell("autoconfig", `https://autoconfig.${domain}/mail/config-v1.1.xml`, "trying");
+      tell("probing IMAP", `imap.${domain}, mail.${domain}, ${domain}`, "trying");
+      await new Promise((r) => setTimeout(r, domain === "slow.example" ? 1500 : 30));
+      tell("autoconfig", "", domain === "nothing.example" ? "nothing" : "found");
+      tell("probing IMAP", "", domain === "nothing.example" ? "nothing" : "stopped");
       const log = [
         { stage: "provider table", tried: domain, answer: "not a listed provider" },
         { stage: "autoconfig", tried: `https://autoconfig.${domain}/mail/config-v1.1.xml`, answer: domain === "nothing.example" ? "HTTP 404" : "found settings" },
       ];
       const server = (host, port) => ({ host, port, security: "tls", username: email, pinned_cert_sha256: null });
       if (domain === "nothing.example") {
-        return { email, imap: null, pop3: null, smtp: null, source: null, source_detail: "nothing found", authenticated: false, confirm_hosts: [], provider: null, evidence: { imap_offered: false, pop3_offered: false, pop3_expire_days: null, pop3_login_delay: null, quota_kib: null }, untrusted: [], log };
+        return { email, imap: null, pop3: null, smtp: null, source: null, source_detail: "nothing found", authenticated: false, confirm_hosts: [], unicode_hosts: [], provider: null, evidence: { imap_offered: false, pop3_offered: false, pop3_expire_days: null, pop3_login_delay: null, quota_kib: null }, untrusted: [], log };
       }
       // "srv.example": settings from DNS SRV records naming a host of another domain.
       const srv = domain === "srv.example";
+      // "bücher.example": an internationalized domain (Chromium's email field hands it over
+      // as its A-label); its hosts come back as A-labels, with their Unicode forms.
+      const idn = ["bücher.example", "xn--bcher-kva.example"].includes(domain);
+      const host = idn ? "mail.xn--bcher-kva.example" : "mail.example.org";
+      const unicode_hosts = idn ? [{ ascii: host, unicode: "mail.bücher.example" }, { ascii: "xn--bcher-kva.example", unicode: "bücher.example" }] : [];
       return {
-        email, imap: server("mail.example.org", 993), pop3: server("mail.example.org", 995), smtp: server("mail.example.org", 465),
+        email, imap: server(host, 993), pop3: server(host, 995), smtp: server(host, 465), unicode_hosts,
         source: srv ? "srv" : "autoconfig",
         source_detail: srv ? `the DNS service records of ${domain} (RFC 6186)` : `the provider's autoconfig file at https://autoconfig.${domain}/mail/config-v1.1.xml`,
         authenticated: !srv,
-        confirm_hosts: outside(email, ["mail.example.org"]),
+        confirm_hosts: outside(email, [host]),
         provider: null, evidence: { imap_offered: true, pop3_offered: true, pop3_expire_days: null, pop3_login_delay: null, quota_kib: null },
-        untrusted: [domain === "wrongname.example" ? { ...CERT, reason: "it was issued for a different host name" } : CERT], log,
+        untrusted: [domain === "wrongname.example" ? { ...CERT, reason: "it was issued for a different host name" } : { ...CERT, host }], log,
       };
     },
     // The engine's advisor is table-tested in Rust; this gives its shape for the main rules.

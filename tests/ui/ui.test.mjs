@@ -701,6 +701,26 @@ test("setup wizard: settings from DNS records (not protected against tampering) 
   await page.close();
 });
 
+test("setup wizard: an internationalized domain's servers are shown in Unicode, with the A-label beside them, and are its own", async () => {
+  const page = await open("empty");
+  await page.getByRole("button", { name: "Add account" }).click();
+  const wizard = page.getByRole("dialog", { name: "Add account" });
+  await wizard.getByLabel("Your name").fill("Ana");
+  await wizard.getByLabel("Email address").fill("ana@bücher.example");
+  await wizard.getByLabel("Password").fill("correct horse");
+  await wizard.getByRole("button", { name: "Continue" }).click();
+  const found = wizard.getByRole("region", { name: "Settings found" });
+  await found.getByText("IMAP: mail.bücher.example (mail.xn--bcher-kva.example), port 993, TLS").waitFor();
+  assert.equal(await wizard.getByRole("region", { name: "Where your password goes" }).count(), 0, "the servers are under the address's own domain");
+  await wizard.getByRole("region", { name: "Certificate of mail.bücher.example (mail.xn--bcher-kva.example)" }).waitFor();
+  // The address's domain in the words too, whatever form the email field handed over.
+  await page.getByRole("button", { name: "Back" }).click();
+  await wizard.getByLabel("Email address").fill("ana@nothing.example");
+  await wizard.getByRole("button", { name: "Continue" }).click();
+  await wizard.getByText("Petrel could not find the settings for nothing.example.", { exact: false }).waitFor();
+  await page.close();
+});
+
 test("the certificate question says why: a certificate for another server is the interception case", async () => {
   const page = await open("empty");
   await page.getByRole("button", { name: "Add account" }).click();
@@ -740,7 +760,12 @@ test("setup wizard: while it looks, the settings can be typed instead, with what
   await wizard.getByLabel("Email address").fill("me@slow.example");
   await wizard.getByLabel("Password").fill("correct horse");
   await wizard.getByRole("button", { name: "Continue" }).click();
-  await wizard.getByRole("list", { name: "Where Petrel looks" }).waitFor();
+  const stages = wizard.getByRole("list", { name: "Where Petrel looks" });
+  await stages.waitFor();
+  // The sources run side by side, and each line says its own state.
+  await stages.getByText("Your provider's settings file — trying…").waitFor();
+  await stages.getByText("Asking likely servers (IMAP) — trying…").waitFor();
+  await stages.getByText("Petrel's list of mail providers — nothing there").waitFor();
   await wizard.getByRole("button", { name: "Edit settings instead" }).click();
   assert.equal(await wizard.getByLabel("Display name").inputValue(), "Slow");
   assert.equal(await wizard.getByLabel("Email address").inputValue(), "me@slow.example");

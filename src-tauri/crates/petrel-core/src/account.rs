@@ -37,6 +37,23 @@ pub struct ServerSettings {
     pub pinned_cert_sha256: Option<String>,
 }
 
+impl ServerSettings {
+    /// The settings as saved and used: the host trimmed, without a final dot, in its
+    /// A-label form, so a host typed as "imap.Bücher.de" is "imap.xn--bcher-kva.de" for DNS,
+    /// the TLS server name and the certificate check alike (RFC 5891).
+    pub fn normalized(mut self) -> Self {
+        self.host = a_label(self.host.trim().trim_end_matches('.'));
+        self
+    }
+}
+
+/// A domain or host name as DNS and TLS want it: the A-label form ("bücher.example" →
+/// "xn--bcher-kva.example"), lower case (UTS 46). A name IDNA refuses (an IPv6 address,
+/// say) is kept as typed, lower-cased: its look-ups then fail with the resolver's words.
+pub fn a_label(domain: &str) -> String {
+    idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_lowercase())
+}
+
 /// A saved account, as written to the config file (no secrets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AccountSettings {
@@ -236,6 +253,17 @@ mod tests {
             "password leaked into Debug: {text}"
         );
         assert!(text.contains("imap.example.org"));
+    }
+
+    #[test]
+    fn hosts_are_saved_as_a_labels() {
+        assert_eq!(a_label("Bücher.Example"), "xn--bcher-kva.example");
+        assert_eq!(a_label("EXAMPLE.org"), "example.org");
+        assert_eq!(a_label("xn--bcher-kva.example"), "xn--bcher-kva.example");
+        assert_eq!(a_label("127.0.0.1"), "127.0.0.1");
+        let mut s = form().imap;
+        s.host = " imap.Bücher.de. ".into();
+        assert_eq!(s.normalized().host, "imap.xn--bcher-kva.de");
     }
 
     #[test]

@@ -14,8 +14,8 @@ pub mod requests;
 pub mod setup;
 
 pub use account::{
-    AccountId, AccountSettings, Identity, IncomingProtocol, LeaveOnServer, NewAccount, Pop3Options,
-    Security, SendingOptions, ServerSettings, SyncOptions,
+    a_label, AccountId, AccountSettings, Identity, IncomingProtocol, LeaveOnServer, NewAccount,
+    Pop3Options, Security, SendingOptions, ServerSettings, SyncOptions,
 };
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
@@ -30,6 +30,6 @@ pub use requests::{
     UI_EVENT_CHANNEL,
 };
 pub use setup::{
-    Advice, AdvisorAnswers, Discovery, DoctorLine, ProviderNotes, ServerEvidence, SettingsSource,
-    SetupProgress,
+    Advice, AdvisorAnswers, Discovery, DoctorLine, HostName, ProviderNotes, ServerEvidence,
+    SettingsSource, SetupProgress, StageState,
 };

@@ -43,7 +43,17 @@ pub struct Discovery {
     pub evidence: ServerEvidence,
     /// Servers whose certificate is not trusted: shown, and pinned only if accepted.
     pub untrusted: Vec<CertificateDetails>,
+    /// The Unicode form of every found host name written in A-labels ("imap.xn--bcher-kva.de"
+    /// → "imap.bücher.de"), for showing; settings keep the A-label (RFC 5891).
+    pub unicode_hosts: Vec<HostName>,
     pub log: Vec<DoctorLine>,
+}
+
+/// A host name as DNS and TLS use it and as people read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct HostName {
+    pub ascii: String,
+    pub unicode: String,
 }
 
 /// What a known provider's users need to know.
@@ -86,11 +96,24 @@ pub struct DoctorLine {
     pub answer: String,
 }
 
-/// Discovery's progress: the stage being tried, for the wizard's list.
+/// Discovery's progress, for the wizard's list: a stage started trying something, or
+/// ended. Stages run side by side, so several may be trying at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SetupProgress {
     pub stage: String,
     pub trying: String,
+    pub state: StageState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StageState {
+    Trying,
+    Found,
+    /// Asked, and nothing usable there.
+    Nothing,
+    /// Not finished: a better source answered first, or discovery's time ran out.
+    Stopped,
 }
 
 /// The advisor's questions.

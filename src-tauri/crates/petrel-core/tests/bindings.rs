@@ -73,6 +73,8 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<ServerEvidence>(&mut stale);
     check::<DoctorLine>(&mut stale);
     check::<SetupProgress>(&mut stale);
+    check::<StageState>(&mut stale);
+    check::<HostName>(&mut stale);
     check::<AdvisorAnswers>(&mut stale);
     check::<Advice>(&mut stale);
     check::<FolderChange>(&mut stale);

@@ -9,7 +9,7 @@ use crate::views::Views;
 use crate::{AccountsFile, EngineError, SecretStore};
 use petrel_core::{
     AccountId, AccountSettings, ActionOutcome, EnvelopePage, Folder, FolderChange, FolderRole,
-    ListQuery, MessageView, NewAccount, ThreadPage,
+    ListQuery, MessageView, NewAccount, ServerSettings, ThreadPage,
 };
 use petrel_imap::TrustPolicy;
 use petrel_store::{FolderRef, MailCache};
@@ -149,8 +149,8 @@ impl Engine {
     /// keychain, then the settings on disk. Nothing is kept if any step fails.
     pub async fn add_account(&self, form: NewAccount) -> Result<AccountSettings, EngineError> {
         form.validate().map_err(EngineError::InvalidInput)?;
-        let mut imap = form.imap.clone();
-        imap.host = imap.host.trim().to_string();
+        // Host names are stored as A-labels: DNS, TLS and the certificate check use them.
+        let imap = form.imap.clone().normalized();
         let id = self.new_account_id(&form.email);
         let settings = AccountSettings {
             id: id.clone(),
@@ -160,10 +160,7 @@ impl Engine {
             sync: Default::default(),
             protocol: form.protocol,
             pop3: form.pop3,
-            smtp: form.smtp.map(|mut s| {
-                s.host = s.host.trim().to_string();
-                s
-            }),
+            smtp: form.smtp.map(ServerSettings::normalized),
             sending: form.sending.clone(),
         };
         tracing::info!(account = %id, host = %settings.imap.host, port = settings.imap.port, protocol = ?settings.protocol, "verifying new account");

@@ -159,10 +159,7 @@ impl Engine {
         let mut trial = self.account(id)?;
         trial.display_name = display_name.trim().to_string();
         trial.email = email.trim().to_string();
-        trial.imap = petrel_core::ServerSettings {
-            host: incoming.host.trim().to_string(),
-            ..incoming
-        };
+        trial.imap = incoming.normalized();
         let password = match &new_password {
             Some(p) if !p.is_empty() => p.clone(),
             _ => self.shared.secrets.password(id)?,

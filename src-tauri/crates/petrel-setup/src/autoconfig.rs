@@ -95,7 +95,7 @@ fn server_settings(node: roxmltree::Node, email: &str) -> Option<ServerSettings>
     // A host name may not carry anything a URL or a command could misread. DNS names are
     // compared without case: lower case is how they are shown, pinned and confirmed. The
     // user name keeps the case as typed (servers may see "Ana" and "ana" as two users).
-    let host = fill(&host, &crate::discover::a_label(domain)).to_ascii_lowercase();
+    let host = fill(&host, &petrel_core::a_label(domain)).to_ascii_lowercase();
     if host.is_empty()
         || host.len() > 253
         || !host

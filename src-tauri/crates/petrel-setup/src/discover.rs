@@ -1,22 +1,120 @@
-//! Finding an address's server settings. Sources are asked in order of how much they can
-//! be trusted — the bundled provider table, the domain's own autoconfig file (HTTPS, then
+//! Finding an address's server settings. Sources are ranked by how much they can be
+//! trusted — the bundled provider table, the domain's own autoconfig file (HTTPS, then
 //! HTTP), the .well-known location, Mozilla's ISPDB, the settings of the domain's mail
-//! exchanger's provider, DNS SRV records, and last probing the usual host names — and the
-//! first source that names an incoming server wins. Every step is logged for the connection
-//! doctor. No credentials are sent anywhere here.
+//! exchanger's provider, DNS SRV records, probing the usual host names, and last probing
+//! the mail exchanger itself — and the best source that names an incoming server wins.
+//!
+//! After the provider table, the sources run side by side under one deadline, so a domain
+//! whose hosts accept connections and never answer costs one timeout, not one per source
+//! (issue 15: the whole discovery answers within 30 s). A source's answer is taken as soon
+//! as every better source has finished; probing, which knocks on many doors, waits until
+//! the look-ups have finished or had a short head start. Every step is logged for the
+//! connection doctor. No credentials are sent anywhere here.
 
 use crate::autoconfig;
 use crate::network::Network;
 use crate::probe::{probe, Probe, Service};
 use crate::providers;
+use futures::StreamExt;
 use petrel_core::{
-    CertificateDetails, Discovery, DoctorLine, ProviderNotes, Security, ServerEvidence,
-    ServerSettings, SettingsSource, SetupProgress,
+    CertificateDetails, Discovery, DoctorLine, HostName, ProviderNotes, Security, ServerEvidence,
+    ServerSettings, SettingsSource, SetupProgress, StageState,
 };
 use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
 
 /// Delay between the starts of parallel probes (not all at once at a server).
 const STAGGER: Duration = Duration::from_millis(250);
+
+/// How long probing waits for the look-ups (files, DNS) before knocking on the usual
+/// hosts anyway: most domains that publish settings answer well within it, and then no
+/// probe is sent at all.
+const PROBE_HEAD_START: Duration = Duration::from_secs(2);
+
+/// When the sources stop: what has answered by then is used. Leaves the check of the
+/// chosen servers the rest of [`WHOLE`].
+const SOURCES_DEADLINE: Duration = Duration::from_secs(22);
+
+/// The whole discovery, the servers' check included (issue 15: within 30 s).
+const WHOLE: Duration = Duration::from_secs(28);
+
+const MX_PROBE_STAGE: &str = "probing the mail exchanger";
+
+/// The sources that run side by side, best first: when several answer, the earliest in
+/// this order wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Autoconfig,
+    WellKnown,
+    Ispdb,
+    MxProvider,
+    Srv,
+    Probe,
+    MxProbe,
+}
+
+impl Source {
+    const ORDER: [Source; 7] = [
+        Source::Autoconfig,
+        Source::WellKnown,
+        Source::Ispdb,
+        Source::MxProvider,
+        Source::Srv,
+        Source::Probe,
+        Source::MxProbe,
+    ];
+
+    /// A look-up (files and DNS) rather than a probe.
+    fn is_lookup(self) -> bool {
+        !matches!(self, Source::Probe | Source::MxProbe)
+    }
+
+    /// The wizard's stages this source reports under.
+    fn stages(self) -> &'static [&'static str] {
+        match self {
+            Source::Autoconfig => &["autoconfig"],
+            Source::WellKnown => &["well-known"],
+            Source::Ispdb => &["ISPDB"],
+            Source::MxProvider => &["mail exchanger"],
+            Source::Srv => &["DNS SRV"],
+            Source::Probe => &["probing IMAP", "probing POP3", "probing SMTP"],
+            Source::MxProbe => &[MX_PROBE_STAGE],
+        }
+    }
+}
+
+/// What one source found, and how it is described and trusted.
+struct Outcome {
+    found: autoconfig::Found,
+    source: SettingsSource,
+    detail: String,
+    /// Fetched over HTTPS (or TLS-verified probes).
+    https: bool,
+    provider: Option<ProviderNotes>,
+}
+
+/// Where the race stands: wait for a better source, this one won, or none found anything.
+#[derive(Debug, PartialEq, Eq)]
+enum Decision {
+    Wait,
+    Winner(usize),
+    Nothing,
+}
+
+/// The best source that found an incoming server. With `wait_for_better`, a finished
+/// source wins only once every source before it has finished (best source wins, not the
+/// fastest); without (time is up), the best of those that finished.
+fn decide(outcomes: &[Option<Option<Outcome>>], wait_for_better: bool) -> Decision {
+    for (i, outcome) in outcomes.iter().enumerate() {
+        match outcome {
+            None if wait_for_better => return Decision::Wait,
+            Some(Some(o)) if o.found.has_incoming() => return Decision::Winner(i),
+            _ => {}
+        }
+    }
+    Decision::Nothing
+}
 
 struct Run<'a> {
     net: &'a Network,
@@ -29,10 +127,50 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn stage(&mut self, stage: &str, trying: &str) {
+        self.tell(stage, trying, StageState::Trying);
+    }
+
+    fn tell(&self, stage: &str, trying: &str, state: StageState) {
         (self.progress)(SetupProgress {
             stage: stage.into(),
             trying: trying.into(),
+            state,
         });
+    }
+
+    fn finished(&self, stage: &str, found: bool) {
+        let state = if found {
+            StageState::Found
+        } else {
+            StageState::Nothing
+        };
+        self.tell(stage, "", state);
+    }
+
+    /// A run of its own for one source: its log and certificates are merged back in the
+    /// sources' order, whatever order they finished in.
+    fn fork(&self) -> Self {
+        Run {
+            net: self.net,
+            email: self.email.clone(),
+            domain: self.domain.clone(),
+            progress: self.progress,
+            log: Vec::new(),
+            untrusted: Vec::new(),
+        }
+    }
+
+    fn absorb(&mut self, other: Run) {
+        self.log.extend(other.log);
+        for c in other.untrusted {
+            if !self
+                .untrusted
+                .iter()
+                .any(|u| u.sha256 == c.sha256 && u.host == c.host)
+            {
+                self.untrusted.push(c);
+            }
+        }
     }
 
     fn note(&mut self, stage: &str, tried: &str, answer: impl Into<String>) {
@@ -92,24 +230,24 @@ impl Run<'_> {
             confirm_hosts: Vec::new(),
             provider,
             evidence: ServerEvidence::default(),
+            unicode_hosts: unicode_hosts(&self.domain, &autoconfig::Found::default()),
             untrusted: self.untrusted,
             log: self.log,
         }
     }
 
-    /// The three services probed on `names` (the domain's usual names, or its MX hosts);
-    /// sending from `smtp` when a record already named it.
-    async fn probe_all(
-        &mut self,
-        names: Option<Vec<String>>,
-        smtp: Option<ServerSettings>,
-    ) -> autoconfig::Found {
-        let imap = self.probe_one(Service::Imap, &names).await;
-        let pop3 = self.probe_one(Service::Pop3, &names).await;
-        let smtp = match smtp {
-            Some(s) => Some(s),
-            None => self.probe_one(Service::Smtp, &names).await,
-        };
+    /// The three services probed side by side on `names` (the domain's usual names when
+    /// None, or its MX hosts).
+    async fn probe_all(&mut self, names: Option<Vec<String>>) -> autoconfig::Found {
+        let (mut a, mut b, mut c) = (self.fork(), self.fork(), self.fork());
+        let (imap, pop3, smtp) = tokio::join!(
+            a.probe_one(Service::Imap, &names),
+            b.probe_one(Service::Pop3, &names),
+            c.probe_one(Service::Smtp, &names),
+        );
+        for run in [a, b, c] {
+            self.absorb(run);
+        }
         autoconfig::Found {
             imap,
             pop3,
@@ -124,8 +262,19 @@ impl Run<'_> {
         names: &Option<Vec<String>>,
     ) -> Option<ServerSettings> {
         match names {
-            Some(n) => self.probe_hosts(service, n.clone()).await,
-            None => self.probe_service(service).await,
+            Some(n) => self.probe_hosts(service, n.clone(), MX_PROBE_STAGE).await,
+            None => {
+                let stage = match service {
+                    Service::Imap => "probing IMAP",
+                    Service::Pop3 => "probing POP3",
+                    Service::Smtp => "probing SMTP",
+                };
+                let found = self
+                    .probe_hosts(service, self.usual_names(service), stage)
+                    .await;
+                self.finished(stage, found.is_some());
+                found
+            }
         }
     }
 
@@ -216,12 +365,10 @@ impl Run<'_> {
         found
     }
 
-    /// Tries the usual host names of one service (implicit TLS first, then STARTTLS),
-    /// staggered and in parallel; the first valid one in that order wins. An untrusted
-    /// server is kept only when nothing valid answers.
-    async fn probe_service(&mut self, service: Service) -> Option<ServerSettings> {
-        let d = self.domain.clone();
-        let names = match service {
+    /// The usual host names of one service under the address's domain, most likely first.
+    fn usual_names(&self, service: Service) -> Vec<String> {
+        let d = &self.domain;
+        match service {
             Service::Imap => vec![format!("imap.{d}"), format!("mail.{d}"), d.clone()],
             Service::Pop3 => vec![
                 format!("pop3.{d}"),
@@ -230,15 +377,17 @@ impl Run<'_> {
                 d.clone(),
             ],
             Service::Smtp => vec![format!("smtp.{d}"), format!("mail.{d}"), d.clone()],
-        };
-        self.probe_hosts(service, names).await
+        }
     }
 
-    /// Tries `names` for one service on its usual ports (implicit TLS first).
+    /// Tries `names` for one service on its usual ports (implicit TLS first), staggered
+    /// and in parallel; the first valid one in that order wins. An untrusted server is
+    /// kept only when nothing valid answers.
     async fn probe_hosts(
         &mut self,
         service: Service,
         names: Vec<String>,
+        stage: &str,
     ) -> Option<ServerSettings> {
         let p = self.net.ports;
         let ports: [(u16, Security); 2] = match service {
@@ -255,11 +404,6 @@ impl Run<'_> {
                 candidates.push((host.clone(), port, security));
             }
         }
-        let stage = match service {
-            Service::Imap => "probing IMAP",
-            Service::Pop3 => "probing POP3",
-            Service::Smtp => "probing SMTP",
-        };
         self.stage(stage, &names.join(", "));
         let net = self.net;
         let results = futures::future::join_all(candidates.iter().enumerate().map(
@@ -313,15 +457,40 @@ impl Run<'_> {
         chosen.or(fallback)
     }
 
-    /// What the found servers say about themselves (no login).
-    async fn evidence(&mut self, found: &autoconfig::Found) -> ServerEvidence {
+    /// What the found servers say about themselves (no login). Both are asked at once, and
+    /// only until `deadline`.
+    async fn evidence(&mut self, found: &autoconfig::Found, deadline: Instant) -> ServerEvidence {
+        let stage = "checking the server";
+        let net = self.net;
+        let ask = |service: Service, settings: &Option<ServerSettings>| {
+            let settings = settings.clone();
+            async move {
+                let s = settings?;
+                let answer = tokio::time::timeout_at(
+                    deadline,
+                    probe(net, service, &s.host, s.port, s.security),
+                )
+                .await
+                .unwrap_or_else(|_| {
+                    Probe::Failed("no answer before discovery's time ran out".into())
+                });
+                Some((service, s, answer))
+            }
+        };
+        let shown: Vec<String> = [&found.imap, &found.pop3]
+            .into_iter()
+            .flatten()
+            .map(|s| format!("{}:{}", s.host, s.port))
+            .collect();
+        self.stage(stage, &shown.join(", "));
+        let (imap, pop3) = tokio::join!(
+            ask(Service::Imap, &found.imap),
+            ask(Service::Pop3, &found.pop3)
+        );
         let mut ev = ServerEvidence::default();
-        for (service, settings) in [(Service::Imap, &found.imap), (Service::Pop3, &found.pop3)] {
-            let Some(s) = settings else { continue };
-            let stage = "checking the server";
+        for (service, s, answer) in [imap, pop3].into_iter().flatten() {
             let tried = format!("{}:{}", s.host, s.port);
-            self.stage(stage, &tried);
-            match probe(self.net, service, &s.host, s.port, s.security).await {
+            match answer {
                 Probe::Secure { capabilities } => {
                     self.note(
                         stage,
@@ -376,7 +545,240 @@ impl Run<'_> {
                 }
             }
         }
+        self.finished(stage, ev.imap_offered || ev.pop3_offered);
         ev
+    }
+
+    /// One source, start to end. `lookups_done` turns true when every look-up has
+    /// finished: probing waits for it, or for its head start to pass.
+    async fn source(
+        &mut self,
+        source: Source,
+        mut lookups_done: watch::Receiver<bool>,
+    ) -> Option<Outcome> {
+        let domain = self.domain.clone();
+        let outcome = match source {
+            Source::Autoconfig => self
+                .autoconfig_host(&domain)
+                .await
+                .map(|(found, url)| Outcome {
+                    found,
+                    source: SettingsSource::Autoconfig,
+                    detail: format!("the provider's autoconfig file at {url}"),
+                    https: url.starts_with("https://"),
+                    provider: None,
+                }),
+            Source::WellKnown => {
+                let path = "/.well-known/autoconfig/mail/config-v1.1.xml";
+                let mut outcome = None;
+                for scheme in ["https", "http"] {
+                    let url = self.url(scheme, &domain, path);
+                    if let Some(found) = self.autoconfig("well-known", &url).await {
+                        outcome = Some(Outcome {
+                            found,
+                            source: SettingsSource::WellKnown,
+                            detail: format!("the domain's autoconfig file at {url}"),
+                            https: scheme == "https",
+                            provider: None,
+                        });
+                        break;
+                    }
+                }
+                outcome
+            }
+            Source::Ispdb => self.ispdb(&domain).await.map(|(found, url)| Outcome {
+                found,
+                source: SettingsSource::Ispdb,
+                detail: format!("Mozilla's database of mail providers ({url})"),
+                https: url.starts_with("https://"),
+                provider: None,
+            }),
+            Source::MxProvider => self.mx_provider().await,
+            // Kept even with no incoming server: its sending record is used with probing's
+            // answer (RFC 6186 §3.1).
+            Source::Srv => Some(Outcome {
+                found: self.srv().await,
+                source: SettingsSource::Srv,
+                detail: format!("the DNS service records of {domain} (RFC 6186)"),
+                https: false,
+                provider: None,
+            }),
+            Source::Probe => {
+                let _ = tokio::time::timeout(PROBE_HEAD_START, lookups_done.wait_for(|d| *d)).await;
+                Some(Outcome {
+                    found: self.probe_all(None).await,
+                    source: SettingsSource::Probe,
+                    detail: format!("servers of {domain} that answered on the usual ports"),
+                    https: true,
+                    provider: None,
+                })
+            }
+            // The last guess: the hosts the MX records name (implicit TLS first). They are
+            // another domain's: what they offer is a foreign host the user confirms by name
+            // before any password goes there.
+            Source::MxProbe => {
+                let mut hosts = self.net.mx(&domain).await.unwrap_or_default();
+                hosts.truncate(2);
+                if hosts.is_empty() {
+                    None
+                } else {
+                    let _ =
+                        tokio::time::timeout(PROBE_HEAD_START, lookups_done.wait_for(|d| *d)).await;
+                    let found = self.probe_all(Some(hosts.clone())).await;
+                    self.finished(MX_PROBE_STAGE, found.has_incoming());
+                    Some(Outcome {
+                        found,
+                        source: SettingsSource::MxDomain,
+                        detail: format!(
+                            "the mail exchanger of {domain} ({}), which answered on the usual ports",
+                            hosts.join(", ")
+                        ),
+                        https: false,
+                        provider: None,
+                    })
+                }
+            }
+        };
+        if source.is_lookup() {
+            let found = outcome.as_ref().is_some_and(|o| o.found.has_incoming());
+            for stage in source.stages() {
+                self.finished(stage, found);
+            }
+        }
+        outcome
+    }
+
+    /// The settings of the provider that handles the domain's mail, when its MX records
+    /// name another domain: the provider table, then that domain's autoconfig and ISPDB.
+    async fn mx_provider(&mut self) -> Option<Outcome> {
+        let domain = self.domain.clone();
+        self.stage("mail exchanger", &domain);
+        let mx = match self.net.mx(&domain).await {
+            Ok(mx) if !mx.is_empty() => mx,
+            Ok(_) => {
+                self.note("mail exchanger", &domain, "no MX record");
+                return None;
+            }
+            Err(e) => {
+                self.note("mail exchanger", &domain, e);
+                return None;
+            }
+        };
+        let host = mx[0].clone();
+        let base = base_domain(&host);
+        self.note(
+            "mail exchanger",
+            &domain,
+            format!("{host} (provider domain {base})"),
+        );
+        if base == domain {
+            return None;
+        }
+        let handled = format!("mail for {domain} is handled by {host}");
+        let (found, detail, provider) = if let Some(p) = providers::by_mx(&base) {
+            (
+                p.found(&self.email),
+                format!("{handled}: {}", p.name),
+                Some(p.notes()),
+            )
+        } else if let Some((f, url)) = self.autoconfig_host(&base).await {
+            (f, format!("{handled}: the autoconfig file at {url}"), None)
+        } else {
+            let (f, url) = self.ispdb(&base).await?;
+            (f, format!("{handled}: Mozilla's database ({url})"), None)
+        };
+        Some(Outcome {
+            found,
+            source: SettingsSource::MxDomain,
+            detail,
+            https: false,
+            provider,
+        })
+    }
+
+    /// Every source side by side until the best one that found an incoming server is
+    /// known, or `deadline` passes (then the best of those that finished). The sources'
+    /// logs are merged in their order; one that did not finish says why.
+    async fn race(&mut self, deadline: Instant) -> Option<Outcome> {
+        let mut forks: Vec<Run> = Source::ORDER.iter().map(|_| self.fork()).collect();
+        let mut outcomes: Vec<Option<Option<Outcome>>> =
+            Source::ORDER.iter().map(|_| None).collect();
+        let (tell_lookups_done, lookups_done) = watch::channel(false);
+        let mut decision = Decision::Wait;
+        {
+            let mut running: futures::stream::FuturesUnordered<_> = forks
+                .iter_mut()
+                .zip(Source::ORDER)
+                .enumerate()
+                .map(|(i, (run, source))| {
+                    let done = lookups_done.clone();
+                    async move { (i, run.source(source, done).await) }
+                })
+                .collect();
+            while decision == Decision::Wait {
+                match tokio::time::timeout_at(deadline, running.next()).await {
+                    Ok(Some((i, outcome))) => {
+                        outcomes[i] = Some(outcome);
+                        let lookups_finished = Source::ORDER
+                            .iter()
+                            .zip(&outcomes)
+                            .all(|(s, o)| !s.is_lookup() || o.is_some());
+                        if lookups_finished {
+                            let _ = tell_lookups_done.send(true);
+                        }
+                        decision = decide(&outcomes, true);
+                    }
+                    // Time is up (or, impossibly, nothing is left running).
+                    Ok(None) | Err(_) => {
+                        decision = decide(&outcomes, false);
+                        if decision == Decision::Wait {
+                            decision = Decision::Nothing;
+                        }
+                    }
+                }
+            }
+        }
+        let winner = match decision {
+            Decision::Winner(i) => Some(i),
+            _ => None,
+        };
+        let why_stopped = match winner {
+            Some(i) => format!(
+                "stopped: {} answered first",
+                Source::ORDER[i]
+                    .stages()
+                    .first()
+                    .copied()
+                    .unwrap_or("a better source")
+            ),
+            None => format!(
+                "no answer within {} s: given up",
+                SOURCES_DEADLINE.as_secs()
+            ),
+        };
+        for (i, mut fork) in forks.into_iter().enumerate() {
+            if outcomes[i].is_none() {
+                for stage in Source::ORDER[i].stages() {
+                    fork.note(stage, "", why_stopped.clone());
+                    fork.tell(stage, "", StageState::Stopped);
+                }
+            }
+            self.absorb(fork);
+        }
+        let srv_smtp = Source::ORDER
+            .iter()
+            .position(|s| *s == Source::Srv)
+            .and_then(|i| outcomes[i].as_ref())
+            .and_then(|o| o.as_ref())
+            .and_then(|o| o.found.smtp.clone());
+        let mut outcome = outcomes.get_mut(winner?)?.take().flatten()?;
+        // A sending record of the domain's own beats a guessed sending server.
+        if matches!(Source::ORDER[winner?], Source::Probe | Source::MxProbe) {
+            if let Some(smtp) = srv_smtp {
+                outcome.found.smtp = Some(smtp);
+            }
+        }
+        Some(outcome)
     }
 }
 
@@ -391,7 +793,7 @@ pub async fn discover(
     // query, probe, TLS server name and certificate check below uses that one form.
     let domain = email
         .rsplit_once('@')
-        .map(|(_, d)| a_label(d.trim().trim_end_matches('.')))
+        .map(|(_, d)| petrel_core::a_label(d.trim().trim_end_matches('.')))
         .unwrap_or_default();
     let mut run = Run {
         net,
@@ -401,20 +803,23 @@ pub async fn discover(
         log: Vec::new(),
         untrusted: Vec::new(),
     };
+    let started = Instant::now();
     let mut provider = None;
-    // (settings, source, where in words, fetched over HTTPS)
-    let mut result: Option<(autoconfig::Found, SettingsSource, String, bool)> = None;
-
     run.stage("provider table", &domain);
+    let mut result = None;
     if let Some(p) = providers::by_domain(&domain) {
         run.note("provider table", &domain, p.name.clone());
-        let found = p.found(&email);
-        let detail = format!("Petrel's table of mail providers ({})", p.name);
-        provider = Some(p.notes());
-        result = Some((found, SettingsSource::ProviderTable, detail, true));
+        result = Some(Outcome {
+            found: p.found(&email),
+            source: SettingsSource::ProviderTable,
+            detail: format!("Petrel's table of mail providers ({})", p.name),
+            https: true,
+            provider: Some(p.notes()),
+        });
     } else {
         run.note("provider table", &domain, "not a listed provider");
     }
+    run.finished("provider table", result.is_some());
     // A domain DNS does not know has no servers to find: say so at once (a typo, usually)
     // instead of waiting out every source.
     if result.is_none() && !domain.is_empty() && net.domain_missing(&domain).await {
@@ -426,123 +831,23 @@ pub async fn discover(
         );
     }
     if result.is_none() && !domain.is_empty() {
-        if let Some((f, url)) = run.autoconfig_host(&domain).await {
-            let https = url.starts_with("https://");
-            result = Some((
-                f,
-                SettingsSource::Autoconfig,
-                format!("the provider's autoconfig file at {url}"),
-                https,
-            ));
-        }
+        result = run.race(started + SOURCES_DEADLINE).await;
     }
-    if result.is_none() && !domain.is_empty() {
-        let path = "/.well-known/autoconfig/mail/config-v1.1.xml";
-        for scheme in ["https", "http"] {
-            let url = run.url(scheme, &domain, path);
-            if let Some(f) = run.autoconfig("well-known", &url).await {
-                result = Some((
-                    f,
-                    SettingsSource::WellKnown,
-                    format!("the domain's autoconfig file at {url}"),
-                    scheme == "https",
-                ));
-                break;
-            }
-        }
-    }
-    if result.is_none() && !domain.is_empty() {
-        if let Some((f, url)) = run.ispdb(&domain).await {
-            let https = url.starts_with("https://");
-            result = Some((
-                f,
-                SettingsSource::Ispdb,
-                format!("Mozilla's database of mail providers ({url})"),
-                https,
-            ));
-        }
-    }
-    let mut mx_hosts: Vec<String> = Vec::new();
-    if result.is_none() && !domain.is_empty() {
-        run.stage("mail exchanger", &domain);
-        match net.mx(&domain).await {
-            Ok(mx) if !mx.is_empty() => {
-                mx_hosts = mx.clone();
-                let host = mx[0].clone();
-                let base = base_domain(&host);
-                run.note(
-                    "mail exchanger",
-                    &domain,
-                    format!("{host} (provider domain {base})"),
-                );
-                if base != domain {
-                    if let Some(p) = providers::by_mx(&base) {
-                        let found = p.found(&email);
-                        let detail = format!("mail for {domain} is handled by {host}: {}", p.name);
-                        provider = Some(p.notes());
-                        result = Some((found, SettingsSource::MxDomain, detail, false));
-                    } else if let Some((f, url)) = run.autoconfig_host(&base).await {
-                        result = Some((f, SettingsSource::MxDomain, format!("mail for {domain} is handled by {host}: the autoconfig file at {url}"), false));
-                    } else if let Some((f, url)) = run.ispdb(&base).await {
-                        result = Some((f, SettingsSource::MxDomain, format!("mail for {domain} is handled by {host}: Mozilla's database ({url})"), false));
-                    }
-                }
-            }
-            Ok(_) => run.note("mail exchanger", &domain, "no MX record"),
-            Err(e) => run.note("mail exchanger", &domain, e),
-        }
-    }
-    let mut srv_smtp = None;
-    if result.is_none() && !domain.is_empty() {
-        let f = run.srv().await;
-        if f.has_incoming() {
-            result = Some((
-                f,
-                SettingsSource::Srv,
-                format!("the DNS service records of {domain} (RFC 6186)"),
-                false,
-            ));
-        } else {
-            // Sending from its own record; incoming still to find.
-            srv_smtp = f.smtp;
-        }
-    }
-    if result.is_none() && !domain.is_empty() {
-        let found = run.probe_all(None, srv_smtp.take()).await;
-        if found.has_incoming() {
-            result = Some((
-                found,
-                SettingsSource::Probe,
-                format!("servers of {domain} that answered on the usual ports"),
-                true,
-            ));
-        }
-    }
-    // The last guess: nothing under the address's domain answered, so the hosts its MX
-    // records name are asked (implicit TLS first). They are another domain's: what they
-    // offer is a foreign host the user confirms by name before any password goes there.
-    if result.is_none() && !mx_hosts.is_empty() {
-        mx_hosts.truncate(2);
-        let found = run.probe_all(Some(mx_hosts.clone()), None).await;
-        if found.has_incoming() {
-            result = Some((
-                found,
-                SettingsSource::MxDomain,
-                format!(
-                    "the mail exchanger of {domain} ({}), which answered on the usual ports",
-                    mx_hosts.join(", ")
-                ),
-                false,
-            ));
-        }
-    }
-    let Some((found, source, detail, https)) = result else {
+    let Some(Outcome {
+        found,
+        source,
+        detail,
+        https,
+        provider: found_provider,
+    }) = result
+    else {
         return run.nothing(
             email,
             "nothing found: type the settings your provider gives".into(),
             provider,
         );
     };
+    provider = found_provider.or(provider);
     let authenticated = crate::trust::authenticated(source, https);
     let confirm_hosts = crate::trust::hosts_to_confirm(
         &email,
@@ -565,7 +870,8 @@ pub async fn discover(
     );
     // Only a server that will be used is asked about its certificate: one that lost to a
     // valid server (the bare domain beside imap.<domain>) raises no question.
-    let evidence = run.evidence(&found).await;
+    let evidence = run.evidence(&found, started + WHOLE).await;
+    let unicode_hosts = unicode_hosts(&domain, &found);
     let chosen: Vec<String> = [&found.imap, &found.pop3, &found.smtp]
         .into_iter()
         .flatten()
@@ -584,20 +890,34 @@ pub async fn discover(
         confirm_hosts,
         provider,
         evidence,
+        unicode_hosts,
         untrusted: run.untrusted,
         log: run.log,
     }
 }
 
-/// Percent-encoding of a query value (RFC 3986: only unreserved characters stay), so an
-/// address with `+`, `%`, `&` or non-ASCII letters arrives as typed (review L10).
-/// A domain as DNS and TLS want it: the A-label form ("bücher.example" →
-/// "xn--bcher-kva.example"), lower case. A name IDNA refuses is kept as typed, lower-cased
-/// (its lookups then fail with the resolver's words).
-pub fn a_label(domain: &str) -> String {
-    idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_lowercase())
+/// The address's domain and the found hosts whose Unicode form differs from the A-label
+/// they are stored in.
+fn unicode_hosts(domain: &str, found: &autoconfig::Found) -> Vec<HostName> {
+    let hosts = [&found.imap, &found.pop3, &found.smtp]
+        .into_iter()
+        .flatten()
+        .map(|s| s.host.as_str());
+    let mut names: Vec<HostName> = Vec::new();
+    for host in std::iter::once(domain).chain(hosts) {
+        let (unicode, errors) = idna::domain_to_unicode(host);
+        if errors.is_ok() && unicode != host && !names.iter().any(|n| n.ascii == host) {
+            names.push(HostName {
+                ascii: host.to_string(),
+                unicode,
+            });
+        }
+    }
+    names
 }
 
+/// Percent-encoding of a query value (RFC 3986: only unreserved characters stay), so an
+/// address with `+`, `%`, `&` or non-ASCII letters arrives as typed (review L10).
 pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
@@ -631,16 +951,6 @@ pub fn base_domain(host: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn unicode_domains_become_a_labels_once() {
-        assert_eq!(super::a_label("Bücher.Example"), "xn--bcher-kva.example");
-        assert_eq!(super::a_label("EXAMPLE.org"), "example.org");
-        assert_eq!(
-            super::a_label("xn--bcher-kva.example"),
-            "xn--bcher-kva.example"
-        );
-    }
-
     #[test]
     fn addresses_are_percent_encoded_in_queries() {
         assert_eq!(super::percent_encode("a+b@x.org"), "a%2Bb%40x.org");

@@ -48,11 +48,13 @@ pub fn vouched_domains(email: &str) -> Vec<String> {
     out
 }
 
+/// The address's domain as DNS knows it: its A-label, so "ana@Bücher.test" owns the
+/// hosts under "xn--bcher-kva.test" (RFC 5891).
 pub fn email_domain(email: &str) -> String {
     email
         .trim()
         .rsplit_once('@')
-        .map(|(_, d)| d.trim().trim_end_matches('.').to_ascii_lowercase())
+        .map(|(_, d)| petrel_core::a_label(d.trim().trim_end_matches('.')))
         .unwrap_or_default()
 }
 
@@ -104,6 +106,19 @@ mod tests {
             username: "u".into(),
             pinned_cert_sha256: None,
         }
+    }
+
+    #[test]
+    fn a_unicode_address_domain_owns_its_a_label_hosts() {
+        // RFC 5891: "Bücher.test" and "xn--bcher-kva.test" are one domain.
+        let s = server("imap.xn--bcher-kva.test");
+        assert!(hosts_to_confirm("ana@Bücher.test", [&s], false).is_empty());
+        assert!(unconfirmed("ana@Bücher.test", [&s], &[]).is_empty());
+        let other = server("imap.xn--bchr-0ra.test");
+        assert_eq!(
+            hosts_to_confirm("ana@Bücher.test", [&other], true),
+            ["imap.xn--bchr-0ra.test"]
+        );
     }
 
     #[test]

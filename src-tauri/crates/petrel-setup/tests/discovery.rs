@@ -93,7 +93,14 @@ async fn serve(stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin
         .next()
         .unwrap_or("")
         .to_string();
-    let reply = match routes.get(&(host, path)) {
+    let mut body = routes.get(&(host, path)).cloned();
+    // "SLOW <seconds> <body>": a source that answers, but late.
+    if let Some(rest) = body.as_deref().and_then(|b| b.strip_prefix("SLOW ")) {
+        let (secs, rest) = rest.split_once(' ').unwrap();
+        tokio::time::sleep(Duration::from_secs(secs.parse().unwrap())).await;
+        body = Some(rest.to_string());
+    }
+    let reply = match body {
         Some(body) if body.starts_with("REDIRECT ") => format!(
             "HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             &body["REDIRECT ".len()..]
@@ -158,6 +165,27 @@ async fn start_web(routes: Routes, names: &[&str]) -> Web {
         }
     });
     web
+}
+
+/// Every port on `ip` accepts connections and never says a word (a black hole).
+async fn start_black_hole(ip: [u8; 4], ports: &[u16]) {
+    for port in ports {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from((ip, *port)))
+            .await
+            .unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut sink = [0u8; 1024];
+                    while let Ok(n) = s.read(&mut sink).await {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+    }
 }
 
 fn autoconfig(servers: &[(&str, &str, u16, &str)]) -> String {
@@ -231,6 +259,18 @@ async fn every_source_in_its_place_and_every_failure_survived() {
             ("smtp", "smtp.badcert.test", p.submissions, "SSL"),
         ]),
     );
+    // The autoconfig file answers after probing has started and found servers: the better
+    // source still wins.
+    routes.insert(
+        ("autoconfig.slowconf.test".into(), cfg.clone()),
+        format!(
+            "SLOW 4 {}",
+            autoconfig(&[
+                ("imap", "imap.petrel.test", p.imaps, "SSL"),
+                ("smtp", "smtp.petrel.test", p.submissions, "SSL"),
+            ])
+        ),
+    );
     // HTTPS answers with a redirect down to plain HTTP (refused).
     let redirect_to = format!("REDIRECT http://autoconfig.redirect.test:9{cfg}");
     routes.insert(
@@ -250,6 +290,7 @@ async fn every_source_in_its_place_and_every_failure_survived() {
             "autoconfig.poponly.test",
             "autoconfig.badcert.test",
             "autoconfig.redirect.test",
+            "autoconfig.slowconf.test",
         ],
     )
     .await;
@@ -270,6 +311,7 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         "badcert.test",
         "httpinside.test",
         "redirect.test",
+        "slowconf.test",
     ]
     .iter()
     .map(|d| format!("--address=/{d}/127.0.0.1"))
@@ -292,6 +334,10 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         "--srv-host=_submission._tcp.srvsend.test,mail.srvsend.test,{},0,0",
         p.submission
     ));
+    // Every name under blackhole.test, its MX host included, is a host that accepts
+    // connections on every port discovery tries and never answers.
+    records.push("--address=/blackhole.test/127.0.0.2".into());
+    records.push("--mx-host=blackhole.test,mx.blackhole.test,10".into());
     let dns = start_dns(&records);
     let trust = petrel_tls::TrustPolicy::with_pem_roots(
         format!("{}\n{}", h.ca_pem(), web.ca_pem).as_bytes(),
@@ -314,6 +360,20 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         format!("https://ispdb.petrel.test:{}/v1.1/", web.https),
     )
     .unwrap();
+    start_black_hole(
+        [127, 0, 0, 2],
+        &[
+            web.http,
+            web.https,
+            p.imaps,
+            p.imap,
+            p.pop3s,
+            p.pop3,
+            p.submissions,
+            p.submission,
+        ],
+    )
+    .await;
     // dnsmasq is up once it answers.
     let deadline = Instant::now() + Duration::from_secs(10);
     while net.addresses("petrel.test").await.is_err() {
@@ -321,8 +381,23 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let stages: std::sync::Mutex<Vec<String>> = Default::default();
-    let progress = |p: petrel_core::SetupProgress| stages.lock().unwrap().push(p.stage);
+    // 0. A black hole: every host of blackhole.test (and its mail exchanger) accepts
+    //    connections on every port and never answers. Run beside the other scenarios (its
+    //    time is the point, not the CPU).
+    let black_hole = {
+        let net = net.clone();
+        let seen: Arc<std::sync::Mutex<Vec<petrel_core::SetupProgress>>> = Default::default();
+        let told = seen.clone();
+        tokio::spawn(async move {
+            let progress = move |p: petrel_core::SetupProgress| told.lock().unwrap().push(p);
+            let started = Instant::now();
+            let d = discover(&net, "ana@blackhole.test", &progress).await;
+            (d, started.elapsed(), seen)
+        })
+    };
+
+    let stages: std::sync::Mutex<Vec<(String, petrel_core::StageState)>> = Default::default();
+    let progress = |p: petrel_core::SetupProgress| stages.lock().unwrap().push((p.stage, p.state));
     let mut summary = Vec::new();
     let run = |email: &'static str| {
         let net = &net;
@@ -446,6 +521,18 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         d.untrusted.is_empty(),
         "the certificate for the A-label name is valid: {:?}",
         d.untrusted
+    );
+    assert!(
+        d.confirm_hosts.is_empty(),
+        "imap.xn--bcher-kva.test is under Bücher.test: {:?}",
+        d.confirm_hosts
+    );
+    assert!(
+        d.unicode_hosts
+            .iter()
+            .any(|n| n.ascii == "imap.xn--bcher-kva.test" && n.unicode == "imap.bücher.test"),
+        "shown in Unicode: {:?}",
+        d.unicode_hosts
     );
     summary.push(("Unicode domain", t));
 
@@ -584,8 +671,57 @@ async fn every_source_in_its_place_and_every_failure_survived() {
     );
     summary.push(("bad certificate", t));
 
+    // 13. A better source that answers late still wins over probing that answered first
+    //     (sources run side by side; best source wins, not the fastest).
+    let (d, t) = run("ana@slowconf.test").await;
+    assert_eq!(d.source, Some(SettingsSource::Autoconfig), "{:#?}", d.log);
+    assert_eq!(d.imap.as_ref().unwrap().host, "imap.petrel.test");
+    assert!(
+        d.log
+            .iter()
+            .any(|l| l.stage == "probing IMAP" && l.tried.starts_with("imap.slowconf.test")),
+        "probing ran while the file was on its way: {:#?}",
+        d.log
+    );
+    assert!(
+        d.untrusted.is_empty(),
+        "probed servers that lost raise no certificate question: {:?}",
+        d.untrusted
+    );
+    summary.push(("late better source", t));
+
+    // 0, ended: within 30 s (issue 15, point 4), nothing found, and the log says what
+    // went unanswered.
+    let (d, t, seen) = black_hole.await.unwrap();
+    assert_eq!(d.source, None, "{:#?}", d.log);
+    assert!(
+        t <= Duration::from_secs(30),
+        "{t:?} for a black-hole domain"
+    );
+    for (stage, tried) in [
+        ("autoconfig", "https://autoconfig.blackhole.test"),
+        ("probing IMAP", "imap.blackhole.test"),
+        ("probing the mail exchanger", "mx.blackhole.test"),
+    ] {
+        assert!(
+            d.log.iter().any(|l| l.stage == stage
+                && (l.tried.starts_with(tried) || l.answer.contains("given up"))),
+            "{stage}: {:#?}",
+            d.log
+        );
+    }
+    let seen = seen.lock().unwrap();
+    for stage in ["autoconfig", "probing IMAP", "probing SMTP"] {
+        assert!(
+            seen.iter()
+                .any(|p| p.stage == stage && p.state != petrel_core::StageState::Trying),
+            "progress says {stage} ended: {seen:?}"
+        );
+    }
+    summary.push(("black hole", t));
+
     for (name, t) in &summary {
-        eprintln!("{name:<22} {t:?}");
+        eprintln!("{name:<26} {t:?}");
     }
     let stages = stages.lock().unwrap();
     for s in [
@@ -596,8 +732,20 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         "mail exchanger",
         "DNS SRV",
         "probing IMAP",
+        "probing the mail exchanger",
         "checking the server",
     ] {
-        assert!(stages.iter().any(|x| x == s), "progress never named {s}");
+        assert!(
+            stages.iter().any(|(x, _)| x == s),
+            "progress never named {s}"
+        );
     }
+    // A source that a better one made unnecessary is said to have stopped (autoconf.test:
+    // probing was still waiting when the file answered).
+    assert!(
+        stages
+            .iter()
+            .any(|(x, state)| x == "probing IMAP" && *state == petrel_core::StageState::Stopped),
+        "no stage was ever stopped"
+    );
 }

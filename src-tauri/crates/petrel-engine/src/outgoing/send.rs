@@ -6,7 +6,7 @@
 use crate::account::Incoming;
 use crate::{Engine, EngineError};
 use petrel_core::{
-    AccountId, AccountSettings, ComposeKind, Composition, FolderRole, QueuedMessage,
+    AccountId, AccountSettings, ComposeKind, Composition, FolderRole, QueuedMessage, ServerSettings,
 };
 use petrel_smtp::{Outbox, Queued, SmtpError, SmtpSession};
 use std::collections::HashSet;
@@ -30,9 +30,9 @@ impl Engine {
     pub fn set_smtp(
         &self,
         id: &AccountId,
-        smtp: Option<petrel_core::ServerSettings>,
+        smtp: Option<ServerSettings>,
     ) -> Result<AccountSettings, EngineError> {
-        self.update_account(id, |a| a.smtp = smtp)
+        self.update_account(id, |a| a.smtp = smtp.map(ServerSettings::normalized))
     }
 
     /// Signature, identities and whether the server files sent mail itself.
