@@ -7,8 +7,9 @@
 //! After the provider table, the sources run side by side under one deadline, so a domain
 //! whose hosts accept connections and never answer costs one timeout, not one per source
 //! (issue 15: the whole discovery answers within 30 s). A source's answer is taken as soon
-//! as every better source has finished; probing, which knocks on many doors, waits until
-//! the look-ups have finished or had a short head start. Every step is logged for the
+//! as every better source has finished; a probe, which knocks on many doors, waits until
+//! every better source has finished or its head start has passed (2 s for the domain's
+//! usual hosts, 8 s for the mail exchanger, the last guess). Every step is logged for the
 //! connection doctor. No credentials are sent anywhere here.
 
 use crate::autoconfig;
@@ -31,6 +32,11 @@ const STAGGER: Duration = Duration::from_millis(250);
 /// hosts anyway: most domains that publish settings answer well within it, and then no
 /// probe is sent at all.
 const PROBE_HEAD_START: Duration = Duration::from_secs(2);
+
+/// How long the mail exchanger waits for the domain's own hosts before it is probed
+/// anyway (it is the last guess, but a black-hole domain must not push it past the
+/// deadline: 8 s + 4 staggered probes of 10 s end before [`SOURCES_DEADLINE`]).
+const MX_PROBE_HEAD_START: Duration = Duration::from_secs(8);
 
 /// When the sources stop: what has answered by then is used. Leaves the check of the
 /// chosen servers the rest of [`WHOLE`].
@@ -68,6 +74,15 @@ impl Source {
     /// A look-up (files and DNS) rather than a probe.
     fn is_lookup(self) -> bool {
         !matches!(self, Source::Probe | Source::MxProbe)
+    }
+
+    /// How long a probe waits for every better source to finish before it starts anyway.
+    fn head_start(self) -> Duration {
+        match self {
+            Source::Probe => PROBE_HEAD_START,
+            Source::MxProbe => MX_PROBE_HEAD_START,
+            _ => Duration::ZERO,
+        }
     }
 
     /// The wizard's stages this source reports under.
@@ -406,16 +421,36 @@ impl Run<'_> {
         }
         self.stage(stage, &names.join(", "));
         let net = self.net;
-        let results = futures::future::join_all(candidates.iter().enumerate().map(
-            |(i, (host, port, security))| async move {
-                tokio::time::sleep(STAGGER * i as u32).await;
-                probe(net, service, host, *port, *security).await
-            },
-        ))
-        .await;
+        let mut results: Vec<Option<Probe>> = candidates.iter().map(|_| None).collect();
+        {
+            let mut running: futures::stream::FuturesUnordered<_> = candidates
+                .iter()
+                .enumerate()
+                .map(|(i, (host, port, security))| async move {
+                    tokio::time::sleep(STAGGER * i as u32).await;
+                    (i, probe(net, service, host, *port, *security).await)
+                })
+                .collect();
+            // Done once a valid server answered and every better candidate has finished:
+            // a host that never answers (a firewall dropping port 993 of the bare domain)
+            // does not hold up the one that did.
+            while let Some((i, result)) = running.next().await {
+                results[i] = Some(result);
+                let settled = results
+                    .iter()
+                    .map_while(|r| r.as_ref())
+                    .any(|r| matches!(r, Probe::Secure { .. }));
+                if settled {
+                    break;
+                }
+            }
+        }
         let mut fallback = None;
         let mut chosen = None;
         for ((host, port, security), result) in candidates.into_iter().zip(results) {
+            let Some(result) = result else {
+                continue;
+            };
             let tried = format!(
                 "{host}:{port} ({})",
                 if security == Security::Tls {
@@ -549,12 +584,26 @@ impl Run<'_> {
         ev
     }
 
-    /// One source, start to end. `lookups_done` turns true when every look-up has
-    /// finished: probing waits for it, or for its head start to pass.
+    /// A probe's wait: until every better source has finished (`finished` holds a flag
+    /// per source, in order), or its head start from `started` has passed.
+    async fn head_start(
+        source: Source,
+        started: Instant,
+        mut finished: watch::Receiver<Vec<bool>>,
+    ) {
+        let Some(me) = Source::ORDER.iter().position(|s| *s == source) else {
+            return;
+        };
+        let better_done = finished.wait_for(|f| f.iter().take(me).all(|d| *d));
+        let _ = tokio::time::timeout_at(started + source.head_start(), better_done).await;
+    }
+
+    /// One source, start to end; probes first give better sources their head start.
     async fn source(
         &mut self,
         source: Source,
-        mut lookups_done: watch::Receiver<bool>,
+        started: Instant,
+        finished: watch::Receiver<Vec<bool>>,
     ) -> Option<Outcome> {
         let domain = self.domain.clone();
         let outcome = match source {
@@ -604,7 +653,7 @@ impl Run<'_> {
                 provider: None,
             }),
             Source::Probe => {
-                let _ = tokio::time::timeout(PROBE_HEAD_START, lookups_done.wait_for(|d| *d)).await;
+                Self::head_start(source, started, finished).await;
                 Some(Outcome {
                     found: self.probe_all(None).await,
                     source: SettingsSource::Probe,
@@ -622,8 +671,7 @@ impl Run<'_> {
                 if hosts.is_empty() {
                     None
                 } else {
-                    let _ =
-                        tokio::time::timeout(PROBE_HEAD_START, lookups_done.wait_for(|d| *d)).await;
+                    Self::head_start(source, started, finished).await;
                     let found = self.probe_all(Some(hosts.clone())).await;
                     self.finished(MX_PROBE_STAGE, found.has_incoming());
                     Some(Outcome {
@@ -703,7 +751,8 @@ impl Run<'_> {
         let mut forks: Vec<Run> = Source::ORDER.iter().map(|_| self.fork()).collect();
         let mut outcomes: Vec<Option<Option<Outcome>>> =
             Source::ORDER.iter().map(|_| None).collect();
-        let (tell_lookups_done, lookups_done) = watch::channel(false);
+        let started = Instant::now();
+        let (tell_finished, finished) = watch::channel(vec![false; Source::ORDER.len()]);
         let mut decision = Decision::Wait;
         {
             let mut running: futures::stream::FuturesUnordered<_> = forks
@@ -711,21 +760,15 @@ impl Run<'_> {
                 .zip(Source::ORDER)
                 .enumerate()
                 .map(|(i, (run, source))| {
-                    let done = lookups_done.clone();
-                    async move { (i, run.source(source, done).await) }
+                    let finished = finished.clone();
+                    async move { (i, run.source(source, started, finished).await) }
                 })
                 .collect();
             while decision == Decision::Wait {
                 match tokio::time::timeout_at(deadline, running.next()).await {
                     Ok(Some((i, outcome))) => {
                         outcomes[i] = Some(outcome);
-                        let lookups_finished = Source::ORDER
-                            .iter()
-                            .zip(&outcomes)
-                            .all(|(s, o)| !s.is_lookup() || o.is_some());
-                        if lookups_finished {
-                            let _ = tell_lookups_done.send(true);
-                        }
+                        tell_finished.send_modify(|f| f[i] = true);
                         decision = decide(&outcomes, true);
                     }
                     // Time is up (or, impossibly, nothing is left running).

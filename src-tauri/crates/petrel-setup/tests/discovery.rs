@@ -337,6 +337,9 @@ async fn every_source_in_its_place_and_every_failure_survived() {
     // Every name under blackhole.test, its MX host included, is a host that accepts
     // connections on every port discovery tries and never answers.
     records.push("--address=/blackhole.test/127.0.0.2".into());
+    // One of the Unicode domain's usual names is a black hole too: the valid server that
+    // answered first must not wait for it.
+    records.push("--address=/mail.xn--bcher-kva.test/127.0.0.2".into());
     records.push("--mx-host=blackhole.test,mx.blackhole.test,10".into());
     let dns = start_dns(&records);
     let trust = petrel_tls::TrustPolicy::with_pem_roots(
@@ -526,6 +529,10 @@ async fn every_source_in_its_place_and_every_failure_survived() {
         d.confirm_hosts.is_empty(),
         "imap.xn--bcher-kva.test is under Bücher.test: {:?}",
         d.confirm_hosts
+    );
+    assert!(
+        t < Duration::from_secs(5),
+        "{t:?}: the valid imap. server waited for mail., which never answers"
     );
     assert!(
         d.unicode_hosts
