@@ -31,7 +31,11 @@ pub(crate) fn write_all(h: &Harness, certs: &Certs) -> Result<()> {
         );
     }
     write("users", &users)?;
-    write("dovecot.conf", &dovecot_conf(h, d))?;
+    let oauth_passdb = match &h.oidc {
+        Some(oidc) => oidc.dovecot_passdb(d)?,
+        None => String::new(),
+    };
+    write("dovecot.conf", &dovecot_conf(h, d, &oauth_passdb))?;
     write("postfix/conf/main.cf", &postfix_main(h, d))?;
     write("postfix/conf/master.cf", &postfix_master(h))?;
     for sub in ["postfix/queue", "postfix/data"] {
@@ -51,7 +55,7 @@ pub(crate) fn write_all(h: &Harness, certs: &Certs) -> Result<()> {
     Ok(())
 }
 
-fn dovecot_conf(h: &Harness, d: &Path) -> String {
+fn dovecot_conf(h: &Harness, d: &Path, oauth_passdb: &str) -> String {
     let p = h.ports;
     let d = d.display();
     let instance = d
@@ -78,7 +82,7 @@ ssl_key = <{d}/tls/key.pem
 # Plaintext ports exist to test STARTTLS; logins there are allowed only after STARTTLS
 # would be the production setting, but tests also probe what a client does without it.
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth_mechanisms}
 mail_location = maildir:~/Maildir
 hostname = mail.{DOMAIN}
 postmaster_address = postmaster@{DOMAIN}
@@ -87,8 +91,9 @@ submission_relay_port = {smtp}
 submission_relay_trusted = yes
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {d}/users
+  args = scheme=PLAIN username_format=%u {d}/users{password_mechanisms}
 }}
+{oauth_passdb}
 userdb {{
   driver = passwd-file
   args = username_format=%u {d}/users
@@ -167,6 +172,16 @@ namespace inbox {{
   }}
 }}
 "#,
+        oauth_mechanisms = if oauth_passdb.is_empty() {
+            ""
+        } else {
+            " oauthbearer xoauth2"
+        },
+        password_mechanisms = if oauth_passdb.is_empty() {
+            ""
+        } else {
+            "\n  mechanisms = plain login"
+        },
         imap = p.imap,
         auto = if h.auto_folders { "subscribe" } else { "no" },
         imaps = p.imaps,

@@ -13,11 +13,13 @@
 mod certs;
 mod config;
 mod memory_secrets;
+mod oidc;
 mod proxy;
 mod scripted_pop3;
 mod scripted_smtp;
 
 pub use memory_secrets::MemorySecrets;
+pub use oidc::{browser_command, Oidc, OidcOptions, CLIENT_ID as OIDC_CLIENT_ID};
 pub use proxy::Proxy;
 pub use scripted_pop3::ScriptedPop3;
 pub use scripted_smtp::ScriptedSmtp;
@@ -151,6 +153,8 @@ pub struct Harness {
     postfix_running: bool,
     /// Cleans up if this process dies without dropping the harness (killed test, statics).
     guard: Option<Child>,
+    /// The OpenID Connect provider whose access tokens Dovecot accepts (sign-in tests).
+    pub oidc: Option<Oidc>,
 }
 
 impl std::fmt::Debug for Harness {
@@ -169,17 +173,24 @@ pub const DOMAIN: &str = "example.test";
 impl Harness {
     /// Starts Dovecot and Postfix; retries with new ports if another process took one.
     pub fn start() -> Result<Harness> {
-        Self::start_with(true)
+        Self::start_with(true, None)
+    }
+
+    /// As `start`, with a real OpenID Connect provider on loopback whose access tokens
+    /// Dovecot accepts for IMAP, POP3 and submission (OAUTHBEARER, XOAUTH2); passwords work
+    /// as before.
+    pub fn start_with_oidc(options: OidcOptions) -> Result<Harness> {
+        Self::start_with(true, Some(options))
     }
 
     /// As `start`, with Dovecot's default of creating no folder on its own (`auto = no`):
     /// a fresh account has only INBOX; Trash, Sent… appear once a client creates them
     /// (and then carry their SPECIAL-USE role).
     pub fn start_bare() -> Result<Harness> {
-        Self::start_with(false)
+        Self::start_with(false, None)
     }
 
-    fn start_with(auto_folders: bool) -> Result<Harness> {
+    fn start_with(auto_folders: bool, oidc: Option<OidcOptions>) -> Result<Harness> {
         if !is_root() {
             return Err(HarnessError::Setup(
                 "the mail-server harness must run as root (Dovecot and Postfix drop privileges themselves); run `npm test` as root or with sudo".into(),
@@ -187,7 +198,7 @@ impl Harness {
         }
         let mut last = None;
         for _ in 0..3 {
-            match Self::start_once(auto_folders) {
+            match Self::start_once(auto_folders, oidc) {
                 Ok(h) => return Ok(h),
                 Err(e) => last = Some(e),
             }
@@ -195,7 +206,7 @@ impl Harness {
         Err(last.unwrap_or_else(|| HarnessError::Setup("harness did not start".into())))
     }
 
-    fn start_once(auto_folders: bool) -> Result<Harness> {
+    fn start_once(auto_folders: bool, oidc: Option<OidcOptions>) -> Result<Harness> {
         let dir = tempdir::TempDir::new()?;
         let ports = free_ports()?;
         let certs = certs::generate().map_err(HarnessError::Setup)?;
@@ -216,6 +227,7 @@ impl Harness {
             dovecot: None,
             postfix_running: false,
             guard: None,
+            oidc: oidc.map(Oidc::start).transpose()?,
             dir,
         };
         config::write_all(&harness, &certs)?;

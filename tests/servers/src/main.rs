@@ -1,4 +1,4 @@
-//! `petrel-harness serve [--seed DIR] [--watch-pid PID]`: runs one harness until SIGINT/SIGTERM, for the E2E
+//! `petrel-harness serve [--seed DIR] [--watch-pid PID] [--oidc]`: runs one harness until SIGINT/SIGTERM, for the E2E
 //! tests and `npm run demo`. Seeds alice's INBOX with DIR/*.eml (default: the sample
 //! mailbox) and prints one JSON line (ports, users, CA path, certificate fingerprint).
 //!
@@ -27,12 +27,14 @@ fn run() -> Result<(), String> {
     let mut user = "alice".to_string();
     let mut watch_pid: Option<u32> = None;
     let mut bulk = 0usize;
+    let mut oidc = false;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--seed" => seed = value()?.into(),
             "--petrel-config" => petrel_config = Some(value()?.into()),
             "--remove" => remove = true,
+            "--oidc" => oidc = true,
             "--user" => user = value()?,
             "--bulk" => bulk = value()?.parse().map_err(|e| format!("--bulk: {e}"))?,
             "--watch-pid" => {
@@ -42,18 +44,28 @@ fn run() -> Result<(), String> {
         }
     }
     match (command.as_str(), petrel_config) {
-        ("serve", _) => serve(&seed, watch_pid, bulk),
+        ("serve", _) => serve(&seed, watch_pid, bulk, oidc),
         ("demo-account", Some(dir)) => demo_account(&dir, &user, remove),
         _ => Err(USAGE.into()),
     }
 }
 
-const USAGE: &str = "usage: petrel-harness serve [--seed DIR] [--watch-pid PID] [--bulk N]\n       petrel-harness demo-account --petrel-config DIR [--user alice|bob] [--remove] < serve-output.json";
+const USAGE: &str = "usage: petrel-harness serve [--seed DIR] [--watch-pid PID] [--bulk N] [--oidc]\n       petrel-harness demo-account --petrel-config DIR [--user alice|bob] [--remove] < serve-output.json";
 
 /// Serves until SIGINT/SIGTERM, or until process `watch_pid` is gone (so a demo script that
 /// is killed outright does not leave the servers running).
-fn serve(seed: &std::path::Path, watch_pid: Option<u32>, bulk: usize) -> Result<(), String> {
-    let harness = Harness::start().map_err(|e| e.to_string())?;
+fn serve(
+    seed: &std::path::Path,
+    watch_pid: Option<u32>,
+    bulk: usize,
+    oidc: bool,
+) -> Result<(), String> {
+    let harness = if oidc {
+        Harness::start_with_oidc(Default::default())
+    } else {
+        Harness::start()
+    }
+    .map_err(|e| e.to_string())?;
     if bulk > 0 {
         // A large folder for the UI benchmark: alice's "Bulk", one message a minute.
         harness
@@ -93,6 +105,8 @@ fn serve(seed: &std::path::Path, watch_pid: Option<u32>, bulk: usize) -> Result<
         "ca_path": harness.ca_path(),
         "server_cert_sha256": harness.server_cert_sha256(),
         "seeded": seeded,
+        // With --oidc: the provider's issuer; sign in as a harness user's login.
+        "oidc_issuer": harness.oidc.as_ref().map(|o| o.issuer.clone()),
     });
     println!("{info}");
     use std::io::Write;
