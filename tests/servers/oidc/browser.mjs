@@ -57,13 +57,16 @@ let page = await go(start);
 for (let step = 0; step < 5; step++) {
   const f = form(page.body, page.url);
   if (!f) break;
-  if ("login" in f.fields || /name="login"/.test(page.body)) {
+  if (f.fields.prompt === "login" || "login" in f.fields) {
     f.fields.login = login;
     f.fields.password = "any";
   }
-  let action = f.action;
-  if (deny && /confirm/.test(action)) action = action.replace(/confirm$/, "abort");
-  page = await go(action, {
+  // "Cancel" on the consent page is a link to the interaction's abort address.
+  if (deny && f.fields.prompt === "consent") {
+    page = await go(`${f.action.replace(/\/$/, "")}/abort`);
+    break;
+  }
+  page = await go(f.action, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(f.fields).toString(),

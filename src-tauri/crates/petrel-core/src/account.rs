@@ -54,6 +54,37 @@ pub fn a_label(domain: &str) -> String {
     idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_lowercase())
 }
 
+/// How an account proves who it is to its servers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum SignIn {
+    /// A password (or app password) kept in the keychain.
+    #[default]
+    Password,
+    /// OAuth2: a refresh token in the keychain, access tokens in memory only.
+    #[serde(rename = "oauth2")]
+    OAuth2 {
+        provider: OAuthProvider,
+        /// Overrides the client ID this build carries for the provider (or names one for
+        /// a self-hosted issuer).
+        #[serde(default)]
+        client_id: Option<String>,
+    },
+}
+
+/// Who signs the user in with OAuth2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum OAuthProvider {
+    /// Outlook.com, Hotmail and Microsoft 365 (the `common` tenant).
+    Microsoft,
+    Google,
+    /// Any OpenID Connect issuer, by its URL (its discovery document says the rest).
+    Oidc {
+        issuer: String,
+    },
+}
+
 /// A saved account, as written to the config file (no secrets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AccountSettings {

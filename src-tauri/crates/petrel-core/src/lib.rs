@@ -11,11 +11,12 @@ pub mod fuzz;
 pub mod ipc;
 pub mod mail;
 pub mod requests;
+pub mod sasl;
 pub mod setup;
 
 pub use account::{
     a_label, AccountId, AccountSettings, Identity, IncomingProtocol, LeaveOnServer, NewAccount,
-    Pop3Options, Security, SendingOptions, ServerSettings, SyncOptions,
+    OAuthProvider, Pop3Options, Security, SendingOptions, ServerSettings, SignIn, SyncOptions,
 };
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
