@@ -30,7 +30,7 @@ pub use fetch_envelopes::MAX_PAGE;
 pub use idle::{IdleOutcome, IDLE_REISSUE};
 pub use move_messages::Removal;
 pub use petrel_tls::TrustPolicy;
-pub use session::ImapSession;
+pub use session::{ImapSession, Login};
 pub use sync_folder::{uid_set, SyncError, SyncReport};
 
 /// How long a TCP connect plus TLS handshake may take before we call the host unreachable.

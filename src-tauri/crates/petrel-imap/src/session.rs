@@ -2,6 +2,7 @@
 
 use crate::connect::{connect, Stream};
 use crate::{ImapError, TrustPolicy, COMMAND_TIMEOUT};
+use petrel_core::sasl::BearerMechanism;
 use petrel_core::{Security, ServerSettings};
 use std::collections::HashSet;
 use std::future::Future;
@@ -28,6 +29,16 @@ impl ImapSession {
         password: &str,
         trust: &TrustPolicy,
     ) -> Result<Self, ImapError> {
+        Self::login_with(server, Login::Password(password), trust).await
+    }
+
+    /// Connects under the TLS policy and proves who the user is: LOGIN with a password, or
+    /// AUTHENTICATE with an OAuth2 access token (OAUTHBEARER when offered, else XOAUTH2).
+    pub async fn login_with(
+        server: &ServerSettings,
+        login: Login<'_>,
+        trust: &TrustPolicy,
+    ) -> Result<Self, ImapError> {
         let stream = connect(server, trust).await?;
         let mut client = async_imap::Client::new(stream);
         if server.security == Security::Tls {
@@ -42,7 +53,34 @@ impl ImapSession {
                 ));
             }
         }
-        match with_timeout("login", client.login(&server.username, password)).await? {
+        let challenge = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let answer = match login {
+            Login::Password(password) => {
+                with_timeout("login", client.login(&server.username, password)).await?
+            }
+            Login::Bearer(token) => {
+                let offered = pre_login_mechanisms(&mut client).await?;
+                let Some(mechanism) = BearerMechanism::choose(offered.iter().map(String::as_str))
+                else {
+                    return Err(ImapError::AuthFailed(
+                        "the server does not offer OAuth2 sign-in (AUTH=OAUTHBEARER or AUTH=XOAUTH2)"
+                            .into(),
+                    ));
+                };
+                let bearer = Bearer {
+                    first: Some(mechanism.initial_response(
+                        &server.username,
+                        &server.host,
+                        server.port,
+                        token,
+                    )),
+                    mechanism,
+                    challenge: challenge.clone(),
+                };
+                with_timeout("signing in", client.authenticate(mechanism.name(), bearer)).await?
+            }
+        };
+        match answer {
             Ok(inner) => {
                 let mut session = ImapSession {
                     inner,
@@ -64,7 +102,14 @@ impl ImapSession {
             }
             Err((async_imap::error::Error::No(text), _))
             | Err((async_imap::error::Error::Bad(text), _)) => {
-                Err(ImapError::AuthFailed(text.trim().to_string()))
+                let why = challenge
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                Err(ImapError::AuthFailed(match why {
+                    Some(why) => format!("{} ({why})", text.trim()),
+                    None => text.trim().to_string(),
+                }))
             }
             Err((other, _)) => Err(other.into()),
         }
@@ -103,6 +148,94 @@ impl ImapSession {
 
     pub async fn logout(mut self) {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.inner.logout()).await;
+    }
+}
+
+/// How a session proves who the user is.
+#[derive(Clone, Copy)]
+pub enum Login<'a> {
+    Password(&'a str),
+    /// An OAuth2 access token.
+    Bearer(&'a str),
+}
+
+impl std::fmt::Debug for Login<'_> {
+    // Never the secret itself.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Login::Password(_) => "Login::Password(<redacted>)",
+            Login::Bearer(_) => "Login::Bearer(<redacted>)",
+        })
+    }
+}
+
+/// The SASL exchange of a bearer token: the token first; a challenge after it is the
+/// server's error report (RFC 7628 §3.2.2), kept for the message and acknowledged so the
+/// server can end the exchange with its NO.
+struct Bearer {
+    mechanism: BearerMechanism,
+    first: Option<String>,
+    challenge: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl async_imap::Authenticator for Bearer {
+    type Response = String;
+
+    fn process(&mut self, challenge: &[u8]) -> String {
+        match self.first.take() {
+            Some(first) => first,
+            None => {
+                let text = String::from_utf8_lossy(challenge);
+                *self
+                    .challenge
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(petrel_core::sasl::describe_challenge(&text));
+                self.mechanism.error_acknowledgement().to_string()
+            }
+        }
+    }
+}
+
+/// The SASL mechanisms the server offers before login (`AUTH=` capabilities), upper case.
+/// Only used to pick a mechanism: a wrong pick fails the login, nothing more.
+async fn pre_login_mechanisms(
+    client: &mut async_imap::Client<Stream>,
+) -> Result<Vec<String>, ImapError> {
+    use async_imap::imap_proto::{Capability, Response};
+    // Client (before login) has no public command call: the line goes straight onto the
+    // stream, with a tag of ours, and the replies are read through the client's parser.
+    use tokio::io::AsyncWriteExt as _;
+    const TAG: &str = "petrelcap";
+    with_timeout("asking for capabilities", async {
+        let stream = client.get_mut();
+        stream
+            .write_all(format!("{TAG} CAPABILITY\r\n").as_bytes())
+            .await?;
+        stream.flush().await
+    })
+    .await??;
+    let mut offered = Vec::new();
+    loop {
+        let Some(response) = with_timeout("reading capabilities", client.read_response())
+            .await?
+            .map_err(|e| ImapError::ConnectionLost(e.to_string()))?
+        else {
+            return Err(ImapError::ConnectionLost(
+                "the server closed the connection".into(),
+            ));
+        };
+        match response.parsed() {
+            Response::Capabilities(caps) => {
+                for c in caps {
+                    if let Capability::Auth(m) = c {
+                        offered.push(m.to_ascii_uppercase());
+                    }
+                }
+            }
+            Response::Done { tag, .. } if tag.0 == TAG => return Ok(offered),
+            _ => {}
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::wire::{timed, Wire, MAX_LISTING};
 use crate::Pop3Error;
 use base64::Engine as _;
+use petrel_core::sasl::BearerMechanism;
 use petrel_core::{Security, ServerSettings};
 use petrel_tls::TrustPolicy;
 use std::time::Duration;
@@ -179,6 +180,79 @@ impl Pop3Session {
             }
         }
         Ok(())
+    }
+
+    /// Logs in with an OAuth2 access token (RFC 5034 AUTH): OAUTHBEARER when offered, else
+    /// XOAUTH2. The token goes after the server's "+" (no initial response on the AUTH
+    /// line: a 2 KB token would make it too long). `host` and `port` are the server's, as
+    /// OAUTHBEARER carries them.
+    pub async fn login_bearer(
+        &mut self,
+        user: &str,
+        host: &str,
+        port: u16,
+        token: &str,
+    ) -> Result<(), Pop3Error> {
+        let sasl = self.capabilities.sasl();
+        let Some(mechanism) = BearerMechanism::choose(sasl.iter().map(String::as_str)) else {
+            return Err(Pop3Error::AuthFailed(
+                "the server does not offer OAuth2 sign-in (SASL OAUTHBEARER or XOAUTH2)".into(),
+            ));
+        };
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        self.wire
+            .send(&format!("AUTH {}\r\n", mechanism.name()))
+            .await?;
+        let mut line = Vec::new();
+        self.wire
+            .line(crate::wire::MAX_STATUS_LINE, &mut line)
+            .await?;
+        if !line.starts_with(b"+ ") && line != b"+" {
+            return Err(crate::error::login_refusal(
+                String::from_utf8_lossy(&line).into_owned(),
+            ));
+        }
+        let first = mechanism.initial_response(user, host, port, token);
+        self.wire.send(&format!("{}\r\n", b64(&first))).await?;
+        line.clear();
+        self.wire
+            .line(crate::wire::MAX_STATUS_LINE, &mut line)
+            .await?;
+        let text = String::from_utf8_lossy(&line).into_owned();
+        if let Some(challenge) = text.strip_prefix("+ ") {
+            // The server's error report (RFC 7628 §3.2.2): acknowledged, then its -ERR.
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(challenge.trim())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let why = petrel_core::sasl::describe_challenge(&decoded);
+            self.wire
+                .send(&format!("{}\r\n", b64(mechanism.error_acknowledgement())))
+                .await?;
+            return match self.wire.status().await {
+                Ok(_) => Err(Pop3Error::Protocol(
+                    "the server accepted a refused token".into(),
+                )),
+                Err(Pop3Error::Refused(t)) => {
+                    Err(crate::error::login_refusal(format!("{t} ({why})")))
+                }
+                Err(e) => Err(e),
+            };
+        }
+        if text.starts_with("+OK") {
+            if let Ok(caps) = self.capa().await {
+                if !caps.lines.is_empty() {
+                    self.capabilities = caps;
+                }
+            }
+            return Ok(());
+        }
+        Err(crate::error::login_refusal(
+            text.strip_prefix("-ERR")
+                .unwrap_or(&text)
+                .trim()
+                .to_string(),
+        ))
     }
 
     async fn sasl_login(&mut self, user: &str, password: &str) -> Result<(), Pop3Error> {

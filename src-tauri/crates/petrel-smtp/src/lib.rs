@@ -17,6 +17,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
 use lettre::transport::smtp::commands::Rset;
 use lettre::transport::smtp::extension::ClientId;
+use petrel_core::sasl::BearerMechanism;
 use petrel_core::{Security, ServerSettings};
 use petrel_tls::TrustPolicy;
 use std::pin::Pin;
@@ -120,8 +121,35 @@ pub struct SmtpSession {
     conn: AsyncSmtpConnection,
     hook: DataEndHook,
     server: ServerSettings,
-    password: String,
+    secret: Secret,
     trust: TrustPolicy,
+}
+
+/// How the session proves who the user is.
+#[derive(Clone)]
+pub enum Secret {
+    Password(String),
+    /// An OAuth2 access token.
+    Bearer(String),
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Secret::Password(_) => "Secret::Password(<redacted>)",
+            Secret::Bearer(_) => "Secret::Bearer(<redacted>)",
+        })
+    }
+}
+
+/// One line of our own through lettre's connection (for AUTH exchanges lettre does not
+/// know: the token after the server's 334, OAUTHBEARER).
+struct Line(String);
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\r\n", self.0)
+    }
 }
 
 impl SmtpSession {
@@ -131,19 +159,28 @@ impl SmtpSession {
         password: &str,
         trust: &TrustPolicy,
     ) -> Result<SmtpSession, SmtpError> {
-        let (conn, hook) = Self::open(server, password, trust).await?;
+        Self::login_with(server, Secret::Password(password.to_string()), trust).await
+    }
+
+    /// As `login`, with a password or an OAuth2 access token.
+    pub async fn login_with(
+        server: &ServerSettings,
+        secret: Secret,
+        trust: &TrustPolicy,
+    ) -> Result<SmtpSession, SmtpError> {
+        let (conn, hook) = Self::open(server, &secret, trust).await?;
         Ok(SmtpSession {
             conn,
             hook,
             server: server.clone(),
-            password: password.to_string(),
+            secret,
             trust: trust.clone(),
         })
     }
 
     async fn open(
         server: &ServerSettings,
-        password: &str,
+        secret: &Secret,
         trust: &TrustPolicy,
     ) -> Result<(AsyncSmtpConnection, DataEndHook), SmtpError> {
         let host = server.host.trim().to_string();
@@ -186,13 +223,20 @@ impl SmtpSession {
         )
         .await?
         .map_err(|e| classify(e, Stage::Hello))?;
-        let credentials = Credentials::new(server.username.clone(), password.to_string());
-        timed(
-            "logging in",
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials),
-        )
-        .await?
-        .map_err(|e| classify(e, Stage::Auth))?;
+        match secret {
+            Secret::Password(password) => {
+                let credentials = Credentials::new(server.username.clone(), password.clone());
+                timed(
+                    "logging in",
+                    conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials),
+                )
+                .await?
+                .map_err(|e| classify(e, Stage::Auth))?;
+            }
+            Secret::Bearer(token) => {
+                timed("signing in", auth_bearer(&mut conn, server, token)).await??;
+            }
+        }
         Ok((conn, hook))
     }
 
@@ -212,7 +256,7 @@ impl SmtpSession {
         handed_over: impl FnOnce() + Send + 'static,
     ) -> Result<(), SmtpError> {
         if self.conn.has_broken() {
-            let (conn, hook) = Self::open(&self.server, &self.password, &self.trust).await?;
+            let (conn, hook) = Self::open(&self.server, &self.secret, &self.trust).await?;
             (self.conn, self.hook) = (conn, hook);
         }
         // A poisoned lock is taken over (one policy across Petrel): the hook must be set,
@@ -242,6 +286,73 @@ impl SmtpSession {
     }
 }
 
+/// AUTH with an OAuth2 token: OAUTHBEARER when the EHLO offers it, else XOAUTH2, the
+/// token always after the server's 334 — never on the AUTH line, which a 1–2.5 KB token
+/// would take past the server's line limit (Dovecot: "500 5.5.2 Line too long"). lettre
+/// drops mechanisms it does not know from its EHLO summary, so the EHLO is asked again
+/// (allowed at any time, RFC 5321 §4.1.4) and read here.
+async fn auth_bearer(
+    conn: &mut AsyncSmtpConnection,
+    server: &ServerSettings,
+    token: &str,
+) -> Result<(), SmtpError> {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let ehlo = conn
+        .command(Line("EHLO localhost".into()))
+        .await
+        .map_err(|e| classify(e, Stage::Hello))?;
+    let offered: Vec<String> = ehlo
+        .message()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            words
+                .next()?
+                .eq_ignore_ascii_case("AUTH")
+                .then(|| words.map(str::to_ascii_uppercase).collect::<Vec<_>>())
+        })
+        .flatten()
+        .collect();
+    let Some(mechanism) = BearerMechanism::choose(offered.iter().map(String::as_str)) else {
+        return Err(SmtpError::AuthFailed(
+            "the server does not offer OAuth2 sign-in (AUTH OAUTHBEARER or XOAUTH2)".into(),
+        ));
+    };
+    conn.command(Line(format!("AUTH {}", mechanism.name())))
+        .await
+        .map_err(|e| classify(e, Stage::Auth))?;
+    let first = mechanism.initial_response(&server.username, &server.host, server.port, token);
+    let answer = conn
+        .command(Line(b64(&first)))
+        .await
+        .map_err(|e| classify(e, Stage::Auth))?;
+    if answer.code().to_string() == "235" {
+        return Ok(());
+    }
+    // 334 with the server's error report (RFC 7628 §3.2.2): acknowledged, then its 535.
+    let report = answer
+        .message()
+        .next()
+        .and_then(|c| {
+            base64::engine::general_purpose::STANDARD
+                .decode(c.trim())
+                .ok()
+        })
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let why = petrel_core::sasl::describe_challenge(&report);
+    match conn
+        .command(Line(b64(mechanism.error_acknowledgement())))
+        .await
+    {
+        Ok(_) => Err(SmtpError::AuthFailed(why)),
+        Err(e) => Err(match classify(e, Stage::Auth) {
+            SmtpError::AuthFailed(text) => SmtpError::AuthFailed(format!("{text} ({why})")),
+            other => other,
+        }),
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Stage {
     Hello,
@@ -256,6 +367,14 @@ fn classify(e: lettre::transport::smtp::Error, stage: Stage) -> SmtpError {
         return SmtpError::Temporary(text);
     }
     match stage {
+        // Microsoft 365 with "Authenticated SMTP" off for the mailbox or the organisation:
+        // no password or token will help, an administrator must change a setting.
+        Stage::Auth if text.contains("5.7.139") => SmtpError::AuthFailed(format!(
+            "{text} — Microsoft 365 has sending with SMTP AUTH switched off for this account. \
+             An administrator must turn on \"Authenticated SMTP\" for the mailbox (Microsoft 365 \
+             admin center → Users → Mail → Manage email apps) or allow it for the organisation \
+             (Exchange Online PowerShell: Set-TransportConfig -SmtpClientAuthenticationDisabled $false)."
+        )),
         Stage::Auth if e.is_permanent() || e.is_client() => SmtpError::AuthFailed(text),
         Stage::Send if code.starts_with("552") || text.to_ascii_lowercase().contains("size") => {
             SmtpError::TooLarge(text)
