@@ -196,6 +196,7 @@ fn demo_account(dir: &std::path::Path, user: &str, remove: bool) -> Result<(), S
         pop3: Default::default(),
         smtp: None,
         sending: Default::default(),
+        sign_in: Default::default(),
     });
     KeychainSecrets::default()
         .set_password(&id, password)

@@ -69,7 +69,12 @@ impl Oidc {
             .env("OIDC_INTROSPECTION_SECRET", &secret)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // PETREL_OIDC_LOG=1 shows what the provider says (its warnings, its crashes).
+            .stderr(if std::env::var_os("PETREL_OIDC_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .map_err(io(
                 "starting the OIDC provider (node; npm install puts oidc-provider in node_modules)",
@@ -78,10 +83,13 @@ impl Oidc {
             .stdout
             .take()
             .ok_or_else(|| HarnessError::Setup("the OIDC provider has no stdout".into()))?;
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
+        reader
             .read_line(&mut line)
             .map_err(io("reading the OIDC provider's first line"))?;
+        // The pipe stays read: a provider writing to a closed pipe dies of EPIPE.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let Some(issuer) = line.trim().strip_prefix("READY ") else {
             let _ = child.kill();
             return Err(HarnessError::Setup(format!(

@@ -4,6 +4,7 @@ import type { IncomingProtocol } from "./IncomingProtocol";
 import type { Pop3Options } from "./Pop3Options";
 import type { SendingOptions } from "./SendingOptions";
 import type { ServerSettings } from "./ServerSettings";
+import type { SignIn } from "./SignIn";
 import type { SyncOptions } from "./SyncOptions";
 
 /**
@@ -26,4 +27,8 @@ smtp: ServerSettings | null,
 /**
  * Signature, other sender addresses, how Sent is kept.
  */
-sending: SendingOptions, };
+sending: SendingOptions, 
+/**
+ * A password, or OAuth2 with a provider (the same for incoming and outgoing).
+ */
+sign_in: SignIn, };

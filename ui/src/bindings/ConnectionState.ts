@@ -3,4 +3,4 @@
 /**
  * How Petrel's link to an account's server is doing, for the status bar and the tree.
  */
-export type ConnectionState = "unknown" | "online" | "offline" | "auth_failed" | "certificate_problem";
+export type ConnectionState = "unknown" | "online" | "offline" | "auth_failed" | "certificate_problem" | "sign_in_again";

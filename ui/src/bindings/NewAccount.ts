@@ -3,6 +3,7 @@ import type { IncomingProtocol } from "./IncomingProtocol";
 import type { Pop3Options } from "./Pop3Options";
 import type { SendingOptions } from "./SendingOptions";
 import type { ServerSettings } from "./ServerSettings";
+import type { SignIn } from "./SignIn";
 
 /**
  * What the "Add account" form sends. The password is consumed by the engine, stored in
@@ -12,4 +13,9 @@ export type NewAccount = { display_name: string, email: string, imap: ServerSett
 /**
  * From the setup wizard: e.g. "the server files sent mail itself" for known providers.
  */
-sending: SendingOptions, };
+sending: SendingOptions, sign_in: SignIn, 
+/**
+ * With OAuth2: the ticket of the sign-in the engine holds (its tokens never reach the
+ * window); `password` is then empty.
+ */
+sign_in_ticket: string | null, };

@@ -12,6 +12,7 @@ const account = (id: string, name: string): AccountSettings => ({
   pop3: { leave_on_server: "days", leave_days: 14, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 10 },
   smtp: null,
   sending: { signature: "", identities: [], server_files_sent: false },
+  sign_in: { kind: "password" },
 });
 
 describe("statusLine", () => {
@@ -26,5 +27,12 @@ describe("statusLine", () => {
       b: { account: "b", state: "auth_failed", message: "no", retry_in_seconds: 900, pending_actions: 0 },
     });
     expect(line).toBe("Work: offline, retrying in 8 s (2 changes waiting) · Home: the server refused the password");
+  });
+
+  it("asks an OAuth2 account whose sign-in ended to sign in again, with what waits", () => {
+    const line = statusLine([account("a", "Work")], {
+      a: { account: "a", state: "sign_in_again", message: "x", retry_in_seconds: 900, pending_actions: 1 },
+    });
+    expect(line).toBe("Work: sign in again (your sign-in expired or was revoked) (1 change waiting)");
   });
 });

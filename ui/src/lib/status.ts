@@ -15,6 +15,8 @@ export function statusLine(accounts: AccountSettings[], statuses: Record<string,
       parts.push(`${name}: offline${retry}${waiting}`);
     } else if (s.state === "auth_failed") {
       parts.push(`${name}: the server refused the password${waiting}`);
+    } else if (s.state === "sign_in_again") {
+      parts.push(`${name}: sign in again (your sign-in expired or was revoked)${waiting}`);
     } else if (s.state === "certificate_problem") {
       parts.push(`${name}: certificate or TLS problem${waiting}`);
     } else if (waiting) {

@@ -107,6 +107,9 @@ pub struct AccountSettings {
     /// Signature, other sender addresses, how Sent is kept.
     #[serde(default)]
     pub sending: SendingOptions,
+    /// A password, or OAuth2 with a provider (the same for incoming and outgoing).
+    #[serde(default)]
+    pub sign_in: SignIn,
 }
 
 /// How the account sends.
@@ -212,6 +215,12 @@ pub struct NewAccount {
     /// From the setup wizard: e.g. "the server files sent mail itself" for known providers.
     #[serde(default)]
     pub sending: SendingOptions,
+    #[serde(default)]
+    pub sign_in: SignIn,
+    /// With OAuth2: the ticket of the sign-in the engine holds (its tokens never reach the
+    /// window); `password` is then empty.
+    #[serde(default)]
+    pub sign_in_ticket: Option<String>,
 }
 
 impl std::fmt::Debug for NewAccount {
@@ -246,8 +255,12 @@ impl NewAccount {
         if self.imap.username.is_empty() {
             return Err("Enter the user name for the IMAP server.".into());
         }
-        if self.password.is_empty() {
-            return Err("Enter the password.".into());
+        match (&self.sign_in, &self.sign_in_ticket) {
+            (SignIn::Password, _) if self.password.is_empty() => {
+                return Err("Enter the password.".into())
+            }
+            (SignIn::OAuth2 { .. }, None) => return Err("Sign in with your provider first.".into()),
+            _ => {}
         }
         Ok(())
     }
@@ -273,6 +286,8 @@ mod tests {
             pop3: Default::default(),
             smtp: None,
             sending: Default::default(),
+            sign_in: Default::default(),
+            sign_in_ticket: None,
         }
     }
 

@@ -11,6 +11,8 @@ pub enum ErrorCode {
     InvalidInput,
     /// The server rejected the user name or password.
     AuthFailed,
+    /// OAuth2: the sign-in must be done again in the browser.
+    SignInAgain,
     /// The host could not be resolved or reached, or timed out.
     Unreachable,
     /// No trusted CA vouches for the server's certificate; `certificate` says which one.

@@ -32,5 +32,5 @@ pub use requests::{
 };
 pub use setup::{
     Advice, AdvisorAnswers, Discovery, DoctorLine, HostName, ProviderNotes, ServerEvidence,
-    SettingsSource, SetupProgress, StageState,
+    SettingsSource, SetupProgress, SignedIn, StageState,
 };

@@ -167,6 +167,9 @@ pub enum ConnectionState {
     AuthFailed,
     /// The certificate is not trusted (or changed): Petrel stops until the user acts.
     CertificateProblem,
+    /// OAuth2: the sign-in expired or was revoked; the user signs in again in the browser
+    /// (queued actions and the outbox wait meanwhile).
+    SignInAgain,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -49,6 +49,15 @@ pub struct Discovery {
     pub log: Vec<DoctorLine>,
 }
 
+/// A finished OAuth2 sign-in, held by the engine until the account is added: the window
+/// gets a ticket and the address, never a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SignedIn {
+    pub ticket: String,
+    /// The address the provider names (ID token), when it says.
+    pub email: Option<String>,
+}
+
 /// A host name as DNS and TLS use it and as people read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct HostName {

@@ -75,6 +75,9 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<SetupProgress>(&mut stale);
     check::<StageState>(&mut stale);
     check::<HostName>(&mut stale);
+    check::<SignIn>(&mut stale);
+    check::<OAuthProvider>(&mut stale);
+    check::<SignedIn>(&mut stale);
     check::<AdvisorAnswers>(&mut stale);
     check::<Advice>(&mut stale);
     check::<FolderChange>(&mut stale);

@@ -109,6 +109,8 @@ fn account_form(h: &Harness) -> NewAccount {
         pop3: Default::default(),
         smtp: None,
         sending: Default::default(),
+        sign_in: Default::default(),
+        sign_in_ticket: None,
     }
 }
 

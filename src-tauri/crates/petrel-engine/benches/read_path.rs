@@ -76,6 +76,8 @@ fn main() {
             pop3: Default::default(),
             smtp: None,
             sending: Default::default(),
+            sign_in: Default::default(),
+            sign_in_ticket: None,
         };
         let trust = TrustPolicy::with_pem_roots(&ca).unwrap();
         let setup = petrel_engine::Engine::open(

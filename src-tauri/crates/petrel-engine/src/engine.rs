@@ -1,7 +1,7 @@
 //! The engine's API: what the app's commands call. Each verb finds the account object in
 //! the registry and asks it (`account/`); views read the cache (`views/`).
 
-use crate::account::{Account, Deletion, FolderEdit, Incoming, UserAction};
+use crate::account::{Account, Credential, Deletion, FolderEdit, Incoming, UserAction};
 use crate::address_book::Addresses;
 use crate::error::lock;
 use crate::shared::Shared;
@@ -9,7 +9,8 @@ use crate::views::Views;
 use crate::{AccountsFile, EngineError, SecretStore};
 use petrel_core::{
     AccountId, AccountSettings, ActionOutcome, EnvelopePage, Folder, FolderChange, FolderRole,
-    ListQuery, MessageView, NewAccount, ServerSettings, ThreadPage,
+    ListQuery, MessageView, NewAccount, OAuthProvider, ServerSettings, SignIn, SignedIn,
+    ThreadPage,
 };
 use petrel_imap::TrustPolicy;
 use petrel_store::{FolderRef, MailCache};
@@ -32,6 +33,8 @@ pub struct Engine {
     views: Views,
     /// Addresses seen in mail, for completing recipients.
     addresses: Addresses,
+    /// Finished OAuth2 sign-ins waiting for their account, by ticket (tokens stay here).
+    sign_ins: Mutex<std::collections::HashMap<String, petrel_oauth::Tokens>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -89,6 +92,7 @@ impl Engine {
             accounts_file: Mutex::new(()),
             views: Views::default(),
             addresses: Addresses::new(config_dir),
+            sign_ins: Mutex::default(),
         })
     }
 
@@ -149,6 +153,19 @@ impl Engine {
     /// keychain, then the settings on disk. Nothing is kept if any step fails.
     pub async fn add_account(&self, form: NewAccount) -> Result<AccountSettings, EngineError> {
         form.validate().map_err(EngineError::InvalidInput)?;
+        // OAuth2: the tokens of the sign-in the ticket names (taken only once it all worked).
+        let signed_in = match (&form.sign_in, &form.sign_in_ticket) {
+            (SignIn::OAuth2 { .. }, Some(ticket)) => {
+                Some(lock(&self.sign_ins).get(ticket).cloned().ok_or_else(|| {
+                    EngineError::InvalidInput("The sign-in has expired: sign in again.".into())
+                })?)
+            }
+            _ => None,
+        };
+        let credential = match &signed_in {
+            Some(tokens) => Credential::Bearer(tokens.access.clone()),
+            None => Credential::Password(form.password.clone()),
+        };
         // Host names are stored as A-labels: DNS, TLS and the certificate check use them.
         let imap = form.imap.clone().normalized();
         let id = self.new_account_id(&form.email);
@@ -162,22 +179,35 @@ impl Engine {
             pop3: form.pop3,
             smtp: form.smtp.map(ServerSettings::normalized),
             sending: form.sending.clone(),
+            sign_in: form.sign_in.clone(),
         };
         tracing::info!(account = %id, host = %settings.imap.host, port = settings.imap.port, protocol = ?settings.protocol, "verifying new account");
-        let session = Account::verify(&self.shared, &settings, &form.password).await?;
+        let session = Account::verify(&self.shared, &settings, &credential).await?;
         // The outgoing server too (EHLO + AUTH), before anything is saved.
         if let Some(smtp) = &settings.smtp {
             tracing::info!(account = %id, host = %smtp.host, port = smtp.port, "verifying the outgoing server");
-            let session = petrel_smtp::SmtpSession::login(smtp, &form.password, &self.shared.trust)
-                .await
-                .map_err(EngineError::smtp(format!(
-                    "Checking the outgoing server {}",
-                    smtp.host
-                )))?;
+            let session =
+                petrel_smtp::SmtpSession::login_with(smtp, credential.smtp(), &self.shared.trust)
+                    .await
+                    .map_err(EngineError::smtp(format!(
+                        "Checking the outgoing server {}",
+                        smtp.host
+                    )))?;
             session.quit().await;
         }
 
-        self.shared.secrets.set_password(&id, &form.password)?;
+        match &signed_in {
+            Some(tokens) => {
+                let refresh = tokens.refresh.as_deref().ok_or_else(|| {
+                    EngineError::SignIn(petrel_oauth::OAuthError::Exchange(
+                        "the provider gave no refresh token, so Petrel could not stay signed in"
+                            .into(),
+                    ))
+                })?;
+                self.shared.secrets.set_refresh_token(&id, refresh)?;
+            }
+            None => self.shared.secrets.set_password(&id, &form.password)?,
+        }
         let account = Arc::new(Account::new(settings.clone()));
         let saved = self.save_registry(|list| {
             list.push(account.clone());
@@ -186,7 +216,12 @@ impl Engine {
         if let Err(e) = saved {
             // Undo the keychain entry: half an account is worse than none.
             let _ = self.shared.secrets.delete_password(&id);
+            let _ = self.shared.secrets.delete_refresh_token(&id);
             return Err(e);
+        }
+        if let (Some(tokens), Some(ticket)) = (signed_in, &form.sign_in_ticket) {
+            lock(&self.sign_ins).remove(ticket);
+            account.state().signed_in(tokens);
         }
         account.adopt(session).await;
         tracing::info!(account = %id, "account added");
@@ -228,6 +263,7 @@ impl Engine {
             cx.pending.clear(id)?;
         }
         cx.secrets.delete_password(id)?;
+        cx.secrets.delete_refresh_token(id)?;
         let (root, outbox) = (cx.local_root(id), cx.outbox_dir(id));
         if !delete_local_mail && root.exists() && outbox.exists() {
             // Unsent mail is kept with the local mail, in the one folder the user is told
@@ -835,5 +871,65 @@ impl Engine {
             }
             n += 1;
         }
+    }
+}
+
+/// OAuth2 sign-in (issue 16): the browser round trip, and signing an account in again.
+impl Engine {
+    /// Signs in with `provider` in `browser` (at most `timeout`); the tokens stay in the
+    /// engine under the ticket returned, for `add_account`. Dropping the future cancels.
+    pub async fn sign_in(
+        &self,
+        provider: &OAuthProvider,
+        client_id: Option<&str>,
+        login_hint: Option<&str>,
+        browser: &dyn petrel_oauth::Browser,
+        timeout: std::time::Duration,
+    ) -> Result<SignedIn, EngineError> {
+        let http = self.shared.oauth_http()?;
+        let endpoints = petrel_oauth::Endpoints::resolve(provider, client_id, http).await?;
+        let tokens = petrel_oauth::sign_in(http, &endpoints, login_hint, browser, timeout).await?;
+        let ticket = petrel_oauth::ticket();
+        let email = tokens.email.clone();
+        lock(&self.sign_ins).insert(ticket.clone(), tokens);
+        Ok(SignedIn { ticket, email })
+    }
+
+    /// Signs an OAuth2 account in again (its refresh token expired or was revoked): the
+    /// new tokens replace the old, and everything waiting — queued actions, the outbox —
+    /// goes on at once.
+    pub async fn sign_in_again(
+        &self,
+        id: &AccountId,
+        browser: &dyn petrel_oauth::Browser,
+        timeout: std::time::Duration,
+    ) -> Result<(), EngineError> {
+        let account = self.get(id)?;
+        let settings = account.settings();
+        let SignIn::OAuth2 {
+            provider,
+            client_id,
+        } = &settings.sign_in
+        else {
+            return Err(EngineError::InvalidInput(
+                "This account signs in with a password: change it in Account options.".into(),
+            ));
+        };
+        let http = self.shared.oauth_http()?;
+        let endpoints =
+            petrel_oauth::Endpoints::resolve(provider, client_id.as_deref(), http).await?;
+        let tokens =
+            petrel_oauth::sign_in(http, &endpoints, Some(&settings.email), browser, timeout)
+                .await?;
+        let refresh = tokens.refresh.as_deref().ok_or_else(|| {
+            EngineError::SignIn(petrel_oauth::OAuthError::Exchange(
+                "the provider gave no refresh token, so Petrel could not stay signed in".into(),
+            ))
+        })?;
+        self.shared.secrets.set_refresh_token(id, refresh)?;
+        account.state().signed_in(tokens);
+        self.retry_now(id);
+        tracing::info!(account = %id, "signed in again");
+        Ok(())
     }
 }

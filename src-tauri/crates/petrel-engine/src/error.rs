@@ -171,6 +171,9 @@ pub enum EngineError {
     },
     #[error("the OS keychain failed: {0}")]
     Keychain(String),
+    /// OAuth2 sign-in or token refresh.
+    #[error("{0}")]
+    SignIn(#[from] petrel_oauth::OAuthError),
     #[error("{context}: {source}")]
     Storage {
         context: String,
@@ -286,10 +289,21 @@ impl From<&EngineError> for IpcError {
                 format!("{e}. Petrel keeps passwords only in the system keychain; unlock it or install one (GNOME Keyring, KWallet) and try again."),
             ),
             EngineError::Storage { .. } => IpcError::new(ErrorCode::Storage, e.to_string()),
+            EngineError::SignIn(o) => {
+                use petrel_oauth::OAuthError as O;
+                let code = match o {
+                    O::SignInAgain => ErrorCode::SignInAgain,
+                    O::Network(_) | O::Discovery { .. } => ErrorCode::Unreachable,
+                    O::NoClientId(_) => ErrorCode::InvalidInput,
+                    _ => ErrorCode::AuthFailed,
+                };
+                IpcError::new(code, e.to_string())
+            }
             EngineError::NoSuchAccount(_) => IpcError::new(ErrorCode::NotFound, e.to_string()),
             EngineError::NotNow { state, .. } => {
                 let code = match state {
                     petrel_core::ConnectionState::AuthFailed => ErrorCode::AuthFailed,
+                    petrel_core::ConnectionState::SignInAgain => ErrorCode::SignInAgain,
                     petrel_core::ConnectionState::CertificateProblem => ErrorCode::Tls,
                     _ => ErrorCode::Unreachable,
                 };

@@ -160,12 +160,17 @@ impl Engine {
         trial.display_name = display_name.trim().to_string();
         trial.email = email.trim().to_string();
         trial.imap = incoming.normalized();
-        let password = match &new_password {
-            Some(p) if !p.is_empty() => p.clone(),
-            _ => self.shared.secrets.password(id)?,
+        let credential = match &new_password {
+            Some(p) if !p.is_empty() => crate::account::Credential::Password(p.clone()),
+            _ => {
+                self.get(id)?
+                    .state()
+                    .credential(&self.shared, false)
+                    .await?
+            }
         };
         if let Some(session) =
-            crate::account::Account::verify(&self.shared, &trial, &password).await?
+            crate::account::Account::verify(&self.shared, &trial, &credential).await?
         {
             session.logout().await;
         }

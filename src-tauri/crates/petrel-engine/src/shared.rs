@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub cache_generation: AtomicU64,
     /// The time, passed in (tests and tools may set their own).
     clock: Clock,
+    /// HTTP for OAuth2 token requests (Petrel's TLS and trust).
+    oauth: Option<petrel_oauth::Http>,
 }
 
 /// Where the engine reads the time of day.
@@ -51,13 +53,22 @@ impl Shared {
             pending: PendingActions::new(&config_dir),
             config_dir,
             secrets,
-            trust,
             cache,
             queue_lock: Mutex::new(()),
             events: Mutex::new(None),
             cache_generation: AtomicU64::new(0),
             clock,
+            oauth: petrel_oauth::Http::new(&trust).ok(),
+            trust,
         }
+    }
+
+    pub fn oauth_http(&self) -> Result<&petrel_oauth::Http, EngineError> {
+        self.oauth.as_ref().ok_or_else(|| {
+            EngineError::SignIn(petrel_oauth::OAuthError::Network(
+                "Petrel's TLS setup failed".into(),
+            ))
+        })
     }
 
     pub fn now(&self) -> SystemTime {

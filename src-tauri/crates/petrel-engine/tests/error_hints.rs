@@ -56,6 +56,8 @@ async fn an_smtp_tls_failure_names_the_submission_ports() {
         pop3: Default::default(),
         smtp: Some(submission(&f, "alice", f.h.ports.submission)),
         sending: Default::default(),
+        sign_in: Default::default(),
+        sign_in_ticket: None,
     };
     let err = engine.add_account(form).await.unwrap_err();
     assert_tls_hint(

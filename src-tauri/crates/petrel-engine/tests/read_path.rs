@@ -73,6 +73,8 @@ fn form(h: &Harness, port: u16, security: Security, password: &str) -> NewAccoun
         pop3: Default::default(),
         smtp: None,
         sending: Default::default(),
+        sign_in: Default::default(),
+        sign_in_ticket: None,
     }
 }
 

@@ -62,6 +62,8 @@ async fn other_engine(
             },
             smtp: None,
             sending: Default::default(),
+            sign_in: Default::default(),
+            sign_in_ticket: None,
         })
         .await
         .unwrap();

@@ -34,6 +34,8 @@ fn form(f: &Fixture, password: &str, smtp_user: &str) -> NewAccount {
             server_files_sent: true,
             ..Default::default()
         },
+        sign_in: Default::default(),
+        sign_in_ticket: None,
     }
 }
 

@@ -437,6 +437,8 @@ async fn unified_views_merge_accounts_by_date_and_follow_changes() {
             pop3: Default::default(),
             smtp: None,
             sending: Default::default(),
+            sign_in: Default::default(),
+            sign_in_ticket: None,
         })
         .await
         .unwrap()

@@ -16,6 +16,9 @@ impl Http {
         let client = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .redirect(reqwest::redirect::Policy::none())
+            // Token requests are minutes apart: a pooled connection the server has closed
+            // meanwhile (Node closes idle ones after 5 s) would fail the next request.
+            .pool_max_idle_per_host(0)
             .timeout(Duration::from_secs(30))
             .user_agent("Petrel")
             .build()

@@ -16,6 +16,12 @@ pub use http::Http;
 pub use provider::Endpoints;
 pub use tokens::{refresh, revoke, Tokens};
 
+/// A random name for something held in memory until the window asks for it again (a
+/// finished sign-in), 128 bits, URL-safe.
+pub fn ticket() -> String {
+    oauth2::CsrfToken::new_random().secret().clone()
+}
+
 /// What went wrong, in words a user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {

@@ -63,6 +63,8 @@ pub struct Tokens {
     pub access: String,
     /// When the access token stops working (from `expires_in`), if said.
     pub expires_at: Option<SystemTime>,
+    /// How long it was given for (`expires_in`).
+    pub lifetime: Option<Duration>,
     /// A new refresh token (providers may rotate it on every refresh: store it).
     pub refresh: Option<String>,
     /// The account's address, from the ID token (`email`, else Microsoft's
@@ -75,6 +77,7 @@ impl std::fmt::Debug for Tokens {
         f.debug_struct("Tokens")
             .field("access", &format_args!("<{} bytes>", self.access.len()))
             .field("expires_at", &self.expires_at)
+            .field("lifetime", &self.lifetime)
             .field("refresh", &self.refresh.as_ref().map(|_| "<redacted>"))
             .field("email", &self.email)
             .finish()
@@ -82,8 +85,14 @@ impl std::fmt::Debug for Tokens {
 }
 
 impl Tokens {
-    /// Whether the access token should be renewed before use: it expires within `margin`.
-    pub fn expires_within(&self, margin: Duration, now: SystemTime) -> bool {
+    /// Whether the access token should be renewed before use: it ends within `margin`,
+    /// or within a quarter of its lifetime when that is shorter (a token given for a
+    /// minute is not renewed the moment it arrives).
+    pub fn needs_renewal(&self, margin: Duration, now: SystemTime) -> bool {
+        let margin = match self.lifetime {
+            Some(life) => margin.min(life / 4),
+            None => margin,
+        };
         self.expires_at.is_some_and(|at| at <= now + margin)
     }
 
@@ -91,6 +100,7 @@ impl Tokens {
         Tokens {
             access: answer.access_token().secret().clone(),
             expires_at: answer.expires_in().map(|d| now + d),
+            lifetime: answer.expires_in(),
             refresh: answer.refresh_token().map(|r| r.secret().clone()),
             email: answer
                 .extra_fields()

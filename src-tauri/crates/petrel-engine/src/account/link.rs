@@ -50,15 +50,28 @@ impl Link {
 
     /// Records a failed login or a lost connection.
     pub fn failed(&mut self, error: &EngineError, now: Instant) {
-        let (state, wait) = match error.server_error() {
-            Some(ServerError::AuthFailed(_)) => (ConnectionState::AuthFailed, USER_MUST_ACT),
-            Some(
-                ServerError::CertificateUntrusted { .. }
-                | ServerError::Tls(_)
-                | ServerError::NoStartTls(_)
-                | ServerError::StartTlsInjection(_),
-            ) => (ConnectionState::CertificateProblem, USER_MUST_ACT),
-            _ => {
+        use petrel_oauth::OAuthError;
+        let must_act = match (error, error.server_error()) {
+            // The provider could not be reached: like a server that cannot be.
+            (EngineError::SignIn(OAuthError::Network(_) | OAuthError::Discovery { .. }), _) => None,
+            // The provider no longer takes the refresh token (or sign-in is incomplete):
+            // only the user, in the browser, can mend it.
+            (EngineError::SignIn(_), _) => Some(ConnectionState::SignInAgain),
+            (_, Some(ServerError::AuthFailed(_))) => Some(ConnectionState::AuthFailed),
+            (
+                _,
+                Some(
+                    ServerError::CertificateUntrusted { .. }
+                    | ServerError::Tls(_)
+                    | ServerError::NoStartTls(_)
+                    | ServerError::StartTlsInjection(_),
+                ),
+            ) => Some(ConnectionState::CertificateProblem),
+            _ => None,
+        };
+        let (state, wait) = match must_act {
+            Some(state) => (state, USER_MUST_ACT),
+            None => {
                 self.failures = self.failures.saturating_add(1);
                 let wait = FIRST_RETRY
                     .saturating_mul(1 << self.failures.saturating_sub(1).min(16))

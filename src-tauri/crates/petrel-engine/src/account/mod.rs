@@ -6,11 +6,13 @@
 //! replay, the folders synced since start, its outbox turn and its local indexes; removing
 //! an account drops the object and with it all of that.
 
+mod credential;
 mod imap;
 mod link;
 mod pop3;
 mod state;
 
+pub(crate) use credential::Credential;
 pub(crate) use imap::ImapAccount;
 pub(crate) use pop3::Pop3Account;
 pub(crate) use state::AccountState;
@@ -176,14 +178,16 @@ impl Account {
     }
 
     /// Checks the server of settings not saved yet (a new account, changed settings).
-    pub async fn verify(
+    pub(crate) async fn verify(
         cx: &Shared,
         settings: &AccountSettings,
-        password: &str,
+        credential: &Credential,
     ) -> Result<Option<petrel_imap::ImapSession>, EngineError> {
         match settings.protocol {
-            IncomingProtocol::Imap => ImapAccount::verify(cx, settings, password).await.map(Some),
-            IncomingProtocol::Pop3 => Pop3Account::verify(cx, settings, password)
+            IncomingProtocol::Imap => ImapAccount::verify(cx, settings, credential)
+                .await
+                .map(Some),
+            IncomingProtocol::Pop3 => Pop3Account::verify(cx, settings, credential)
                 .await
                 .map(|()| None),
         }

@@ -22,6 +22,8 @@ pub(crate) struct AccountState {
     /// One pass over the outbox at a time (a second pass could send a message the first
     /// is sending).
     pub outbox_turn: AsyncMutex<()>,
+    /// OAuth2 accounts: the access token in memory (see `credential`).
+    pub(super) tokens: super::credential::TokenCache,
 }
 
 impl AccountState {
@@ -32,6 +34,7 @@ impl AccountState {
             link: Mutex::default(),
             synced: Mutex::default(),
             outbox_turn: AsyncMutex::new(()),
+            tokens: Default::default(),
         }
     }
 

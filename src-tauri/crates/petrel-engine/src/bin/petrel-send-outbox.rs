@@ -24,6 +24,15 @@ impl SecretStore for OnePassword {
     fn delete_password(&self, _: &AccountId) -> Result<(), EngineError> {
         Ok(())
     }
+    fn set_refresh_token(&self, _: &AccountId, _: &str) -> Result<(), EngineError> {
+        Ok(())
+    }
+    fn refresh_token(&self, _: &AccountId) -> Result<Option<String>, EngineError> {
+        Ok(None)
+    }
+    fn delete_refresh_token(&self, _: &AccountId) -> Result<(), EngineError> {
+        Ok(())
+    }
 }
 
 fn main() -> std::process::ExitCode {

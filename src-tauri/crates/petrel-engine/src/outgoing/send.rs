@@ -171,11 +171,14 @@ impl Engine {
         }
         let report = match report {
             Ok(r) => r,
-            // Anything but a refusal (e.g. the password): the message waits in the outbox.
-            Err(e) if e.is_connection_problem() => SendReport {
-                sent: 0,
-                queued: self.outbox_counts(id)?.0,
-            },
+            // Unreachable, or an OAuth2 sign-in to renew in the browser: the message waits
+            // in the outbox and goes once the account is back.
+            Err(e) if e.is_connection_problem() || matches!(e, EngineError::SignIn(_)) => {
+                SendReport {
+                    sent: 0,
+                    queued: self.outbox_counts(id)?.0,
+                }
+            }
             Err(e) => {
                 // Not tried (the password, a certificate): the composer keeps it.
                 if this.as_ref().is_some_and(|q| q.waiting()) {
@@ -224,14 +227,27 @@ impl Engine {
         let mut flushed = petrel_smtp::Flushed::default();
         // Sent ones only wait for their Sent copy: no login needed for them.
         if all.iter().any(|q| q.waiting() || q.handed_over) {
-            let password = self.shared.secrets.password(id)?;
-            let mut session = match SmtpSession::login(&smtp, &password, &self.shared.trust).await {
+            let account = self.get(id)?;
+            let (smtp, trust) = (&smtp, &self.shared.trust);
+            let login = account.state().with_credential(&self.shared, |credential| {
+                let context = context.clone();
+                async move {
+                    SmtpSession::login_with(smtp, credential.smtp(), trust)
+                        .await
+                        .map_err(EngineError::smtp(context))
+                }
+            });
+            let mut session = match login.await {
                 Ok(s) => s,
                 Err(e) => {
-                    if e.is_temporary() {
+                    if e.is_connection_problem() {
                         tracing::warn!(account = %id, error = %e, "outgoing server unreachable, keeping the outbox");
                     }
-                    return Err(EngineError::smtp(context)(e));
+                    // A sign-in to renew concerns the whole account: its status says so.
+                    if matches!(e, EngineError::SignIn(_)) {
+                        account.state().connection_lost(&e);
+                    }
+                    return Err(e);
                 }
             };
             let result = petrel_smtp::flush(&outbox, &mut session, |mid| in_sent.contains(mid))

@@ -117,6 +117,8 @@ impl Fixture {
             pop3: Default::default(),
             smtp: None,
             sending: Default::default(),
+            sign_in: Default::default(),
+            sign_in_ticket: None,
         };
         engine.add_account(form).await.unwrap().id
     }
@@ -234,6 +236,8 @@ pub fn pop3_form(f: &Fixture, password: &str) -> NewAccount {
         },
         smtp: None,
         sending: Default::default(),
+        sign_in: Default::default(),
+        sign_in_ticket: None,
     }
 }
 

@@ -6,7 +6,7 @@ mod folders;
 mod offline;
 mod watch;
 
-use super::{AccountState, FolderEdit, Freshness, Incoming, UserAction};
+use super::{AccountState, Credential, FolderEdit, Freshness, Incoming, UserAction};
 use crate::events::WatchConfig;
 use crate::shared::Shared;
 use crate::EngineError;
@@ -45,12 +45,12 @@ impl ImapAccount {
 
     /// TLS, login and the folder list of settings not saved yet; the session is kept for
     /// the account's first view.
-    pub async fn verify(
+    pub(crate) async fn verify(
         cx: &Shared,
         settings: &AccountSettings,
-        password: &str,
+        credential: &Credential,
     ) -> Result<ImapSession, EngineError> {
-        let mut session = ImapSession::login(&settings.imap, password, &cx.trust)
+        let mut session = ImapSession::login_with(&settings.imap, credential.imap(), &cx.trust)
             .await
             .map_err(EngineError::imap(format!(
                 "Connecting to {}",
@@ -77,16 +77,16 @@ impl ImapAccount {
     /// Logs in unless a recent failure says to wait.
     pub(crate) async fn login(&self, cx: &Shared) -> Result<ImapSession, EngineError> {
         let settings = self.state.settings();
+        let settings = &settings;
         self.state
-            .login(async {
-                let password = cx.secrets.password(&self.state.id)?;
-                ImapSession::login(&settings.imap, &password, &cx.trust)
+            .login(self.state.with_credential(cx, |credential| async move {
+                ImapSession::login_with(&settings.imap, credential.imap(), &cx.trust)
                     .await
                     .map_err(EngineError::imap(format!(
                         "Connecting to {}",
                         settings.imap.host
                     )))
-            })
+            }))
             .await
     }
 

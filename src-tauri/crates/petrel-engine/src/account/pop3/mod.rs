@@ -8,7 +8,7 @@
 
 mod copies;
 
-use super::{AccountState, Deletion, FolderEdit, Freshness, Incoming, UserAction};
+use super::{AccountState, Credential, Deletion, FolderEdit, Freshness, Incoming, UserAction};
 use crate::error::lock;
 use crate::events::WatchConfig;
 use crate::events::{sleep_or_stop, EngineEvent};
@@ -119,28 +119,48 @@ impl Pop3Account {
 
     /// Connects and logs in to the POP3 server of `account` (saved, or being checked),
     /// with the account's backoff.
+    /// A logged-in session, with `given` (a trial of new settings) or the account's own
+    /// credential.
     async fn pop3_session(
         &self,
         cx: &Shared,
         account: &AccountSettings,
-        password: &str,
+        given: Option<&Credential>,
     ) -> Result<Pop3Session, EngineError> {
-        let context = format!("Connecting to {}", account.imap.host);
         self.state
             .login(async {
-                let mut session = Pop3Session::connect(&account.imap, &cx.trust)
-                    .await
-                    .map_err(EngineError::pop3(context.clone()))?;
-                session
-                    .login(&account.imap.username, password)
-                    .await
-                    .map_err(EngineError::pop3(context))?;
-                if let Some(delay) = session.capabilities.login_delay() {
-                    *lock(&self.login_delay) = Some(delay);
+                match given {
+                    Some(credential) => self.pop3_login(cx, account, credential).await,
+                    None => {
+                        self.state
+                            .with_credential(cx, |credential| async move {
+                                self.pop3_login(cx, account, &credential).await
+                            })
+                            .await
+                    }
                 }
-                Ok(session)
             })
             .await
+    }
+
+    async fn pop3_login(
+        &self,
+        cx: &Shared,
+        account: &AccountSettings,
+        credential: &Credential,
+    ) -> Result<Pop3Session, EngineError> {
+        let context = format!("Connecting to {}", account.imap.host);
+        let mut session = Pop3Session::connect(&account.imap, &cx.trust)
+            .await
+            .map_err(EngineError::pop3(context.clone()))?;
+        credential
+            .pop3(&mut session, &account.imap)
+            .await
+            .map_err(EngineError::pop3(context))?;
+        if let Some(delay) = session.capabilities.login_delay() {
+            *lock(&self.login_delay) = Some(delay);
+        }
+        Ok(session)
     }
 
     /// How long to wait between checks: the user's interval, but never shorter than the
@@ -163,12 +183,12 @@ impl Pop3Account {
     pub(crate) async fn verify(
         cx: &Shared,
         account: &AccountSettings,
-        password: &str,
+        credential: &Credential,
     ) -> Result<(), EngineError> {
         // A trial login of an account not yet saved leaves no backoff behind: it has its
         // own throw-away account object.
         let trial = Pop3Account::new(account.clone());
-        let mut session = trial.pop3_session(cx, account, password).await?;
+        let mut session = trial.pop3_session(cx, account, Some(credential)).await?;
         if account.pop3.leave_on_server != LeaveOnServer::Never {
             if let Err(Pop3Error::Refused(_)) = session.uidl_all().await {
                 session.abandon();
@@ -189,8 +209,7 @@ impl Pop3Account {
     pub(crate) async fn download(&self, cx: &Shared) -> Result<(), EngineError> {
         let _one_at_a_time = self.turn.lock().await;
         let account = self.state.settings();
-        let password = cx.secrets.password(&self.state.id)?;
-        let session = self.pop3_session(cx, &account, &password).await?;
+        let session = self.pop3_session(cx, &account, None).await?;
         let job = self.pop3_job(cx, &account)?;
         let report = petrel_pop3::download(session, &job, cx.unix_now())
             .await
@@ -372,9 +391,8 @@ impl Pop3Account {
         }
         let _one_at_a_time = self.turn.lock().await;
         let account = self.state.settings();
-        let password = cx.secrets.password(&folder.account)?;
         let completed = async {
-            let session = self.pop3_session(cx, &account, &password).await?;
+            let session = self.pop3_session(cx, &account, None).await?;
             let job = self.pop3_job(cx, &account)?;
             petrel_pop3::fetch_rest(session, &job, &path)
                 .await
