@@ -13,6 +13,8 @@ use std::sync::Arc;
 /// What every command reaches through `tauri::State`.
 pub struct AppState {
     engine: Result<Arc<Engine>, IpcError>,
+    /// Wakes a sign-in waiting for the browser when the user presses Cancel.
+    pub(crate) cancel_sign_in: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -256,7 +258,10 @@ pub fn run() {
             }
             Ok(())
         })
-        .manage(AppState { engine })
+        .manage(AppState {
+            engine,
+            cancel_sign_in: tokio::sync::Notify::new(),
+        })
         .invoke_handler(tauri::generate_handler![
             commands::accounts::list_accounts,
             commands::accounts::add_account,
@@ -301,6 +306,9 @@ pub fn run() {
             commands::setup::server_quota,
             commands::setup::update_incoming,
             commands::setup::export_setup_log,
+            commands::sign_in::sign_in,
+            commands::sign_in::sign_in_again,
+            commands::sign_in::cancel_sign_in,
             commands::reader::export_folder,
             commands::reader::open_attachment,
         ])

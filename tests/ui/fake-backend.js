@@ -16,6 +16,8 @@ export function installFakeBackend(scenario) {
       identities: [{ name: "Me (support)", email: "support@example.org", signature: "Support team" }],
       server_files_sent: false,
     },
+    // "oauth-expired": the account signs in with Microsoft, and that sign-in has ended.
+    sign_in: scenario === "oauth-expired" ? { kind: "oauth2", provider: { kind: "microsoft" }, client_id: null } : { kind: "password" },
   };
   const folders = {
     "work-1": [
@@ -71,9 +73,11 @@ export function installFakeBackend(scenario) {
   const outside = (email, hosts) => {
     // The domain as DNS knows it (the URL parser gives the A-label, as the engine does).
     const domain = new URL(`http://${email.split("@")[1] ?? "invalid"}`).hostname;
-    return [...new Set(hosts.filter((h) => h !== domain && !h.endsWith(`.${domain}`)))];
+    // As the engine: the provider table vouches for its providers' own domains.
+    const vouched = { "outlook.com": ["office365.com", "outlook.com"], "gmail.com": ["gmail.com"] }[domain] ?? [domain];
+    return [...new Set(hosts.filter((h) => !vouched.some((d) => h === d || h.endsWith(`.${d}`))))];
   };
-  const state = { accounts: scenario === "empty" ? [] : scenario === "two-accounts" ? [work, home] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0, outbox: [], drafts: {}, draftCount: 0 };
+  const state = { accounts: scenario === "empty" ? [] : scenario === "two-accounts" ? [work, home] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0, outbox: [], drafts: {}, draftCount: 0, signInNeeded: scenario === "oauth-expired" };
   // What the engine answers to an action: the source folder's counts from its cache, and the
   // actions still waiting for the server (the "offline-actions" scenario keeps them queued).
   const outcome = (account, folder) => {
@@ -330,7 +334,10 @@ export function installFakeBackend(scenario) {
     export_message: () => "/home/me/Documents/Lunch on Friday.eml",
     export_folder: ({ folder }) => [(messages[`work-1/${folder}`] ?? []).length, `/home/me/Export/${folder}`],
     account_quota: () => ({ used_kib: 5_632, limit_kib: 102_400 }),
-    account_status: ({ account }) => ({ account, state: "online", message: null, retry_in_seconds: null, pending_actions: state.pending }),
+    account_status: ({ account }) =>
+      state.signInNeeded
+        ? { account, state: "sign_in_again", message: "Your sign-in has expired or was revoked: sign in again.", retry_in_seconds: 900, pending_actions: 1 }
+        : { account, state: "online", message: null, retry_in_seconds: null, pending_actions: state.pending },
     create_folder: ({ account, path }) => {
       const parts = path.split("/");
       folders[account].push({ path, name: parts.pop(), parent: parts.length ? parts.join("/") : null, role: null, selectable: true, total: 0, unread: 0, subscribed: true });
@@ -353,6 +360,25 @@ export function installFakeBackend(scenario) {
       if (f) f.subscribed = subscribed;
       return folders[account];
     },
+    // OAuth2 sign-in: the "browser" answers after 600 ms unless Cancel came first.
+    sign_in: ({ loginHint }) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve({ ticket: "ticket-1", email: loginHint }), 600);
+        state.cancelSignIn = () => {
+          clearTimeout(timer);
+          reject(err("invalid_input", "Sign-in cancelled."));
+        };
+      }),
+    sign_in_again: () =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          state.signInNeeded = false;
+          resolve();
+        }, 300),
+      ),
+    cancel_sign_in: () => {
+      state.cancelSignIn?.();
+    },
     // The wizard: discovery reports its stages; "nothing.example" finds nothing.
     discover_settings: async ({ email }) => {
       const domain = email.split("@")[1];
@@ -370,6 +396,20 @@ export function installFakeBackend(scenario) {
         { stage: "autoconfig", tried: `https://autoconfig.${domain}/mail/config-v1.1.xml`, answer: domain === "nothing.example" ? "HTTP 404" : "found settings" },
       ];
       const server = (host, port) => ({ host, port, security: "tls", username: email, pinned_cert_sha256: null });
+      // Providers that sign in with OAuth2, from the provider table: Microsoft (only
+      // OAuth2, and this build can), Gmail (app passwords still work; this build has no
+      // Google client ID).
+      if (domain === "outlook.com" || domain === "gmail.com") {
+        const ms = domain === "outlook.com";
+        const host = ms ? "outlook.office365.com" : "imap.gmail.com";
+        return {
+          email, imap: server(host, 993), pop3: server(ms ? host : "pop.gmail.com", 995), smtp: server(ms ? "smtp-mail.outlook.com" : "smtp.gmail.com", 465),
+          source: "provider_table", source_detail: `Petrel's table of mail providers (${ms ? "Outlook.com / Microsoft 365" : "Gmail"})`,
+          authenticated: true, confirm_hosts: [], unicode_hosts: [], untrusted: [], log,
+          provider: { name: ms ? "Outlook.com / Microsoft 365" : "Gmail", notes: [], server_files_sent: true, app_password: true, oauth: { kind: ms ? "microsoft" : "google" }, oauth_only: ms, oauth_ready: ms },
+          evidence: { imap_offered: true, pop3_offered: true, pop3_expire_days: null, pop3_login_delay: null, quota_kib: null, imap_unchecked: false, pop3_unchecked: false },
+        };
+      }
       if (domain === "nothing.example") {
         return { email, imap: null, pop3: null, smtp: null, source: null, source_detail: "nothing found", authenticated: false, confirm_hosts: [], unicode_hosts: [], provider: null, evidence: { imap_offered: false, pop3_offered: false, pop3_expire_days: null, pop3_login_delay: null, quota_kib: null }, untrusted: [], log };
       }
@@ -421,10 +461,12 @@ export function installFakeBackend(scenario) {
       // As the engine: no password to an unconfirmed host outside the address's domain.
       const missing = outside(form.email, [form.imap.host, form.smtp?.host].filter(Boolean)).filter((h) => !(confirmedHosts ?? []).includes(h));
       if (missing.length) throw err("invalid_input", `Petrel has not sent your password to ${missing.join(" and ")}`);
-      if (form.password !== PASSWORD) throw err("auth_failed", `Connecting to ${form.imap.host}: the server rejected the login: [AUTHENTICATIONFAILED] Authentication failed.. Check the user name and password.`);
-      if (form.imap.pinned_cert_sha256 !== CERT.sha256)
+      const oauth = form.sign_in?.kind === "oauth2";
+      if (oauth && form.sign_in_ticket !== "ticket-1") throw err("invalid_input", "The sign-in has expired: sign in again.");
+      if (!oauth && form.password !== PASSWORD) throw err("auth_failed", `Connecting to ${form.imap.host}: the server rejected the login: [AUTHENTICATIONFAILED] Authentication failed.. Check the user name and password.`);
+      if (!oauth && form.imap.pinned_cert_sha256 !== CERT.sha256)
         throw err("certificate_untrusted", "Connecting: the server's certificate is not trusted", { certificate: CERT });
-      const account = { id: "home-2", display_name: form.display_name, email: form.email, imap: { ...form.imap }, sync: { window_days: null, keep_offline: false } };
+      const account = { id: "home-2", display_name: form.display_name, email: form.email, imap: { ...form.imap }, sync: { window_days: null, keep_offline: false }, sign_in: form.sign_in ?? { kind: "password" } };
       folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 1, unread: 1, subscribed: true }];
       messages["home-2/INBOX"] = [{ uid: 1, from: "Mum", subject: "Welcome home", date: now, seen: false, flagged: false, size: 10, text: "Hello from home." }];
       state.accounts = [...state.accounts, account];

@@ -701,6 +701,71 @@ test("setup wizard: settings from DNS records (not protected against tampering) 
   await page.close();
 });
 
+test("setup wizard: Microsoft signs in in the browser — a waiting step with Cancel, then the account is added with a ticket and no password", async () => {
+  const page = await open("one-account");
+  await page.getByRole("button", { name: "Add account" }).click();
+  const wizard = page.getByRole("dialog", { name: "Add account" });
+  await wizard.getByLabel("Your name").fill("Ana");
+  await wizard.getByLabel("Email address").fill("ana@outlook.com");
+  // No password: Microsoft takes none from mail programs.
+  await wizard.getByRole("button", { name: "Continue" }).click();
+  const signIn = wizard.getByRole("region", { name: "Sign in with Microsoft" });
+  await signIn.getByRole("button", { name: "Sign in with Microsoft" }).waitFor();
+  assert.equal(await wizard.getByRole("button", { name: /Continue/ }).count(), 0, "no password route where only OAuth2 works");
+  // Cancel while waiting for the browser.
+  await signIn.getByRole("button", { name: "Sign in with Microsoft" }).click();
+  const waiting = wizard.getByRole("region", { name: "Waiting for the browser" });
+  await waiting.getByText("Waiting for you to sign in with Microsoft in your browser", { exact: false }).waitFor();
+  await waiting.getByRole("button", { name: "Cancel" }).click();
+  await signIn.getByRole("button", { name: "Sign in with Microsoft" }).waitFor();
+  // Again, to the end.
+  await signIn.getByRole("button", { name: "Sign in with Microsoft" }).click();
+  await wizard.getByRole("region", { name: "Recommendation" }).waitFor();
+  await wizard.getByRole("button", { name: "Connect" }).click();
+  await wizard.waitFor({ state: "detached" });
+  const calls = await page.evaluate(() => window.__calls.filter((c) => ["sign_in", "cancel_sign_in", "add_account", "server_quota"].includes(c.cmd)).map((c) => [c.cmd, c.args]));
+  assert.deepEqual(calls.map(([cmd]) => cmd), ["sign_in", "cancel_sign_in", "sign_in", "add_account"], "no quota look-up (it would need a password)");
+  assert.deepEqual(calls[0][1], { provider: { kind: "microsoft" }, clientId: null, loginHint: "ana@outlook.com" });
+  const form = calls[3][1].form;
+  assert.deepEqual(form.sign_in, { kind: "oauth2", provider: { kind: "microsoft" }, client_id: null });
+  assert.equal(form.sign_in_ticket, "ticket-1");
+  assert.equal(form.password, "");
+  await page.close();
+});
+
+test("an OAuth2 account whose sign-in ended says so, and Account options signs it in again", async () => {
+  const page = await open("oauth-expired");
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  // The engine tells the window when an account's state changes.
+  await page.evaluate(() => window.__emit("account-status", { account: "work-1", state: "sign_in_again", message: "Your sign-in has expired or was revoked: sign in again.", retry_in_seconds: 900, pending_actions: 1 }));
+  await page.getByText("Work: sign in again (your sign-in expired or was revoked) (1 change waiting)").waitFor();
+  await page.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
+  const dialog = page.getByRole("dialog", { name: "Account options" });
+  const group = dialog.getByRole("group", { name: "Sign-in" });
+  await group.getByText("This account signs in with Microsoft", { exact: false }).waitFor();
+  await group.getByRole("button", { name: "Sign in again" }).click();
+  await group.getByRole("status").getByText("Signed in with Microsoft.", { exact: false }).waitFor();
+  const calls = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "sign_in_again").map((c) => c.args));
+  assert.deepEqual(calls, [{ account: "work-1" }]);
+  await page.close();
+});
+
+test("setup wizard: personal Gmail without a Google client ID in this build explains the app-password route", async () => {
+  const page = await open("empty");
+  await page.getByRole("button", { name: "Add account" }).click();
+  const wizard = page.getByRole("dialog", { name: "Add account" });
+  await wizard.getByLabel("Your name").fill("Ana");
+  await wizard.getByLabel("Email address").fill("ana@gmail.com");
+  await wizard.getByLabel("Password").fill("abcdabcdabcdabcd");
+  await wizard.getByRole("button", { name: "Continue" }).click();
+  const region = wizard.getByRole("region", { name: "Sign in with Google" });
+  await region.getByRole("heading", { name: "Use an app password" }).waitFor();
+  await region.getByText("2-Step Verification", { exact: false }).waitFor();
+  assert.equal(await region.getByRole("button", { name: "Sign in with Google" }).count(), 0);
+  await wizard.getByRole("button", { name: "Continue with a password" }).waitFor();
+  await page.close();
+});
+
 test("setup wizard: an internationalized domain's servers are shown in Unicode, with the A-label beside them, and are its own", async () => {
   const page = await open("empty");
   await page.getByRole("button", { name: "Add account" }).click();

@@ -6,3 +6,4 @@ pub mod folders;
 pub mod mail;
 pub mod reader;
 pub mod setup;
+pub mod sign_in;

@@ -24,6 +24,8 @@ import type { Advice } from "../bindings/Advice";
 import type { AdvisorAnswers } from "../bindings/AdvisorAnswers";
 import type { ServerEvidence } from "../bindings/ServerEvidence";
 import type { ProviderNotes } from "../bindings/ProviderNotes";
+import type { OAuthProvider } from "../bindings/OAuthProvider";
+import type { SignedIn } from "../bindings/SignedIn";
 import type { DoctorLine } from "../bindings/DoctorLine";
 import type { ThreadPage } from "../bindings/ThreadPage";
 import type { ListQuery } from "../bindings/ListQuery";
@@ -95,6 +97,13 @@ export const ipc = {
   /** Edits name, address and incoming server after a test login (new password optional). */
   updateIncoming: (account: AccountId, displayName: string, email: string, incoming: ServerSettings, password: string | null) =>
     call<AccountSettings>("update_incoming", { update: { account, display_name: displayName, email, incoming, password } }),
+  /** Signs in with the provider in the browser; the engine keeps the tokens under the ticket. */
+  signIn: (provider: OAuthProvider, clientId: string | null, loginHint: string | null) =>
+    call<SignedIn>("sign_in", { provider, clientId, loginHint }),
+  /** Signs an OAuth2 account in again (its sign-in expired or was revoked). */
+  signInAgain: (account: AccountId) => call<void>("sign_in_again", { account }),
+  /** Cancel on "waiting for the browser". */
+  cancelSignIn: () => call<void>("cancel_sign_in", {}),
   /** Saves the connection log, redacted, where the user picks; "" when cancelled. */
   exportSetupLog: (lines: DoctorLine[], email: string) => call<string>("export_setup_log", { lines, email }),
   /** Signature, identities, whether the server files sent mail itself. */

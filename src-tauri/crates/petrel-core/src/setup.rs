@@ -74,6 +74,15 @@ pub struct ProviderNotes {
     pub server_files_sent: bool,
     /// Password login needs an app password (or is not possible without OAuth).
     pub app_password: bool,
+    /// The provider signs people in with OAuth2 ("Sign in with …").
+    #[serde(default)]
+    pub oauth: Option<crate::OAuthProvider>,
+    /// No password works any more: only OAuth2 signs in.
+    #[serde(default)]
+    pub oauth_only: bool,
+    /// This build (or the settings) has a client ID for `oauth`, so the button can work.
+    #[serde(default)]
+    pub oauth_ready: bool,
 }
 
 /// What the servers said about themselves, for the advisor.

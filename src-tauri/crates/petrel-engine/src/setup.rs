@@ -70,7 +70,15 @@ impl Engine {
             ));
         }
         let net = self.setup_network()?;
-        Ok(petrel_setup::discover(&net, email, progress).await)
+        let mut found = petrel_setup::discover(&net, email, progress).await;
+        // "Sign in with …" is offered only when this build can do it.
+        if let Some(p) = found.provider.as_mut() {
+            p.oauth_ready = p
+                .oauth
+                .as_ref()
+                .is_some_and(petrel_oauth::has_built_in_client);
+        }
+        Ok(found)
     }
 
     /// Refuses, before any login, to send `email`'s password to a host outside its domain

@@ -13,7 +13,7 @@ mod tokens;
 
 pub use flow::{sign_in, Browser, CommandBrowser};
 pub use http::Http;
-pub use provider::Endpoints;
+pub use provider::{has_built_in_client, Endpoints};
 pub use tokens::{refresh, revoke, Tokens};
 
 /// A random name for something held in memory until the window asks for it again (a

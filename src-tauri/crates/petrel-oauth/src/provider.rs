@@ -11,6 +11,16 @@ const MICROSOFT_CLIENT_ID: Option<&str> = option_env!("PETREL_MICROSOFT_CLIENT_I
 const GOOGLE_CLIENT_ID: Option<&str> = option_env!("PETREL_GOOGLE_CLIENT_ID");
 const GOOGLE_CLIENT_SECRET: Option<&str> = option_env!("PETREL_GOOGLE_CLIENT_SECRET");
 
+/// Whether this build carries a client ID for `provider` (an OpenID Connect issuer never:
+/// its client ID comes with the account's settings).
+pub fn has_built_in_client(provider: &OAuthProvider) -> bool {
+    match provider {
+        OAuthProvider::Microsoft => MICROSOFT_CLIENT_ID.is_some_and(|id| !id.is_empty()),
+        OAuthProvider::Google => GOOGLE_CLIENT_ID.is_some_and(|id| !id.is_empty()),
+        OAuthProvider::Oidc { .. } => false,
+    }
+}
+
 /// A provider resolved to what the flow needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {

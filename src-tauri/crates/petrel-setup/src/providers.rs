@@ -27,6 +27,26 @@ pub struct Provider {
     pub app_password: bool,
     #[serde(default)]
     pub notes: Vec<String>,
+    #[serde(default)]
+    pub oauth: Option<OAuthEntry>,
+}
+
+/// How a provider signs people in with OAuth2.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OAuthEntry {
+    pub provider: OAuthKind,
+    /// The SASL mechanisms its servers take (for the doctor; the client picks from what a
+    /// server offers).
+    pub mechanisms: Vec<String>,
+    /// Whether a password (an app password) can still work.
+    pub password_possible: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthKind {
+    Microsoft,
+    Google,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -79,6 +99,13 @@ impl Provider {
             notes: self.notes.clone(),
             server_files_sent: self.server_files_sent,
             app_password: self.app_password,
+            oauth: self.oauth.as_ref().map(|o| match o.provider {
+                OAuthKind::Microsoft => petrel_core::OAuthProvider::Microsoft,
+                OAuthKind::Google => petrel_core::OAuthProvider::Google,
+            }),
+            oauth_only: self.oauth.as_ref().is_some_and(|o| !o.password_possible),
+            // Known once the engine has looked at this build's client IDs.
+            oauth_ready: false,
         }
     }
 }
