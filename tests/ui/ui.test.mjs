@@ -132,6 +132,30 @@ test("add account: untrusted certificate is shown with its fingerprint and can b
   await page.close();
 });
 
+test("add account by hand with a self-hosted OpenID Connect provider: sign in first, then Connect with the ticket", async () => {
+  const page = await open("empty");
+  await page.getByRole("button", { name: "Add account" }).click();
+  await page.getByRole("dialog", { name: "Add account" }).getByRole("button", { name: "Set up manually" }).click();
+  const dialog = page.getByRole("dialog", { name: "Add account" });
+  await dialog.getByLabel("Display name").fill("Home");
+  await dialog.getByLabel("Email address").fill("me@home.example");
+  await dialog.getByLabel("IMAP server").fill("imap.home.example");
+  await dialog.getByLabel("Sign-in").selectOption("oidc");
+  assert.equal(await dialog.getByLabel("Password").count(), 0, "no password with OAuth2");
+  await dialog.getByLabel("Provider (issuer URL)").fill("https://id.home.example");
+  await dialog.getByLabel("Client ID").fill("petrel-home");
+  await dialog.getByRole("button", { name: "Sign in", exact: true }).click();
+  await dialog.getByRole("status").getByText("Signed in as me@home.example.", { exact: false }).waitFor();
+  await dialog.getByRole("button", { name: "Connect" }).click();
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "Home" }).waitFor();
+  const calls = await page.evaluate(() => window.__calls.filter((c) => ["sign_in", "add_account"].includes(c.cmd)).map((c) => c.args));
+  assert.deepEqual(calls[0], { provider: { kind: "oidc", issuer: "https://id.home.example" }, clientId: "petrel-home", loginHint: "me@home.example" });
+  assert.deepEqual(calls[1].form.sign_in, { kind: "oauth2", provider: { kind: "oidc", issuer: "https://id.home.example" }, client_id: "petrel-home" });
+  assert.equal(calls[1].form.sign_in_ticket, "ticket-1");
+  assert.equal(calls[1].form.password, "");
+  await page.close();
+});
+
 test("wrong password and refused certificate give clear messages and add nothing", async () => {
   const page = await open("empty");
   await page.getByRole("button", { name: "Add account" }).click();
