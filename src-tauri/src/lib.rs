@@ -309,6 +309,7 @@ pub fn run() {
             commands::sign_in::sign_in,
             commands::sign_in::sign_in_again,
             commands::sign_in::cancel_sign_in,
+            commands::sign_in::change_sign_in,
             commands::reader::export_folder,
             commands::reader::open_attachment,
         ])

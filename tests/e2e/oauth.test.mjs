@@ -93,9 +93,9 @@ test("an account signed in with an OpenID Connect provider lists INBOX and sends
     // Settings name the provider; no token in any file Petrel wrote.
     const saved = JSON.parse(await readFile(join(configDir, "accounts.json"), "utf8")).accounts;
     assert.deepEqual(saved[0].sign_in, { kind: "oauth2", provider: { kind: "oidc", issuer: info.oidc_issuer }, client_id: "petrel-test" });
-    for (const dir of [configDir, logDir]) {
+    for (const dir of [configDir, logDir, cacheDir]) {
       for (const name of await readdir(dir, { recursive: true })) {
-        const text = await readFile(join(dir, name), "utf8").catch(() => "");
+        const text = await readFile(join(dir, name), "latin1").catch(() => "");
         assert.ok(!/Bearer|refresh_token|access_token/.test(text), `${name} holds no token`);
       }
     }

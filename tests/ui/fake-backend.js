@@ -376,6 +376,14 @@ export function installFakeBackend(scenario) {
           resolve();
         }, 300),
       ),
+    change_sign_in: ({ account, signIn, password, ticket }) => {
+      const a = state.accounts.find((x) => x.id === account);
+      if (signIn.kind === "password" && password !== PASSWORD) throw err("auth_failed", "Connecting to imap.example.org: the server rejected the login. Check the user name and password.");
+      if (signIn.kind === "oauth2" && ticket !== "ticket-1") throw err("invalid_input", "The sign-in has expired: sign in again.");
+      a.sign_in = signIn;
+      state.signInNeeded = false;
+      return { ...a };
+    },
     cancel_sign_in: () => {
       state.cancelSignIn?.();
     },

@@ -771,6 +771,15 @@ test("an OAuth2 account whose sign-in ended says so, and Account options signs i
   await group.getByRole("status").getByText("Signed in with Microsoft.", { exact: false }).waitFor();
   const calls = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "sign_in_again").map((c) => c.args));
   assert.deepEqual(calls, [{ account: "work-1" }]);
+  // Back to a password: a wrong one is refused in words, the right one switches.
+  await group.getByLabel("Or use a password instead").fill("wrong");
+  await group.getByRole("button", { name: "Use the password" }).click();
+  await group.getByRole("alert").getByText("rejected the login", { exact: false }).waitFor();
+  await group.getByLabel("Or use a password instead").fill("correct horse");
+  await group.getByRole("button", { name: "Use the password" }).click();
+  await group.getByRole("status").getByText("now signs in with its password", { exact: false }).waitFor();
+  const switched = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "change_sign_in").map((c) => [c.args.signIn, c.args.ticket]));
+  assert.deepEqual(switched.at(-1), [{ kind: "password" }, null]);
   await page.close();
 });
 

@@ -2,7 +2,9 @@
 //! the engine); the window shows "waiting for the browser" with Cancel.
 
 use crate::AppState;
-use petrel_core::{AccountId, ErrorCode, IpcError, OAuthProvider, SignedIn};
+use petrel_core::{
+    AccountId, AccountSettings, ErrorCode, IpcError, OAuthProvider, SignIn, SignedIn,
+};
 use std::time::Duration;
 
 /// How long Petrel waits for the browser before giving up.
@@ -82,4 +84,19 @@ pub async fn sign_in_again(
 pub async fn cancel_sign_in(state: tauri::State<'_, AppState>) -> Result<(), IpcError> {
     state.cancel_sign_in.notify_waiters();
     Ok(())
+}
+
+/// Switches an account between a password and OAuth2 (Account options): tested first.
+#[tauri::command]
+pub async fn change_sign_in(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    sign_in: SignIn,
+    password: Option<String>,
+    ticket: Option<String>,
+) -> Result<AccountSettings, IpcError> {
+    Ok(state
+        .engine()?
+        .change_sign_in(&account, sign_in, password, ticket)
+        .await?)
 }

@@ -86,7 +86,23 @@ async fn serve(
             .trim_end()
             .to_ascii_uppercase();
         let reply: &[u8] = if cmd.starts_with("EHLO") {
-            b"250-scripted.test\r\n250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+            b"250-scripted.test\r\n250-AUTH PLAIN LOGIN XOAUTH2\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+        } else if cmd == "AUTH XOAUTH2" {
+            // As Microsoft 365 answers a valid token when its tenant has SMTP AUTH off
+            // (the token "tenant-off"); any other token is accepted.
+            w.write_all(b"334 \r\n").await?;
+            w.flush().await?;
+            line.clear();
+            read_line(&mut r, &mut line).await?;
+            use base64::Engine as _;
+            let token = base64::engine::general_purpose::STANDARD
+                .decode(String::from_utf8_lossy(&line).trim())
+                .unwrap_or_default();
+            if String::from_utf8_lossy(&token).contains("auth=Bearer tenant-off") {
+                b"535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.\r\n"
+            } else {
+                b"235 2.7.0 accepted\r\n"
+            }
         } else if cmd.starts_with("AUTH PLAIN ") {
             b"235 2.7.0 accepted\r\n"
         } else if cmd.starts_with("AUTH") {

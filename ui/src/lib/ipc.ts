@@ -26,6 +26,7 @@ import type { ServerEvidence } from "../bindings/ServerEvidence";
 import type { ProviderNotes } from "../bindings/ProviderNotes";
 import type { OAuthProvider } from "../bindings/OAuthProvider";
 import type { SignedIn } from "../bindings/SignedIn";
+import type { SignIn } from "../bindings/SignIn";
 import type { DoctorLine } from "../bindings/DoctorLine";
 import type { ThreadPage } from "../bindings/ThreadPage";
 import type { ListQuery } from "../bindings/ListQuery";
@@ -102,6 +103,9 @@ export const ipc = {
     call<SignedIn>("sign_in", { provider, clientId, loginHint }),
   /** Signs an OAuth2 account in again (its sign-in expired or was revoked). */
   signInAgain: (account: AccountId) => call<void>("sign_in_again", { account }),
+  /** Switches an account between a password and OAuth2 (tested before it is saved). */
+  changeSignIn: (account: AccountId, signIn: SignIn, password: string | null, ticket: string | null) =>
+    call<AccountSettings>("change_sign_in", { account, signIn, password, ticket }),
   /** Cancel on "waiting for the browser". */
   cancelSignIn: () => call<void>("cancel_sign_in", {}),
   /** Saves the connection log, redacted, where the user picks; "" when cancelled. */

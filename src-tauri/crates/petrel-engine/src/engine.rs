@@ -933,3 +933,70 @@ impl Engine {
         Ok(())
     }
 }
+
+/// Switching an account between a password and OAuth2 (Account options).
+impl Engine {
+    /// Changes how the account signs in: to `SignIn::Password` with `password`, or to
+    /// OAuth2 with the tokens of the sign-in `ticket` names. The incoming server is tried
+    /// with the new credential first; only then are the settings and the keychain changed
+    /// (the old secret goes), and the session in use is dropped.
+    pub async fn change_sign_in(
+        &self,
+        id: &AccountId,
+        sign_in: SignIn,
+        password: Option<String>,
+        ticket: Option<String>,
+    ) -> Result<AccountSettings, EngineError> {
+        let (credential, tokens) = match (&sign_in, password, ticket) {
+            (SignIn::Password, Some(p), _) if !p.is_empty() => (Credential::Password(p), None),
+            (SignIn::OAuth2 { .. }, _, Some(ticket)) => {
+                let tokens = lock(&self.sign_ins).get(&ticket).cloned().ok_or_else(|| {
+                    EngineError::InvalidInput("The sign-in has expired: sign in again.".into())
+                })?;
+                if tokens.refresh.is_none() {
+                    return Err(EngineError::SignIn(petrel_oauth::OAuthError::Exchange(
+                        "the provider gave no refresh token, so Petrel could not stay signed in"
+                            .into(),
+                    )));
+                }
+                lock(&self.sign_ins).remove(&ticket);
+                (Credential::Bearer(tokens.access.clone()), Some(tokens))
+            }
+            (SignIn::Password, _, _) => {
+                return Err(EngineError::InvalidInput("Enter the password.".into()))
+            }
+            (SignIn::OAuth2 { .. }, _, None) => {
+                return Err(EngineError::InvalidInput(
+                    "Sign in with your provider first.".into(),
+                ))
+            }
+        };
+        let account = self.get(id)?;
+        let mut trial = account.settings();
+        trial.sign_in = sign_in.clone();
+        if let Some(session) = Account::verify(&self.shared, &trial, &credential).await? {
+            session.logout().await;
+        }
+        match (&credential, &tokens) {
+            (Credential::Password(p), _) => {
+                self.shared.secrets.set_password(id, p)?;
+                self.shared.secrets.delete_refresh_token(id)?;
+            }
+            (Credential::Bearer(_), Some(t)) => {
+                if let Some(refresh) = &t.refresh {
+                    self.shared.secrets.set_refresh_token(id, refresh)?;
+                }
+                self.shared.secrets.delete_password(id)?;
+            }
+            (Credential::Bearer(_), None) => {}
+        }
+        let saved = self.update_account(id, |a| a.sign_in = sign_in)?;
+        if let Some(t) = tokens {
+            account.state().signed_in(t);
+        }
+        self.drop_session(id).await;
+        self.retry_now(id);
+        tracing::info!(account = %id, "sign-in changed");
+        Ok(saved)
+    }
+}

@@ -287,3 +287,151 @@ fn a_long_refresh_token_is_kept_in_keychain_pieces_windows_can_hold() {
     secrets.delete_refresh_token(&id).unwrap();
     assert_eq!(secrets.refresh_token(&id).unwrap(), None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_switches_from_password_to_oauth2_and_back() {
+    let h = Harness::start_with_oidc(OidcOptions::default()).unwrap();
+    let issuer = h.oidc.as_ref().unwrap().issuer.clone();
+    let service = format!("org.petrel.mail.test.switch.{}", std::process::id());
+    let secrets = Arc::new(KeychainSecrets::with_service(service));
+    let config = tempfile::tempdir().unwrap();
+    let engine = Engine::open(
+        config.path(),
+        secrets.clone(),
+        TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap(),
+        Arc::new(MemoryCache::new()),
+    )
+    .unwrap();
+    let alice = h.user("alice");
+    let id = engine
+        .add_account(NewAccount {
+            display_name: "Alice".into(),
+            email: alice.login.clone(),
+            imap: server(&h, h.ports.imaps),
+            password: alice.password.clone(),
+            protocol: Default::default(),
+            pop3: Default::default(),
+            smtp: None,
+            sending: Default::default(),
+            sign_in: SignIn::Password,
+            sign_in_ticket: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let provider = OAuthProvider::Oidc { issuer };
+    let browser = CommandBrowser::from_command_line(&browser_command()).unwrap();
+
+    // A ticket that does not exist changes nothing.
+    let oauth = SignIn::OAuth2 {
+        provider: provider.clone(),
+        client_id: Some(OIDC_CLIENT_ID.into()),
+    };
+    assert!(engine
+        .change_sign_in(&id, oauth.clone(), None, Some("nope".into()))
+        .await
+        .is_err());
+    let now = |engine: &Engine| {
+        engine
+            .accounts()
+            .into_iter()
+            .find(|a| a.id == id)
+            .unwrap()
+            .sign_in
+    };
+    assert_eq!(now(&engine), SignIn::Password);
+
+    let signed = engine
+        .sign_in(
+            &provider,
+            Some(OIDC_CLIENT_ID),
+            None,
+            &browser,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let saved = engine
+        .change_sign_in(&id, oauth, None, Some(signed.ticket))
+        .await
+        .unwrap();
+    assert!(matches!(saved.sign_in, SignIn::OAuth2 { .. }));
+    assert!(secrets.refresh_token(&id).unwrap().is_some());
+    assert!(
+        secrets.password(&id).is_err(),
+        "the password left the keychain"
+    );
+    engine.refresh_folder(&id, "INBOX", true).await.unwrap();
+
+    // Back to the password: a wrong one is refused and changes nothing.
+    assert!(engine
+        .change_sign_in(&id, SignIn::Password, Some("wrong".into()), None)
+        .await
+        .is_err());
+    assert!(secrets.refresh_token(&id).unwrap().is_some());
+    engine
+        .change_sign_in(&id, SignIn::Password, Some(alice.password.clone()), None)
+        .await
+        .unwrap();
+    assert_eq!(secrets.refresh_token(&id).unwrap(), None);
+    assert_eq!(secrets.password(&id).unwrap(), alice.password);
+    engine.refresh_folder(&id, "INBOX", true).await.unwrap();
+    engine.remove_account(&id, true).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pop3_account_signed_in_with_oauth2_downloads_mail() {
+    let h = Harness::start_with_oidc(OidcOptions::default()).unwrap();
+    h.seed(
+        "alice",
+        "INBOX",
+        &[b"From: Bob <bob@example.test>\r\nSubject: by pop3\r\nDate: Mon, 02 Nov 2026 10:00:00 +0000\r\n\r\nhi\r\n".to_vec()],
+        false,
+    )
+    .unwrap();
+    let issuer = h.oidc.as_ref().unwrap().issuer.clone();
+    let service = format!("org.petrel.mail.test.pop3oauth.{}", std::process::id());
+    let secrets = Arc::new(KeychainSecrets::with_service(service));
+    let config = tempfile::tempdir().unwrap();
+    let engine = Engine::open(
+        config.path(),
+        secrets.clone(),
+        TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap(),
+        Arc::new(MemoryCache::new()),
+    )
+    .unwrap();
+    let provider = OAuthProvider::Oidc { issuer };
+    let browser = CommandBrowser::from_command_line(&browser_command()).unwrap();
+    let signed = engine
+        .sign_in(
+            &provider,
+            Some(OIDC_CLIENT_ID),
+            None,
+            &browser,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let id = engine
+        .add_account(NewAccount {
+            display_name: "Alice (POP3)".into(),
+            email: h.user("alice").login.clone(),
+            imap: server(&h, h.ports.pop3s),
+            password: String::new(),
+            protocol: petrel_core::IncomingProtocol::Pop3,
+            pop3: Default::default(),
+            smtp: None,
+            sending: Default::default(),
+            sign_in: SignIn::OAuth2 {
+                provider,
+                client_id: Some(OIDC_CLIENT_ID.into()),
+            },
+            sign_in_ticket: Some(signed.ticket),
+        })
+        .await
+        .unwrap()
+        .id;
+    let page = engine.envelopes(&id, "INBOX", 0, 50, true).await.unwrap();
+    assert_eq!(page.total, 1, "downloaded over POP3 with a token");
+    engine.remove_account(&id, true).await.unwrap();
+}

@@ -94,3 +94,39 @@ async fn a_wrong_password_is_an_auth_error_and_not_temporary() {
         "{err:?}"
     );
 }
+
+/// Microsoft 365 with SMTP AUTH switched off for the tenant answers a valid token with
+/// 535 5.7.139; no token or password can help, so the error says what an administrator
+/// must change (a scripted server: a real one cannot be told to answer so).
+#[tokio::test(flavor = "multi_thread")]
+async fn smtp_auth_disabled_for_the_tenant_says_what_an_administrator_must_change() {
+    let smtp = petrel_harness::ScriptedSmtp::start(&[]).await.unwrap();
+    let server = ServerSettings {
+        host: "localhost".into(),
+        port: smtp.port,
+        security: Security::Tls,
+        username: "ana@contoso.example".into(),
+        pinned_cert_sha256: Some(smtp.cert_sha256.clone()),
+    };
+    let trust = TrustPolicy::default();
+    let e = SmtpSession::login_with(
+        &server,
+        petrel_smtp::Secret::Bearer("tenant-off".into()),
+        &trust,
+    )
+    .await
+    .err()
+    .unwrap();
+    match e {
+        SmtpError::AuthFailed(text) => {
+            assert!(text.contains("5.7.139"), "{text}");
+            assert!(text.contains("administrator must turn on"), "{text}");
+            assert!(text.contains("SmtpClientAuthenticationDisabled"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same server takes another token (the path works; only the tenant setting failed).
+    let ok =
+        SmtpSession::login_with(&server, petrel_smtp::Secret::Bearer("fine".into()), &trust).await;
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}
