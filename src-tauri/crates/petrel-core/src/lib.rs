@@ -10,6 +10,7 @@ pub mod account;
 pub mod fuzz;
 pub mod ipc;
 pub mod mail;
+pub mod query;
 pub mod requests;
 pub mod sasl;
 pub mod setup;
