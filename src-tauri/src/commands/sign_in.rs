@@ -57,6 +57,14 @@ pub async fn sign_in(
         browser.as_ref(),
         BROWSER_TIMEOUT,
     );
+    until_cancelled(&state, signing_in).await
+}
+
+/// Runs a sign-in until it ends or the window's Cancel wakes `cancel_sign_in`.
+async fn until_cancelled<T>(
+    state: &AppState,
+    signing_in: impl std::future::Future<Output = Result<T, petrel_engine::EngineError>>,
+) -> Result<T, IpcError> {
     tokio::select! {
         result = signing_in => Ok(result?),
         _ = state.cancel_sign_in.notified() => Err(cancelled()),
@@ -73,10 +81,7 @@ pub async fn sign_in_again(
     let engine = state.engine()?;
     let browser = browser(&app);
     let signing_in = engine.sign_in_again(&account, browser.as_ref(), BROWSER_TIMEOUT);
-    tokio::select! {
-        result = signing_in => Ok(result?),
-        _ = state.cancel_sign_in.notified() => Err(cancelled()),
-    }
+    until_cancelled(&state, signing_in).await
 }
 
 /// Cancel on the "waiting for the browser" step.

@@ -155,11 +155,7 @@ impl Engine {
         form.validate().map_err(EngineError::InvalidInput)?;
         // OAuth2: the tokens of the sign-in the ticket names (taken only once it all worked).
         let signed_in = match (&form.sign_in, &form.sign_in_ticket) {
-            (SignIn::OAuth2 { .. }, Some(ticket)) => {
-                Some(lock(&self.sign_ins).get(ticket).cloned().ok_or_else(|| {
-                    EngineError::InvalidInput("The sign-in has expired: sign in again.".into())
-                })?)
-            }
+            (SignIn::OAuth2 { .. }, Some(ticket)) => Some(self.ticketed(ticket)?),
             _ => None,
         };
         let credential = match &signed_in {
@@ -198,13 +194,9 @@ impl Engine {
 
         match &signed_in {
             Some(tokens) => {
-                let refresh = tokens.refresh.as_deref().ok_or_else(|| {
-                    EngineError::SignIn(petrel_oauth::OAuthError::Exchange(
-                        "the provider gave no refresh token, so Petrel could not stay signed in"
-                            .into(),
-                    ))
-                })?;
-                self.shared.secrets.set_refresh_token(&id, refresh)?;
+                self.shared
+                    .secrets
+                    .set_refresh_token(&id, refresh_of(tokens)?)?;
             }
             None => self.shared.secrets.set_password(&id, &form.password)?,
         }
@@ -874,8 +866,24 @@ impl Engine {
     }
 }
 
+/// The refresh token a sign-in must bring: without it Petrel cannot stay signed in.
+fn refresh_of(tokens: &petrel_oauth::Tokens) -> Result<&str, EngineError> {
+    tokens.refresh.as_deref().ok_or_else(|| {
+        EngineError::SignIn(petrel_oauth::OAuthError::Exchange(
+            "the provider gave no refresh token, so Petrel could not stay signed in".into(),
+        ))
+    })
+}
+
 /// OAuth2 sign-in (issue 16): the browser round trip, and signing an account in again.
 impl Engine {
+    /// The tokens of a finished sign-in, by its ticket (left there until the ticket is spent).
+    fn ticketed(&self, ticket: &str) -> Result<petrel_oauth::Tokens, EngineError> {
+        lock(&self.sign_ins).get(ticket).cloned().ok_or_else(|| {
+            EngineError::InvalidInput("The sign-in has expired: sign in again.".into())
+        })
+    }
+
     /// Signs in with `provider` in `browser` (at most `timeout`); the tokens stay in the
     /// engine under the ticket returned, for `add_account`. Dropping the future cancels.
     pub async fn sign_in(
@@ -921,12 +929,9 @@ impl Engine {
         let tokens =
             petrel_oauth::sign_in(http, &endpoints, Some(&settings.email), browser, timeout)
                 .await?;
-        let refresh = tokens.refresh.as_deref().ok_or_else(|| {
-            EngineError::SignIn(petrel_oauth::OAuthError::Exchange(
-                "the provider gave no refresh token, so Petrel could not stay signed in".into(),
-            ))
-        })?;
-        self.shared.secrets.set_refresh_token(id, refresh)?;
+        self.shared
+            .secrets
+            .set_refresh_token(id, refresh_of(&tokens)?)?;
         account.state().signed_in(tokens);
         self.retry_now(id);
         tracing::info!(account = %id, "signed in again");
@@ -950,15 +955,8 @@ impl Engine {
         let (credential, tokens) = match (&sign_in, password, ticket) {
             (SignIn::Password, Some(p), _) if !p.is_empty() => (Credential::Password(p), None),
             (SignIn::OAuth2 { .. }, _, Some(ticket)) => {
-                let tokens = lock(&self.sign_ins).get(&ticket).cloned().ok_or_else(|| {
-                    EngineError::InvalidInput("The sign-in has expired: sign in again.".into())
-                })?;
-                if tokens.refresh.is_none() {
-                    return Err(EngineError::SignIn(petrel_oauth::OAuthError::Exchange(
-                        "the provider gave no refresh token, so Petrel could not stay signed in"
-                            .into(),
-                    )));
-                }
+                let tokens = self.ticketed(&ticket)?;
+                refresh_of(&tokens)?;
                 lock(&self.sign_ins).remove(&ticket);
                 (Credential::Bearer(tokens.access.clone()), Some(tokens))
             }

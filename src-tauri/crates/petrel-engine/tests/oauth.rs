@@ -22,6 +22,22 @@ fn server(h: &Harness, port: u16) -> ServerSettings {
     }
 }
 
+/// An engine on `config` with a memory cache, trusting the harness's CA.
+fn engine_at(config: &Path, secrets: Arc<KeychainSecrets>, h: &Harness) -> Engine {
+    let trust = TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap();
+    Engine::open(config, secrets, trust, Arc::new(MemoryCache::new())).unwrap()
+}
+
+/// A short message to `to`.
+fn note(to: &str, subject: &str, body: &str) -> Outgoing {
+    Outgoing {
+        to: vec![to.to_string()],
+        subject: subject.into(),
+        body: body.into(),
+        ..Default::default()
+    }
+}
+
 async fn arrived(h: &Harness, subject: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
@@ -73,14 +89,7 @@ async fn an_oauth_account_reads_sends_renews_and_signs_in_again_without_losing_w
     let service = format!("org.petrel.mail.test.oauth.{}", std::process::id());
     let secrets = Arc::new(KeychainSecrets::with_service(service.clone()));
     let config = tempfile::tempdir().unwrap();
-    let trust = TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap();
-    let engine = Engine::open(
-        config.path(),
-        secrets.clone(),
-        trust,
-        Arc::new(MemoryCache::new()),
-    )
-    .unwrap();
+    let engine = engine_at(config.path(), secrets.clone(), &h);
     let browser = CommandBrowser::from_command_line(&browser_command()).unwrap();
     let provider = OAuthProvider::Oidc {
         issuer: issuer.clone(),
@@ -134,15 +143,7 @@ async fn an_oauth_account_reads_sends_renews_and_signs_in_again_without_losing_w
     let page = engine.envelopes(&id, "INBOX", 0, 50, true).await.unwrap();
     assert_eq!(page.total, 1);
     engine
-        .send_message(
-            &id,
-            Outgoing {
-                to: vec![bob.clone()],
-                subject: "oauth-first".into(),
-                body: "Sent with a token.\n".into(),
-                ..Default::default()
-            },
-        )
+        .send_message(&id, note(&bob, "oauth-first", "Sent with a token.\n"))
         .await
         .unwrap();
     assert!(arrived(&h, "oauth-first").await);
@@ -151,15 +152,7 @@ async fn an_oauth_account_reads_sends_renews_and_signs_in_again_without_losing_w
     tokio::time::sleep(Duration::from_secs(4)).await;
     engine.refresh_folder(&id, "INBOX", true).await.unwrap();
     engine
-        .send_message(
-            &id,
-            Outgoing {
-                to: vec![bob.clone()],
-                subject: "oauth-renewed".into(),
-                body: "Sent after a renewal.\n".into(),
-                ..Default::default()
-            },
-        )
+        .send_message(&id, note(&bob, "oauth-renewed", "Sent after a renewal.\n"))
         .await
         .unwrap();
     assert!(arrived(&h, "oauth-renewed").await);
@@ -178,12 +171,7 @@ async fn an_oauth_account_reads_sends_renews_and_signs_in_again_without_losing_w
     let report = engine
         .send_message(
             &id,
-            Outgoing {
-                to: vec![bob.clone()],
-                subject: "oauth-waited".into(),
-                body: "Sent after signing in again.\n".into(),
-                ..Default::default()
-            },
+            note(&bob, "oauth-waited", "Sent after signing in again.\n"),
         )
         .await
         .unwrap();
@@ -198,13 +186,7 @@ async fn an_oauth_account_reads_sends_renews_and_signs_in_again_without_losing_w
     // Petrel restarts meanwhile (the IMAP session it had ends): still "Sign in again",
     // and a change made now waits for the server.
     drop(engine);
-    let engine = Engine::open(
-        config.path(),
-        secrets.clone(),
-        TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap(),
-        Arc::new(MemoryCache::new()),
-    )
-    .unwrap();
+    let engine = engine_at(config.path(), secrets.clone(), &h);
     let e = engine.refresh_folder(&id, "INBOX", true).await.unwrap_err();
     assert_eq!(
         engine.account_status(&id).state,
@@ -295,13 +277,7 @@ async fn an_account_switches_from_password_to_oauth2_and_back() {
     let service = format!("org.petrel.mail.test.switch.{}", std::process::id());
     let secrets = Arc::new(KeychainSecrets::with_service(service));
     let config = tempfile::tempdir().unwrap();
-    let engine = Engine::open(
-        config.path(),
-        secrets.clone(),
-        TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap(),
-        Arc::new(MemoryCache::new()),
-    )
-    .unwrap();
+    let engine = engine_at(config.path(), secrets.clone(), &h);
     let alice = h.user("alice");
     let id = engine
         .add_account(NewAccount {
@@ -393,13 +369,7 @@ async fn a_pop3_account_signed_in_with_oauth2_downloads_mail() {
     let service = format!("org.petrel.mail.test.pop3oauth.{}", std::process::id());
     let secrets = Arc::new(KeychainSecrets::with_service(service));
     let config = tempfile::tempdir().unwrap();
-    let engine = Engine::open(
-        config.path(),
-        secrets.clone(),
-        TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).unwrap(),
-        Arc::new(MemoryCache::new()),
-    )
-    .unwrap();
+    let engine = engine_at(config.path(), secrets.clone(), &h);
     let provider = OAuthProvider::Oidc { issuer };
     let browser = CommandBrowser::from_command_line(&browser_command()).unwrap();
     let signed = engine

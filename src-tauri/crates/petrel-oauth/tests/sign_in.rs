@@ -62,6 +62,14 @@ fn param(url: &str, key: &str) -> String {
         .unwrap()
 }
 
+/// Petrel's redirect address called straight, with this sign-in's state, a stolen code and
+/// `extra` parameters — the browser never went to the provider.
+fn forged_answer(url: &str, extra: &str) -> String {
+    let state = param(url, "state");
+    let redirect = param(url, "redirect_uri");
+    format!("{redirect}?code=stolen&state={state}{extra}")
+}
+
 #[tokio::test]
 async fn sign_in_with_pkce_gives_tokens_and_the_address_and_refreshes() {
     let (_oidc, http, endpoints) = setup(OidcOptions::default()).await;
@@ -106,11 +114,7 @@ async fn an_answer_from_another_issuer_is_refused() {
     // A mix-up (RFC 9207): the answer reaches Petrel's address with the right state but
     // names another authorization server.
     let b = Tampering {
-        tamper: |url| {
-            let state = param(url, "state");
-            let redirect = param(url, "redirect_uri");
-            format!("{redirect}?code=stolen&state={state}&iss=http%3A%2F%2Fattacker.example")
-        },
+        tamper: |url| forged_answer(url, "&iss=http%3A%2F%2Fattacker.example"),
         env: vec![],
     };
     let e = sign_in(&http, &endpoints, None, &b, Duration::from_secs(60))
@@ -122,11 +126,7 @@ async fn an_answer_from_another_issuer_is_refused() {
     );
     // The same answer without any `iss`, from a provider that says it always sends one.
     let b = Tampering {
-        tamper: |url| {
-            let state = param(url, "state");
-            let redirect = param(url, "redirect_uri");
-            format!("{redirect}?code=stolen&state={state}")
-        },
+        tamper: |url| forged_answer(url, ""),
         env: vec![],
     };
     let e = sign_in(&http, &endpoints, None, &b, Duration::from_secs(60))
