@@ -2,7 +2,7 @@
 # Installs what Petrel needs on Debian/Ubuntu, idempotently: only what is missing.
 #   scripts/install-deps.sh app    build and run the app
 #   scripts/install-deps.sh test   also the mail servers, Xvfb, WebDriver, keychain, Chromium
-#   scripts/install-deps.sh bench  also the baselines benchmarks compare with (mbsync, getmail6)
+#   scripts/install-deps.sh bench  also the baselines benchmarks compare with (mbsync, getmail6, notmuch)
 # macOS and Windows: see README ("Other systems"); this script handles Debian/Ubuntu only.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -12,7 +12,7 @@ APP_PACKAGES=(build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-
   librsvg2-dev libayatana-appindicator3-dev)
 TEST_PACKAGES=(dnsmasq-base dovecot-imapd dovecot-pop3d dovecot-submissiond dovecot-lmtpd postfix xvfb xauth
   webkit2gtk-driver gnome-keyring dbus dbus-x11 libsecret-tools chromium openssl)
-BENCH_PACKAGES=(isync getmail6)
+BENCH_PACKAGES=(isync getmail6 notmuch python3-notmuch2)
 
 packages=("${APP_PACKAGES[@]}")
 case "$MODE" in

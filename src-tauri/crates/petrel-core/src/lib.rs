@@ -23,8 +23,9 @@ pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
     AccountStatus, ActionOutcome, AddressSuggestion, Attachment, ComposeKind, Composition,
     ConnectionState, Envelope, EnvelopePage, Folder, FolderChange, FolderRefresh, FolderRole,
-    ListQuery, MessageRef, MessageView, OpenRisk, OutboxState, OutgoingAttachment, QueuedMessage,
-    Quota, SendReport, SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow, UnifiedPage,
+    IndexProgress, ListQuery, Marked, MessageRef, MessageView, OpenRisk, OutboxState,
+    OutgoingAttachment, QueuedMessage, Quota, SearchHit, SearchOrder, SearchResults, SendReport,
+    ServerSearch, SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow, UnifiedPage,
     UnifiedRow, UnifiedView,
 };
 pub use requests::{

@@ -110,6 +110,68 @@ pub enum OpenRisk {
     Blocked,
 }
 
+/// A piece of a search result's subject or snippet; `matched` pieces are the words the
+/// search found (plain text: the UI marks them, nothing is parsed as HTML).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Marked {
+    pub text: String,
+    pub matched: bool,
+}
+
+/// How search results are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchOrder {
+    #[default]
+    Newest,
+    Relevance,
+}
+
+/// One message a search found, in its account and folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SearchHit {
+    pub account: crate::AccountId,
+    pub folder: String,
+    /// The list row as the cache has it now (flags included).
+    pub envelope: Envelope,
+    pub subject: Vec<Marked>,
+    /// Words of the body around the matches (empty when the body is not here).
+    pub snippet: Vec<Marked>,
+    /// Found by the server's search: the body is not on this computer yet (opening the
+    /// message fetches it).
+    pub on_server: bool,
+}
+
+/// Whether the servers were asked too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum ServerSearch {
+    /// Local results only (the server was not asked, or every body is here).
+    NotAsked,
+    /// The servers of these folders were searched too.
+    Searched { folders: u32 },
+    /// A server could not be reached: these are local results only.
+    Offline { accounts: Vec<String> },
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SearchResults {
+    pub hits: Vec<SearchHit>,
+    /// Local matches in all (the list shows the first ones).
+    pub total: u32,
+    pub server: ServerSearch,
+    /// The index is being built for the first time: results are incomplete.
+    pub indexing: Option<IndexProgress>,
+}
+
+/// A first build (or rebuild) of the search index, so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct IndexProgress {
+    pub done: u32,
+    pub total: u32,
+}
+
 /// One window of a folder's message list, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct EnvelopePage {

@@ -82,6 +82,16 @@ impl MailCache for FullDisk {
     fn drop_account(&self, a: &AccountId) -> petrel_store::Result<()> {
         self.0.drop_account(a)
     }
+    fn changes(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> petrel_store::Result<Vec<(u64, petrel_store::CacheChange)>> {
+        self.0.changes(after, limit)
+    }
+    fn forget_changes(&self, through: u64) -> petrel_store::Result<()> {
+        self.0.forget_changes(through)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,12 +7,14 @@ mod charset;
 mod files;
 mod html;
 pub mod mime;
+mod search_text;
 mod thread_links;
 
 pub use files::{open_risk, safe_file_name, true_extension, type_label};
 pub use html::{sanitize, SafeHtml};
 use mail_parser::{Address, MimeHeaders, PartType};
 use petrel_core::{Attachment, MessageView};
+pub use search_text::{search_text, SearchText};
 use std::collections::HashMap;
 pub use thread_links::{thread_links, THREAD_HEADER_FIELDS};
 

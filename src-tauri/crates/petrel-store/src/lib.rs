@@ -25,7 +25,7 @@ use petrel_core::{AccountId, Envelope, Folder, ThreadLinks};
 use serde::{Deserialize, Serialize};
 
 /// A folder of an account, as the cache names it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FolderRef {
     pub account: AccountId,
     pub path: String,
@@ -61,6 +61,28 @@ pub struct Page {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// What a write changed, kept in order for the stores derived from the cache (the search
+/// index) to follow: they read the journal, catch up, then forget what they have. Written
+/// in the same atomic batch as the change itself, so a crash never loses one without the
+/// other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CacheChange {
+    /// These messages were added, changed (flags, body, threading headers) or removed:
+    /// the cache holds their state now.
+    Messages { folder: FolderRef, uids: Vec<u32> },
+    /// Every message of the folder went (dropped, or a UIDVALIDITY change).
+    Folder(FolderRef),
+}
+
+impl CacheChange {
+    fn messages(folder: &FolderRef, uids: impl IntoIterator<Item = u32>) -> CacheChange {
+        CacheChange::Messages {
+            folder: folder.clone(),
+            uids: uids.into_iter().collect(),
+        }
+    }
+}
 
 /// The cache the engine talks to: written by the account objects (sync, download, actions),
 /// read by the views; any thread may call it.
@@ -144,6 +166,13 @@ pub trait MailCache: Send + Sync {
 
     /// Forgets everything of an account (it was removed).
     fn drop_account(&self, account: &AccountId) -> Result<()>;
+
+    /// Up to `limit` journal entries after sequence number `after`, oldest first. Numbers
+    /// only grow, across restarts too.
+    fn changes(&self, after: u64, limit: usize) -> Result<Vec<(u64, CacheChange)>>;
+
+    /// Forgets journal entries up to and including `through` (a follower has them).
+    fn forget_changes(&self, through: u64) -> Result<()>;
 }
 
 /// Sort key of a row: newest first, then highest UID first for equal dates.

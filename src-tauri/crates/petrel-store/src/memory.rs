@@ -1,7 +1,7 @@
 //! An in-memory [`MailCache`] for engine tests that are not about storage.
 
 use crate::rank::Rank;
-use crate::{order_key, FolderRef, FolderState, MailCache, Page, Result};
+use crate::{order_key, CacheChange, FolderRef, FolderState, MailCache, Page, Result};
 use petrel_core::{AccountId, Envelope};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -19,11 +19,20 @@ struct Folder {
 pub struct MemoryCache {
     folders: Mutex<HashMap<FolderRef, Folder>>,
     trees: Mutex<HashMap<AccountId, Vec<petrel_core::Folder>>>,
+    /// The last sequence number given, and the entries not forgotten yet.
+    journal: Mutex<(u64, BTreeMap<u64, CacheChange>)>,
 }
 
 impl MemoryCache {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn note(&self, change: CacheChange) {
+        let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+        journal.0 += 1;
+        let seq = journal.0;
+        journal.1.insert(seq, change);
     }
 
     fn with<T>(&self, folder: &FolderRef, f: impl FnOnce(&mut Folder) -> T) -> T {
@@ -48,6 +57,7 @@ impl MailCache for MemoryCache {
         self.with(folder, |f| {
             if f.state.uidvalidity != 0 && f.state.uidvalidity != uidvalidity {
                 *f = Folder::default();
+                self.note(CacheChange::Folder(folder.clone()));
             }
             f.state.uidvalidity = uidvalidity;
             f.state.uidnext = uidnext;
@@ -57,6 +67,7 @@ impl MailCache for MemoryCache {
     }
 
     fn upsert(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
+        self.note(CacheChange::messages(folder, rows.iter().map(|r| r.uid)));
         self.with(folder, |f| {
             for row in rows {
                 if let Some(old) = f.rows.insert(row.uid, row.clone()) {
@@ -73,6 +84,7 @@ impl MailCache for MemoryCache {
     }
 
     fn remove(&self, folder: &FolderRef, uids: &[u32]) -> Result<()> {
+        self.note(CacheChange::messages(folder, uids.iter().copied()));
         self.with(folder, |f| {
             for uid in uids {
                 f.bodies.remove(uid);
@@ -88,6 +100,7 @@ impl MailCache for MemoryCache {
     }
 
     fn set_flags(&self, folder: &FolderRef, uid: u32, seen: bool, flagged: bool) -> Result<bool> {
+        self.note(CacheChange::messages(folder, [uid]));
         Ok(self.with(folder, |f| match f.rows.get_mut(&uid) {
             Some(row) => {
                 f.state.unread = f.state.unread - u32::from(!row.seen) + u32::from(!seen);
@@ -125,6 +138,7 @@ impl MailCache for MemoryCache {
     }
 
     fn drop_folder(&self, folder: &FolderRef) -> Result<()> {
+        self.note(CacheChange::Folder(folder.clone()));
         self.folders
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -133,6 +147,7 @@ impl MailCache for MemoryCache {
     }
 
     fn set_body(&self, folder: &FolderRef, uid: u32, raw: &[u8]) -> Result<()> {
+        self.note(CacheChange::messages(folder, [uid]));
         self.with(folder, |f| {
             if f.rows.contains_key(&uid) {
                 f.bodies.insert(uid, raw.to_vec());
@@ -158,6 +173,7 @@ impl MailCache for MemoryCache {
         folder: &FolderRef,
         links: &[(u32, petrel_core::ThreadLinks)],
     ) -> Result<()> {
+        self.note(CacheChange::messages(folder, links.iter().map(|l| l.0)));
         self.with(folder, |f| {
             for (uid, l) in links {
                 if f.rows.contains_key(uid) {
@@ -203,6 +219,9 @@ impl MailCache for MemoryCache {
     }
 
     fn drop_account(&self, account: &AccountId) -> Result<()> {
+        for path in self.cached_folders(account)? {
+            self.note(CacheChange::Folder(FolderRef::new(account, &path)));
+        }
         self.trees
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -211,6 +230,22 @@ impl MailCache for MemoryCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|f, _| &f.account != account);
+        Ok(())
+    }
+
+    fn changes(&self, after: u64, limit: usize) -> Result<Vec<(u64, CacheChange)>> {
+        let journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(journal
+            .1
+            .range(after.saturating_add(1)..)
+            .take(limit)
+            .map(|(s, c)| (*s, c.clone()))
+            .collect())
+    }
+
+    fn forget_changes(&self, through: u64) -> Result<()> {
+        let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+        journal.1 = journal.1.split_off(&through.saturating_add(1));
         Ok(())
     }
 }

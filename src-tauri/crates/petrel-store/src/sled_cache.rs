@@ -8,12 +8,14 @@
 //! - `B` id uid → raw message bytes, for messages read or downloaded for offline use
 //! - `T` id uid → [`ThreadLinks`] (postcard), fetched for the conversation view
 //! - `L` account → the account's folder tree (postcard), shown while offline
+//! - `J` seq → [`CacheChange`] (postcard): the journal derived stores follow, written in
+//!   the batch of the change it records; `seq` from `generate_id` (grows across crashes)
 //!
 //! Integers are big-endian so byte order is numeric order; dates are offset by 2^63 so
 //! negative timestamps sort before positive ones.
 
 use crate::rank::Rank;
-use crate::{order_key, FolderRef, FolderState, MailCache, Page, Result, StoreError};
+use crate::{order_key, CacheChange, FolderRef, FolderState, MailCache, Page, Result, StoreError};
 use petrel_core::{AccountId, Envelope, Folder, ThreadLinks};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -133,9 +135,19 @@ impl SledCache {
 
     /// Writes rows in one batch with the folder's counts; `replace` looks up each UID first
     /// so a row already cached is replaced rather than counted twice. Caller holds `write`.
-    fn write_rows(&self, id: u64, rows: BTreeMap<u32, &Envelope>, replace: bool) -> Result<()> {
+    fn write_rows(
+        &self,
+        folder: &FolderRef,
+        id: u64,
+        rows: BTreeMap<u32, &Envelope>,
+        replace: bool,
+    ) -> Result<()> {
         let mut state = self.state(id)?;
         let mut batch = sled::Batch::default();
+        self.journal(
+            &mut batch,
+            &CacheChange::messages(folder, rows.keys().copied()),
+        )?;
         let (mut added, mut removed) = (Vec::with_capacity(rows.len()), Vec::new());
         for row in rows.into_values() {
             if replace {
@@ -161,6 +173,16 @@ impl SledCache {
             removed.into_iter().for_each(|k| rank.remove(k));
             added.into_iter().for_each(|k| rank.insert(k));
         })
+    }
+
+    /// Records `change` in the journal, in the batch that makes it.
+    fn journal(&self, batch: &mut sled::Batch, change: &CacheChange) -> Result<()> {
+        let seq = self.tree.generate_id()?;
+        batch.insert(
+            [&[b'J'][..], &seq.to_be_bytes()].concat(),
+            postcard::to_stdvec(change)?,
+        );
+        Ok(())
     }
 
     fn clear_rows(&self, id: u64, batch: &mut sled::Batch) -> Result<()> {
@@ -199,6 +221,7 @@ impl MailCache for SledCache {
         let mut batch = sled::Batch::default();
         if state.uidvalidity != 0 && state.uidvalidity != uidvalidity {
             self.clear_rows(id, &mut batch)?;
+            self.journal(&mut batch, &CacheChange::Folder(folder.clone()))?;
             state = FolderState::default();
             self.ranks
                 .lock()
@@ -216,7 +239,7 @@ impl MailCache for SledCache {
     fn upsert(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let id = self.id_or_create(folder)?;
-        self.write_rows(id, by_uid(rows), true)
+        self.write_rows(folder, id, by_uid(rows), true)
     }
 
     fn insert_new(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
@@ -237,7 +260,7 @@ impl MailCache for SledCache {
                 k.get(9..13)
                     .is_some_and(|uid| rows.contains_key(&be_u32(uid)))
             });
-        self.write_rows(id, rows, any_cached)
+        self.write_rows(folder, id, rows, any_cached)
     }
 
     fn remove(&self, folder: &FolderRef, uids: &[u32]) -> Result<()> {
@@ -250,6 +273,10 @@ impl MailCache for SledCache {
         let mut removed = Vec::new();
         // As in `upsert`: reads do not see this batch, so each UID once.
         let uids: std::collections::BTreeSet<u32> = uids.iter().copied().collect();
+        self.journal(
+            &mut batch,
+            &CacheChange::messages(folder, uids.iter().copied()),
+        )?;
         for uid in uids {
             if let Some(old) = self.row(id, uid)? {
                 batch.remove(key(b'R', id, &uid.to_be_bytes()));
@@ -279,6 +306,7 @@ impl MailCache for SledCache {
         row.seen = seen;
         row.flagged = flagged;
         let mut batch = sled::Batch::default();
+        self.journal(&mut batch, &CacheChange::messages(folder, [uid]))?;
         batch.insert(
             key(b'R', id, &uid.to_be_bytes()),
             postcard::to_stdvec(&row)?,
@@ -346,6 +374,7 @@ impl MailCache for SledCache {
         };
         let mut batch = sled::Batch::default();
         self.clear_rows(id, &mut batch)?;
+        self.journal(&mut batch, &CacheChange::Folder(folder.clone()))?;
         batch.remove(key(b'S', id, &[]));
         batch.remove(Self::name_key(folder));
         self.tree.apply_batch(batch)?;
@@ -363,7 +392,10 @@ impl MailCache for SledCache {
         };
         // Only for cached rows: a body without its row would never be removed.
         if self.row(id, uid)?.is_some() {
-            self.tree.insert(key(b'B', id, &uid.to_be_bytes()), raw)?;
+            let mut batch = sled::Batch::default();
+            batch.insert(key(b'B', id, &uid.to_be_bytes()), raw);
+            self.journal(&mut batch, &CacheChange::messages(folder, [uid]))?;
+            self.tree.apply_batch(batch)?;
         }
         Ok(())
     }
@@ -397,12 +429,15 @@ impl MailCache for SledCache {
             return Ok(());
         };
         let mut batch = sled::Batch::default();
+        let mut stored = Vec::with_capacity(bodies.len());
         for (uid, raw) in bodies {
             // Only for cached rows: a body without its row would never be removed.
             if self.tree.contains_key(key(b'R', id, &uid.to_be_bytes()))? {
                 batch.insert(key(b'B', id, &uid.to_be_bytes()), raw.as_slice());
+                stored.push(*uid);
             }
         }
+        self.journal(&mut batch, &CacheChange::messages(folder, stored))?;
         self.tree.apply_batch(batch)?;
         Ok(())
     }
@@ -413,12 +448,15 @@ impl MailCache for SledCache {
             return Ok(());
         };
         let mut batch = sled::Batch::default();
+        let mut stored = Vec::with_capacity(links.len());
         for (uid, l) in links {
             // Only for cached rows: links without their row would never be removed.
             if self.tree.contains_key(key(b'R', id, &uid.to_be_bytes()))? {
                 batch.insert(key(b'T', id, &uid.to_be_bytes()), postcard::to_stdvec(l)?);
+                stored.push(*uid);
             }
         }
+        self.journal(&mut batch, &CacheChange::messages(folder, stored))?;
         self.tree.apply_batch(batch)?;
         Ok(())
     }
@@ -469,6 +507,29 @@ impl MailCache for SledCache {
             self.drop_folder(&FolderRef::new(account, &path))?;
         }
         self.tree.remove(list_key(account))?;
+        Ok(())
+    }
+
+    fn changes(&self, after: u64, limit: usize) -> Result<Vec<(u64, CacheChange)>> {
+        let from = [&[b'J'][..], &after.saturating_add(1).to_be_bytes()].concat();
+        let mut out = Vec::new();
+        for entry in self.tree.range(from..[b'K'].to_vec()).take(limit) {
+            let (k, v) = entry?;
+            out.push((
+                be_u64(k.get(1..).unwrap_or_default()),
+                postcard::from_bytes(&v)?,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn forget_changes(&self, through: u64) -> Result<()> {
+        let end = [&[b'J'][..], &through.to_be_bytes()].concat();
+        let mut batch = sled::Batch::default();
+        for k in self.tree.range([b'J'].to_vec()..=end).keys() {
+            batch.remove(k?);
+        }
+        self.tree.apply_batch(batch)?;
         Ok(())
     }
 }

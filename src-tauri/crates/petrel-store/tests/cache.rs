@@ -437,3 +437,69 @@ fn thread_links_live_and_die_with_their_rows() {
         assert!(cache.thread_links(&f).unwrap().is_empty());
     });
 }
+
+#[test]
+fn the_journal_records_every_write_in_order_until_forgotten() {
+    use petrel_store::CacheChange;
+    each_cache(|cache| {
+        let f = inbox();
+        cache.set_sync_state(&f, 7, 10, 0).unwrap();
+        cache
+            .upsert(&f, &[row(1, Some(10), false), row(2, Some(20), true)])
+            .unwrap();
+        cache.set_flags(&f, 1, true, true).unwrap();
+        cache.set_body(&f, 2, b"Subject: x\r\n\r\nbody").unwrap();
+        cache.remove(&f, &[1]).unwrap();
+        cache.set_sync_state(&f, 8, 10, 0).unwrap(); // UIDVALIDITY changed: rows dropped
+        let all = cache.changes(0, 100).unwrap();
+        let kinds: Vec<CacheChange> = all.iter().map(|(_, c)| c.clone()).collect();
+        let msgs = |uids: &[u32]| CacheChange::Messages {
+            folder: f.clone(),
+            uids: uids.to_vec(),
+        };
+        assert_eq!(
+            kinds,
+            vec![
+                msgs(&[1, 2]),
+                msgs(&[1]),
+                msgs(&[2]),
+                msgs(&[1]),
+                CacheChange::Folder(f.clone())
+            ]
+        );
+        let seqs: Vec<u64> = all.iter().map(|(s, _)| *s).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+        // A follower that has the first three forgets them; the rest stay, in order.
+        cache.forget_changes(seqs[2]).unwrap();
+        let left: Vec<u64> = cache
+            .changes(0, 100)
+            .unwrap()
+            .iter()
+            .map(|(s, _)| *s)
+            .collect();
+        assert_eq!(left, seqs[3..].to_vec());
+        assert_eq!(cache.changes(seqs[3], 1).unwrap().len(), 1);
+    });
+}
+
+#[test]
+fn journal_numbers_keep_growing_after_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = inbox();
+    let first = {
+        let cache = SledCache::open(dir.path()).unwrap();
+        cache.upsert(&f, &[row(1, Some(10), false)]).unwrap();
+        cache.flush().unwrap();
+        cache.changes(0, 10).unwrap()[0].0
+    };
+    let cache = SledCache::open(dir.path()).unwrap();
+    cache.set_flags(&f, 1, true, false).unwrap();
+    let seqs: Vec<u64> = cache
+        .changes(0, 10)
+        .unwrap()
+        .iter()
+        .map(|(s, _)| *s)
+        .collect();
+    assert_eq!(seqs.len(), 2);
+    assert!(seqs[1] > first);
+}
