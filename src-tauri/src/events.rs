@@ -65,6 +65,7 @@ pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
                     EngineEvent::Status(status) => UiEvent::AccountStatus(status),
                     EngineEvent::SyncProgress(progress) => UiEvent::SyncProgress(progress),
                     EngineEvent::Outbox(state) => UiEvent::Outbox(state),
+                    EngineEvent::IndexProgress(p) => UiEvent::IndexProgress(p),
                 },
             );
         });

@@ -272,6 +272,7 @@ pub fn run() {
             commands::mail::list_envelopes,
             commands::mail::refresh_folder,
             commands::mail::list_threads,
+            commands::mail::search_mail,
             commands::mail::read_message,
             commands::mail::set_flags,
             commands::mail::move_messages,

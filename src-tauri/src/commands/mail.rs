@@ -1,8 +1,8 @@
 use crate::AppState;
 use petrel_core::{
     AccountId, AccountStatus, ActionOutcome, EnvelopePage, FlagsRequest, Folder, FolderRefresh,
-    IpcError, MessageView, PageRequest, Quota, ThreadPage, ThreadsRequest, UnifiedPage,
-    UnifiedView,
+    IpcError, MessageView, PageRequest, Quota, SearchOrder, SearchResults, ThreadPage,
+    ThreadsRequest, UnifiedPage, UnifiedView,
 };
 
 #[tauri::command]
@@ -66,6 +66,22 @@ pub async fn list_threads(
             &r.query.unwrap_or_default(),
             &r.expanded,
         )
+        .await?)
+}
+
+/// Searches every account (the search language of `petrel_core::query`); with `server`,
+/// the IMAP servers of folders whose bodies are not all here too.
+#[tauri::command]
+pub async fn search_mail(
+    state: tauri::State<'_, AppState>,
+    text: String,
+    order: SearchOrder,
+    limit: u32,
+    server: bool,
+) -> Result<SearchResults, IpcError> {
+    Ok(state
+        .engine()?
+        .search(&text, order, limit.min(500), server)
         .await?)
 }
 

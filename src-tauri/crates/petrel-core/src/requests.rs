@@ -77,6 +77,8 @@ pub enum UiEvent {
     SyncProgress(crate::SyncProgress),
     /// An outbox's count or next try changed.
     Outbox(crate::OutboxState),
+    /// The search index's first build (or rebuild) moved on.
+    IndexProgress(crate::IndexProgress),
     /// The setup wizard's discovery moved on.
     SetupProgress(crate::SetupProgress),
     /// A composer to open with this start (a mailto: link was clicked).

@@ -91,6 +91,12 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<ErrorCode>(&mut stale);
     check::<CertificateDetails>(&mut stale);
     check::<IpcError>(&mut stale);
+    check::<SearchResults>(&mut stale);
+    check::<SearchOrder>(&mut stale);
+    check::<SearchHit>(&mut stale);
+    check::<Marked>(&mut stale);
+    check::<ServerSearch>(&mut stale);
+    check::<IndexProgress>(&mut stale);
     assert!(
         stale.is_empty(),
         "ui/src/bindings is stale for {stale:?}; run UPDATE_BINDINGS=1 cargo test -p petrel-core --test bindings and commit the result"

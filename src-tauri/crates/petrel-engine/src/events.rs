@@ -15,6 +15,8 @@ pub enum EngineEvent {
     SyncProgress(petrel_core::SyncProgress),
     /// Messages still waiting in an account's outbox, after a retry changed the count.
     Outbox(petrel_core::OutboxState),
+    /// The search index's first build (or a rebuild), so far.
+    IndexProgress(petrel_core::IndexProgress),
 }
 
 pub type EventSink = Arc<dyn Fn(EngineEvent) + Send + Sync>;

@@ -17,6 +17,7 @@ mod events;
 pub mod instance;
 mod outgoing;
 mod pending_actions;
+mod search;
 mod secrets;
 mod setup;
 mod shared;

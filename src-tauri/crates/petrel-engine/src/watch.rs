@@ -20,6 +20,7 @@ pub struct Watch {
     stop: Arc<Notify>,
     supervisor: tokio::task::JoinHandle<()>,
     outbox: tokio::task::JoinHandle<()>,
+    index: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Watch {
@@ -27,6 +28,7 @@ impl Drop for Watch {
         self.stop.notify_waiters();
         self.supervisor.abort();
         self.outbox.abort();
+        self.index.abort();
     }
 }
 
@@ -47,10 +49,12 @@ impl Engine {
             sink,
             stop.clone(),
         ));
+        let index = tokio::spawn(crate::search::follow(self.clone(), stop.clone()));
         Watch {
             stop,
             supervisor,
             outbox,
+            index,
         }
     }
 }

@@ -20,6 +20,7 @@ mod manage_folders;
 mod move_messages;
 mod quota;
 mod raw_command;
+mod search_messages;
 mod session;
 mod starttls;
 mod store_flags;

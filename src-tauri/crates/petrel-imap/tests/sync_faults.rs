@@ -92,6 +92,12 @@ impl MailCache for FullDisk {
     fn forget_changes(&self, through: u64) -> petrel_store::Result<()> {
         self.0.forget_changes(through)
     }
+    fn journal_id(&self) -> u64 {
+        self.0.journal_id()
+    }
+    fn last_change(&self) -> petrel_store::Result<u64> {
+        self.0.last_change()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -143,14 +143,17 @@ impl SearchIndex {
         &self.dir
     }
 
-    /// The cache journal's sequence number the last commit included (0: none).
-    pub fn committed_seq(&self) -> u64 {
+    /// The cache journal (its id) and the entry the last commit included; (0, 0): none.
+    pub fn committed(&self) -> (u64, u64) {
         self.index
             .load_metas()
             .ok()
             .and_then(|m| m.payload)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0)
+            .and_then(|p| {
+                let (journal, seq) = p.split_once(':')?;
+                Some((journal.parse().ok()?, seq.parse().ok()?))
+            })
+            .unwrap_or((0, 0))
     }
 
     fn with_writer<T>(&self, f: impl FnOnce(&mut IndexWriter) -> Result<T>) -> Result<T> {
@@ -185,6 +188,14 @@ impl SearchIndex {
         })
     }
 
+    /// Forgets everything (before a rebuild from another cache).
+    pub fn clear(&self) -> Result<()> {
+        self.with_writer(|w| {
+            w.delete_all_documents()?;
+            Ok(())
+        })
+    }
+
     /// Forgets every message of a folder.
     pub fn delete_folder(&self, account: &str, folder: &str) -> Result<()> {
         let key = document::folder_key(account, folder);
@@ -195,12 +206,12 @@ impl SearchIndex {
     }
 
     /// Makes what was put and deleted so far durable and searchable, recording the journal
-    /// position it covers. tantivy switches to the new state by renaming its meta file: a
+    /// position it covers (the journal's id and entry). tantivy switches to the new state by renaming its meta file: a
     /// crash before that leaves the previous commit, whole.
-    pub fn commit(&self, seq: u64) -> Result<()> {
+    pub fn commit(&self, journal: u64, seq: u64) -> Result<()> {
         self.with_writer(|w| {
             let mut prepared = w.prepare_commit()?;
-            prepared.set_payload(&seq.to_string());
+            prepared.set_payload(&format!("{journal}:{seq}"));
             prepared.commit()?;
             Ok(())
         })?;

@@ -128,7 +128,7 @@ fn filled() -> (tempfile::TempDir, SearchIndex) {
         &row(4, "Ana Lima", "Old plan", 800, true),
         None,
     );
-    index.commit(7).unwrap();
+    index.commit(1, 7).unwrap();
     (dir, index)
 }
 
@@ -276,7 +276,7 @@ fn deletions_and_replacements_are_followed_and_survive_a_reopen() {
     );
     index.delete("a", "INBOX", 1).unwrap();
     index.delete_folder("a", "Archive").unwrap();
-    index.commit(9).unwrap();
+    index.commit(1, 9).unwrap();
     assert_eq!(uids(&index, "is:unread"), vec![at("b", "INBOX", 3)]);
     assert!(uids(&index, "quarterly").is_empty());
     assert!(uids(&index, "in:archive").is_empty());
@@ -285,7 +285,7 @@ fn deletions_and_replacements_are_followed_and_survive_a_reopen() {
     drop(index);
     let (index, fresh) = SearchIndex::open(&dir.path().join("search")).unwrap();
     assert!(!fresh);
-    assert_eq!(index.committed_seq(), 9);
+    assert_eq!(index.committed().1, 9);
     assert_eq!(index.len(), 2);
 }
 
@@ -302,7 +302,7 @@ fn an_index_never_marked_built_or_of_another_version_is_made_anew() {
     std::fs::write(dir.path().join("search/petrel-index-version"), "0").unwrap();
     let (index, fresh) = SearchIndex::open(&dir.path().join("search")).unwrap();
     assert!(fresh);
-    assert_eq!(index.committed_seq(), 0);
+    assert_eq!(index.committed().1, 0);
 }
 
 #[test]
@@ -328,7 +328,7 @@ fn a_kill_during_indexing_leaves_a_usable_index() {
         !fresh,
         "the helper marked the index built after its first commit"
     );
-    let seq = index.committed_seq();
+    let seq = index.committed().1;
     assert!(seq >= 3, "{seq}");
     // Every committed batch is there, whole, and nothing else: 100 messages per commit.
     assert_eq!(index.len(), seq * 100);
@@ -344,6 +344,6 @@ fn a_kill_during_indexing_leaves_a_usable_index() {
         &row(1_000_000, "x", "after the crash", 1, true),
         None,
     );
-    index.commit(seq + 1).unwrap();
+    index.commit(1, seq + 1).unwrap();
     assert_eq!(index.len(), seq * 100 + 1);
 }

@@ -173,6 +173,23 @@ pub trait MailCache: Send + Sync {
 
     /// Forgets journal entries up to and including `through` (a follower has them).
     fn forget_changes(&self, through: u64) -> Result<()>;
+
+    /// The newest journal entry's number (0 when the journal is empty): where a follower
+    /// that reads the whole cache afresh (a rebuild) starts following.
+    fn last_change(&self) -> Result<u64>;
+
+    /// Which journal this is: a new number for each new cache (a cache deleted and made
+    /// again starts its numbers over, so a follower must start over too).
+    fn journal_id(&self) -> u64;
+}
+
+/// A number no other cache made: the time in nanoseconds mixed with the process id.
+pub(crate) fn new_journal_id() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    nanos ^ (u64::from(std::process::id()) << 40)
 }
 
 /// Sort key of a row: newest first, then highest UID first for equal dates.

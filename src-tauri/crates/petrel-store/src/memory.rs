@@ -15,12 +15,23 @@ struct Folder {
     links: BTreeMap<u32, petrel_core::ThreadLinks>,
 }
 
-#[derive(Default)]
 pub struct MemoryCache {
     folders: Mutex<HashMap<FolderRef, Folder>>,
     trees: Mutex<HashMap<AccountId, Vec<petrel_core::Folder>>>,
     /// The last sequence number given, and the entries not forgotten yet.
     journal: Mutex<(u64, BTreeMap<u64, CacheChange>)>,
+    journal_id: u64,
+}
+
+impl Default for MemoryCache {
+    fn default() -> Self {
+        MemoryCache {
+            folders: Mutex::default(),
+            trees: Mutex::default(),
+            journal: Mutex::default(),
+            journal_id: crate::new_journal_id(),
+        }
+    }
 }
 
 impl MemoryCache {
@@ -241,6 +252,15 @@ impl MailCache for MemoryCache {
             .take(limit)
             .map(|(s, c)| (*s, c.clone()))
             .collect())
+    }
+
+    fn journal_id(&self) -> u64 {
+        self.journal_id
+    }
+
+    fn last_change(&self) -> Result<u64> {
+        let journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(journal.1.keys().next_back().copied().unwrap_or(0))
     }
 
     fn forget_changes(&self, through: u64) -> Result<()> {

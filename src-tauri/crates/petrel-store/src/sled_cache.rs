@@ -31,6 +31,7 @@ pub struct SledCache {
     write: Mutex<()>,
     /// Rank per folder id, built on first use.
     ranks: Mutex<HashMap<u64, Rank>>,
+    journal_id: u64,
 }
 
 impl SledCache {
@@ -48,10 +49,12 @@ impl SledCache {
             {
                 Ok(tree) => {
                     check_format(&tree)?;
+                    let journal_id = journal_id(&tree)?;
                     return Ok(SledCache {
                         tree,
                         write: Mutex::new(()),
                         ranks: Mutex::new(HashMap::new()),
+                        journal_id,
                     });
                 }
                 Err(e) if is_lock_error(&e) => {
@@ -523,6 +526,22 @@ impl MailCache for SledCache {
         Ok(out)
     }
 
+    fn journal_id(&self) -> u64 {
+        self.journal_id
+    }
+
+    fn last_change(&self) -> Result<u64> {
+        match self
+            .tree
+            .range([b'J'].to_vec()..[b'K'].to_vec())
+            .keys()
+            .next_back()
+        {
+            Some(k) => Ok(be_u64(k?.get(1..).unwrap_or_default())),
+            None => Ok(0),
+        }
+    }
+
     fn forget_changes(&self, through: u64) -> Result<()> {
         let end = [&[b'J'][..], &through.to_be_bytes()].concat();
         let mut batch = sled::Batch::default();
@@ -557,6 +576,16 @@ fn check_format(tree: &sled::Db) -> Result<()> {
             "the cache was written by another version of Petrel (format {FORMAT} expected)"
         ))),
     }
+}
+
+/// The cache's journal number, made when the cache is.
+fn journal_id(tree: &sled::Db) -> Result<u64> {
+    if let Some(v) = tree.get(b"I")? {
+        return Ok(be_u64(&v));
+    }
+    let id = crate::new_journal_id();
+    tree.insert(b"I", &id.to_be_bytes())?;
+    Ok(id)
 }
 
 fn list_key(account: &AccountId) -> Vec<u8> {

@@ -479,6 +479,7 @@ fn the_journal_records_every_write_in_order_until_forgotten() {
             .collect();
         assert_eq!(left, seqs[3..].to_vec());
         assert_eq!(cache.changes(seqs[3], 1).unwrap().len(), 1);
+        assert_eq!(cache.last_change().unwrap(), *seqs.last().unwrap());
     });
 }
 

@@ -250,6 +250,33 @@ impl Account {
         self.is_local() && petrel_pop3::ledger::parse_stamp(raw).is_some_and(|s| s.partial)
     }
 
+    /// A message's bytes if they are on this computer, without asking the server (for the
+    /// search index).
+    pub async fn local_copy(&self, cx: &Shared, folder: &str, uid: u32) -> Option<Vec<u8>> {
+        match self {
+            Account::Imap(a) => cx
+                .cache
+                .body(&petrel_store::FolderRef::new(&a.state.id, folder), uid)
+                .ok()
+                .flatten(),
+            Account::Pop3(a) => a.raw_message(cx, folder, uid).await.ok(),
+        }
+    }
+
+    /// UIDs matching `search` in each of `folders`, asked of the server (POP3 mail is all
+    /// here: nothing to ask).
+    pub async fn search_server(
+        &self,
+        cx: &Shared,
+        folders: &[String],
+        search: &petrel_core::query::ImapSearch,
+    ) -> Result<Vec<(String, Vec<u32>)>, EngineError> {
+        match self {
+            Account::Imap(a) => a.search_server(cx, folders, search).await,
+            Account::Pop3(_) => Ok(vec![]),
+        }
+    }
+
     /// Marks a message read when the reader opens it.
     pub async fn mark_read(&self, cx: &Shared, folder: &str, uid: u32) {
         let result = self

@@ -36,7 +36,7 @@ fn main() {
                 })
                 .unwrap();
         }
-        index.commit(batch).unwrap();
+        index.commit(1, batch).unwrap();
         if batch == 1 {
             index.mark_built().unwrap();
         }

@@ -281,7 +281,33 @@ impl ImapAccount {
         .await
     }
 
-    /// Fetches threading headers for the folder's cached messages that have none yet.
+    /// Server search of `folders`, one after the other on the account's session.
+    pub(crate) async fn search_server(
+        &self,
+        cx: &Shared,
+        folders: &[String],
+        search: &petrel_core::query::ImapSearch,
+    ) -> Result<Vec<(String, Vec<u32>)>, EngineError> {
+        let (folders, search) = (folders.to_vec(), search.clone());
+        self.with_session(cx, move |s| {
+            let (folders, search) = (folders.clone(), search.clone());
+            Box::pin(async move {
+                let mut found = Vec::with_capacity(folders.len());
+                for folder in folders {
+                    let uids =
+                        s.search(&folder, &search)
+                            .await
+                            .map_err(EngineError::imap(format!(
+                                "Searching {folder} on the server"
+                            )))?;
+                    found.push((folder, uids));
+                }
+                Ok(found)
+            })
+        })
+        .await
+    }
+
     /// Fetches threading headers for the folder's cached messages that have none yet.
     pub(crate) async fn fetch_missing_links(
         &self,
