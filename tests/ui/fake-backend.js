@@ -218,11 +218,63 @@ export function installFakeBackend(scenario) {
       all.sort((x, y) => y.envelope.date - x.envelope.date);
       return { offset, total: all.length, rows: all.slice(offset, offset + limit) };
     },
+    // The search language, small: words (sender, subject, body), from:, is:unread; any other
+    // operator is refused in words, as the engine does. The server "finds" one message
+    // whose body is not here when it is asked for "invoice".
+    search_mail: ({ text, order, limit, server }) => {
+      const terms = text.trim().split(/\s+/);
+      for (const t of terms) {
+        const op = /^([a-z_]+):/i.exec(t)?.[1];
+        if (op && !["from", "is"].includes(op.toLowerCase())) {
+          throw { code: "invalid_input", message: `Petrel does not know “${op}:”. Operators: from: to: cc: subject: has:attachment filename: is: in: account: before: after: older_than: newer_than: larger: smaller:`, retryable: false, certificate: null };
+        }
+      }
+      const mark = (s, words) => {
+        const pieces = [];
+        let rest = s;
+        while (rest) {
+          const lower = rest.toLowerCase();
+          let at = -1, len = 0;
+          for (const w of words) {
+            const i = lower.indexOf(w);
+            if (i >= 0 && (at < 0 || i < at)) { at = i; len = w.length; }
+          }
+          if (at < 0) { pieces.push({ text: rest, matched: false }); break; }
+          if (at > 0) pieces.push({ text: rest.slice(0, at), matched: false });
+          pieces.push({ text: rest.slice(at, at + len), matched: true });
+          rest = rest.slice(at + len);
+        }
+        return pieces;
+      };
+      const words = terms.filter((t) => !t.includes(":")).map((t) => t.toLowerCase());
+      const hits = [];
+      for (const a of state.accounts) {
+        for (const f of folders[a.id] ?? []) {
+          for (const m of messages[`${a.id}/${f.path}`] ?? []) {
+            const hay = `${m.from}\n${m.subject}\n${m.text ?? ""}`.toLowerCase();
+            if (!words.every((w) => hay.includes(w))) continue;
+            if (terms.some((t) => t.toLowerCase() === "is:unread") && m.seen) continue;
+            const from = terms.find((t) => t.toLowerCase().startsWith("from:"));
+            if (from && !m.from.toLowerCase().includes(from.slice(5).toLowerCase())) continue;
+            const { text: body, html, remote_content, sender, attachments, ...envelope } = m;
+            hits.push({ account: a.id, folder: f.path, envelope: { answered: false, has_attachment: false, ...envelope }, subject: mark(m.subject, words), snippet: mark(body ?? "", words), on_server: false });
+          }
+        }
+      }
+      if (server && words.includes("invoice")) {
+        hits.push({ account: "work-1", folder: "Archive", envelope: { uid: 77, from: "Billing", subject: "Your November statement", date: now - 86400 * 9, seen: true, flagged: false, answered: false, has_attachment: false, size: 3000 }, subject: [{ text: "Your November statement", matched: false }], snippet: [], on_server: true });
+      }
+      hits.sort((x, y) => (order === "newest" ? y.envelope.date - x.envelope.date : 0));
+      const local = hits.filter((h) => !h.on_server).length;
+      return { hits: hits.slice(0, limit), total: local, server: server ? (state.offline ? { state: "offline", accounts: ["me@example.org"] } : { state: "searched", folders: 3 }) : { state: "not_asked" }, indexing: null };
+    },
     read_message: ({ account, folder, uid }) => {
       const synthetic = folder === "Big" || (folder === "Sent" && uid >= 900000);
-      const m = synthetic
+      // The message only the server's search found (its body comes now).
+      const fetched = folder === "Archive" && uid === 77 ? { from: "Billing", subject: "Your November statement", date: now - 86400 * 9, text: "Invoice 2026-11 is attached." } : null;
+      const m = fetched ?? (synthetic
         ? { from: folder === "Sent" ? "Me" : `Sender ${uid % 97}`, subject: folder === "Sent" ? `Re: Message ${uid - 900000}` : `Message ${uid}`, date: now, text: `Body of ${folder} ${uid}` }
-        : (messages[`${account}/${folder}`] ?? []).find((r) => r.uid === uid);
+        : (messages[`${account}/${folder}`] ?? []).find((r) => r.uid === uid));
       if (!m) throw err("not_found", "The message is gone.");
       return {
         uid, from: m.from, to: ["me@example.org"], cc: [], subject: m.subject, date: m.date, text: m.text,

@@ -1077,13 +1077,75 @@ test("All Inboxes merges the accounts by date, marks each row's account, and act
   await page.close();
 });
 
+test("search: / and Ctrl+K focus the box, operators complete, results across folders with marked words, server results, errors under the box, Escape goes back", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option").nth(2).waitFor();
+  const box = page.getByRole("combobox", { name: "Search all mail" });
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Search all mail", "/ focuses the search box");
+  await list.focus();
+  await page.keyboard.press("Control+k");
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Search all mail", "Ctrl+K focuses the search box");
+
+  // Operators are completed as they are typed (Tab or a click takes one).
+  await page.keyboard.type("fr");
+  const ops = page.getByRole("listbox", { name: "Search operators" });
+  await ops.getByRole("option", { name: /from:/ }).waitFor();
+  await page.keyboard.press("Tab");
+  assert.equal(await box.inputValue(), "from:");
+  // An unknown operator is said under the box; the list stays as it was.
+  await box.fill("frm:ana");
+  await page.keyboard.press("Enter");
+  const alert = page.getByRole("alert").filter({ hasText: "frm:" });
+  await alert.waitFor();
+  assert.equal(await box.getAttribute("aria-invalid"), "true");
+  assert.equal(await list.getByRole("option").count(), 3, "the folder stays listed");
+
+  // Words anywhere (here: a body and a nested folder), across folders, matched words marked.
+  await box.fill("harbour");
+  await page.keyboard.press("Enter");
+  await page.getByRole("group", { name: "Search results" }).waitFor();
+  assert.equal(await page.getByRole("alert").count(), 0, "the error went with a good query");
+  const hit = list.getByRole("option", { name: /Lunch on Friday/ });
+  await hit.waitFor();
+  assert.equal(await list.getByRole("option").count(), 1);
+  assert.equal(await hit.locator("mark").first().innerText(), "harbour", "the snippet marks the word");
+  assert.match(await hit.innerText(), /INBOX · Work/, "where it lives");
+  // Opening a result shows it in the reader, from its own folder.
+  await hit.click();
+  await page.getByRole("heading", { name: "Lunch on Friday?" }).waitFor();
+
+  // The servers are asked after the local answer: their results are marked and open too.
+  await box.fill("invoice");
+  await page.keyboard.press("Enter");
+  const remote = list.getByRole("option", { name: /Your November statement/ });
+  await remote.waitFor();
+  assert.match(await remote.innerText(), /on the server/);
+  await page.getByText(/servers searched \(3 folders\)/).waitFor();
+  await remote.click();
+  await page.getByText("Invoice 2026-11 is attached.").waitFor();
+  const calls = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "search_mail").map((c) => c.args.server));
+  assert.deepEqual(calls.slice(-2), [false, true], "local first, then the servers");
+
+  // Sorting by best match asks again; Escape returns to the folder.
+  await page.getByLabel("Sort").selectOption("relevance");
+  await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === "search_mail").at(-1).args.order === "relevance");
+  await list.focus();
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => !document.querySelector('[role="group"][aria-label="Search results"]'));
+  await list.getByRole("option", { name: /Build is green/ }).waitFor();
+  assert.equal(await list.getByRole("option").count(), 3);
+  await page.screenshot({ path: `${artifacts}search.png` });
+  await page.close();
+});
+
 test("quick filter and sort are asked of the backend and reset per folder", async () => {
   const page = await open("one-account");
   const list = page.getByRole("listbox", { name: "Messages" });
   await list.getByRole("option").nth(2).waitFor();
   const filter = page.getByRole("search", { name: "Quick filter" });
-  await page.keyboard.press("/");
-  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Filter messages", "/ focuses the filter");
+  await filter.getByLabel("Filter messages").click();
   await page.keyboard.type("lunch");
   await page.waitForFunction(() => document.querySelectorAll('[role="listbox"] [role="option"]').length === 1);
   await filter.getByRole("button", { name: "Unread" }).click();
@@ -1118,7 +1180,7 @@ test("? lists the keyboard shortcuts; Escape closes the list", async () => {
   await page.keyboard.press("?");
   const dialog = page.getByRole("dialog", { name: "Keyboard shortcuts" });
   await dialog.waitFor();
-  for (const what of ["Mark as read / unread", "Archive", "Quick filter", "Get mail"]) await dialog.getByText(what, { exact: true }).waitFor();
+  for (const what of ["Mark as read / unread", "Archive", "Search all mail (Escape goes back to the folder)", "Get mail"]) await dialog.getByText(what, { exact: true }).waitFor();
   await page.keyboard.press("Escape");
   await dialog.waitFor({ state: "detached" });
   await page.getByRole("button", { name: "Keyboard shortcuts" }).click();

@@ -28,6 +28,8 @@ export function dispatch(event: UiEvent, on: Handlers): void {
       return on.setup_progress?.(event.data);
     case "compose":
       return on.compose?.(event.data);
+    case "index_progress":
+      return on.index_progress?.(event.data);
     default: {
       const unhandled: never = event;
       return unhandled;

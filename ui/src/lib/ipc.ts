@@ -34,6 +34,8 @@ import type { UnifiedView } from "../bindings/UnifiedView";
 import type { IpcError } from "../bindings/IpcError";
 import type { MessageView } from "../bindings/MessageView";
 import type { NewAccount } from "../bindings/NewAccount";
+import type { SearchOrder } from "../bindings/SearchOrder";
+import type { SearchResults } from "../bindings/SearchResults";
 
 /** Normalises whatever a failed invoke rejected with into an IpcError. */
 export function toIpcError(e: unknown): IpcError {
@@ -136,6 +138,10 @@ export const ipc = {
     call<ThreadPage>("list_threads", { request: { account, folder, offset, limit, refresh, query, expanded } }),
   /** A view across accounts (All Inboxes, Unread, Flagged), by position like a folder. */
   listUnified: (view: UnifiedView, offset: number, limit: number) => call<UnifiedPage>("list_unified", { view, offset, limit }),
+  /** Every account's mail by the search language; `server` also asks the IMAP servers of
+   * folders whose bodies are not all here (slower: call it after the local answer). */
+  searchMail: (text: string, order: SearchOrder, limit: number, server: boolean) =>
+    call<SearchResults>("search_mail", { text, order, limit, server }),
   /** `markRead` false: open without marking it read (the reader's delay decides). */
   readMessage: (account: AccountId, folder: string, uid: number, markRead = true) =>
     call<MessageView>("read_message", { account, folder, uid, markRead }),

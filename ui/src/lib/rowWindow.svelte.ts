@@ -1,6 +1,7 @@
 // The message list's rows by position, fetched from the backend in pages as they scroll
 // into view: a 100k-row folder never crosses the IPC boundary whole (DESIGN §2, §8).
 import type { Envelope } from "../bindings/Envelope";
+import type { Marked } from "../bindings/Marked";
 
 export const PAGE = 200;
 /** Pages kept loaded: a long scroll through 100k rows drops the pages it left behind, so
@@ -22,7 +23,15 @@ export type ThreadMark = {
   elsewhere: string | null;
 };
 
-export type ListRow = Envelope & { thread?: ThreadMark };
+/** A search result's extras: its matched words, where it lives, whether only the server has it. */
+export type HitMark = {
+  subject: Marked[];
+  snippet: Marked[];
+  place: string;
+  onServer: boolean;
+};
+
+export type ListRow = Envelope & { thread?: ThreadMark; hit?: HitMark };
 
 export type RowPage = { offset: number; total: number; rows: ListRow[]; offline?: boolean };
 

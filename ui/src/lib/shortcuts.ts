@@ -6,6 +6,21 @@ import type { Actions } from "./actions";
 export function onShortcut(e: KeyboardEvent, act: Actions) {
   const { mailbox: m, dialogs } = act;
   const target = e.target as HTMLElement | null;
+  // Ctrl+K (⌘K) goes to the search box from anywhere but a dialog.
+  if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "k" && !dialogs.anyOpen) {
+    const box = document.querySelector<HTMLInputElement>("[data-search-box]");
+    if (box) {
+      e.preventDefault();
+      box.focus();
+      box.select();
+    }
+    return;
+  }
+  if (e.key === "Escape" && m.search && !dialogs.anyOpen && !target?.closest("input, select, textarea, [role=dialog]")) {
+    e.preventDefault();
+    m.endSearch();
+    return;
+  }
   if (dialogs.anyOpen || e.ctrlKey || e.metaKey || e.altKey || target?.closest("input, select, textarea, [role=dialog]")) return;
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
   const handled = (run: () => unknown) => {
@@ -14,7 +29,7 @@ export function onShortcut(e: KeyboardEvent, act: Actions) {
   };
   if (e.key === "?") return handled(() => (dialogs.shortcuts = true));
   if (e.key === "/") {
-    const box = document.querySelector<HTMLInputElement>("[data-quick-filter]");
+    const box = document.querySelector<HTMLInputElement>("[data-search-box]");
     if (box) handled(() => box.focus());
     return;
   }

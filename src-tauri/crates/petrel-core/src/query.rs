@@ -98,10 +98,12 @@ enum Token {
     Or,
     /// `-` before the next term or group.
     Minus,
-    /// A word or `op:value`; `quoted` when the value (or the whole word) was in quotes.
+    /// A word or `op:value`; `quoted` when the value (or the whole word) was in quotes;
+    /// `phrase` when it began with a quote (then a colon inside is text, not an operator).
     Text {
         text: String,
         quoted: bool,
+        phrase: bool,
         at: usize,
     },
 }
@@ -133,6 +135,7 @@ fn tokens(input: &str) -> Result<Vec<Token>, QueryError> {
                 // A word, `op:value` or `op:"quoted value"`, or a "quoted phrase".
                 let mut text = String::new();
                 let mut quoted = false;
+                let phrase = c == '"';
                 while i < chars.len() {
                     let (_, c) = chars[i];
                     if c.is_whitespace() || c == '(' || c == ')' {
@@ -161,7 +164,12 @@ fn tokens(input: &str) -> Result<Vec<Token>, QueryError> {
                 if text == "OR" && !quoted {
                     out.push(Token::Or);
                 } else {
-                    out.push(Token::Text { text, quoted, at });
+                    out.push(Token::Text {
+                        text,
+                        quoted,
+                        phrase,
+                        at,
+                    });
                 }
             }
         }
@@ -261,8 +269,20 @@ impl Parser {
                 self.at += 1;
                 Ok(inner)
             }
-            Some(Token::Text { text, quoted, at }) => {
+            Some(Token::Text {
+                text,
+                quoted,
+                phrase,
+                at,
+            }) => {
                 self.at += 1;
+                if phrase {
+                    return Ok(Query::Term(if text.contains(char::is_whitespace) {
+                        Term::Phrase(text)
+                    } else {
+                        Term::Word(text)
+                    }));
+                }
                 term(&text, quoted, at).map(Query::Term)
             }
             _ => Err(QueryError {
@@ -456,6 +476,38 @@ impl Day {
     }
 }
 
+/// Whether a list row matches `query` (the quick filter over one folder's cached rows).
+/// Words look in the sender and the subject, the parts a row holds; conditions on what a
+/// row does not hold (recipients, attachment names, folder, account) do not narrow it.
+pub fn matches_row(query: &Query, row: &crate::Envelope, today: Day) -> bool {
+    let has = |hay: &str, needle: &str| hay.to_lowercase().contains(&needle.to_lowercase());
+    let day_start = |d: Day| d.days_since_epoch() * 86_400;
+    let ago = |n: u32| (today.days_since_epoch() - i64::from(n)) * 86_400;
+    let date = row.date;
+    match query {
+        Query::Term(t) => match t {
+            Term::Word(w) | Term::Phrase(w) => has(&row.from, w) || has(&row.subject, w),
+            Term::From(v) => has(&row.from, v),
+            Term::Subject(v) => has(&row.subject, v),
+            Term::To(_) | Term::Cc(_) | Term::Filename(_) | Term::In(_) | Term::Account(_) => true,
+            Term::HasAttachment => row.has_attachment,
+            Term::Is(Flag::Unread) => !row.seen,
+            Term::Is(Flag::Read) => row.seen,
+            Term::Is(Flag::Flagged) => row.flagged,
+            Term::Is(Flag::Answered) => row.answered,
+            Term::Before(d) => date.is_some_and(|t| t < day_start(*d)),
+            Term::After(d) => date.is_some_and(|t| t >= day_start(*d)),
+            Term::OlderThanDays(n) => date.is_some_and(|t| t < ago(*n)),
+            Term::NewerThanDays(n) => date.is_some_and(|t| t >= ago(*n)),
+            Term::LargerThan(n) => row.size > *n,
+            Term::SmallerThan(n) => row.size < *n,
+        },
+        Query::Not(q) => !matches_row(q, row, today),
+        Query::All(parts) => parts.iter().all(|p| matches_row(p, row, today)),
+        Query::Any(parts) => parts.iter().any(|p| matches_row(p, row, today)),
+    }
+}
+
 /// IMAP SEARCH criteria for `query`; `today` turns ages into dates. `in:` and `account:`
 /// choose which folders are searched, so they are not criteria (the caller applies them).
 /// Dates are the Date header's (SENTBEFORE/SENTSINCE), as the list shows them.
@@ -552,6 +604,7 @@ mod tests {
             ("harbour", w("harbour")),
             ("harbour tide", Query::All(vec![w("harbour"), w("tide")])),
             ("\"high tide\"", t(Term::Phrase("high tide".into()))),
+            ("\"re: plan\"", t(Term::Phrase("re: plan".into()))),
             ("-spam", Query::Not(Box::new(w("spam")))),
             ("a OR b", Query::Any(vec![w("a"), w("b")])),
             (

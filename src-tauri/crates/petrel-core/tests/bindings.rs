@@ -102,3 +102,32 @@ fn committed_typescript_bindings_match_the_rust_types() {
         "ui/src/bindings is stale for {stale:?}; run UPDATE_BINDINGS=1 cargo test -p petrel-core --test bindings and commit the result"
     );
 }
+
+/// The search box completes the operators the parser knows, no more, no fewer.
+#[test]
+fn the_search_box_offers_every_operator_of_the_parser() {
+    let ts = std::fs::read_to_string(bindings_dir().join("../lib/search.ts")).unwrap();
+    let offered: Vec<&str> = ts
+        .split("op: \"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    for op in petrel_core::query::OPERATORS {
+        assert!(
+            offered.iter().any(|o| o.starts_with(op)),
+            "{op} missing from ui/src/lib/search.ts"
+        );
+    }
+    for o in &offered {
+        assert!(
+            petrel_core::query::OPERATORS
+                .iter()
+                .any(|op| o.starts_with(op)),
+            "{o} in ui/src/lib/search.ts is not an operator of petrel_core::query"
+        );
+        // A complete operator (is:unread, has:attachment) parses as it is offered.
+        if !o.ends_with(':') {
+            assert!(petrel_core::query::parse(o).is_ok(), "{o}");
+        }
+    }
+}

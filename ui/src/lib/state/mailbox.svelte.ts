@@ -13,17 +13,36 @@ import type { MessageView } from "../../bindings/MessageView";
 import type { UnifiedView } from "../../bindings/UnifiedView";
 import type { SyncProgress } from "../../bindings/SyncProgress";
 import type { FolderChange } from "../../bindings/FolderChange";
+import type { SearchOrder } from "../../bindings/SearchOrder";
+import type { SearchResults } from "../../bindings/SearchResults";
+import type { SearchHit } from "../../bindings/SearchHit";
+import { toIpcError } from "../ipc";
 
 export const DEFAULT_QUERY: ListQuery = { sort: "date", ascending: false, text: "", unread_only: false, flagged_only: false, attachments_only: false };
 export const UNIFIED_NAMES: Record<UnifiedView, string> = { inboxes: "All Inboxes", unread: "Unread", flagged: "Flagged" };
 
 /** What the list pane shows. */
-export type ListSource = { folder: { account: string; folder: string } } | { unified: UnifiedView } | { outbox: string };
+export type ListSource = { folder: { account: string; folder: string } } | { unified: UnifiedView } | { outbox: string } | { search: SearchSpec };
+
+/** A search of every account, in the list pane. */
+export type SearchSpec = { text: string; order: SearchOrder };
+
+/** Results shown (the list's one page; more are counted, not listed). */
+export const SEARCH_LIMIT = 200;
 
 export class Mailbox {
   selection = $state<{ account: string; folder: string } | null>(null);
   unified = $state<UnifiedView | null>(null);
   outboxAccount = $state<string | null>(null);
+  /** The search shown in the list, its answer so far, and what was shown before it
+   * (Escape goes back there). */
+  search = $state<SearchSpec | null>(null);
+  searchResults = $state<SearchResults | null>(null);
+  /** Why the search could not run (an unknown operator, a bad date…), for under the box. */
+  searchError = $state<string | null>(null);
+  searchingServer = $state(false);
+  #beforeSearch: ListSource | null = null;
+  #searchRun = 0;
   query = $state<ListQuery>({ ...DEFAULT_QUERY });
   /** The conversation view (remembered), and the conversations shown open in it. */
   conversations = $state(localStorage.getItem("petrel.conversations") === "on");
@@ -57,6 +76,21 @@ export class Mailbox {
     this.message = null;
     this.selected = new Set();
     this.focusIndex = 0;
+    if (!("search" in source)) {
+      this.search = null;
+      this.searchResults = null;
+      this.searchError = null;
+      this.searchingServer = false;
+    }
+    if ("search" in source) {
+      this.search = source.search;
+      this.outboxAccount = null;
+      this.unified = null;
+      this.selection = null;
+      this.rows.reset(null);
+      await this.loadPage(0);
+      return;
+    }
     if ("outbox" in source) {
       this.outboxAccount = source.outbox;
       this.unified = null;
@@ -75,6 +109,70 @@ export class Mailbox {
     }
     this.rows.reset(null);
     await this.loadPage(0);
+  }
+
+  /** Runs a search of every account: local results at once, then the servers' for what
+   * is not on this computer. An error in the query stays under the box; the list stays. */
+  async runSearch(spec: SearchSpec) {
+    const run = ++this.#searchRun;
+    let local: SearchResults;
+    try {
+      local = await ipc.searchMail(spec.text, spec.order, SEARCH_LIMIT, false);
+    } catch (e) {
+      if (run === this.#searchRun) this.searchError = toIpcError(e).message;
+      return;
+    }
+    if (run !== this.#searchRun) return;
+    if (!this.search) this.#beforeSearch = this.#currentSource();
+    this.searchError = null;
+    this.searchResults = local;
+    this.searchingServer = true;
+    await this.show({ search: spec });
+    let merged: SearchResults | null = null;
+    try {
+      merged = await ipc.searchMail(spec.text, spec.order, SEARCH_LIMIT, true);
+    } catch {
+      merged = null;
+    }
+    if (run !== this.#searchRun || !this.search) return;
+    this.searchingServer = false;
+    if (merged && merged.hits.length !== local.hits.length) {
+      this.searchResults = merged;
+      await this.rows.refresh();
+    } else if (merged) {
+      this.searchResults = { ...local, server: merged.server };
+    }
+  }
+
+  /** Leaves the search for what was shown before it. */
+  async endSearch() {
+    this.#searchRun++;
+    const back = this.#beforeSearch;
+    this.#beforeSearch = null;
+    if (back) await this.show(back);
+    else await this.show({ unified: "inboxes" });
+  }
+
+  #currentSource(): ListSource | null {
+    if (this.outboxAccount) return { outbox: this.outboxAccount };
+    if (this.unified) return { unified: this.unified };
+    if (this.selection) return { folder: this.selection };
+    return null;
+  }
+
+  #searchPage(offset: number): RowPage {
+    const hits: SearchHit[] = this.searchResults?.hits ?? [];
+    const rows = hits.slice(offset, offset + PAGE).map((h) => ({
+      ...h.envelope,
+      uid: this.ids.id({ account: h.account, folder: h.folder, uid: h.envelope.uid }),
+      hit: {
+        subject: h.subject,
+        snippet: h.snippet,
+        place: `${h.folder} · ${this.#accounts.get(h.account)?.settings.display_name || h.account}`,
+        onServer: h.on_server,
+      },
+    }));
+    return { offset, total: hits.length, rows, offline: false };
   }
 
   /** The quick filter or sort changed: the list reloads from the top, same source. */
@@ -118,7 +216,7 @@ export class Mailbox {
   /** Where the list row `uid` really lives (list ids are per-view in unified views). */
   source(uid: number | null): Source | null {
     if (uid === null) return null;
-    if (this.unified || this.conversations) return this.ids.source(uid) ?? null;
+    if (this.unified || this.conversations || this.search) return this.ids.source(uid) ?? null;
     return this.selection ? { account: this.selection.account, folder: this.selection.folder, uid } : null;
   }
 
@@ -129,10 +227,12 @@ export class Mailbox {
   }
 
   get listName(): string | null {
+    if (this.search) return "Search results";
     return this.unified ? UNIFIED_NAMES[this.unified] : (this.selection?.folder ?? null);
   }
 
   async #fetch(offset: number, limit: number): Promise<RowPage> {
+    if (this.search) return this.#searchPage(offset);
     const sel = this.selection;
     if (this.unified) return this.#fetchUnified(this.unified, offset, limit);
     if (sel && this.conversations) return this.#fetchThreads(sel, offset, limit);
@@ -175,6 +275,10 @@ export class Mailbox {
   /** Loads the page at `offset`; `refresh` is Get mail (the server is asked now). */
   async loadPage(offset: number, refresh = false) {
     const status = this.#status;
+    if (this.search) {
+      this.rows.settle(this.rows.token(), this.#searchPage(offset));
+      return;
+    }
     const view = this.unified;
     if (view) {
       this.listLoading = true;

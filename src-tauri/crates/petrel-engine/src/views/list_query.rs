@@ -49,6 +49,7 @@ impl Views {
         folder: &FolderRef,
         query: &ListQuery,
     ) -> Result<Arc<Vec<u32>>, EngineError> {
+        check_filter(query)?;
         let generation = cx.cache_generation.load(Ordering::SeqCst);
         {
             let cached = crate::error::lock(&self.query);
@@ -100,20 +101,36 @@ pub(crate) fn order(rows: Vec<Envelope>, query: &ListQuery) -> Vec<u32> {
     kept.into_iter().map(|(_, r)| r.uid).collect()
 }
 
-/// The quick filter of a query: all words in sender or subject, and the toggles.
+/// The quick filter of a query: its text in the search language (`petrel_core::query`,
+/// the same parse as the search box), and the toggles.
 pub(crate) struct Filter<'q> {
     query: &'q ListQuery,
-    words: Vec<String>,
+    text: Option<petrel_core::query::Query>,
+    today: petrel_core::query::Day,
+}
+
+/// Refuses a quick filter the search language cannot read, in words for the user.
+pub(crate) fn check_filter(query: &ListQuery) -> Result<(), EngineError> {
+    if query.text.trim().is_empty() {
+        return Ok(());
+    }
+    petrel_core::query::parse(&query.text)
+        .map(|_| ())
+        .map_err(|e| EngineError::InvalidInput(format!("The filter: {}", e.message)))
 }
 
 impl<'q> Filter<'q> {
     pub(crate) fn new(query: &'q ListQuery) -> Self {
-        let words = query
-            .text
-            .split_whitespace()
-            .map(str::to_lowercase)
-            .collect();
-        Filter { query, words }
+        // Checked before (`check_filter`): a text that does not parse filters nothing.
+        let text = (!query.text.trim().is_empty())
+            .then(|| petrel_core::query::parse(&query.text).ok())
+            .flatten();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let today = petrel_core::query::Day::from_days_since_epoch(now.div_euclid(86_400));
+        Filter { query, text, today }
     }
 
     pub(crate) fn matches(&self, r: &Envelope) -> bool {
@@ -124,11 +141,10 @@ impl<'q> Filter<'q> {
         {
             return false;
         }
-        if self.words.is_empty() {
-            return true;
+        match &self.text {
+            Some(q) => petrel_core::query::matches_row(q, r, self.today),
+            None => true,
         }
-        let hay = format!("{}\n{}", r.from, r.subject).to_lowercase();
-        self.words.iter().all(|w| hay.contains(w.as_str()))
     }
 }
 
@@ -222,6 +238,11 @@ mod tests {
         assert_eq!(q("plan", false, false), vec![5, 3]);
         assert_eq!(q("ANA", false, false), vec![4, 2]);
         assert_eq!(q("bob plan", false, false), vec![5]);
+        // The search language, parsed once, over the row's fields.
+        assert_eq!(q("from:ana -budget", false, false), vec![4]);
+        assert_eq!(q("lunch OR agenda", false, false), vec![4, 1]);
+        assert_eq!(q("is:flagged", false, false), vec![4, 2]);
+        assert_eq!(q("\"re: plan\"", false, false), vec![5]);
         assert_eq!(q("", true, false), vec![4, 3, 1]);
         assert_eq!(q("", false, true), vec![4, 2]);
         assert_eq!(q("", true, true), vec![4]);

@@ -58,6 +58,7 @@ impl Views {
         folders: Vec<FolderRef>,
         query: &ListQuery,
     ) -> Result<Arc<ThreadIndex>, EngineError> {
+        super::list_query::check_filter(query)?;
         let generation = cx.cache_generation.load(Ordering::SeqCst);
         {
             let cached = crate::error::lock(&self.thread);
