@@ -7,14 +7,16 @@
 #          trips, pages, RSS, and a 20k full body sync vs mbsync (several minutes)
 #   ui     the real window (release build, Xvfb) with a 100k folder: open, scroll to end, RSS
 #   pop3   a durable download of 10k POP3S messages vs getmail6 (about 2–3 minutes)
+#   search the search index vs notmuch on 100k messages: indexing, query p95, size, agreement,
+#          new mail findable (about 10 minutes)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 GROUP="${1:-}"
 bash "$ROOT/scripts/install-deps.sh" bench >&2
 cd "$ROOT"
 case "$GROUP" in
-  ""|read|store|imap|ui|pop3) ;;
-  *) echo "unknown benchmark group '$GROUP' (known: read, store, imap, ui, pop3)" >&2; exit 2 ;;
+  ""|read|store|imap|ui|pop3|search) ;;
+  *) echo "unknown benchmark group '$GROUP' (known: read, store, imap, ui, pop3, search)" >&2; exit 2 ;;
 esac
 if [ -z "$GROUP" ] || [ "$GROUP" = read ]; then cargo bench -q -p petrel-engine --bench read_path; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = store ]; then cargo bench -q -p petrel-store --bench page; fi
@@ -22,6 +24,7 @@ if [ -z "$GROUP" ] || [ "$GROUP" = store ]; then cargo bench -q -p petrel-store 
 # of the same build; the app runs with two (mallopt in src-tauri/src/lib.rs), so does this.
 if [ -z "$GROUP" ] || [ "$GROUP" = imap ]; then MALLOC_ARENA_MAX=2 cargo bench -q -p petrel-engine --bench imap; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = pop3 ]; then cargo bench -q -p petrel-pop3 --bench pop3; fi
+if [ -z "$GROUP" ] || [ "$GROUP" = search ]; then MALLOC_ARENA_MAX=2 cargo bench -q -p petrel-engine --bench search; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = ui ]; then
   log "ui: building the app (release) and the harness"
   mkdir -p "$ROOT/artifacts/logs"

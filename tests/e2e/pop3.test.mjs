@@ -27,7 +27,7 @@ before(async () => {
   ({ harness, info } = await startHarness());
   alice = info.users.find((u) => u.login.startsWith("alice@"));
   for (const [n, subject] of [[1, "Tide tables for Sunday"], [2, "Old newsletter to delete"]]) {
-    doveadm(["save", "-u", alice.login, "-m", "INBOX"], `From: Harbour <harbour${n}@example.test>\r\nSubject: ${subject}\r\nMessage-ID: <e2e-pop3-${n}@example.test>\r\nDate: Mon, 23 Nov 2026 0${n}:00:00 +0000\r\n\r\nMessage ${n}.\r\n`);
+    doveadm(["save", "-u", alice.login, "-m", "INBOX"], `From: Harbour <harbour${n}@example.test>\r\nSubject: ${subject}\r\nMessage-ID: <e2e-pop3-${n}@example.test>\r\nDate: Mon, 23 Nov 2026 0${n}:00:00 +0000\r\n\r\nMessage ${n}.${n === 1 ? " Meet at the lighthouse at noon." : ""}\r\n`);
   }
   driver = await startDriver(DRIVER_PORT, { PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir, PETREL_CHECK_SECONDS: "2" });
 });
@@ -94,6 +94,12 @@ test("add a POP3 account: mail is downloaded and listed; deleting it here remove
     await wd.click(await wd.waitFor("//*[@role='tree']//*[@role='treeitem' and @aria-label='INBOX']", "INBOX"));
     await wd.waitFor(`${list}//*[@role='option'][contains(., 'Tide tables for Sunday')]`);
     await wd.screenshot(join(ARTIFACTS, "31-pop3-after-delete.png"));
+
+    // Search finds it by a word of its body (downloaded: indexed on this computer).
+    await wd.type(await wd.waitFor("//input[@aria-label='Search all mail']", "the search box"), "lighthouse\uE007");
+    await wd.waitFor("//*[@role='group' and @aria-label='Search results']", "the search results", 30_000);
+    await wd.waitFor(`${list}//*[@role='option'][contains(., 'Tide tables for Sunday')][.//mark[normalize-space(.)='lighthouse']]`, "the message found by a body word, the word marked", 30_000);
+    await wd.screenshot(join(ARTIFACTS, "32-pop3-search.png"));
   } finally {
     await wd.quit();
   }

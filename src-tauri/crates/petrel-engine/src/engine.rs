@@ -36,7 +36,7 @@ pub struct Engine {
     /// Finished OAuth2 sign-ins waiting for their account, by ticket (tokens stay here).
     sign_ins: Mutex<std::collections::HashMap<String, petrel_oauth::Tokens>>,
     /// The full-text index and its follower's state.
-    pub(crate) search: crate::search::Search,
+    pub(crate) search: crate::search_index::Search,
 }
 
 impl std::fmt::Debug for Engine {
@@ -95,7 +95,7 @@ impl Engine {
             views: Views::default(),
             addresses: Addresses::new(config_dir),
             sign_ins: Mutex::default(),
-            search: crate::search::Search::open(&config_dir.join("search-index")),
+            search: crate::search_index::Search::open(&config_dir.join("search-index")),
         })
     }
 

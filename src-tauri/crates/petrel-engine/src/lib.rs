@@ -18,6 +18,7 @@ pub mod instance;
 mod outgoing;
 mod pending_actions;
 mod search;
+mod search_index;
 mod secrets;
 mod setup;
 mod shared;

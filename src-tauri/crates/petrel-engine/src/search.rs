@@ -8,17 +8,17 @@
 use crate::account::Account;
 use crate::error::lock;
 use crate::events::EngineEvent;
+use crate::search_index::{cache_error, index_error, put_all, Directory, Work};
 use crate::shared::Shared;
 use crate::{Engine, EngineError};
 use petrel_core::query::{self, Day, Query};
 use petrel_core::{
-    AccountId, Envelope, FolderRole, IndexProgress, SearchHit, SearchOrder, SearchResults,
-    ServerSearch,
+    AccountId, FolderRole, IndexProgress, SearchHit, SearchOrder, SearchResults, ServerSearch,
 };
-use petrel_search::{Message, Places, Ranking, SearchIndex};
+use petrel_search::{Places, Ranking, SearchIndex};
 use petrel_store::{CacheChange, FolderRef};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,65 +35,6 @@ const CATCH_UP_BEFORE_SEARCH: u64 = 4_096;
 const FOLLOW_EVERY: Duration = Duration::from_millis(200);
 /// Server searches of one account, in all.
 const SERVER_DEADLINE: Duration = Duration::from_secs(20);
-
-/// The engine's search state.
-pub(crate) struct Search {
-    index: Result<Arc<SearchIndex>, String>,
-    /// The index must be fed everything (new, or of another version).
-    rebuild: AtomicBool,
-    /// One follower at a time (the background one, or a search catching up).
-    turn: tokio::sync::Mutex<()>,
-    progress: std::sync::Mutex<Option<IndexProgress>>,
-}
-
-impl Search {
-    pub fn open(dir: &std::path::Path) -> Search {
-        match SearchIndex::open(dir) {
-            Ok((index, fresh)) => Search {
-                index: Ok(Arc::new(index)),
-                rebuild: AtomicBool::new(fresh),
-                turn: tokio::sync::Mutex::new(()),
-                progress: std::sync::Mutex::new(None),
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "the search index could not be opened");
-                Search {
-                    index: Err(e.to_string()),
-                    rebuild: AtomicBool::new(false),
-                    turn: tokio::sync::Mutex::new(()),
-                    progress: std::sync::Mutex::new(None),
-                }
-            }
-        }
-    }
-
-    fn index(&self) -> Result<Arc<SearchIndex>, EngineError> {
-        self.index.clone().map_err(|e| {
-            EngineError::InvalidInput(format!(
-                "Search is not available: the index could not be opened ({e}). Restarting Petrel rebuilds it."
-            ))
-        })
-    }
-}
-
-fn index_error(e: petrel_search::SearchError) -> EngineError {
-    match e {
-        petrel_search::SearchError::Query(q) => EngineError::InvalidInput(q.message),
-        e => EngineError::InvalidInput(format!("Search failed: {e}.")),
-    }
-}
-
-fn cache_error(e: petrel_store::StoreError) -> EngineError {
-    EngineError::cache("Reading the cache for search")(e)
-}
-
-/// One message to (re)index or forget.
-struct Work {
-    folder: FolderRef,
-    uid: u32,
-    row: Option<Envelope>,
-    raw: Option<Vec<u8>>,
-}
 
 impl Engine {
     /// Brings the index up to date with the cache (a first build included). Returns when
@@ -505,23 +446,6 @@ impl Engine {
     }
 }
 
-fn put_all(index: &SearchIndex, work: Vec<Work>) -> petrel_search::Result<()> {
-    for w in work {
-        match &w.row {
-            Some(row) => index.put(&Message {
-                account: &w.folder.account.0,
-                folder: &w.folder.path,
-                uid: w.uid,
-                row,
-                links: None,
-                raw: w.raw.as_deref(),
-            })?,
-            None => index.delete(&w.folder.account.0, &w.folder.path, w.uid)?,
-        }
-    }
-    Ok(())
-}
-
 /// Whether some cached messages of the folder have no body here.
 fn bodies_missing(cx: &Shared, folder: &FolderRef) -> bool {
     let total = cx
@@ -562,56 +486,6 @@ fn collect(query: &Query, f: &mut impl FnMut(&query::Term)) {
         Query::Not(_) => {}
         Query::All(parts) | Query::Any(parts) => parts.iter().for_each(|p| collect(p, f)),
     }
-}
-
-/// Accounts (id, address, name) and folders (account, path, name, role) by name.
-struct Directory {
-    accounts: Vec<(String, String, String)>,
-    folders: Vec<(String, String, String, Option<FolderRole>)>,
-}
-
-impl Places for Directory {
-    fn folders(&self, name: &str) -> Vec<(String, String)> {
-        let role = role_named(name);
-        self.folders
-            .iter()
-            .filter(|(_, path, short, r)| {
-                path.eq_ignore_ascii_case(name)
-                    || short.eq_ignore_ascii_case(name)
-                    || (role.is_some() && *r == role)
-            })
-            .map(|(a, p, _, _)| (a.clone(), p.clone()))
-            .collect()
-    }
-
-    fn accounts(&self, name: &str) -> Vec<String> {
-        let name = name.trim();
-        self.accounts
-            .iter()
-            .filter(|(id, email, display)| {
-                id == name
-                    || email.eq_ignore_ascii_case(name)
-                    || display.eq_ignore_ascii_case(name)
-                    || email
-                        .rsplit_once('@')
-                        .is_some_and(|(_, domain)| domain.eq_ignore_ascii_case(name))
-            })
-            .map(|(id, _, _)| id.clone())
-            .collect()
-    }
-}
-
-/// The folder role a word means in `in:` (`in:sent` is each account's Sent folder).
-fn role_named(name: &str) -> Option<FolderRole> {
-    Some(match name.to_ascii_lowercase().as_str() {
-        "inbox" => FolderRole::Inbox,
-        "sent" => FolderRole::Sent,
-        "drafts" => FolderRole::Drafts,
-        "trash" => FolderRole::Trash,
-        "junk" | "spam" => FolderRole::Junk,
-        "archive" => FolderRole::Archive,
-        _ => return None,
-    })
 }
 
 /// The background follower: keeps the index up to date while the engine is watched.
