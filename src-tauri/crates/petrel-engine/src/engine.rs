@@ -95,7 +95,7 @@ impl Engine {
             views: Views::default(),
             addresses: Addresses::new(config_dir),
             sign_ins: Mutex::default(),
-            search: crate::search_index::Search::open(&config_dir.join("search-index")),
+            search: crate::search_index::Search::new(&config_dir.join("search-index")),
         })
     }
 

@@ -40,6 +40,10 @@ impl Engine {
     /// Brings the index up to date with the cache (a first build included). Returns when
     /// the journal is empty; `Ok(false)` if another follower has the turn.
     pub async fn update_search_index(&self) -> Result<bool, EngineError> {
+        if !self.search.is_open() && self.registry().is_empty() {
+            // Nothing to index yet: no index on disk until there is.
+            return Ok(true);
+        }
         let index = self.search.index()?;
         let Ok(_turn) = self.search.turn.try_lock() else {
             return Ok(false);

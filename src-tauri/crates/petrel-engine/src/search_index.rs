@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 /// The engine's search state.
 pub(crate) struct Search {
-    pub index: Result<Arc<SearchIndex>, String>,
+    dir: std::path::PathBuf,
+    /// Opened on first use: a Petrel without accounts writes nothing to disk.
+    opened: std::sync::OnceLock<Result<Arc<SearchIndex>, String>>,
     /// The index must be fed everything (new, or of another version).
     pub rebuild: AtomicBool,
     /// One follower at a time (the background one, or a search catching up).
@@ -21,28 +23,36 @@ pub(crate) struct Search {
 }
 
 impl Search {
-    pub fn open(dir: &std::path::Path) -> Search {
-        match SearchIndex::open(dir) {
-            Ok((index, fresh)) => Search {
-                index: Ok(Arc::new(index)),
-                rebuild: AtomicBool::new(fresh),
-                turn: tokio::sync::Mutex::new(()),
-                progress: std::sync::Mutex::new(None),
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "the search index could not be opened");
-                Search {
-                    index: Err(e.to_string()),
-                    rebuild: AtomicBool::new(false),
-                    turn: tokio::sync::Mutex::new(()),
-                    progress: std::sync::Mutex::new(None),
-                }
-            }
+    pub fn new(dir: &std::path::Path) -> Search {
+        Search {
+            dir: dir.to_path_buf(),
+            opened: std::sync::OnceLock::new(),
+            rebuild: AtomicBool::new(false),
+            turn: tokio::sync::Mutex::new(()),
+            progress: std::sync::Mutex::new(None),
         }
     }
 
+    pub fn is_open(&self) -> bool {
+        self.opened.get().is_some()
+    }
+
+    /// The index, opened (and marked for a rebuild when new) on first use.
     pub fn index(&self) -> Result<Arc<SearchIndex>, EngineError> {
-        self.index.clone().map_err(|e| {
+        let opened = self
+            .opened
+            .get_or_init(|| match SearchIndex::open(&self.dir) {
+                Ok((index, fresh)) => {
+                    self.rebuild
+                        .store(fresh, std::sync::atomic::Ordering::SeqCst);
+                    Ok(Arc::new(index))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the search index could not be opened");
+                    Err(e.to_string())
+                }
+            });
+        opened.clone().map_err(|e| {
             EngineError::InvalidInput(format!(
                 "Search is not available: the index could not be opened ({e}). Restarting Petrel rebuilds it."
             ))
