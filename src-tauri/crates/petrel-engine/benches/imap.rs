@@ -15,8 +15,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{median, rss_mb, Bare};
-use petrel_core::{AccountId, NewAccount, Security, ServerSettings};
+use common::{account_form, env_count, median, mix, rss_mb, Bare};
+use petrel_core::AccountId;
 use petrel_engine::{Engine, FolderRef, MailCache, SledCache, TrustPolicy};
 use petrel_harness::{Harness, MemorySecrets};
 use std::sync::Arc;
@@ -30,23 +30,6 @@ fn header_query() -> String {
         "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])",
         petrel_render::LIST_HEADER_FIELDS
     )
-}
-
-fn env_count(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Deterministic pseudo-random numbers (splitmix64).
-fn mix(i: usize, salt: u64) -> u64 {
-    let mut z = (i as u64)
-        .wrapping_add(salt)
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// A message with the headers real mail carries (Received, DKIM, Message-ID, threading,
@@ -90,28 +73,6 @@ fn message(i: usize) -> Vec<u8> {
         m.push_str(line);
     }
     m.into_bytes()
-}
-
-fn account_form(h: &Harness) -> NewAccount {
-    let alice = h.user("alice");
-    NewAccount {
-        display_name: "Bench".into(),
-        email: alice.login.clone(),
-        imap: ServerSettings {
-            host: "localhost".into(),
-            port: h.ports.imaps,
-            security: Security::Tls,
-            username: alice.login.clone(),
-            pinned_cert_sha256: None,
-        },
-        password: alice.password.clone(),
-        protocol: Default::default(),
-        pop3: Default::default(),
-        smtp: None,
-        sending: Default::default(),
-        sign_in: Default::default(),
-        sign_in_ticket: None,
-    }
 }
 
 /// The bare client's initial header sync: the same commands Petrel sends.

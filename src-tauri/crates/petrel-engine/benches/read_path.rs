@@ -10,7 +10,6 @@
 mod common;
 
 use common::{median, Bare};
-use petrel_core::{NewAccount, Security, ServerSettings};
 use petrel_engine::TrustPolicy;
 use petrel_harness::{Harness, MemorySecrets};
 use std::sync::Arc;
@@ -60,25 +59,7 @@ fn main() {
     runtime.block_on(async {
         let secrets: Arc<MemorySecrets> = Arc::default();
         let dir = tempfile::tempdir().unwrap();
-        let alice = h.user("alice");
-        let form = NewAccount {
-            display_name: "Bench".into(),
-            email: alice.login.clone(),
-            imap: ServerSettings {
-                host: "localhost".into(),
-                port: h.ports.imaps,
-                security: Security::Tls,
-                username: alice.login.clone(),
-                pinned_cert_sha256: None,
-            },
-            password: alice.password.clone(),
-            protocol: Default::default(),
-            pop3: Default::default(),
-            smtp: None,
-            sending: Default::default(),
-            sign_in: Default::default(),
-            sign_in_ticket: None,
-        };
+        let form = common::account_form(&h);
         let trust = TrustPolicy::with_pem_roots(&ca).unwrap();
         let setup = petrel_engine::Engine::open(
             dir.path(),

@@ -19,6 +19,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
+use common::{env_count, mix};
 use petrel_core::query::{parse, Day};
 use petrel_core::Envelope;
 use petrel_search::{Message, Places, Ranking, SearchIndex};
@@ -29,22 +30,6 @@ use std::time::{Duration, Instant};
 
 const QUERY_RUNS: usize = 20;
 const VOCABULARY: usize = 20_000;
-
-fn env_count(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn mix(i: usize, salt: u64) -> u64 {
-    let mut z = (i as u64)
-        .wrapping_add(salt)
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// Word `n` of the vocabulary: syllables of a consonant and a vowel (no "e"/"y"/"s" endings,
 /// so English stemming — notmuch stems, Petrel does not — leaves them alone).
@@ -431,7 +416,7 @@ fn main() {
 /// A message appended on the server → found by the engine's search, with the engine
 /// watching the account as the app does (IDLE on INBOX).
 fn new_mail_latency() {
-    use petrel_core::{NewAccount, SearchOrder, Security, ServerSettings};
+    use petrel_core::SearchOrder;
     use petrel_engine::{Engine, SledCache, TrustPolicy};
     use petrel_harness::{Harness, MemorySecrets};
     use std::sync::Arc;
@@ -456,26 +441,8 @@ fn new_mail_latency() {
             )
             .unwrap(),
         );
-        let alice = h.user("alice");
         let id = engine
-            .add_account(NewAccount {
-                display_name: "Alice".into(),
-                email: alice.login.clone(),
-                imap: ServerSettings {
-                    host: "localhost".into(),
-                    port: h.ports.imaps,
-                    security: Security::Tls,
-                    username: alice.login.clone(),
-                    pinned_cert_sha256: None,
-                },
-                password: alice.password.clone(),
-                protocol: Default::default(),
-                pop3: Default::default(),
-                smtp: None,
-                sending: Default::default(),
-                sign_in: Default::default(),
-                sign_in_ticket: None,
-            })
+            .add_account(common::account_form(&h))
             .await
             .unwrap()
             .id;

@@ -250,15 +250,16 @@ impl Engine {
             }
         }
         let today = self.today();
-        let places = self.places();
+        // Read once: the local search and the server's both resolve `in:`/`account:` by it.
+        let places = Arc::new(self.places());
         let ranking = match order {
             SearchOrder::Newest => Ranking::Newest,
             SearchOrder::Relevance => Ranking::Relevance,
         };
         let found = {
-            let (index, query) = (index.clone(), query.clone());
+            let (index, query, places) = (index.clone(), query.clone(), places.clone());
             tokio::task::spawn_blocking(move || {
-                index.search(&query, &places, today, ranking, 0, limit as usize)
+                index.search(&query, &*places, today, ranking, 0, limit as usize)
             })
             .await
             .map_err(|e| EngineError::InvalidInput(e.to_string()))?
@@ -298,7 +299,7 @@ impl Engine {
             indexing,
         };
         if server {
-            self.add_server_hits(&query, today, &mut results, &seen)
+            self.add_server_hits(&query, today, &places, &mut results, &seen)
                 .await;
         }
         Ok(results)
@@ -309,14 +310,28 @@ impl Engine {
         &self,
         query: &Query,
         today: Day,
+        places: &Directory,
         results: &mut SearchResults,
         seen: &HashSet<(FolderRef, u32)>,
     ) {
         let cx = &self.shared;
         let criteria = query::imap_search(query, today);
-        let places = self.places();
-        let wanted_folders = folders_named(query, &places);
-        let wanted_accounts = accounts_named(query, &places);
+        let wanted_folders = named(
+            query,
+            |t| match t {
+                query::Term::In(n) => Some(n),
+                _ => None,
+            },
+            |n| places.folders(n),
+        );
+        let wanted_accounts = named(
+            query,
+            |t| match t {
+                query::Term::Account(n) => Some(n),
+                _ => None,
+            },
+            |n| places.accounts(n),
+        );
         let mut searched = 0u32;
         let mut offline = Vec::new();
         for account in self.registry() {
@@ -462,25 +477,16 @@ fn bodies_missing(cx: &Shared, folder: &FolderRef) -> bool {
     bodies < total
 }
 
-/// The folders an `in:` of the query names (None: no `in:`, every folder).
-fn folders_named(query: &Query, places: &Directory) -> Option<HashSet<(String, String)>> {
+/// What the query's names of one kind (`in:` or `account:`, picked by `name_of`) resolve
+/// to; None when the query has none (then every folder or account is searched).
+fn named<T: std::hash::Hash + Eq>(
+    query: &Query,
+    name_of: impl Fn(&query::Term) -> Option<&String>,
+    resolve: impl Fn(&str) -> Vec<T>,
+) -> Option<HashSet<T>> {
     let mut names = Vec::new();
-    collect(query, &mut |t| {
-        if let query::Term::In(n) = t {
-            names.push(n.clone());
-        }
-    });
-    (!names.is_empty()).then(|| names.iter().flat_map(|n| places.folders(n)).collect())
-}
-
-fn accounts_named(query: &Query, places: &Directory) -> Option<HashSet<String>> {
-    let mut names = Vec::new();
-    collect(query, &mut |t| {
-        if let query::Term::Account(n) = t {
-            names.push(n.clone());
-        }
-    });
-    (!names.is_empty()).then(|| names.iter().flat_map(|n| places.accounts(n)).collect())
+    collect(query, &mut |t| names.extend(name_of(t).cloned()));
+    (!names.is_empty()).then(|| names.iter().flat_map(|n| resolve(n)).collect())
 }
 
 /// Every term of the query, outside negations (a `-in:x` does not choose folders).

@@ -1,6 +1,7 @@
 //! What the benchmarks share: the bare IMAP client (the baseline) and small helpers.
 #![allow(dead_code)]
 
+use petrel_core::{NewAccount, Security, ServerSettings};
 use petrel_harness::Harness;
 use std::sync::Arc;
 use std::time::Duration;
@@ -140,4 +141,45 @@ pub fn rss_mb() -> (f64, f64) {
             / 1024.0
     };
     (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// A size from the environment (`PETREL_BENCH_MESSAGES`…), else `default`.
+pub fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Deterministic pseudo-random numbers (splitmix64).
+pub fn mix(i: usize, salt: u64) -> u64 {
+    let mut z = (i as u64)
+        .wrapping_add(salt)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// alice's IMAPS account on the harness, as the benches add it.
+pub fn account_form(h: &Harness) -> NewAccount {
+    let alice = h.user("alice");
+    NewAccount {
+        display_name: "Bench".into(),
+        email: alice.login.clone(),
+        imap: ServerSettings {
+            host: "localhost".into(),
+            port: h.ports.imaps,
+            security: Security::Tls,
+            username: alice.login.clone(),
+            pinned_cert_sha256: None,
+        },
+        password: alice.password.clone(),
+        protocol: Default::default(),
+        pop3: Default::default(),
+        smtp: None,
+        sending: Default::default(),
+        sign_in: Default::default(),
+        sign_in_ticket: None,
+    }
 }
