@@ -273,6 +273,7 @@ pub fn run() {
             commands::mail::refresh_folder,
             commands::mail::list_threads,
             commands::mail::search_mail,
+            commands::mail::conversation_of,
             commands::mail::read_message,
             commands::mail::set_flags,
             commands::mail::move_messages,

@@ -168,10 +168,21 @@ export function installFakeBackend(scenario) {
       const { account, folder, offset, limit, expanded } = args;
       const open = new Set(expanded);
       if (folder !== "Big") {
-        // Small folders: each message a conversation of its own.
-        const page = { ...handlers.list_envelopes(args), offline: state.offline };
-        const rows = page.rows.map((e) => ({ folder, envelope: e, depth: 0, thread: `${folder}:${e.uid}`, head: true, count: 1, unread: e.seen ? 0 : 1, latest: e.date, expanded: false }));
-        return { offset, total: page.total, threads: page.total, rows, offline: page.offline };
+        // Small folders: each message a conversation of its own; an answered one has the
+        // user's reply from Sent as its second message.
+        const all = handlers.list_envelopes({ ...args, offset: 0, limit: 1e6 }).rows;
+        const shown = [];
+        for (const e of all) {
+          const key = `${folder}:${e.uid}`;
+          const count = e.answered ? 2 : 1;
+          const isOpen = count > 1 && open.has(key);
+          shown.push({ folder, envelope: e, depth: 0, thread: key, head: true, count, unread: e.seen ? 0 : 1, latest: e.date, expanded: isOpen });
+          if (isOpen) {
+            const reply = { uid: 800000 + e.uid, from: "Me", subject: `Re: ${e.subject}`, date: e.date + 600, seen: true, flagged: false, answered: false, has_attachment: false, size: 700 };
+            shown.push({ folder: "Sent", envelope: reply, depth: 1, thread: key, head: false, count: 0, unread: 0, latest: null, expanded: true });
+          }
+        }
+        return { offset, total: shown.length, threads: all.length, rows: shown.slice(offset, offset + limit), offline: state.offline };
       }
       // Big: 25,000 conversations of four (oldest message first), newest conversation
       // first; every tenth has the user's reply from Sent as its third message.
@@ -201,6 +212,12 @@ export function installFakeBackend(scenario) {
         position += shown.length;
       }
       return { offset, total: position, threads: 25000, rows, offline: false };
+    },
+    // As the engine: the message's conversation and its row with that conversation open.
+    conversation_of: ({ account, folder, uid }) => {
+      const rows = handlers.list_threads({ account, folder, offset: 0, limit: 1e6, expanded: [] }).rows;
+      const at = rows.findIndex((r) => r.envelope.uid === uid);
+      return at < 0 ? null : { thread: rows[at].thread, position: at };
     },
     list_unified: ({ view, offset, limit }) => {
       const all = [];

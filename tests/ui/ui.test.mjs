@@ -1140,6 +1140,51 @@ test("search: / and Ctrl+K focus the box, operators complete, results across fol
   await page.close();
 });
 
+test("search: a result opens in its conversation (Enter, double click or the button), Escape returns to the results", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option").nth(2).waitFor();
+  const box = page.getByRole("combobox", { name: "Search all mail" });
+  await box.fill("suites");
+  await page.keyboard.press("Enter");
+  const hit = list.getByRole("option", { name: /Build is green/ });
+  await hit.waitFor();
+  const show = page.getByRole("button", { name: "Show in conversation" });
+  assert.equal(await show.isDisabled(), true, "nothing selected yet");
+  await hit.click();
+  await page.getByRole("heading", { name: "Build is green" }).waitFor();
+
+  // Enter on the result: its folder as conversations, its conversation open (the user's
+  // reply from Sent under it), the message selected and shown.
+  await list.focus();
+  await page.keyboard.press("Enter");
+  await page.getByRole("button", { name: "← Back to results" }).waitFor();
+  const selected = list.locator('[role="option"][aria-selected="true"]');
+  await selected.filter({ hasText: "Build is green" }).waitFor();
+  assert.equal(await selected.count(), 1);
+  await list.getByRole("option", { name: /Re: Build is green/ }).waitFor();
+  assert.equal(await list.getByRole("option").count(), 4, "three conversations, one open");
+  await page.getByRole("heading", { name: "Build is green" }).waitFor();
+  const conversations = page.getByRole("search", { name: "Quick filter" }).getByRole("button", { name: "Conversations" });
+  assert.equal(await conversations.getAttribute("aria-pressed"), "true");
+  const asked = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "conversation_of").map((c) => c.args));
+  assert.deepEqual(asked, [{ account: "work-1", folder: "INBOX", uid: 2 }]);
+
+  // Escape: back to the results, asked again.
+  await list.focus();
+  await page.keyboard.press("Escape");
+  await page.getByRole("group", { name: "Search results" }).waitFor();
+  await hit.waitFor();
+  // A double click does the same; the remembered view (conversations off) comes back for
+  // a folder chosen afterwards.
+  await hit.dblclick();
+  await page.getByRole("button", { name: "← Back to results" }).waitFor();
+  await page.getByRole("tree").getByRole("treeitem", { name: /^Archive/ }).first().click();
+  await page.waitForFunction(() => !document.querySelector('[aria-label="Result in its conversation"]'));
+  assert.equal(await conversations.getAttribute("aria-pressed"), "false");
+  await page.close();
+});
+
 test("quick filter and sort are asked of the backend and reset per folder", async () => {
   const page = await open("one-account");
   const list = page.getByRole("listbox", { name: "Messages" });

@@ -1,8 +1,8 @@
 use crate::AppState;
 use petrel_core::{
-    AccountId, AccountStatus, ActionOutcome, EnvelopePage, FlagsRequest, Folder, FolderRefresh,
-    IpcError, MessageView, PageRequest, Quota, SearchOrder, SearchResults, ThreadPage,
-    ThreadsRequest, UnifiedPage, UnifiedView,
+    AccountId, AccountStatus, ActionOutcome, ConversationSpot, EnvelopePage, FlagsRequest, Folder,
+    FolderRefresh, IpcError, MessageView, PageRequest, Quota, SearchOrder, SearchResults,
+    ThreadPage, ThreadsRequest, UnifiedPage, UnifiedView,
 };
 
 #[tauri::command]
@@ -82,6 +82,21 @@ pub async fn search_mail(
     Ok(state
         .engine()?
         .search(&text, order, limit.min(500), server)
+        .await?)
+}
+
+/// Where a message sits in its folder's conversation view (a search result opened in
+/// its conversation); `null` when it is no longer there.
+#[tauri::command]
+pub async fn conversation_of(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uid: u32,
+) -> Result<Option<ConversationSpot>, IpcError> {
+    Ok(state
+        .engine()?
+        .conversation_of(&account, &folder, uid)
         .await?)
 }
 

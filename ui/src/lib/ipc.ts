@@ -36,6 +36,7 @@ import type { MessageView } from "../bindings/MessageView";
 import type { NewAccount } from "../bindings/NewAccount";
 import type { SearchOrder } from "../bindings/SearchOrder";
 import type { SearchResults } from "../bindings/SearchResults";
+import type { ConversationSpot } from "../bindings/ConversationSpot";
 
 /** Normalises whatever a failed invoke rejected with into an IpcError. */
 export function toIpcError(e: unknown): IpcError {
@@ -142,6 +143,10 @@ export const ipc = {
    * folders whose bodies are not all here (slower: call it after the local answer). */
   searchMail: (text: string, order: SearchOrder, limit: number, server: boolean) =>
     call<SearchResults>("search_mail", { text, order, limit, server }),
+  /** Where a message sits in its folder's conversations (a search result opened in its
+   * conversation); null when it is no longer there. */
+  conversationOf: (account: AccountId, folder: string, uid: number) =>
+    call<ConversationSpot | null>("conversation_of", { account, folder, uid }),
   /** `markRead` false: open without marking it read (the reader's delay decides). */
   readMessage: (account: AccountId, folder: string, uid: number, markRead = true) =>
     call<MessageView>("read_message", { account, folder, uid, markRead }),

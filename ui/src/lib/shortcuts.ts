@@ -16,9 +16,10 @@ export function onShortcut(e: KeyboardEvent, act: Actions) {
     }
     return;
   }
-  if (e.key === "Escape" && m.search && !dialogs.anyOpen && !target?.closest("input, select, textarea, [role=dialog]")) {
+  if (e.key === "Escape" && (m.search || m.cameFromSearch) && !dialogs.anyOpen && !target?.closest("input, select, textarea, [role=dialog]")) {
     e.preventDefault();
-    m.endSearch();
+    if (m.search) m.endSearch();
+    else m.backToSearch();
     return;
   }
   if (dialogs.anyOpen || e.ctrlKey || e.metaKey || e.altKey || target?.closest("input, select, textarea, [role=dialog]")) return;

@@ -22,8 +22,8 @@ pub use account::{
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
     AccountStatus, ActionOutcome, AddressSuggestion, Attachment, ComposeKind, Composition,
-    ConnectionState, Envelope, EnvelopePage, Folder, FolderChange, FolderRefresh, FolderRole,
-    IndexProgress, ListQuery, Marked, MessageRef, MessageView, OpenRisk, OutboxState,
+    ConnectionState, ConversationSpot, Envelope, EnvelopePage, Folder, FolderChange, FolderRefresh,
+    FolderRole, IndexProgress, ListQuery, Marked, MessageRef, MessageView, OpenRisk, OutboxState,
     OutgoingAttachment, QueuedMessage, Quota, SearchHit, SearchOrder, SearchResults, SendReport,
     ServerSearch, SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow, UnifiedPage,
     UnifiedRow, UnifiedView,

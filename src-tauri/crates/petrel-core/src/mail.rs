@@ -372,6 +372,15 @@ pub struct ThreadPage {
     pub offline: bool,
 }
 
+/// Where a message sits in its folder's conversation view: what a search result opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConversationSpot {
+    /// The conversation, to open.
+    pub thread: String,
+    /// The message's row once that conversation is open (the others closed).
+    pub position: u32,
+}
+
 /// A message being written: what the composer shows, saves as a draft and sends.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Composition {

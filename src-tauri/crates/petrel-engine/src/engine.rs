@@ -5,12 +5,12 @@ use crate::account::{Account, Credential, Deletion, FolderEdit, Incoming, UserAc
 use crate::address_book::Addresses;
 use crate::error::lock;
 use crate::shared::Shared;
-use crate::views::Views;
+use crate::views::{ThreadIndex, Views};
 use crate::{AccountsFile, EngineError, SecretStore};
 use petrel_core::{
-    AccountId, AccountSettings, ActionOutcome, EnvelopePage, Folder, FolderChange, FolderRole,
-    ListQuery, MessageView, NewAccount, OAuthProvider, ServerSettings, SignIn, SignedIn,
-    ThreadPage,
+    AccountId, AccountSettings, ActionOutcome, ConversationSpot, EnvelopePage, Folder,
+    FolderChange, FolderRole, ListQuery, MessageView, NewAccount, OAuthProvider, ServerSettings,
+    SignIn, SignedIn, ThreadPage,
 };
 use petrel_imap::TrustPolicy;
 use petrel_store::{FolderRef, MailCache};
@@ -406,6 +406,43 @@ impl Engine {
         query: &ListQuery,
         expanded: &[String],
     ) -> Result<ThreadPage, EngineError> {
+        let (index, offline) = self.thread_index(id, folder, refresh, query).await?;
+        let mut page = self.views.thread_page(
+            &self.shared,
+            &index,
+            offset,
+            limit.min(petrel_imap::MAX_PAGE),
+            expanded,
+        )?;
+        page.offline = offline;
+        Ok(page)
+    }
+
+    /// Where message `uid` of `folder` sits in the folder's conversation view (newest
+    /// conversation first, no filter): its conversation, and its row once that
+    /// conversation is open — how a search result is shown in its conversation. `None`
+    /// when the message is no longer there.
+    pub async fn conversation_of(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uid: u32,
+    ) -> Result<Option<ConversationSpot>, EngineError> {
+        let (index, _) = self
+            .thread_index(id, folder, false, &ListQuery::default())
+            .await?;
+        Ok(index.spot(folder, uid))
+    }
+
+    /// The grouping of `folder` (with the user's replies from Sent), brought up to date
+    /// as its list would be; `true` when the server could not be reached.
+    async fn thread_index(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        refresh: bool,
+        query: &ListQuery,
+    ) -> Result<(Arc<ThreadIndex>, bool), EngineError> {
         // Syncs the folder as its plain list would (and serves the cache when offline).
         let offline = self
             .envelopes_with(id, folder, 0, 0, refresh, &ListQuery::default())
@@ -440,15 +477,7 @@ impl Engine {
             }
         }
         let index = self.views.thread_index(&self.shared, folders, query)?;
-        let mut page = self.views.thread_page(
-            &self.shared,
-            &index,
-            offset,
-            limit.min(petrel_imap::MAX_PAGE),
-            expanded,
-        )?;
-        page.offline = offline;
-        Ok(page)
+        Ok((index, offline))
     }
 
     /// Rows of a view across accounts (All Inboxes, Unread, Flagged), by position like a

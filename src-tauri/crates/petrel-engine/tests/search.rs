@@ -250,3 +250,61 @@ async fn pop3_mail_is_searchable_after_download() {
         vec![at("Archive", "Receipt")]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_result_opens_in_its_conversation() {
+    let f = Fixture::new();
+    let reply = "From: Dora Quinn <dora@example.test>\r\nTo: alice@example.test\r\n\
+Subject: Re: Trip\r\nMessage-ID: <trip2@example.test>\r\nIn-Reply-To: <letter1@example.test>\r\n\
+References: <letter1@example.test>\r\nDate: Mon, 02 Nov 2026 10:05:00 +0000\r\n\r\n\
+Ask the harbourmaster about the mooring.\r\n";
+    f.h.seed(
+        "alice",
+        "INBOX",
+        &[
+            letter(1, "Trip", "Shall we sail on Sunday?"),
+            reply.as_bytes().to_vec(),
+            letter(9, "Newer", "Something else entirely."),
+        ],
+        false,
+    )
+    .unwrap();
+    let (engine, id) = f.start().await;
+    engine.envelopes(&id, "INBOX", 0, 50, true).await.unwrap();
+
+    // The body word is on the server only; the result is the reply, second in its
+    // conversation, which is the second conversation (the newest comes first).
+    let found = engine
+        .search("harbourmaster", SearchOrder::Newest, 50, true)
+        .await
+        .unwrap();
+    assert_eq!(places(&found), vec![at("INBOX", "Re: Trip")]);
+    let hit = &found.hits[0];
+    let spot = engine
+        .conversation_of(&id, &hit.folder, hit.envelope.uid)
+        .await
+        .unwrap()
+        .expect("the message is in its folder's conversations");
+    assert_eq!(spot.position, 2);
+    let open = engine
+        .threads(
+            &id,
+            "INBOX",
+            spot.position,
+            1,
+            false,
+            &Default::default(),
+            std::slice::from_ref(&spot.thread),
+        )
+        .await
+        .unwrap();
+    assert_eq!(open.rows[0].envelope.uid, hit.envelope.uid);
+    assert_eq!(open.rows[0].thread, spot.thread);
+    assert_eq!(open.rows[0].depth, 1);
+
+    // A message gone from the folder has no place.
+    assert_eq!(
+        engine.conversation_of(&id, "INBOX", 999).await.unwrap(),
+        None
+    );
+}

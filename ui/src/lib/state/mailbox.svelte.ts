@@ -30,6 +30,11 @@ export type SearchSpec = { text: string; order: SearchOrder };
 /** Results shown (the list's one page; more are counted, not listed). */
 export const SEARCH_LIMIT = 200;
 
+/** The conversation view as the user left it (Conversations on or off). */
+function rememberedConversations(): boolean {
+  return localStorage.getItem("petrel.conversations") === "on";
+}
+
 export class Mailbox {
   selection = $state<{ account: string; folder: string } | null>(null);
   unified = $state<UnifiedView | null>(null);
@@ -42,10 +47,12 @@ export class Mailbox {
   searchError = $state<string | null>(null);
   searchingServer = $state(false);
   #beforeSearch: ListSource | null = null;
+  /** The search a result was opened from in its conversation (Escape goes back to it). */
+  #backToSearch = $state<SearchSpec | null>(null);
   #searchRun = 0;
   query = $state<ListQuery>({ ...DEFAULT_QUERY });
   /** The conversation view (remembered), and the conversations shown open in it. */
-  conversations = $state(localStorage.getItem("petrel.conversations") === "on");
+  conversations = $state(rememberedConversations());
   expanded = new Set<string>();
   selected = $state(new Set<number>());
   focusIndex = $state(0);
@@ -70,8 +77,11 @@ export class Mailbox {
     this.rows = new RowWindow((offset, limit) => this.#fetch(offset, limit));
   }
 
-  /** Shows `source` in the list: the one reset of selection, message and rows. */
-  async show(source: ListSource) {
+  /** Shows `source` in the list: the one reset of selection, message and rows. A folder
+   * shown `inConversation` lists conversations with that one open (whatever the remembered
+   * view); any other source brings the remembered view back. */
+  async show(source: ListSource, inConversation: string | null = null) {
+    this.#backToSearch = null;
     this.selectedUid = null;
     this.message = null;
     this.selected = new Set();
@@ -104,7 +114,8 @@ export class Mailbox {
     } else {
       this.unified = null;
       this.query = { ...DEFAULT_QUERY };
-      this.expanded = new Set();
+      this.conversations = inConversation !== null || rememberedConversations();
+      this.expanded = new Set(inConversation === null ? [] : [inConversation]);
       this.selection = source.folder;
     }
     this.rows.reset(null);
@@ -151,6 +162,40 @@ export class Mailbox {
     this.#beforeSearch = null;
     if (back) await this.show(back);
     else await this.show({ unified: "inboxes" });
+  }
+
+  /** Opens search result `uid` in its folder's conversation view: the conversation open,
+   * the message selected and shown. Escape (or "Back to results") returns to the search. */
+  async openInConversation(uid: number) {
+    const src = this.search ? this.source(uid) : null;
+    const spec = this.search;
+    if (!src || !spec) return;
+    const spot = await this.#status.task(`Opening its conversation in ${src.folder}…`, () => ipc.conversationOf(src.account, src.folder, src.uid), () => this.openInConversation(uid));
+    if (spot === undefined) return; // the status bar says what failed
+    if (spot === null) {
+      this.#status.warn(`That message is no longer in ${src.folder}: it was moved or deleted elsewhere. Search again to find where it went.`);
+      return;
+    }
+    this.#searchRun++;
+    await this.show({ folder: { account: src.account, folder: src.folder } }, spot.thread);
+    this.#backToSearch = spec;
+    await this.rows.ensure(spot.position, spot.position);
+    const row = this.rows.at(spot.position);
+    if (row) this.selectionChanged(new Set([row.uid]), spot.position);
+  }
+
+  /** A search result is shown in its conversation: the search it came from. */
+  get cameFromSearch(): boolean {
+    return this.#backToSearch !== null;
+  }
+
+  /** Back from a result's conversation to its search, asked again (things may have moved). */
+  async backToSearch() {
+    const spec = this.#backToSearch;
+    if (!spec) return;
+    const before = this.#beforeSearch;
+    await this.runSearch(spec);
+    this.#beforeSearch = before;
   }
 
   #currentSource(): ListSource | null {

@@ -6,6 +6,7 @@ pub(crate) mod threads;
 pub(crate) mod unified;
 
 use std::sync::Mutex;
+pub(crate) use threads::ThreadIndex;
 
 /// What the views keep between pages: the last order, grouping and merge computed, each
 /// valid while the cache generation it was made at holds.

@@ -10,7 +10,9 @@ use super::list_query::{sort_key, Filter};
 use super::Views;
 use crate::shared::Shared;
 use crate::EngineError;
-use petrel_core::{Envelope, ListQuery, SortKey, ThreadLinks, ThreadPage, ThreadRow};
+use petrel_core::{
+    ConversationSpot, Envelope, ListQuery, SortKey, ThreadLinks, ThreadPage, ThreadRow,
+};
 use petrel_store::FolderRef;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -154,6 +156,28 @@ impl Views {
             rows,
             offline: false,
         })
+    }
+}
+
+impl ThreadIndex {
+    /// Where message `uid` of `folder` is: its conversation and its row with that
+    /// conversation open (the others closed).
+    pub(crate) fn spot(&self, folder: &str, uid: u32) -> Option<ConversationSpot> {
+        let n = self.folders.iter().position(|f| f.path == folder)? as u8;
+        // Every conversation before it shows as one row (closed).
+        for (position, thread) in self.threads.iter().enumerate() {
+            if let Some(k) = thread
+                .members
+                .iter()
+                .position(|m| m.folder == n && m.uid == uid)
+            {
+                return Some(ConversationSpot {
+                    thread: thread.key.clone(),
+                    position: (position + k) as u32,
+                });
+            }
+        }
+        None
     }
 }
 
