@@ -5,6 +5,11 @@
 //!   same commands and discarding the replies (1.0 = as fast as the floor; goal >= 0.5);
 //! - `imap_resync_round_trips`, `imap_resync_ms`: resync of the unchanged folder (goal <= 2);
 //! - `imap_page_ms`: a 200-row page at a random position, from the cache (goal <= 20);
+//! - `imap_header_sync_indexing_ratio`: the first open again with the search index
+//!   following the sync as in the app (its own bare runs, alternating as in the first);
+//!   `imap_header_sync_indexing_cost`, its time over the sync without the index (goal: ~1,
+//!   the index waits for syncs); `imap_index_after_sync_ms`, from the sync's end until
+//!   every row is searchable;
 //! - `imap_rss_mb`: this process's resident memory after the 100k sync (goal <= 150);
 //! - `imap_body_sync_vs_mbsync`: full offline sync (headers and bodies) of 20k messages,
 //!   Petrel's time over mbsync's (isync, `FSync no`), fresh stores each run (goal <= 1.0).
@@ -232,6 +237,49 @@ fn main() {
         }
         println!("imap_page_ms {:.2} ms", median(times));
         drop(engine);
+
+        // 3b. The first open again with the search index following (as in the app): the
+        // index builds from the journal while the rows arrive. Runs alternate with the bare
+        // client as in 1 (each sync starts after a bare run), with their own baseline.
+        let (mut indexing, mut caught_up, mut bare) = (vec![], vec![], vec![]);
+        for _ in 0..SYNC_RUNS {
+            let _ = std::fs::remove_dir_all(config.path().join("search-index"));
+            let cache_dir = tempfile::tempdir().unwrap();
+            let cache = Arc::new(SledCache::open(cache_dir.path()).unwrap());
+            let engine = Arc::new(
+                Engine::open(config.path(), secrets.clone(), trust.clone(), cache).unwrap(),
+            );
+            let follower = engine.follow_search_index();
+            let t = Instant::now();
+            let page = engine.envelopes(&id, "INBOX", 0, 200, false).await.unwrap();
+            indexing.push(t.elapsed());
+            assert_eq!(page.total as usize, messages);
+            // Then until every row is searchable.
+            let t = Instant::now();
+            while !engine.update_search_index().await.unwrap() {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            caught_up.push(t.elapsed());
+            drop(follower);
+            let found = engine
+                .search("invoice", petrel_core::SearchOrder::Newest, 1, false)
+                .await
+                .unwrap();
+            let invoices = (0..messages).filter(|&i| mix(i, 1) % 5 == 3).count();
+            assert_eq!(found.total as usize, invoices, "every row indexed");
+            drop(engine);
+            let t = Instant::now();
+            bare_header_sync(&h, &ca, "INBOX", messages).await;
+            bare.push(t.elapsed());
+        }
+        let (indexing_ms, bare_ms) = (median(indexing), median(bare));
+        println!("imap_header_sync_indexing_{messages}_ms {indexing_ms:.0} ms");
+        println!("imap_header_sync_indexing_baseline_ms {bare_ms:.0} ms");
+        println!(
+            "imap_header_sync_indexing_ratio {:.2} x",
+            bare_ms / indexing_ms
+        );
+        println!("imap_index_after_sync_ms {:.0} ms", median(caught_up));
 
         // 4. Full offline sync of the bodies folder, Petrel vs mbsync, fresh stores each run.
         let (mut petrel, mut mbsync) = (vec![], vec![]);

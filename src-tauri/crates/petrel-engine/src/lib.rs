@@ -34,6 +34,7 @@ pub use outgoing::send::{mailto_composition, Outgoing, SendReport};
 pub use pending_actions::{MailAction, PendingActions};
 pub use petrel_imap::TrustPolicy;
 pub use petrel_store::{FolderRef, MailCache, MemoryCache, SledCache, StoreError};
+pub use search::IndexFollower;
 pub use secrets::{KeychainSecrets, SecretStore, KEYCHAIN_SERVICE};
 pub use shared::{system_clock, Clock};
 pub use watch::Watch;

@@ -33,6 +33,8 @@ const BODY_BYTES_PER_STEP: usize = 16 * 1024 * 1024;
 const CATCH_UP_BEFORE_SEARCH: u64 = 4_096;
 /// How often the background follower looks at the journal.
 const FOLLOW_EVERY: Duration = Duration::from_millis(200);
+/// The longest the follower waits for folder syncs before indexing alongside them.
+const MAX_DEFER_FOR_SYNC: Duration = Duration::from_secs(30);
 /// Server searches of one account, in all.
 const SERVER_DEADLINE: Duration = Duration::from_secs(20);
 
@@ -40,6 +42,12 @@ impl Engine {
     /// Brings the index up to date with the cache (a first build included). Returns when
     /// the journal is empty; `Ok(false)` if another follower has the turn.
     pub async fn update_search_index(&self) -> Result<bool, EngineError> {
+        self.update_index(false).await
+    }
+
+    /// As [`Engine::update_search_index`]; with `yield_to_syncs`, it also stops (with
+    /// `Ok(false)`) between rounds while a folder sync is under way.
+    async fn update_index(&self, yield_to_syncs: bool) -> Result<bool, EngineError> {
         if !self.search.is_open() && self.registry().is_empty() {
             // Nothing to index yet: no index on disk until there is.
             return Ok(true);
@@ -54,6 +62,9 @@ impl Engine {
         let cx = &self.shared;
         let journal = cx.cache.journal_id();
         loop {
+            if yield_to_syncs && cx.syncing() {
+                return Ok(false);
+            }
             let (their_journal, from) = index.committed();
             if their_journal != journal && their_journal != 0 {
                 // The cache was made anew: its numbers mean nothing to this index.
@@ -498,11 +509,42 @@ fn collect(query: &Query, f: &mut impl FnMut(&query::Term)) {
     }
 }
 
-/// The background follower: keeps the index up to date while the engine is watched.
-pub(crate) async fn follow(engine: Arc<Engine>, stop: Arc<tokio::sync::Notify>) {
+/// The background follower: keeps the index up to date while the engine is watched
+/// ([`Engine::watch`] starts one; [`Engine::follow_search_index`] starts one alone).
+/// Dropping it stops it.
+pub struct IndexFollower {
+    stop: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for IndexFollower {
+    fn drop(&mut self) {
+        self.stop.notify_waiters();
+        self.task.abort();
+    }
+}
+
+impl Engine {
+    /// Starts the index's background follower on the current tokio runtime.
+    pub fn follow_search_index(self: &Arc<Self>) -> IndexFollower {
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let task = tokio::spawn(follow(self.clone(), stop.clone()));
+        IndexFollower { stop, task }
+    }
+}
+
+async fn follow(engine: Arc<Engine>, stop: Arc<tokio::sync::Notify>) {
+    let mut caught_up = tokio::time::Instant::now();
     loop {
-        if let Err(e) = engine.update_search_index().await {
-            tracing::warn!(error = %e, "search index update failed");
+        // A folder sync under way goes first (the index catches up right after it), but
+        // not for ever: during a long run of syncs the index follows alongside them.
+        let waited_enough = caught_up.elapsed() >= MAX_DEFER_FOR_SYNC;
+        if waited_enough || !engine.shared.syncing() {
+            match engine.update_index(!waited_enough).await {
+                Ok(true) => caught_up = tokio::time::Instant::now(),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "search index update failed"),
+            }
         }
         if crate::events::sleep_or_stop(FOLLOW_EVERY, &stop).await {
             return;

@@ -10,7 +10,7 @@ use petrel_core::{AccountId, FolderChange};
 use petrel_imap::TrustPolicy;
 use petrel_store::{FolderRef, MailCache};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -27,10 +27,22 @@ pub(crate) struct Shared {
     events: Mutex<Option<EventSink>>,
     /// Bumped on every cache change this engine makes; merged views rebuild when it moves.
     pub cache_generation: AtomicU64,
+    /// Folder syncs under way (the search index's follower waits for them: CPU on a
+    /// small machine goes to the rows the user is waiting for first).
+    syncs: AtomicUsize,
     /// The time, passed in (tests and tools may set their own).
     clock: Clock,
     /// HTTP for OAuth2 token requests (Petrel's TLS and trust).
     oauth: Option<petrel_oauth::Http>,
+}
+
+/// A folder sync under way (see [`Shared::sync_started`]).
+pub(crate) struct SyncUnderWay<'a>(&'a AtomicUsize);
+
+impl Drop for SyncUnderWay<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Where the engine reads the time of day.
@@ -57,6 +69,7 @@ impl Shared {
             queue_lock: Mutex::new(()),
             events: Mutex::new(None),
             cache_generation: AtomicU64::new(0),
+            syncs: AtomicUsize::new(0),
             clock,
             oauth: petrel_oauth::Http::new(&trust).ok(),
             trust,
@@ -69,6 +82,17 @@ impl Shared {
                 "Petrel's TLS setup failed".into(),
             ))
         })
+    }
+
+    /// Counts a folder sync as under way until the guard is dropped (cancelled included).
+    pub fn sync_started(&self) -> SyncUnderWay<'_> {
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        SyncUnderWay(&self.syncs)
+    }
+
+    /// Whether a folder sync is under way.
+    pub fn syncing(&self) -> bool {
+        self.syncs.load(Ordering::SeqCst) > 0
     }
 
     pub fn now(&self) -> SystemTime {

@@ -20,7 +20,7 @@ pub struct Watch {
     stop: Arc<Notify>,
     supervisor: tokio::task::JoinHandle<()>,
     outbox: tokio::task::JoinHandle<()>,
-    index: tokio::task::JoinHandle<()>,
+    _index: crate::search::IndexFollower,
 }
 
 impl Drop for Watch {
@@ -28,7 +28,6 @@ impl Drop for Watch {
         self.stop.notify_waiters();
         self.supervisor.abort();
         self.outbox.abort();
-        self.index.abort();
     }
 }
 
@@ -49,12 +48,12 @@ impl Engine {
             sink,
             stop.clone(),
         ));
-        let index = tokio::spawn(crate::search::follow(self.clone(), stop.clone()));
+        let index = self.follow_search_index();
         Watch {
             stop,
             supervisor,
             outbox,
-            index,
+            _index: index,
         }
     }
 }

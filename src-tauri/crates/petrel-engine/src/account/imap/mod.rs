@@ -144,6 +144,7 @@ impl ImapAccount {
         let folder_ref = FolderRef::new(&self.state.id, folder);
         let window_days = self.state.settings().sync.window_days;
         crate::error::lock(&self.syncing).insert(folder.to_string());
+        let under_way = cx.sync_started();
         let sink = cx.sink();
         let report = self
             .with_session(cx, |s| {
@@ -170,6 +171,7 @@ impl ImapAccount {
             })
             .await;
         crate::error::lock(&self.syncing).remove(folder);
+        drop(under_way);
         cx.cache_changed();
         let report = report?;
         tracing::info!(account = %self.state.id, folder, ?report, "folder synced");
