@@ -103,8 +103,11 @@ if want ui-playwright; then
 fi
 
 if want e2e; then
-  log "e2e: building the app (tauri build --debug --no-bundle) and the harness"
-  if npx tauri build --debug --no-bundle >"$LOGS/e2e-build.log" 2>&1 && cargo build -q -p petrel-harness >>"$LOGS/e2e-build.log" 2>&1; then
+  # The debug build, packaged as a .deb too: the package test installs it (dpkg -i), starts
+  # the installed program and removes it. The old .deb goes first so only this one is there.
+  log "e2e: building the app and its .deb (tauri build --debug --bundles deb) and the harness"
+  rm -rf "$CARGO_TARGET_DIR/debug/bundle/deb"
+  if npx tauri build --debug --bundles deb >"$LOGS/e2e-build.log" 2>&1 && cargo build -q -p petrel-harness >>"$LOGS/e2e-build.log" 2>&1; then
     log "e2e: real window under Xvfb via tauri-driver + WebKitWebDriver"
     xvfb-run -a -s "-screen 0 1280x800x24" node --test --test-concurrency=1 tests/e2e/ >"$LOGS/e2e.log" 2>&1
     status=$?

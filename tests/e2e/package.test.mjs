@@ -1,0 +1,94 @@
+// The installed package (issue 18): the .deb that `npm test` builds from the debug build
+// (`tauri build --debug --bundles deb`) is installed with dpkg, its desktop entry and
+// icons checked, the installed /usr/bin/petrel started in the real window under Xvfb, and
+// the package removed again. Needs root (or sudo without a password) for dpkg.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ARTIFACTS, startDriver, targetDir } from "./setup.mjs";
+import { WebDriver, by, sleep } from "./webdriver.mjs";
+
+const DEB_DIR = join(targetDir, "debug", "bundle", "deb");
+const INSTALLED = "/usr/bin/petrel";
+const DESKTOP = "/usr/share/applications/Petrel.desktop";
+const DRIVER_PORT = 4444;
+
+let deb, driver, configDir, logDir, cacheDir;
+
+/** Runs a command as root: directly when this is root, else through `sudo -n`. */
+function asRoot(args) {
+  const [cmd, ...rest] = process.getuid?.() === 0 ? args : ["sudo", "-n", ...args];
+  const r = spawnSync(cmd, rest, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${args.join(" ")} failed (${r.status}): ${r.stderr || r.error}`);
+  return r.stdout;
+}
+
+const installed = () => spawnSync("dpkg-query", ["-W", "-f=${Status}", "petrel"], { encoding: "utf8" }).stdout.includes("install ok installed");
+
+before(async () => {
+  const debs = (await readdir(DEB_DIR).catch(() => [])).filter((f) => f.endsWith(".deb"));
+  assert.equal(debs.length, 1, `one .deb in ${DEB_DIR} (npm test builds it with tauri build --debug --bundles deb)`);
+  deb = join(DEB_DIR, debs[0]);
+  configDir = await mkdtemp(join(tmpdir(), "petrel-e2e-config-"));
+  logDir = await mkdtemp(join(tmpdir(), "petrel-e2e-logs-"));
+  cacheDir = await mkdtemp(join(tmpdir(), "petrel-e2e-cache-"));
+});
+
+after(async () => {
+  driver?.kill("SIGTERM");
+  await sleep(300);
+  // Never leave the test's package installed, whatever failed.
+  if (installed()) asRoot(["dpkg", "-r", "petrel"]);
+  for (const d of [configDir, logDir, cacheDir]) if (d) await rm(d, { recursive: true, force: true });
+});
+
+test("the .deb installs, declares mailto: and message/rfc822, starts as an installed program, and removes cleanly", async () => {
+  // What the package declares, before installing it.
+  const info = spawnSync("dpkg-deb", ["--field", deb, "Package", "Depends", "Section"], { encoding: "utf8" }).stdout;
+  assert.match(info, /Package: petrel/);
+  assert.match(info, /Depends: .*libwebkit2gtk-4\.1-0/);
+  assert.match(info, /Section: mail/);
+
+  asRoot(["dpkg", "-i", deb]);
+  assert.ok(installed(), "dpkg lists petrel as installed");
+  await stat(INSTALLED);
+  const files = asRoot(["dpkg", "-L", "petrel"]).split("\n");
+  for (const size of ["32x32", "64x64", "128x128", "256x256", "512x512"]) {
+    assert.ok(files.includes(`/usr/share/icons/hicolor/${size}/apps/petrel.png`), `an icon at ${size}`);
+  }
+
+  // The desktop entry: valid, opens mail links and .eml files, passes them as arguments.
+  const entry = await readFile(DESKTOP, "utf8");
+  const mime = /^MimeType=(.*)$/m.exec(entry)?.[1].split(";").filter(Boolean) ?? [];
+  assert.ok(mime.includes("x-scheme-handler/mailto"), "handles mailto: links");
+  assert.ok(mime.includes("message/rfc822"), "opens .eml files");
+  assert.match(entry, /^Exec=petrel %U$/m, "links and files reach Petrel as arguments");
+  assert.match(entry, /^Categories=.*Email;/m);
+  const valid = spawnSync("desktop-file-validate", [DESKTOP], { encoding: "utf8" });
+  assert.equal(valid.status, 0, `desktop-file-validate: ${valid.stdout}${valid.stderr}`);
+
+  // The installed program starts: its window, with the app in it.
+  driver = await startDriver(DRIVER_PORT, { PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir });
+  const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, INSTALLED);
+  try {
+    assert.equal(await wd.cmd("GET", "/title"), "Petrel");
+    await wd.waitFor(by.button("Add account"), "the toolbar of the installed app");
+    const pid = spawnSync("pgrep", ["-x", "petrel"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
+    assert.ok(pid, "a petrel process runs");
+    const exe = spawnSync("readlink", [`/proc/${pid}/exe`], { encoding: "utf8" }).stdout.trim();
+    assert.equal(exe, INSTALLED, "the installed binary is what runs");
+    await wd.screenshot(join(ARTIFACTS, "installed-package.png"));
+  } finally {
+    await wd.quit();
+    driver.kill("SIGTERM");
+    driver = null;
+  }
+
+  asRoot(["dpkg", "-r", "petrel"]);
+  assert.ok(!installed(), "removed");
+  await assert.rejects(stat(INSTALLED), "the binary went with the package");
+  await assert.rejects(stat(DESKTOP), "the desktop entry went with the package");
+});
