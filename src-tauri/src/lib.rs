@@ -13,6 +13,9 @@ use std::sync::Arc;
 /// What every command reaches through `tauri::State`.
 pub struct AppState {
     engine: Result<Arc<Engine>, IpcError>,
+    /// What this launch's command line asked for (a mailto: link, a message file), kept
+    /// until the window asks for it (it may load after the events would have gone).
+    pub(crate) launch: std::sync::Mutex<Vec<petrel_core::UiEvent>>,
     /// Wakes a sign-in waiting for the browser when the user presses Cancel.
     pub(crate) cancel_sign_in: tokio::sync::Notify,
 }
@@ -50,8 +53,27 @@ fn open_engine() -> Opened {
     }
 }
 
-/// A later launch's arguments: the window comes to the front, and a `mailto:` link opens
-/// the composer (only to, cc, bcc, subject and body are taken).
+/// What `args` (without the program's name) ask the window to do: a composer for a
+/// `mailto:` link (only to, cc, bcc, subject and body are taken), a reader for a message
+/// file, or why a file cannot be shown.
+fn launch_events(args: &[String]) -> Vec<petrel_core::UiEvent> {
+    use petrel_core::UiEvent;
+    use petrel_engine::LaunchRequest;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    petrel_engine::launch_requests(args, &cwd)
+        .into_iter()
+        .map(|request| match request {
+            LaunchRequest::Compose(start) => UiEvent::Compose(start),
+            LaunchRequest::OpenFile(path) => match petrel_engine::read_message_file(&path) {
+                Ok(file) => UiEvent::OpenMessageFile(Box::new(file)),
+                Err(e) => UiEvent::LaunchFailed(e.to_string()),
+            },
+        })
+        .collect()
+}
+
+/// A later launch's arguments (or the OS's "open with Petrel"): the window comes to the
+/// front and does what they ask.
 fn launched_again(app: &tauri::AppHandle, args: &[String]) {
     use tauri::Manager;
     if let Some(window) = app.webview_windows().values().next() {
@@ -59,13 +81,8 @@ fn launched_again(app: &tauri::AppHandle, args: &[String]) {
         let _ = window.show();
         let _ = window.set_focus();
     }
-    for arg in args.iter().skip(1) {
-        if arg.trim().to_ascii_lowercase().starts_with("mailto:") {
-            match petrel_engine::mailto_composition(arg) {
-                Ok(start) => events::tell(app, petrel_core::UiEvent::Compose(Box::new(start))),
-                Err(e) => tracing::warn!(error = %e, "a mailto: argument was not understood"),
-            }
-        }
+    for event in launch_events(args) {
+        events::tell(app, event);
     }
 }
 
@@ -205,6 +222,16 @@ pub(crate) fn release_freed_memory() {
     });
 }
 
+/// macOS hands mailto: links and opened files to the running app as events, not arguments.
+fn on_run_event(app: &tauri::AppHandle, event: tauri::RunEvent) {
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    if let tauri::RunEvent::Opened { urls } = &event {
+        let args: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
+        launched_again(app, &args);
+    }
+    let _ = (app, event);
+}
+
 pub fn run() {
     lean_memory();
     logging::init();
@@ -213,7 +240,17 @@ pub fn run() {
         // One Petrel per config dir (review M2): the running one gets this launch's
         // arguments and comes to the front; this process ends.
         Opened::AlreadyRunning(dir) => {
-            let args: Vec<String> = std::env::args().collect();
+            // Relative file names mean this process's folder, not the running one's.
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let args: Vec<String> = std::env::args()
+                .map(|a| {
+                    let relative = !a.starts_with('-') && !a.contains(':') && !a.is_empty();
+                    match relative && std::path::Path::new(&a).is_relative() {
+                        true => cwd.join(&a).display().to_string(),
+                        false => a,
+                    }
+                })
+                .collect();
             match petrel_engine::instance::hand_over(&dir, &args) {
                 Ok(()) => {
                     tracing::info!("Petrel is already running: handed over to it");
@@ -234,6 +271,8 @@ pub fn run() {
         }
     };
     let background = engine.as_ref().ok().cloned();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let launch = std::sync::Mutex::new(launch_events(&args));
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
@@ -246,7 +285,7 @@ pub fn run() {
                         let handle = app.handle().clone();
                         std::thread::spawn(move || {
                             while let Some(args) = listener.next() {
-                                launched_again(&handle, &args);
+                                launched_again(&handle, args.get(1..).unwrap_or_default());
                             }
                         });
                     }
@@ -260,6 +299,7 @@ pub fn run() {
         })
         .manage(AppState {
             engine,
+            launch,
             cancel_sign_in: tokio::sync::Notify::new(),
         })
         .invoke_handler(tauri::generate_handler![
@@ -292,6 +332,8 @@ pub fn run() {
             commands::reader::save_attachment,
             commands::reader::export_message,
             commands::compose::start_composition,
+            commands::compose::start_composition_from_file,
+            commands::accounts::take_launch_requests,
             commands::compose::send_message,
             commands::compose::set_smtp,
             commands::compose::set_sending,
@@ -315,7 +357,8 @@ pub fn run() {
             commands::reader::export_folder,
             commands::reader::open_attachment,
         ])
-        .run(tauri::generate_context!());
+        .build(tauri::generate_context!())
+        .map(|app| app.run(on_run_event));
     if let Err(e) = result {
         tracing::error!(error = %e, "Petrel stopped with an error");
         eprintln!("Petrel could not start: {e}");

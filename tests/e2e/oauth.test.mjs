@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, stat, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ARTIFACTS, HARNESS, root, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
-import { WebDriver, by, sleep } from "./webdriver.mjs";
+import { WebDriver, by, sleep, openWizard } from "./webdriver.mjs";
 
 const APP = join(targetDir, "debug", "petrel");
 const DRIVER_PORT = 4444;
@@ -45,7 +45,7 @@ test("an account signed in with an OpenID Connect provider lists INBOX and sends
   const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
   const alice = user("alice").login;
   try {
-    await wd.click(await wd.waitFor(by.button("Add account"), "the toolbar"));
+    await openWizard(wd, true);
     await wd.click(await wd.waitFor(`${wizard}//button[normalize-space(.)='Set up manually']`, "the wizard"));
     await wd.type(await wd.waitFor(by.field("Display name"), "the form"), "Alice Signed In");
     await wd.type(await wd.waitFor(by.field("Email address")), alice);

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ARTIFACTS, startDriver, targetDir } from "./setup.mjs";
@@ -45,7 +45,7 @@ after(async () => {
   for (const d of [configDir, logDir, cacheDir]) if (d) await rm(d, { recursive: true, force: true });
 });
 
-test("the .deb installs, declares mailto: and message/rfc822, starts as an installed program, and removes cleanly", async () => {
+test("the .deb installs, declares mailto: and message/rfc822, starts as an installed program with an .eml file, and removes cleanly", async () => {
   // What the package declares, before installing it.
   const info = spawnSync("dpkg-deb", ["--field", deb, "Package", "Depends", "Section"], { encoding: "utf8" }).stdout;
   assert.match(info, /Package: petrel/);
@@ -70,12 +70,18 @@ test("the .deb installs, declares mailto: and message/rfc822, starts as an insta
   const valid = spawnSync("desktop-file-validate", [DESKTOP], { encoding: "utf8" });
   assert.equal(valid.status, 0, `desktop-file-validate: ${valid.stdout}${valid.stderr}`);
 
-  // The installed program starts: its window, with the app in it.
+  // The installed program starts with an .eml file on its command line (as `petrel
+  // file.eml`): its window, with the message in a reader of its own.
+  const eml = join(configDir, "Tide tables.eml");
+  await writeFile(eml, "From: Harbour Office <office@example.test>\r\nTo: me@example.test\r\nSubject: Tide tables\r\n\r\nHigh water at 06:12.\r\n");
   driver = await startDriver(DRIVER_PORT, { PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir });
-  const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, INSTALLED);
+  const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, INSTALLED, 60_000, [eml]);
   try {
     assert.equal(await wd.cmd("GET", "/title"), "Petrel");
     await wd.waitFor(by.button("Add account"), "the toolbar of the installed app");
+    const reader = "//*[@role='dialog' and @aria-label='Tide tables.eml — message file']";
+    await wd.waitFor(`${reader}//h1[normalize-space(.)='Tide tables']`, "the message file given on the command line");
+    assert.match(await wd.text(await wd.waitFor(`${reader}//*[contains(@class, 'body')]`)), /High water at 06:12/);
     const pid = spawnSync("pgrep", ["-x", "petrel"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
     assert.ok(pid, "a petrel process runs");
     const exe = spawnSync("readlink", [`/proc/${pid}/exe`], { encoding: "utf8" }).stdout.trim();

@@ -8,7 +8,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
-import { WebDriver, by, sleep } from "./webdriver.mjs";
+import { WebDriver, by, sleep, openWizard } from "./webdriver.mjs";
 
 const APP = join(targetDir, "debug", "petrel");
 const DRIVER_PORT = 4444;
@@ -44,7 +44,7 @@ test("add a POP3 account: mail is downloaded and listed; deleting it here remove
   const total = onServer();
   const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
   try {
-    await wd.click(await wd.waitFor(by.button("Add account"), "the toolbar"));
+    await openWizard(wd, true);
     await wd.click(await wd.waitFor(by.button("Set up manually"), "the wizard's manual way"));
     await wd.waitFor(by.role("dialog"), "the Add account dialog");
     await wd.type(await wd.waitFor(by.field("Display name")), "Alice at home");

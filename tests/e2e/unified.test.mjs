@@ -7,6 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
 import { WebDriver, sleep } from "./webdriver.mjs";
 
@@ -120,6 +121,30 @@ test("All Inboxes shows both accounts; an attachment is saved; a message is move
     assert.match(fields, /carol@example\.test/);
     assert.doesNotMatch(fields, /passwd/);
     await wd.screenshot(join(ARTIFACTS, "22-second-launch-mailto.png"));
+    await wd.click(await wd.waitFor(`${composer}//button[normalize-space(.)='Discard']`, "the composer's Discard"));
+    await sleep(500);
+
+    // A message file (as a file manager passes it: a file:// URI, relative names work too)
+    // opens in a reader of its own, with the same rules for remote content.
+    const eml = join(home, "Harbour plans.eml");
+    await writeFile(eml, "From: Ana Lima <ana@example.test>\r\nTo: alice@example.test\r\nSubject: Harbour plans\r\n" +
+      "Message-ID: <plans@example.test>\r\nContent-Type: text/html\r\n\r\n<p>Lunch by the <b>harbour</b> at one.</p><img src=\"https://tracker.example.net/p.gif\">\r\n");
+    const third = spawn(APP, [pathToFileURL(eml).href], {
+      env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir },
+      stdio: "ignore",
+    });
+    const thirdExit = await Promise.race([new Promise((resolve) => third.on("exit", (code) => resolve(code))), sleep(20_000).then(() => "still running")]);
+    if (thirdExit === "still running") third.kill("SIGKILL");
+    assert.equal(thirdExit, 0, "the launch with a file hands over and exits");
+    const fileReader = "//*[@role='dialog' and @aria-label='Harbour plans.eml — message file']";
+    await wd.waitFor(`${fileReader}//h1[normalize-space(.)='Harbour plans']`, "the message file's reader");
+    await wd.waitFor(`${fileReader}//*[@role='region' and @aria-label='Remote content']`, "remote content blocked in the file too");
+    await wd.screenshot(join(ARTIFACTS, "23-message-file.png"));
+    await wd.click(await wd.waitFor(`${fileReader}//button[normalize-space(.)='Reply']`, "Reply in the file's reader"));
+    await wd.waitFor(composer, "the reply's composer");
+    const replyFields = await wd.execute(`return [...document.querySelectorAll('[role="dialog"] input')].map((i) => i.value).join("|")`);
+    assert.match(replyFields, /Re: Harbour plans/);
+    assert.match(replyFields, /ana@example\.test/);
   } catch (e) {
     await wd.screenshot(join(ARTIFACTS, "2x-unified-failure.png")).catch(() => {});
     await writeFile(join(ARTIFACTS, "2x-unified-failure.log"), await readFile(join(logDir, "petrel.log")).catch(() => "no log"));

@@ -12,13 +12,14 @@ export class WebDriver {
     this.sessionId = sessionId;
   }
 
-  static async start(base, application, timeoutMs = 60_000) {
+  /** A session with the app at `application`, started with `args` (its command line). */
+  static async start(base, application, timeoutMs = 60_000, args = []) {
     const deadline = Date.now() + timeoutMs;
     let last;
     while (Date.now() < deadline) {
       try {
         const res = await raw(base, "POST", "/session", {
-          capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application } } },
+          capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application, args } } },
         });
         return new WebDriver(base, res.sessionId);
       } catch (e) {
@@ -105,3 +106,11 @@ async function raw(base, method, path, body) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The setup wizard: on a first run (no accounts) it opens by itself — checked here —
+ * otherwise it comes from the toolbar's Add account. */
+export async function openWizard(wd, firstRun) {
+  const wizard = "//*[@role='dialog' and @aria-labelledby='wizard-title']";
+  if (!firstRun) await wd.click(await wd.waitFor(by.button("Add account"), "the toolbar"));
+  await wd.waitFor(wizard, firstRun ? "the wizard, opened by itself on the first run" : "the wizard");
+}

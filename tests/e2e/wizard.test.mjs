@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
-import { WebDriver, by, sleep } from "./webdriver.mjs";
+import { WebDriver, by, sleep, openWizard } from "./webdriver.mjs";
 
 const APP = join(targetDir, "debug", "petrel");
 const DRIVER_PORT = 4444;
@@ -88,8 +88,8 @@ const dialog = "//*[@role='dialog' and @aria-labelledby='wizard-title']";
 const list = "//*[@role='listbox' and @aria-label='Messages']";
 const radio = (text) => `${dialog}//label[contains(normalize-space(.), ${JSON.stringify(text)})]//input`;
 
-async function newcomer(wd, name, who, answers, expect, shot) {
-  await wd.click(await wd.waitFor(by.button("Add account"), "the toolbar"));
+async function newcomer(wd, name, who, answers, expect, shot, firstRun) {
+  await openWizard(wd, firstRun);
   await wd.type(await wd.waitFor(by.field("Your name"), "the wizard"), name);
   await wd.type(await wd.waitFor(by.field("Email address")), who.login);
   await wd.type(await wd.waitFor(by.field("Password")), who.password);
@@ -111,12 +111,12 @@ async function newcomer(wd, name, who, answers, expect, shot) {
 test("a newcomer sets up IMAP and POP3 accounts with the wizard and ends with mail in the list", async () => {
   const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, APP);
   try {
-    await newcomer(wd, "Alice Newcomer", user("alice"), ["On several devices"], "IMAP", "50-wizard-imap");
+    await newcomer(wd, "Alice Newcomer", user("alice"), ["On several devices"], "IMAP", "50-wizard-imap", true);
     await wd.waitFor("//*[@role='tree']//*[@role='treeitem' and @aria-label='Alice Newcomer']", "the new account in the tree", 60_000);
     await wd.waitFor(`${list}//*[@role='option']`, "alice's mail in the list", 60_000);
     await wd.screenshot(join(ARTIFACTS, "52-wizard-imap-mail.png"));
 
-    await newcomer(wd, "Bob Offline", user("bob"), ["Only on this computer", "Often slow or missing"], "POP3", "53-wizard-pop3");
+    await newcomer(wd, "Bob Offline", user("bob"), ["Only on this computer", "Often slow or missing"], "POP3", "53-wizard-pop3", false);
     await wd.waitFor("//*[@role='tree']//*[@role='treeitem' and @aria-label='Bob Offline']", "the POP3 account in the tree", 60_000);
     await wd.waitFor(`${list}//*[@role='option'][contains(., 'Harbour notes for bob')]`, "bob's mail downloaded by POP3", 60_000);
     await wd.screenshot(join(ARTIFACTS, "55-wizard-pop3-mail.png"));

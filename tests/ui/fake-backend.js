@@ -77,7 +77,19 @@ export function installFakeBackend(scenario) {
     const vouched = { "outlook.com": ["office365.com", "outlook.com"], "gmail.com": ["gmail.com"] }[domain] ?? [domain];
     return [...new Set(hosts.filter((h) => !vouched.some((d) => h === d || h.endsWith(`.${d}`))))];
   };
-  const state = { accounts: scenario === "empty" ? [] : scenario === "two-accounts" ? [work, home] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0, outbox: [], drafts: {}, draftCount: 0, signInNeeded: scenario === "oauth-expired" };
+  const state = { accounts: scenario === "empty" ? [] : scenario === "two-accounts" ? [work, home] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0, outbox: [], drafts: {}, draftCount: 0, signInNeeded: scenario === "oauth-expired", launch: [] };
+  // `petrel plans.eml`: an HTML message file with a remote picture, and a mailto: link.
+  if (scenario === "message-file") {
+    state.launch.push({
+      kind: "open_message_file",
+      data: {
+        path: "/home/me/Downloads/plans.eml", name: "plans.eml",
+        view: { uid: 0, from: "Ana Lima <ana@example.org>", to: ["me@example.org"], cc: [], subject: "Harbour plans", date: now - 7200, text: "Lunch by the harbour at one.",
+          html: '<p>Lunch by the <b>harbour</b> at one.</p><img src="https://tracker.example.net/p.gif">', remote_content: true, sender: "ana@example.org",
+          attachments: [{ index: 1, name: "map.pdf", content_type: "application/pdf", size: 20480, extension: "pdf", type_label: "PDF document", risk: "ask" }], partial: false },
+      },
+    });
+  }
   // What the engine answers to an action: the source folder's counts from its cache, and the
   // actions still waiting for the server (the "offline-actions" scenario keeps them queued).
   const outcome = (account, folder) => {
@@ -128,6 +140,12 @@ export function installFakeBackend(scenario) {
     },
     "plugin:event|unlisten": () => null,
     list_accounts: () => state.accounts,
+    // What the launch's command line asked for (the scenario may set it).
+    take_launch_requests: () => state.launch.splice(0),
+    start_composition_from_file: ({ path, kind }) => ({
+      from: "", to: kind === "forward" ? [] : ["Ana Lima <ana@example.org>"], cc: [], bcc: [], subject: `${kind === "forward" ? "Fwd" : "Re"}: Harbour plans`,
+      body: `\n\n> From ${path}`, html: null, in_reply_to: "plans@example.org", references: ["plans@example.org"], attachments: [], message_id: null, answers: null,
+    }),
     list_folders: ({ account }) => folders[account] ?? [],
     refresh_folder: ({ account, folder, force }) => {
       if (state.failNextEnvelopes) {

@@ -45,6 +45,15 @@ async function open(scenario, colorScheme = "light") {
   return page;
 }
 
+/** The setup wizard: a first run (no accounts) opens it by itself once the accounts are
+ * read; otherwise it comes from the toolbar. */
+async function openWizard(page) {
+  await page.waitForFunction(() => window.__calls?.some((c) => c.cmd === "take_launch_requests"));
+  const wizard = page.getByRole("dialog", { name: "Add account" });
+  if (!(await wizard.isVisible())) await page.getByRole("button", { name: "Add account" }).click();
+  await wizard.waitFor();
+}
+
 test("three panes: folder tree, message list and reader work with mouse and keyboard", async () => {
   const page = await open("one-account");
   const tree = page.getByRole("tree", { name: "Folders" });
@@ -102,7 +111,7 @@ test("three panes: folder tree, message list and reader work with mouse and keyb
 test("add account: untrusted certificate is shown with its fingerprint and can be trusted", async () => {
   const page = await open("empty");
   await page.getByText("No account yet").waitFor();
-  await page.getByRole("button", { name: "Add account" }).click();
+  await openWizard(page);
   await page.getByRole("dialog", { name: "Add account" }).getByRole("button", { name: "Set up manually" }).click();
   const dialog = page.getByRole("dialog", { name: "Add account" });
   await dialog.getByLabel("Display name").fill("Home");
@@ -134,7 +143,7 @@ test("add account: untrusted certificate is shown with its fingerprint and can b
 
 test("add account by hand with a self-hosted OpenID Connect provider: sign in first, then Connect with the ticket", async () => {
   const page = await open("empty");
-  await page.getByRole("button", { name: "Add account" }).click();
+  await openWizard(page);
   await page.getByRole("dialog", { name: "Add account" }).getByRole("button", { name: "Set up manually" }).click();
   const dialog = page.getByRole("dialog", { name: "Add account" });
   await dialog.getByLabel("Display name").fill("Home");
@@ -158,7 +167,7 @@ test("add account by hand with a self-hosted OpenID Connect provider: sign in fi
 
 test("wrong password and refused certificate give clear messages and add nothing", async () => {
   const page = await open("empty");
-  await page.getByRole("button", { name: "Add account" }).click();
+  await openWizard(page);
   await page.getByRole("dialog", { name: "Add account" }).getByRole("button", { name: "Set up manually" }).click();
   const dialog = page.getByRole("dialog", { name: "Add account" });
   await dialog.getByLabel("Display name").fill("Home");
@@ -428,7 +437,7 @@ test("account options: a sync window, offline copies and the outgoing server are
 
 test("POP3: the form offers the choice in plain words, ports follow, and the policy is saved with the account and in its options", async () => {
   const page = await open("empty");
-  await page.getByRole("button", { name: "Add account" }).click();
+  await openWizard(page);
   await page.getByRole("dialog", { name: "Add account" }).getByRole("button", { name: "Set up manually" }).click();
   const dialog = page.getByRole("dialog", { name: "Add account" });
   await dialog.getByLabel("Display name").fill("Home");
@@ -654,7 +663,7 @@ test("outbox: queued mail shows as an Outbox folder with Send now, Edit and Dele
 
 test("setup wizard: settings found with their source, the advisor's questions and recommendation, trust, connect; nothing found shows the log", async () => {
   const page = await open("one-account");
-  await page.getByRole("button", { name: "Add account" }).click();
+  await openWizard(page);
   const wizard = page.getByRole("dialog", { name: "Add account" });
   await wizard.getByLabel("Your name").fill("Home");
   await wizard.getByLabel("Email address").fill("me@nothing.example");
@@ -711,7 +720,7 @@ test("setup wizard: settings found with their source, the advisor's questions an
 
 test("setup wizard: settings from DNS records (not protected against tampering) name the server the password would go to", async () => {
   const page = await open("empty");
-  await page.getByRole("button", { name: "Add account" }).click();
+  await openWizard(page);
   const wizard = page.getByRole("dialog", { name: "Add account" });
   await wizard.getByLabel("Your name").fill("Srv");
   await wizard.getByLabel("Email address").fill("me@srv.example");
@@ -727,7 +736,7 @@ test("setup wizard: settings from DNS records (not protected against tampering) 
 
 test("setup wizard: Microsoft signs in in the browser — a waiting step with Cancel, then the account is added with a ticket and no password", async () => {
   const page = await open("one-account");
-  await page.getByRole("button", { name: "Add account" }).click();
+  await openWizard(page);
   const wizard = page.getByRole("dialog", { name: "Add account" });
   await wizard.getByLabel("Your name").fill("Ana");
   await wizard.getByLabel("Email address").fill("ana@outlook.com");
@@ -785,7 +794,7 @@ test("an OAuth2 account whose sign-in ended says so, and Account options signs i
 
 test("setup wizard: personal Gmail without a Google client ID in this build explains the app-password route", async () => {
   const page = await open("empty");
-  await page.getByRole("button", { name: "Add account" }).click();
+  await openWizard(page);
   const wizard = page.getByRole("dialog", { name: "Add account" });
   await wizard.getByLabel("Your name").fill("Ana");
   await wizard.getByLabel("Email address").fill("ana@gmail.com");
@@ -801,7 +810,7 @@ test("setup wizard: personal Gmail without a Google client ID in this build expl
 
 test("setup wizard: an internationalized domain's servers are shown in Unicode, with the A-label beside them, and are its own", async () => {
   const page = await open("empty");
-  await page.getByRole("button", { name: "Add account" }).click();
+  await openWizard(page);
   const wizard = page.getByRole("dialog", { name: "Add account" });
   await wizard.getByLabel("Your name").fill("Ana");
   await wizard.getByLabel("Email address").fill("ana@bücher.example");
@@ -821,7 +830,7 @@ test("setup wizard: an internationalized domain's servers are shown in Unicode, 
 
 test("the certificate question says why: a certificate for another server is the interception case", async () => {
   const page = await open("empty");
-  await page.getByRole("button", { name: "Add account" }).click();
+  await openWizard(page);
   const wizard = page.getByRole("dialog", { name: "Add account" });
   await wizard.getByLabel("Your name").fill("Name");
   await wizard.getByLabel("Email address").fill("me@wrongname.example");
@@ -852,7 +861,7 @@ test("removing an account asks first, and keeps local mail unless told otherwise
 
 test("setup wizard: while it looks, the settings can be typed instead, with what was entered kept", async () => {
   const page = await open("one-account");
-  await page.getByRole("button", { name: "Add account" }).click();
+  await openWizard(page);
   const wizard = page.getByRole("dialog", { name: "Add account" });
   await wizard.getByLabel("Your name").fill("Slow");
   await wizard.getByLabel("Email address").fill("me@slow.example");
@@ -1185,6 +1194,36 @@ test("search: a result opens in its conversation (Enter, double click or the but
   await page.close();
 });
 
+test("a message file from the command line opens in a reader of its own, answered from a chosen account", async () => {
+  const page = await open("message-file");
+  const reader = page.getByRole("dialog", { name: "plans.eml — message file" });
+  await reader.getByRole("heading", { name: "Harbour plans" }).waitFor();
+  // The same rules as the reader: sanitized HTML in a sandboxed frame, remote content
+  // blocked until allowed; no folder actions (it is a file), no attachment buttons.
+  assert.equal(await reader.locator("iframe").getAttribute("sandbox"), "allow-popups allow-popups-to-escape-sandbox");
+  await reader.getByRole("region", { name: "Remote content" }).waitFor();
+  for (const gone of ["Archive", "Delete", "Flag", "Mark as read"]) assert.equal(await reader.getByRole("button", { name: gone, exact: true }).count(), 0, gone);
+  assert.equal(await reader.getByRole("button", { name: "Open map.pdf" }).count(), 0);
+  await reader.getByText("map.pdf").waitFor();
+  await page.screenshot({ path: join(artifacts, "message-file.png") });
+
+  await reader.getByLabel("Answer from").selectOption({ index: 0 });
+  await reader.getByRole("button", { name: "Reply", exact: true }).click();
+  const composer = page.getByRole("dialog", { name: "New message" });
+  await composer.waitFor();
+  assert.equal(await composer.getByLabel("Subject").inputValue(), "Re: Harbour plans");
+  const asked = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "start_composition_from_file").map((c) => c.args));
+  assert.deepEqual(asked, [{ account: "work-1", path: "/home/me/Downloads/plans.eml", kind: "reply" }]);
+  assert.equal(await reader.count(), 0, "the composer takes the file's place");
+  await page.close();
+});
+
+test("first run: the setup wizard opens by itself", async () => {
+  const page = await open("empty");
+  await page.getByRole("dialog", { name: "Add account" }).waitFor();
+  await page.close();
+});
+
 test("quick filter and sort are asked of the backend and reset per folder", async () => {
   const page = await open("one-account");
   const list = page.getByRole("listbox", { name: "Messages" });
@@ -1225,7 +1264,7 @@ test("? lists the keyboard shortcuts; Escape closes the list", async () => {
   await page.keyboard.press("?");
   const dialog = page.getByRole("dialog", { name: "Keyboard shortcuts" });
   await dialog.waitFor();
-  for (const what of ["Mark as read / unread", "Archive", "Search all mail (Escape goes back to the folder)", "Get mail"]) await dialog.getByText(what, { exact: true }).waitFor();
+  for (const what of ["Mark as read / unread", "Archive", "Search all mail (Escape goes back to the folder, or from a result's conversation to the results)", "Get mail"]) await dialog.getByText(what, { exact: true }).waitFor();
   await page.keyboard.press("Escape");
   await dialog.waitFor({ state: "detached" });
   await page.getByRole("button", { name: "Keyboard shortcuts" }).click();

@@ -52,3 +52,16 @@ pub async fn set_sync_options(
 ) -> Result<AccountSettings, IpcError> {
     Ok(state.engine()?.set_sync_options(&account, options)?)
 }
+
+/// What this launch's command line asked for (a mailto: link, a message file): the window
+/// asks once it listens; later launches' requests come as events.
+#[tauri::command]
+pub async fn take_launch_requests(
+    state: tauri::State<'_, AppState>,
+) -> Result<Vec<petrel_core::UiEvent>, IpcError> {
+    let mut pending = state
+        .launch
+        .lock()
+        .map_err(|_| IpcError::new(petrel_core::ErrorCode::Internal, "launch requests"))?;
+    Ok(std::mem::take(&mut *pending))
+}

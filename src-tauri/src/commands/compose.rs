@@ -19,6 +19,20 @@ pub async fn start_composition(
         .await?)
 }
 
+/// A reply, reply all or forward of a message file opened from outside, from `account`.
+#[tauri::command]
+pub async fn start_composition_from_file(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    path: String,
+    kind: ComposeKind,
+) -> Result<Composition, IpcError> {
+    Ok(state
+        .engine()?
+        .start_composition_from_file(&account, std::path::Path::new(&path), kind)
+        .await?)
+}
+
 /// Sends (through the durable outbox); `queued` when the server could not be reached yet.
 #[tauri::command]
 pub async fn send_message(

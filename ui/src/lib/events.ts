@@ -30,6 +30,10 @@ export function dispatch(event: UiEvent, on: Handlers): void {
       return on.compose?.(event.data);
     case "index_progress":
       return on.index_progress?.(event.data);
+    case "open_message_file":
+      return on.open_message_file?.(event.data);
+    case "launch_failed":
+      return on.launch_failed?.(event.data);
     default: {
       const unhandled: never = event;
       return unhandled;

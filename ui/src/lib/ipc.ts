@@ -37,6 +37,7 @@ import type { NewAccount } from "../bindings/NewAccount";
 import type { SearchOrder } from "../bindings/SearchOrder";
 import type { SearchResults } from "../bindings/SearchResults";
 import type { ConversationSpot } from "../bindings/ConversationSpot";
+import type { UiEvent } from "../bindings/UiEvent";
 
 /** Normalises whatever a failed invoke rejected with into an IpcError. */
 export function toIpcError(e: unknown): IpcError {
@@ -147,6 +148,11 @@ export const ipc = {
    * conversation); null when it is no longer there. */
   conversationOf: (account: AccountId, folder: string, uid: number) =>
     call<ConversationSpot | null>("conversation_of", { account, folder, uid }),
+  /** What this launch's command line asked for (mailto: links, message files). */
+  takeLaunchRequests: () => call<UiEvent[]>("take_launch_requests"),
+  /** A reply or forward of a message file opened from outside, from `account`. */
+  startCompositionFromFile: (account: AccountId, path: string, kind: ComposeKind) =>
+    call<Composition>("start_composition_from_file", { account, path, kind }),
   /** `markRead` false: open without marking it read (the reader's delay decides). */
   readMessage: (account: AccountId, folder: string, uid: number, markRead = true) =>
     call<MessageView>("read_message", { account, folder, uid, markRead }),

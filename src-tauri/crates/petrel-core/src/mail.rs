@@ -55,6 +55,17 @@ pub struct Envelope {
     pub size: u64,
 }
 
+/// A message file opened from outside (`petrel message.eml`, the file manager): shown in a
+/// reader of its own with the same sanitizing and remote-content rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MessageFile {
+    /// Where it is, as given (for answering, forwarding and copying it).
+    pub path: String,
+    /// The file's name, for the window's title.
+    pub name: String,
+    pub view: MessageView,
+}
+
 /// What the reader shows for one message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct MessageView {

@@ -81,8 +81,12 @@ pub enum UiEvent {
     IndexProgress(crate::IndexProgress),
     /// The setup wizard's discovery moved on.
     SetupProgress(crate::SetupProgress),
-    /// A composer to open with this start (a mailto: link was clicked).
+    /// A composer to open with this start (a mailto: link was clicked or passed to a launch).
     Compose(Box<crate::Composition>),
+    /// A message file to show (`petrel message.eml`).
+    OpenMessageFile(Box<crate::MessageFile>),
+    /// What a launch asked for could not be done (a file that cannot be read…), in words.
+    LaunchFailed(String),
 }
 
 /// The one event channel's name.

@@ -93,6 +93,7 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<IpcError>(&mut stale);
     check::<SearchResults>(&mut stale);
     check::<ConversationSpot>(&mut stale);
+    check::<MessageFile>(&mut stale);
     check::<SearchOrder>(&mut stale);
     check::<SearchHit>(&mut stale);
     check::<Marked>(&mut stale);

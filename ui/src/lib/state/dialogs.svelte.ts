@@ -1,6 +1,7 @@
 // Which dialog is open (at most one of each), and the composer's start.
 import type { AccountSettings } from "../../bindings/AccountSettings";
 import type { Composition } from "../../bindings/Composition";
+import type { MessageFile } from "../../bindings/MessageFile";
 
 export type FolderDialog = { kind: "create" | "rename" | "delete"; account: string; path: string };
 
@@ -13,9 +14,11 @@ export class Dialogs {
   folder = $state<FolderDialog | null>(null);
   confirmingDelete = $state<{ count: number; onlyCopy: boolean } | null>(null);
   composing = $state<{ accountId: string; start: Composition; fresh: boolean } | null>(null);
+  /** A message file opened from outside (`petrel message.eml`), in a reader of its own. */
+  messageFile = $state<MessageFile | null>(null);
 
   /** A dialog or the composer has the keyboard: the list's shortcuts are off. */
   get anyOpen(): boolean {
-    return this.adding || !!this.composing || !!this.folder || !!this.optionsFor || this.shortcuts || this.preferences;
+    return this.adding || !!this.composing || !!this.messageFile || !!this.folder || !!this.optionsFor || this.shortcuts || this.preferences;
   }
 }

@@ -61,9 +61,25 @@ impl Engine {
         uid: u32,
         kind: ComposeKind,
     ) -> Result<Composition, EngineError> {
-        let account = self.account(id)?;
         let raw = self.raw_message(id, folder, uid).await?;
-        let raw = petrel_pop3::ledger::without_stamp(&raw);
+        let answers = petrel_core::MessageRef {
+            folder: folder.to_string(),
+            uid,
+        };
+        self.composition_from(id, &raw, kind, Some(answers))
+    }
+
+    /// The composer's start answering or forwarding `raw` from account `id`; `answers` is
+    /// the message to mark answered once the reply goes (none for a file).
+    pub(crate) fn composition_from(
+        &self,
+        id: &AccountId,
+        raw: &[u8],
+        kind: ComposeKind,
+        answers: Option<petrel_core::MessageRef>,
+    ) -> Result<Composition, EngineError> {
+        let account = self.account(id)?;
+        let raw = petrel_pop3::ledger::without_stamp(raw);
         let original = petrel_compose::Original::parse(raw);
         let mut mine: Vec<&str> = vec![account.email.as_str()];
         mine.extend(account.sending.identities.iter().map(|i| i.email.as_str()));
@@ -122,10 +138,7 @@ impl Engine {
             in_reply_to: start.in_reply_to,
             references: start.references,
             attachments,
-            answers: replying.then(|| petrel_core::MessageRef {
-                folder: folder.to_string(),
-                uid,
-            }),
+            answers: answers.filter(|_| replying),
             ..Composition::default()
         })
     }
