@@ -333,6 +333,7 @@ pub fn run() {
             commands::reader::export_message,
             commands::compose::start_composition,
             commands::compose::start_composition_from_file,
+            commands::compose::copy_message_file,
             commands::accounts::take_launch_requests,
             commands::compose::send_message,
             commands::compose::set_smtp,

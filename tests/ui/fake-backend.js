@@ -142,6 +142,11 @@ export function installFakeBackend(scenario) {
     list_accounts: () => state.accounts,
     // What the launch's command line asked for (the scenario may set it).
     take_launch_requests: () => state.launch.splice(0),
+    copy_message_file: ({ account, folder }) => {
+      const list = (messages[`${account}/${folder}`] ??= []);
+      list.unshift({ uid: 500 + list.length, from: "Ana Lima", subject: "Harbour plans", date: now - 7200, seen: true, flagged: false, size: 900, text: "Lunch by the harbour at one." });
+      return null;
+    },
     start_composition_from_file: ({ path, kind }) => ({
       from: "", to: kind === "forward" ? [] : ["Ana Lima <ana@example.org>"], cc: [], bcc: [], subject: `${kind === "forward" ? "Fwd" : "Re"}: Harbour plans`,
       body: `\n\n> From ${path}`, html: null, in_reply_to: "plans@example.org", references: ["plans@example.org"], attachments: [], message_id: null, answers: null,

@@ -1194,7 +1194,7 @@ test("search: a result opens in its conversation (Enter, double click or the but
   await page.close();
 });
 
-test("a message file from the command line opens in a reader of its own, answered from a chosen account", async () => {
+test("a message file from the command line opens in a reader of its own, copied to a folder and answered from a chosen account", async () => {
   const page = await open("message-file");
   const reader = page.getByRole("dialog", { name: "plans.eml — message file" });
   await reader.getByRole("heading", { name: "Harbour plans" }).waitFor();
@@ -1207,7 +1207,13 @@ test("a message file from the command line opens in a reader of its own, answere
   await reader.getByText("map.pdf").waitFor();
   await page.screenshot({ path: join(artifacts, "message-file.png") });
 
-  await reader.getByLabel("Answer from").selectOption({ index: 0 });
+  // Kept: copied into a folder of the chosen account.
+  await reader.getByLabel("Account").selectOption({ index: 0 });
+  await reader.getByLabel("Copy to folder").selectOption("Archive");
+  await page.getByText("Copied “plans.eml” to Archive").waitFor();
+  const copied = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "copy_message_file").map((c) => c.args));
+  assert.deepEqual(copied, [{ account: "work-1", folder: "Archive", path: "/home/me/Downloads/plans.eml" }]);
+
   await reader.getByRole("button", { name: "Reply", exact: true }).click();
   const composer = page.getByRole("dialog", { name: "New message" });
   await composer.waitFor();

@@ -33,6 +33,20 @@ pub async fn start_composition_from_file(
         .await?)
 }
 
+/// Copies a message file opened from outside into `folder` of `account`.
+#[tauri::command]
+pub async fn copy_message_file(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    path: String,
+) -> Result<(), IpcError> {
+    Ok(state
+        .engine()?
+        .copy_message_file(&account, &folder, std::path::Path::new(&path))
+        .await?)
+}
+
 /// Sends (through the durable outbox); `queued` when the server could not be reached yet.
 #[tauri::command]
 pub async fn send_message(

@@ -148,6 +148,8 @@ export const ipc = {
    * conversation); null when it is no longer there. */
   conversationOf: (account: AccountId, folder: string, uid: number) =>
     call<ConversationSpot | null>("conversation_of", { account, folder, uid }),
+  /** Copies a message file opened from outside into `folder` of `account`. */
+  copyMessageFile: (account: AccountId, folder: string, path: string) => call<void>("copy_message_file", { account, folder, path }),
   /** What this launch's command line asked for (mailto: links, message files). */
   takeLaunchRequests: () => call<UiEvent[]>("take_launch_requests"),
   /** A reply or forward of a message file opened from outside, from `account`. */

@@ -3,6 +3,7 @@
 //! what a file manager passes for `Exec=petrel %U`) shows a message file. Options
 //! (`--…`) are the shell's; anything else is named in the log and left.
 
+use crate::account::Incoming;
 use crate::outgoing::send::mailto_composition;
 use crate::{Engine, EngineError};
 use petrel_core::{AccountId, ComposeKind, Composition, MessageFile};
@@ -93,6 +94,21 @@ impl Engine {
     ) -> Result<Composition, EngineError> {
         let raw = read_bounded(path)?;
         self.composition_from(id, &raw, kind, None)
+    }
+
+    /// Copies a message file into `folder` of account `id` (a POP3 account's local folder,
+    /// or an IMAP folder on the server); the file stays where it is.
+    pub async fn copy_message_file(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        path: &Path,
+    ) -> Result<(), EngineError> {
+        let raw = read_bounded(path)?;
+        let account = self.get(id)?;
+        account.add_message(&self.shared, folder, &raw).await?;
+        self.shared.cache_changed();
+        Ok(())
     }
 }
 

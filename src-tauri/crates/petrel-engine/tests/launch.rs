@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Fixture;
+use common::{pop3_form, Fixture};
 use petrel_core::ComposeKind;
 
 const FILE: &str =
@@ -55,4 +55,46 @@ async fn a_message_file_is_answered_and_forwarded_from_an_account() {
         .await
         .unwrap_err();
     assert!(missing.to_string().contains("gone.eml"), "{missing}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_file_is_copied_into_a_folder_imap_on_the_server_pop3_here() {
+    let f = Fixture::new();
+    let (engine, imap) = f.start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plans.eml");
+    std::fs::write(&path, FILE).unwrap();
+
+    engine.folders(&imap).await.unwrap();
+    engine
+        .copy_message_file(&imap, "Archive", &path)
+        .await
+        .unwrap();
+    let listed = engine
+        .envelopes(&imap, "Archive", 0, 50, true)
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.rows[0].subject, "Harbour plans");
+    assert!(listed.rows[0].seen, "the user brought it: read");
+
+    let password = f.h.user("alice").password.clone();
+    let pop3 = engine
+        .add_account(pop3_form(&f, &password))
+        .await
+        .unwrap()
+        .id;
+    engine
+        .copy_message_file(&pop3, "INBOX", &path)
+        .await
+        .unwrap();
+    let here = engine
+        .envelopes(&pop3, "INBOX", 0, 50, false)
+        .await
+        .unwrap();
+    assert!(
+        here.rows.iter().any(|r| r.subject == "Harbour plans"),
+        "{here:?}"
+    );
+    assert!(path.exists(), "the file stays where it was");
 }

@@ -110,6 +110,8 @@ pub(crate) trait Incoming {
         raw: &[u8],
         replacing: Option<&str>,
     ) -> Result<(), EngineError>;
+    /// Adds a whole message to `folder` (read: the user brought it; a message file).
+    async fn add_message(&self, cx: &Shared, folder: &str, raw: &[u8]) -> Result<(), EngineError>;
     /// Whether the folder of `role` holds a message with this Message-ID.
     async fn has_copy(&self, cx: &Shared, role: FolderRole, message_id: &str) -> bool;
     /// Removes every copy with this Message-ID from the folder of `role`.
@@ -379,6 +381,9 @@ impl Incoming for Account {
         replacing: Option<&str>,
     ) -> Result<(), EngineError> {
         each_boxed!(self, a => a.file_copy(cx, role, raw, replacing))
+    }
+    async fn add_message(&self, cx: &Shared, folder: &str, raw: &[u8]) -> Result<(), EngineError> {
+        each_boxed!(self, a => a.add_message(cx, folder, raw))
     }
     async fn has_copy(&self, cx: &Shared, role: FolderRole, message_id: &str) -> bool {
         each_boxed!(self, a => a.has_copy(cx, role, message_id))

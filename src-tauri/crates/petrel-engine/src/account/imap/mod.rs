@@ -536,6 +536,23 @@ impl Incoming for ImapAccount {
         Ok(())
     }
 
+    async fn add_message(&self, cx: &Shared, folder: &str, raw: &[u8]) -> Result<(), EngineError> {
+        let (target, raw) = (folder.to_string(), raw.to_vec());
+        self.with_session(cx, move |s| {
+            let (folder, raw) = (target.clone(), raw.clone());
+            Box::pin(async move {
+                s.append(&folder, &raw, &["\\Seen"])
+                    .await
+                    .map_err(EngineError::imap(format!(
+                        "Copying the message to {folder}"
+                    )))
+            })
+        })
+        .await?;
+        self.refresh_quietly(cx, folder).await;
+        Ok(())
+    }
+
     async fn has_copy(&self, cx: &Shared, role: FolderRole, message_id: &str) -> bool {
         let Some(folder) = super::cached_role_folder(cx, &self.state.id, role) else {
             return false;

@@ -917,6 +917,17 @@ impl Incoming for Pop3Account {
         Ok(())
     }
 
+    async fn add_message(&self, cx: &Shared, folder: &str, raw: &[u8]) -> Result<(), EngineError> {
+        let maildir = self.local_maildir(cx, folder)?;
+        maildir
+            .deliver_batch(&[raw.to_vec()])
+            .map_err(maildir_err(&format!("Copying the message to {folder}")))?;
+        if let Err(e) = self.index_local(cx, &self.folder(folder)) {
+            tracing::warn!(account = %self.state.id, folder, error = %e, "not listed yet");
+        }
+        Ok(())
+    }
+
     async fn has_copy(&self, cx: &Shared, role: FolderRole, message_id: &str) -> bool {
         Self::role_folder(role)
             .and_then(|name| self.local_maildir(cx, name))
