@@ -51,7 +51,7 @@ pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
         let sink = Arc::new(move |event: EngineEvent| {
             if let EngineEvent::FolderChanged(change) = &event {
                 show_unread_count(&app, counts.inbox_unread_total());
-                notify_new_mail(&app, change);
+                notify_new_mail(&app, &counts, change);
             }
             if let EngineEvent::SyncProgress(p) = &event {
                 if p.done == p.total && p.total >= 1000 {
@@ -90,26 +90,35 @@ fn show_unread_count(app: &tauri::AppHandle, unread: u32) {
     let _ = window.set_badge_count((unread > 0).then_some(i64::from(unread)));
 }
 
-/// A desktop notification for mail that arrived in an INBOX — not for the first fill of a
-/// folder's cache (every message would be "new").
-fn notify_new_mail(app: &tauri::AppHandle, change: &petrel_core::FolderChange) {
-    if !NOTIFY.load(Ordering::Relaxed)
-        || !change.folder.eq_ignore_ascii_case("INBOX")
-        || change.added == 0
-        || change.added >= change.total
-    {
+/// A desktop notification for unread mail that arrived in an INBOX (one message by sender
+/// and subject, several as one notice), if the user wants them and for this account.
+fn notify_new_mail(app: &tauri::AppHandle, engine: &Engine, change: &petrel_core::FolderChange) {
+    if !NOTIFY.load(Ordering::Relaxed) {
         return;
     }
-    let body = if change.added == 1 {
-        "1 new message".to_string()
+    let Some(account) = engine
+        .accounts()
+        .into_iter()
+        .find(|a| a.id == change.account)
+    else {
+        return;
+    };
+    if !account.sync.notify {
+        return;
+    }
+    let label = if account.display_name.trim().is_empty() {
+        account.email.clone()
     } else {
-        format!("{} new messages", change.added)
+        account.display_name.clone()
+    };
+    let Some(notice) = petrel_engine::new_mail_notice(change, &label) else {
+        return;
     };
     if let Err(e) = app
         .notification()
         .builder()
-        .title("New mail")
-        .body(body)
+        .title(notice.title)
+        .body(notice.body)
         .show()
     {
         tracing::info!(error = %e, "no desktop notification");

@@ -8,7 +8,7 @@ export function installFakeBackend(scenario) {
   const work = {
     id: "work-1", display_name: "Work", email: "me@example.org",
     imap: { host: "imap.example.org", port: 993, security: "tls", username: "me@example.org", pinned_cert_sha256: null },
-    sync: { window_days: null, keep_offline: false },
+    sync: { window_days: null, keep_offline: false, notify: true },
     protocol: scenario === "pop3-account" ? "pop3" : "imap",
     pop3: { leave_on_server: "days", leave_days: 14, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 10 },
     sending: {
@@ -63,7 +63,7 @@ export function installFakeBackend(scenario) {
   const home = {
     id: "home-2", display_name: "Home", email: "me@home.example",
     imap: { host: "imap.home.example", port: 993, security: "tls", username: "me", pinned_cert_sha256: null },
-    sync: { window_days: null, keep_offline: false },
+    sync: { window_days: null, keep_offline: false, notify: true },
   };
   if (scenario === "two-accounts") {
     folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 1, unread: 1, subscribed: true }];
@@ -566,7 +566,7 @@ export function installFakeBackend(scenario) {
       if (!oauth && form.password !== PASSWORD) throw err("auth_failed", `Connecting to ${form.imap.host}: the server rejected the login: [AUTHENTICATIONFAILED] Authentication failed.. Check the user name and password.`);
       if (!oauth && form.imap.pinned_cert_sha256 !== CERT.sha256)
         throw err("certificate_untrusted", "Connecting: the server's certificate is not trusted", { certificate: CERT });
-      const account = { id: "home-2", display_name: form.display_name, email: form.email, imap: { ...form.imap }, sync: { window_days: null, keep_offline: false }, sign_in: form.sign_in ?? { kind: "password" } };
+      const account = { id: "home-2", display_name: form.display_name, email: form.email, imap: { ...form.imap }, sync: { window_days: null, keep_offline: false, notify: true }, sign_in: form.sign_in ?? { kind: "password" } };
       folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 1, unread: 1, subscribed: true }];
       messages["home-2/INBOX"] = [{ uid: 1, from: "Mum", subject: "Welcome home", date: now, seen: false, flagged: false, size: 10, text: "Hello from home." }];
       state.accounts = [...state.accounts, account];

@@ -412,12 +412,16 @@ test("account options: a sync window, offline copies and the outgoing server are
   await second.getByLabel("Its signature").fill("Sales");
   await dialog.getByRole("button", { name: "Remove other address 1" }).click();
   await dialog.getByLabel("The server files sent mail in Sent by itself", { exact: false }).check();
+  // New-mail notifications, per account: on by default, turned off here.
+  const notify = dialog.getByLabel("Notify me when new mail arrives in this account's Inbox");
+  assert.equal(await notify.isChecked(), true);
+  await notify.uncheck();
   await dialog.getByRole("button", { name: "Save" }).click();
   await dialog.waitFor({ state: "detached" });
   // Saving runs in order (SMTP, sending, sync window) after the dialog closes.
   await page.waitForFunction(() => window.__calls.some((c) => c.cmd === "set_sync_options"));
   const saved = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_sync_options").map((c) => c.args));
-  assert.deepEqual(saved, [{ account: "work-1", options: { window_days: 90, keep_offline: true } }]);
+  assert.deepEqual(saved, [{ account: "work-1", options: { window_days: 90, keep_offline: true, notify: false } }]);
   const smtp = await page.evaluate(() => window.__calls.find((c) => c.cmd === "set_smtp").args.smtp);
   assert.deepEqual(smtp, { host: "smtp.example.org", port: 587, security: "start_tls", username: "me@example.org", pinned_cert_sha256: null });
   const sending = await page.evaluate(() => window.__calls.find((c) => c.cmd === "set_sending").args.sending);

@@ -7,7 +7,7 @@ const account = (id: string, name: string): AccountSettings => ({
   display_name: name,
   email: `${id}@example.org`,
   imap: { host: "h", port: 993, security: "tls", username: id, pinned_cert_sha256: null },
-  sync: { window_days: null, keep_offline: false },
+  sync: { window_days: null, keep_offline: false, notify: true },
   protocol: "imap",
   pop3: { leave_on_server: "days", leave_days: 14, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 10 },
   smtp: null,

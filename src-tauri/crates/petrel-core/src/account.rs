@@ -188,14 +188,31 @@ impl Default for Pop3Options {
     }
 }
 
-/// How much of the server's mail this computer keeps.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+/// How much of the server's mail this computer keeps, and whether its arrival is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SyncOptions {
     /// List only messages received in the last N days (`None`: all of them). Smaller
     /// windows sync faster and keep the cache small on huge mailboxes.
     pub window_days: Option<u32>,
     /// Download whole messages (within the window) so they can be read offline.
     pub keep_offline: bool,
+    /// A desktop notification when new mail arrives in this account's INBOX.
+    #[serde(default = "notify_by_default")]
+    pub notify: bool,
+}
+
+fn notify_by_default() -> bool {
+    true
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            window_days: None,
+            keep_offline: false,
+            notify: true,
+        }
+    }
 }
 
 /// What the "Add account" form sends. The password is consumed by the engine, stored in

@@ -26,7 +26,7 @@ pub use mail::{
     FolderRole, IndexProgress, ListQuery, Marked, MessageFile, MessageRef, MessageView, OpenRisk,
     OutboxState, OutgoingAttachment, QueuedMessage, Quota, SearchHit, SearchOrder, SearchResults,
     SendReport, ServerSearch, SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow,
-    UnifiedPage, UnifiedRow, UnifiedView,
+    UnifiedPage, UnifiedRow, UnifiedView, ARRIVED_LISTED,
 };
 pub use requests::{
     AttachmentRef, FlagsRequest, IncomingUpdate, PageRequest, ThreadsRequest, UiEvent,

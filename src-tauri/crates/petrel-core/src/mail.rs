@@ -206,7 +206,15 @@ pub struct FolderChange {
     pub added: u32,
     pub removed: u32,
     pub flags_changed: u32,
+    /// Of the messages added, the ones not read yet (at most [`ARRIVED_LISTED`], newest
+    /// last): what a new-mail notification names. Mail already read on another device is
+    /// not here; nor is a folder's first fill.
+    #[serde(default)]
+    pub arrived: Vec<Envelope>,
 }
+
+/// Unread arrivals listed in a [`FolderChange`] (more are counted in `added`).
+pub const ARRIVED_LISTED: usize = 20;
 
 /// The answer to "refresh this folder" (Get mail, a first open): what the sync or download
 /// changed, with the folder's counts; `offline` when the server could not be reached and

@@ -141,7 +141,31 @@ impl Shared {
             added: 0,
             removed: 0,
             flags_changed: 0,
+            arrived: Vec::new(),
         })
+    }
+
+    /// Unread messages of `folder` with UIDs from `first` on (the ones a sync just added),
+    /// the newest [`petrel_core::ARRIVED_LISTED`], oldest first.
+    pub fn arrived_since(&self, folder: &FolderRef, first: u32) -> Vec<petrel_core::Envelope> {
+        let uids = match self.cache.uids(folder) {
+            Ok(uids) => uids,
+            Err(e) => {
+                tracing::warn!(error = %e, "new mail not read from the cache");
+                return Vec::new();
+            }
+        };
+        let mut new: Vec<u32> = uids.into_iter().filter(|&u| u >= first).collect();
+        new.sort_unstable();
+        let keep = new.len().saturating_sub(petrel_core::ARRIVED_LISTED * 4);
+        let mut arrived: Vec<petrel_core::Envelope> = new[keep..]
+            .iter()
+            .filter_map(|&uid| self.cache.envelope(folder, uid).ok().flatten())
+            .filter(|e| !e.seen)
+            .collect();
+        let extra = arrived.len().saturating_sub(petrel_core::ARRIVED_LISTED);
+        arrived.drain(..extra);
+        arrived
     }
 
     /// Actions of the account still waiting for the server.

@@ -361,6 +361,7 @@ async fn a_sync_window_lists_only_recent_mail_and_keeps_taking_new_mail() {
     let options = petrel_core::SyncOptions {
         window_days: Some(30),
         keep_offline: true,
+        notify: true,
     };
     assert_eq!(engine.set_sync_options(&id, options).unwrap().sync, options);
     let mut listed = subjects(&engine, &id, "INBOX", false).await;
@@ -553,4 +554,44 @@ async fn sorted_and_filtered_pages_follow_changes() {
         .unwrap();
     assert_eq!(after.total, 3, "the filter sees the change at once");
     assert!(after.rows.iter().all(|r| r.uid != uid));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_lists_unread_arrivals_for_notifications_not_a_first_fill_or_read_mail() {
+    let letter = |n: u32, subject: &str| {
+        format!(
+            "From: Ana Lima <ana@example.test>\r\nSubject: {subject}\r\nMessage-ID: <n{n}@example.test>\r\n\
+Date: Mon, 02 Nov 2026 10:{n:02}:00 +0000\r\n\r\nbody\r\n"
+        )
+        .into_bytes()
+    };
+    let f = Fixture::new();
+    f.h.seed("alice", "INBOX", &[letter(1, "Old news")], false)
+        .unwrap();
+    let (engine, id) = f.start().await;
+    let first = engine.refresh_folder(&id, "INBOX", true).await.unwrap();
+    assert!(
+        first.change.arrived.is_empty(),
+        "a first fill tells nothing"
+    );
+
+    // One unread and one already read on another device arrive.
+    f.h.seed("alice", "INBOX", &[letter(2, "Lunch?")], false)
+        .unwrap();
+    f.h.seed("alice", "INBOX", &[letter(3, "Read on the phone")], true)
+        .unwrap();
+    let next = engine.refresh_folder(&id, "INBOX", true).await.unwrap();
+    assert_eq!(next.change.added, 2);
+    let named: Vec<&str> = next
+        .change
+        .arrived
+        .iter()
+        .map(|e| e.subject.as_str())
+        .collect();
+    assert_eq!(named, vec!["Lunch?"]);
+    let notice = petrel_engine::new_mail_notice(&next.change, "Alice").unwrap();
+    assert_eq!(
+        (notice.title.as_str(), notice.body.as_str()),
+        ("Ana Lima", "Lunch?")
+    );
 }

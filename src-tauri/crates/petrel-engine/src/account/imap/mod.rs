@@ -145,6 +145,13 @@ impl ImapAccount {
         let window_days = self.state.settings().sync.window_days;
         crate::error::lock(&self.syncing).insert(folder.to_string());
         let under_way = cx.sync_started();
+        // Where new mail starts (no state: a first fill, which notifies nothing).
+        let next_before = cx
+            .cache
+            .folder_state(&folder_ref)
+            .ok()
+            .flatten()
+            .map(|s| s.uidnext);
         let sink = cx.sink();
         let report = self
             .with_session(cx, |s| {
@@ -176,10 +183,17 @@ impl ImapAccount {
         let report = report?;
         tracing::info!(account = %self.state.id, folder, ?report, "folder synced");
         self.state.mark_synced(folder);
+        let arrived = match next_before {
+            Some(next) if report.added > 0 && !report.uidvalidity_reset => {
+                cx.arrived_since(&folder_ref, next)
+            }
+            _ => Vec::new(),
+        };
         Ok(FolderChange {
             added: report.added as u32,
             removed: report.removed as u32,
             flags_changed: report.flags_changed as u32,
+            arrived,
             ..cx.cached_change(&folder_ref)?
         })
     }

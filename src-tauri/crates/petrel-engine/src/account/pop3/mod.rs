@@ -343,9 +343,18 @@ impl Pop3Account {
         if !added.is_empty() || !gone.is_empty() {
             cx.cache_changed();
         }
+        let mut arrived: Vec<Envelope> = if first {
+            Vec::new()
+        } else {
+            added.iter().filter(|e| !e.seen).cloned().collect()
+        };
+        arrived.sort_by_key(|e| e.uid);
+        let extra = arrived.len().saturating_sub(petrel_core::ARRIVED_LISTED);
+        arrived.drain(..extra);
         Ok(FolderChange {
             added: if first { 0 } else { added.len() as u32 },
             removed: gone.len() as u32,
+            arrived,
             ..cx.cached_change(folder)?
         })
     }
