@@ -88,6 +88,7 @@ fn show_unread_count(app: &tauri::AppHandle, unread: u32) {
     };
     let _ = window.set_title(&title);
     let _ = window.set_badge_count((unread > 0).then_some(i64::from(unread)));
+    crate::desktop::show_unread(app, unread);
 }
 
 /// A desktop notification for unread mail that arrived in an INBOX (one message by sender

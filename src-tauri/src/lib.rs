@@ -2,6 +2,7 @@
 //! All mail logic lives in the Tauri-free crates under `src-tauri/crates/`.
 
 mod commands;
+mod desktop;
 mod events;
 mod logging;
 
@@ -160,7 +161,7 @@ fn is_app_url(url: &tauri::Url) -> bool {
 /// content may do: a link clicked in a message (a new-window request from the sandboxed
 /// frame) opens in the system browser, never in Petrel; the window itself never navigates
 /// away from the app.
-fn open_main_window(app: &mut tauri::App) -> tauri::Result<()> {
+fn open_main_window(app: &mut tauri::App, hidden: bool) -> tauri::Result<()> {
     let Some(config) = app.config().app.windows.first().cloned() else {
         return Ok(());
     };
@@ -187,6 +188,8 @@ fn open_main_window(app: &mut tauri::App) -> tauri::Result<()> {
         // Files dropped on the window reach the page as HTML drag-and-drop (the composer's
         // attachments) instead of being taken by the native handler.
         .disable_drag_drop_handler()
+        // A start at login with "start hidden": only the tray icon.
+        .visible(!hidden)
         .build()?;
     Ok(())
 }
@@ -273,12 +276,24 @@ pub fn run() {
     let background = engine.as_ref().ok().cloned();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let launch = std::sync::Mutex::new(launch_events(&args));
+    let desktop_options = desktop::options();
+    let hidden = desktop::start_hidden(&args, &desktop_options);
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![desktop::AUTOSTART_ARG]),
+        ))
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                desktop::on_close_requested(window, api);
+            }
+        })
         .setup(move |app| {
-            open_main_window(app)?;
+            open_main_window(app, hidden)?;
+            desktop::install_tray(app.handle(), &desktop_options);
             if let Some(engine) = &background {
                 match engine.listen_for_launches() {
                     Ok(listener) => {
@@ -335,6 +350,8 @@ pub fn run() {
             commands::compose::start_composition_from_file,
             commands::compose::copy_message_file,
             commands::accounts::take_launch_requests,
+            commands::accounts::desktop_options,
+            commands::accounts::set_desktop_options,
             commands::compose::send_message,
             commands::compose::set_smtp,
             commands::compose::set_sending,

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ARTIFACTS, startDriver, targetDir } from "./setup.mjs";
@@ -74,7 +74,9 @@ test("the .deb installs, declares mailto: and message/rfc822, starts as an insta
   // file.eml`): its window, with the message in a reader of its own.
   const eml = join(configDir, "Tide tables.eml");
   await writeFile(eml, "From: Harbour Office <office@example.test>\r\nTo: me@example.test\r\nSubject: Tide tables\r\n\r\nHigh water at 06:12.\r\n");
-  driver = await startDriver(DRIVER_PORT, { PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir });
+  const home = join(configDir, "home");
+  await mkdir(home, { recursive: true });
+  driver = await startDriver(DRIVER_PORT, { HOME: home, XDG_CONFIG_HOME: join(home, ".config"), PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir });
   const wd = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, INSTALLED, 60_000, [eml]);
   try {
     assert.equal(await wd.cmd("GET", "/title"), "Petrel");
@@ -87,6 +89,25 @@ test("the .deb installs, declares mailto: and message/rfc822, starts as an insta
     const exe = spawnSync("readlink", [`/proc/${pid}/exe`], { encoding: "utf8" }).stdout.trim();
     assert.equal(exe, INSTALLED, "the installed binary is what runs");
     await wd.screenshot(join(ARTIFACTS, "installed-package.png"));
+
+    // Start at login, hidden: the installed program registers itself with the desktop's
+    // autostart (an XDG autostart entry that starts it with --autostart).
+    await wd.click(await wd.waitFor(`${reader}//button[normalize-space(.)='Close']`, "the file reader's Close"));
+    await wd.click(await wd.waitFor(by.button("Preferences"), "the toolbar's Preferences"));
+    const prefs = "//*[@role='dialog' and @aria-label='Preferences']";
+    await wd.click(await wd.waitFor(`${prefs}//label[contains(., 'Start Petrel when I log in')]//input`, "start at login"));
+    await wd.click(await wd.waitFor(`${prefs}//label[contains(., 'without the window')]//input`, "start hidden"));
+    await wd.click(await wd.waitFor(`${prefs}//button[normalize-space(.)='Save']`));
+    const autostart = join(home, ".config", "autostart");
+    let entry = null;
+    for (let i = 0; i < 50 && !entry; i++) {
+      const names = await readdir(autostart).catch(() => []);
+      if (names.length) entry = await readFile(join(autostart, names[0]), "utf8");
+      else await sleep(100);
+    }
+    assert.ok(entry, "an autostart entry was written");
+    assert.match(entry, /^Exec=.*\/usr\/bin\/petrel.* --autostart/m, entry);
+    assert.deepEqual(JSON.parse(await readFile(join(configDir, "desktop.json"), "utf8")), { keep_running_in_tray: false, start_at_login: true, start_hidden: true });
   } finally {
     await wd.quit();
     driver.kill("SIGTERM");

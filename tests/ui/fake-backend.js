@@ -77,7 +77,7 @@ export function installFakeBackend(scenario) {
     const vouched = { "outlook.com": ["office365.com", "outlook.com"], "gmail.com": ["gmail.com"] }[domain] ?? [domain];
     return [...new Set(hosts.filter((h) => !vouched.some((d) => h === d || h.endsWith(`.${d}`))))];
   };
-  const state = { accounts: scenario === "empty" ? [] : scenario === "two-accounts" ? [work, home] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0, outbox: [], drafts: {}, draftCount: 0, signInNeeded: scenario === "oauth-expired", launch: [] };
+  const state = { accounts: scenario === "empty" ? [] : scenario === "two-accounts" ? [work, home] : [work], failNextEnvelopes: scenario === "flaky", offline: scenario === "offline", pending: 0, outbox: [], drafts: {}, draftCount: 0, signInNeeded: scenario === "oauth-expired", launch: [], desktop: { keep_running_in_tray: false, start_at_login: false, start_hidden: false } };
   // `petrel plans.eml`: an HTML message file with a remote picture, and a mailto: link.
   if (scenario === "message-file") {
     state.launch.push({
@@ -117,7 +117,7 @@ export function installFakeBackend(scenario) {
   let nextCallback = 1;
   // The app has one event channel ("petrel") carrying a UiEvent {kind, data}; the specs
   // name events as the UI sees them ("folder-changed"…), translated here.
-  const KINDS = { "folder-changed": "folder_changed", "account-status": "account_status", "sync-progress": "sync_progress", "outbox-changed": "outbox", "setup-progress": "setup_progress", compose: "compose" };
+  const KINDS = { "folder-changed": "folder_changed", "account-status": "account_status", "sync-progress": "sync_progress", "outbox-changed": "outbox", "setup-progress": "setup_progress", compose: "compose", "get-mail": "get_mail" };
   window.__emit = (event, payload) => {
     const kind = KINDS[event];
     const [channel, data] = kind ? ["petrel", { kind, data: payload }] : [event, payload];
@@ -142,6 +142,11 @@ export function installFakeBackend(scenario) {
     list_accounts: () => state.accounts,
     // What the launch's command line asked for (the scenario may set it).
     take_launch_requests: () => state.launch.splice(0),
+    desktop_options: () => ({ ...state.desktop }),
+    set_desktop_options: ({ options }) => {
+      state.desktop = { ...options };
+      return null;
+    },
     copy_message_file: ({ account, folder }) => {
       const list = (messages[`${account}/${folder}`] ??= []);
       list.unshift({ uid: 500 + list.length, from: "Ana Lima", subject: "Harbour plans", date: now - 7200, seen: true, flagged: false, size: 900, text: "Lunch by the harbour at one." });

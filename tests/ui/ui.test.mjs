@@ -1282,6 +1282,33 @@ test("? lists the keyboard shortcuts; Escape closes the list", async () => {
   await page.close();
 });
 
+test("preferences: keep running in the tray, start at login (hidden) — saved by the backend; the tray's Get mail is heard", async () => {
+  const page = await open("one-account");
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  await page.getByRole("button", { name: "Preferences" }).click();
+  const dialog = page.getByRole("dialog", { name: "Preferences" });
+  const group = dialog.getByRole("group", { name: "On this computer" });
+  const hidden = group.getByLabel("…in the tray, without the window");
+  assert.equal(await hidden.isDisabled(), true, "start hidden needs start at login");
+  await group.getByLabel("Keep running in the tray when the window is closed").check();
+  await group.getByLabel("Start Petrel when I log in").check();
+  await hidden.check();
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await dialog.waitFor({ state: "detached" });
+  const saved = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_desktop_options").map((c) => c.args.options));
+  assert.deepEqual(saved, [{ keep_running_in_tray: true, start_at_login: true, start_hidden: true }]);
+  // Opened again: what the backend keeps.
+  await page.getByRole("button", { name: "Preferences" }).click();
+  assert.equal(await dialog.getByRole("group", { name: "On this computer" }).getByLabel("Start Petrel when I log in").isChecked(), true);
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+
+  // The tray menu's Get mail reaches the window as an event.
+  const before = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "refresh_folder").length);
+  await page.evaluate(() => window.__emit("get-mail"));
+  await page.waitForFunction((n) => window.__calls.filter((c) => c.cmd === "refresh_folder").length > n, before);
+  await page.close();
+});
+
 test("preferences: mark as read after a delay, or only by hand", async () => {
   const page = await open("one-account");
   const list = page.getByRole("listbox", { name: "Messages" });

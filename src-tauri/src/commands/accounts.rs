@@ -65,3 +65,19 @@ pub async fn take_launch_requests(
         .map_err(|_| IpcError::new(petrel_core::ErrorCode::Internal, "launch requests"))?;
     Ok(std::mem::take(&mut *pending))
 }
+
+/// How Petrel behaves as a desktop program (tray, start at login, start hidden).
+#[tauri::command]
+pub async fn desktop_options() -> Result<petrel_core::DesktopOptions, IpcError> {
+    Ok(crate::desktop::options())
+}
+
+/// Applies and saves the desktop options (creating or removing the login item).
+#[tauri::command]
+pub async fn set_desktop_options(
+    app: tauri::AppHandle,
+    options: petrel_core::DesktopOptions,
+) -> Result<(), IpcError> {
+    crate::desktop::apply(&app, options)
+        .map_err(|e| IpcError::new(petrel_core::ErrorCode::Storage, e))
+}

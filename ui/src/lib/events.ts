@@ -8,7 +8,7 @@ import type { UiEvent } from "../bindings/UiEvent";
 /** The channel's name (petrel-core's UI_EVENT_CHANNEL). */
 export const CHANNEL = "petrel";
 
-type Data<K extends UiEvent["kind"]> = Extract<UiEvent, { kind: K }>["data"];
+type Data<K extends UiEvent["kind"]> = Extract<UiEvent, { kind: K }> extends { data: infer D } ? D : undefined;
 
 /** What a component wants to hear; kinds it leaves out are not for it. */
 export type Handlers = { [K in UiEvent["kind"]]?: (data: Data<K>) => void };
@@ -34,6 +34,8 @@ export function dispatch(event: UiEvent, on: Handlers): void {
       return on.open_message_file?.(event.data);
     case "launch_failed":
       return on.launch_failed?.(event.data);
+    case "get_mail":
+      return on.get_mail?.(undefined);
     default: {
       const unhandled: never = event;
       return unhandled;

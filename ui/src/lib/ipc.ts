@@ -38,6 +38,7 @@ import type { SearchOrder } from "../bindings/SearchOrder";
 import type { SearchResults } from "../bindings/SearchResults";
 import type { ConversationSpot } from "../bindings/ConversationSpot";
 import type { UiEvent } from "../bindings/UiEvent";
+import type { DesktopOptions } from "../bindings/DesktopOptions";
 
 /** Normalises whatever a failed invoke rejected with into an IpcError. */
 export function toIpcError(e: unknown): IpcError {
@@ -150,6 +151,10 @@ export const ipc = {
     call<ConversationSpot | null>("conversation_of", { account, folder, uid }),
   /** Copies a message file opened from outside into `folder` of `account`. */
   copyMessageFile: (account: AccountId, folder: string, path: string) => call<void>("copy_message_file", { account, folder, path }),
+  /** Petrel as a desktop program: tray, start at login, start hidden. */
+  desktopOptions: () => call<DesktopOptions>("desktop_options"),
+  /** Applies and saves them (the login item is created or removed). */
+  setDesktopOptions: (options: DesktopOptions) => call<void>("set_desktop_options", { options }),
   /** What this launch's command line asked for (mailto: links, message files). */
   takeLaunchRequests: () => call<UiEvent[]>("take_launch_requests"),
   /** A reply or forward of a message file opened from outside, from `account`. */

@@ -346,3 +346,17 @@ mod tests {
         assert!(f.validate().unwrap_err().contains("port"));
     }
 }
+
+/// Petrel as a desktop program (all off by default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DesktopOptions {
+    /// Closing the window hides it; Petrel keeps checking mail in the tray (Quit ends it).
+    #[serde(default)]
+    pub keep_running_in_tray: bool,
+    /// Started when the user logs in.
+    #[serde(default)]
+    pub start_at_login: bool,
+    /// A start at login shows only the tray icon, not the window.
+    #[serde(default)]
+    pub start_hidden: bool,
+}

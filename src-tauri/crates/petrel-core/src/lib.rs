@@ -16,8 +16,9 @@ pub mod sasl;
 pub mod setup;
 
 pub use account::{
-    a_label, AccountId, AccountSettings, Identity, IncomingProtocol, LeaveOnServer, NewAccount,
-    OAuthProvider, Pop3Options, Security, SendingOptions, ServerSettings, SignIn, SyncOptions,
+    a_label, AccountId, AccountSettings, DesktopOptions, Identity, IncomingProtocol, LeaveOnServer,
+    NewAccount, OAuthProvider, Pop3Options, Security, SendingOptions, ServerSettings, SignIn,
+    SyncOptions,
 };
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{

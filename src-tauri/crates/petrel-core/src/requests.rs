@@ -87,6 +87,8 @@ pub enum UiEvent {
     OpenMessageFile(Box<crate::MessageFile>),
     /// What a launch asked for could not be done (a file that cannot be read…), in words.
     LaunchFailed(String),
+    /// Get mail now (the tray menu's).
+    GetMail,
 }
 
 /// The one event channel's name.

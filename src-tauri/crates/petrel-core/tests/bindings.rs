@@ -94,6 +94,7 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<SearchResults>(&mut stale);
     check::<ConversationSpot>(&mut stale);
     check::<MessageFile>(&mut stale);
+    check::<DesktopOptions>(&mut stale);
     check::<SearchOrder>(&mut stale);
     check::<SearchHit>(&mut stale);
     check::<Marked>(&mut stale);

@@ -10,6 +10,7 @@ mod account;
 mod accounts_file;
 mod address_book;
 pub mod attachment_files;
+mod desktop_options;
 mod durable;
 mod engine;
 mod error;
@@ -29,6 +30,7 @@ mod watch;
 
 pub use account::Deletion;
 pub use accounts_file::AccountsFile;
+pub use desktop_options::{load_desktop_options, save_desktop_options};
 pub use engine::Engine;
 pub use error::{EngineError, ServerError, ServerKind};
 pub use events::{EngineEvent, EventSink, WatchConfig};
