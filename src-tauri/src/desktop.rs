@@ -5,7 +5,7 @@
 
 use crate::events::tell;
 use petrel_core::{DesktopOptions, UiEvent};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager};
@@ -136,4 +136,30 @@ pub fn on_close_requested(window: &tauri::Window, api: &tauri::CloseRequestApi) 
         api.prevent_close();
         let _ = window.hide();
     }
+}
+
+/// What of the window is remembered (not visibility: a window hidden in the tray must not
+/// start hidden next time).
+pub fn window_state_flags() -> tauri_plugin_window_state::StateFlags {
+    use tauri_plugin_window_state::StateFlags;
+    StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED
+}
+
+/// Moves and resizes bump this; the state is written once they stop for a moment.
+static WINDOW_CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// The window moved or was resized: its state is saved when that settles (the plugin itself
+/// writes only at a clean exit, which a crash or a killed process never reaches).
+pub fn window_changed(app: &AppHandle) {
+    use tauri_plugin_window_state::AppHandleExt;
+    let change = WINDOW_CHANGES.fetch_add(1, Ordering::SeqCst) + 1;
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        if WINDOW_CHANGES.load(Ordering::SeqCst) == change {
+            if let Err(e) = app.save_window_state(window_state_flags()) {
+                tracing::info!(error = %e, "window size and position not saved");
+            }
+        }
+    });
 }

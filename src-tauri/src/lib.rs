@@ -282,14 +282,24 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
+        // Window size, position and maximized state, remembered.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(desktop::window_state_flags())
+                .build(),
+        )
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec![desktop::AUTOSTART_ARG]),
         ))
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                desktop::on_close_requested(window, api);
+        .on_window_event(|window, event| match event {
+            tauri::WindowEvent::CloseRequested { api, .. } => {
+                desktop::on_close_requested(window, api)
             }
+            tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_) => {
+                desktop::window_changed(tauri::Manager::app_handle(window))
+            }
+            _ => {}
         })
         .setup(move |app| {
             open_main_window(app, hidden)?;

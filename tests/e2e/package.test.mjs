@@ -107,9 +107,23 @@ test("the .deb installs, declares mailto: and message/rfc822, starts as an insta
     }
     assert.ok(entry, "an autostart entry was written");
     assert.match(entry, /^Exec=.*\/usr\/bin\/petrel.* --autostart/m, entry);
-    assert.deepEqual(JSON.parse(await readFile(join(configDir, "desktop.json"), "utf8")), { keep_running_in_tray: false, start_at_login: true, start_hidden: true });
+    // Saved once the login item is there.
+    let saved = null;
+    for (let i = 0; i < 50 && !saved; i++) saved = await readFile(join(configDir, "desktop.json"), "utf8").catch(() => sleep(100).then(() => null));
+    assert.deepEqual(JSON.parse(saved), { keep_running_in_tray: false, start_at_login: true, start_hidden: true });
+    // The window's size is remembered for the next start.
+    await wd.cmd("POST", "/window/rect", { width: 1111, height: 700 });
+    await sleep(500);
   } finally {
     await wd.quit();
+  }
+  const again = await WebDriver.start(`http://127.0.0.1:${DRIVER_PORT}`, INSTALLED);
+  try {
+    await again.waitFor(by.button("Add account"), "the installed app, started again");
+    const rect = await again.cmd("GET", "/window/rect");
+    assert.deepEqual([rect.width, rect.height], [1111, 700], "the window comes back at its size");
+  } finally {
+    await again.quit();
     driver.kill("SIGTERM");
     driver = null;
   }

@@ -3,6 +3,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { sleep } from "./webdriver.mjs";
 
@@ -26,7 +28,10 @@ export function startHarness(args = []) {
 export async function startDriver(port, env, nativePort = null) {
   const args = ["--port", String(port), "--native-driver", "/usr/bin/WebKitWebDriver"];
   if (nativePort) args.push("--native-port", String(nativePort));
-  const driver = spawn("tauri-driver", args, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...env } });
+  // The app's own state outside Petrel's dirs (the window's size and position) goes to a
+  // throw-away XDG config dir unless the spec sets one: tests never write the user's.
+  const xdg = env.XDG_CONFIG_HOME ?? mkdtempSync(join(tmpdir(), "petrel-e2e-xdg-"));
+  const driver = spawn("tauri-driver", args, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, XDG_CONFIG_HOME: xdg, ...env } });
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     try {
