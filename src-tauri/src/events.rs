@@ -7,8 +7,8 @@
 
 use petrel_core::{UiEvent, UI_EVENT_CHANNEL};
 use petrel_engine::{Engine, EngineEvent, WatchConfig};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tauri::{Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
@@ -115,13 +115,55 @@ fn notify_new_mail(app: &tauri::AppHandle, engine: &Engine, change: &petrel_core
     let Some(notice) = petrel_engine::new_mail_notice(change, &label) else {
         return;
     };
+    let id = NEXT_NOTICE.fetch_add(1, Ordering::SeqCst);
+    remember(id, notice.opens);
     if let Err(e) = app
         .notification()
         .builder()
+        .id(id)
         .title(notice.title)
         .body(notice.body)
         .show()
     {
         tracing::info!(error = %e, "no desktop notification");
+    }
+}
+
+/// Notifications shown, by id, with the message a click on each shows (the last few).
+static NEXT_NOTICE: AtomicI32 = AtomicI32::new(1);
+static CLICK_TARGETS: Mutex<Vec<(i32, petrel_core::MessageAt)>> = Mutex::new(Vec::new());
+const TARGETS_KEPT: usize = 64;
+
+fn remember(id: i32, target: petrel_core::MessageAt) {
+    let mut targets = CLICK_TARGETS.lock().unwrap_or_else(|e| e.into_inner());
+    targets.push((id, target));
+    let extra = targets.len().saturating_sub(TARGETS_KEPT);
+    targets.drain(..extra);
+}
+
+/// A click on a new-mail notification: the window comes to the front with that message.
+pub fn notification_clicked(
+    app: &tauri::AppHandle,
+    performed: &tauri_plugin_notification::ActionPerformed,
+) {
+    if performed.action_id() != "tap" {
+        return;
+    }
+    let Some(id) = performed.notification().map(|n| n.id()) else {
+        return;
+    };
+    let target = CLICK_TARGETS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(shown, _)| *shown == id)
+        .map(|(_, target)| target.clone());
+    if let Some(target) = target {
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+        tell(app, UiEvent::OpenMessage(target));
     }
 }

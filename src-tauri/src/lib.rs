@@ -304,6 +304,13 @@ pub fn run() {
         .setup(move |app| {
             open_main_window(app, hidden)?;
             desktop::install_tray(app.handle(), &desktop_options);
+            {
+                use tauri_plugin_notification::NotificationExt;
+                let handle = app.handle().clone();
+                let _ = app
+                    .notification()
+                    .on_action(move |performed| events::notification_clicked(&handle, performed));
+            }
             if let Some(engine) = &background {
                 match engine.listen_for_launches() {
                     Ok(listener) => {

@@ -117,7 +117,7 @@ export function installFakeBackend(scenario) {
   let nextCallback = 1;
   // The app has one event channel ("petrel") carrying a UiEvent {kind, data}; the specs
   // name events as the UI sees them ("folder-changed"…), translated here.
-  const KINDS = { "folder-changed": "folder_changed", "account-status": "account_status", "sync-progress": "sync_progress", "outbox-changed": "outbox", "setup-progress": "setup_progress", compose: "compose", "get-mail": "get_mail" };
+  const KINDS = { "folder-changed": "folder_changed", "account-status": "account_status", "sync-progress": "sync_progress", "outbox-changed": "outbox", "setup-progress": "setup_progress", compose: "compose", "get-mail": "get_mail", "open-message": "open_message" };
   window.__emit = (event, payload) => {
     const kind = KINDS[event];
     const [channel, data] = kind ? ["petrel", { kind, data: payload }] : [event, payload];

@@ -1282,7 +1282,7 @@ test("? lists the keyboard shortcuts; Escape closes the list", async () => {
   await page.close();
 });
 
-test("preferences: keep running in the tray, start at login (hidden) — saved by the backend; the tray's Get mail is heard", async () => {
+test("preferences: keep running in the tray, start at login (hidden) — saved by the backend; the tray's Get mail and a notification's click are heard", async () => {
   const page = await open("one-account");
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
   await page.getByRole("button", { name: "Preferences" }).click();
@@ -1306,6 +1306,13 @@ test("preferences: keep running in the tray, start at login (hidden) — saved b
   const before = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "refresh_folder").length);
   await page.evaluate(() => window.__emit("get-mail"));
   await page.waitForFunction((n) => window.__calls.filter((c) => c.cmd === "refresh_folder").length > n, before);
+
+  // A click on a new-mail notification: that message, in its folder, selected and open.
+  await page.getByRole("tree").getByRole("treeitem", { name: /^Archive/ }).first().click();
+  await page.evaluate(() => window.__emit("open-message", { account: "work-1", folder: "INBOX", uid: 2 }));
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.locator('[role="option"][aria-selected="true"]').filter({ hasText: "Build is green" }).waitFor();
+  await page.getByRole("heading", { name: "Build is green" }).waitFor();
   await page.close();
 });
 

@@ -36,6 +36,8 @@ export function dispatch(event: UiEvent, on: Handlers): void {
       return on.launch_failed?.(event.data);
     case "get_mail":
       return on.get_mail?.(undefined);
+    case "open_message":
+      return on.open_message?.(event.data);
     default: {
       const unhandled: never = event;
       return unhandled;

@@ -24,10 +24,10 @@ pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{
     AccountStatus, ActionOutcome, AddressSuggestion, Attachment, ComposeKind, Composition,
     ConnectionState, ConversationSpot, Envelope, EnvelopePage, Folder, FolderChange, FolderRefresh,
-    FolderRole, IndexProgress, ListQuery, Marked, MessageFile, MessageRef, MessageView, OpenRisk,
-    OutboxState, OutgoingAttachment, QueuedMessage, Quota, SearchHit, SearchOrder, SearchResults,
-    SendReport, ServerSearch, SortKey, SyncProgress, ThreadLinks, ThreadPage, ThreadRow,
-    UnifiedPage, UnifiedRow, UnifiedView, ARRIVED_LISTED,
+    FolderRole, IndexProgress, ListQuery, Marked, MessageAt, MessageFile, MessageRef, MessageView,
+    OpenRisk, OutboxState, OutgoingAttachment, QueuedMessage, Quota, SearchHit, SearchOrder,
+    SearchResults, SendReport, ServerSearch, SortKey, SyncProgress, ThreadLinks, ThreadPage,
+    ThreadRow, UnifiedPage, UnifiedRow, UnifiedView, ARRIVED_LISTED,
 };
 pub use requests::{
     AttachmentRef, FlagsRequest, IncomingUpdate, PageRequest, ThreadsRequest, UiEvent,

@@ -439,6 +439,14 @@ pub struct OutgoingAttachment {
     pub data: String,
 }
 
+/// One message of any account: where a click on a new-mail notification leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MessageAt {
+    pub account: crate::AccountId,
+    pub folder: String,
+    pub uid: u32,
+}
+
 /// One message of an account's folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct MessageRef {

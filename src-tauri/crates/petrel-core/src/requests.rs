@@ -89,6 +89,8 @@ pub enum UiEvent {
     LaunchFailed(String),
     /// Get mail now (the tray menu's).
     GetMail,
+    /// Show this message (a new-mail notification was clicked).
+    OpenMessage(crate::MessageAt),
 }
 
 /// The one event channel's name.

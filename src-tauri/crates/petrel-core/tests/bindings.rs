@@ -95,6 +95,7 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<ConversationSpot>(&mut stale);
     check::<MessageFile>(&mut stale);
     check::<DesktopOptions>(&mut stale);
+    check::<MessageAt>(&mut stale);
     check::<SearchOrder>(&mut stale);
     check::<SearchHit>(&mut stale);
     check::<Marked>(&mut stale);

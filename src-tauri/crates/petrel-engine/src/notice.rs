@@ -2,7 +2,7 @@
 //! once as one grouped notice. Only unread arrivals in an INBOX count (mail read on another
 //! device, moved in, or a folder's first fill does not).
 
-use petrel_core::FolderChange;
+use petrel_core::{FolderChange, MessageAt};
 
 /// Messages named in a grouped notice; the rest are counted.
 const NAMED: usize = 3;
@@ -11,6 +11,8 @@ const NAMED: usize = 3;
 pub struct MailNotice {
     pub title: String,
     pub body: String,
+    /// What a click shows: the newest message named.
+    pub opens: MessageAt,
 }
 
 /// The notice for `change` of the account called `account`, or none.
@@ -32,10 +34,17 @@ pub fn new_mail_notice(change: &FolderChange, account: &str) -> Option<MailNotic
             s.trim().to_string()
         }
     };
+    let newest = change.arrived.iter().max_by_key(|e| e.uid)?;
+    let opens = MessageAt {
+        account: change.account.clone(),
+        folder: change.folder.clone(),
+        uid: newest.uid,
+    };
     if let [one] = change.arrived.as_slice() {
         return Some(MailNotice {
             title: sender(&one.from),
             body: subject(&one.subject),
+            opens,
         });
     }
     // Newest first; more than listed were added when `added` says so (all unread or not:
@@ -54,6 +63,7 @@ pub fn new_mail_notice(change: &FolderChange, account: &str) -> Option<MailNotic
     Some(MailNotice {
         title: format!("{count} new messages for {account}"),
         body: lines.join("\n"),
+        opens,
     })
 }
 
@@ -99,7 +109,12 @@ mod tests {
             n,
             Some(MailNotice {
                 title: "Ana Lima".into(),
-                body: "Lunch?".into()
+                body: "Lunch?".into(),
+                opens: MessageAt {
+                    account: AccountId("work".into()),
+                    folder: "INBOX".into(),
+                    uid: 7
+                },
             })
         );
     }
@@ -115,6 +130,7 @@ mod tests {
             n.body,
             "Sender 5: Subject 5\nSender 4: Subject 4\nSender 3: Subject 3\nand 2 more"
         );
+        assert_eq!(n.opens.uid, 5, "a click shows the newest");
     }
 
     #[test]

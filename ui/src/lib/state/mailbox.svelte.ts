@@ -184,6 +184,15 @@ export class Mailbox {
     if (row) this.selectionChanged(new Set([row.uid]), spot.position);
   }
 
+  /** Shows message `at` in its folder, selected and open (a new-mail notification was
+   * clicked). New mail is near the top: if it is not on the first page the folder shows. */
+  async openAt(at: { account: string; folder: string; uid: number }) {
+    await this.show({ folder: { account: at.account, folder: at.folder } });
+    const id = this.conversations ? this.ids.id({ account: at.account, folder: at.folder, uid: at.uid }) : at.uid;
+    const found = this.rows.find(id);
+    if (found) this.selectionChanged(new Set([id]), found.index);
+  }
+
   /** A search result is shown in its conversation: the search it came from. */
   get cameFromSearch(): boolean {
     return this.#backToSearch !== null;
