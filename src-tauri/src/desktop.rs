@@ -111,7 +111,9 @@ pub fn show_unread(app: &AppHandle, unread: u32) {
     let _ = tray.set_title((unread > 0).then(|| unread.to_string()));
 }
 
-fn show(app: &AppHandle) {
+/// The window to the front (restored, shown, focused): a later launch, a notification's
+/// click, the tray.
+pub fn show(app: &AppHandle) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.unminimize();
         let _ = window.show();

@@ -159,11 +159,7 @@ pub fn notification_clicked(
         .find(|(shown, _)| *shown == id)
         .map(|(_, target)| target.clone());
     if let Some(target) = target {
-        if let Some(window) = app.get_webview_window("main") {
-            let _ = window.unminimize();
-            let _ = window.show();
-            let _ = window.set_focus();
-        }
+        crate::desktop::show(app);
         tell(app, UiEvent::OpenMessage(target));
     }
 }

@@ -76,12 +76,7 @@ fn launch_events(args: &[String]) -> Vec<petrel_core::UiEvent> {
 /// A later launch's arguments (or the OS's "open with Petrel"): the window comes to the
 /// front and does what they ask.
 fn launched_again(app: &tauri::AppHandle, args: &[String]) {
-    use tauri::Manager;
-    if let Some(window) = app.webview_windows().values().next() {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
+    desktop::show(app);
     for event in launch_events(args) {
         events::tell(app, event);
     }
