@@ -8,6 +8,7 @@
 pub mod account;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
+pub mod import;
 pub mod ipc;
 pub mod mail;
 pub mod query;
@@ -19,6 +20,10 @@ pub use account::{
     a_label, AccountId, AccountSettings, DesktopOptions, Identity, IncomingProtocol, LeaveOnServer,
     NewAccount, OAuthProvider, Pop3Options, Security, SendingOptions, ServerSettings, SignIn,
     SyncOptions,
+};
+pub use import::{
+    FoundAccount, FoundStore, ImportProgress, ImportReport, ImportRequest, ImportSource,
+    ProfileContents, ThunderbirdProfile,
 };
 pub use ipc::{CertificateDetails, ErrorCode, IpcError};
 pub use mail::{

@@ -91,6 +91,8 @@ pub enum UiEvent {
     GetMail,
     /// Show this message (a new-mail notification was clicked).
     OpenMessage(crate::MessageAt),
+    /// An import moved on.
+    ImportProgress(crate::ImportProgress),
 }
 
 /// The one event channel's name.

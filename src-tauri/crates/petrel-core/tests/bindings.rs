@@ -95,6 +95,14 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<ConversationSpot>(&mut stale);
     check::<MessageFile>(&mut stale);
     check::<DesktopOptions>(&mut stale);
+    check::<ThunderbirdProfile>(&mut stale);
+    check::<ProfileContents>(&mut stale);
+    check::<FoundAccount>(&mut stale);
+    check::<FoundStore>(&mut stale);
+    check::<ImportSource>(&mut stale);
+    check::<ImportRequest>(&mut stale);
+    check::<ImportProgress>(&mut stale);
+    check::<ImportReport>(&mut stale);
     check::<MessageAt>(&mut stale);
     check::<SearchOrder>(&mut stale);
     check::<SearchHit>(&mut stale);

@@ -15,6 +15,7 @@ mod durable;
 mod engine;
 mod error;
 mod events;
+mod import;
 pub mod instance;
 mod launch;
 mod notice;

@@ -11,6 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+pub mod mbox;
+
 #[derive(Debug, thiserror::Error)]
 pub enum MaildirError {
     #[error("not enough free disk space in {path}: {needed} bytes needed, {free} free")]
@@ -49,6 +51,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MaildirError + '_ {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
     pub path: PathBuf,
+}
+
+/// A message to store under a chosen unique name (see [`Maildir::deliver_keyed`]).
+#[derive(Debug, Clone)]
+pub struct Keyed<'a> {
+    /// The name's unique part: letters, digits, '.', '-' and '_' only.
+    pub unique: String,
+    pub raw: &'a [u8],
+    /// Maildir flags ("S" seen, "R" replied, "F" flagged); `None`: a new message.
+    pub flags: Option<&'a str>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,35 +161,85 @@ impl Maildir {
     /// Stores every message of the batch durably in new/, or none is reported stored:
     /// on an error the batch's tmp files are removed (renamed ones are complete messages).
     pub fn deliver_batch(&self, messages: &[Vec<u8>]) -> Result<Vec<Stored>> {
+        let items: Vec<Keyed<'_>> = messages
+            .iter()
+            .map(|raw| Keyed {
+                unique: unique_name(),
+                raw,
+                flags: None,
+            })
+            .collect();
+        self.deliver(&items)
+    }
+
+    /// Stores a batch under names the caller chose, each with its flags (`Some("")` files
+    /// it in cur/ as seen by a program, `None` in new/), durably and all-or-nothing like
+    /// [`Maildir::deliver_batch`]. A name in `here` (read once with
+    /// [`Maildir::unique_names`], then kept up to date by this call) is left alone, so a
+    /// batch delivered again after a crash adds no second copy: imports resume this way.
+    pub fn deliver_keyed(
+        &self,
+        items: &[Keyed<'_>],
+        here: &mut std::collections::HashSet<String>,
+    ) -> Result<Vec<Stored>> {
+        let mut fresh: Vec<Keyed<'_>> = Vec::with_capacity(items.len());
+        for item in items {
+            if !here.contains(&item.unique) && !fresh.iter().any(|f| f.unique == item.unique) {
+                fresh.push(item.clone());
+            }
+        }
+        let stored = self.deliver(&fresh)?;
+        here.extend(fresh.into_iter().map(|k| k.unique));
+        Ok(stored)
+    }
+
+    /// The unique part of every message's name.
+    pub fn unique_names(&self) -> Result<std::collections::HashSet<String>> {
+        Ok(self.messages()?.iter().map(|p| unique_of(p)).collect())
+    }
+
+    fn deliver(&self, items: &[Keyed<'_>]) -> Result<Vec<Stored>> {
         let tmp_dir = self.root.join("tmp");
-        let mut written: Vec<(PathBuf, String)> = Vec::with_capacity(messages.len());
+        let mut written: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(items.len());
         let result = (|| {
             // Opened before the first write: syncfs reports only writeback errors raised
             // after its descriptor was opened (Linux ≥ 5.8, `f_sb_err`).
             let batch = BatchSync::begin(&self.root)?;
-            for raw in messages {
-                let name = unique_name();
-                let path = tmp_dir.join(&name);
+            for item in items {
+                let path = tmp_dir.join(&item.unique);
                 let mut file = OpenOptions::new()
                     .write(true)
                     .create_new(true)
                     .open(&path)
                     .map_err(io(&path))?;
-                written.push((path.clone(), name));
-                file.write_all(raw).map_err(io(&path))?;
+                let target = match item.flags {
+                    None => self.root.join("new").join(&item.unique),
+                    Some(flags) => self.root.join("cur").join(format!(
+                        "{}{}2,{}",
+                        item.unique,
+                        info_separator(),
+                        sorted_flags(flags)
+                    )),
+                };
+                written.push((path.clone(), target));
+                file.write_all(item.raw).map_err(io(&path))?;
                 if batch.per_file {
                     file.sync_all().map_err(io(&path))?;
                 }
             }
             batch.finish(&self.root)?;
-            let new_dir = self.root.join("new");
             let mut stored = Vec::with_capacity(written.len());
-            for (path, name) in &written {
-                let target = new_dir.join(name);
-                fs::rename(path, &target).map_err(io(&target))?;
-                stored.push(Stored { path: target });
+            for (path, target) in &written {
+                fs::rename(path, target).map_err(io(target))?;
+                stored.push(Stored {
+                    path: target.clone(),
+                });
             }
-            sync_dir(&new_dir)?;
+            for sub in ["new", "cur"] {
+                if written.iter().any(|(_, t)| t.parent() == Some(&self.root.join(sub))) {
+                    sync_dir(&self.root.join(sub))?;
+                }
+            }
             Ok(stored)
         })();
         if result.is_err() {

@@ -9,7 +9,7 @@
 mod credential;
 mod imap;
 mod link;
-mod pop3;
+pub(crate) mod pop3;
 mod state;
 
 pub(crate) use credential::Credential;

@@ -126,6 +126,51 @@ impl ImapAccount {
         }
     }
 
+    /// Appends one imported message with its Maildir-style flags ("S", "R", "F").
+    pub(crate) async fn append_flagged(
+        &self,
+        cx: &Shared,
+        folder: &str,
+        raw: &[u8],
+        flags: &str,
+    ) -> Result<(), EngineError> {
+        let flags: Vec<&'static str> = [('S', "\\Seen"), ('R', "\\Answered"), ('F', "\\Flagged")]
+            .into_iter()
+            .filter(|(c, _)| flags.contains(*c))
+            .map(|(_, f)| f)
+            .collect();
+        let (target, raw) = (folder.to_string(), raw.to_vec());
+        self.with_session(cx, move |s| {
+            let (folder, raw, flags) = (target.clone(), raw.clone(), flags.clone());
+            Box::pin(async move {
+                s.append(&folder, &raw, &flags)
+                    .await
+                    .map_err(EngineError::imap(format!("Importing into {folder}")))
+            })
+        })
+        .await
+    }
+
+    /// Whether `folder` holds a message with this Message-ID (an import's APPEND in doubt).
+    pub(crate) async fn holds_message_id(&self, cx: &Shared, folder: &str, message_id: &str) -> bool {
+        let (target, probe) = (folder.to_string(), message_id.to_string());
+        self.with_session(cx, move |s| {
+            let (folder, probe) = (target.clone(), probe.clone());
+            Box::pin(async move {
+                s.has_message_id(&folder, &probe)
+                    .await
+                    .map_err(EngineError::imap(format!("Looking in {folder}")))
+            })
+        })
+        .await
+        .unwrap_or(false)
+    }
+
+    /// Lists what an import added.
+    pub(crate) async fn refresh_after_import(&self, cx: &Shared, folder: &str) {
+        self.refresh_quietly(cx, folder).await;
+    }
+
     /// Sends the account's queued actions, then syncs one folder: the other order would
     /// briefly show the server's old state over the user's own changes.
     async fn sync_folder(&self, cx: &Shared, folder: &str) -> Result<FolderChange, EngineError> {

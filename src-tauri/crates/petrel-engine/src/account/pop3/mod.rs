@@ -59,7 +59,7 @@ fn download_err(context: String) -> impl FnOnce(petrel_pop3::DownloadError) -> E
     }
 }
 
-fn maildir_err(context: &str) -> impl FnOnce(petrel_maildir::MaildirError) -> EngineError + '_ {
+pub(crate) fn maildir_err(context: &str) -> impl FnOnce(petrel_maildir::MaildirError) -> EngineError + '_ {
     move |e| EngineError::Storage {
         context: context.to_string(),
         source: std::io::Error::other(e.to_string()),
@@ -109,6 +109,60 @@ impl Pop3Account {
 
     fn local_maildir(&self, cx: &Shared, folder: &str) -> Result<Maildir, EngineError> {
         Maildir::open(&self.local_dir(cx, folder)).map_err(maildir_err("Opening a local folder"))
+    }
+
+    /// A local folder to import into (created when missing); the name is checked first.
+    pub(crate) fn import_maildir(&self, cx: &Shared, folder: &str) -> Result<Maildir, EngineError> {
+        self.local_maildir(cx, &local_name(folder)?)
+    }
+
+    /// Lists what a local folder's files hold now (after an import).
+    pub(crate) fn index_folder(&self, cx: &Shared, folder: &str) -> Result<(), EngineError> {
+        self.index_local(cx, &self.folder(folder)).map(|_| ())
+    }
+
+    /// Records POP3 messages another program downloaded (Thunderbird's popstate.dat) as
+    /// downloaded here, so they are not downloaded again. Entries already recorded are
+    /// kept as they are. Returns how many were added.
+    pub(crate) async fn record_downloaded(
+        &self,
+        cx: &Shared,
+        known: &HashMap<String, crate::import::thunderbird::PopState>,
+    ) -> Result<u32, EngineError> {
+        let _one_at_a_time = self.turn.lock().await;
+        let root = cx.local_root(&self.state.id);
+        let path = root.join("pop3-ledger.json");
+        let mut ledger = match petrel_pop3::ledger::Ledger::load(&path) {
+            Some(l) if !l.in_flight => l,
+            found => {
+                let mut l = found.unwrap_or_default();
+                l.merge_from_maildirs(&self.state.id.0, &root);
+                l.in_flight = false;
+                l
+            }
+        };
+        let mut added = 0;
+        for state in known.values() {
+            if ledger.entries.contains_key(&state.uidl) {
+                continue;
+            }
+            ledger.entries.insert(
+                state.uidl.clone(),
+                petrel_pop3::ledger::Entry {
+                    fetched_at: state.time,
+                    fingerprint: String::new(),
+                    partial: matches!(state.flag, 'b' | 'f'),
+                    // Thunderbird had it marked for deletion on the server.
+                    deleted_here: state.flag == 'd',
+                },
+            );
+            added += 1;
+        }
+        ledger.save(&path).map_err(|source| EngineError::Storage {
+            context: "Recording the POP3 messages Thunderbird had".into(),
+            source,
+        })?;
+        Ok(added)
     }
 
     /// A local folder's directory: one level under the account's root, its path encoded

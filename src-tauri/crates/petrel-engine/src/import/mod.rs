@@ -1,0 +1,812 @@
+//! Importing mail from another program's files, and exporting a folder as mbox.
+//!
+//! An import must be safe to interrupt and run again: into a local folder (a POP3
+//! account's), each message is stored under a name made from a hash of its bytes, so a
+//! message already there is recognised and not stored twice whatever happened before
+//! (a crash mid-batch, the same file chosen again). Into a server folder (IMAP), each
+//! APPEND is recorded before and after in a small journal; the one message in doubt after
+//! a crash is looked up by Message-ID before it is sent again. The journal also keeps where
+//! each source was left, so a resumed import does not read gigabytes again.
+
+pub mod thunderbird;
+
+use crate::account::{cached_role_folder, Account, FolderEdit, Incoming};
+use crate::{Engine, EngineError};
+use petrel_core::{
+    AccountId, FolderRole, ImportProgress, ImportReport, ImportRequest, ImportSource,
+    ProfileContents, ThunderbirdProfile,
+};
+use petrel_maildir::mbox::{self, MboxReader};
+use petrel_maildir::Keyed;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Messages per durable batch into a local folder (one syncfs each), and bytes.
+const BATCH_MESSAGES: usize = 200;
+const BATCH_BYTES: usize = 16 * 1024 * 1024;
+/// Lines of "what was left out" kept for the report.
+const MAX_PROBLEMS: usize = 40;
+/// A message file larger than this is not mail (the same bound as a message file opened).
+const MAX_MESSAGE_FILE: u64 = 256 * 1024 * 1024;
+
+/// One message on its way in.
+struct Arrival {
+    raw: Vec<u8>,
+    flags: String,
+}
+
+/// Where each source was left, and the one APPEND that may or may not have happened.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Journal {
+    /// Source location → offset (mbox) or files done (Maildir, message files).
+    positions: BTreeMap<String, u64>,
+    /// The Message-ID of an APPEND sent but not recorded as done.
+    in_doubt: Option<String>,
+}
+
+struct JournalFile {
+    path: PathBuf,
+    journal: Journal,
+}
+
+impl JournalFile {
+    fn open(path: PathBuf) -> JournalFile {
+        let journal = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        JournalFile { path, journal }
+    }
+
+    fn save(&self) -> Result<(), EngineError> {
+        let storage = |source| EngineError::Storage {
+            context: "Recording how far the import is".into(),
+            source,
+        };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(storage)?;
+        }
+        let bytes = serde_json::to_vec(&self.journal)
+            .map_err(|e| storage(std::io::Error::other(e)))?;
+        let tmp = self.path.with_extension("tmp");
+        std::fs::write(&tmp, bytes).map_err(storage)?;
+        std::fs::rename(&tmp, &self.path).map_err(storage)
+    }
+
+    /// The import is complete: nothing to resume.
+    fn finish(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// A 128-bit FNV-1a of `bytes` (two 64-bit lanes with different offsets), in hex: a name
+/// that stays the same across runs and Rust versions, unlike `DefaultHasher`.
+fn content_key(bytes: &[u8]) -> String {
+    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut b: u64 = 0x6c62_272e_07bb_0142;
+    for &byte in bytes {
+        a = (a ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        b = (b ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        b = b.rotate_left(5);
+    }
+    format!("imp-{a:016x}{b:016x}-{}", bytes.len())
+}
+
+/// A Thunderbird folder's path in the target account: under `base` as it was, or at the
+/// top level with Inbox, Sent, Drafts, Trash and Archives filed in the account's own.
+fn target_path(
+    base: &str,
+    source: &str,
+    role_folder: &dyn Fn(FolderRole) -> Option<String>,
+) -> String {
+    if !base.trim().is_empty() {
+        return format!("{}/{source}", base.trim().trim_matches('/'));
+    }
+    let (first, rest) = match source.split_once('/') {
+        Some((f, r)) => (f, Some(r)),
+        None => (source, None),
+    };
+    let role = match first.to_lowercase().as_str() {
+        "inbox" => Some(FolderRole::Inbox),
+        "sent" => Some(FolderRole::Sent),
+        "drafts" => Some(FolderRole::Drafts),
+        "trash" => Some(FolderRole::Trash),
+        "archives" => Some(FolderRole::Archive),
+        _ => None,
+    };
+    let first = role
+        .and_then(role_folder)
+        .unwrap_or_else(|| first.to_string());
+    match rest {
+        Some(r) => format!("{first}/{r}"),
+        None => first,
+    }
+}
+
+/// Where the messages go.
+enum Target {
+    Local {
+        account: Arc<Account>,
+        /// Unique names in each filled folder, read once.
+        here: HashMap<String, HashSet<String>>,
+    },
+    Server {
+        account: Arc<Account>,
+        known: HashSet<String>,
+    },
+}
+
+/// One folder's source.
+enum FolderSource {
+    Mbox(PathBuf),
+    Maildir(PathBuf),
+    Files(Vec<PathBuf>),
+}
+
+impl FolderSource {
+    fn location(&self) -> String {
+        match self {
+            FolderSource::Mbox(p) | FolderSource::Maildir(p) => p.display().to_string(),
+            FolderSource::Files(f) => format!(
+                "{} files from {}",
+                f.len(),
+                f.first().map(|p| p.display().to_string()).unwrap_or_default()
+            ),
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        match self {
+            FolderSource::Mbox(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+            FolderSource::Maildir(p) => thunderbird::folder_bytes(&thunderbird::StoreFolder {
+                path: String::new(),
+                location: p.clone(),
+                maildir: true,
+            }),
+            FolderSource::Files(files) => files
+                .iter()
+                .filter_map(|f| std::fs::metadata(f).ok())
+                .map(|m| m.len())
+                .sum(),
+        }
+    }
+}
+
+/// The import under way: counts and the progress callback.
+struct Run<'p> {
+    account: AccountId,
+    report: ImportReport,
+    bytes_done: u64,
+    bytes_total: u64,
+    progress: &'p mut dyn FnMut(ImportProgress),
+    /// POP3 UIDLs Thunderbird had (popstate.dat) → (flag, time): a message carrying one
+    /// in its X-UIDL header is stamped as downloaded by this account.
+    pop3_known: HashMap<String, thunderbird::PopState>,
+}
+
+impl Run<'_> {
+    fn problem(&mut self, what: String) {
+        self.report.skipped += 1;
+        if self.report.problems.len() < MAX_PROBLEMS {
+            self.report.problems.push(what);
+        }
+    }
+
+    fn tell(&mut self, folder: &str) {
+        let p = ImportProgress {
+            account: self.account.clone(),
+            folder: folder.to_string(),
+            messages: self.report.imported + self.report.already_here,
+            bytes_done: self.bytes_done.min(self.bytes_total),
+            bytes_total: self.bytes_total,
+        };
+        (self.progress)(p);
+    }
+}
+
+impl Engine {
+    /// The Thunderbird profiles on this computer (every `profiles.ini` in the places
+    /// Thunderbird's packages keep it), the default first.
+    pub fn thunderbird_profiles(&self) -> Vec<ThunderbirdProfile> {
+        let Some(home) = dirs::home_dir() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for root in thunderbird::profile_roots(&home) {
+            if let Ok(text) = std::fs::read_to_string(root.join("profiles.ini")) {
+                out.extend(
+                    thunderbird::profiles_ini(&text, &root)
+                        .into_iter()
+                        .filter(|p| Path::new(&p.path).join("prefs.js").is_file()),
+                );
+            }
+        }
+        out.sort_by_key(|p| !p.default);
+        out
+    }
+
+    /// What a Thunderbird profile directory holds (accounts without passwords, mail stores).
+    pub fn read_thunderbird_profile(&self, profile: &Path) -> Result<ProfileContents, EngineError> {
+        let prefs = std::fs::read_to_string(profile.join("prefs.js")).map_err(|e| {
+            EngineError::InvalidInput(format!(
+                "{} is not a Thunderbird profile (no readable prefs.js: {e}).",
+                profile.display()
+            ))
+        })?;
+        Ok(thunderbird::contents(profile, &thunderbird::prefs(&prefs)))
+    }
+
+    /// Imports mail into an account (see the module note); `progress` after each batch.
+    /// Safe to run again after an interruption: what is already here is not added twice.
+    pub async fn import_mail(
+        &self,
+        request: &ImportRequest,
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<ImportReport, EngineError> {
+        let account = self.get(&request.account)?;
+        let mut folders: Vec<(String, FolderSource)> = Vec::new();
+        let mut pop3_state: Option<PathBuf> = None;
+        let base = request.folder.trim().trim_matches('/').to_string();
+        let role_folder = |role: FolderRole| self.role_folder_of(&account, role);
+        match &request.source {
+            ImportSource::Mbox { path } => {
+                folders.push((base.clone(), FolderSource::Mbox(PathBuf::from(path))))
+            }
+            ImportSource::Maildir { path } => {
+                folders.push((base.clone(), FolderSource::Maildir(PathBuf::from(path))))
+            }
+            ImportSource::MessageFiles { paths } => {
+                let mut files: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+                files.sort();
+                folders.push((base.clone(), FolderSource::Files(files)))
+            }
+            ImportSource::Thunderbird { profile, store } => {
+                let profile = Path::new(profile);
+                let prefs = std::fs::read_to_string(profile.join("prefs.js")).map_err(|e| {
+                    EngineError::InvalidInput(format!(
+                        "Petrel cannot read the Thunderbird profile {}: {e}.",
+                        profile.display()
+                    ))
+                })?;
+                let prefs = thunderbird::prefs(&prefs);
+                let dir = thunderbird::store_dir(&prefs, profile, store).ok_or_else(|| {
+                    EngineError::InvalidInput(format!(
+                        "The Thunderbird profile has no mail store named {store}."
+                    ))
+                })?;
+                pop3_state = Some(dir.dir.join("popstate.dat"));
+                for f in thunderbird::folders(&dir) {
+                    let source = if f.maildir {
+                        FolderSource::Maildir(f.location)
+                    } else {
+                        FolderSource::Mbox(f.location)
+                    };
+                    folders.push((target_path(&base, &f.path, &role_folder), source));
+                }
+            }
+        }
+        if folders.iter().any(|(name, _)| name.is_empty()) {
+            return Err(EngineError::InvalidInput(
+                "Choose the folder the messages go into.".into(),
+            ));
+        }
+        let pop3 = matches!(&*account, Account::Pop3(_));
+        let mut run = Run {
+            account: request.account.clone(),
+            report: ImportReport::default(),
+            bytes_done: 0,
+            bytes_total: folders.iter().map(|(_, s)| s.bytes()).sum(),
+            progress,
+            pop3_known: HashMap::new(),
+        };
+        if let (true, Some(state)) = (pop3, &pop3_state) {
+            if let Ok(text) = std::fs::read_to_string(state) {
+                run.pop3_known = thunderbird::popstate(&text)
+                    .into_iter()
+                    .map(|s| (s.uidl.clone(), s))
+                    .collect();
+            }
+        }
+        let journal_key = content_key(
+            format!(
+                "{}\n{}\n{:?}",
+                request.account, request.folder, request.source
+            )
+            .as_bytes(),
+        );
+        let mut journal = JournalFile::open(
+            self.shared
+                .config_dir
+                .join("imports")
+                .join(format!("{journal_key}.json")),
+        );
+        let mut target = if pop3 {
+            Target::Local {
+                account: account.clone(),
+                here: HashMap::new(),
+            }
+        } else {
+            let known = account
+                .folders(&self.shared)
+                .await?
+                .into_iter()
+                .map(|f| f.path)
+                .collect();
+            Target::Server {
+                account: account.clone(),
+                known,
+            }
+        };
+        for (folder, source) in &folders {
+            self.fill_folder(&mut target, folder, source, &mut journal, &mut run)
+                .await?;
+            run.report.folders.push(folder.clone());
+        }
+        if let Account::Pop3(a) = &*account {
+            if !run.pop3_known.is_empty() {
+                run.report.pop3_known = a.record_downloaded(&self.shared, &run.pop3_known).await?;
+            }
+            for folder in &run.report.folders {
+                a.index_folder(&self.shared, folder)?;
+            }
+        }
+        journal.finish();
+        self.shared.cache_changed();
+        Ok(run.report)
+    }
+
+    /// The folder of `role` in this account (local names for POP3, the server's for IMAP).
+    fn role_folder_of(&self, account: &Account, role: FolderRole) -> Option<String> {
+        match account {
+            Account::Pop3(_) => crate::account::pop3::LOCAL_FOLDERS
+                .iter()
+                .find(|(_, r)| *r == role)
+                .map(|(n, _)| n.to_string()),
+            Account::Imap(_) => cached_role_folder(&self.shared, &account.state().id, role),
+        }
+    }
+
+    async fn fill_folder(
+        &self,
+        target: &mut Target,
+        folder: &str,
+        source: &FolderSource,
+        journal: &mut JournalFile,
+        run: &mut Run<'_>,
+    ) -> Result<(), EngineError> {
+        let location = source.location();
+        let start = journal
+            .journal
+            .positions
+            .get(&location)
+            .copied()
+            .unwrap_or(0);
+        let mut batch: Vec<Arrival> = Vec::new();
+        let mut batch_bytes = 0usize;
+        let mut position = start;
+        let mut items = read_source(source, start);
+        self.open_target(target, folder).await?;
+        loop {
+            let next = items.next();
+            let done = next.is_none();
+            if let Some(entry) = next {
+                match entry {
+                    SourceItem::Message {
+                        raw,
+                        flags,
+                        deleted,
+                        next,
+                        bytes,
+                    } => {
+                        position = next;
+                        run.bytes_done += bytes;
+                        if deleted {
+                            run.report.deleted += 1;
+                        } else {
+                            batch_bytes += raw.len();
+                            batch.push(Arrival { raw, flags });
+                        }
+                    }
+                    SourceItem::Skipped { what, next, bytes } => {
+                        position = next;
+                        run.bytes_done += bytes;
+                        run.problem(what);
+                    }
+                    SourceItem::Failed(e) => return Err(e),
+                }
+            }
+            if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES || done {
+                self.store_batch(target, folder, &batch, journal, run)
+                    .await?;
+                batch.clear();
+                batch_bytes = 0;
+                journal.journal.positions.insert(location.clone(), position);
+                journal.save()?;
+                run.tell(folder);
+            }
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn open_target(&self, target: &mut Target, folder: &str) -> Result<(), EngineError> {
+        match target {
+            Target::Local { account, here } => {
+                let Account::Pop3(a) = &**account else {
+                    return Ok(());
+                };
+                // Parents too: "Archives/2024" shows under an "Archives" folder.
+                let mut prefix = String::new();
+                for part in folder.split('/') {
+                    if !prefix.is_empty() {
+                        prefix.push('/');
+                    }
+                    prefix.push_str(part);
+                    let maildir = a.import_maildir(&self.shared, &prefix)?;
+                    if prefix == folder && !here.contains_key(folder) {
+                        let names = maildir
+                            .unique_names()
+                            .map_err(crate::account::pop3::maildir_err("Reading a local folder"))?;
+                        here.insert(folder.to_string(), names);
+                    }
+                }
+                Ok(())
+            }
+            Target::Server { account, known } => {
+                if !known.contains(folder) {
+                    account
+                        .change_folder(&self.shared, FolderEdit::Create(folder))
+                        .await?;
+                    known.insert(folder.to_string());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn store_batch(
+        &self,
+        target: &mut Target,
+        folder: &str,
+        batch: &[Arrival],
+        journal: &mut JournalFile,
+        run: &mut Run<'_>,
+    ) -> Result<(), EngineError> {
+        match target {
+            Target::Local { account, here } => {
+                let Account::Pop3(a) = &**account else {
+                    return Ok(());
+                };
+                let stamped: Vec<(String, Vec<u8>, &str)> = batch
+                    .iter()
+                    .map(|m| {
+                        let key = content_key(&m.raw);
+                        let raw = match pop3_uidl(&m.raw).and_then(|u| run.pop3_known.get(&u)) {
+                            Some(state) => {
+                                let mut out = petrel_pop3::ledger::stamp_line(
+                                    &run.account.0,
+                                    &state.uidl,
+                                    state.time,
+                                    m.raw.len() as u64,
+                                    matches!(state.flag, 'b' | 'f'),
+                                )
+                                .into_bytes();
+                                out.extend_from_slice(&m.raw);
+                                out
+                            }
+                            None => m.raw.clone(),
+                        };
+                        (key, raw, m.flags.as_str())
+                    })
+                    .collect();
+                let keyed: Vec<Keyed<'_>> = stamped
+                    .iter()
+                    .map(|(key, raw, flags)| Keyed {
+                        unique: key.clone(),
+                        raw,
+                        flags: Some(flags),
+                    })
+                    .collect();
+                let maildir = a.import_maildir(&self.shared, folder)?;
+                let names = here.entry(folder.to_string()).or_default();
+                let stored = maildir
+                    .deliver_keyed(&keyed, names)
+                    .map_err(crate::account::pop3::maildir_err(&format!(
+                        "Importing into {folder}"
+                    )))?
+                    .len() as u32;
+                run.report.imported += stored;
+                run.report.already_here += batch.len() as u32 - stored;
+                Ok(())
+            }
+            Target::Server { account, .. } => {
+                let Account::Imap(a) = &**account else {
+                    return Ok(());
+                };
+                for m in batch {
+                    let id = message_id(&m.raw);
+                    if let (Some(doubt), Some(id)) = (&journal.journal.in_doubt, &id) {
+                        if doubt == id && a.holds_message_id(&self.shared, folder, id).await {
+                            journal.journal.in_doubt = None;
+                            run.report.already_here += 1;
+                            continue;
+                        }
+                    }
+                    journal.journal.in_doubt = id;
+                    journal.save()?;
+                    a.append_flagged(&self.shared, folder, &m.raw, &m.flags)
+                        .await?;
+                    journal.journal.in_doubt = None;
+                    run.report.imported += 1;
+                }
+                if !batch.is_empty() {
+                    a.refresh_after_import(&self.shared, folder).await;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes a folder's messages as one mbox file at `dest` (mboxrd quoting, the messages
+    /// as the server or download gave them). Returns how many.
+    pub async fn export_folder_mbox(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        dest: &Path,
+    ) -> Result<u32, EngineError> {
+        let account = self.get(id)?;
+        if let Account::Pop3(a) = &*account {
+            a.index_folder(&self.shared, folder)?;
+        }
+        // Oldest first, as mail programs append.
+        let mut order = self
+            .shared
+            .cache
+            .order_keys(&petrel_store::FolderRef::new(id, folder))
+            .map_err(EngineError::cache("Listing the folder"))?;
+        order.sort_unstable();
+        let uids = order.into_iter().map(|(_, uid)| uid);
+        let storage = |source| EngineError::Storage {
+            context: format!("Writing {}", dest.display()),
+            source,
+        };
+        let tmp = dest.with_extension("mbox.part");
+        let file = std::fs::File::create(&tmp).map_err(storage)?;
+        let mut out = std::io::BufWriter::new(file);
+        let mut count = 0;
+        for uid in uids {
+            let raw = account.raw_message(&self.shared, folder, uid).await?;
+            let raw = petrel_pop3::ledger::without_stamp(&raw);
+            let date = petrel_render::list_headers(raw).date.unwrap_or(0);
+            mbox::write_message(&mut out, raw, "MAILER-DAEMON", date).map_err(storage)?;
+            count += 1;
+        }
+        let file = out.into_inner().map_err(|e| storage(e.into_error()))?;
+        file.sync_all().map_err(storage)?;
+        std::fs::rename(&tmp, dest).map_err(storage)?;
+        Ok(count)
+    }
+}
+
+/// The UIDL Thunderbird wrote into a POP3 message it left on the server (`X-UIDL:`).
+fn pop3_uidl(raw: &[u8]) -> Option<String> {
+    header_value(raw, "X-UIDL")
+}
+
+fn message_id(raw: &[u8]) -> Option<String> {
+    header_value(raw, "Message-ID")
+}
+
+/// A header's first value from the header block (unfolded lines are enough for these).
+fn header_value(raw: &[u8], name: &str) -> Option<String> {
+    for line in raw.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(line);
+        if let Some((key, value)) = text.split_once(':') {
+            if key.trim().eq_ignore_ascii_case(name) {
+                let value = value.trim();
+                return (!value.is_empty()).then(|| value.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// One step of reading a source.
+enum SourceItem {
+    Message {
+        raw: Vec<u8>,
+        flags: String,
+        deleted: bool,
+        /// The position after it (resume there).
+        next: u64,
+        bytes: u64,
+    },
+    Skipped {
+        what: String,
+        next: u64,
+        bytes: u64,
+    },
+    Failed(EngineError),
+}
+
+/// The messages of a source from `start` (an mbox offset, or files already done).
+fn read_source(source: &FolderSource, start: u64) -> Box<dyn Iterator<Item = SourceItem> + Send> {
+    match source {
+        FolderSource::Mbox(path) => read_mbox(path.clone(), start),
+        FolderSource::Maildir(dir) => {
+            let mut files: Vec<PathBuf> = ["cur", "new"]
+                .iter()
+                .flat_map(|sub| std::fs::read_dir(dir.join(sub)).into_iter().flatten())
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            read_files(files, start, true)
+        }
+        FolderSource::Files(files) => read_files(files.clone(), start, false),
+    }
+}
+
+fn read_mbox(path: PathBuf, start: u64) -> Box<dyn Iterator<Item = SourceItem> + Send> {
+    use std::io::{Seek, SeekFrom};
+    let shown = path.display().to_string();
+    let opened = std::fs::File::open(&path).and_then(|mut f| {
+        f.seek(SeekFrom::Start(start))?;
+        Ok(f)
+    });
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) => {
+            return Box::new(std::iter::once(SourceItem::Failed(
+                EngineError::InvalidInput(format!("Petrel cannot read {shown}: {e}.")),
+            )))
+        }
+    };
+    let reader = MboxReader::new(std::io::BufReader::with_capacity(256 * 1024, file), start);
+    Box::new(reader.map(move |m| match m {
+        Ok(m) if m.oversized => SourceItem::Skipped {
+            what: format!(
+                "A message at byte {} of {shown} is larger than {} MB (a damaged file?).",
+                m.start,
+                mbox::MAX_MESSAGE / (1024 * 1024)
+            ),
+            next: m.end,
+            bytes: m.end - m.start,
+        },
+        Ok(m) => {
+            let status = mbox::status(&m.raw);
+            SourceItem::Message {
+                next: m.end,
+                bytes: m.end - m.start,
+                raw: m.raw,
+                flags: status.flags,
+                deleted: status.deleted,
+            }
+        }
+        Err(mbox::MboxError::NotMbox) => SourceItem::Failed(EngineError::InvalidInput(format!(
+            "{shown} is not an mbox file (it does not start with a \"From \" line)."
+        ))),
+        Err(mbox::MboxError::Io(e)) => {
+            SourceItem::Failed(EngineError::InvalidInput(format!("Petrel cannot read {shown}: {e}.")))
+        }
+    }))
+}
+
+fn read_files(
+    files: Vec<PathBuf>,
+    start: u64,
+    maildir: bool,
+) -> Box<dyn Iterator<Item = SourceItem> + Send> {
+    Box::new(
+        files
+            .into_iter()
+            .enumerate()
+            .skip(usize::try_from(start).unwrap_or(usize::MAX))
+            .map(move |(i, path)| {
+                let next = i as u64 + 1;
+                let shown = path.display().to_string();
+                let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                if size > MAX_MESSAGE_FILE {
+                    return SourceItem::Skipped {
+                        what: format!("{shown} is too large to be a mail message."),
+                        next,
+                        bytes: size,
+                    };
+                }
+                let raw = match std::fs::read(&path) {
+                    Ok(raw) => raw,
+                    Err(e) => {
+                        return SourceItem::Skipped {
+                            what: format!("Petrel cannot read {shown}: {e}."),
+                            next,
+                            bytes: size,
+                        }
+                    }
+                };
+                if !looks_like_mail(&raw) {
+                    return SourceItem::Skipped {
+                        what: format!("{shown} is not a mail message."),
+                        next,
+                        bytes: size,
+                    };
+                }
+                let (flags, deleted) = if maildir {
+                    let flags = petrel_maildir::flags_of(&path);
+                    let deleted = flags.contains('T');
+                    let kept: String = flags.chars().filter(|c| "SRF".contains(*c)).collect();
+                    (kept, deleted)
+                } else {
+                    // A message someone saved as a file was read.
+                    ("S".to_string(), false)
+                };
+                SourceItem::Message {
+                    raw,
+                    flags,
+                    deleted,
+                    next,
+                    bytes: size,
+                }
+            }),
+    )
+}
+
+/// A header block first: a "Name: value" line (or an mbox-style "From " line some tools
+/// leave at the top, which the reader copes with).
+fn looks_like_mail(raw: &[u8]) -> bool {
+    let first = raw.split(|&b| b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
+    match first.split_once(':') {
+        Some((name, _)) => {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && c != ':')
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thunderbird_folders_land_in_the_accounts_own_role_folders() {
+        let roles = |role: FolderRole| match role {
+            FolderRole::Sent => Some("Sent Items".to_string()),
+            FolderRole::Inbox => Some("INBOX".to_string()),
+            _ => None,
+        };
+        assert_eq!(target_path("", "Inbox", &roles), "INBOX");
+        assert_eq!(target_path("", "Sent", &roles), "Sent Items");
+        assert_eq!(target_path("", "Archives/2024", &roles), "Archives/2024");
+        assert_eq!(target_path("", "Projects/Petrel", &roles), "Projects/Petrel");
+        assert_eq!(target_path("Local Folders", "Inbox", &roles), "Local Folders/Inbox");
+    }
+
+    #[test]
+    fn content_keys_are_stable_and_tell_messages_apart() {
+        assert_eq!(content_key(b"abc"), content_key(b"abc"));
+        assert_ne!(content_key(b"abc"), content_key(b"abd"));
+        // A Maildir unique name: no separator characters.
+        assert!(content_key(b"x")
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    }
+
+    #[test]
+    fn files_that_are_not_mail_are_told_apart() {
+        assert!(looks_like_mail(b"Subject: hi\r\n\r\nbody"));
+        assert!(!looks_like_mail(b"%PDF-1.7\n"));
+        assert!(!looks_like_mail(b""));
+    }
+}
