@@ -95,6 +95,8 @@ pub struct ImportProgress {
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ImportReport {
+    /// Everything was read; false when the user stopped it (running it again goes on).
+    pub finished: bool,
     /// Messages now in Petrel.
     pub imported: u32,
     /// Found already imported (an import run again, or resumed after an interruption).

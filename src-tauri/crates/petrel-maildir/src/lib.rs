@@ -236,7 +236,10 @@ impl Maildir {
                 });
             }
             for sub in ["new", "cur"] {
-                if written.iter().any(|(_, t)| t.parent() == Some(&self.root.join(sub))) {
+                if written
+                    .iter()
+                    .any(|(_, t)| t.parent() == Some(&self.root.join(sub)))
+                {
                     sync_dir(&self.root.join(sub))?;
                 }
             }

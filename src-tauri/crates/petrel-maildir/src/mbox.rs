@@ -220,7 +220,9 @@ pub fn status(raw: &[u8]) -> MboxStatus {
             continue;
         };
         let name = &line[..colon];
-        let value = String::from_utf8_lossy(&line[colon + 1..]).trim().to_string();
+        let value = String::from_utf8_lossy(&line[colon + 1..])
+            .trim()
+            .to_string();
         if name.eq_ignore_ascii_case(b"X-Mozilla-Status") {
             let bits = u32::from_str_radix(&value, 16).unwrap_or(0);
             for (bit, flag) in [(0x1, 'S'), (0x2, 'R'), (0x4, 'F')] {

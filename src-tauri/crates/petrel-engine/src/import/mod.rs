@@ -3,10 +3,11 @@
 //! An import must be safe to interrupt and run again: into a local folder (a POP3
 //! account's), each message is stored under a name made from a hash of its bytes, so a
 //! message already there is recognised and not stored twice whatever happened before
-//! (a crash mid-batch, the same file chosen again). Into a server folder (IMAP), each
-//! APPEND is recorded before and after in a small journal; the one message in doubt after
-//! a crash is looked up by Message-ID before it is sent again. The journal also keeps where
-//! each source was left, so a resumed import does not read gigabytes again.
+//! (a crash mid-batch, the same file chosen again). Into a server folder (IMAP), a message
+//! whose Message-ID the folder holds is not sent again (a message without one could come
+//! twice after a crash in the moment of its APPEND). A
+//! small journal keeps where each source was left, so a resumed import does not read
+//! gigabytes again.
 
 pub mod thunderbird;
 
@@ -20,6 +21,7 @@ use petrel_maildir::mbox::{self, MboxReader};
 use petrel_maildir::Keyed;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -42,8 +44,6 @@ struct Arrival {
 struct Journal {
     /// Source location → offset (mbox) or files done (Maildir, message files).
     positions: BTreeMap<String, u64>,
-    /// The Message-ID of an APPEND sent but not recorded as done.
-    in_doubt: Option<String>,
 }
 
 struct JournalFile {
@@ -68,8 +68,8 @@ impl JournalFile {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(storage)?;
         }
-        let bytes = serde_json::to_vec(&self.journal)
-            .map_err(|e| storage(std::io::Error::other(e)))?;
+        let bytes =
+            serde_json::to_vec(&self.journal).map_err(|e| storage(std::io::Error::other(e)))?;
         let tmp = self.path.with_extension("tmp");
         std::fs::write(&tmp, bytes).map_err(storage)?;
         std::fs::rename(&tmp, &self.path).map_err(storage)
@@ -135,6 +135,8 @@ enum Target {
     Server {
         account: Arc<Account>,
         known: HashSet<String>,
+        /// Folders this run created: empty before, so nothing in them to look up.
+        created: HashSet<String>,
     },
 }
 
@@ -152,7 +154,9 @@ impl FolderSource {
             FolderSource::Files(f) => format!(
                 "{} files from {}",
                 f.len(),
-                f.first().map(|p| p.display().to_string()).unwrap_or_default()
+                f.first()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
             ),
         }
     }
@@ -180,7 +184,7 @@ struct Run<'p> {
     report: ImportReport,
     bytes_done: u64,
     bytes_total: u64,
-    progress: &'p mut dyn FnMut(ImportProgress),
+    progress: &'p mut dyn FnMut(ImportProgress) -> ControlFlow<()>,
     /// POP3 UIDLs Thunderbird had (popstate.dat) → (flag, time): a message carrying one
     /// in its X-UIDL header is stamped as downloaded by this account.
     pop3_known: HashMap<String, thunderbird::PopState>,
@@ -194,7 +198,8 @@ impl Run<'_> {
         }
     }
 
-    fn tell(&mut self, folder: &str) {
+    /// Tells the progress; `Break` when the user stopped the import.
+    fn tell(&mut self, folder: &str) -> ControlFlow<()> {
         let p = ImportProgress {
             account: self.account.clone(),
             folder: folder.to_string(),
@@ -202,7 +207,7 @@ impl Run<'_> {
             bytes_done: self.bytes_done.min(self.bytes_total),
             bytes_total: self.bytes_total,
         };
-        (self.progress)(p);
+        (self.progress)(p)
     }
 }
 
@@ -238,12 +243,14 @@ impl Engine {
         Ok(thunderbird::contents(profile, &thunderbird::prefs(&prefs)))
     }
 
-    /// Imports mail into an account (see the module note); `progress` after each batch.
-    /// Safe to run again after an interruption: what is already here is not added twice.
+    /// Imports mail into an account (see the module note); `progress` after each batch,
+    /// which stops the import by answering `Break` (the report then says not finished; the
+    /// same request later goes on from there). Safe to run again after an interruption of
+    /// any kind: what is already here is not added twice.
     pub async fn import_mail(
         &self,
         request: &ImportRequest,
-        progress: &mut dyn FnMut(ImportProgress),
+        progress: &mut dyn FnMut(ImportProgress) -> ControlFlow<()>,
     ) -> Result<ImportReport, EngineError> {
         let account = self.get(&request.account)?;
         let mut folders: Vec<(String, FolderSource)> = Vec::new();
@@ -337,12 +344,19 @@ impl Engine {
             Target::Server {
                 account: account.clone(),
                 known,
+                created: HashSet::new(),
             }
         };
+        let mut stopped = false;
         for (folder, source) in &folders {
-            self.fill_folder(&mut target, folder, source, &mut journal, &mut run)
-                .await?;
+            stopped = self
+                .fill_folder(&mut target, folder, source, &mut journal, &mut run)
+                .await?
+                .is_break();
             run.report.folders.push(folder.clone());
+            if stopped {
+                break;
+            }
         }
         if let Account::Pop3(a) = &*account {
             if !run.pop3_known.is_empty() {
@@ -352,7 +366,10 @@ impl Engine {
                 a.index_folder(&self.shared, folder)?;
             }
         }
-        journal.finish();
+        if !stopped {
+            journal.finish();
+        }
+        run.report.finished = !stopped;
         self.shared.cache_changed();
         Ok(run.report)
     }
@@ -375,7 +392,7 @@ impl Engine {
         source: &FolderSource,
         journal: &mut JournalFile,
         run: &mut Run<'_>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<ControlFlow<()>, EngineError> {
         let location = source.location();
         let start = journal
             .journal
@@ -418,16 +435,17 @@ impl Engine {
                 }
             }
             if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES || done {
-                self.store_batch(target, folder, &batch, journal, run)
-                    .await?;
+                self.store_batch(target, folder, &batch, run).await?;
                 batch.clear();
                 batch_bytes = 0;
                 journal.journal.positions.insert(location.clone(), position);
                 journal.save()?;
-                run.tell(folder);
+                if run.tell(folder).is_break() {
+                    return Ok(ControlFlow::Break(()));
+                }
             }
             if done {
-                return Ok(());
+                return Ok(ControlFlow::Continue(()));
             }
         }
     }
@@ -455,12 +473,17 @@ impl Engine {
                 }
                 Ok(())
             }
-            Target::Server { account, known } => {
+            Target::Server {
+                account,
+                known,
+                created,
+            } => {
                 if !known.contains(folder) {
                     account
                         .change_folder(&self.shared, FolderEdit::Create(folder))
                         .await?;
                     known.insert(folder.to_string());
+                    created.insert(folder.to_string());
                 }
                 Ok(())
             }
@@ -472,7 +495,6 @@ impl Engine {
         target: &mut Target,
         folder: &str,
         batch: &[Arrival],
-        journal: &mut JournalFile,
         run: &mut Run<'_>,
     ) -> Result<(), EngineError> {
         match target {
@@ -522,24 +544,24 @@ impl Engine {
                 run.report.already_here += batch.len() as u32 - stored;
                 Ok(())
             }
-            Target::Server { account, .. } => {
+            Target::Server {
+                account, created, ..
+            } => {
                 let Account::Imap(a) = &**account else {
                     return Ok(());
                 };
+                let fresh = created.contains(folder);
                 for m in batch {
-                    let id = message_id(&m.raw);
-                    if let (Some(doubt), Some(id)) = (&journal.journal.in_doubt, &id) {
-                        if doubt == id && a.holds_message_id(&self.shared, folder, id).await {
-                            journal.journal.in_doubt = None;
+                    // Already there (an import run again, or resumed after a crash in the
+                    // moment of an APPEND): one SEARCH, unless the folder is this run's.
+                    if let Some(id) = message_id(&m.raw).filter(|_| !fresh) {
+                        if a.holds_message_id(&self.shared, folder, &id).await {
                             run.report.already_here += 1;
                             continue;
                         }
                     }
-                    journal.journal.in_doubt = id;
-                    journal.save()?;
                     a.append_flagged(&self.shared, folder, &m.raw, &m.flags)
                         .await?;
-                    journal.journal.in_doubt = None;
                     run.report.imported += 1;
                 }
                 if !batch.is_empty() {
@@ -597,8 +619,11 @@ fn pop3_uidl(raw: &[u8]) -> Option<String> {
     header_value(raw, "X-UIDL")
 }
 
+/// The Message-ID without its angle brackets (as the server search wants it).
 fn message_id(raw: &[u8]) -> Option<String> {
     header_value(raw, "Message-ID")
+        .map(|id| id.trim_start_matches('<').trim_end_matches('>').to_string())
+        .filter(|id| !id.is_empty())
 }
 
 /// A header's first value from the header block (unfolded lines are enough for these).
@@ -695,9 +720,9 @@ fn read_mbox(path: PathBuf, start: u64) -> Box<dyn Iterator<Item = SourceItem> +
         Err(mbox::MboxError::NotMbox) => SourceItem::Failed(EngineError::InvalidInput(format!(
             "{shown} is not an mbox file (it does not start with a \"From \" line)."
         ))),
-        Err(mbox::MboxError::Io(e)) => {
-            SourceItem::Failed(EngineError::InvalidInput(format!("Petrel cannot read {shown}: {e}.")))
-        }
+        Err(mbox::MboxError::Io(e)) => SourceItem::Failed(EngineError::InvalidInput(format!(
+            "Petrel cannot read {shown}: {e}."
+        ))),
     }))
 }
 
@@ -766,10 +791,7 @@ fn looks_like_mail(raw: &[u8]) -> bool {
     let first = String::from_utf8_lossy(first);
     match first.split_once(':') {
         Some((name, _)) => {
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_graphic() && c != ':')
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic() && c != ':')
         }
         None => false,
     }
@@ -789,8 +811,14 @@ mod tests {
         assert_eq!(target_path("", "Inbox", &roles), "INBOX");
         assert_eq!(target_path("", "Sent", &roles), "Sent Items");
         assert_eq!(target_path("", "Archives/2024", &roles), "Archives/2024");
-        assert_eq!(target_path("", "Projects/Petrel", &roles), "Projects/Petrel");
-        assert_eq!(target_path("Local Folders", "Inbox", &roles), "Local Folders/Inbox");
+        assert_eq!(
+            target_path("", "Projects/Petrel", &roles),
+            "Projects/Petrel"
+        );
+        assert_eq!(
+            target_path("Local Folders", "Inbox", &roles),
+            "Local Folders/Inbox"
+        );
     }
 
     #[test]

@@ -36,7 +36,8 @@ pub fn profiles_ini(text: &str, root: &Path) -> Vec<ThunderbirdProfile> {
             sections.push((name.to_string(), BTreeMap::new()));
         } else if let (Some((key, value)), Some(last)) = (line.split_once('='), sections.last_mut())
         {
-            last.1.insert(key.trim().to_string(), value.trim().to_string());
+            last.1
+                .insert(key.trim().to_string(), value.trim().to_string());
         }
     }
     let install_default: Option<String> = sections
@@ -123,7 +124,9 @@ fn js_string(s: &str) -> Option<(String, &str)> {
                 'n' => out.push('\n'),
                 't' => out.push('\t'),
                 'u' => {
-                    let hex: String = (0..4).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
+                    let hex: String = (0..4)
+                        .filter_map(|_| chars.next().map(|(_, c)| c))
+                        .collect();
                     out.push(
                         u32::from_str_radix(&hex, 16)
                             .ok()
@@ -224,10 +227,7 @@ pub fn contents(profile: &Path, prefs: &BTreeMap<String, Pref>) -> ProfileConten
         };
         let base = format!("mail.server.{key}");
         let kind = p.text(&format!("{base}.type")).unwrap_or_default();
-        let label = p
-            .text(&format!("{base}.name"))
-            .unwrap_or(kind)
-            .to_string();
+        let label = p.text(&format!("{base}.name")).unwrap_or(kind).to_string();
         if kind == "none" || kind == "pop3" {
             if let Some(store) = store_dir(prefs, profile, key) {
                 let (folders, bytes) = measure(&store);
@@ -299,7 +299,9 @@ pub fn contents(profile: &Path, prefs: &BTreeMap<String, Pref>) -> ProfileConten
             })
         });
         let leave = p.flag(&format!("{base}.leave_on_server")).unwrap_or(false);
-        let by_age = p.flag(&format!("{base}.delete_by_age_from_server")).unwrap_or(false);
+        let by_age = p
+            .flag(&format!("{base}.delete_by_age_from_server"))
+            .unwrap_or(false);
         let days = p
             .number(&format!("{base}.num_days_to_leave_on_server"))
             .and_then(|n| u32::try_from(n).ok())
@@ -319,14 +321,20 @@ pub fn contents(profile: &Path, prefs: &BTreeMap<String, Pref>) -> ProfileConten
         };
         accounts.push(FoundAccount {
             key: key.to_string(),
-            display_name: p.text(&format!("{id}.fullName")).unwrap_or_default().to_string(),
+            display_name: p
+                .text(&format!("{id}.fullName"))
+                .unwrap_or_default()
+                .to_string(),
             email: email.to_string(),
             protocol,
             incoming: ServerSettings {
                 host: host.to_string(),
                 port,
                 security: sec,
-                username: p.text(&format!("{base}.userName")).unwrap_or_default().to_string(),
+                username: p
+                    .text(&format!("{base}.userName"))
+                    .unwrap_or_default()
+                    .to_string(),
                 pinned_cert_sha256: None,
             },
             pop3,
@@ -418,7 +426,11 @@ pub fn folder_bytes(folder: &StoreFolder) -> u64 {
     if folder.maildir {
         ["cur", "new"]
             .iter()
-            .flat_map(|sub| std::fs::read_dir(folder.location.join(sub)).into_iter().flatten())
+            .flat_map(|sub| {
+                std::fs::read_dir(folder.location.join(sub))
+                    .into_iter()
+                    .flatten()
+            })
             .flatten()
             .filter_map(|e| e.metadata().ok())
             .map(|m| m.len())
@@ -474,7 +486,10 @@ mod tests {
         let got = profiles_ini(ini, Path::new("/home/ana/.thunderbird"));
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].path, "/home/ana/.thunderbird/Profiles/aaa.old");
-        assert!(!got[0].default, "the Install section's default wins over Default=1");
+        assert!(
+            !got[0].default,
+            "the Install section's default wins over Default=1"
+        );
         assert_eq!(got[1].name, "default-release");
         assert!(got[1].default);
     }
@@ -492,7 +507,10 @@ user_pref("broken", );
             got.get("mail.identity.id1.fullName"),
             Some(&Pref::Text("Ana \"Nana\" Lima é".into()))
         );
-        assert_eq!(got.get("mail.server.server2.port"), Some(&Pref::Number(995)));
+        assert_eq!(
+            got.get("mail.server.server2.port"),
+            Some(&Pref::Number(995))
+        );
         assert_eq!(
             got.get("mail.server.server2.leave_on_server"),
             Some(&Pref::Bool(true))

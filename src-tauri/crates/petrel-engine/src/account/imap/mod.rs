@@ -151,8 +151,13 @@ impl ImapAccount {
         .await
     }
 
-    /// Whether `folder` holds a message with this Message-ID (an import's APPEND in doubt).
-    pub(crate) async fn holds_message_id(&self, cx: &Shared, folder: &str, message_id: &str) -> bool {
+    /// Whether `folder` holds a message with this Message-ID (an import run again).
+    pub(crate) async fn holds_message_id(
+        &self,
+        cx: &Shared,
+        folder: &str,
+        message_id: &str,
+    ) -> bool {
         let (target, probe) = (folder.to_string(), message_id.to_string());
         self.with_session(cx, move |s| {
             let (folder, probe) = (target.clone(), probe.clone());

@@ -59,7 +59,9 @@ fn download_err(context: String) -> impl FnOnce(petrel_pop3::DownloadError) -> E
     }
 }
 
-pub(crate) fn maildir_err(context: &str) -> impl FnOnce(petrel_maildir::MaildirError) -> EngineError + '_ {
+pub(crate) fn maildir_err(
+    context: &str,
+) -> impl FnOnce(petrel_maildir::MaildirError) -> EngineError + '_ {
     move |e| EngineError::Storage {
         context: context.to_string(),
         source: std::io::Error::other(e.to_string()),
@@ -123,7 +125,8 @@ impl Pop3Account {
 
     /// Records POP3 messages another program downloaded (Thunderbird's popstate.dat) as
     /// downloaded here, so they are not downloaded again. Entries already recorded are
-    /// kept as they are. Returns how many were added.
+    /// kept as they are (the imported copies' stamps name some already). Returns how many
+    /// of them the ledger now holds.
     pub(crate) async fn record_downloaded(
         &self,
         cx: &Shared,
@@ -141,7 +144,6 @@ impl Pop3Account {
                 l
             }
         };
-        let mut added = 0;
         for state in known.values() {
             if ledger.entries.contains_key(&state.uidl) {
                 continue;
@@ -156,13 +158,12 @@ impl Pop3Account {
                     deleted_here: state.flag == 'd',
                 },
             );
-            added += 1;
         }
         ledger.save(&path).map_err(|source| EngineError::Storage {
             context: "Recording the POP3 messages Thunderbird had".into(),
             source,
         })?;
-        Ok(added)
+        Ok(known.len() as u32)
     }
 
     /// A local folder's directory: one level under the account's root, its path encoded
