@@ -19,6 +19,10 @@ pub struct AppState {
     pub(crate) launch: std::sync::Mutex<Vec<petrel_core::UiEvent>>,
     /// Wakes a sign-in waiting for the browser when the user presses Cancel.
     pub(crate) cancel_sign_in: tokio::sync::Notify,
+    /// Set by "Stop" to end the running import after its current batch.
+    pub(crate) stop_import: std::sync::atomic::AtomicBool,
+    /// One import at a time (two would read the same files into the same folders).
+    pub(crate) importing: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -328,6 +332,8 @@ pub fn run() {
             engine,
             launch,
             cancel_sign_in: tokio::sync::Notify::new(),
+            stop_import: Default::default(),
+            importing: Default::default(),
         })
         .invoke_handler(tauri::generate_handler![
             commands::accounts::list_accounts,
@@ -385,6 +391,12 @@ pub fn run() {
             commands::sign_in::cancel_sign_in,
             commands::sign_in::change_sign_in,
             commands::reader::export_folder,
+            commands::import::thunderbird_profiles,
+            commands::import::read_thunderbird_profile,
+            commands::import::pick_import_paths,
+            commands::import::import_mail,
+            commands::import::stop_import,
+            commands::import::export_folder_mbox,
             commands::reader::open_attachment,
         ])
         .build(tauri::generate_context!())

@@ -117,7 +117,7 @@ export function installFakeBackend(scenario) {
   let nextCallback = 1;
   // The app has one event channel ("petrel") carrying a UiEvent {kind, data}; the specs
   // name events as the UI sees them ("folder-changed"…), translated here.
-  const KINDS = { "folder-changed": "folder_changed", "account-status": "account_status", "sync-progress": "sync_progress", "outbox-changed": "outbox", "setup-progress": "setup_progress", compose: "compose", "get-mail": "get_mail", "open-message": "open_message" };
+  const KINDS = { "folder-changed": "folder_changed", "account-status": "account_status", "sync-progress": "sync_progress", "outbox-changed": "outbox", "setup-progress": "setup_progress", compose: "compose", "get-mail": "get_mail", "open-message": "open_message", "import-progress": "import_progress" };
   window.__emit = (event, payload) => {
     const kind = KINDS[event];
     const [channel, data] = kind ? ["petrel", { kind, data: payload }] : [event, payload];
@@ -429,6 +429,45 @@ export function installFakeBackend(scenario) {
       return a;
     },
     export_message: () => "/home/me/Documents/Lunch on Friday.eml",
+    // Import: one profile with a POP3 account (its mail in the profile) and Local Folders.
+    thunderbird_profiles: () => [{ name: "default-release", path: "/home/me/.thunderbird/abc.default-release", default: true }],
+    read_thunderbird_profile: ({ path }) => {
+      if (!path.includes("thunderbird")) throw err("invalid_input", `${path} is not a Thunderbird profile (no readable prefs.js: No such file or directory (os error 2)).`);
+      return {
+        path,
+        accounts: [{
+          key: "server2", display_name: "Me at home", email: "me@home.example.org", protocol: "pop3",
+          incoming: { host: "pop.home.example.org", port: 995, security: "tls", username: "me", pinned_cert_sha256: null },
+          pop3: { leave_on_server: "until_deleted_here", leave_days: 7, delete_when_deleted_here: false, headers_only: false, large_over_kib: null, check_minutes: 10 },
+          smtp: { host: "smtp.home.example.org", port: 465, security: "tls", username: "me", pinned_cert_sha256: null },
+          notes: [],
+        }],
+        stores: [
+          { key: "server2", label: "me@home.example.org", pop3_account: "me@home.example.org", folders: 3, bytes: 52428800 },
+          { key: "server1", label: "Local Folders", pop3_account: null, folders: 2, bytes: 1048576 },
+        ],
+      };
+    },
+    pick_import_paths: ({ kind }) => (kind === "folder" ? ["/home/me/Mail/old"] : ["/home/me/old.mbox"]),
+    import_mail: async ({ account }) => {
+      state.stopImport = false;
+      const total = 3000;
+      let done = 0;
+      for (const folder of ["INBOX", "Archive"]) {
+        for (let i = 0; i < 3; i++) {
+          await new Promise((r) => setTimeout(r, state.importDelay ?? 30));
+          done += 500;
+          window.__emit("import-progress", { account, folder, messages: done / 10, bytes_done: done, bytes_total: total });
+          if (state.stopImport) return { finished: false, imported: done / 10, already_here: 0, deleted: 0, skipped: 0, folders: [folder], pop3_known: 0, problems: [] };
+        }
+      }
+      return { finished: true, imported: 298, already_here: 0, deleted: 2, skipped: 1, folders: ["INBOX", "Archive"], pop3_known: 120, problems: ["/home/me/old.mbox: a message at byte 9 is larger than 256 MB (a damaged file?)."] };
+    },
+    stop_import: () => {
+      state.stopImport = true;
+      return null;
+    },
+    export_folder_mbox: ({ folder }) => [(messages[`work-1/${folder}`] ?? []).length, `/home/me/Export/${folder}.mbox`],
     export_folder: ({ folder }) => [(messages[`work-1/${folder}`] ?? []).length, `/home/me/Export/${folder}`],
     account_quota: () => ({ used_kib: 5_632, limit_kib: 102_400 }),
     account_status: ({ account }) =>

@@ -1228,6 +1228,67 @@ test("a message file from the command line opens in a reader of its own, copied 
   await page.close();
 });
 
+test("import: a Thunderbird profile's accounts go to the account form, its mail imports with progress, Stop, and a report", async () => {
+  const page = await open("one-account");
+  await page.getByRole("button", { name: "Import…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Import mail" });
+  await dialog.getByRole("combobox", { name: "Profile" }).waitFor();
+  await dialog.getByRole("button", { name: "Read profile" }).click();
+  const found = dialog.getByRole("list", { name: "Accounts in the profile" });
+  await found.getByText("pop.home.example.org:995").waitFor();
+  await page.screenshot({ path: join(artifacts, "import-thunderbird.png") });
+
+  // Mail first: into the chosen account, stopped midway, then run again to the end.
+  await page.evaluate(() => (window.__fake.importDelay = 150));
+  await dialog.getByLabel("Folder for Local Folders").fill("From Thunderbird");
+  await dialog.getByRole("button", { name: "Import Local Folders" }).click();
+  const bar = dialog.getByRole("progressbar", { name: "Imported so far" });
+  await bar.waitFor();
+  await dialog.getByRole("status").filter({ hasText: "Importing Local Folders: INBOX" }).waitFor();
+  await dialog.getByRole("button", { name: "Stop" }).click();
+  await dialog.getByText(/Stopped: imported \d+ messages/).waitFor();
+  await dialog.getByText("Import the same again to go on where it stopped.").waitFor();
+  const asked = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "import_mail").map((c) => c.args));
+  assert.deepEqual(asked, [{ account: "work-1", folder: "From Thunderbird", source: { kind: "thunderbird", profile: "/home/me/.thunderbird/abc.default-release", store: "server1" } }]);
+  await page.evaluate(() => (window.__fake.importDelay = 5));
+  await dialog.getByRole("button", { name: "Import Local Folders" }).click();
+  await dialog.getByText("Imported 298 messages into INBOX, Archive. 2 deleted messages left out. 120 messages Thunderbird downloaded will not be downloaded again.").waitFor();
+  await dialog.getByText("1 item left out").click();
+  await dialog.getByText(/larger than 256 MB/).waitFor();
+
+  // The account: the form with Thunderbird's settings; the password is asked.
+  await found.getByRole("button", { name: "Add me@home.example.org" }).click();
+  const form = page.getByRole("dialog", { name: "Add account" });
+  await form.waitFor();
+  assert.equal(await form.getByLabel("Email address").inputValue(), "me@home.example.org");
+  assert.equal(await form.getByLabel("Password").inputValue(), "", "never taken from Thunderbird");
+  assert.equal(await dialog.count(), 0, "the form takes the import's place");
+  await page.keyboard.press("Escape");
+  await dialog.waitFor();
+  await page.close();
+});
+
+test("import: an mbox file into a folder; a wrong profile folder is said in words", async () => {
+  const page = await open("one-account");
+  await page.getByRole("button", { name: "Import…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Import mail" });
+  await dialog.getByLabel("Profile folder").fill("/home/me/Documents");
+  await dialog.getByRole("button", { name: "Read profile" }).click();
+  await dialog.getByRole("alert").filter({ hasText: "/home/me/Documents is not a Thunderbird profile" }).waitFor();
+
+  await dialog.getByRole("tab", { name: "Mail files" }).click();
+  await dialog.getByRole("button", { name: "Choose…" }).click();
+  assert.equal(await dialog.getByLabel("File", { exact: true }).inputValue(), "/home/me/old.mbox");
+  await dialog.getByLabel("Folder", { exact: true }).fill("Old mail");
+  await dialog.getByRole("button", { name: "Import", exact: true }).click();
+  await dialog.getByText(/^Imported 298 messages/).waitFor();
+  const asked = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "import_mail").map((c) => c.args));
+  assert.deepEqual(asked, [{ account: "work-1", folder: "Old mail", source: { kind: "mbox", path: "/home/me/old.mbox" } }]);
+  await dialog.getByRole("button", { name: "Close" }).click();
+  assert.equal(await dialog.count(), 0);
+  await page.close();
+});
+
 test("first run: the setup wizard opens by itself", async () => {
   const page = await open("empty");
   await page.getByRole("dialog", { name: "Add account" }).waitFor();

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod compose;
 pub mod folders;
+pub mod import;
 pub mod mail;
 pub mod reader;
 pub mod setup;

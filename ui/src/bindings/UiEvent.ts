@@ -2,6 +2,7 @@
 import type { AccountStatus } from "./AccountStatus";
 import type { Composition } from "./Composition";
 import type { FolderChange } from "./FolderChange";
+import type { ImportProgress } from "./ImportProgress";
 import type { IndexProgress } from "./IndexProgress";
 import type { MessageAt } from "./MessageAt";
 import type { MessageFile } from "./MessageFile";
@@ -13,4 +14,4 @@ import type { SyncProgress } from "./SyncProgress";
  * Everything the app tells the window on its own, on one channel (`petrel`): one type
  * here, one exhaustive `switch` in the UI (`ui/src/lib/events.ts`).
  */
-export type UiEvent = { "kind": "folder_changed", "data": FolderChange } | { "kind": "account_status", "data": AccountStatus } | { "kind": "sync_progress", "data": SyncProgress } | { "kind": "outbox", "data": OutboxState } | { "kind": "index_progress", "data": IndexProgress } | { "kind": "setup_progress", "data": SetupProgress } | { "kind": "compose", "data": Composition } | { "kind": "open_message_file", "data": MessageFile } | { "kind": "launch_failed", "data": string } | { "kind": "get_mail" } | { "kind": "open_message", "data": MessageAt };
+export type UiEvent = { "kind": "folder_changed", "data": FolderChange } | { "kind": "account_status", "data": AccountStatus } | { "kind": "sync_progress", "data": SyncProgress } | { "kind": "outbox", "data": OutboxState } | { "kind": "index_progress", "data": IndexProgress } | { "kind": "setup_progress", "data": SetupProgress } | { "kind": "compose", "data": Composition } | { "kind": "open_message_file", "data": MessageFile } | { "kind": "launch_failed", "data": string } | { "kind": "get_mail" } | { "kind": "open_message", "data": MessageAt } | { "kind": "import_progress", "data": ImportProgress };

@@ -149,6 +149,13 @@ export class Actions {
     if (result && result[1]) this.status.notice = `${result[0]} message${result[0] === 1 ? "" : "s"} exported to ${result[1]}`;
   };
 
+  exportFolderMbox = async () => {
+    const sel = this.mailbox.selection;
+    if (!sel) return;
+    const result = await this.status.task(`Exporting ${sel.folder} as mbox…`, () => ipc.exportFolderMbox(sel.account, sel.folder));
+    if (result && result[1]) this.status.notice = `${result[0]} message${result[0] === 1 ? "" : "s"} exported to ${result[1]}`;
+  };
+
   // --- accounts ------------------------------------------------------------------------
 
   saveOptions = async (account: string, options: SyncOptions, pop3: Pop3Options | null, smtp: ServerSettings | null, sending: SendingOptions) => {

@@ -38,6 +38,8 @@ export function dispatch(event: UiEvent, on: Handlers): void {
       return on.get_mail?.(undefined);
     case "open_message":
       return on.open_message?.(event.data);
+    case "import_progress":
+      return on.import_progress?.(event.data);
     default: {
       const unhandled: never = event;
       return unhandled;

@@ -1,6 +1,10 @@
 // The one place the UI talks to the Rust backend. Every call is typed with the ts-rs
 // bindings generated from the Rust DTOs (ui/src/bindings, checked by a Rust test).
 import { invoke } from "@tauri-apps/api/core";
+import type { ThunderbirdProfile } from "../bindings/ThunderbirdProfile";
+import type { ProfileContents } from "../bindings/ProfileContents";
+import type { ImportRequest } from "../bindings/ImportRequest";
+import type { ImportReport } from "../bindings/ImportReport";
 import type { AccountId } from "../bindings/AccountId";
 import type { AccountSettings } from "../bindings/AccountSettings";
 import type { EnvelopePage } from "../bindings/EnvelopePage";
@@ -149,6 +153,18 @@ export const ipc = {
    * conversation); null when it is no longer there. */
   conversationOf: (account: AccountId, folder: string, uid: number) =>
     call<ConversationSpot | null>("conversation_of", { account, folder, uid }),
+  /** Thunderbird profiles on this computer (profiles.ini), the default first. */
+  thunderbirdProfiles: () => call<ThunderbirdProfile[]>("thunderbird_profiles"),
+  /** A Thunderbird profile's accounts (no passwords) and mail stores. */
+  readThunderbirdProfile: (path: string) => call<ProfileContents>("read_thunderbird_profile", { path }),
+  /** The system's chooser for an import: "mbox" (a file), "files" (.eml files) or "folder". */
+  pickImportPaths: (kind: "mbox" | "files" | "folder") => call<string[]>("pick_import_paths", { kind }),
+  /** Imports mail (import_progress events meanwhile); resumable after Stop or a crash. */
+  importMail: (request: ImportRequest) => call<ImportReport>("import_mail", { request }),
+  /** Stops the running import after its current batch. */
+  stopImport: () => call<void>("stop_import"),
+  /** Saves a folder as one mbox file where the user chooses: [count, path] ("" when cancelled). */
+  exportFolderMbox: (account: AccountId, folder: string) => call<[number, string]>("export_folder_mbox", { account, folder }),
   /** Copies a message file opened from outside into `folder` of `account`. */
   copyMessageFile: (account: AccountId, folder: string, path: string) => call<void>("copy_message_file", { account, folder, path }),
   /** Petrel as a desktop program: tray, start at login, start hidden. */

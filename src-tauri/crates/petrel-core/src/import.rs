@@ -52,6 +52,7 @@ pub struct FoundStore {
     /// Whose POP3 mail this is (`None`: Local Folders).
     pub pop3_account: Option<String>,
     pub folders: u32,
+    #[ts(type = "number")]
     /// Bytes of mail (mbox files or maildir messages), for the progress bar.
     pub bytes: u64,
 }

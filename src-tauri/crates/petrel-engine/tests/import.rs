@@ -202,7 +202,11 @@ async fn a_thunderbird_profile_comes_over_and_pop3_does_not_download_again() {
         "the deleted copy stays behind: {report:?}"
     );
     assert_eq!(report.pop3_known, 2);
-    assert_eq!(report.folders, vec!["Archive/2024", "INBOX"], "in name order");
+    assert_eq!(
+        report.folders,
+        vec!["Archive/2024", "INBOX"],
+        "in name order"
+    );
     let last = seen.last().unwrap();
     assert_eq!(
         last.bytes_done, last.bytes_total,

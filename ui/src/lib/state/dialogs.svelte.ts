@@ -1,4 +1,5 @@
 // Which dialog is open (at most one of each), and the composer's start.
+import type { FoundAccount } from "../../bindings/FoundAccount";
 import type { AccountSettings } from "../../bindings/AccountSettings";
 import type { Composition } from "../../bindings/Composition";
 import type { MessageFile } from "../../bindings/MessageFile";
@@ -16,9 +17,13 @@ export class Dialogs {
   composing = $state<{ accountId: string; start: Composition; fresh: boolean } | null>(null);
   /** A message file opened from outside (`petrel message.eml`), in a reader of its own. */
   messageFile = $state<MessageFile | null>(null);
+  /** Import from Thunderbird or mail files. */
+  importing = $state(false);
+  /** An account found in a Thunderbird profile, in the account form (password asked, then checked). */
+  addingFound = $state<FoundAccount | null>(null);
 
   /** A dialog or the composer has the keyboard: the list's shortcuts are off. */
   get anyOpen(): boolean {
-    return this.adding || !!this.composing || !!this.messageFile || !!this.folder || !!this.optionsFor || this.shortcuts || this.preferences;
+    return this.adding || this.importing || !!this.addingFound || !!this.composing || !!this.messageFile || !!this.folder || !!this.optionsFor || this.shortcuts || this.preferences;
   }
 }

@@ -184,7 +184,7 @@ struct Run<'p> {
     report: ImportReport,
     bytes_done: u64,
     bytes_total: u64,
-    progress: &'p mut dyn FnMut(ImportProgress) -> ControlFlow<()>,
+    progress: &'p mut (dyn FnMut(ImportProgress) -> ControlFlow<()> + Send),
     /// POP3 UIDLs Thunderbird had (popstate.dat) → (flag, time): a message carrying one
     /// in its X-UIDL header is stamped as downloaded by this account.
     pop3_known: HashMap<String, thunderbird::PopState>,
@@ -250,7 +250,7 @@ impl Engine {
     pub async fn import_mail(
         &self,
         request: &ImportRequest,
-        progress: &mut dyn FnMut(ImportProgress) -> ControlFlow<()>,
+        progress: &mut (dyn FnMut(ImportProgress) -> ControlFlow<()> + Send),
     ) -> Result<ImportReport, EngineError> {
         let account = self.get(&request.account)?;
         let mut folders: Vec<(String, FolderSource)> = Vec::new();
