@@ -1,10 +1,11 @@
 // Real-window E2E: a POP3 account added through the form against the harness's Dovecot
 // (POP3S): the mail is downloaded and listed, one message is deleted here (to the Trash,
 // then for good) and — with "leave 14 days, also delete when deleted here" — its server copy
-// goes on the next check, checked with doveadm (not through Petrel).
+// goes on the next check, checked with doveadm (not through Petrel). Then mail from an older
+// program comes in: an mbox file imported through the Import dialog into a new local folder.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
@@ -13,7 +14,7 @@ import { WebDriver, by, sleep, openWizard } from "./webdriver.mjs";
 const APP = join(targetDir, "debug", "petrel");
 const DRIVER_PORT = 4444;
 
-let harness, info, driver, configDir, logDir, cacheDir, alice;
+let harness, info, driver, configDir, logDir, cacheDir, importDir, alice;
 
 const doveadm = (args, input) => runDoveadm(info, args, input);
 
@@ -24,6 +25,13 @@ before(async () => {
   configDir = await mkdtemp(join(tmpdir(), "petrel-e2e-config-"));
   logDir = await mkdtemp(join(tmpdir(), "petrel-e2e-logs-"));
   cacheDir = await mkdtemp(join(tmpdir(), "petrel-e2e-cache-"));
+  importDir = await mkdtemp(join(tmpdir(), "petrel-e2e-import-"));
+  // As Thunderbird writes mbox: "From -" lines, ">From " quoting, read status.
+  await writeFile(
+    join(importDir, "old.mbox"),
+    "From - Tue Mar  5 09:00:00 2019\nX-Mozilla-Status: 0001\nFrom: Ferry Office <ferry@example.test>\nSubject: Ferry timetable 2019\nDate: Tue, 05 Mar 2019 09:00:00 +0000\n\n>From March on, boats leave at nine.\n\n" +
+      "From - Wed Mar  6 09:00:00 2019\nFrom: Ferry Office <ferry@example.test>\nSubject: Ferry strike notice\nDate: Wed, 06 Mar 2019 09:00:00 +0000\n\nNo boats on Friday.\n\n",
+  );
   ({ harness, info } = await startHarness());
   alice = info.users.find((u) => u.login.startsWith("alice@"));
   for (const [n, subject] of [[1, "Tide tables for Sunday"], [2, "Old newsletter to delete"]]) {
@@ -36,7 +44,7 @@ after(async () => {
   driver?.kill("SIGTERM");
   harness?.kill("SIGTERM");
   await sleep(300);
-  for (const dir of [configDir, logDir, cacheDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  for (const dir of [configDir, logDir, cacheDir, importDir]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 test("add a POP3 account: mail is downloaded and listed; deleting it here removes the server copy per the policy", async () => {
@@ -94,6 +102,24 @@ test("add a POP3 account: mail is downloaded and listed; deleting it here remove
     await wd.click(await wd.waitFor("//*[@role='tree']//*[@role='treeitem' and @aria-label='INBOX']", "INBOX"));
     await wd.waitFor(`${list}//*[@role='option'][contains(., 'Tide tables for Sunday')]`);
     await wd.screenshot(join(ARTIFACTS, "31-pop3-after-delete.png"));
+
+    // An mbox from an older program, imported into a new local folder.
+    await wd.click(await wd.waitFor(by.button("Import…"), "the Import button"));
+    const dialog = "//*[@role='dialog' and @aria-labelledby='import-title']";
+    await wd.click(await wd.waitFor(`${dialog}//*[@role='tab'][normalize-space(.)='Mail files']`, "the Mail files tab"));
+    await wd.type(await wd.waitFor(`${dialog}//label[starts-with(normalize-space(.), 'File')]//textarea`, "the file field"), join(importDir, "old.mbox"));
+    const folderField = await wd.waitFor(`${dialog}//label[starts-with(normalize-space(.), 'Folder')]//input`, "the folder field");
+    await wd.clear(folderField);
+    await wd.type(folderField, "Old mail");
+    await wd.click(await wd.waitFor(`${dialog}//form//button[normalize-space(.)='Import']`));
+    await wd.waitFor(`${dialog}//*[@role='status'][contains(., 'Imported 2 messages into Old mail.')]`, "the import's report", 30_000);
+    await wd.screenshot(join(ARTIFACTS, "33-pop3-import.png"));
+    await wd.click(await wd.waitFor(`${dialog}//button[normalize-space(.)='Close']`));
+    await wd.click(await wd.waitFor("//*[@role='tree']//*[@role='treeitem' and starts-with(@aria-label, 'Old mail')]", "the imported folder in the tree", 20_000));
+    await wd.waitFor(`${list}//*[@role='option'][contains(., 'Ferry strike notice')]`, "an imported message");
+    await wd.click(await wd.waitFor(`${list}//*[@role='option'][contains(., 'Ferry timetable 2019')]`, "the other one"));
+    await wd.waitFor("//article[@aria-label='Message'][contains(., 'From March on, boats leave at nine.')]", "its body, the >From quoting taken off");
+    await wd.click(await wd.waitFor("//*[@role='tree']//*[@role='treeitem' and @aria-label='INBOX']", "INBOX"));
 
     // Search finds it by a word of its body (downloaded: indexed on this computer).
     await wd.type(await wd.waitFor("//input[@aria-label='Search all mail']", "the search box"), "lighthouse\uE007");
