@@ -11,7 +11,7 @@ MODE="${1:-app}"
 APP_PACKAGES=(build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev libsoup-3.0-dev
   librsvg2-dev libayatana-appindicator3-dev)
 TEST_PACKAGES=(dnsmasq-base dovecot-imapd dovecot-pop3d dovecot-submissiond dovecot-lmtpd postfix xvfb xauth
-  webkit2gtk-driver gnome-keyring dbus dbus-x11 libsecret-tools chromium openssl desktop-file-utils)
+  webkit2gtk-driver gnome-keyring dbus dbus-x11 libsecret-tools chromium openssl desktop-file-utils dunst)
 BENCH_PACKAGES=(isync getmail6 notmuch python3-notmuch2)
 
 packages=("${APP_PACKAGES[@]}")

@@ -50,8 +50,7 @@ pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
         let counts = engine.clone();
         let sink = Arc::new(move |event: EngineEvent| {
             if let EngineEvent::FolderChanged(change) = &event {
-                show_unread_count(&app, counts.inbox_unread_total());
-                notify_new_mail(&app, &counts, change);
+                announce(&app, &counts, change);
             }
             if let EngineEvent::SyncProgress(p) = &event {
                 if p.done == p.total && p.total >= 1000 {
@@ -73,6 +72,14 @@ pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
         let _watch = engine.watch_with(config, sink);
         std::future::pending::<()>().await;
     });
+}
+
+/// What a folder change means outside the window: the unread count (title, badge, tray)
+/// and a notification for new unread mail. Every check's changes come here, whether the
+/// background found them or the user asked (Get mail, in the window or the tray).
+pub fn announce(app: &tauri::AppHandle, engine: &Engine, change: &petrel_core::FolderChange) {
+    show_unread_count(app, engine.inbox_unread_total());
+    notify_new_mail(app, engine, change);
 }
 
 /// The unread count of all INBOXes in the window title (every OS) and as the app badge

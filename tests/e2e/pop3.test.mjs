@@ -1,11 +1,14 @@
 // Real-window E2E: a POP3 account added through the form against the harness's Dovecot
 // (POP3S): the mail is downloaded and listed, one message is deleted here (to the Trash,
 // then for good) and — with "leave 14 days, also delete when deleted here" — its server copy
-// goes on the next check, checked with doveadm (not through Petrel). Then mail from an older
+// goes on the next check (Get mail), checked with doveadm (not through Petrel). Then mail from an older
 // program comes in: an mbox file imported through the Import dialog into a new local folder.
+// New mail is announced by a desktop notification to a real notification server (dunst, on
+// the test's session bus), and a click on it (dunstctl action) shows that message.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { spawn, execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ARTIFACTS, HARNESS, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
@@ -14,7 +17,8 @@ import { WebDriver, by, sleep, openWizard } from "./webdriver.mjs";
 const APP = join(targetDir, "debug", "petrel");
 const DRIVER_PORT = 4444;
 
-let harness, info, driver, configDir, logDir, cacheDir, importDir, alice;
+let harness, info, driver, configDir, logDir, cacheDir, importDir, alice, dunst, monitor;
+let notifyCalls = "";
 
 const doveadm = (args, input) => runDoveadm(info, args, input);
 
@@ -37,12 +41,19 @@ before(async () => {
   for (const [n, subject] of [[1, "Tide tables for Sunday"], [2, "Old newsletter to delete"]]) {
     doveadm(["save", "-u", alice.login, "-m", "INBOX"], `From: Harbour <harbour${n}@example.test>\r\nSubject: ${subject}\r\nMessage-ID: <e2e-pop3-${n}@example.test>\r\nDate: Mon, 23 Nov 2026 0${n}:00:00 +0000\r\n\r\nMessage ${n}.${n === 1 ? " Meet at the lighthouse at noon." : ""}\r\n`);
   }
-  driver = await startDriver(DRIVER_PORT, { PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir, PETREL_CHECK_SECONDS: "2" });
+  // The notification server, and a listener on what the app asks of it.
+  dunst = spawn("dunst", [], { stdio: "ignore" });
+  monitor = spawn("dbus-monitor", ["--session", "interface='org.freedesktop.Notifications',member='Notify'"]);
+  monitor.stdout.on("data", (chunk) => (notifyCalls += chunk));
+  await sleep(500);
+  driver = await startDriver(DRIVER_PORT, { PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir, PETREL_CHECK_SECONDS: "3600" });
 });
 
 after(async () => {
   driver?.kill("SIGTERM");
   harness?.kill("SIGTERM");
+  monitor?.kill("SIGTERM");
+  dunst?.kill("SIGTERM");
   await sleep(300);
   for (const dir of [configDir, logDir, cacheDir, importDir]) if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -120,6 +131,24 @@ test("add a POP3 account: mail is downloaded and listed; deleting it here remove
     await wd.click(await wd.waitFor(`${list}//*[@role='option'][contains(., 'Ferry timetable 2019')]`, "the other one"));
     await wd.waitFor("//article[@aria-label='Message'][contains(., 'From March on, boats leave at nine.')]", "its body, the >From quoting taken off");
     await wd.click(await wd.waitFor("//*[@role='tree']//*[@role='treeitem' and @aria-label='INBOX']", "INBOX"));
+
+    // New mail found by "Get mail" (the tray's too, with the window hidden): a notification
+    // names its sender and subject; a click on it opens it. (Background checks are off in
+    // this test, so only Get mail can have found it.)
+    doveadm(["save", "-u", alice.login, "-m", "INBOX"], "From: Island Ferries <ferries@example.test>\r\nSubject: Boat to the island\r\nMessage-ID: <e2e-pop3-notify@example.test>\r\nDate: Mon, 23 Nov 2026 05:00:00 +0000\r\n\r\nThe boat leaves from pier 3.\r\n");
+    await wd.click(await wd.waitFor(by.button("Get mail")));
+    const told = Date.now() + 30_000;
+    while (!notifyCalls.includes("Boat to the island") && Date.now() < told) await sleep(200);
+    assert.match(notifyCalls, /member=Notify[\s\S]*Island Ferries[\s\S]*Boat to the island/, "the notification names the sender and the subject");
+    assert.equal(notifyCalls.match(/member=Notify/g)?.length, 1, `the account's first download (its mail as it was) announced nothing: ${notifyCalls}`);
+    await wd.click(await wd.waitFor("//*[@role='tree']//*[@role='treeitem' and @aria-label='Trash']", "another folder first"));
+    // Clicked once dunst shows it (the call above can be ahead of the display).
+    const shown = Date.now() + 10_000;
+    while (execFileSync("dunstctl", ["count", "displayed"]).toString().trim() === "0" && Date.now() < shown) await sleep(100);
+    execFileSync("dunstctl", ["action", "0"]);
+    await wd.waitFor("//article[@aria-label='Message'][contains(., 'The boat leaves from pier 3.')]", "the notified message in the reader after the click", 20_000);
+    await wd.waitFor("//*[@role='tree']//*[@role='treeitem' and @aria-label='INBOX' and @aria-selected='true']", "its folder selected");
+    await wd.screenshot(join(ARTIFACTS, "34-pop3-notification-click.png"));
 
     // Search finds it by a word of its body (downloaded: indexed on this computer).
     await wd.type(await wd.waitFor("//input[@aria-label='Search all mail']", "the search box"), "lighthouse\uE007");

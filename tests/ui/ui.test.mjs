@@ -1289,6 +1289,19 @@ test("import: an mbox file into a folder; a wrong profile folder is said in word
   await page.close();
 });
 
+test("Get mail checks every account's INBOX whatever folder is open (POP3 downloads only there)", async () => {
+  const page = await open("two-accounts");
+  const tree = page.getByRole("tree", { name: "Folders" });
+  await tree.getByRole("treeitem", { name: "News" }).click();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  await page.evaluate(() => (window.__calls.length = 0));
+  await page.getByRole("button", { name: "Get mail" }).click();
+  await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === "refresh_folder").length >= 3);
+  const refreshed = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "refresh_folder").map((c) => `${c.args.account}/${c.args.folder}/${c.args.force}`));
+  assert.deepEqual(refreshed.sort(), ["home-2/INBOX/true", "work-1/INBOX/true", "work-1/News/true"]);
+  await page.close();
+});
+
 test("first run: the setup wizard opens by itself", async () => {
   const page = await open("empty");
   await page.getByRole("dialog", { name: "Add account" }).waitFor();

@@ -34,17 +34,19 @@ pub async fn list_envelopes(
 
 /// Brings a folder up to date with the server: `force` for Get mail (now, whatever the
 /// backoff), else only when it was not refreshed since start (a first open).
+/// New unread mail it finds is announced like the background check's (a notification).
 #[tauri::command]
 pub async fn refresh_folder(
+    app: tauri::AppHandle,
     state: tauri::State<'_, AppState>,
     account: AccountId,
     folder: String,
     force: bool,
 ) -> Result<FolderRefresh, IpcError> {
-    Ok(state
-        .engine()?
-        .refresh_folder(&account, &folder, force)
-        .await?)
+    let engine = state.engine()?;
+    let refresh = engine.refresh_folder(&account, &folder, force).await?;
+    crate::events::announce(&app, &engine, &refresh.change);
+    Ok(refresh)
 }
 
 /// The folder as conversations (with the user's replies from Sent); `expanded` names the

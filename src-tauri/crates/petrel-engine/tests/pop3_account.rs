@@ -386,3 +386,39 @@ async fn two_downloads_at_once_store_each_message_once() {
         "one session of the account at a time"
     );
 }
+
+/// What a new account's first download brings is the mailbox as it was, not news: no
+/// arrivals (as IMAP's first sync). Mail downloaded by later checks is.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pop3_accounts_first_download_announces_nothing_later_ones_do() {
+    let f = Fixture::new();
+    f.seed_mail("INBOX", 3);
+    let engine = f.engine(f.cache_dir.path());
+    let password = f.h.user("alice").password.clone();
+    let id = engine.add_account(form(&f, &password)).await.unwrap().id;
+    engine.folders(&id).await.unwrap();
+    // Get mail and a first open of INBOX at the same moment (as the window does at start).
+    let (first, listing) = tokio::join!(
+        engine.refresh_folder(&id, "INBOX", true),
+        engine.refresh_folder(&id, "INBOX", false)
+    );
+    let (first, listing) = (first.unwrap(), listing.unwrap());
+    assert_eq!(first.change.total, 3, "downloaded");
+    for change in [&first.change, &listing.change] {
+        assert!(
+            change.arrived.is_empty(),
+            "a first fill tells nothing, whichever refresh lists it: {:?}",
+            change.arrived
+        );
+    }
+
+    f.h.seed("alice", "INBOX", &[mail(9)], false).unwrap();
+    let next = engine.refresh_folder(&id, "INBOX", true).await.unwrap();
+    let named: Vec<&str> = next
+        .change
+        .arrived
+        .iter()
+        .map(|e| e.subject.as_str())
+        .collect();
+    assert_eq!(named, vec!["message 9"]);
+}

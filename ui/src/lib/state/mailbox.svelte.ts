@@ -326,6 +326,13 @@ export class Mailbox {
     };
   }
 
+  /** Get mail: every account's INBOX is checked now, whatever is open (new mail arrives
+   * there, and a POP3 account downloads only then); `except` is refreshed by its own load. */
+  async #checkInboxes(except: { account: string; folder: string } | null) {
+    const others = this.#accounts.list.filter((a) => !(except && except.account === a.id && except.folder.toUpperCase() === "INBOX"));
+    await Promise.all(others.map((a) => ipc.refreshFolder(a.id, "INBOX", true).catch(() => null)));
+  }
+
   /** Loads the page at `offset`; `refresh` is Get mail (the server is asked now). */
   async loadPage(offset: number, refresh = false) {
     const status = this.#status;
@@ -336,7 +343,7 @@ export class Mailbox {
     const view = this.unified;
     if (view) {
       this.listLoading = true;
-      if (refresh) for (const a of this.#accounts.list) await ipc.refreshFolder(a.id, "INBOX", true).catch(() => null);
+      if (refresh) await this.#checkInboxes(null);
       const token = this.rows.token();
       const result = await status.task(`Loading ${UNIFIED_NAMES[view]}…`, () => this.#fetchUnified(view, offset, PAGE), () => this.loadPage(offset, refresh));
       this.listLoading = false;
@@ -347,6 +354,7 @@ export class Mailbox {
     if (!sel) return;
     const label = refresh ? `Getting mail for ${sel.folder}…` : `Loading ${sel.folder}…`;
     this.listLoading = true;
+    if (refresh) await this.#checkInboxes(sel);
     const token = this.rows.token();
     // The folder is brought up to date first (Get mail, or its first open since start: the
     // engine keeps that rule); its rows then come from the cache.

@@ -23,6 +23,7 @@ use petrel_pop3::{Job, Keep, Policy, Pop3Error, Pop3Session};
 use petrel_store::FolderRef;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering as AtomicOrdering;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Mutex as AsyncMutex, Notify};
 
@@ -91,6 +92,10 @@ pub(crate) struct Pop3Account {
     /// One download (or ledger change) at a time: two sessions would both take the same
     /// new messages (Dovecot does not lock the maildrop by default).
     turn: AsyncMutex<()>,
+    /// The download under way (or done) is a new account's first: the listing that finds
+    /// its messages tells no arrivals (the mailbox as it was is not news, as IMAP's first
+    /// sync tells none). Set before that download, so no listing can come between.
+    first_fill: std::sync::atomic::AtomicBool,
     /// List UIDs of the local folders, by folder path.
     indexes: Mutex<HashMap<String, LocalIndex>>,
 }
@@ -101,6 +106,7 @@ impl Pop3Account {
             state: AccountState::new(settings),
             login_delay: Mutex::new(None),
             turn: AsyncMutex::new(()),
+            first_fill: Default::default(),
             indexes: Mutex::default(),
         }
     }
@@ -111,6 +117,18 @@ impl Pop3Account {
 
     fn local_maildir(&self, cx: &Shared, folder: &str) -> Result<Maildir, EngineError> {
         Maildir::open(&self.local_dir(cx, folder)).map_err(maildir_err("Opening a local folder"))
+    }
+
+    /// Nothing was ever downloaded (no ledger entry) and INBOX holds nothing.
+    fn never_downloaded(&self, cx: &Shared) -> bool {
+        let ledger = cx.local_root(&self.state.id).join("pop3-ledger.json");
+        let recorded =
+            petrel_pop3::ledger::Ledger::load(&ledger).is_some_and(|l| !l.entries.is_empty());
+        let inbox_empty = self
+            .local_maildir(cx, "INBOX")
+            .and_then(|m| m.messages().map_err(maildir_err("Reading INBOX")))
+            .is_ok_and(|files| files.is_empty());
+        !recorded && inbox_empty
     }
 
     /// A local folder to import into (created when missing); the name is checked first.
@@ -263,6 +281,9 @@ impl Pop3Account {
     /// One download per account at a time.
     pub(crate) async fn download(&self, cx: &Shared) -> Result<(), EngineError> {
         let _one_at_a_time = self.turn.lock().await;
+        if self.never_downloaded(cx) {
+            self.first_fill.store(true, AtomicOrdering::SeqCst);
+        }
         let account = self.state.settings();
         let session = self.pop3_session(cx, &account, None).await?;
         let job = self.pop3_job(cx, &account)?;
@@ -398,7 +419,11 @@ impl Pop3Account {
         if !added.is_empty() || !gone.is_empty() {
             cx.cache_changed();
         }
-        let mut arrived: Vec<Envelope> = if first {
+        // The listing that finds a first fill's messages takes the mark (see `first_fill`).
+        let first_fill = folder.path == "INBOX"
+            && !added.is_empty()
+            && self.first_fill.swap(false, AtomicOrdering::SeqCst);
+        let mut arrived: Vec<Envelope> = if first || first_fill {
             Vec::new()
         } else {
             added.iter().filter(|e| !e.seen).cloned().collect()
