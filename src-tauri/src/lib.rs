@@ -244,15 +244,8 @@ pub fn run() {
         Opened::AlreadyRunning(dir) => {
             // Relative file names mean this process's folder, not the running one's.
             let cwd = std::env::current_dir().unwrap_or_default();
-            let args: Vec<String> = std::env::args()
-                .map(|a| {
-                    let relative = !a.starts_with('-') && !a.contains(':') && !a.is_empty();
-                    match relative && std::path::Path::new(&a).is_relative() {
-                        true => cwd.join(&a).display().to_string(),
-                        false => a,
-                    }
-                })
-                .collect();
+            let args: Vec<String> = std::env::args().collect();
+            let args = petrel_engine::with_absolute_paths(&args, &cwd);
             match petrel_engine::instance::hand_over(&dir, &args) {
                 Ok(()) => {
                     tracing::info!("Petrel is already running: handed over to it");

@@ -20,34 +20,72 @@ pub enum LaunchRequest {
     OpenFile(PathBuf),
 }
 
+/// What one launch argument is.
+enum Arg<'a> {
+    Mailto(&'a str),
+    FileUri(&'a str),
+    /// The shell's options (e.g. --hidden), or nothing.
+    Option,
+    /// Some other URI: named in the log and left.
+    OtherUri,
+    Path(&'a str),
+}
+
+fn classify(arg: &str) -> Arg<'_> {
+    let trimmed = arg.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    if lower.starts_with("mailto:") {
+        Arg::Mailto(trimmed)
+    } else if lower.starts_with("file:") {
+        Arg::FileUri(trimmed)
+    } else if trimmed.starts_with('-') || trimmed.is_empty() {
+        Arg::Option
+    } else if trimmed.contains("://") {
+        Arg::OtherUri
+    } else {
+        Arg::Path(trimmed)
+    }
+}
+
 /// The requests in `args` (without the program's own name), relative paths taken from `cwd`.
 pub fn launch_requests(args: &[String], cwd: &Path) -> Vec<LaunchRequest> {
     let mut out = Vec::new();
     for arg in args {
-        let trimmed = arg.trim();
-        let lower = trimmed.to_ascii_lowercase();
-        if lower.starts_with("mailto:") {
-            match mailto_composition(trimmed) {
+        match classify(arg) {
+            Arg::Mailto(link) => match mailto_composition(link) {
                 Ok(start) => out.push(LaunchRequest::Compose(Box::new(start))),
                 Err(e) => tracing::warn!(error = %e, "a mailto: argument was not understood"),
-            }
-        } else if lower.starts_with("file:") {
-            match url::Url::parse(trimmed)
+            },
+            Arg::FileUri(uri) => match url::Url::parse(uri)
                 .ok()
                 .and_then(|u| u.to_file_path().ok())
             {
                 Some(path) => out.push(LaunchRequest::OpenFile(path)),
                 None => tracing::warn!("a file: argument names no local file"),
+            },
+            Arg::Option => {}
+            Arg::OtherUri => {
+                tracing::warn!(
+                    "a launch argument that is neither a file nor a mailto: link was left"
+                )
             }
-        } else if trimmed.starts_with('-') || trimmed.is_empty() {
-            // The shell's options (e.g. --hidden).
-        } else if trimmed.contains("://") {
-            tracing::warn!("a launch argument that is neither a file nor a mailto: link was left");
-        } else {
-            out.push(LaunchRequest::OpenFile(cwd.join(trimmed)));
+            Arg::Path(path) => out.push(LaunchRequest::OpenFile(cwd.join(path))),
         }
     }
     out
+}
+
+/// `args` for handing over to the running Petrel: file paths made absolute from this
+/// process's `cwd` (the running one has its own), everything else as it was.
+pub fn with_absolute_paths(args: &[String], cwd: &Path) -> Vec<String> {
+    args.iter()
+        .map(|arg| match classify(arg) {
+            Arg::Path(path) if Path::new(path).is_relative() => {
+                cwd.join(path).display().to_string()
+            }
+            _ => arg.clone(),
+        })
+        .collect()
 }
 
 /// Reads a message file for the reader. Not a message (too large, unreadable, a folder) is
@@ -118,6 +156,30 @@ mod tests {
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn paths_handed_over_are_made_absolute_and_nothing_else_changes() {
+        let got = with_absolute_paths(
+            &args(&[
+                "notes/old.eml",
+                "/tmp/a.eml",
+                "--hidden",
+                "mailto:bo@example.test",
+                "file:///tmp/b.eml",
+            ]),
+            Path::new("/home/ana"),
+        );
+        assert_eq!(
+            got,
+            args(&[
+                "/home/ana/notes/old.eml",
+                "/tmp/a.eml",
+                "--hidden",
+                "mailto:bo@example.test",
+                "file:///tmp/b.eml"
+            ])
+        );
     }
 
     #[test]

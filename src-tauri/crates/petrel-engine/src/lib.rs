@@ -35,7 +35,7 @@ pub use desktop_options::{load_desktop_options, save_desktop_options};
 pub use engine::Engine;
 pub use error::{EngineError, ServerError, ServerKind};
 pub use events::{EngineEvent, EventSink, WatchConfig};
-pub use launch::{launch_requests, read_message_file, LaunchRequest};
+pub use launch::{launch_requests, read_message_file, with_absolute_paths, LaunchRequest};
 pub use notice::{new_mail_notice, MailNotice};
 pub use outgoing::send::{mailto_composition, Outgoing, SendReport};
 pub use pending_actions::{MailAction, PendingActions};
