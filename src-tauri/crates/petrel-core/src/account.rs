@@ -145,6 +145,28 @@ pub enum IncomingProtocol {
     Pop3,
 }
 
+impl IncomingProtocol {
+    /// The port for TLS from the first byte (RFC 8314): IMAP 993, POP3 995.
+    pub fn tls_port(self) -> u16 {
+        match self {
+            IncomingProtocol::Imap => 993,
+            IncomingProtocol::Pop3 => 995,
+        }
+    }
+}
+
+/// A protocol as other programs name it ("imap", "pop3"; Thunderbird's server types).
+impl std::str::FromStr for IncomingProtocol {
+    type Err = String;
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "imap" => Ok(IncomingProtocol::Imap),
+            "pop3" | "pop" => Ok(IncomingProtocol::Pop3),
+            other => Err(format!("{other} is not a mail protocol Petrel reads")),
+        }
+    }
+}
+
 /// How long POP3 mail stays on the server after it is downloaded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]

@@ -10,6 +10,7 @@
 mod download;
 mod error;
 pub mod ledger;
+pub mod popstate;
 mod session;
 mod wire;
 

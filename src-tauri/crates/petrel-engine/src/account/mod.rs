@@ -8,8 +8,9 @@
 
 mod credential;
 mod imap;
+pub(crate) mod import_into;
 mod link;
-pub(crate) mod pop3;
+mod pop3;
 mod state;
 
 pub(crate) use credential::Credential;

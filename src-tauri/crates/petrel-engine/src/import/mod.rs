@@ -11,19 +11,19 @@
 
 pub mod thunderbird;
 
-use crate::account::{cached_role_folder, Account, FolderEdit, Incoming};
+use crate::account::import_into::{content_key, Arrival, ImportInto};
+use crate::account::Incoming;
 use crate::{Engine, EngineError};
 use petrel_core::{
     AccountId, FolderRole, ImportProgress, ImportReport, ImportRequest, ImportSource,
     ProfileContents, ThunderbirdProfile,
 };
 use petrel_maildir::mbox::{self, MboxReader};
-use petrel_maildir::Keyed;
+use petrel_pop3::popstate::{popstate, PopState};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// Messages per durable batch into a local folder (one syncfs each), and bytes.
 const BATCH_MESSAGES: usize = 200;
@@ -33,13 +33,7 @@ const MAX_PROBLEMS: usize = 40;
 /// A message file larger than this is not mail (the same bound as a message file opened).
 const MAX_MESSAGE_FILE: u64 = 256 * 1024 * 1024;
 
-/// One message on its way in.
-struct Arrival {
-    raw: Vec<u8>,
-    flags: String,
-}
-
-/// Where each source was left, and the one APPEND that may or may not have happened.
+/// Where each source was left.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Journal {
     /// Source location → offset (mbox) or files done (Maildir, message files).
@@ -81,19 +75,6 @@ impl JournalFile {
     }
 }
 
-/// A 128-bit FNV-1a of `bytes` (two 64-bit lanes with different offsets), in hex: a name
-/// that stays the same across runs and Rust versions, unlike `DefaultHasher`.
-fn content_key(bytes: &[u8]) -> String {
-    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut b: u64 = 0x6c62_272e_07bb_0142;
-    for &byte in bytes {
-        a = (a ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        b = (b ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        b = b.rotate_left(5);
-    }
-    format!("imp-{a:016x}{b:016x}-{}", bytes.len())
-}
-
 /// A Thunderbird folder's path in the target account: under `base` as it was, or at the
 /// top level with Inbox, Sent, Drafts, Trash and Archives filed in the account's own.
 fn target_path(
@@ -123,21 +104,6 @@ fn target_path(
         Some(r) => format!("{first}/{r}"),
         None => first,
     }
-}
-
-/// Where the messages go.
-enum Target {
-    Local {
-        account: Arc<Account>,
-        /// Unique names in each filled folder, read once.
-        here: HashMap<String, HashSet<String>>,
-    },
-    Server {
-        account: Arc<Account>,
-        known: HashSet<String>,
-        /// Folders this run created: empty before, so nothing in them to look up.
-        created: HashSet<String>,
-    },
 }
 
 /// One folder's source.
@@ -185,9 +151,6 @@ struct Run<'p> {
     bytes_done: u64,
     bytes_total: u64,
     progress: &'p mut (dyn FnMut(ImportProgress) -> ControlFlow<()> + Send),
-    /// POP3 UIDLs Thunderbird had (popstate.dat) → (flag, time): a message carrying one
-    /// in its X-UIDL header is stamped as downloaded by this account.
-    pop3_known: HashMap<String, thunderbird::PopState>,
 }
 
 impl Run<'_> {
@@ -253,21 +216,21 @@ impl Engine {
         progress: &mut (dyn FnMut(ImportProgress) -> ControlFlow<()> + Send),
     ) -> Result<ImportReport, EngineError> {
         let account = self.get(&request.account)?;
-        let mut folders: Vec<(String, FolderSource)> = Vec::new();
+        // The sources, each with its folder as the other program named it.
+        let mut sources: Vec<(Option<String>, FolderSource)> = Vec::new();
         let mut pop3_state: Option<PathBuf> = None;
         let base = request.folder.trim().trim_matches('/').to_string();
-        let role_folder = |role: FolderRole| self.role_folder_of(&account, role);
         match &request.source {
             ImportSource::Mbox { path } => {
-                folders.push((base.clone(), FolderSource::Mbox(PathBuf::from(path))))
+                sources.push((None, FolderSource::Mbox(PathBuf::from(path))))
             }
             ImportSource::Maildir { path } => {
-                folders.push((base.clone(), FolderSource::Maildir(PathBuf::from(path))))
+                sources.push((None, FolderSource::Maildir(PathBuf::from(path))))
             }
             ImportSource::MessageFiles { paths } => {
                 let mut files: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
                 files.sort();
-                folders.push((base.clone(), FolderSource::Files(files)))
+                sources.push((None, FolderSource::Files(files)))
             }
             ImportSource::Thunderbird { profile, store } => {
                 let profile = Path::new(profile);
@@ -290,32 +253,44 @@ impl Engine {
                     } else {
                         FolderSource::Mbox(f.location)
                     };
-                    folders.push((target_path(&base, &f.path, &role_folder), source));
+                    sources.push((Some(f.path), source));
                 }
             }
         }
+        let pop3_known: HashMap<String, PopState> = pop3_state
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .map(|text| {
+                popstate(&text)
+                    .into_iter()
+                    .map(|s| (s.uidl.clone(), s))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut into = account.import_into(&self.shared, pop3_known).await?;
+        let folders: Vec<(String, FolderSource)> = sources
+            .into_iter()
+            .map(|(named, source)| {
+                let folder = match named {
+                    Some(path) => {
+                        target_path(&base, &path, &|role| into.role_folder(&self.shared, role))
+                    }
+                    None => base.clone(),
+                };
+                (folder, source)
+            })
+            .collect();
         if folders.iter().any(|(name, _)| name.is_empty()) {
             return Err(EngineError::InvalidInput(
                 "Choose the folder the messages go into.".into(),
             ));
         }
-        let pop3 = matches!(&*account, Account::Pop3(_));
         let mut run = Run {
             account: request.account.clone(),
             report: ImportReport::default(),
             bytes_done: 0,
             bytes_total: folders.iter().map(|(_, s)| s.bytes()).sum(),
             progress,
-            pop3_known: HashMap::new(),
         };
-        if let (true, Some(state)) = (pop3, &pop3_state) {
-            if let Ok(text) = std::fs::read_to_string(state) {
-                run.pop3_known = thunderbird::popstate(&text)
-                    .into_iter()
-                    .map(|s| (s.uidl.clone(), s))
-                    .collect();
-            }
-        }
         let journal_key = content_key(
             format!(
                 "{}\n{}\n{:?}",
@@ -329,28 +304,10 @@ impl Engine {
                 .join("imports")
                 .join(format!("{journal_key}.json")),
         );
-        let mut target = if pop3 {
-            Target::Local {
-                account: account.clone(),
-                here: HashMap::new(),
-            }
-        } else {
-            let known = account
-                .folders(&self.shared)
-                .await?
-                .into_iter()
-                .map(|f| f.path)
-                .collect();
-            Target::Server {
-                account: account.clone(),
-                known,
-                created: HashSet::new(),
-            }
-        };
         let mut stopped = false;
         for (folder, source) in &folders {
             stopped = self
-                .fill_folder(&mut target, folder, source, &mut journal, &mut run)
+                .fill_folder(&mut into, folder, source, &mut journal, &mut run)
                 .await?
                 .is_break();
             run.report.folders.push(folder.clone());
@@ -358,14 +315,7 @@ impl Engine {
                 break;
             }
         }
-        if let Account::Pop3(a) = &*account {
-            if !run.pop3_known.is_empty() {
-                run.report.pop3_known = a.record_downloaded(&self.shared, &run.pop3_known).await?;
-            }
-            for folder in &run.report.folders {
-                a.index_folder(&self.shared, folder)?;
-            }
-        }
+        run.report.pop3_known = into.finish(&self.shared, &run.report.folders).await?;
         if !stopped {
             journal.finish();
         }
@@ -374,20 +324,9 @@ impl Engine {
         Ok(run.report)
     }
 
-    /// The folder of `role` in this account (local names for POP3, the server's for IMAP).
-    fn role_folder_of(&self, account: &Account, role: FolderRole) -> Option<String> {
-        match account {
-            Account::Pop3(_) => crate::account::pop3::LOCAL_FOLDERS
-                .iter()
-                .find(|(_, r)| *r == role)
-                .map(|(n, _)| n.to_string()),
-            Account::Imap(_) => cached_role_folder(&self.shared, &account.state().id, role),
-        }
-    }
-
     async fn fill_folder(
         &self,
-        target: &mut Target,
+        into: &mut ImportInto,
         folder: &str,
         source: &FolderSource,
         journal: &mut JournalFile,
@@ -404,7 +343,7 @@ impl Engine {
         let mut batch_bytes = 0usize;
         let mut position = start;
         let mut items = read_source(source, start);
-        self.open_target(target, folder).await?;
+        into.open(&self.shared, folder).await?;
         loop {
             let next = items.next();
             let done = next.is_none();
@@ -435,7 +374,9 @@ impl Engine {
                 }
             }
             if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES || done {
-                self.store_batch(target, folder, &batch, run).await?;
+                let outcome = into.store(&self.shared, folder, &batch).await?;
+                run.report.imported += outcome.stored;
+                run.report.already_here += outcome.already_here;
                 batch.clear();
                 batch_bytes = 0;
                 journal.journal.positions.insert(location.clone(), position);
@@ -450,128 +391,6 @@ impl Engine {
         }
     }
 
-    async fn open_target(&self, target: &mut Target, folder: &str) -> Result<(), EngineError> {
-        match target {
-            Target::Local { account, here } => {
-                let Account::Pop3(a) = &**account else {
-                    return Ok(());
-                };
-                // Parents too: "Archives/2024" shows under an "Archives" folder.
-                let mut prefix = String::new();
-                for part in folder.split('/') {
-                    if !prefix.is_empty() {
-                        prefix.push('/');
-                    }
-                    prefix.push_str(part);
-                    let maildir = a.import_maildir(&self.shared, &prefix)?;
-                    if prefix == folder && !here.contains_key(folder) {
-                        let names = maildir
-                            .unique_names()
-                            .map_err(crate::account::pop3::maildir_err("Reading a local folder"))?;
-                        here.insert(folder.to_string(), names);
-                    }
-                }
-                Ok(())
-            }
-            Target::Server {
-                account,
-                known,
-                created,
-            } => {
-                if !known.contains(folder) {
-                    account
-                        .change_folder(&self.shared, FolderEdit::Create(folder))
-                        .await?;
-                    known.insert(folder.to_string());
-                    created.insert(folder.to_string());
-                }
-                Ok(())
-            }
-        }
-    }
-
-    async fn store_batch(
-        &self,
-        target: &mut Target,
-        folder: &str,
-        batch: &[Arrival],
-        run: &mut Run<'_>,
-    ) -> Result<(), EngineError> {
-        match target {
-            Target::Local { account, here } => {
-                let Account::Pop3(a) = &**account else {
-                    return Ok(());
-                };
-                let stamped: Vec<(String, Vec<u8>, &str)> = batch
-                    .iter()
-                    .map(|m| {
-                        let key = content_key(&m.raw);
-                        let raw = match pop3_uidl(&m.raw).and_then(|u| run.pop3_known.get(&u)) {
-                            Some(state) => {
-                                let mut out = petrel_pop3::ledger::stamp_line(
-                                    &run.account.0,
-                                    &state.uidl,
-                                    state.time,
-                                    m.raw.len() as u64,
-                                    matches!(state.flag, 'b' | 'f'),
-                                )
-                                .into_bytes();
-                                out.extend_from_slice(&m.raw);
-                                out
-                            }
-                            None => m.raw.clone(),
-                        };
-                        (key, raw, m.flags.as_str())
-                    })
-                    .collect();
-                let keyed: Vec<Keyed<'_>> = stamped
-                    .iter()
-                    .map(|(key, raw, flags)| Keyed {
-                        unique: key.clone(),
-                        raw,
-                        flags: Some(flags),
-                    })
-                    .collect();
-                let maildir = a.import_maildir(&self.shared, folder)?;
-                let names = here.entry(folder.to_string()).or_default();
-                let stored = maildir
-                    .deliver_keyed(&keyed, names)
-                    .map_err(crate::account::pop3::maildir_err(&format!(
-                        "Importing into {folder}"
-                    )))?
-                    .len() as u32;
-                run.report.imported += stored;
-                run.report.already_here += batch.len() as u32 - stored;
-                Ok(())
-            }
-            Target::Server {
-                account, created, ..
-            } => {
-                let Account::Imap(a) = &**account else {
-                    return Ok(());
-                };
-                let fresh = created.contains(folder);
-                for m in batch {
-                    // Already there (an import run again, or resumed after a crash in the
-                    // moment of an APPEND): one SEARCH, unless the folder is this run's.
-                    if let Some(id) = message_id(&m.raw).filter(|_| !fresh) {
-                        if a.holds_message_id(&self.shared, folder, &id).await {
-                            run.report.already_here += 1;
-                            continue;
-                        }
-                    }
-                    a.append_flagged(&self.shared, folder, &m.raw, &m.flags)
-                        .await?;
-                    run.report.imported += 1;
-                }
-                if !batch.is_empty() {
-                    a.refresh_after_import(&self.shared, folder).await;
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// Writes a folder's messages as one mbox file at `dest` (mboxrd quoting, the messages
     /// as the server or download gave them). Returns how many.
     pub async fn export_folder_mbox(
@@ -581,9 +400,8 @@ impl Engine {
         dest: &Path,
     ) -> Result<u32, EngineError> {
         let account = self.get(id)?;
-        if let Account::Pop3(a) = &*account {
-            a.index_folder(&self.shared, folder)?;
-        }
+        // The listing brought up to date first (a local folder's files, a server folder).
+        account.refresh(&self.shared, folder, false).await?;
         // Oldest first, as mail programs append.
         let mut order = self
             .shared
@@ -612,36 +430,6 @@ impl Engine {
         std::fs::rename(&tmp, dest).map_err(storage)?;
         Ok(count)
     }
-}
-
-/// The UIDL Thunderbird wrote into a POP3 message it left on the server (`X-UIDL:`).
-fn pop3_uidl(raw: &[u8]) -> Option<String> {
-    header_value(raw, "X-UIDL")
-}
-
-/// The Message-ID without its angle brackets (as the server search wants it).
-fn message_id(raw: &[u8]) -> Option<String> {
-    header_value(raw, "Message-ID")
-        .map(|id| id.trim_start_matches('<').trim_end_matches('>').to_string())
-        .filter(|id| !id.is_empty())
-}
-
-/// A header's first value from the header block (unfolded lines are enough for these).
-fn header_value(raw: &[u8], name: &str) -> Option<String> {
-    for line in raw.split(|&b| b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            return None;
-        }
-        let text = String::from_utf8_lossy(line);
-        if let Some((key, value)) = text.split_once(':') {
-            if key.trim().eq_ignore_ascii_case(name) {
-                let value = value.trim();
-                return (!value.is_empty()).then(|| value.to_string());
-            }
-        }
-    }
-    None
 }
 
 /// One step of reading a source.
@@ -819,16 +607,6 @@ mod tests {
             target_path("Local Folders", "Inbox", &roles),
             "Local Folders/Inbox"
         );
-    }
-
-    #[test]
-    fn content_keys_are_stable_and_tell_messages_apart() {
-        assert_eq!(content_key(b"abc"), content_key(b"abc"));
-        assert_ne!(content_key(b"abc"), content_key(b"abd"));
-        // A Maildir unique name: no separator characters.
-        assert!(content_key(b"x")
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-'));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! A Thunderbird profile read as data: `profiles.ini` (where profiles are), `prefs.js`
 //! (accounts, servers, identities), the mail stores on disk (mbox files with `.sbd`
-//! sub-folder directories, or maildir folders) and `popstate.dat` (which POP3 messages it
-//! has). Pure parsing and directory walking; the import itself is in `super`.
+//! sub-folder directories, or maildir folders). Pure parsing and directory walking; the
+//! import itself is in `super`, and `popstate.dat` (which POP3 messages Thunderbird has)
+//! is read by petrel-pop3.
 
 use petrel_core::{
     FoundAccount, FoundStore, IncomingProtocol, LeaveOnServer, Pop3Options, ProfileContents,
@@ -244,16 +245,12 @@ pub fn contents(profile: &Path, prefs: &BTreeMap<String, Pref>) -> ProfileConten
                 });
             }
         }
-        let protocol = match kind {
-            "imap" => IncomingProtocol::Imap,
-            "pop3" => IncomingProtocol::Pop3,
-            _ => continue,
+        // Other kinds (news, feeds) are not mail accounts.
+        let Ok(protocol) = kind.parse::<IncomingProtocol>() else {
+            continue;
         };
         let mut notes = Vec::new();
-        let implicit = match protocol {
-            IncomingProtocol::Imap => 993,
-            IncomingProtocol::Pop3 => 995,
-        };
+        let implicit = protocol.tls_port();
         let port = p
             .number(&format!("{base}.port"))
             .and_then(|n| u16::try_from(n).ok())
@@ -442,40 +439,6 @@ pub fn folder_bytes(folder: &StoreFolder) -> u64 {
     }
 }
 
-/// One message Thunderbird's POP3 code recorded (popstate.dat): `k` kept on the server,
-/// `d` to delete there, `b`/`f` only partly downloaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PopState {
-    pub uidl: String,
-    pub flag: char,
-    /// When it was downloaded (Unix seconds).
-    pub time: i64,
-}
-
-/// The entries of a popstate.dat (`*host user` lines start a server's block; `#` comments).
-pub fn popstate(text: &str) -> Vec<PopState> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with('*') {
-            continue;
-        }
-        let mut parts = line.split_whitespace();
-        let (Some(flag), Some(uidl)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        let Some(flag) = flag.chars().next().filter(|_| flag.chars().count() == 1) else {
-            continue;
-        };
-        out.push(PopState {
-            uidl: uidl.to_string(),
-            flag,
-            time: parts.next().and_then(|t| t.parse().ok()).unwrap_or(0),
-        });
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,25 +479,5 @@ user_pref("broken", );
             Some(&Pref::Bool(true))
         );
         assert!(!got.contains_key("broken"));
-    }
-
-    #[test]
-    fn popstate_lines_are_entries() {
-        let got = popstate("# POP3 State File\n# This is a generated file!  Do not edit.\n\n*pop.example.test ana\nk 000001a 1700000000\nd 000001b 1700000100\nx\n");
-        assert_eq!(
-            got,
-            vec![
-                PopState {
-                    uidl: "000001a".into(),
-                    flag: 'k',
-                    time: 1_700_000_000
-                },
-                PopState {
-                    uidl: "000001b".into(),
-                    flag: 'd',
-                    time: 1_700_000_100
-                },
-            ]
-        );
     }
 }

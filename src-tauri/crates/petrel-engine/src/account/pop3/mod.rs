@@ -148,7 +148,7 @@ impl Pop3Account {
     pub(crate) async fn record_downloaded(
         &self,
         cx: &Shared,
-        known: &HashMap<String, crate::import::thunderbird::PopState>,
+        known: &HashMap<String, petrel_pop3::popstate::PopState>,
     ) -> Result<u32, EngineError> {
         let _one_at_a_time = self.turn.lock().await;
         let root = cx.local_root(&self.state.id);
