@@ -481,7 +481,14 @@ test("POP3: the form offers the choice in plain words, ports follow, and the pol
   assert.deepEqual(saved, [{ leave_on_server: "days", leave_days: 30, delete_when_deleted_here: true, headers_only: false, large_over_kib: 500, check_minutes: 30 }]);
   // Local mail can leave Petrel: a message as .eml, a folder as a Maildir.
   await p2.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Lunch on Friday/ }).click();
-  await p2.getByRole("toolbar", { name: "Message actions" }).getByRole("button", { name: "Save as .eml…" }).click();
+  // (In the reader's More menu, opened by keyboard: ↓ on the button, Enter on the item.)
+  await p2.getByRole("toolbar", { name: "Message actions" }).getByRole("button", { name: "More" }).focus();
+  await p2.keyboard.press("ArrowDown");
+  const more = p2.getByRole("menu", { name: "More" });
+  await more.getByRole("menuitem", { name: "Forward as attachment" }).waitFor();
+  await p2.keyboard.press("ArrowDown");
+  assert.equal(await more.getByRole("menuitem", { name: "Save as .eml…" }).evaluate((e) => e === document.activeElement), true, "↓ moves to the next item");
+  await p2.keyboard.press("Enter");
   await p2.getByText("Saved to /home/me/Documents/Lunch on Friday.eml").waitFor();
   await p2.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Export folder…" }).click();
   await p2.getByText("3 messages exported to /home/me/Export/INBOX").waitFor();
@@ -1299,6 +1306,69 @@ test("Get mail checks every account's INBOX whatever folder is open (POP3 downlo
   await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === "refresh_folder").length >= 3);
   const refreshed = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "refresh_folder").map((c) => `${c.args.account}/${c.args.folder}/${c.args.force}`));
   assert.deepEqual(refreshed.sort(), ["home-2/INBOX/true", "work-1/INBOX/true", "work-1/News/true"]);
+  await page.close();
+});
+
+/** Elements that stick out of their box or the window (scrolling boxes and ellipsis text
+ * excepted), and toolbars whose buttons went onto a second row. */
+async function overflowAt(page) {
+  return page.evaluate(() => {
+    const bad = [];
+    for (const el of document.querySelectorAll(".app *")) {
+      const cs = getComputedStyle(el);
+      if (cs.display === "none" || cs.visibility === "hidden" || el.closest("svg")) continue;
+      const r = el.getBoundingClientRect();
+      // (Screen-reader-only text is 1 px on purpose.)
+      if (r.width <= 1 || r.height <= 1) continue;
+      if (r.right > innerWidth + 1) bad.push(`${el.tagName}.${el.className} ends at ${Math.round(r.right)} of ${innerWidth}`);
+      if (["auto", "scroll"].includes(cs.overflowX) || cs.textOverflow === "ellipsis") continue;
+      if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 && cs.overflowX !== "visible") bad.push(`${el.tagName}.${el.className} clips ${el.scrollWidth} > ${el.clientWidth}`);
+    }
+    for (const bar of document.querySelectorAll('[role="toolbar"][aria-label="Mail actions"], [role="search"][aria-label="Quick filter"]')) {
+      const boxes = [...bar.children].map((c) => c.getBoundingClientRect()).filter((b) => b.width > 1);
+      // A second row: an item that starts below where another ends.
+      if (Math.max(...boxes.map((b) => b.top)) >= Math.min(...boxes.map((b) => b.bottom)) - 1) bad.push(`${bar.getAttribute("aria-label")} wraps onto a second row`);
+    }
+    return bad;
+  });
+}
+
+test("panes: the separators resize by mouse and keyboard and are remembered; at the smallest window nothing overflows, light and dark", async () => {
+  for (const scheme of ["light", "dark"]) {
+    const page = await browser.newPage({ colorScheme: scheme, viewport: { width: 1000, height: 640 } });
+    await page.addInitScript(installFakeBackend, "one-account");
+    await page.goto(base);
+    const list = page.getByRole("listbox", { name: "Messages" });
+    await list.getByRole("option").first().click();
+    await page.getByRole("article", { name: "Message" }).getByRole("heading").first().waitFor();
+    assert.deepEqual(await overflowAt(page), [], `${scheme}: nothing overflows or wraps at 1000 × 640`);
+    await page.screenshot({ path: join(artifacts, `min-size-${scheme}.png`) });
+    await page.close();
+  }
+
+  const page = await open("one-account");
+  const tree = page.getByRole("navigation", { name: "Accounts and folders" });
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  const width = () => tree.evaluate((e) => Math.round(e.getBoundingClientRect().width));
+  const before = await width();
+  // Mouse: drag the folder pane's edge 60 px to the right.
+  const sep = page.getByRole("separator", { name: "Resize the folder pane" });
+  const box = await sep.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + 200);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 60, box.y + 200, { steps: 5 });
+  await page.mouse.up();
+  assert.equal(await width(), before + 60, "dragged 60 px wider");
+  // Keyboard: ← on the list's separator narrows the list by 16 px; its value says how wide.
+  const listSep = page.getByRole("separator", { name: "Resize the message list" });
+  const listWidth = Number(await listSep.getAttribute("aria-valuenow"));
+  await listSep.focus();
+  await page.keyboard.press("ArrowLeft");
+  assert.equal(Number(await listSep.getAttribute("aria-valuenow")), listWidth - 16);
+  await page.reload();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
+  assert.equal(await width(), before + 60, "the folder pane's width is remembered");
+  assert.equal(Number(await page.getByRole("separator", { name: "Resize the message list" }).getAttribute("aria-valuenow")), listWidth - 16, "and the list's");
   await page.close();
 });
 

@@ -1,14 +1,23 @@
-/** List date: time for today, weekday+time within a week, else the date. */
-export function formatListDate(epochSeconds: number | null, now: Date = new Date()): string {
+/** Calendar days from `d` to `now` in local time (0 today, 1 yesterday; negative ahead). */
+function daysBefore(d: Date, now: Date): number {
+  const day = (x: Date) => Date.UTC(x.getFullYear(), x.getMonth(), x.getDate());
+  return Math.round((day(now) - day(d)) / 86_400_000);
+}
+
+/** A list row's date, as mail programs write it: "09:44" today, "Yesterday", "Tue" within
+ * the week, "12 Nov" this year, "12 Nov 2024" before (in the user's language and order). */
+export function formatListDate(epochSeconds: number | null, now: Date = new Date(), locale?: string): string {
   if (epochSeconds === null) return "";
   const d = new Date(epochSeconds * 1000);
-  const sameDay = d.toDateString() === now.toDateString();
-  if (sameDay) return d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-  const ageDays = (now.getTime() - d.getTime()) / 86_400_000;
-  if (ageDays >= 0 && ageDays < 6)
-    return d.toLocaleDateString(undefined, { weekday: "short" }) + " " +
-      d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-  return d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  const days = daysBefore(d, now);
+  if (days === 0) return d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+  if (days === 1) {
+    const word = new Intl.RelativeTimeFormat(locale, { numeric: "auto" }).format(-1, "day");
+    return word.charAt(0).toLocaleUpperCase(locale) + word.slice(1);
+  }
+  if (days > 1 && days < 7) return d.toLocaleDateString(locale, { weekday: "short" });
+  if (d.getFullYear() === now.getFullYear()) return d.toLocaleDateString(locale, { day: "numeric", month: "short" });
+  return d.toLocaleDateString(locale, { day: "numeric", month: "short", year: "numeric" });
 }
 
 export function formatFullDate(epochSeconds: number | null): string {
