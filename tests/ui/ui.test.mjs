@@ -45,6 +45,21 @@ async function open(scenario, colorScheme = "light") {
   return page;
 }
 
+/** Chooses `item` from the context menu of tree item `name` (a folder or an account),
+ * opened with a right click — or with the Menu key when `byKeyboard`. */
+async function treeMenu(page, name, item, { byKeyboard = false, role = "menuitem" } = {}) {
+  const target = page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name, exact: true });
+  if (byKeyboard) {
+    await target.focus();
+    await page.keyboard.press("ContextMenu");
+  } else {
+    await target.locator(":scope > .row, :scope > div").first().click({ button: "right" });
+  }
+  const menu = page.getByRole("menu", { name: `${name} actions` });
+  await menu.waitFor();
+  return menu.getByRole(role, { name: item, exact: true });
+}
+
 /** The setup wizard: a first run (no accounts) opens it by itself once the accounts are
  * read; otherwise it comes from the toolbar. */
 async function openWizard(page) {
@@ -317,32 +332,34 @@ test("archive, delete and move by button and keyboard: the row leaves at once an
 test("folders can be created, renamed and deleted; special folders cannot be renamed", async () => {
   const page = await open("one-account");
   const tree = page.getByRole("tree", { name: "Folders" });
-  const folderActions = page.getByRole("toolbar", { name: "Folder actions" });
   await tree.getByRole("treeitem", { name: "INBOX", exact: true }).waitFor();
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
-  assert.equal(await folderActions.getByRole("button", { name: "Rename folder" }).isDisabled(), true);
-  assert.equal(await folderActions.getByRole("button", { name: "Delete folder" }).isDisabled(), true);
+  // Special folders keep their names: in INBOX's menu Rename and Delete are off.
+  assert.equal(await (await treeMenu(page, "INBOX", "Rename…")).getAttribute("aria-disabled"), "true");
+  assert.equal(await page.getByRole("menu").getByRole("menuitem", { name: "Delete…" }).getAttribute("aria-disabled"), "true");
+  await page.keyboard.press("Escape");
+  await page.getByRole("menu").waitFor({ state: "detached" });
 
-  await folderActions.getByRole("button", { name: "New folder" }).click();
+  await (await treeMenu(page, "Work", "New folder…")).click();
   const dialog = page.getByRole("dialog", { name: "New folder" });
   await dialog.getByLabel("Folder name").fill("Receipts");
   await dialog.getByRole("button", { name: "Create" }).click();
   await tree.getByRole("treeitem", { name: "Receipts" }).click();
 
-  await folderActions.getByRole("button", { name: "Rename folder" }).click();
+  await (await treeMenu(page, "Receipts", "Rename…")).click();
   const rename = page.getByRole("dialog", { name: "Rename Receipts" });
   await rename.getByLabel("Folder name").fill("Bills");
   await page.keyboard.press("Enter");
   await tree.getByRole("treeitem", { name: "Bills" }).waitFor();
   assert.equal(await tree.getByRole("treeitem", { name: "Receipts" }).count(), 0);
 
-  await folderActions.getByRole("button", { name: "Delete folder" }).click();
+  await (await treeMenu(page, "Bills", "Delete…")).click();
   const confirm = page.getByRole("alertdialog", { name: "Delete folder" });
   // Focus starts on Cancel, so a stray Enter destroys nothing.
   await page.keyboard.press("Enter");
   await confirm.waitFor({ state: "detached" });
   assert.equal(await tree.getByRole("treeitem", { name: "Bills" }).count(), 1);
-  await folderActions.getByRole("button", { name: "Delete folder" }).click();
+  await (await treeMenu(page, "Bills", "Delete…")).click();
   await page.getByRole("alertdialog", { name: "Delete folder" }).getByRole("button", { name: "Delete folder" }).click();
   await page.waitForFunction(() => !document.querySelector('[role="treeitem"][aria-label="Bills"]'));
   // The folder edits (refresh_folder, which re-reads the open folder, is not one).
@@ -387,7 +404,7 @@ test("a long first sync shows its progress, and the account's storage use is sho
 test("account options: a sync window, offline copies and the outgoing server are saved for the account", async () => {
   const page = await open("one-account");
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
-  await page.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
+  await (await treeMenu(page, "Work", "Account options…")).click();
   const dialog = page.getByRole("dialog", { name: "Account options" });
   await dialog.getByLabel("Messages to list").selectOption("90");
   await dialog.getByLabel("Keep the listed messages on this computer to read them offline").check();
@@ -431,7 +448,7 @@ test("account options: a sync window, offline copies and the outgoing server are
     server_files_sent: true,
   });
   // Reopening shows what was saved; Escape closes without saving.
-  await page.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
+  await (await treeMenu(page, "Work", "Account options…")).click();
   assert.equal(await dialog.getByLabel("Messages to list").inputValue(), "90");
   assert.equal(await dialog.getByLabel("Keep the listed messages on this computer to read them offline").isChecked(), true);
   await page.keyboard.press("Escape");
@@ -466,7 +483,7 @@ test("POP3: the form offers the choice in plain words, ports follow, and the pol
   // A POP3 account's options show its policies, not the IMAP sync window.
   const p2 = await open("pop3-account");
   await p2.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
-  await p2.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
+  await (await treeMenu(p2, "Work", "Account options…")).click();
   const options = p2.getByRole("dialog", { name: "Account options" });
   assert.equal(await options.getByLabel("Messages to list").count(), 0);
   assert.equal(await options.getByLabel("Days", { exact: true }).inputValue(), "14");
@@ -490,9 +507,18 @@ test("POP3: the form offers the choice in plain words, ports follow, and the pol
   assert.equal(await more.getByRole("menuitem", { name: "Save as .eml…" }).evaluate((e) => e === document.activeElement), true, "↓ moves to the next item");
   await p2.keyboard.press("Enter");
   await p2.getByText("Saved to /home/me/Documents/Lunch on Friday.eml").waitFor();
-  await p2.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Export folder…" }).click();
+  await (await treeMenu(p2, "INBOX", "Export as Maildir…")).click();
   await p2.getByText("3 messages exported to /home/me/Export/INBOX").waitFor();
-  assert.equal(await p2.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Unsubscribe" }).isDisabled(), true);
+  // By keyboard (the Menu key on the focused folder): mbox too; a local folder has no subscription.
+  const byKey = await treeMenu(p2, "INBOX", "Export as mbox…", { byKeyboard: true });
+  assert.equal(await p2.getByRole("menu", { name: "INBOX actions" }).getByRole("menuitem", { name: "Unsubscribe" }).count(), 0);
+  await p2.keyboard.press("End");
+  await p2.keyboard.press("ArrowUp");
+  await p2.keyboard.press("ArrowUp");
+  await p2.keyboard.press("ArrowUp");
+  assert.equal(await byKey.evaluate((e) => e === document.activeElement), true, "arrows move through the items");
+  await p2.keyboard.press("Enter");
+  await p2.getByText("3 messages exported to /home/me/Export/INBOX.mbox").waitFor();
   // Headers-only mail says so; "Download the rest" reads it again (the engine fetches the rest).
   await p2.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Digest/ }).click();
   const bar = p2.getByRole("region", { name: "Partly downloaded" });
@@ -783,7 +809,7 @@ test("an OAuth2 account whose sign-in ended says so, and Account options signs i
   // The engine tells the window when an account's state changes.
   await page.evaluate(() => window.__emit("account-status", { account: "work-1", state: "sign_in_again", message: "Your sign-in has expired or was revoked: sign in again.", retry_in_seconds: 900, pending_actions: 1 }));
   await page.getByText("Work: sign in again (your sign-in expired or was revoked) (1 change waiting)").waitFor();
-  await page.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
+  await (await treeMenu(page, "Work", "Account options…")).click();
   const dialog = page.getByRole("dialog", { name: "Account options" });
   const group = dialog.getByRole("group", { name: "Sign-in" });
   await group.getByText("This account signs in with Microsoft", { exact: false }).waitFor();
@@ -856,7 +882,7 @@ test("the certificate question says why: a certificate for another server is the
 test("removing an account asks first, and keeps local mail unless told otherwise", async () => {
   const page = await open("pop3-account");
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
-  await page.getByRole("toolbar", { name: "Folder actions" }).getByRole("button", { name: "Account options" }).click();
+  await (await treeMenu(page, "Work", "Account options…")).click();
   await page.getByRole("dialog", { name: "Account options" }).getByRole("button", { name: "Remove account…" }).click();
   const confirm = page.getByRole("alertdialog", { name: "Remove account" });
   await confirm.getByText("The mail downloaded to this computer is kept", { exact: false }).waitFor();
@@ -899,13 +925,12 @@ test("unsubscribed folders are hidden until asked for, and can be subscribed", a
   await tree.getByRole("treeitem", { name: "INBOX", exact: true }).waitFor();
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
   assert.equal(await tree.getByRole("treeitem", { name: "Old lists" }).count(), 0);
-  const actions = page.getByRole("toolbar", { name: "Folder actions" });
-  await actions.getByRole("button", { name: "Show all folders" }).click();
-  assert.equal(await actions.getByRole("button", { name: "Show all folders" }).getAttribute("aria-pressed"), "true");
+  await (await treeMenu(page, "Work", "Show all folders", { role: "menuitemcheckbox" })).click();
   await tree.getByRole("treeitem", { name: "Old lists" }).click();
-  await actions.getByRole("button", { name: "Subscribe" }).click();
-  await actions.getByRole("button", { name: "Unsubscribe" }).waitFor();
-  await actions.getByRole("button", { name: "Show all folders" }).click();
+  assert.equal(await (await treeMenu(page, "Old lists", "Show all folders", { role: "menuitemcheckbox" })).getAttribute("aria-checked"), "true");
+  await page.getByRole("menu").getByRole("menuitem", { name: "Subscribe" }).click();
+  await (await treeMenu(page, "Old lists", "Unsubscribe")).waitFor();
+  await page.getByRole("menu").getByRole("menuitemcheckbox", { name: "Show all folders" }).click();
   await tree.getByRole("treeitem", { name: "INBOX", exact: true }).click();
   await tree.getByRole("treeitem", { name: "Old lists" }).waitFor(); // subscribed now
   const calls = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "set_subscribed").map((c) => c.args));
@@ -1369,6 +1394,33 @@ test("panes: the separators resize by mouse and keyboard and are remembered; at 
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().waitFor();
   assert.equal(await width(), before + 60, "the folder pane's width is remembered");
   assert.equal(Number(await page.getByRole("separator", { name: "Resize the message list" }).getAttribute("aria-valuenow")), listWidth - 16, "and the list's");
+  await page.close();
+});
+
+test("context menus: a message's by right click and by the Menu key, with one or several selected", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  const bob = list.getByRole("option", { name: /Build is green/ });
+  await bob.click({ button: "right" });
+  const menu = page.getByRole("menu", { name: "Message actions menu" });
+  await menu.waitFor();
+  assert.equal(await bob.getAttribute("aria-selected"), "true", "a right click selects the row under it");
+  for (const item of ["Reply", "Reply all", "Forward", "Forward as attachment", "Remove flag", "Archive", "Delete"]) await menu.getByRole("menuitem", { name: item, exact: true }).waitFor();
+  await page.screenshot({ path: join(artifacts, "context-menu-message.png") });
+  await menu.getByRole("menuitem", { name: "Remove flag" }).click();
+  await page.waitForFunction(() => window.__calls.some((c) => c.cmd === "set_flags"));
+  assert.equal(await menu.count(), 0, "a choice closes the menu");
+
+  // Several selected: the menu acts on all of them; opened from the keyboard.
+  await list.getByRole("option").first().click();
+  await list.getByRole("option").nth(1).click({ modifiers: ["Shift"] });
+  await page.keyboard.press("ContextMenu");
+  await menu.waitFor();
+  assert.equal(await menu.getByRole("menuitem", { name: "Reply", exact: true }).count(), 0, "no reply to two messages");
+  assert.equal(await menu.getByRole("menuitem", { name: "Archive 2 messages" }).evaluate((e) => e === document.activeElement), true, "the first item has the focus");
+  await page.keyboard.press("Escape");
+  await menu.waitFor({ state: "detached" });
+  assert.equal(await list.evaluate((e) => e.contains(document.activeElement)), true, "Escape gives the focus back to where it was, in the list");
   await page.close();
 });
 

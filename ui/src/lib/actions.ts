@@ -1,6 +1,7 @@
 // What the user does, as functions over the stores (gg's "mutators"): the optimistic list
 // change, the backend call, and what follows. Components call these; none holds state.
 import { ipc } from "./ipc";
+import type { MenuEntry } from "./menus";
 import { byFolder, type Source } from "./sources";
 import type { Accounts } from "./state/accounts.svelte";
 import type { Dialogs } from "./state/dialogs.svelte";
@@ -134,26 +135,88 @@ export class Actions {
     }
   };
 
-  toggleSubscription = async () => {
-    const sel = this.mailbox.selection;
+  /** The selected folder, or the one a context menu names. */
+  #target(at?: { account: string; folder: string }) {
+    return at ?? this.mailbox.selection;
+  }
+
+  toggleSubscription = async (at?: { account: string; folder: string }) => {
+    const sel = this.#target(at);
     const f = sel ? this.accounts.get(sel.account)?.folder(sel.folder) : null;
     if (!sel || !f) return;
     const list = await this.status.task(f.subscribed ? `Unsubscribing ${f.path}…` : `Subscribing ${f.path}…`, () => ipc.setSubscribed(sel.account, f.path, !f.subscribed));
     if (list) this.accounts.setFolders(sel.account, list);
   };
 
-  exportFolder = async () => {
-    const sel = this.mailbox.selection;
+  exportFolder = async (at?: { account: string; folder: string }) => {
+    const sel = this.#target(at);
     if (!sel) return;
     const result = await this.status.task(`Exporting ${sel.folder}…`, () => ipc.exportFolder(sel.account, sel.folder));
     if (result && result[1]) this.status.notice = `${result[0]} message${result[0] === 1 ? "" : "s"} exported to ${result[1]}`;
   };
 
-  exportFolderMbox = async () => {
-    const sel = this.mailbox.selection;
+  exportFolderMbox = async (at?: { account: string; folder: string }) => {
+    const sel = this.#target(at);
     if (!sel) return;
     const result = await this.status.task(`Exporting ${sel.folder} as mbox…`, () => ipc.exportFolderMbox(sel.account, sel.folder));
     if (result && result[1]) this.status.notice = `${result[0]} message${result[0] === 1 ? "" : "s"} exported to ${result[1]}`;
+  };
+
+  // --- context menus ---------------------------------------------------------------------
+
+  /** A folder's menu: what can be done to it (special folders keep their names). */
+  folderMenu = (account: string, path: string, showAll: { on: boolean; toggle: () => void }): MenuEntry[] => {
+    const acc = this.accounts.get(account);
+    const f = acc?.folder(path);
+    const at = { account, folder: path };
+    const special = !f || f.role !== null;
+    const entries: MenuEntry[] = [
+      { label: "Open", run: () => this.mailbox.show({ folder: at }) },
+      { label: "New subfolder…", run: () => (this.dialogs.folder = { kind: "create", account, path }) },
+      { label: "Rename…", disabled: special, run: () => (this.dialogs.folder = { kind: "rename", account, path }) },
+      { label: "Delete…", disabled: special, danger: true, run: () => (this.dialogs.folder = { kind: "delete", account, path }) },
+    ];
+    if (!acc?.isPop3 && path.toUpperCase() !== "INBOX") entries.push({ label: f?.subscribed === false ? "Subscribe" : "Unsubscribe", run: () => this.toggleSubscription(at) });
+    entries.push("separator", { label: "Export as mbox…", run: () => this.exportFolderMbox(at) });
+    if (acc?.isPop3) entries.push({ label: "Export as Maildir…", run: () => this.exportFolder(at) });
+    entries.push("separator", { label: "Show all folders", checked: showAll.on, run: showAll.toggle }, { label: "Account options…", run: () => (this.dialogs.optionsFor = acc?.settings ?? null) });
+    return entries;
+  };
+
+  /** An account's menu. */
+  accountMenu = (account: string, showAll: { on: boolean; toggle: () => void }): MenuEntry[] => {
+    const acc = this.accounts.get(account);
+    return [
+      { label: "Get mail", shortcut: "F5", run: () => this.getMail() },
+      { label: "New folder…", run: () => (this.dialogs.folder = { kind: "create", account, path: "" }) },
+      { label: "Show all folders", checked: showAll.on, run: showAll.toggle },
+      "separator",
+      { label: "Account options…", run: () => (this.dialogs.optionsFor = acc?.settings ?? null) },
+      { label: "Remove account…", danger: true, run: () => (this.dialogs.removing = acc?.settings ?? null) },
+    ];
+  };
+
+  /** The selected messages' menu (one message: its answers and flags too). */
+  messageMenu = (): MenuEntry[] => {
+    const m = this.mailbox;
+    const count = m.selected.size;
+    const one = count === 1 ? m.rows.find([...m.selected][0])?.row ?? null : null;
+    const entries: MenuEntry[] = [];
+    if (one) {
+      entries.push(
+        { label: "Reply", shortcut: "R", run: () => this.composeFromOpen("reply") },
+        { label: "Reply all", shortcut: "Shift+R", run: () => this.composeFromOpen("reply_all") },
+        { label: "Forward", run: () => this.composeFromOpen("forward") },
+        { label: "Forward as attachment", run: () => this.composeFromOpen("forward_as_attachment") },
+        "separator",
+        { label: one.seen ? "Mark as unread" : "Mark as read", shortcut: "M", run: () => m.changeFlags(one.uid, !one.seen, null) },
+        { label: one.flagged ? "Remove flag" : "Flag", shortcut: "S", run: () => m.changeFlags(one.uid, null, !one.flagged) },
+        "separator",
+      );
+    }
+    const what = count === 1 ? "" : ` ${count} messages`;
+    entries.push({ label: `Archive${what}`, shortcut: "A", run: () => this.archive() }, { label: `Delete${what}`, shortcut: "Delete", danger: true, run: () => this.delete() });
+    return entries;
   };
 
   // --- accounts ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Which dialog is open (at most one of each), and the composer's start.
 import type { FoundAccount } from "../../bindings/FoundAccount";
+import type { OpenMenu } from "../menus";
 import type { AccountSettings } from "../../bindings/AccountSettings";
 import type { Composition } from "../../bindings/Composition";
 import type { MessageFile } from "../../bindings/MessageFile";
@@ -21,9 +22,11 @@ export class Dialogs {
   importing = $state(false);
   /** An account found in a Thunderbird profile, in the account form (password asked, then checked). */
   addingFound = $state<FoundAccount | null>(null);
+  /** The context menu shown (a message's, a folder's, an account's). */
+  contextMenu = $state<OpenMenu | null>(null);
 
   /** A dialog or the composer has the keyboard: the list's shortcuts are off. */
   get anyOpen(): boolean {
-    return this.adding || this.importing || !!this.addingFound || !!this.composing || !!this.messageFile || !!this.folder || !!this.optionsFor || this.shortcuts || this.preferences;
+    return !!this.contextMenu || this.adding || this.importing || !!this.addingFound || !!this.composing || !!this.messageFile || !!this.folder || !!this.optionsFor || this.shortcuts || this.preferences;
   }
 }
