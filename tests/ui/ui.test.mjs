@@ -1497,6 +1497,34 @@ test("accessibility: axe-core finds nothing serious or critical in any view, lig
   }
 });
 
+test("preferences: the list above the message, and compact rows; remembered", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option").first().waitFor();
+  const rowHeight = () => list.getByRole("option").first().evaluate((e) => Math.round(e.getBoundingClientRect().height));
+  assert.equal(await rowHeight(), 52);
+  await page.getByRole("button", { name: "Preferences" }).click();
+  const dialog = page.getByRole("dialog", { name: "Preferences" });
+  await dialog.getByLabel("The list above the message").check();
+  await dialog.getByLabel("Compact (more messages on the screen)").check();
+  await dialog.getByRole("button", { name: "Save" }).click();
+  const place = async () => {
+    const l = await page.getByRole("region", { name: "Message list" }).boundingBox();
+    const r = await page.getByRole("article", { name: "Message" }).boundingBox();
+    return { listAbove: l.y + l.height <= r.y + 1, sameColumn: Math.abs(l.x - r.x) < 2 };
+  };
+  assert.deepEqual(await place(), { listAbove: true, sameColumn: true });
+  assert.equal(await rowHeight(), 42);
+  assert.equal(await list.getByRole("option").first().evaluate((e) => e.scrollHeight <= e.clientHeight + 1), true, "a compact row still shows its two lines whole");
+  assert.equal(await page.getByRole("separator", { name: "Resize the message list" }).count(), 0, "no list-width separator when stacked");
+  await page.screenshot({ path: join(artifacts, "stacked-compact.png") });
+  await page.reload();
+  await list.getByRole("option").first().waitFor();
+  assert.deepEqual(await place(), { listAbove: true, sameColumn: true }, "remembered");
+  assert.equal(await rowHeight(), 42);
+  await page.close();
+});
+
 test("first run: the setup wizard opens by itself", async () => {
   const page = await open("empty");
   await page.getByRole("dialog", { name: "Add account" }).waitFor();

@@ -7,10 +7,14 @@ export interface Preferences {
   /** Seconds a message must stay open before it is marked read ("after-delay"). */
   markReadDelay: number;
   notifyNewMail: boolean;
+  /** Three columns (tree, list, reader) or the list above the reader. */
+  layout: "columns" | "stacked";
+  /** List rows: roomier, or more of them on the screen. */
+  density: "comfortable" | "compact";
 }
 
 const KEY = "petrel.preferences";
-export const DEFAULTS: Preferences = { markRead: "immediately", markReadDelay: 3, notifyNewMail: true };
+export const DEFAULTS: Preferences = { markRead: "immediately", markReadDelay: 3, notifyNewMail: true, layout: "columns", density: "comfortable" };
 
 export function loadPreferences(storage: Storage | undefined = globalThis.localStorage): Preferences {
   try {
