@@ -106,9 +106,10 @@ impl ImapSession {
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .take();
+                let text = crate::error::server_words(&text);
                 Err(ImapError::AuthFailed(match why {
-                    Some(why) => format!("{} ({why})", text.trim()),
-                    None => text.trim().to_string(),
+                    Some(why) => format!("{text} ({why})"),
+                    None => text,
                 }))
             }
             Err((other, _)) => Err(other.into()),
