@@ -99,7 +99,25 @@ test("add an IMAP account through the form: unreachable host, refused and truste
     await wd.screenshot(join(ARTIFACTS, "03-untrusted-certificate.png"));
     await wd.click(await wd.waitFor(by.button("Trust this certificate")));
 
-    await wd.waitFor(`${dialogAlert}[contains(., 'Check the user name and password')]`, "the wrong-password message");
+    const wrong = `${dialogAlert}[contains(., 'Check the user name and password')]`;
+    await wd.waitFor(wrong, "the wrong-password message");
+    // In words, and in sight: not below the fold of the form (nor async-imap's debug text).
+    const message = await wd.text(await wd.waitFor(wrong));
+    assert.doesNotMatch(message, /code: |info: Some|None,/, `no debug text: ${message}`);
+    let seen = false;
+    for (let i = 0; i < 20 && !seen; i++) {
+      seen = await wd.execute(`
+        const el = document.evaluate(arguments[0], document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+        if (!el) return false;
+        const r = el.getBoundingClientRect();
+        for (let p = el.parentElement; p; p = p.parentElement) {
+          const q = p.getBoundingClientRect();
+          if (getComputedStyle(p).overflowY !== "visible" && (r.top < q.top - 1 || r.bottom > q.bottom + 1)) return false;
+        }
+        return r.top >= 0 && r.bottom <= innerHeight;`, [wrong]);
+      if (!seen) await sleep(100);
+    }
+    assert.ok(seen, "the wrong-password message is in view without scrolling");
     await wd.screenshot(join(ARTIFACTS, "04-wrong-password.png"));
     assert.deepEqual(await savedSettings(), [], "nothing is saved after a failed login");
 

@@ -1525,6 +1525,17 @@ test("preferences: the list above the message, and compact rows; remembered", as
   await page.close();
 });
 
+test("an empty folder says what it is for", async () => {
+  const page = await open("one-account");
+  const tree = page.getByRole("tree", { name: "Folders" });
+  await tree.getByRole("treeitem", { name: "Trash", exact: true }).click();
+  await page.getByText("The Trash is empty. Deleted messages wait here until you delete them for good.").waitFor();
+  await tree.getByRole("treeitem", { name: "Archive", exact: true }).click();
+  await page.getByText("Nothing archived yet.", { exact: false }).waitFor();
+  assert.equal(await page.getByText("New mail appears here by itself").count(), 0, "no promise of new mail in the Archive");
+  await page.close();
+});
+
 test("first run: the setup wizard opens by itself", async () => {
   const page = await open("empty");
   await page.getByRole("dialog", { name: "Add account" }).waitFor();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildFolderTree, shownFolders, visiblePaths } from "./folders";
+import { buildFolderTree, emptyFolderText, shownFolders, visiblePaths } from "./folders";
 import type { Folder } from "../bindings/Folder";
 
 const f = (path: string, parent: string | null, role: Folder["role"] = null): Folder => ({
@@ -45,5 +45,15 @@ describe("shownFolders", () => {
   it("keeps the folder on screen and shows everything on request", () => {
     expect(shownFolders(all, false, "Old").map((f) => f.path)).toContain("Old");
     expect(shownFolders(all, true)).toHaveLength(5);
+  });
+});
+
+describe("empty folders", () => {
+  it("say what the folder is for, not that new mail will come", () => {
+    expect(emptyFolderText("trash", "Trash")).toMatch(/Trash is empty/);
+    expect(emptyFolderText("sent", "Sent")).not.toMatch(/New mail/);
+    expect(emptyFolderText("drafts", "Drafts")).toMatch(/saved here as you type/);
+    expect(emptyFolderText("inbox", "INBOX")).toMatch(/New mail appears here/);
+    expect(emptyFolderText(null, "Receipts")).toBe("No messages in Receipts. Move or drag messages here to file them.");
   });
 });

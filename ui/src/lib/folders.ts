@@ -45,3 +45,23 @@ export function shownFolders(folders: Folder[], showAll: boolean, keepPath: stri
   }
   return folders.filter((f) => keep.has(f.path));
 }
+
+/** What an empty folder says: its job, and how mail gets there. */
+export function emptyFolderText(role: Folder["role"], name: string): string {
+  switch (role) {
+    case "inbox":
+      return `No messages in ${name}. New mail appears here by itself; Get mail (F5) checks now.`;
+    case "trash":
+      return "The Trash is empty. Deleted messages wait here until you delete them for good.";
+    case "sent":
+      return "Nothing sent yet. The messages you send are kept here.";
+    case "drafts":
+      return "No drafts. A message you are writing is saved here as you type; Close keeps it.";
+    case "archive":
+      return "Nothing archived yet. Archive (A) moves a message you have dealt with here.";
+    case "junk":
+      return "No junk mail.";
+    default:
+      return `No messages in ${name}. Move or drag messages here to file them.`;
+  }
+}
