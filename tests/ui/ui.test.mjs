@@ -1536,6 +1536,22 @@ test("an empty folder says what it is for", async () => {
   await page.close();
 });
 
+test("a queued message sent in the background: the status bar says so instead of still 'saved in the outbox'", async () => {
+  const page = await open("one-account");
+  await page.evaluate(() => { window.__fake.offline = true; });
+  await page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();
+  const composer = page.getByRole("dialog", { name: "New message" });
+  await composer.getByRole("combobox", { name: "To" }).fill("bob@example.org");
+  await composer.getByLabel("Subject").fill("Later");
+  await composer.getByRole("button", { name: "Send" }).click();
+  await page.getByText("Saved in the outbox").waitFor();
+  // The outbox's retry delivered it: the count falls to 0.
+  await page.evaluate(() => window.__emit("outbox-changed", { account: "work-1", queued: 0, retry_in_seconds: null }));
+  await page.getByText("The message waiting in the outbox was sent").waitFor();
+  assert.equal(await page.getByText("Saved in the outbox").count(), 0);
+  await page.close();
+});
+
 test("first run: the setup wizard opens by itself", async () => {
   const page = await open("empty");
   await page.getByRole("dialog", { name: "Add account" }).waitFor();
