@@ -1552,6 +1552,28 @@ test("a queued message sent in the background: the status bar says so instead of
   await page.close();
 });
 
+test("reader: plain text in a proportional font; a long quote folds away and opens on request", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option").first().waitFor();
+  const quote = ["> On Monday Ana wrote:", "> Shall we meet", "> by the harbour", "> at nine,", "> or later?", "> Ana"].join("\n");
+  await page.evaluate((text) => {
+    window.__deliver("work-1", "INBOX", { uid: 90, from: "Bo", subject: "Re: Harbour", date: Math.floor(Date.now() / 1000), seen: false, flagged: false, size: 400, text });
+    window.__emit("folder-changed", { account: "work-1", folder: "INBOX", total: 4, unread: 2, added: 1, removed: 0, arrived: [] });
+  }, `Nine is fine.\n\n${quote}\n\nBo`);
+  await list.getByRole("option", { name: /Re: Harbour/ }).click();
+  const reader = page.getByRole("article", { name: "Message" });
+  await reader.getByText("Nine is fine.").waitFor();
+  const family = await reader.getByText("Nine is fine.").evaluate((e) => getComputedStyle(e).fontFamily);
+  assert.doesNotMatch(family, /mono/i, `a proportional font: ${family}`);
+  const folded = reader.getByText("Show quoted text (6 lines)");
+  await folded.waitFor();
+  assert.equal(await reader.getByText("by the harbour", { exact: false }).isVisible(), false, "folded");
+  await folded.click();
+  await reader.getByText("by the harbour", { exact: false }).waitFor();
+  await page.close();
+});
+
 test("first run: the setup wizard opens by itself", async () => {
   const page = await open("empty");
   await page.getByRole("dialog", { name: "Add account" }).waitFor();

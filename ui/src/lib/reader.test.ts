@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allowRemoteFrom, linkify, messageDocument, remoteAllowedSenders, remoteGrantKey } from "./reader";
+import { allowRemoteFrom, linkify, messageDocument, remoteAllowedSenders, remoteGrantKey, textBlocks } from "./reader";
 
 describe("messageDocument", () => {
   it("turns off DNS prefetch of link hosts (a lookup would confirm the address is read)", () => {
@@ -39,5 +39,13 @@ describe("remote content for one message", () => {
     expect(remoteGrantKey("home", "INBOX", m)).not.toBe(granted);
     // Same folder and UID after a UIDVALIDITY change: another message.
     expect(remoteGrantKey("work", "INBOX", { ...m, subject: "Tracking", from: "x@evil.example" })).not.toBe(granted);
+  });
+});
+
+describe("plain text blocks", () => {
+  it("part the sender's words from quoted text, line for line", () => {
+    const blocks = textBlocks("Yes, nine.\n\n> Shall we\n> meet?\n>> older\nBo");
+    expect(blocks.map((b) => [b.quoted, b.lines])).toEqual([[false, 2], [true, 3], [false, 1]]);
+    expect(blocks.map((b) => b.text).join("\n")).toBe("Yes, nine.\n\n> Shall we\n> meet?\n>> older\nBo");
   });
 });

@@ -63,3 +63,25 @@ export function remoteGrantKey(
 ): string {
   return JSON.stringify([account, folder, message.uid, message.date, message.from, message.subject]);
 }
+
+/** A plain-text body in blocks: what the sender wrote, and quoted text (lines starting with
+ * ">") — a long quote folds away behind "Show quoted text". */
+export type TextBlock = { quoted: boolean; text: string; lines: number };
+
+/** Quotes of more than this many lines start folded. */
+export const FOLD_QUOTES_OVER = 4;
+
+export function textBlocks(text: string): TextBlock[] {
+  const blocks: TextBlock[] = [];
+  for (const line of text.split("\n")) {
+    const quoted = line.startsWith(">");
+    const last = blocks[blocks.length - 1];
+    if (last && last.quoted === quoted) {
+      last.text += `\n${line}`;
+      last.lines += 1;
+    } else {
+      blocks.push({ quoted, text: line, lines: 1 });
+    }
+  }
+  return blocks;
+}

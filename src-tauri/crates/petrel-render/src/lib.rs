@@ -5,6 +5,7 @@
 
 mod charset;
 mod files;
+mod flowed;
 mod html;
 pub mod mime;
 mod search_text;
@@ -57,7 +58,29 @@ pub fn list_headers(header_block: &[u8]) -> ListHeaders {
 /// the charset corrections of `charset.rs`.
 pub fn body_text(msg: &mail_parser::Message<'_>, raw: &[u8]) -> Option<String> {
     let id = *msg.text_body.first()?;
-    charset::corrected_text(msg, raw, id).or_else(|| msg.body_text(0).map(|t| t.into_owned()))
+    let text = charset::corrected_text(msg, raw, id)
+        .or_else(|| msg.body_text(0).map(|t| t.into_owned()))?;
+    // format=flowed (RFC 3676): paragraphs rejoined, so they wrap to the window.
+    let flowed = msg
+        .parts
+        .get(id as usize)
+        .and_then(|p| p.content_type())
+        .filter(|ct| {
+            ct.ctype().eq_ignore_ascii_case("text")
+                && ct.subtype().is_none_or(|s| s.eq_ignore_ascii_case("plain"))
+        })
+        .filter(|ct| {
+            ct.attribute("format")
+                .is_some_and(|f| f.trim().eq_ignore_ascii_case("flowed"))
+        })
+        .map(|ct| {
+            ct.attribute("delsp")
+                .is_some_and(|d| d.trim().eq_ignore_ascii_case("yes"))
+        });
+    Some(match flowed {
+        Some(delsp) => flowed::unflow(&text, delsp),
+        None => text,
+    })
 }
 
 /// Builds the reader's view of a full message.
@@ -288,6 +311,25 @@ mod tests {
     use super::*;
 
     const PLAIN: &str = "From: =?UTF-8?Q?Ana_L=C3=ADma?= <ana@example.org>\r\nTo: Bo <bo@example.org>, cy@example.org\r\nSubject: =?UTF-8?B?T2zDoSDwn5Go?=\r\nDate: Tue, 03 Mar 2026 10:00:00 +0000\r\n\r\nHello Bo,\r\nsee you.\r\n";
+
+    #[test]
+    fn flowed_plain_text_is_read_as_paragraphs() {
+        let raw = "From: a@example.org\r\nSubject: f\r\nContent-Type: text/plain; charset=utf-8; format=flowed; delsp=no\r\n\r\nThe boat leaves \r\nat nine.\r\n> Quoted \r\n> on.\r\n";
+        assert_eq!(
+            message_view(1, raw.as_bytes()).text,
+            "The boat leaves at nine.\n> Quoted on.\n"
+        );
+        // Not flowed: the lines stay as they were.
+        let fixed = raw.replace("; format=flowed; delsp=no", "");
+        assert!(
+            message_view(1, fixed.as_bytes())
+                .text
+                .contains("leaves \r\nat")
+                || message_view(1, fixed.as_bytes())
+                    .text
+                    .contains("leaves \nat")
+        );
+    }
 
     #[test]
     fn a_sender_name_that_looks_like_an_address_shows_the_real_one() {
