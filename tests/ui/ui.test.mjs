@@ -1327,6 +1327,8 @@ test("import: an mbox file into a folder; a wrong profile folder is said in word
 
   await dialog.getByRole("tab", { name: "Mail files" }).click();
   await dialog.getByRole("button", { name: "Choose…" }).click();
+  // The chooser answers asynchronously: the field fills when it does.
+  await page.waitForFunction(() => [...document.querySelectorAll("textarea")].some((t) => t.value === "/home/me/old.mbox"));
   assert.equal(await dialog.getByLabel("File", { exact: true }).inputValue(), "/home/me/old.mbox");
   await dialog.getByLabel("Folder", { exact: true }).fill("Old mail");
   await dialog.getByRole("button", { name: "Import", exact: true }).click();
