@@ -1527,6 +1527,18 @@ test("preferences: the list above the message, and compact rows; remembered", as
   await page.close();
 });
 
+test("an unread row shows a dot and says 'Unread' to a screen reader; a read one does not", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  const lunch = list.getByRole("option", { name: /Lunch on Friday/ });
+  await lunch.waitFor();
+  assert.match(await lunch.evaluate((e) => e.textContent), /^\s*Unread: /, "unread named");
+  assert.equal(await lunch.locator(".unread-dot").count(), 1);
+  const bob = list.getByRole("option", { name: /Build is green/ });
+  assert.doesNotMatch(await bob.evaluate((e) => e.textContent), /Unread/);
+  await page.close();
+});
+
 test("an empty folder says what it is for", async () => {
   const page = await open("one-account");
   const tree = page.getByRole("tree", { name: "Folders" });
