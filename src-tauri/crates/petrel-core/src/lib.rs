@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod calendar;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
 pub mod import;

@@ -10,7 +10,7 @@ use petrel_core::{AccountId, ComposeKind, Composition, MessageFile};
 use std::path::{Path, PathBuf};
 
 /// Largest message file read (a message with big attachments; anything larger is not mail).
-const MAX_MESSAGE_FILE: u64 = 256 * 1024 * 1024;
+pub(crate) const MAX_MESSAGE_FILE: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LaunchRequest {

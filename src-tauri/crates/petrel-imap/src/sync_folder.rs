@@ -505,21 +505,10 @@ fn imap_date_days_ago(days: u32) -> String {
     imap_date(now / 86_400 - i64::from(days))
 }
 
-/// Days since 1970-01-01 → `d-Mon-yyyy` (the civil-from-days algorithm, H. Hinnant).
+/// Days since 1970-01-01 → `d-Mon-yyyy` (RFC 3501's date).
 fn imap_date(days: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{day}-{}-{year}", MONTHS[(month - 1) as usize])
+    let (year, month, day) = petrel_core::calendar::civil_from_days(days);
+    format!("{day}-{}-{year}", petrel_core::calendar::MONTHS[month - 1])
 }
 
 /// The members of `uids` inside any of `ranges`, without expanding the ranges (a hostile

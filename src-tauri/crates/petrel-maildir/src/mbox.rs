@@ -256,25 +256,13 @@ pub fn status(raw: &[u8]) -> MboxStatus {
 /// `Thu Jan  1 00:00:00 1970` (UTC) for a Unix time: the date of a `From ` line.
 fn asctime(unix: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = petrel_core::calendar::civil_from_days(days);
     format!(
         "{} {} {:>2} {:02}:{:02}:{:02} {}",
         DAYS[days.rem_euclid(7) as usize],
-        MONTHS[(month - 1).clamp(0, 11) as usize],
+        petrel_core::calendar::MONTHS[month - 1],
         day,
         secs / 3600,
         secs % 3600 / 60,

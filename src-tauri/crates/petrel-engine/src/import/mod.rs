@@ -13,6 +13,7 @@ pub mod thunderbird;
 
 use crate::account::import_into::{content_key, Arrival, ImportInto};
 use crate::account::Incoming;
+use crate::launch::MAX_MESSAGE_FILE;
 use crate::{Engine, EngineError};
 use petrel_core::{
     AccountId, FolderRole, ImportProgress, ImportReport, ImportRequest, ImportSource,
@@ -30,8 +31,6 @@ const BATCH_MESSAGES: usize = 200;
 const BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// Lines of "what was left out" kept for the report.
 const MAX_PROBLEMS: usize = 40;
-/// A message file larger than this is not mail (the same bound as a message file opened).
-const MAX_MESSAGE_FILE: u64 = 256 * 1024 * 1024;
 
 /// Where each source was left.
 #[derive(Debug, Default, Serialize, Deserialize)]

@@ -151,7 +151,7 @@ impl ImapAccount {
         .await
     }
 
-    /// Whether `folder` holds a message with this Message-ID (an import run again).
+    /// Whether `folder` holds a message with this Message-ID (a filed copy, an import run again).
     pub(crate) async fn holds_message_id(
         &self,
         cx: &Shared,
@@ -621,17 +621,7 @@ impl Incoming for ImapAccount {
         let Some(folder) = super::cached_role_folder(cx, &self.state.id, role) else {
             return false;
         };
-        let probe = message_id.to_string();
-        self.with_session(cx, move |s| {
-            let (folder, probe) = (folder.clone(), probe.clone());
-            Box::pin(async move {
-                s.has_message_id(&folder, &probe)
-                    .await
-                    .map_err(EngineError::imap(format!("Looking in {folder}")))
-            })
-        })
-        .await
-        .unwrap_or(false)
+        self.holds_message_id(cx, &folder, message_id).await
     }
 
     async fn remove_copies(
