@@ -383,7 +383,7 @@ export function installFakeBackend(scenario) {
         throw { code: "protocol", message: "The server refused the recipient nobody@refused.example (550 5.1.1 no such user).", retryable: false, certificate: null };
       }
       if (!state.offline) return { sent: 1, queued: 0 };
-      state.outbox.push({ message_id: message.message_id ?? `q${state.outbox.length + 1}@example.org`, subject: message.subject, to: message.to, size: 2048, last_error: null, refused: false, message });
+      state.outbox.push({ message_id: message.message_id ?? `q${state.outbox.length + 1}@example.org`, subject: message.subject, to: message.to, size: 2048, last_error: null, refused: false, unsure: false, message });
       return { sent: 0, queued: state.outbox.length };
     },
     save_draft: ({ message }) => {
@@ -408,9 +408,22 @@ export function installFakeBackend(scenario) {
     },
     flush_outbox: () => {
       if (state.offline) throw { code: "unreachable", message: "Cannot reach smtp.example.org.", retryable: true, certificate: null };
-      const sent = state.outbox.length;
-      state.outbox = [];
+      // Refused messages and those that may have been sent wait for the user.
+      const kept = state.outbox.filter((q) => q.refused || q.unsure);
+      const sent = state.outbox.length - kept.length;
+      state.outbox = kept;
       return { sent, queued: 0 };
+    },
+    settle_unsure: ({ messageId, arrived }) => {
+      const q = state.outbox.find((m) => m.message_id === messageId && m.unsure);
+      if (!q) throw { code: "invalid_input", message: "That message no longer waits for your decision.", retryable: false, certificate: null };
+      if (arrived) {
+        state.outbox = state.outbox.filter((m) => m !== q);
+        state.filedInSent = [...(state.filedInSent ?? []), q.message_id];
+        return { sent: 1, queued: 0 };
+      }
+      q.unsure = false;
+      return handlers.flush_outbox();
     },
     address_suggestions: ({ query }) =>
       [
@@ -429,6 +442,8 @@ export function installFakeBackend(scenario) {
       return a;
     },
     export_message: () => "/home/me/Documents/Lunch on Friday.eml",
+    // The first "megabyte" of a large message: 3 MB in all.
+    message_source: ({ uid }) => [`Return-Path: <ana@example.org>\r\nFrom: Ana <ana@example.org>\r\nSubject: message ${uid}\r\nDKIM-Signature: v=1; a=rsa-sha256; d=example.org\r\n\r\nBody of ${uid}, ünïcode kept.\r\n`, 3 * 1024 * 1024],
     // Import: one profile with a POP3 account (its mail in the profile) and Local Folders.
     thunderbird_profiles: () => [{ name: "default-release", path: "/home/me/.thunderbird/abc.default-release", default: true }],
     read_thunderbird_profile: ({ path }) => {

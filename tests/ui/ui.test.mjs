@@ -715,6 +715,56 @@ test("outbox: queued mail shows as an Outbox folder with Send now, Edit and Dele
   await page.close();
 });
 
+test("reader: View source from the More menu or Ctrl+U, the first part of a large message said", async () => {
+  const page = await open("one-account");
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().click();
+  await page.getByRole("article", { name: "Message" }).getByRole("heading", { level: 1 }).waitFor();
+  await page.keyboard.press("Control+u");
+  const dialog = page.getByRole("dialog", { name: /^Source of / });
+  const source = dialog.getByLabel("Message source");
+  await source.getByText("DKIM-Signature: v=1", { exact: false }).waitFor();
+  assert.match(await source.textContent(), /ünïcode kept/);
+  assert.equal(await source.evaluate((e) => e === document.activeElement), true, "the source has the focus, to scroll by keyboard");
+  await dialog.getByText("3.0 MB; the first", { exact: false }).waitFor();
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  await page.getByRole("toolbar", { name: "Message actions" }).getByRole("button", { name: "More" }).click();
+  await page.getByRole("menu", { name: "More" }).getByRole("menuitem", { name: "View source" }).click();
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await dialog.waitFor({ state: "detached" });
+  await page.close();
+});
+
+test("outbox: a message that may have been sent waits for the user: It arrived files it, Send again sends it", async () => {
+  const page = await open("one-account");
+  await page.evaluate(() => { window.__fake.offline = true; });
+  for (const subject of ["First", "Second"]) {
+    await page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();
+    const composer = page.getByRole("dialog", { name: "New message" });
+    await composer.getByRole("combobox", { name: "To" }).fill("bob@example.org");
+    await composer.getByLabel("Subject").fill(subject);
+    await composer.getByRole("button", { name: "Send" }).click();
+    await composer.waitFor({ state: "detached" });
+  }
+  // As the engine reports them after Petrel was stopped while they were leaving.
+  await page.evaluate(() => { window.__fake.offline = false; for (const q of window.__fake.outbox) q.unsure = true; });
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: /^Outbox/ }).click();
+  const panel = page.getByRole("region", { name: "Outbox of Work" });
+  await panel.getByText("2 may have been sent: ask a recipient, then say whether it arrived.").waitFor();
+  assert.equal(await panel.getByRole("note").filter({ hasText: "May have been sent" }).count(), 2);
+  assert.equal(await panel.getByRole("button", { name: "Send now" }).isDisabled(), true, "nothing waits for the server");
+  await panel.getByRole("button", { name: "It arrived: file First in Sent" }).click();
+  await page.getByText("“First” filed in Sent").waitFor();
+  assert.deepEqual(await page.evaluate(() => window.__fake.filedInSent.length), 1);
+  await panel.getByRole("button", { name: "Send again: Second" }).click();
+  await page.getByText("“Second” sent again").waitFor();
+  await panel.getByText("Nothing waits to be sent.").waitFor();
+  const calls = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "settle_unsure").map((c) => c.args.arrived));
+  assert.deepEqual(calls, [true, false]);
+  await page.close();
+});
+
 test("setup wizard: settings found with their source, the advisor's questions and recommendation, trust, connect; nothing found shows the log", async () => {
   const page = await open("one-account");
   await openWizard(page);

@@ -141,6 +141,21 @@ pub async fn unqueue(
     Ok(state.engine()?.unqueue(&account, &message_id).await?)
 }
 
+/// The user's answer for a message that may have been sent (Petrel stopped as it left):
+/// `arrived` files it in Sent, otherwise it is sent again.
+#[tauri::command]
+pub async fn settle_unsure(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    message_id: String,
+    arrived: bool,
+) -> Result<SendReport, IpcError> {
+    Ok(state
+        .engine()?
+        .settle_unsure(&account, &message_id, arrived)
+        .await?)
+}
+
 /// Tries the outbox now ("Send now").
 #[tauri::command]
 pub async fn flush_outbox(

@@ -62,6 +62,20 @@ pub async fn save_attachment(
     Ok(path.display().to_string())
 }
 
+/// A message's source as text ("View source"): the first megabyte, and the whole size.
+#[tauri::command]
+pub async fn message_source(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uid: u32,
+) -> Result<(String, u64), IpcError> {
+    Ok(state
+        .engine()?
+        .message_source(&account, &folder, uid)
+        .await?)
+}
+
 /// Saves a message as an `.eml` file where the user chooses; returns the path (empty when
 /// cancelled).
 #[tauri::command]

@@ -22,7 +22,7 @@ pub use memory_secrets::MemorySecrets;
 pub use oidc::{browser_command, Oidc, OidcOptions, CLIENT_ID as OIDC_CLIENT_ID};
 pub use proxy::Proxy;
 pub use scripted_pop3::ScriptedPop3;
-pub use scripted_smtp::ScriptedSmtp;
+pub use scripted_smtp::{endless_greeting, ScriptedSmtp};
 
 /// Adds `folder` (and its parents) to Dovecot's Maildir `subscriptions` file, as a client
 /// that created them would have: most clients show only subscribed folders.

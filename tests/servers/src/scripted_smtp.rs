@@ -61,6 +61,42 @@ impl ScriptedSmtp {
     }
 }
 
+/// A server whose greeting never ends: "220-" and then a line without its end, in 1 MiB
+/// writes, up to 600 MiB. Gives the port, the certificate to pin, and (once the client
+/// stopped reading) how many bytes of the greeting it took.
+pub async fn endless_greeting() -> Result<(u16, String, tokio::sync::oneshot::Receiver<u64>)> {
+    let certs = test_certificates()?;
+    let acceptor = crate::tls_acceptor(&certs)?;
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(crate::io("binding the endless SMTP server"))?;
+    let port = listener
+        .local_addr()
+        .map_err(crate::io("endless SMTP address"))?
+        .port();
+    let (taken_tx, taken) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let Ok((tcp, _)) = listener.accept().await else {
+            return;
+        };
+        let Ok(mut tls) = acceptor.accept(tcp).await else {
+            return;
+        };
+        let mut sent = 0u64;
+        if tls.write_all(b"220-").await.is_ok() {
+            let chunk = vec![b'a'; 1 << 20];
+            while sent < 600 << 20 {
+                if tls.write_all(&chunk).await.is_err() || tls.flush().await.is_err() {
+                    break;
+                }
+                sent += chunk.len() as u64;
+            }
+        }
+        let _ = taken_tx.send(sent);
+    });
+    Ok((port, certs.cert_sha256, taken))
+}
+
 impl Drop for ScriptedSmtp {
     fn drop(&mut self) {
         self.task.abort();

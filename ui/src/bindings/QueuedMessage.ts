@@ -15,4 +15,9 @@ last_error: string | null,
 /**
  * Refused for good by the server: not retried; the user edits or deletes it.
  */
-refused: boolean, };
+refused: boolean, 
+/**
+ * Petrel stopped while the message was leaving and Sent has no copy: it may have been
+ * sent. Never retried on its own; the user sends it again or deletes it.
+ */
+unsure: boolean, };

@@ -92,6 +92,9 @@ export const ipc = {
   outboxCount: (account: AccountId) => call<number>("outbox_count", { account }),
   /** Takes a message back out of the outbox (to edit or drop it). */
   unqueue: (account: AccountId, messageId: string) => call<Composition>("unqueue", { account, messageId }),
+  /** The user's answer for a message that may have been sent (Petrel stopped as it left):
+   * `arrived` files it in Sent, otherwise it is sent again. */
+  settleUnsure: (account: AccountId, messageId: string, arrived: boolean) => call<SendReport>("settle_unsure", { account, messageId, arrived }),
   /** Tries the outbox now. */
   flushOutbox: (account: AccountId) => call<SendReport>("flush_outbox", { account }),
   /** Addresses seen in mail starting with `query`, most used first. */
@@ -123,6 +126,8 @@ export const ipc = {
   setSending: (account: AccountId, sending: SendingOptions) => call<AccountSettings>("set_sending", { account, sending }),
   /** The account's outgoing (SMTP) server. */
   setSmtp: (account: AccountId, smtp: ServerSettings | null) => call<AccountSettings>("set_smtp", { account, smtp }),
+  /** A message's source as text (its first megabyte) and its whole size in bytes. */
+  messageSource: (account: AccountId, folder: string, uid: number) => call<[string, number]>("message_source", { account, folder, uid }),
   /** Saves a message as .eml where the user chooses; "" when cancelled. */
   exportMessage: (account: AccountId, folder: string, uid: number) => call<string>("export_message", { account, folder, uid }),
   /** Exports a local folder as a Maildir into a directory the user picks: [count, path]. */

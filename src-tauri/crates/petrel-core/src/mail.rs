@@ -466,6 +466,9 @@ pub struct QueuedMessage {
     pub last_error: Option<String>,
     /// Refused for good by the server: not retried; the user edits or deletes it.
     pub refused: bool,
+    /// Petrel stopped while the message was leaving and Sent has no copy: it may have been
+    /// sent. Never retried on its own; the user sends it again or deletes it.
+    pub unsure: bool,
 }
 
 /// How many messages wait in an account's outbox.

@@ -17,6 +17,10 @@ use petrel_store::{FolderRef, MailCache};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+/// How much of a message "View source" shows (bytes): a page of text a reader can scroll;
+/// attachments beyond it are in "Save as .eml".
+pub const SOURCE_SHOWN: usize = 1 << 20;
+
 pub struct Engine {
     /// This engine owns the config dir (one Petrel per config dir).
     instance: crate::instance::InstanceLock,
@@ -678,6 +682,24 @@ impl Engine {
         Ok((
             petrel_render::safe_file_name(&format!("{stem}.eml")),
             petrel_pop3::ledger::without_stamp(&raw).to_vec(),
+        ))
+    }
+
+    /// A message's source for "View source": its bytes as text (UTF-8 where they are, a
+    /// replacement mark where not), the first [`SOURCE_SHOWN`] bytes of it, and its whole
+    /// size (the rest is in "Save as .eml").
+    pub async fn message_source(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uid: u32,
+    ) -> Result<(String, u64), EngineError> {
+        let raw = self.raw_message(id, folder, uid).await?;
+        let raw = petrel_pop3::ledger::without_stamp(&raw);
+        let shown = &raw[..raw.len().min(SOURCE_SHOWN)];
+        Ok((
+            String::from_utf8_lossy(shown).into_owned(),
+            raw.len() as u64,
         ))
     }
 

@@ -150,10 +150,13 @@ impl From<SmtpError> for ServerError {
             SmtpError::AuthFailed(m) => ServerError::AuthFailed(m),
             SmtpError::Temporary(m) => ServerError::Busy(m),
             SmtpError::ConnectionLost(m) => ServerError::ConnectionLost(m),
-            // Recipient, size and message refusals keep their own words.
+            // Recipient, size and message refusals keep their own words. (An outbox that
+            // could not record a message is this computer's problem: the outbox turns it
+            // into a storage error before it gets here.)
             other @ (SmtpError::RecipientRefused(_)
             | SmtpError::TooLarge(_)
-            | SmtpError::Refused(_)) => ServerError::Refused(other.to_string()),
+            | SmtpError::Refused(_)
+            | SmtpError::Unrecorded(_)) => ServerError::Refused(other.to_string()),
         }
     }
 }

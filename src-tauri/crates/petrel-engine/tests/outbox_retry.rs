@@ -66,6 +66,14 @@ async fn queued_mail_is_sent_by_the_background_retry() {
         assert!(Instant::now() < deadline, "no failed retry reported");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The first word comes before any try: when the first one will be (the first wait),
+    // so the Outbox says "Next try in …" from the start.
+    let first = events.lock().unwrap()[0].clone();
+    assert_eq!(
+        (first.queued, first.retry_in_seconds),
+        (1, Some(1)),
+        "{first:?}"
+    );
     proxy.set_up(true);
     let deadline = Instant::now() + Duration::from_secs(30);
     while !events.lock().unwrap().iter().any(|s| s.queued == 0) {

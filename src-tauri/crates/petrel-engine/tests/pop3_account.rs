@@ -296,6 +296,10 @@ async fn local_folders_can_be_made_renamed_deleted_copied_into_and_exported() {
         bytes.starts_with(b"From: "),
         "no X-Petrel-POP3 stamp in an export"
     );
+    // "View source": the same bytes as text, and the whole size.
+    let (text, total) = engine.message_source(&id, "INBOX", uid).await.unwrap();
+    assert_eq!(text.as_bytes(), &bytes[..]);
+    assert_eq!(total, bytes.len() as u64);
 
     // Deleting a folder keeps its mail: it goes to the Trash.
     let list = engine.delete_folder(&id, "Holidays").await.unwrap();

@@ -261,3 +261,88 @@ async fn a_refusal_after_data_is_settled_and_the_corrected_resend_goes_out_once(
     assert_eq!(engine.flush_outbox(&id).await.unwrap(), Default::default());
     assert_eq!(smtp.accepted().len(), 1);
 }
+
+/// A message Petrel left "handing over" when it stopped (the moment its end of data was
+/// leaving) may have been sent: never sent again on its own, shown in the Outbox for the
+/// user, who asks a recipient. "It arrived" files it in Sent without sending; "Send again"
+/// sends it once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_that_may_have_been_sent_waits_for_the_users_word() {
+    let f = Fixture::new();
+    let smtp = petrel_harness::ScriptedSmtp::start(&[]).await.unwrap();
+    let (engine, id) = f.start().await;
+    engine.folders(&id).await.unwrap();
+    // Queued while the outgoing server is away (nothing listens on the port).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    engine
+        .set_smtp(&id, Some(common::submission(&f, "alice", closed)))
+        .unwrap();
+    for (n, subject) in ["arrived-before", "never-left"].iter().enumerate() {
+        let report = engine
+            .send_message(
+                &id,
+                Outgoing {
+                    to: vec!["bob@example.test".into()],
+                    subject: subject.to_string(),
+                    body: format!("{subject}\n"),
+                    message_id: Some(format!("unsure-{n}@example.test")),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.sent, 0);
+    }
+    // As a kill between the two marks around the end of data leaves them.
+    let outbox = f.config.path().join("outbox").join(&id.0);
+    let maildir = petrel_maildir::Maildir::open(&outbox).unwrap();
+    for path in maildir.messages().unwrap() {
+        maildir.set_flags(&path, "H").unwrap();
+    }
+    let mut server = common::submission(&f, "alice", smtp.port);
+    server.pinned_cert_sha256 = Some(smtp.cert_sha256.clone());
+    engine.set_smtp(&id, Some(server)).unwrap();
+
+    let report = engine.flush_outbox(&id).await.unwrap();
+    assert_eq!((report.sent, report.queued), (0, 0));
+    assert!(
+        smtp.accepted().is_empty(),
+        "neither is sent again on its own"
+    );
+    let held = engine.outbox_messages(&id).unwrap();
+    assert_eq!(held.len(), 2);
+    assert!(held.iter().all(|m| m.unsure && !m.refused), "{held:?}");
+    assert_eq!(engine.outbox_shown(&id).unwrap(), 2, "the tree counts them");
+
+    // Bob says the first arrived: filed in Sent, not sent.
+    engine
+        .settle_unsure(&id, "unsure-0@example.test", true)
+        .await
+        .unwrap();
+    assert!(smtp.accepted().is_empty());
+    let sent = sent_bodies(&f);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("arrived-before"));
+    // The second did not: sent once, and filed.
+    let report = engine
+        .settle_unsure(&id, "unsure-1@example.test", false)
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1);
+    let accepted = smtp.accepted();
+    assert_eq!(accepted.len(), 1);
+    assert!(String::from_utf8_lossy(&accepted[0]).contains("never-left"));
+    // (doveadm's output of two messages may come as one chunk: count their IDs.)
+    let sent = sent_bodies(&f).concat();
+    assert_eq!(sent.matches("Message-ID: <unsure-").count(), 2, "{sent}");
+    assert!(sent.contains("<unsure-1@example.test>"), "{sent}");
+    assert!(engine.outbox_messages(&id).unwrap().is_empty());
+    let again = engine
+        .settle_unsure(&id, "unsure-1@example.test", false)
+        .await;
+    assert!(again.is_err(), "no longer waits for the user");
+}

@@ -1,11 +1,13 @@
-//! TCP + TLS: implicit TLS by default, STARTTLS when chosen (see `starttls.rs`).
+//! TCP + TLS: implicit TLS by default, STARTTLS when chosen (see `starttls.rs`); every
+//! response read through the ceiling of `reply_meter.rs`.
 
+use crate::reply_meter::{ImapReplies, MAX_RESPONSE_BYTES};
 use crate::{starttls, ImapError, TrustPolicy, CONNECT_TIMEOUT};
 use petrel_core::{Security, ServerSettings};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-pub(crate) type Stream = TlsStream<TcpStream>;
+pub(crate) type Stream = petrel_tls::Bounded<TlsStream<TcpStream>, ImapReplies>;
 
 pub(crate) async fn connect(
     server: &ServerSettings,
@@ -38,6 +40,7 @@ async fn connect_inner(server: &ServerSettings, trust: &TrustPolicy) -> Result<S
 
     petrel_tls::handshake(tcp, host, trust, server.pinned_cert_sha256.clone())
         .await
+        .map(|tls| petrel_tls::Bounded::new(tls, ImapReplies::new(MAX_RESPONSE_BYTES)))
         .map_err(|failure| match failure {
             petrel_tls::TlsFailure::Untrusted {
                 reason,

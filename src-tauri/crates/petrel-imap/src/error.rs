@@ -39,7 +39,10 @@ pub enum ImapError {
 
 impl From<std::io::Error> for ImapError {
     fn from(e: std::io::Error) -> Self {
-        ImapError::ConnectionLost(e.to_string())
+        match petrel_tls::ReplyTooLarge::of(&e) {
+            Some(over) => ImapError::Protocol(over.0.clone()),
+            None => ImapError::ConnectionLost(e.to_string()),
+        }
     }
 }
 
@@ -99,7 +102,7 @@ impl From<async_imap::error::Error> for ImapError {
     fn from(e: async_imap::error::Error) -> Self {
         use async_imap::error::Error as E;
         match e {
-            E::Io(io) => ImapError::ConnectionLost(io.to_string()),
+            E::Io(io) => io.into(),
             E::ConnectionLost => {
                 ImapError::ConnectionLost("the server closed the connection".into())
             }

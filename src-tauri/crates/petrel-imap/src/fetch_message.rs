@@ -8,6 +8,22 @@ use futures::TryStreamExt;
 /// otherwise exhaust memory.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
+/// Whole messages up to the limit and each one's true size: a larger message comes cut at
+/// the limit (and is then set aside by its size), so no response passes the ceiling of
+/// `reply_meter.rs` and one large message never costs the connection.
+fn body_query() -> String {
+    format!("(UID RFC822.SIZE BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>)")
+}
+
+/// The body of a FETCH response when it is the whole message: shorter than the cut, or
+/// exactly at it for a message of that size. (RFC822.SIZE alone is not trusted: some
+/// servers report sizes a little off.)
+fn whole_body(f: &async_imap::types::Fetch) -> Option<&[u8]> {
+    let body = f.body()?;
+    let at_cut = body.len() >= MAX_MESSAGE_BYTES;
+    (!at_cut || f.size.is_some_and(|s| s as usize <= MAX_MESSAGE_BYTES)).then_some(body)
+}
+
 impl ImapSession {
     /// Raw RFC 5322 bytes of message `uid` in `folder`. BODY.PEEK[]: the engine marks the
     /// message read itself (through its action queue, so the cache and the server agree,
@@ -15,25 +31,22 @@ impl ImapSession {
     pub async fn fetch_message(&mut self, folder: &str, uid: u32) -> Result<Vec<u8>, ImapError> {
         with_timeout("opening the folder", self.inner.examine(folder)).await??;
         let fetches: Vec<async_imap::types::Fetch> = with_timeout("fetching the message", async {
-            let stream = self
-                .inner
-                .uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")
-                .await?;
+            let stream = self.inner.uid_fetch(uid.to_string(), body_query()).await?;
             stream.try_collect().await
         })
         .await??;
-        let body = fetches
+        let fetch = fetches
             .iter()
-            .filter(|f| f.uid == Some(uid))
-            .find_map(|f| f.body())
+            .find(|f| f.uid == Some(uid) && f.body().is_some())
             .ok_or_else(|| ImapError::Refused(format!("message {uid} is no longer in {folder}")))?;
-        if body.len() > MAX_MESSAGE_BYTES {
-            return Err(ImapError::Protocol(format!(
-                "message of {} bytes exceeds the limit",
-                body.len()
-            )));
+        match whole_body(fetch) {
+            Some(body) => Ok(body.to_vec()),
+            None => Err(ImapError::Protocol(format!(
+                "the message is {}, larger than the {} Petrel opens",
+                petrel_tls::size_words(fetch.size.map_or(0, |s| s as usize)),
+                petrel_tls::size_words(MAX_MESSAGE_BYTES)
+            ))),
         }
-        Ok(body.to_vec())
     }
 }
 
@@ -53,7 +66,7 @@ impl ImapSession {
         let fetches: Vec<async_imap::types::Fetch> = with_timeout("downloading messages", async {
             let stream = self
                 .inner
-                .uid_fetch(crate::uid_set(uids), "(UID BODY.PEEK[])")
+                .uid_fetch(crate::uid_set(uids), body_query())
                 .await?;
             stream.try_collect().await
         })
@@ -62,8 +75,7 @@ impl ImapSession {
             .iter()
             .filter_map(|f| {
                 let uid = f.uid.filter(|u| wanted.contains(u))?;
-                let body = f.body().filter(|b| b.len() <= MAX_MESSAGE_BYTES)?;
-                Some((uid, body.to_vec()))
+                Some((uid, whole_body(f)?.to_vec()))
             })
             .collect())
     }

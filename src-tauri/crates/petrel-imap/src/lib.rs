@@ -20,6 +20,7 @@ mod manage_folders;
 mod move_messages;
 mod quota;
 mod raw_command;
+mod reply_meter;
 mod search_messages;
 mod session;
 mod starttls;
@@ -28,9 +29,11 @@ mod sync_folder;
 
 pub use error::ImapError;
 pub use fetch_envelopes::MAX_PAGE;
+pub use fetch_message::MAX_MESSAGE_BYTES;
 pub use idle::{IdleOutcome, IDLE_REISSUE};
 pub use move_messages::Removal;
 pub use petrel_tls::TrustPolicy;
+pub use reply_meter::MAX_RESPONSE_BYTES;
 pub use session::{ImapSession, Login};
 pub use sync_folder::{uid_set, SyncError, SyncReport};
 

@@ -10,9 +10,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-/// Serves one TLS connection. `reply(command_line)` returns the bytes to send back (with
-/// `TAG` replaced by the command's tag); `None` closes the connection.
-async fn scripted_tls_server(reply: fn(&str) -> Option<String>) -> (u16, TrustPolicy) {
+/// A TLS acceptor for the harness's test certificate, and the trust that accepts it.
+fn tls_acceptor() -> (tokio_rustls::TlsAcceptor, TrustPolicy) {
     let certs = petrel_harness::test_certificates().unwrap();
     let chain = rustls_pemfile::certs(&mut certs.cert_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
@@ -28,7 +27,16 @@ async fn scripted_tls_server(reply: fn(&str) -> Option<String>) -> (u16, TrustPo
     .with_no_client_auth()
     .with_single_cert(chain, key)
     .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    (
+        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        TrustPolicy::with_pem_roots(certs.ca_pem.as_bytes()).unwrap(),
+    )
+}
+
+/// Serves one TLS connection. `reply(command_line)` returns the bytes to send back (with
+/// `TAG` replaced by the command's tag); `None` closes the connection.
+async fn scripted_tls_server(reply: fn(&str) -> Option<String>) -> (u16, TrustPolicy) {
+    let (acceptor, trust) = tls_acceptor();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -56,10 +64,7 @@ async fn scripted_tls_server(reply: fn(&str) -> Option<String>) -> (u16, TrustPo
             line.clear();
         }
     });
-    (
-        port,
-        TrustPolicy::with_pem_roots(certs.ca_pem.as_bytes()).unwrap(),
-    )
+    (port, trust)
 }
 
 fn login_ok(cmd: &str) -> Option<String> {
@@ -275,5 +280,101 @@ async fn vanished_of_every_possible_uid_is_not_expanded() {
     assert!(
         rss_kb().saturating_sub(before) < 50_000,
         "four billion UIDs must not be expanded"
+    );
+}
+
+/// A server that logs in, then answers the message FETCH with a response that never ends:
+/// body sections of 30 MiB each, one after another in the same response, up to 700 MiB
+/// (each one is a fair size; together they are not). Returns how many bytes of that
+/// response the client took before it stopped reading.
+async fn endless_reply_server() -> (u16, TrustPolicy, tokio::sync::oneshot::Receiver<u64>) {
+    let (acceptor, trust) = tls_acceptor();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (taken_tx, taken) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let tls = acceptor.accept(tcp).await.unwrap();
+        let (r, mut w) = tokio::io::split(tls);
+        let mut r = BufReader::new(r);
+        w.write_all(b"* OK scripted\r\n").await.unwrap();
+        let mut line = String::new();
+        while r.read_line(&mut line).await.unwrap_or(0) > 0 {
+            let tag = line.split_whitespace().next().unwrap_or("").to_string();
+            if line.contains("UID FETCH") {
+                let mut sent = 0u64;
+                let chunk = vec![b'a'; 1 << 20];
+                'response: for part in 1.. {
+                    let head = match part {
+                        1 => "* 1 FETCH (UID 1 BODY[1] {31457280}\r\n".to_string(),
+                        n => format!(" BODY[{n}] {{31457280}}\r\n"),
+                    };
+                    if w.write_all(head.as_bytes()).await.is_err() {
+                        break;
+                    }
+                    for _ in 0..30 {
+                        if sent >= 700 << 20
+                            || w.write_all(&chunk).await.is_err()
+                            || w.flush().await.is_err()
+                        {
+                            break 'response;
+                        }
+                        sent += chunk.len() as u64;
+                    }
+                }
+                let _ = taken_tx.send(sent);
+                return;
+            }
+            let reply = login_ok(line.trim_end())
+                .or_else(|| {
+                    line.contains("EXAMINE")
+                        .then(|| "* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\nTAG OK done\r\n".into())
+                })
+                .unwrap_or_else(|| "TAG OK\r\n".into());
+            w.write_all(reply.replace("TAG", &tag).as_bytes())
+                .await
+                .unwrap();
+            line.clear();
+        }
+    });
+    (port, trust, taken)
+}
+
+/// Review L13: async-imap keeps reading one response up to 512 MiB (on each connection);
+/// Petrel stops at its own ceiling, one message at the limit, with words that say so. (A
+/// line that never ends is bounded by time instead: async-imap parses a growing line again
+/// on every read, so one cannot grow far before the command's timeout; the meter's unit
+/// tests cover it.)
+#[tokio::test]
+async fn a_reply_that_never_ends_is_cut_at_the_ceiling() {
+    let (port, trust, taken) = endless_reply_server().await;
+    let server = ServerSettings {
+        host: "localhost".into(),
+        port,
+        security: Security::Tls,
+        username: "u".into(),
+        pinned_cert_sha256: None,
+    };
+    let mut session = ImapSession::login(&server, "pw", &trust).await.unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(60), session.fetch_message("INBOX", 1))
+        .await
+        .expect("the client must not hang");
+    drop(session);
+    let taken = tokio::time::timeout(Duration::from_secs(60), taken)
+        .await
+        .unwrap()
+        .unwrap();
+    match result {
+        Err(ImapError::Protocol(words)) => {
+            assert!(words.contains("larger than 65 MiB"), "{words}")
+        }
+        other => panic!("expected the ceiling's words, got {other:?}"),
+    }
+    // What the ceiling allows, plus what socket and TLS buffers hold.
+    let allowed = petrel_imap::MAX_RESPONSE_BYTES as u64 + (16 << 20);
+    assert!(
+        taken <= allowed,
+        "the client took {} MiB of one response",
+        taken >> 20
     );
 }

@@ -32,6 +32,8 @@ use tokio_rustls::client::TlsStream;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_LINE: usize = 4096;
+/// Lines of one reply (an EHLO answer has about fifteen).
+const MAX_REPLY_LINES: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SmtpError {
@@ -65,6 +67,10 @@ pub enum SmtpError {
     Temporary(String),
     #[error("connection lost: {0}")]
     ConnectionLost(String),
+    /// The outbox could not record the message as leaving, so its end was not sent and
+    /// the server dropped it: nothing went out.
+    #[error("the message was not sent: the outbox could not record it as leaving ({0})")]
+    Unrecorded(String),
     #[error("{what} timed out")]
     Timeout { what: &'static str },
 }
@@ -211,7 +217,7 @@ impl SmtpSession {
         let stream = Greeted {
             greeting: greeting.unwrap_or_default().into_bytes(),
             at: 0,
-            inner: tls,
+            inner: petrel_tls::Bounded::new(tls, SmtpReplies::default()),
             hook: hook.clone(),
             marker_left: 0,
             marker_written: false,
@@ -242,26 +248,30 @@ impl SmtpSession {
 
     /// Sends one message (raw RFC 5322 bytes, Bcc already removed) to `to` from `from`.
     pub async fn send(&mut self, from: &str, to: &[String], raw: &[u8]) -> Result<(), SmtpError> {
-        self.send_noting(from, to, raw, || ()).await
+        let handover = Handover {
+            before: Box::new(|| Ok(())),
+            after: Box::new(|| ()),
+        };
+        self.send_noting(from, to, raw, handover).await
     }
 
-    /// As `send`; `handed_over` runs once the end of the data (the final ".") has been
-    /// written to the socket — from then on the server, not this process, decides
-    /// whether the message goes out, so the outbox records it before the 250 arrives.
+    /// As `send`, with `handover` run around the end of the data (the final "."): from
+    /// then on the server, not this process, decides whether the message goes out, so the
+    /// outbox records it on both sides of that moment (see [`Handover`]).
     pub async fn send_noting(
         &mut self,
         from: &str,
         to: &[String],
         raw: &[u8],
-        handed_over: impl FnOnce() + Send + 'static,
+        handover: Handover,
     ) -> Result<(), SmtpError> {
-        if self.conn.has_broken() {
+        if self.conn.has_broken() || self.was_cut() {
             let (conn, hook) = Self::open(&self.server, &self.secret, &self.trust).await?;
             (self.conn, self.hook) = (conn, hook);
         }
-        // A poisoned lock is taken over (one policy across Petrel): the hook must be set,
-        // or a crash after the end of data would send the message twice.
-        *self.hook.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(handed_over));
+        // A poisoned lock is taken over (one policy across Petrel): the hooks must be set,
+        // or a crash around the end of data could send the message twice.
+        self.hook.lock().unwrap_or_else(|p| p.into_inner()).handover = Some(handover);
         let parse = |a: &str| {
             a.parse::<lettre::Address>()
                 .map_err(|e| SmtpError::RecipientRefused(format!("{a}: {e}")))
@@ -272,17 +282,29 @@ impl SmtpSession {
         let sent = timed("sending the message", self.conn.send(&envelope, raw))
             .await?
             .map_err(|e| classify(e, Stage::Send));
-        if sent.is_err() && !self.conn.has_broken() {
+        if sent.is_err() && !self.conn.has_broken() && !self.was_cut() {
             // A refused transaction stays open on the server: end it so the next message
             // of this session starts clean.
             let _ = timed("resetting", self.conn.command(Rset)).await;
         }
-        self.hook.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.hook
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .handover
+            .take();
         sent.map(drop)
     }
 
+    /// The last message's data was cut short (its end not written): the server still
+    /// reads data, so the connection can carry no other command.
+    fn was_cut(&self) -> bool {
+        self.hook.lock().unwrap_or_else(|p| p.into_inner()).cut
+    }
+
     pub async fn quit(mut self) {
-        let _ = timed("closing", self.conn.quit()).await;
+        if !self.was_cut() {
+            let _ = timed("closing", self.conn.quit()).await;
+        }
     }
 }
 
@@ -361,6 +383,10 @@ enum Stage {
 }
 
 fn classify(e: lettre::transport::smtp::Error, stage: Stage) -> SmtpError {
+    // Past the ceiling the reply was not read: no answer, as for a cut.
+    if let Some(over) = petrel_tls::ReplyTooLarge::of(&e) {
+        return SmtpError::ConnectionLost(over.0.clone());
+    }
     let text = e.to_string();
     let code = e.status().map(|c| c.to_string()).unwrap_or_default();
     if e.is_transient() {
@@ -439,7 +465,7 @@ async fn send(conn: &mut BufReader<TcpStream>, line: &str) -> Result<(), SmtpErr
 /// One SMTP reply (all its lines, "250-…" continuations included), bounded.
 async fn reply(conn: &mut BufReader<TcpStream>) -> Result<String, SmtpError> {
     let mut all = String::new();
-    for _ in 0..64 {
+    for _ in 0..MAX_REPLY_LINES {
         let mut line = Vec::new();
         let n = timed("waiting for the server", async {
             let mut limited = (&mut *conn).take(MAX_LINE as u64);
@@ -469,11 +495,56 @@ async fn reply(conn: &mut BufReader<TcpStream>) -> Result<String, SmtpError> {
     Err(SmtpError::Refused("too many reply lines before TLS".into()))
 }
 
+/// Where one SMTP reply ends ("250-" lines continue it, "250 " ends it), for the ceiling on
+/// replies after TLS (`petrel_tls::Bounded`, review L13): lettre reads a line with no cap
+/// of its own, so a server that never ends one would otherwise take memory until the
+/// timeout. The same bounds as the plaintext replies before TLS.
+#[derive(Debug, Default)]
+struct SmtpReplies {
+    /// Bytes of the current line so far, and its first four.
+    line: usize,
+    head: [u8; 4],
+    /// Lines of the current reply so far.
+    lines: usize,
+}
+
+impl petrel_tls::ReplyMeter for SmtpReplies {
+    fn feed(&mut self, bytes: &[u8]) -> Result<(), String> {
+        for &b in bytes {
+            if b == b'\n' {
+                self.lines += 1;
+                // "250-…" continues the reply; anything else ends it.
+                if self.head[3] == b'-' {
+                    if self.lines >= MAX_REPLY_LINES {
+                        return Err(format!(
+                            "the server sent a reply of more than {MAX_REPLY_LINES} lines"
+                        ));
+                    }
+                } else {
+                    self.lines = 0;
+                }
+                (self.line, self.head) = (0, [0; 4]);
+                continue;
+            }
+            if let Some(slot) = self.head.get_mut(self.line) {
+                *slot = b;
+            }
+            self.line += 1;
+            if self.line > MAX_LINE {
+                return Err(format!(
+                    "the server sent a reply line longer than {MAX_LINE} bytes"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The TLS stream, first replaying the plaintext greeting for lettre (see the module docs).
 struct Greeted {
     greeting: Vec<u8>,
     at: usize,
-    inner: TlsStream<TcpStream>,
+    inner: petrel_tls::Bounded<TlsStream<TcpStream>, SmtpReplies>,
     hook: DataEndHook,
     /// Bytes of the end-of-data marker still to be written (lettre writes it on its own).
     marker_left: usize,
@@ -484,8 +555,36 @@ struct Greeted {
 /// Lettre ends a message's data with exactly this write (RFC 5321 §4.1.1.4).
 const END_OF_DATA: &[u8] = b"\r\n.\r\n";
 
-/// Run once the end of a message's data has been handed to the operating system.
-type DataEndHook = Arc<std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>>;
+/// What the sender records around the end of a message's data, the moment after which
+/// only the server knows whether the message goes out.
+pub struct Handover {
+    /// Run before the end is written. An error keeps it unwritten (the write fails with
+    /// the words), so the server drops the unfinished message: nothing leaves that its
+    /// sender has not first recorded as leaving.
+    pub before: Box<dyn FnOnce() -> Result<(), String> + Send>,
+    /// Run once the end has been handed to the operating system.
+    pub after: Box<dyn FnOnce() + Send>,
+}
+
+/// The handover of the message being sent, shared by the session and its stream.
+#[derive(Default)]
+struct HookSlot {
+    handover: Option<Handover>,
+    /// `before` refused: the message's end was never written (see `SmtpSession::was_cut`).
+    cut: bool,
+}
+
+type DataEndHook = Arc<std::sync::Mutex<HookSlot>>;
+
+impl Greeted {
+    fn is_cut(&self) -> bool {
+        self.hook.lock().unwrap_or_else(|p| p.into_inner()).cut
+    }
+}
+
+fn cut_error() -> std::io::Error {
+    std::io::Error::other("the message's data was cut short, so the connection is closed")
+}
 
 impl std::fmt::Debug for Greeted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -499,6 +598,9 @@ impl AsyncRead for Greeted {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
+        if self.is_cut() {
+            return Poll::Ready(Err(cut_error()));
+        }
         if self.at < self.greeting.len() {
             let n = buf.remaining().min(self.greeting.len() - self.at);
             let start = self.at;
@@ -516,7 +618,25 @@ impl AsyncWrite for Greeted {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
+        // After a cut, lettre's own QUIT would wait for a reply the server (still reading
+        // data) never sends: nothing more goes on this connection.
+        if self.is_cut() {
+            return Poll::Ready(Err(cut_error()));
+        }
         let marker = if data == END_OF_DATA {
+            if self.marker_left == 0 {
+                let before = {
+                    let mut slot = self.hook.lock().unwrap_or_else(|p| p.into_inner());
+                    slot.handover
+                        .as_mut()
+                        .map(|h| std::mem::replace(&mut h.before, Box::new(|| Ok(()))))
+                };
+                if let Some(Err(why)) = before.map(|before| before()) {
+                    let mut slot = self.hook.lock().unwrap_or_else(|p| p.into_inner());
+                    (slot.handover, slot.cut) = (None, true);
+                    return Poll::Ready(Err(std::io::Error::other(why)));
+                }
+            }
             Some(END_OF_DATA.len())
         } else if self.marker_left > 0 && data.len() == self.marker_left {
             Some(self.marker_left)
@@ -535,9 +655,14 @@ impl AsyncWrite for Greeted {
         let flushed = Pin::new(&mut self.inner).poll_flush(cx);
         if matches!(flushed, Poll::Ready(Ok(()))) && self.marker_written {
             self.marker_written = false;
-            let hook = self.hook.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let hook = self
+                .hook
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .handover
+                .take();
             if let Some(hook) = hook {
-                hook();
+                (hook.after)();
             }
         }
         flushed
@@ -549,6 +674,6 @@ impl AsyncWrite for Greeted {
 
 impl AsyncTokioStream for Greeted {
     fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.inner.get_ref().0.peer_addr()
+        self.inner.get_ref().get_ref().0.peer_addr()
     }
 }

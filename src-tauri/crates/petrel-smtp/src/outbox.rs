@@ -3,25 +3,35 @@
 //!
 //! A message's state is its file's Maildir flags (see `petrel_maildir` for the separator):
 //! - none (in new/): waiting for a try;
-//! - `P` "handed over": the end of its data (the final ".") was written to the socket and
-//!   no reply has been read yet — the outcome is unknown, so it is never sent again
-//!   (the caller looks for it in Sent, the one place that can tell);
+//! - `H` "handing over": recorded, durably, *before* the end of its data (the final ".")
+//!   is written; nothing ends a message on the wire that is not first marked so. Found
+//!   after a crash, it means the end may or may not have left: the message is never sent
+//!   again on its own — found in Sent it is done, else it waits for the user ("may have
+//!   been sent": Send again or Delete), the one who can ask a recipient;
+//! - `P` "handed over": the end of its data was written to the socket and no reply has
+//!   been read yet — the outcome is unknown, so it is never sent again (the caller looks
+//!   for it in Sent, and files a copy when Sent has none);
 //! - `S` "sent": the server answered 2xx; it waits only for its Sent copy to be filed;
 //! - `X` "refused": the server answered 5xx; kept with the server's words for the user to
 //!   edit or delete, never retried or filed in Sent.
 //!
 //! A 4xx answer puts the message back to waiting, with the server's words kept. Any reply
-//! to the end of data settles the `P` mark at once; only no reply (a cut, a timeout, a
-//! crash) leaves it. Each step is one atomic rename, made durable; the server's words live
-//! in `notes/<unique name>` beside the Maildir. What remains is a window of one system
-//! call between the final write and the rename (a crash there sends twice).
+//! to the end of data settles the `H`/`P` mark at once; only no reply (a cut, a timeout, a
+//! crash) leaves it, and a failed write of the end puts the message back to waiting (a
+//! TLS record cut short is never read by the server). Each step is one atomic rename, made
+//! durable; the server's words live in `notes/<unique name>` beside the Maildir. No crash
+//! point sends a message twice: before `H` the end was not written; with `H` the message
+//! waits for the user.
 
-use crate::{SmtpError, SmtpSession};
+use crate::{Handover, SmtpError, SmtpSession};
 use petrel_maildir::{Maildir, MaildirError};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The first line of a queued file: who it goes to (Bcc recipients live only here).
 const ENVELOPE: &str = "X-Petrel-Envelope:";
+const HANDING_OVER: &str = "H";
 const HANDED_OVER: &str = "P";
 const SENT: &str = "S";
 const REFUSED: &str = "X";
@@ -40,14 +50,22 @@ pub struct Queued {
     pub handed_over: bool,
     /// Refused for good by the server: waits for the user (edit or delete).
     pub refused: bool,
+    /// Petrel stopped while the end of its data was going out: it may have been sent, and
+    /// waits for the user (send again or delete). See the module notes.
+    pub unsure: bool,
     /// The server's words about the last try (a 4xx or a 5xx answer).
     pub note: Option<String>,
 }
 
 impl Queued {
-    /// Waiting for a try: not sent, not handed over, not refused.
+    /// Waiting for a try: not sent, not handed over, not refused, not unsure.
     pub fn waiting(&self) -> bool {
-        !self.sent && !self.handed_over && !self.refused
+        !self.sent && !self.handed_over && !self.refused && !self.unsure
+    }
+
+    /// Shown in the Outbox: waiting for the server, or for the user (refused, unsure).
+    pub fn shown(&self) -> bool {
+        self.waiting() || self.refused || self.unsure
     }
 }
 
@@ -58,6 +76,8 @@ pub struct OutboxCounts {
     pub waiting: usize,
     /// Refused by the server, waiting for the user.
     pub refused: usize,
+    /// May have been sent (Petrel stopped as it left), waiting for the user.
+    pub unsure: usize,
     /// Sent or handed over, their Sent copies not filed yet: a pass still has work.
     pub unfiled: usize,
 }
@@ -122,6 +142,7 @@ impl Outbox {
                 sent: flags.contains(SENT),
                 handed_over: flags.contains(HANDED_OVER),
                 refused: flags.contains(REFUSED),
+                unsure: is_unsure(&flags),
             });
         }
         Ok(out)
@@ -140,6 +161,8 @@ impl Outbox {
             let flags = petrel_maildir::flags_of(&path);
             if flags.contains(REFUSED) {
                 counts.refused += 1;
+            } else if is_unsure(&flags) {
+                counts.unsure += 1;
             } else if flags.contains(SENT) || flags.contains(HANDED_OVER) {
                 counts.unfiled += 1;
             } else {
@@ -167,6 +190,7 @@ impl Outbox {
             sent: true,
             handed_over: false,
             refused: false,
+            unsure: false,
             note: None,
             ..q.clone()
         })
@@ -185,6 +209,7 @@ impl Outbox {
                     sent: false,
                     handed_over: false,
                     refused: false,
+                    unsure: false,
                     note: Some(words.clone()),
                     ..q.clone()
                 })
@@ -197,11 +222,24 @@ impl Outbox {
                     sent: false,
                     handed_over: false,
                     refused: true,
+                    unsure: false,
                     note: Some(words.clone()),
                     ..q.clone()
                 })
             }
         }
+    }
+
+    /// The user's "Send again" for a message that may have been sent: waiting once more.
+    pub fn send_again(&self, name: &str) -> Result<(), OutboxError> {
+        let path = self.maildir.find(name).ok_or_else(|| {
+            OutboxError::Io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the message is no longer in the outbox",
+            ))
+        })?;
+        self.maildir.clear_flags(&path)?;
+        Ok(())
     }
 
     /// Done with it (its Sent copy is filed, or the user took it back): found by its unique
@@ -255,6 +293,9 @@ pub struct Flushed {
     /// Refused for good by the server in this pass (wrong address, too large…): kept, with
     /// why, for the user.
     pub refused: Vec<(Queued, SmtpError)>,
+    /// Found as Petrel left them when it stopped while their end was going out, and not in
+    /// Sent: they may have been sent, so they wait for the user.
+    pub unsure: Vec<Queued>,
     /// Answered 4xx in this pass: waiting again, with the server's words.
     pub deferred: Vec<(Queued, SmtpError)>,
     /// A failure that ended the pass; the rest stays queued for the next one.
@@ -280,6 +321,15 @@ pub async fn flush(
         if q.refused {
             continue;
         }
+        if q.unsure {
+            if q.message_id.as_deref().is_some_and(&mut already_sent) {
+                let marked = outbox.mark_sent(&q)?;
+                out.done.push(marked);
+            } else {
+                out.unsure.push(q);
+            }
+            continue;
+        }
         if q.handed_over {
             let in_sent = q.message_id.as_deref().is_some_and(&mut already_sent);
             let marked = outbox.mark_sent(&q)?;
@@ -291,15 +341,14 @@ pub async fn flush(
             continue;
         }
         let raw = outbox.message(&q)?;
-        let hook = {
-            let (maildir, path) = (outbox.maildir.clone(), q.path.clone());
-            move || {
-                if let Err(e) = maildir.set_flags(&path, HANDED_OVER) {
-                    tracing::warn!(error = %e, "could not record a message as handed over");
-                }
-            }
+        let marks = Marks::new(outbox, &q);
+        let result = session
+            .send_noting(&q.from, &q.to, &raw, marks.handover())
+            .await;
+        let q = Queued {
+            path: marks.path(),
+            ..q
         };
-        let result = session.send_noting(&q.from, &q.to, &raw, hook).await;
         match result {
             Ok(()) => match outbox.mark_sent(&q) {
                 Ok(q) => out.done.push(q),
@@ -320,16 +369,110 @@ pub async fn flush(
                     let q = outbox.settle(&q, &Answer::Refused(words))?;
                     out.refused.push((q, e));
                 }
-                // No reply: a message handed over keeps its mark (outcome unknown). (An
-                // error never carries `Accepted`.)
+                // No reply. Once the end was on the wire the mark stays (outcome unknown);
+                // before, nothing was sent and the message waits again. (An error never
+                // carries `Accepted`.)
                 None | Some(Answer::Accepted) => {
-                    out.stopped = Some(e);
+                    let unrecorded = marks.unrecorded();
+                    if !marks.on_wire() {
+                        if let Err(e) = outbox.maildir.clear_flags(&q.path) {
+                            // It stays marked: shown as "may have been sent", never resent.
+                            tracing::warn!(error = %e, "could not put an unsent message back to waiting");
+                        }
+                    }
+                    out.stopped = Some(match unrecorded {
+                        Some(why) => SmtpError::Unrecorded(why),
+                        None => e,
+                    });
                     break;
                 }
             },
         }
     }
     Ok(out)
+}
+
+/// "Handing over" without a later mark: see the module notes.
+fn is_unsure(flags: &str) -> bool {
+    flags.contains(HANDING_OVER)
+        && !flags.contains(HANDED_OVER)
+        && !flags.contains(SENT)
+        && !flags.contains(REFUSED)
+}
+
+/// The marks of one message around the end of its data, and what became of them.
+struct Marks {
+    maildir: Maildir,
+    /// Where the file is now (each mark renames it).
+    path: Arc<Mutex<PathBuf>>,
+    on_wire: Arc<AtomicBool>,
+    unrecorded: Arc<Mutex<Option<String>>>,
+}
+
+impl Marks {
+    fn new(outbox: &Outbox, q: &Queued) -> Self {
+        Marks {
+            maildir: outbox.maildir.clone(),
+            path: Arc::new(Mutex::new(q.path.clone())),
+            on_wire: Arc::default(),
+            unrecorded: Arc::default(),
+        }
+    }
+
+    fn handover(&self) -> Handover {
+        let (maildir, path, unrecorded) = (
+            self.maildir.clone(),
+            self.path.clone(),
+            self.unrecorded.clone(),
+        );
+        let before = move || {
+            let mut path = path.lock().unwrap_or_else(|p| p.into_inner());
+            match maildir.set_flags(&path, HANDING_OVER) {
+                Ok(now) => {
+                    *path = now;
+                    Ok(())
+                }
+                Err(e) => {
+                    let words = e.to_string();
+                    *unrecorded.lock().unwrap_or_else(|p| p.into_inner()) = Some(words.clone());
+                    Err(words)
+                }
+            }
+        };
+        let (maildir, path, on_wire) = (
+            self.maildir.clone(),
+            self.path.clone(),
+            self.on_wire.clone(),
+        );
+        let after = move || {
+            on_wire.store(true, Ordering::SeqCst);
+            let mut path = path.lock().unwrap_or_else(|p| p.into_inner());
+            match maildir.set_flags(&path, HANDED_OVER) {
+                Ok(now) => *path = now,
+                // It stays "handing over": never resent, shown as "may have been sent".
+                Err(e) => tracing::warn!(error = %e, "could not record a message as handed over"),
+            }
+        };
+        Handover {
+            before: Box::new(before),
+            after: Box::new(after),
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.path.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn on_wire(&self) -> bool {
+        self.on_wire.load(Ordering::SeqCst)
+    }
+
+    fn unrecorded(&self) -> Option<String> {
+        self.unrecorded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 fn split_envelope(raw: &[u8]) -> Option<(String, Vec<String>, &[u8])> {
@@ -393,6 +536,7 @@ mod tests {
             waiting: w,
             refused: r,
             unfiled: u,
+            unsure: 0,
         };
         assert_eq!(outbox.counts().unwrap(), count(1, 0, 0));
         // 4xx: waiting again, with the server's words.

@@ -105,14 +105,18 @@ async fn queued_offline_sent_later_exactly_once() {
         .unwrap();
     let q = outbox.queued().unwrap().remove(0);
     let (root, path) = (dir.path().to_path_buf(), q.path.clone());
-    s.send_noting(&q.from, &q.to, &outbox.message(&q).unwrap(), move || {
-        petrel_maildir::Maildir::open(&root)
-            .unwrap()
-            .set_flags(&path, "P")
-            .unwrap();
-    })
-    .await
-    .unwrap();
+    let handover = petrel_smtp::Handover {
+        before: Box::new(|| Ok(())),
+        after: Box::new(move || {
+            petrel_maildir::Maildir::open(&root)
+                .unwrap()
+                .set_flags(&path, "P")
+                .unwrap();
+        }),
+    };
+    s.send_noting(&q.from, &q.to, &outbox.message(&q).unwrap(), handover)
+        .await
+        .unwrap();
     assert!(outbox.queued().unwrap()[0].handed_over);
     assert_eq!(wait_for(&h, "bob", "crash-after-250", 1), 1);
     let done = flush(&outbox, &mut s, |id| {
@@ -202,4 +206,140 @@ async fn answers_after_data_settle_each_message() {
         .all(|q| q.message_id.as_deref() != Some("spam@petrel.test")));
     assert_eq!(smtp.accepted().len(), 1, "a refused message is not retried");
     session.quit().await;
+}
+
+fn scripted_server(smtp: &petrel_harness::ScriptedSmtp) -> ServerSettings {
+    ServerSettings {
+        host: "localhost".into(),
+        port: smtp.port,
+        security: Security::Tls,
+        username: "alice@example.test".into(),
+        pinned_cert_sha256: Some(smtp.cert_sha256.clone()),
+    }
+}
+
+/// Review H5 at its root: a message whose marks cannot be written (a name the file system
+/// refuses, a full disk) was sent, its
+/// "sent" mark failed, and the next pass sent it again. Now nothing ends a message on the
+/// wire before the outbox has recorded it as leaving: the server gets no complete message,
+/// the pass says why, and once the outbox can record again it goes exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_the_outbox_cannot_mark_is_not_sent_at_all() {
+    let smtp = petrel_harness::ScriptedSmtp::start(&[]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::open(dir.path()).unwrap();
+    let raw = message("alice@example.test", "bob@example.test", "unmarkable");
+    outbox
+        .enqueue("alice@example.test", &["bob@example.test".into()], &raw)
+        .unwrap();
+    // Every mark's name is taken by a directory, which no rename can replace (not even
+    // root's): as a disk that refuses every rename would.
+    let unique = petrel_maildir::unique_of(&outbox.queued().unwrap()[0].path);
+    let sep = petrel_maildir::info_separator();
+    let blockers: Vec<_> = ["H", "P", "S"]
+        .iter()
+        .map(|flag| {
+            dir.path()
+                .join("cur")
+                .join(format!("{unique}{sep}2,{flag}"))
+        })
+        .collect();
+    for b in &blockers {
+        std::fs::create_dir(b).unwrap();
+    }
+
+    let mut session = SmtpSession::login(&scripted_server(&smtp), "pw", &TrustPolicy::default())
+        .await
+        .unwrap();
+    let pass = flush(&outbox, &mut session, |_| false).await.unwrap();
+    assert!(pass.done.is_empty(), "{:?}", pass.done);
+    match &pass.stopped {
+        Some(petrel_smtp::SmtpError::Unrecorded(why)) => assert!(!why.is_empty()),
+        other => panic!("expected the outbox's words, got {other:?}"),
+    }
+    assert!(
+        pass.stopped
+            .as_ref()
+            .is_some_and(|e| e.to_string().contains("was not sent")),
+        "{:?}",
+        pass.stopped
+    );
+    assert_eq!(
+        smtp.accepted().len(),
+        0,
+        "no complete message reached the server"
+    );
+    assert!(outbox.queued().unwrap()[0].waiting(), "it waits as before");
+
+    // The outbox can record again: the next pass sends it, once.
+    for b in &blockers {
+        std::fs::remove_dir(b).unwrap();
+    }
+    let mut session = SmtpSession::login(&scripted_server(&smtp), "pw", &TrustPolicy::default())
+        .await
+        .unwrap();
+    let pass = flush(&outbox, &mut session, |_| false).await.unwrap();
+    assert_eq!(pass.done.len(), 1);
+    for q in &pass.done {
+        outbox.remove(&q.name).unwrap();
+    }
+    let pass = flush(&outbox, &mut session, |_| false).await.unwrap();
+    assert!(pass.done.is_empty());
+    session.quit().await;
+    assert_eq!(smtp.accepted().len(), 1, "sent exactly once");
+}
+
+/// Petrel stopped (a crash, a kill) after recording "handing over" and before the mark that
+/// follows the end of data: whether the end left is unknown. Such a message is never sent
+/// again on its own (the kill test once saw one delivered twice from this window): found in
+/// Sent it is done, else it waits for the user, who can send it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_left_handing_over_waits_for_the_user() {
+    let smtp = petrel_harness::ScriptedSmtp::start(&[]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::open(dir.path()).unwrap();
+    for id in ["left-unsure", "left-in-sent"] {
+        let path = outbox
+            .enqueue(
+                "alice@example.test",
+                &["bob@example.test".into()],
+                &message("alice@example.test", "bob@example.test", id),
+            )
+            .unwrap();
+        // As Petrel leaves it when stopped between the two marks.
+        petrel_maildir::Maildir::open(dir.path())
+            .unwrap()
+            .set_flags(&path, "H")
+            .unwrap();
+    }
+    let counts = outbox.counts().unwrap();
+    assert_eq!((counts.unsure, counts.waiting), (2, 0));
+
+    let mut session = SmtpSession::login(&scripted_server(&smtp), "pw", &TrustPolicy::default())
+        .await
+        .unwrap();
+    let pass = flush(&outbox, &mut session, |mid| {
+        mid == "left-in-sent@petrel.test"
+    })
+    .await
+    .unwrap();
+    let done: Vec<_> = pass
+        .done
+        .iter()
+        .filter_map(|q| q.message_id.clone())
+        .collect();
+    assert_eq!(done, vec!["left-in-sent@petrel.test".to_string()]);
+    assert!(!pass.done[0].handed_over, "Sent has it: not filed again");
+    assert_eq!(pass.unsure.len(), 1);
+    assert_eq!(smtp.accepted().len(), 0, "neither was sent again");
+    outbox.remove(&pass.done[0].name).unwrap();
+    let left = outbox.queued().unwrap();
+    assert!(left[0].unsure && left[0].shown() && !left[0].waiting());
+
+    // The user asked a recipient, and sends it again.
+    outbox.send_again(&left[0].name).unwrap();
+    let pass = flush(&outbox, &mut session, |_| false).await.unwrap();
+    assert_eq!(pass.done.len(), 1);
+    session.quit().await;
+    assert_eq!(smtp.accepted().len(), 1);
 }

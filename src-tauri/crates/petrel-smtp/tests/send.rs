@@ -130,3 +130,42 @@ async fn smtp_auth_disabled_for_the_tenant_says_what_an_administrator_must_chang
         SmtpSession::login_with(&server, petrel_smtp::Secret::Bearer("fine".into()), &trust).await;
     assert!(ok.is_ok(), "{:?}", ok.err());
 }
+
+/// Review L13: lettre reads an SMTP line with no cap of its own, so a greeting that never
+/// ends took memory until the 60 s timeout. Petrel's stream stops it at one long line.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_line_that_never_ends_is_cut_short() {
+    let (port, cert, taken) = petrel_harness::endless_greeting().await.unwrap();
+    let server = ServerSettings {
+        host: "localhost".into(),
+        port,
+        security: Security::Tls,
+        username: "u".into(),
+        pinned_cert_sha256: Some(cert),
+    };
+    let started = Instant::now();
+    let e = tokio::time::timeout(
+        Duration::from_secs(30),
+        SmtpSession::login(&server, "pw", &TrustPolicy::default()),
+    )
+    .await
+    .expect("the client must not wait for the timeout")
+    .err()
+    .unwrap();
+    match e {
+        SmtpError::ConnectionLost(words) => {
+            assert!(words.contains("line longer than 4096 bytes"), "{words}")
+        }
+        other => panic!("expected the ceiling's words, got {other:?}"),
+    }
+    let taken = tokio::time::timeout(Duration::from_secs(30), taken)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        taken <= 16 << 20,
+        "the client took {} MiB of one line",
+        taken >> 20
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+}

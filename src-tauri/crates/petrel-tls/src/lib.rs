@@ -4,8 +4,10 @@
 //! "trust this?" with exactly what would be trusted.
 #![forbid(unsafe_code)]
 
+mod bounded;
 mod verifier;
 
+pub use bounded::{size_words, Bounded, ReplyMeter, ReplyTooLarge};
 pub use verifier::{describe, sha256_hex, TrustPolicy};
 
 use petrel_core::CertificateDetails;

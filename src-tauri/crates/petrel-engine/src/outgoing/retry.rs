@@ -45,9 +45,16 @@ pub(crate) async fn retry_outboxes(
                 }
                 continue;
             }
-            let plan = plans
-                .entry(id.clone())
-                .or_insert((0, Instant::now() + first, 0));
+            let plan = plans.entry(id.clone()).or_insert_with(|| {
+                // Said at once, so the Outbox shows when the first try comes (not only
+                // after it failed).
+                sink(EngineEvent::Outbox(OutboxState {
+                    account: id.clone(),
+                    queued,
+                    retry_in_seconds: (queued > 0).then_some(first.as_secs() as u32),
+                }));
+                (0, Instant::now() + first, queued)
+            });
             if Instant::now() < plan.1 {
                 continue;
             }

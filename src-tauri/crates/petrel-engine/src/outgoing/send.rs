@@ -229,7 +229,7 @@ impl Engine {
         // whatever an earlier refused copy left behind.
         let taken: Vec<Queued> = all
             .iter()
-            .filter(|q| q.handed_over || q.sent)
+            .filter(|q| q.handed_over || q.sent || q.unsure)
             .cloned()
             .collect();
         let in_sent = self.already_in_sent(id, &taken).await;
@@ -269,7 +269,15 @@ impl Engine {
             session.quit().await;
             flushed = result?;
         } else {
-            flushed.done = all.into_iter().filter(|q| q.sent).collect();
+            for q in all {
+                let found =
+                    q.unsure && q.message_id.as_deref().is_some_and(|m| in_sent.contains(m));
+                if q.sent {
+                    flushed.done.push(q);
+                } else if found {
+                    flushed.done.push(outbox.mark_sent(&q).map_err(outbox_err)?);
+                }
+            }
         }
         let mut sent = 0;
         for q in flushed.done {
@@ -291,7 +299,13 @@ impl Engine {
         if let Some(e) = stopped {
             tracing::warn!(account = %id, error = %e, "sending paused, the rest stays queued");
             if sent == 0 {
-                return Err(EngineError::smtp(context)(e));
+                return Err(match e {
+                    SmtpError::Unrecorded(why) => EngineError::Storage {
+                        context: "Recording the message in the outbox before it left".into(),
+                        source: std::io::Error::other(format!("{why}; nothing was sent")),
+                    },
+                    e => EngineError::smtp(context)(e),
+                });
             }
         }
         Ok(SendReport {
@@ -308,19 +322,20 @@ impl Engine {
         Ok((c.waiting as u32, (c.waiting + c.unfiled) as u32))
     }
 
-    /// Messages in the account's outbox that the user sees there: waiting for the server
-    /// or refused by it (file names only).
+    /// Messages in the account's outbox that the user sees there: waiting for the server,
+    /// or for the user (refused, or may have been sent); file names only.
     pub fn outbox_shown(&self, id: &AccountId) -> Result<u32, EngineError> {
         let c = self.outbox(id)?.counts().map_err(outbox_err)?;
-        Ok((c.waiting + c.refused) as u32)
+        Ok((c.waiting + c.refused + c.unsure) as u32)
     }
 
-    /// What waits in the account's outbox for the server or for the user (refused).
+    /// What waits in the account's outbox for the server or for the user (refused, or may
+    /// have been sent).
     pub fn outbox_messages(&self, id: &AccountId) -> Result<Vec<QueuedMessage>, EngineError> {
         let outbox = self.outbox(id)?;
         let mut out = Vec::new();
         for q in outbox.queued().map_err(outbox_err)? {
-            if !q.waiting() && !q.refused {
+            if !q.shown() {
                 continue;
             }
             let raw = outbox.message(&q).map_err(outbox_err)?;
@@ -328,6 +343,7 @@ impl Engine {
             out.push(QueuedMessage {
                 last_error: q.note.clone(),
                 refused: q.refused,
+                unsure: q.unsure,
                 message_id: q.message_id.clone().unwrap_or_default(),
                 subject: original.subject,
                 to: q.to.clone(),
@@ -351,7 +367,7 @@ impl Engine {
             .queued()
             .map_err(outbox_err)?
             .into_iter()
-            .find(|q| (q.waiting() || q.refused) && q.message_id.as_deref() == Some(message_id))
+            .find(|q| q.shown() && q.message_id.as_deref() == Some(message_id))
             .ok_or_else(|| {
                 EngineError::InvalidInput("That message has already been sent.".into())
             })?;
@@ -371,6 +387,38 @@ impl Engine {
                 .collect();
         outbox.remove(&q.name).map_err(outbox_err)?;
         Ok(composition)
+    }
+
+    /// The user's answer for a message that may have been sent (Petrel stopped as it left,
+    /// and Sent has no copy): `arrived` — a recipient has it — files it in Sent and takes
+    /// it out of the outbox; otherwise it waits once more. The outbox is tried now.
+    pub async fn settle_unsure(
+        &self,
+        id: &AccountId,
+        message_id: &str,
+        arrived: bool,
+    ) -> Result<SendReport, EngineError> {
+        {
+            let account_object = self.get(id)?;
+            let _one_pass = account_object.state().outbox_turn.lock().await;
+            let outbox = self.outbox(id)?;
+            let q = outbox
+                .queued()
+                .map_err(outbox_err)?
+                .into_iter()
+                .find(|q| q.unsure && q.message_id.as_deref() == Some(message_id))
+                .ok_or_else(|| {
+                    EngineError::InvalidInput(
+                        "That message no longer waits for your decision.".into(),
+                    )
+                })?;
+            if arrived {
+                outbox.mark_sent(&q).map_err(outbox_err)?;
+            } else {
+                outbox.send_again(&q.name).map_err(outbox_err)?;
+            }
+        }
+        self.flush_outbox(id).await
     }
 
     /// Message-IDs of messages the server took (or may have) that Sent already holds: not
