@@ -35,7 +35,7 @@ export function installFakeBackend(scenario) {
   };
   const messages = {
     "work-1/INBOX": [
-      { uid: 3, from: "Ana Lima", subject: "Lunch on Friday?", date: now - 3600, seen: false, flagged: false, size: 900, text: "Shall we try the new place by the harbour?" },
+      { uid: 3, from: "Ana Lima", sender: "ana@example.org", subject: "Lunch on Friday?", date: now - 3600, seen: false, flagged: false, size: 900, text: "Shall we try the new place by the harbour?" },
       { uid: 2, from: "Bob", subject: "Build is green", date: now - 86400 * 2, seen: true, flagged: true, answered: true, has_attachment: true, size: 1200, text: "All suites passed on the second run. Logs: https://ci.example.org/run/42" },
       { uid: 1, from: "news@example.org", subject: "Digest", date: now - 86400 * 40, seen: true, flagged: false, size: 5000, text: "Three new articles." },
     ],
@@ -64,6 +64,11 @@ export function installFakeBackend(scenario) {
     id: "home-2", display_name: "Home", email: "me@home.example",
     imap: { host: "imap.home.example", port: 993, security: "tls", username: "me", pinned_cert_sha256: null },
     sync: { window_days: null, keep_offline: false, notify: true },
+    // As the engine sends every account: whole settings.
+    protocol: "imap",
+    pop3: { leave_on_server: "days", leave_days: 14, delete_when_deleted_here: true, headers_only: false, large_over_kib: null, check_minutes: 10 },
+    sending: { signature: "", identities: [], server_files_sent: false },
+    sign_in: { kind: "password" },
   };
   if (scenario === "two-accounts") {
     folders["home-2"] = [{ path: "INBOX", name: "INBOX", parent: null, role: "inbox", selectable: true, total: 1, unread: 1, subscribed: true }];

@@ -715,6 +715,31 @@ test("outbox: queued mail shows as an Outbox folder with Send now, Edit and Dele
   await page.close();
 });
 
+test("reader: the sender's initials and address, 'to me', attachments as chips, a one-line remote-content bar", async () => {
+  const page = await open("one-account");
+  const reader = page.getByRole("article", { name: "Message" });
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Lunch on Friday/ }).click();
+  await reader.getByText("Shall we try", { exact: false }).waitFor();
+  const header = await reader.locator("header").innerText();
+  assert.match(header, /AL/, "initials beside the name");
+  assert.match(header, /Ana Lima <ana@example\.org>/, "the address beside the name: a name alone can claim anything");
+  assert.match(header, /to me/);
+  assert.equal(await reader.locator(".avatar").getAttribute("aria-hidden"), "true", "decorative: the name is read instead");
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: /^News/ }).click();
+  await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /This week in sailing/ }).click();
+  const chips = reader.getByRole("list", { name: "Attachments" }).getByRole("listitem");
+  await chips.first().waitFor();
+  assert.equal(await chips.count(), 3);
+  await page.screenshot({ path: join(artifacts, "reader-attachments-remote-bar.png") });
+  const boxes = await chips.evaluateAll((items) => items.map((li) => ({ width: li.getBoundingClientRect().width, list: li.parentElement.getBoundingClientRect().width, icon: !!li.querySelector("svg") })));
+  assert.ok(boxes.every((b) => b.icon), "each chip has its type's icon");
+  assert.ok(boxes.every((b) => b.width < b.list * 0.9), "chips as wide as what they say, not rows across the reader");
+  const bar = reader.getByRole("region", { name: "Remote content" });
+  await bar.getByRole("button", { name: "Show for this message" }).waitFor();
+  assert.ok((await bar.boundingBox()).height <= 34, "one quiet line");
+  await page.close();
+});
+
 test("reader: View source from the More menu or Ctrl+U, the first part of a large message said", async () => {
   const page = await open("one-account");
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option").first().click();
@@ -1504,8 +1529,15 @@ test("accessibility: axe-core finds nothing serious or critical in any view, lig
       await list.getByRole("option").first().click({ button: "right" });
       await page.getByRole("menu").waitFor();
     }]);
+    views.push(["the message source", async () => {
+      await page.keyboard.press("Escape");
+      await page.getByRole("menu").waitFor({ state: "detached" });
+      await page.keyboard.press("Control+u");
+      await page.getByRole("dialog", { name: /^Source of / }).waitFor();
+    }]);
     views.push(["the composer", async () => {
       await page.keyboard.press("Escape");
+      await page.getByRole("dialog", { name: /^Source of / }).waitFor({ state: "detached" });
       await page.getByRole("button", { name: "Write" }).click();
       await page.getByRole("dialog", { name: "New message" }).waitFor();
     }]);
@@ -1540,9 +1572,11 @@ test("accessibility: axe-core finds nothing serious or critical in any view, lig
       await page.getByRole("group", { name: "Search results" }).waitFor();
     }]);
     const problems = [];
-    for (const [name, show] of views) {
+    for (const [i, [name, show]] of views.entries()) {
       await show();
       for (const p of await accessibilityProblems(page)) problems.push(`${scheme}, ${name}: ${p}`);
+      // For review: every view in both themes (artifacts/ui/, not kept in git).
+      await page.screenshot({ path: join(artifacts, `view-${String(i + 1).padStart(2, "0")}-${name.replace(/[^a-z0-9]+/gi, "-")}-${scheme}.png`) });
     }
     assert.deepEqual(problems, [], problems.join("\n"));
     await page.close();

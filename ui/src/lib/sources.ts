@@ -1,6 +1,8 @@
 // Rows of a unified view come from many accounts and folders whose UIDs overlap; the list
 // needs one number per row. These ids are stable for a (account, folder, uid) while the
 // window lives, so selection and updates survive reloads.
+import { PALETTE } from "./people";
+
 export type Source = { account: string; folder: string; uid: number };
 
 export class SourceIds {
@@ -36,8 +38,8 @@ export function byFolder(sources: Source[]): { account: string; folder: string; 
   return [...groups.values()];
 }
 
-/** A colour per account for marking rows in unified views (distinct, readable in both themes). */
+/** A colour per account for marking rows in unified views (distinct, and carrying the
+ * account's white initials readably in both themes). */
 export function accountColor(index: number): string {
-  const palette = ["#2f7ed8", "#d9822b", "#3a9d5d", "#b24fbf", "#c9444a", "#1f9e9e", "#8a6d3b"];
-  return palette[index % palette.length];
+  return PALETTE[index % PALETTE.length];
 }
