@@ -358,6 +358,7 @@ pub fn run() {
             commands::reader::save_attachment,
             commands::reader::export_message,
             commands::reader::message_source,
+            commands::reader::previews,
             commands::compose::start_composition,
             commands::compose::start_composition_from_file,
             commands::compose::copy_message_file,

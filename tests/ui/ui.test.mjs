@@ -715,6 +715,22 @@ test("outbox: queued mail shows as an Outbox folder with Send now, Edit and Dele
   await page.close();
 });
 
+test("list: each row shows the sender's first words after the subject, asked for after the rows", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  const row = list.getByRole("option", { name: /Lunch on Friday/ });
+  await row.locator(".preview").getByText("— Shall we try the new place by the harbour?").waitFor();
+  const subject = await row.locator(".subject").evaluate((e) => { const c = getComputedStyle(e); return [c.whiteSpace, c.textOverflow, e.getBoundingClientRect().height < 2 * parseFloat(c.fontSize) * 1.3]; });
+  assert.deepEqual(subject, ["nowrap", "ellipsis", true], "one line, cut with an ellipsis when long");
+  const asked = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "previews").map((c) => [c.args.folder, c.args.uids]));
+  assert.deepEqual(asked[0], ["INBOX", [3, 2, 1]]);
+  // Another folder's rows get their own lines, never another folder's.
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: /^Drafts/ }).click();
+  await list.getByRole("option", { name: /Half-written plan/ }).locator(".preview").getByText("— First point").waitFor();
+  assert.equal(await list.getByText("Shall we try").count(), 0);
+  await page.close();
+});
+
 test("reader: the sender's initials and address, 'to me', attachments as chips, a one-line remote-content bar", async () => {
   const page = await open("one-account");
   const reader = page.getByRole("article", { name: "Message" });

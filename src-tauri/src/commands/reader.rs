@@ -62,6 +62,18 @@ pub async fn save_attachment(
     Ok(path.display().to_string())
 }
 
+/// The list's preview lines for some rows of a folder: `(uid, first words)`, rows with
+/// none left out.
+#[tauri::command]
+pub async fn previews(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+    uids: Vec<u32>,
+) -> Result<Vec<(u32, String)>, IpcError> {
+    Ok(state.engine()?.previews(&account, &folder, &uids).await?)
+}
+
 /// A message's source as text ("View source"): the first megabyte, and the whole size.
 #[tauri::command]
 pub async fn message_source(

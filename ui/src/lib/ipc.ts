@@ -126,6 +126,8 @@ export const ipc = {
   setSending: (account: AccountId, sending: SendingOptions) => call<AccountSettings>("set_sending", { account, sending }),
   /** The account's outgoing (SMTP) server. */
   setSmtp: (account: AccountId, smtp: ServerSettings | null) => call<AccountSettings>("set_smtp", { account, smtp }),
+  /** Preview lines (the sender's first words) of some rows of a folder; rows with none are left out. */
+  previews: (account: AccountId, folder: string, uids: number[]) => call<[number, string][]>("previews", { account, folder, uids }),
   /** A message's source as text (its first megabyte) and its whole size in bytes. */
   messageSource: (account: AccountId, folder: string, uid: number) => call<[string, number]>("message_source", { account, folder, uid }),
   /** Saves a message as .eml where the user chooses; "" when cancelled. */

@@ -31,7 +31,7 @@ export type HitMark = {
   onServer: boolean;
 };
 
-export type ListRow = Envelope & { thread?: ThreadMark; hit?: HitMark };
+export type ListRow = Envelope & { thread?: ThreadMark; hit?: HitMark; preview?: string };
 
 export type RowPage = { offset: number; total: number; rows: ListRow[]; offline?: boolean };
 
@@ -45,9 +45,12 @@ export class RowWindow {
   #inflight = new Set<number>();
   #generation = 0;
   #fetch: FetchPage;
+  #decorate: (row: ListRow) => void;
 
-  constructor(fetch: FetchPage) {
+  /** `decorate` adds what comes apart from the page (preview lines) to each row loaded. */
+  constructor(fetch: FetchPage, decorate: (row: ListRow) => void = () => {}) {
     this.#fetch = fetch;
+    this.#decorate = decorate;
   }
 
   at(i: number): ListRow | undefined {
@@ -86,7 +89,21 @@ export class RowWindow {
 
   fill(page: RowPage) {
     this.total = page.total;
-    page.rows.forEach((row, k) => this.#rows.set(page.offset + k, row));
+    page.rows.forEach((row, k) => {
+      this.#decorate(row);
+      this.#rows.set(page.offset + k, row);
+    });
+    this.version++;
+  }
+
+  /** Applies `decorate` again to every loaded row (what it adds has changed). */
+  redecorate() {
+    for (const [i, row] of this.#rows) {
+      // A new object: the list's keyed rows re-render only when their row changes.
+      const next = { ...row };
+      this.#decorate(next);
+      this.#rows.set(i, next);
+    }
     this.version++;
   }
 

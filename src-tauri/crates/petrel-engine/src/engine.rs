@@ -41,7 +41,19 @@ pub struct Engine {
     sign_ins: Mutex<std::collections::HashMap<String, petrel_oauth::Tokens>>,
     /// The full-text index and its follower's state.
     pub(crate) search: crate::search_index::Search,
+    /// Preview lines made this run (see [`Engine::previews`]).
+    previews: Mutex<Previews>,
 }
+
+/// Preview lines by (account, folder, UID, size): a list scrolled back and forth asks the
+/// server once. The size tells a reused UID apart (a folder recreated under one name).
+type Previews = std::collections::HashMap<(AccountId, String, u32, u64), String>;
+
+/// Previews remembered at most; past that the memory starts again (a few MB at most).
+const PREVIEWS_KEPT: usize = 20_000;
+
+/// Most previews one call makes: a page of the list.
+pub const PREVIEWS_AT_ONCE: usize = 200;
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -100,6 +112,7 @@ impl Engine {
             addresses: Addresses::new(config_dir),
             sign_ins: Mutex::default(),
             search: crate::search_index::Search::new(&config_dir.join("search-index")),
+            previews: Mutex::default(),
         })
     }
 
@@ -683,6 +696,57 @@ impl Engine {
             petrel_render::safe_file_name(&format!("{stem}.eml")),
             petrel_pop3::ledger::without_stamp(&raw).to_vec(),
         ))
+    }
+
+    /// The list's preview line of each of `uids` in `folder` (the sender's first words):
+    /// from cached or local bodies, else the first kilobytes from the server (when it can
+    /// be reached now). Rows with no text, or none to be had now, are left out.
+    pub async fn previews(
+        &self,
+        id: &AccountId,
+        folder: &str,
+        uids: &[u32],
+    ) -> Result<Vec<(u32, String)>, EngineError> {
+        let account = self.get(id)?;
+        let folder_ref = petrel_store::FolderRef::new(id, folder);
+        let mut sizes = std::collections::HashMap::new();
+        for &uid in uids.iter().take(PREVIEWS_AT_ONCE) {
+            // A row not (or no longer) in the cache is not asked for.
+            if let Ok(Some(row)) = self.shared.cache.envelope(&folder_ref, uid) {
+                sizes.insert(uid, row.size);
+            }
+        }
+        let key = |uid: u32, size: u64| (id.clone(), folder.to_string(), uid, size);
+        let mut out = Vec::new();
+        let mut wanted = Vec::new();
+        {
+            let known = crate::error::lock(&self.previews);
+            for (&uid, &size) in &sizes {
+                match known.get(&key(uid, size)) {
+                    Some(text) => out.push((uid, text.clone())),
+                    None => wanted.push(uid),
+                }
+            }
+        }
+        wanted.sort_unstable();
+        let made: Vec<(u32, String)> = account
+            .beginnings(&self.shared, folder, &wanted)
+            .await
+            .into_iter()
+            .map(|(uid, raw)| (uid, petrel_render::preview(&raw)))
+            .collect();
+        let mut known = crate::error::lock(&self.previews);
+        if known.len() + made.len() > PREVIEWS_KEPT {
+            known.clear();
+        }
+        for (uid, text) in &made {
+            if let Some(&size) = sizes.get(uid) {
+                known.insert(key(*uid, size), text.clone());
+            }
+        }
+        out.extend(made.into_iter().filter(|(_, t)| !t.is_empty()));
+        out.retain(|(_, t)| !t.is_empty());
+        Ok(out)
     }
 
     /// A message's source for "View source": its bytes as text (UTF-8 where they are, a

@@ -300,6 +300,12 @@ async fn local_folders_can_be_made_renamed_deleted_copied_into_and_exported() {
     let (text, total) = engine.message_source(&id, "INBOX", uid).await.unwrap();
     assert_eq!(text.as_bytes(), &bytes[..]);
     assert_eq!(total, bytes.len() as u64);
+    // The list's preview line comes from the local file.
+    let lines = engine.previews(&id, "INBOX", &[uid]).await.unwrap();
+    assert!(
+        lines.len() == 1 && lines[0].0 == uid && !lines[0].1.is_empty(),
+        "{lines:?}"
+    );
 
     // Deleting a folder keeps its mail: it goes to the Trash.
     let list = engine.delete_folder(&id, "Holidays").await.unwrap();

@@ -9,6 +9,7 @@
 mod append_message;
 mod connect;
 mod error;
+mod fetch_beginnings;
 mod fetch_envelopes;
 mod fetch_message;
 mod fetch_thread_links;

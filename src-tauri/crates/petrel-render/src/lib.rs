@@ -8,6 +8,7 @@ mod files;
 mod flowed;
 mod html;
 pub mod mime;
+mod preview;
 mod search_text;
 mod thread_links;
 
@@ -15,6 +16,7 @@ pub use files::{open_risk, safe_file_name, true_extension, type_label};
 pub use html::{sanitize, SafeHtml};
 use mail_parser::{Address, MimeHeaders, PartType};
 use petrel_core::{Attachment, MessageView};
+pub use preview::{preview, BEGINNING_BYTES, PREVIEW_CHARS};
 pub use search_text::{search_text, SearchText};
 use std::collections::HashMap;
 pub use thread_links::{thread_links, THREAD_HEADER_FIELDS};

@@ -74,7 +74,16 @@ export class Mailbox {
     this.#status = status;
     this.#prefs = prefs;
     // The open folder's (or view's) rows by position, pages fetched as they scroll into view.
-    this.rows = new RowWindow((offset, limit) => this.#fetch(offset, limit));
+    this.rows = new RowWindow(
+      (offset, limit) => this.#fetch(offset, limit),
+      (row) => {
+        const sel = this.selection;
+        // Plain folder lists only: other views hold rows of several folders.
+        const plain = sel && !this.unified && !this.conversations && !this.search;
+        const text = plain ? this.#previewText.get(previewKey(sel.account, sel.folder, row.uid)) : undefined;
+        if (text !== undefined) row.preview = text;
+      },
+    );
   }
 
   /** Shows `source` in the list: the one reset of selection, message and rows. A folder
@@ -290,7 +299,31 @@ export class Mailbox {
     const sel = this.selection;
     if (this.unified) return this.#fetchUnified(this.unified, offset, limit);
     if (sel && this.conversations) return this.#fetchThreads(sel, offset, limit);
-    return sel ? ipc.listEnvelopes(sel.account, sel.folder, offset, limit, this.query) : { offset, total: 0, rows: [], offline: false };
+    if (!sel) return { offset, total: 0, rows: [], offline: false };
+    const page = await ipc.listEnvelopes(sel.account, sel.folder, offset, limit, this.query);
+    this.#previews(sel, page.rows.map((r) => r.uid));
+    return page;
+  }
+
+  /** Preview lines known this session, by account, folder and UID (a UID names one message
+   * of a folder, so a line fits whatever row holds it, whenever that row is loaded). */
+  #previewText = new Map<string, string>();
+
+  /** Asks for the preview lines of a page's rows, after the rows (they are shown first). */
+  #previews(sel: { account: string; folder: string }, uids: number[]) {
+    if (uids.length === 0) return;
+    const wanted = uids.filter((uid) => !this.#previewText.has(previewKey(sel.account, sel.folder, uid)));
+    if (wanted.length === 0) return;
+    ipc
+      .previews(sel.account, sel.folder, wanted)
+      .then((list) => {
+        if (this.#previewText.size > 50_000) this.#previewText.clear();
+        for (const [uid, text] of list) this.#previewText.set(previewKey(sel.account, sel.folder, uid), text);
+        if (list.length > 0) this.rows.redecorate();
+      })
+      .catch(() => {
+        // No preview line is no loss: the row is whole without it.
+      });
   }
 
   async #fetchUnified(view: UnifiedView, offset: number, limit: number): Promise<RowPage> {
@@ -362,6 +395,7 @@ export class Mailbox {
       if (this.conversations) return this.#fetchThreads(sel, offset, PAGE, refresh);
       const fresh = await ipc.refreshFolder(sel.account, sel.folder, refresh);
       const page = await ipc.listEnvelopes(sel.account, sel.folder, offset, PAGE, this.query);
+      this.#previews(sel, page.rows.map((r) => r.uid));
       return { ...page, offline: fresh.offline };
     };
     const result = await status.task(label, load, () => this.loadPage(offset, refresh));
@@ -479,4 +513,8 @@ export class Mailbox {
     this.message = null;
     this.selectedUid = null;
   }
+}
+
+function previewKey(account: string, folder: string, uid: number): string {
+  return `${account}\u0000${folder}\u0000${uid}`;
 }

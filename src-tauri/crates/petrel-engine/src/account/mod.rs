@@ -89,6 +89,10 @@ pub(crate) trait Incoming {
         folder: &str,
         uid: u32,
     ) -> Result<Vec<u8>, EngineError>;
+    /// The beginning of each of `uids` (whole when here: cached or local; else the first
+    /// kilobytes from the server), for the list's preview line. Best effort: what cannot
+    /// be had now (offline, gone) is left out.
+    async fn beginnings(&self, cx: &Shared, folder: &str, uids: &[u32]) -> Vec<(u32, Vec<u8>)>;
     /// Flags, move, copy, delete, archive.
     async fn act(
         &self,
@@ -350,6 +354,9 @@ impl Incoming for Account {
         uid: u32,
     ) -> Result<Vec<u8>, EngineError> {
         each_boxed!(self, a => a.raw_message(cx, folder, uid))
+    }
+    async fn beginnings(&self, cx: &Shared, folder: &str, uids: &[u32]) -> Vec<(u32, Vec<u8>)> {
+        each_boxed!(self, a => a.beginnings(cx, folder, uids))
     }
     async fn act(
         &self,

@@ -492,6 +492,41 @@ impl Incoming for ImapAccount {
         }
     }
 
+    /// Cached bodies first; the rest's first kilobytes in one FETCH when the server can be
+    /// reached now (never a wait for a login that failed moments ago).
+    async fn beginnings(&self, cx: &Shared, folder: &str, uids: &[u32]) -> Vec<(u32, Vec<u8>)> {
+        let folder_ref = FolderRef::new(&self.state.id, folder);
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for &uid in uids {
+            match cx.cache.body(&folder_ref, uid) {
+                Ok(Some(raw)) => found.push((uid, raw)),
+                _ => missing.push(uid),
+            }
+        }
+        if missing.is_empty() {
+            return found;
+        }
+        let name = folder.to_string();
+        let fetched = self
+            .with_session(cx, move |s| {
+                let (name, missing) = (name.clone(), missing.clone());
+                Box::pin(async move {
+                    s.fetch_beginnings(&name, &missing)
+                        .await
+                        .map_err(EngineError::imap(format!("Fetching previews of {name}")))
+                })
+            })
+            .await;
+        match fetched {
+            Ok(rows) => found.extend(rows),
+            Err(e) => {
+                tracing::debug!(account = %self.state.id, error = %e, "no previews from the server now")
+            }
+        }
+        found
+    }
+
     /// A message's raw bytes: from the cache when read before, else from the server (then
     /// cached). Does not mark it read.
     async fn raw_message(

@@ -923,6 +923,18 @@ impl Incoming for Pop3Account {
         self.local_message(cx, &self.folder(folder), uid).await
     }
 
+    /// Every message is here: its local file.
+    async fn beginnings(&self, cx: &Shared, folder: &str, uids: &[u32]) -> Vec<(u32, Vec<u8>)> {
+        let folder_ref = self.folder(folder);
+        let mut found = Vec::new();
+        for &uid in uids {
+            if let Ok(raw) = self.local_message(cx, &folder_ref, uid).await {
+                found.push((uid, raw));
+            }
+        }
+        found
+    }
+
     async fn act(
         &self,
         cx: &Shared,

@@ -1,0 +1,47 @@
+//! The beginning of each of some messages, for the list's preview line: the headers that
+//! say how the body is built, and the body's first kilobytes. (RFC 8970's PREVIEW would
+//! let the server do this, but imap-proto cannot parse a PREVIEW item and would fail the
+//! whole reply; a partial fetch works on every server.)
+
+use crate::session::{with_timeout, ImapSession};
+use crate::ImapError;
+use futures::TryStreamExt;
+
+/// Body bytes asked for per message: past a multipart's first part headers and an HTML
+/// message's style block, to its first words.
+const TEXT_BYTES: usize = 8 * 1024;
+
+impl ImapSession {
+    /// `(uid, header fields + first body bytes)` for each of `uids` still in `folder`.
+    pub async fn fetch_beginnings(
+        &mut self,
+        folder: &str,
+        uids: &[u32],
+    ) -> Result<Vec<(u32, Vec<u8>)>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        with_timeout("opening the folder", self.inner.examine(folder)).await??;
+        let query = format!(
+            "(UID BODY.PEEK[HEADER.FIELDS (MIME-VERSION CONTENT-TYPE CONTENT-TRANSFER-ENCODING)] BODY.PEEK[TEXT]<0.{TEXT_BYTES}>)"
+        );
+        let fetches: Vec<async_imap::types::Fetch> = with_timeout("fetching previews", async {
+            let stream = self.inner.uid_fetch(crate::uid_set(uids), &query).await?;
+            stream.try_collect().await
+        })
+        .await??;
+        let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
+        Ok(fetches
+            .iter()
+            .filter_map(|f| {
+                let uid = f.uid.filter(|u| wanted.contains(u))?;
+                let mut raw = f.header().unwrap_or_default().to_vec();
+                if !raw.ends_with(b"\r\n\r\n") {
+                    raw.extend_from_slice(b"\r\n");
+                }
+                raw.extend_from_slice(f.text().unwrap_or_default());
+                Some((uid, raw))
+            })
+            .collect())
+    }
+}
