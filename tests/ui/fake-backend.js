@@ -37,7 +37,7 @@ export function installFakeBackend(scenario) {
     "work-1/INBOX": [
       { uid: 3, from: "Ana Lima", sender: "ana@example.org", subject: "Lunch on Friday?", date: now - 3600, seen: false, flagged: false, size: 900, text: "Shall we try the new place by the harbour?" },
       { uid: 2, from: "Bob", subject: "Build is green", date: now - 86400 * 2, seen: true, flagged: true, answered: true, has_attachment: true, size: 1200, text: "All suites passed on the second run. Logs: https://ci.example.org/run/42" },
-      { uid: 1, from: "news@example.org", subject: "Digest", date: now - 86400 * 40, seen: true, flagged: false, size: 5000, text: "Three new articles." },
+      { uid: 1, from: "news@example.org", subject: "Digest", date: now - 86400 * 40, seen: true, flagged: false, size: 5000, text: "Three new articles.", undated: true },
     ],
     "work-1/News": [
       {
@@ -54,7 +54,7 @@ export function installFakeBackend(scenario) {
       },
     ],
     "work-1/Drafts": [
-      { uid: 4, from: "Work", subject: "Half-written plan", date: now - 900, seen: true, flagged: false, size: 700, text: "First point" },
+      { uid: 4, from: "Work", to: "Ana Lima, Bob +1", subject: "Half-written plan", date: now - 900, seen: true, flagged: false, size: 700, text: "First point" },
     ],
     "work-1/Projects/Petrel": [
       { uid: 7, from: "Cy", subject: "Nested folder mail", date: now - 500, seen: false, flagged: false, size: 300, text: "Found in a nested folder." },
@@ -330,6 +330,7 @@ export function installFakeBackend(scenario) {
         uid, from: m.from, to: ["me@example.org"], cc: [], subject: m.subject, date: m.date, text: m.text,
         html: m.html ?? null, remote_content: m.remote_content ?? false, sender: m.sender ?? null, attachments: m.attachments ?? [],
         partial: partialOnce(account, folder, uid),
+        date_is_arrival: !!m.undated,
       };
     },
     set_flags: ({ account, folder, uids, seen, flagged }) => {
@@ -338,6 +339,10 @@ export function installFakeBackend(scenario) {
         if (seen !== null) m.seen = seen;
         if (flagged !== null) m.flagged = flagged;
       }
+      return outcome(account, folder);
+    },
+    mark_all_read: ({ account, folder }) => {
+      for (const m of messages[`${account}/${folder}`] ?? []) m.seen = true;
       return outcome(account, folder);
     },
     move_messages: ({ account, folder, uids, to }) => moveRows(account, folder, uids, to),
@@ -447,11 +452,12 @@ export function installFakeBackend(scenario) {
       return a;
     },
     export_message: () => "/home/me/Documents/Lunch on Friday.eml",
-    // As the engine: the first words of the rows it can read now; none for the others.
-    previews: ({ account, folder, uids }) =>
+    // As the engine: what the rows it can read now show beyond their cached fields.
+    row_extras: ({ account, folder, uids }) =>
       uids
-        .map((uid) => [uid, (messages[`${account}/${folder}`] ?? []).find((r) => r.uid === uid)?.text ?? ""])
-        .filter(([, text]) => text),
+        .map((uid) => (messages[`${account}/${folder}`] ?? []).find((r) => r.uid === uid))
+        .filter(Boolean)
+        .map((m) => ({ uid: m.uid, preview: m.text ?? "", to: m.to ?? "Me", undated: !!m.undated })),
     // The first "megabyte" of a large message: 3 MB in all.
     message_source: ({ uid }) => [`Return-Path: <ana@example.org>\r\nFrom: Ana <ana@example.org>\r\nSubject: message ${uid}\r\nDKIM-Signature: v=1; a=rsa-sha256; d=example.org\r\n\r\nBody of ${uid}, ünïcode kept.\r\n`, 3 * 1024 * 1024],
     // Import: one profile with a POP3 account (its mail in the profile) and Local Folders.

@@ -530,9 +530,8 @@ test("POP3: the form offers the choice in plain words, ports follow, and the pol
   const byKey = await treeMenu(p2, "INBOX", "Export as mbox…", { byKeyboard: true });
   assert.equal(await p2.getByRole("menu", { name: "INBOX actions" }).getByRole("menuitem", { name: "Unsubscribe" }).count(), 0);
   await p2.keyboard.press("End");
-  await p2.keyboard.press("ArrowUp");
-  await p2.keyboard.press("ArrowUp");
-  await p2.keyboard.press("ArrowUp");
+  // Up from the last: Properties…, Show all folders, Export as Maildir…, Export as mbox….
+  for (let k = 0; k < 4; k++) await p2.keyboard.press("ArrowUp");
   assert.equal(await byKey.evaluate((e) => e === document.activeElement), true, "arrows move through the items");
   await p2.keyboard.press("Enter");
   await p2.getByText("3 messages exported to /home/me/Export/INBOX.mbox").waitFor();
@@ -715,18 +714,27 @@ test("outbox: queued mail shows as an Outbox folder with Send now, Edit and Dele
   await page.close();
 });
 
-test("list: each row shows the sender's first words after the subject, asked for after the rows", async () => {
+test("list: the sender's first words after the subject, recipients in Drafts, an arrival time marked — asked for after the rows", async () => {
   const page = await open("one-account");
   const list = page.getByRole("listbox", { name: "Messages" });
   const row = list.getByRole("option", { name: /Lunch on Friday/ });
   await row.locator(".preview").getByText("— Shall we try the new place by the harbour?").waitFor();
   const subject = await row.locator(".subject").evaluate((e) => { const c = getComputedStyle(e); return [c.whiteSpace, c.textOverflow, e.getBoundingClientRect().height < 2 * parseFloat(c.fontSize) * 1.3]; });
   assert.deepEqual(subject, ["nowrap", "ellipsis", true], "one line, cut with an ellipsis when long");
-  const asked = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "previews").map((c) => [c.args.folder, c.args.uids]));
+  const asked = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "row_extras").map((c) => [c.args.folder, c.args.uids]));
   assert.deepEqual(asked[0], ["INBOX", [3, 2, 1]]);
+  // Mail without a Date of its own shows when it arrived, marked so (to the eye and the ear).
+  const digest = list.getByRole("option", { name: /Digest/ });
+  await digest.locator(".arrived").waitFor();
+  assert.match(await digest.getAttribute("aria-label") ?? await digest.textContent(), /\(arrival\)/);
+  assert.equal(await list.getByRole("option", { name: /Lunch on Friday/ }).locator(".arrived").count(), 0);
+  await digest.click();
+  await page.getByRole("article", { name: "Message" }).getByText("(when it arrived: the message has no date of its own)").waitFor();
   // Another folder's rows get their own lines, never another folder's.
   await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: /^Drafts/ }).click();
-  await list.getByRole("option", { name: /Half-written plan/ }).locator(".preview").getByText("— First point").waitFor();
+  const draft = list.getByRole("option", { name: /Half-written plan/ });
+  await draft.locator(".preview").getByText("— First point").waitFor();
+  assert.match(await draft.locator(".from").textContent(), /^To: Ana Lima, Bob \+1$/, "Drafts and Sent list whom the mail goes to");
   assert.equal(await list.getByText("Shall we try").count(), 0);
   await page.close();
 });
@@ -1467,6 +1475,75 @@ async function overflowAt(page) {
     return bad;
   });
 }
+
+/** Why a dialog does not fit the window: the dialog itself past an edge, or a button
+ * outside any scrolling part of it (its actions) out of sight. */
+async function dialogMisfits(dialog) {
+  return dialog.evaluate((d) => {
+    const bad = [];
+    const r = d.getBoundingClientRect();
+    if (r.top < -1 || r.left < -1 || r.bottom > innerHeight + 1 || r.right > innerWidth + 1) bad.push(`the dialog spans ${Math.round(r.left)},${Math.round(r.top)}–${Math.round(r.right)},${Math.round(r.bottom)}`);
+    const scrolls = (el) => { for (let p = el.parentElement; p && p !== d.parentElement; p = p.parentElement) { const o = getComputedStyle(p).overflowY; if ((o === "auto" || o === "scroll") && p.scrollHeight > p.clientHeight + 1) return true; } return false; };
+    for (const b of d.querySelectorAll("button")) {
+      const br = b.getBoundingClientRect();
+      if (br.width <= 1 || getComputedStyle(b).visibility === "hidden" || scrolls(b)) continue;
+      if (br.bottom > innerHeight + 1 || br.right > innerWidth + 1) bad.push(`“${b.textContent.trim() || b.getAttribute("aria-label")}” out of sight`);
+    }
+    return bad;
+  });
+}
+
+test("folder menu: Mark all read (off when nothing is unread) and Properties", async () => {
+  const page = await open("one-account");
+  const tree = page.getByRole("tree", { name: "Folders" });
+  await tree.getByRole("treeitem", { name: /^News/ }).click();
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option", { name: /Unread: Weekly News/ }).waitFor();
+  await (await treeMenu(page, "News", "Mark all read")).click();
+  await page.getByText("Every message in News is marked read").waitFor();
+  await list.getByRole("option", { name: /^Weekly News/ }).waitFor();
+  assert.equal(await list.getByRole("option", { name: /Unread:/ }).count(), 0, "the open list shows it");
+  const calls = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "mark_all_read").map((c) => c.args));
+  assert.deepEqual(calls, [{ account: "work-1", folder: "News" }]);
+  // Nothing unread now: the item is there, and off.
+  await tree.getByRole("treeitem", { name: /^News/ }).click({ button: "right" });
+  const menu = page.getByRole("menu", { name: "News actions" });
+  assert.equal(await menu.getByRole("menuitem", { name: "Mark all read" }).isDisabled(), true);
+  await menu.getByRole("menuitem", { name: "Properties…" }).click();
+  const props = page.getByRole("dialog", { name: "Properties of News" });
+  assert.match(await props.innerText(), /Messages\s*1\s*Unread\s*0/);
+  assert.match(await props.innerText(), /On the server/);
+  await props.getByRole("button", { name: "Close" }).click();
+  await props.waitFor({ state: "detached" });
+  await page.close();
+});
+
+test("every dialog fits the smallest window, or scrolls its own body with its buttons in sight", async () => {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 640 } });
+  await page.addInitScript(installFakeBackend, "one-account");
+  await page.goto(base);
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option").first().click();
+  await page.getByRole("article", { name: "Message" }).getByRole("heading").first().waitFor();
+  const problems = [];
+  const check = async (name, open) => {
+    await open();
+    const dialog = page.getByRole("dialog", { name }).or(page.getByRole("alertdialog", { name })).first();
+    await dialog.waitFor();
+    for (const p of await dialogMisfits(dialog)) problems.push(`${name}: ${p}`);
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+  };
+  await check("New message", () => page.getByRole("button", { name: "Write" }).click());
+  await check("Add account", () => page.getByRole("button", { name: "Add account" }).click());
+  await check("Import mail", () => page.getByRole("button", { name: "Import…" }).click());
+  await check("Preferences", () => page.getByRole("button", { name: "Preferences" }).click());
+  await check("Keyboard shortcuts", () => page.getByRole("button", { name: "Keyboard shortcuts" }).click());
+  await check("Account options", async () => (await treeMenu(page, "Work", "Account options…")).click());
+  await check(/^Source of /, () => page.keyboard.press("Control+u"));
+  assert.deepEqual(problems, [], problems.join("\n"));
+  await page.close();
+});
 
 test("panes: the separators resize by mouse and keyboard and are remembered; at the smallest window nothing overflows, light and dark", async () => {
   for (const scheme of ["light", "dark"]) {

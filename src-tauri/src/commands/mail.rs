@@ -134,6 +134,16 @@ pub async fn set_flags(
         .await?)
 }
 
+/// "Mark all read" from a folder's menu.
+#[tauri::command]
+pub async fn mark_all_read(
+    state: tauri::State<'_, AppState>,
+    account: AccountId,
+    folder: String,
+) -> Result<ActionOutcome, IpcError> {
+    Ok(state.engine()?.mark_all_read(&account, &folder).await?)
+}
+
 #[tauri::command]
 pub async fn move_messages(
     state: tauri::State<'_, AppState>,

@@ -1,5 +1,5 @@
 use crate::AppState;
-use petrel_core::{AccountId, AttachmentRef, ErrorCode, IpcError};
+use petrel_core::{AccountId, AttachmentRef, ErrorCode, IpcError, RowExtra};
 use tauri_plugin_opener::OpenerExt;
 
 /// Opens a link from a message in the system browser, or a mailto: link in Petrel's
@@ -62,16 +62,16 @@ pub async fn save_attachment(
     Ok(path.display().to_string())
 }
 
-/// The list's preview lines for some rows of a folder: `(uid, first words)`, rows with
-/// none left out.
+/// What some rows of a folder show beyond their cached fields (preview line, recipients,
+/// no Date), asked for after the rows are painted.
 #[tauri::command]
-pub async fn previews(
+pub async fn row_extras(
     state: tauri::State<'_, AppState>,
     account: AccountId,
     folder: String,
     uids: Vec<u32>,
-) -> Result<Vec<(u32, String)>, IpcError> {
-    Ok(state.engine()?.previews(&account, &folder, &uids).await?)
+) -> Result<Vec<RowExtra>, IpcError> {
+    Ok(state.engine()?.row_extras(&account, &folder, &uids).await?)
 }
 
 /// A message's source as text ("View source"): the first megabyte, and the whole size.

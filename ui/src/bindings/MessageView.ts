@@ -26,4 +26,8 @@ sender: string | null, attachments: Array<Attachment>,
  * Only the header (and first lines) is on this computer: a POP3 message downloaded as
  * headers whose rest could not be fetched yet ("Download the rest").
  */
-partial: boolean, };
+partial: boolean, 
+/**
+ * The message has no Date of its own: `date` is when it arrived (the list's rule too).
+ */
+date_is_arrival: boolean, };

@@ -148,6 +148,17 @@ export class Actions {
     if (list) this.accounts.setFolders(sel.account, list);
   };
 
+  markAllRead = async (at?: { account: string; folder: string }) => {
+    const sel = this.#target(at);
+    if (!sel) return;
+    const outcome = await this.status.task(`Marking ${sel.folder} read…`, () => ipc.markAllRead(sel.account, sel.folder));
+    if (!outcome) return;
+    this.accounts.applyOutcome(outcome);
+    const open = this.mailbox.selection;
+    if (open && !this.mailbox.unified && open.account === sel.account && open.folder === sel.folder) await this.mailbox.rows.refresh();
+    this.status.notice = `Every message in ${sel.folder} is marked read`;
+  };
+
   exportFolder = async (at?: { account: string; folder: string }) => {
     const sel = this.#target(at);
     if (!sel) return;
@@ -172,6 +183,8 @@ export class Actions {
     const special = !f || f.role !== null;
     const entries: MenuEntry[] = [
       { label: "Open", run: () => this.mailbox.show({ folder: at }) },
+      { label: "Mark all read", disabled: !f?.unread, run: () => this.markAllRead(at) },
+      "separator",
       { label: "New subfolder…", run: () => (this.dialogs.folder = { kind: "create", account, path }) },
       { label: "Rename…", disabled: special, run: () => (this.dialogs.folder = { kind: "rename", account, path }) },
       { label: "Delete…", disabled: special, danger: true, run: () => (this.dialogs.folder = { kind: "delete", account, path }) },
@@ -179,7 +192,12 @@ export class Actions {
     if (!acc?.isPop3 && path.toUpperCase() !== "INBOX") entries.push({ label: f?.subscribed === false ? "Subscribe" : "Unsubscribe", run: () => this.toggleSubscription(at) });
     entries.push("separator", { label: "Export as mbox…", run: () => this.exportFolderMbox(at) });
     if (acc?.isPop3) entries.push({ label: "Export as Maildir…", run: () => this.exportFolder(at) });
-    entries.push("separator", { label: "Show all folders", checked: showAll.on, run: showAll.toggle }, { label: "Account options…", run: () => (this.dialogs.optionsFor = acc?.settings ?? null) });
+    entries.push(
+      "separator",
+      { label: "Show all folders", checked: showAll.on, run: showAll.toggle },
+      { label: "Properties…", run: () => (this.dialogs.folder = { kind: "properties", account, path }) },
+      { label: "Account options…", run: () => (this.dialogs.optionsFor = acc?.settings ?? null) },
+    );
     return entries;
   };
 

@@ -11,6 +11,7 @@ import type { EnvelopePage } from "../bindings/EnvelopePage";
 import type { FolderRefresh } from "../bindings/FolderRefresh";
 import type { Folder } from "../bindings/Folder";
 import type { ActionOutcome } from "../bindings/ActionOutcome";
+import type { RowExtra } from "../bindings/RowExtra";
 import type { AccountStatus } from "../bindings/AccountStatus";
 import type { Quota } from "../bindings/Quota";
 import type { SyncOptions } from "../bindings/SyncOptions";
@@ -126,8 +127,8 @@ export const ipc = {
   setSending: (account: AccountId, sending: SendingOptions) => call<AccountSettings>("set_sending", { account, sending }),
   /** The account's outgoing (SMTP) server. */
   setSmtp: (account: AccountId, smtp: ServerSettings | null) => call<AccountSettings>("set_smtp", { account, smtp }),
-  /** Preview lines (the sender's first words) of some rows of a folder; rows with none are left out. */
-  previews: (account: AccountId, folder: string, uids: number[]) => call<[number, string][]>("previews", { account, folder, uids }),
+  /** What some rows of a folder show beyond their cached fields: preview line, recipients, no Date. */
+  rowExtras: (account: AccountId, folder: string, uids: number[]) => call<RowExtra[]>("row_extras", { account, folder, uids }),
   /** A message's source as text (its first megabyte) and its whole size in bytes. */
   messageSource: (account: AccountId, folder: string, uid: number) => call<[string, number]>("message_source", { account, folder, uid }),
   /** Saves a message as .eml where the user chooses; "" when cancelled. */
@@ -189,6 +190,8 @@ export const ipc = {
   /** Desktop notifications for new mail on or off (the user's preference). */
   setNotifications: (enabled: boolean) => call<void>("set_notifications", { enabled }),
   /** `null` leaves that flag as it is. */
+  /** Every unread message of a folder marked read (a folder's menu). */
+  markAllRead: (account: AccountId, folder: string) => call<ActionOutcome>("mark_all_read", { account, folder }),
   setFlags: (account: AccountId, folder: string, uids: number[], seen: boolean | null, flagged: boolean | null) =>
     call<ActionOutcome>("set_flags", { request: { account, folder, uids, seen, flagged } }),
   moveMessages: (account: AccountId, folder: string, uids: number[], to: string) =>

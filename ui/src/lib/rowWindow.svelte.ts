@@ -31,7 +31,10 @@ export type HitMark = {
   onServer: boolean;
 };
 
-export type ListRow = Envelope & { thread?: ThreadMark; hit?: HitMark; preview?: string };
+/** What a row gets after it is painted (see `RowExtra`). */
+export type RowExtras = { preview?: string; to?: string; undated?: boolean };
+
+export type ListRow = Envelope & { thread?: ThreadMark; hit?: HitMark } & RowExtras;
 
 export type RowPage = { offset: number; total: number; rows: ListRow[]; offline?: boolean };
 

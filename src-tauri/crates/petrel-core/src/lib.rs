@@ -31,9 +31,9 @@ pub use mail::{
     AccountStatus, ActionOutcome, AddressSuggestion, Attachment, ComposeKind, Composition,
     ConnectionState, ConversationSpot, Envelope, EnvelopePage, Folder, FolderChange, FolderRefresh,
     FolderRole, IndexProgress, ListQuery, Marked, MessageAt, MessageFile, MessageRef, MessageView,
-    OpenRisk, OutboxState, OutgoingAttachment, QueuedMessage, Quota, SearchHit, SearchOrder,
-    SearchResults, SendReport, ServerSearch, SortKey, SyncProgress, ThreadLinks, ThreadPage,
-    ThreadRow, UnifiedPage, UnifiedRow, UnifiedView, ARRIVED_LISTED,
+    OpenRisk, OutboxState, OutgoingAttachment, QueuedMessage, Quota, RowExtra, SearchHit,
+    SearchOrder, SearchResults, SendReport, ServerSearch, SortKey, SyncProgress, ThreadLinks,
+    ThreadPage, ThreadRow, UnifiedPage, UnifiedRow, UnifiedView, ARRIVED_LISTED,
 };
 pub use requests::{
     AttachmentRef, FlagsRequest, IncomingUpdate, PageRequest, ThreadsRequest, UiEvent,

@@ -90,6 +90,9 @@ pub struct MessageView {
     /// headers whose rest could not be fetched yet ("Download the rest").
     #[serde(default)]
     pub partial: bool,
+    /// The message has no Date of its own: `date` is when it arrived (the list's rule too).
+    #[serde(default)]
+    pub date_is_arrival: bool,
 }
 
 /// A file attached to a message; `index` names it for opening and saving.
@@ -452,6 +455,19 @@ pub struct MessageAt {
 pub struct MessageRef {
     pub folder: String,
     pub uid: u32,
+}
+
+/// What a list row gets after it is painted, read from the message itself (see
+/// `Engine::row_extras`): nothing here is in the cached row, so no cache changes shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RowExtra {
+    pub uid: u32,
+    /// The sender's first words; empty when the message has none.
+    pub preview: String,
+    /// The recipients as a list shows them ("Bob, Ana +2"): what Sent and Drafts list.
+    pub to: String,
+    /// The message has no Date of its own: the row's date is when it arrived.
+    pub undated: bool,
 }
 
 /// A message waiting in the outbox.

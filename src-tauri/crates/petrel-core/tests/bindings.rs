@@ -63,6 +63,7 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<OutgoingAttachment>(&mut stale);
     check::<MessageRef>(&mut stale);
     check::<QueuedMessage>(&mut stale);
+    check::<RowExtra>(&mut stale);
     check::<AddressSuggestion>(&mut stale);
     check::<SendingOptions>(&mut stale);
     check::<Identity>(&mut stale);

@@ -9,8 +9,8 @@ use crate::views::{ThreadIndex, Views};
 use crate::{AccountsFile, EngineError, SecretStore};
 use petrel_core::{
     AccountId, AccountSettings, ActionOutcome, ConversationSpot, EnvelopePage, Folder,
-    FolderChange, FolderRole, ListQuery, MessageView, NewAccount, OAuthProvider, ServerSettings,
-    SignIn, SignedIn, ThreadPage,
+    FolderChange, FolderRole, ListQuery, MessageView, NewAccount, OAuthProvider, RowExtra,
+    ServerSettings, SignIn, SignedIn, ThreadPage,
 };
 use petrel_imap::TrustPolicy;
 use petrel_store::{FolderRef, MailCache};
@@ -41,19 +41,19 @@ pub struct Engine {
     sign_ins: Mutex<std::collections::HashMap<String, petrel_oauth::Tokens>>,
     /// The full-text index and its follower's state.
     pub(crate) search: crate::search_index::Search,
-    /// Preview lines made this run (see [`Engine::previews`]).
-    previews: Mutex<Previews>,
+    /// Row extras made this run (see [`Engine::row_extras`]).
+    row_extras: Mutex<RowExtras>,
 }
 
-/// Preview lines by (account, folder, UID, size): a list scrolled back and forth asks the
+/// Row extras by (account, folder, UID, size): a list scrolled back and forth asks the
 /// server once. The size tells a reused UID apart (a folder recreated under one name).
-type Previews = std::collections::HashMap<(AccountId, String, u32, u64), String>;
+type RowExtras = std::collections::HashMap<(AccountId, String, u32, u64), RowExtra>;
 
-/// Previews remembered at most; past that the memory starts again (a few MB at most).
-const PREVIEWS_KEPT: usize = 20_000;
+/// Row extras remembered at most; past that the memory starts again (a few MB at most).
+const ROW_EXTRAS_KEPT: usize = 20_000;
 
-/// Most previews one call makes: a page of the list.
-pub const PREVIEWS_AT_ONCE: usize = 200;
+/// Most rows one call reads: a page of the list.
+pub const ROW_EXTRAS_AT_ONCE: usize = 200;
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -112,7 +112,7 @@ impl Engine {
             addresses: Addresses::new(config_dir),
             sign_ins: Mutex::default(),
             search: crate::search_index::Search::new(&config_dir.join("search-index")),
-            previews: Mutex::default(),
+            row_extras: Mutex::default(),
         })
     }
 
@@ -648,6 +648,19 @@ impl Engine {
         }
         let mut view = petrel_render::message_view(uid, &raw);
         view.partial = account.is_partial(&raw);
+        // One date rule for list and reader: no Date of its own → when it arrived (the
+        // row's date), said so.
+        if view.date.is_none() {
+            let row = self
+                .shared
+                .cache
+                .envelope(&FolderRef::new(id, folder), uid)
+                .ok()
+                .flatten();
+            if let Some(date) = row.and_then(|r| r.date) {
+                (view.date, view.date_is_arrival) = (Some(date), true);
+            }
+        }
         self.addresses.remember_seen(&view, self.shared.unix_now());
         Ok(view)
     }
@@ -698,19 +711,20 @@ impl Engine {
         ))
     }
 
-    /// The list's preview line of each of `uids` in `folder` (the sender's first words):
-    /// from cached or local bodies, else the first kilobytes from the server (when it can
-    /// be reached now). Rows with no text, or none to be had now, are left out.
-    pub async fn previews(
+    /// What each of `uids` in `folder` shows in the list beyond its cached row — the
+    /// preview line (the sender's first words), the recipients, whether it has a Date —
+    /// read from cached or local bodies, else the first kilobytes from the server (when it
+    /// can be reached now). Rows not in the folder, or not to be had now, are left out.
+    pub async fn row_extras(
         &self,
         id: &AccountId,
         folder: &str,
         uids: &[u32],
-    ) -> Result<Vec<(u32, String)>, EngineError> {
+    ) -> Result<Vec<RowExtra>, EngineError> {
         let account = self.get(id)?;
         let folder_ref = petrel_store::FolderRef::new(id, folder);
         let mut sizes = std::collections::HashMap::new();
-        for &uid in uids.iter().take(PREVIEWS_AT_ONCE) {
+        for &uid in uids.iter().take(ROW_EXTRAS_AT_ONCE) {
             // A row not (or no longer) in the cache is not asked for.
             if let Ok(Some(row)) = self.shared.cache.envelope(&folder_ref, uid) {
                 sizes.insert(uid, row.size);
@@ -720,32 +734,31 @@ impl Engine {
         let mut out = Vec::new();
         let mut wanted = Vec::new();
         {
-            let known = crate::error::lock(&self.previews);
+            let known = lock(&self.row_extras);
             for (&uid, &size) in &sizes {
                 match known.get(&key(uid, size)) {
-                    Some(text) => out.push((uid, text.clone())),
+                    Some(extra) => out.push(extra.clone()),
                     None => wanted.push(uid),
                 }
             }
         }
         wanted.sort_unstable();
-        let made: Vec<(u32, String)> = account
+        let made: Vec<RowExtra> = account
             .beginnings(&self.shared, folder, &wanted)
             .await
             .into_iter()
-            .map(|(uid, raw)| (uid, petrel_render::preview(&raw)))
+            .map(|(uid, raw)| petrel_render::row_extra(uid, &raw))
             .collect();
-        let mut known = crate::error::lock(&self.previews);
-        if known.len() + made.len() > PREVIEWS_KEPT {
+        let mut known = lock(&self.row_extras);
+        if known.len() + made.len() > ROW_EXTRAS_KEPT {
             known.clear();
         }
-        for (uid, text) in &made {
-            if let Some(&size) = sizes.get(uid) {
-                known.insert(key(*uid, size), text.clone());
+        for extra in &made {
+            if let Some(&size) = sizes.get(&extra.uid) {
+                known.insert(key(extra.uid, size), extra.clone());
             }
         }
-        out.extend(made.into_iter().filter(|(_, t)| !t.is_empty()));
-        out.retain(|(_, t)| !t.is_empty());
+        out.extend(made);
         Ok(out)
     }
 
@@ -839,6 +852,32 @@ impl Engine {
     ) -> Result<ActionOutcome, EngineError> {
         let action = UserAction::Flags { seen, flagged };
         self.get(id)?.act(&self.shared, folder, uids, action).await
+    }
+
+    /// "Mark all read" (a folder's menu): every unread message the folder lists, in one
+    /// action (one STORE over a UID set on IMAP, queued when offline like any other).
+    pub async fn mark_all_read(
+        &self,
+        id: &AccountId,
+        folder: &str,
+    ) -> Result<ActionOutcome, EngineError> {
+        const STEP: u32 = 5_000;
+        let folder_ref = FolderRef::new(id, folder);
+        let mut unread = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .shared
+                .cache
+                .page(&folder_ref, offset, STEP)
+                .map_err(EngineError::cache("Reading the cache"))?;
+            unread.extend(page.rows.iter().filter(|r| !r.seen).map(|r| r.uid));
+            offset += page.rows.len() as u32;
+            if page.rows.is_empty() || offset >= page.total {
+                break;
+            }
+        }
+        self.set_flags(id, folder, &unread, Some(true), None).await
     }
 
     pub async fn move_messages(

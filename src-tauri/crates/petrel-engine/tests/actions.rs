@@ -536,3 +536,35 @@ async fn a_queued_action_is_dropped_when_the_folder_was_renumbered() {
         names(&["new 1", "new 2", "new 3"])
     );
 }
+
+/// A folder's "Mark all read": every unread message it lists, in one action, on the server
+/// (seen by doveadm) and in the counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn mark_all_read_reaches_every_unread_message() {
+    let f = Fixture::new();
+    f.seed_mail("INBOX", 12);
+    let (engine, id) = f.start().await;
+    let inbox = uids(&engine, &id, "INBOX").await;
+    engine
+        .set_flags(&id, "INBOX", &[inbox["message 3"]], Some(true), None)
+        .await
+        .unwrap();
+    let outcome = engine.mark_all_read(&id, "INBOX").await.unwrap();
+    assert_eq!(
+        (outcome.folder.total, outcome.folder.unread, outcome.pending),
+        (12, 0, 0)
+    );
+    for n in [1, 3, 12] {
+        let flags = server_flags(&f.h, "INBOX", &format!("message {n}"));
+        assert!(flags.contains("\\Seen"), "message {n}: {flags}");
+    }
+    let rows = engine
+        .envelopes(&id, "INBOX", 0, 100, false)
+        .await
+        .unwrap()
+        .rows;
+    assert!(rows.iter().all(|r| r.seen));
+    // Nothing left: a second one changes nothing and fails nothing.
+    let again = engine.mark_all_read(&id, "INBOX").await.unwrap();
+    assert_eq!(again.folder.unread, 0);
+}

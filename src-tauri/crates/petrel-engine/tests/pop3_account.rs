@@ -301,10 +301,10 @@ async fn local_folders_can_be_made_renamed_deleted_copied_into_and_exported() {
     assert_eq!(text.as_bytes(), &bytes[..]);
     assert_eq!(total, bytes.len() as u64);
     // The list's preview line comes from the local file.
-    let lines = engine.previews(&id, "INBOX", &[uid]).await.unwrap();
+    let extras = engine.row_extras(&id, "INBOX", &[uid]).await.unwrap();
     assert!(
-        lines.len() == 1 && lines[0].0 == uid && !lines[0].1.is_empty(),
-        "{lines:?}"
+        extras.len() == 1 && extras[0].uid == uid && !extras[0].preview.is_empty(),
+        "{extras:?}"
     );
 
     // Deleting a folder keeps its mail: it goes to the Trash.

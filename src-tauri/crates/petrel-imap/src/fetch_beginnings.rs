@@ -1,5 +1,6 @@
-//! The beginning of each of some messages, for the list's preview line: the headers that
-//! say how the body is built, and the body's first kilobytes. (RFC 8970's PREVIEW would
+//! The beginning of each of some messages, for what a list row shows after it is painted:
+//! the headers that say how the body is built (and To, Date), and the body's first
+//! kilobytes. (RFC 8970's PREVIEW would
 //! let the server do this, but imap-proto cannot parse a PREVIEW item and would fail the
 //! whole reply; a partial fetch works on every server.)
 
@@ -23,7 +24,7 @@ impl ImapSession {
         }
         with_timeout("opening the folder", self.inner.examine(folder)).await??;
         let query = format!(
-            "(UID BODY.PEEK[HEADER.FIELDS (MIME-VERSION CONTENT-TYPE CONTENT-TRANSFER-ENCODING)] BODY.PEEK[TEXT]<0.{TEXT_BYTES}>)"
+            "(UID BODY.PEEK[HEADER.FIELDS (MIME-VERSION CONTENT-TYPE CONTENT-TRANSFER-ENCODING TO DATE)] BODY.PEEK[TEXT]<0.{TEXT_BYTES}>)"
         );
         let fetches: Vec<async_imap::types::Fetch> = with_timeout("fetching previews", async {
             let stream = self.inner.uid_fetch(crate::uid_set(uids), &query).await?;

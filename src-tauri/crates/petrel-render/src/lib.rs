@@ -16,7 +16,7 @@ pub use files::{open_risk, safe_file_name, true_extension, type_label};
 pub use html::{sanitize, SafeHtml};
 use mail_parser::{Address, MimeHeaders, PartType};
 use petrel_core::{Attachment, MessageView};
-pub use preview::{preview, BEGINNING_BYTES, PREVIEW_CHARS};
+pub use preview::{preview, row_extra, BEGINNING_BYTES, PREVIEW_CHARS};
 pub use search_text::{search_text, SearchText};
 use std::collections::HashMap;
 pub use thread_links::{thread_links, THREAD_HEADER_FIELDS};
@@ -104,6 +104,7 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
             sender: None,
             attachments: vec![],
             partial: false,
+            date_is_arrival: false,
         };
     };
     let text = body_text(&msg, raw)
@@ -166,6 +167,7 @@ pub fn message_view(uid: u32, raw: &[u8]) -> MessageView {
             .map(|a| a.to_ascii_lowercase()),
         attachments,
         partial: false,
+        date_is_arrival: false,
     }
 }
 

@@ -12,6 +12,47 @@ pub const PREVIEW_CHARS: usize = 200;
 /// the start of its first text part, for nearly all mail.
 pub const BEGINNING_BYTES: usize = 16 * 1024;
 
+/// What a list row shows beyond its cached fields, from `raw` (a whole message or its
+/// beginning): the preview line, the recipients, whether the message has a Date.
+pub fn row_extra(uid: u32, raw: &[u8]) -> petrel_core::RowExtra {
+    let head = &raw[..raw.len().min(BEGINNING_BYTES)];
+    let repaired = repair_8bit_headers(head);
+    let (to, undated) = match mime::parse_headers(repaired.as_ref()) {
+        Some(msg) => (recipients(msg.to()), msg.date().is_none()),
+        None => (String::new(), true),
+    };
+    petrel_core::RowExtra {
+        uid,
+        preview: preview(raw),
+        to,
+        undated,
+    }
+}
+
+/// Recipients as a row shows them: the first two names (or addresses), then how many more.
+fn recipients(to: Option<&mail_parser::Address<'_>>) -> String {
+    let Some(to) = to else {
+        return String::new();
+    };
+    let names: Vec<String> = to
+        .iter()
+        .map(|a| {
+            let name = a
+                .name()
+                .map(|n| files::without_format_chars(n).trim().to_string());
+            match name.filter(|n| !n.is_empty() && !n.contains('@')) {
+                Some(n) => n,
+                None => files::without_format_chars(a.address().unwrap_or_default()),
+            }
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    match names.len() {
+        0..=2 => names.join(", "),
+        n => format!("{} +{}", names[..2].join(", "), n - 2),
+    }
+}
+
 /// The preview of `raw` (a whole message or its beginning); empty when it has no text.
 pub fn preview(raw: &[u8]) -> String {
     // The first words are near the start: a whole message is read as its beginning, so a
@@ -121,6 +162,18 @@ mod tests {
             "{}",
             preview(cut)
         );
+    }
+
+    #[test]
+    fn row_extras_name_the_recipients_and_say_when_there_is_no_date() {
+        let raw = b"From: me@x\r\nTo: Bob <bob@x>, \"Ana\" <ana@x>, c@x, d@x\r\nSubject: s\r\n\r\nHi all\r\n";
+        let extra = row_extra(7, raw);
+        assert_eq!(extra.to, "Bob, Ana +2");
+        assert!(extra.undated);
+        assert_eq!(extra.preview, "Hi all");
+        let dated = b"To: bob@x\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n";
+        let extra = row_extra(1, dated);
+        assert_eq!((extra.to.as_str(), extra.undated), ("bob@x", false));
     }
 
     #[test]

@@ -5,7 +5,7 @@ import type { AccountSettings } from "../../bindings/AccountSettings";
 import type { Composition } from "../../bindings/Composition";
 import type { MessageFile } from "../../bindings/MessageFile";
 
-export type FolderDialog = { kind: "create" | "rename" | "delete"; account: string; path: string };
+export type FolderDialog = { kind: "create" | "rename" | "delete" | "properties"; account: string; path: string };
 
 export class Dialogs {
   adding = $state(false);

@@ -2,6 +2,7 @@
 // by position (RowWindow), the selection, the open message. `show` is the one place the
 // list is reset for a new source.
 import { ipc } from "../ipc";
+import type { RowExtra } from "../../bindings/RowExtra";
 import { RowWindow, PAGE, type RowPage } from "../rowWindow.svelte";
 import { SourceIds, type Source } from "../sources";
 import { formatProgress } from "../format";
@@ -80,8 +81,8 @@ export class Mailbox {
         const sel = this.selection;
         // Plain folder lists only: other views hold rows of several folders.
         const plain = sel && !this.unified && !this.conversations && !this.search;
-        const text = plain ? this.#previewText.get(previewKey(sel.account, sel.folder, row.uid)) : undefined;
-        if (text !== undefined) row.preview = text;
+        const extra = plain ? this.#extras.get(extraKey(sel.account, sel.folder, row.uid)) : undefined;
+        if (extra) Object.assign(row, { preview: extra.preview || undefined, to: extra.to, undated: extra.undated });
       },
     );
   }
@@ -301,24 +302,24 @@ export class Mailbox {
     if (sel && this.conversations) return this.#fetchThreads(sel, offset, limit);
     if (!sel) return { offset, total: 0, rows: [], offline: false };
     const page = await ipc.listEnvelopes(sel.account, sel.folder, offset, limit, this.query);
-    this.#previews(sel, page.rows.map((r) => r.uid));
+    this.#askExtras(sel, page.rows.map((r) => r.uid));
     return page;
   }
 
-  /** Preview lines known this session, by account, folder and UID (a UID names one message
-   * of a folder, so a line fits whatever row holds it, whenever that row is loaded). */
-  #previewText = new Map<string, string>();
+  /** Row extras known this session, by account, folder and UID (a UID names one message of
+   * a folder, so they fit whatever row holds it, whenever that row is loaded). */
+  #extras = new Map<string, RowExtra>();
 
-  /** Asks for the preview lines of a page's rows, after the rows (they are shown first). */
-  #previews(sel: { account: string; folder: string }, uids: number[]) {
+  /** Asks for what a page's rows show beyond their cached fields, after the rows (shown first). */
+  #askExtras(sel: { account: string; folder: string }, uids: number[]) {
     if (uids.length === 0) return;
-    const wanted = uids.filter((uid) => !this.#previewText.has(previewKey(sel.account, sel.folder, uid)));
+    const wanted = uids.filter((uid) => !this.#extras.has(extraKey(sel.account, sel.folder, uid)));
     if (wanted.length === 0) return;
     ipc
-      .previews(sel.account, sel.folder, wanted)
+      .rowExtras(sel.account, sel.folder, wanted)
       .then((list) => {
-        if (this.#previewText.size > 50_000) this.#previewText.clear();
-        for (const [uid, text] of list) this.#previewText.set(previewKey(sel.account, sel.folder, uid), text);
+        if (this.#extras.size > 50_000) this.#extras.clear();
+        for (const e of list) this.#extras.set(extraKey(sel.account, sel.folder, e.uid), e);
         if (list.length > 0) this.rows.redecorate();
       })
       .catch(() => {
@@ -395,7 +396,7 @@ export class Mailbox {
       if (this.conversations) return this.#fetchThreads(sel, offset, PAGE, refresh);
       const fresh = await ipc.refreshFolder(sel.account, sel.folder, refresh);
       const page = await ipc.listEnvelopes(sel.account, sel.folder, offset, PAGE, this.query);
-      this.#previews(sel, page.rows.map((r) => r.uid));
+      this.#askExtras(sel, page.rows.map((r) => r.uid));
       return { ...page, offline: fresh.offline };
     };
     const result = await status.task(label, load, () => this.loadPage(offset, refresh));
@@ -515,6 +516,6 @@ export class Mailbox {
   }
 }
 
-function previewKey(account: string, folder: string, uid: number): string {
+function extraKey(account: string, folder: string, uid: number): string {
   return `${account}\u0000${folder}\u0000${uid}`;
 }
