@@ -550,7 +550,11 @@ test("reply from the reader: the composer opens prefilled, Send hands the messag
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Lunch on Friday/ }).click();
   await page.getByRole("toolbar", { name: "Message actions" }).getByRole("button", { name: "Reply", exact: true }).click();
   const composer = page.getByRole("dialog", { name: "New message" });
-  assert.equal(await composer.getByLabel("To").inputValue(), "Ana Lima <ana@example.org>");
+  // The recipient as a chip (named, the whole address in its title), the field free to add more.
+  const chip = composer.locator(".chip", { hasText: "Ana Lima" });
+  assert.equal(await chip.getAttribute("title"), "Ana Lima <ana@example.org>");
+  await composer.getByRole("button", { name: "Remove Ana Lima <ana@example.org> (To field)" }).waitFor();
+  assert.equal(await composer.getByRole("combobox", { name: "To" }).inputValue(), "");
   assert.equal(await composer.getByLabel("Subject").inputValue(), "Re: Lunch on Friday?");
   assert.match(await composer.getByLabel("Message").inputValue(), /> Shall we try the new place/);
   assert.equal(await page.evaluate(() => document.activeElement?.tagName), "TEXTAREA", "a reply starts in the text");
@@ -608,7 +612,9 @@ test("composer: completion from seen addresses, identities with their signatures
   await page.keyboard.press("ArrowDown");
   assert.equal(await list.getByRole("option", { name: /Anders/ }).getAttribute("aria-selected"), "true");
   await page.keyboard.press("Enter");
-  assert.equal(await to.inputValue(), "Anders Berg <anders@example.net>, ");
+  // Taken as a chip; the field continues empty for the next.
+  assert.deepEqual(await composer.locator(".chip").allInnerTexts().then((t) => t.map((x) => x.replace("×", "").trim())), ["Anders Berg"]);
+  assert.equal(await to.inputValue(), "");
   await list.waitFor({ state: "detached" });
   // Escape in an open list closes the list, not the composer.
   await to.pressSequentially("bo");
@@ -616,7 +622,17 @@ test("composer: completion from seen addresses, identities with their signatures
   await page.keyboard.press("Escape");
   await list.waitFor({ state: "detached" });
   assert.equal(await composer.isVisible(), true);
-  await to.fill("Anders Berg <anders@example.net>");
+  await to.fill("");
+  // A comma makes a chip of what was typed; Backspace in the empty field takes it back to
+  // edit, × removes one; an address that cannot be one is marked.
+  await to.pressSequentially("not-an-address,");
+  const bad = composer.locator(".chip.bad", { hasText: "not-an-address" });
+  await bad.waitFor();
+  assert.equal(await bad.getAttribute("title"), "Not an address: not-an-address");
+  await page.keyboard.press("Backspace");
+  assert.equal(await to.inputValue(), "not-an-address");
+  await to.fill("");
+  assert.equal(await composer.locator(".chip").count(), 1, "only Anders is left");
 
   // Identity: the signature follows the sender.
   const body = composer.getByRole("textbox", { name: "Message" });
@@ -674,7 +690,7 @@ test("drafts: Edit draft continues one, with its files and Bcc", async () => {
   await page.getByRole("listbox", { name: "Messages" }).getByRole("option", { name: /Half-written plan/ }).click();
   await page.getByRole("toolbar", { name: "Message actions" }).getByRole("button", { name: "Edit draft" }).click();
   const composer = page.getByRole("dialog", { name: "New message" });
-  assert.equal(await composer.getByRole("combobox", { name: "Bcc" }).inputValue(), "boss@example.org");
+  assert.equal(await composer.locator(".chip", { hasText: "boss@example.org" }).getAttribute("title"), "boss@example.org", "Bcc as a chip");
   assert.equal(await composer.getByRole("textbox", { name: "Message" }).inputValue(), "First point", "no second signature");
   await composer.getByRole("list", { name: "Attachments" }).getByText("plan.txt").waitFor();
   await composer.getByRole("button", { name: "Send" }).click();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { base64Size, completeLast, lastToken, splitAddresses, swapSignature, textToHtml, withSignature } from "./compose";
+import { base64Size, chipLabel, completeLast, lastToken, looksLikeAddress, splitAddresses, splitKeepingRest, swapSignature, textToHtml, withSignature } from "./compose";
 
 describe("addresses typed as text", () => {
   it("splits on commas and semicolons and completes the last one", () => {
@@ -30,5 +30,22 @@ describe("sizes and rich text", () => {
     expect(base64Size(btoa("hello"))).toBe(5);
     expect(base64Size(btoa("hell"))).toBe(4);
     expect(textToHtml("a <b>\nc\n\nd")).toBe("<p>a &lt;b&gt;<br>c</p><p>d</p>");
+  });
+});
+
+describe("recipients as chips", () => {
+  it("splits on commas outside quotes and angle brackets", () => {
+    expect(splitAddresses('"Lima, Ana" <ana@x>, b@y')).toEqual(['"Lima, Ana" <ana@x>', "b@y"]);
+    expect(splitKeepingRest("a@x, Bob <b@y>, bo")).toEqual({ done: ["a@x", "Bob <b@y>"], rest: "bo" });
+    expect(splitKeepingRest("a@x, ")).toEqual({ done: ["a@x"], rest: "" });
+  });
+  it("labels a chip by name and knows what cannot be an address", () => {
+    expect(chipLabel("Ana Lima <ana@x>")).toBe("Ana Lima");
+    expect(chipLabel('"Lima, Ana" <ana@x>')).toBe("Lima, Ana");
+    expect(chipLabel("<ana@x>")).toBe("ana@x");
+    expect(chipLabel("bob@y")).toBe("bob@y");
+    expect(looksLikeAddress("Ana <ana@x>")).toBe(true);
+    expect(looksLikeAddress("bob")).toBe(false);
+    expect(looksLikeAddress("a b@x")).toBe(false);
   });
 });

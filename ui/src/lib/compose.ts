@@ -1,12 +1,41 @@
 // Pure helpers of the composer: addresses typed as text, signatures, attachment sizes.
 import type { AccountSettings } from "../bindings/AccountSettings";
 
-/** "a@x, Bob <b@y>; c@z" → the addresses, as typed. */
+/** "a@x, Bob <b@y>; c@z" → the addresses, as typed. A comma inside quotes or angle
+ * brackets ("Lima, Ana" <ana@x>) is part of the address, not a separator. */
 export function splitAddresses(s: string): string[] {
-  return s
-    .split(/[,;]\s*/)
-    .map((x) => x.trim())
-    .filter(Boolean);
+  return splitKeepingRest(s).done.concat(splitKeepingRest(s).rest).map((x) => x.trim()).filter(Boolean);
+}
+
+/** The complete addresses of `s` (each ended by a separator) and what follows the last
+ * separator (the address being typed). */
+export function splitKeepingRest(s: string): { done: string[]; rest: string } {
+  const done: string[] = [];
+  let current = "";
+  let quoted = false;
+  let angle = false;
+  for (const c of s) {
+    if (c === '"' && !angle) quoted = !quoted;
+    else if (c === "<" && !quoted) angle = true;
+    else if (c === ">" && !quoted) angle = false;
+    if ((c === "," || c === ";") && !quoted && !angle) {
+      if (current.trim()) done.push(current.trim());
+      current = "";
+    } else current += c;
+  }
+  return { done, rest: current.replace(/^\s+/, "") };
+}
+
+/** How a recipient chip reads: the name when there is one, else the address. */
+export function chipLabel(address: string): string {
+  const m = address.match(/^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$/);
+  return m ? m[1].trim() || m[2].trim() : address.trim();
+}
+
+/** Whether a recipient holds something that can be an address (one @, no spaces in it). */
+export function looksLikeAddress(address: string): boolean {
+  const m = address.match(/<([^>]*)>/);
+  return /^[^\s@]+@[^\s@]+$/.test((m ? m[1] : address).trim());
 }
 
 /** The address being typed: what follows the last comma or semicolon. */
