@@ -315,7 +315,8 @@ test("archive, delete and move by button and keyboard: the row leaves at once an
   await reader.getByText("Three new articles.").waitFor();
   assert.equal(await list.getByRole("option").count(), 1);
 
-  await actions.getByRole("combobox", { name: "Move to folder" }).selectOption("Projects");
+  await actions.getByRole("button", { name: "Move to…" }).click();
+  await page.getByRole("menu", { name: "Move to…" }).getByRole("menuitem", { name: "Projects", exact: true }).click();
   await page.waitForFunction(() => document.querySelectorAll('[role="listbox"] [role="option"]').length === 0);
   const calls = await page.evaluate(() =>
     window.__calls.filter((c) => /_messages$/.test(c.cmd)).map((c) => [c.cmd, c.args.uids, c.args.to ?? null]),
@@ -1483,7 +1484,7 @@ async function overflowAt(page) {
       if (["auto", "scroll"].includes(cs.overflowX) || cs.textOverflow === "ellipsis") continue;
       if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 && cs.overflowX !== "visible") bad.push(`${el.tagName}.${el.className} clips ${el.scrollWidth} > ${el.clientWidth}`);
     }
-    for (const bar of document.querySelectorAll('[role="toolbar"][aria-label="Mail actions"], [role="search"][aria-label="Quick filter"]')) {
+    for (const bar of document.querySelectorAll('[role="toolbar"][aria-label="Mail actions"], [role="toolbar"][aria-label="Message actions"], [role="search"][aria-label="Quick filter"]')) {
       const boxes = [...bar.children].map((c) => c.getBoundingClientRect()).filter((b) => b.width > 1);
       // A second row: an item that starts below where another ends.
       if (Math.max(...boxes.map((b) => b.top)) >= Math.min(...boxes.map((b) => b.bottom)) - 1) bad.push(`${bar.getAttribute("aria-label")} wraps onto a second row`);
