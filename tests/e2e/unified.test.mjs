@@ -116,7 +116,8 @@ test("All Inboxes shows both accounts; an attachment is saved; a message is move
     assert.equal(exitCode, 0, "the second launch hands over and exits");
     const composer = "//*[@role='dialog' and @aria-label='New message']";
     await wd.waitFor(composer, "the composer opened by the handed-over mailto: link");
-    const fields = await wd.execute(`return [...document.querySelectorAll('[role="dialog"] input')].map((i) => i.value).join("|")`);
+    // What the fields hold: typed text, and the recipients as chips (their addresses in their titles).
+    const fields = await wd.execute(`return [...document.querySelectorAll('[role="dialog"] input')].map((i) => i.value).concat([...document.querySelectorAll('[role="dialog"] .chip')].map((c) => c.title)).join("|")`);
     assert.match(fields, /Second launch/);
     assert.match(fields, /carol@example\.test/);
     assert.doesNotMatch(fields, /passwd/);
@@ -142,7 +143,7 @@ test("All Inboxes shows both accounts; an attachment is saved; a message is move
     await wd.screenshot(join(ARTIFACTS, "23-message-file.png"));
     await wd.click(await wd.waitFor(`${fileReader}//button[normalize-space(.)='Reply']`, "Reply in the file's reader"));
     await wd.waitFor(composer, "the reply's composer");
-    const replyFields = await wd.execute(`return [...document.querySelectorAll('[role="dialog"] input')].map((i) => i.value).join("|")`);
+    const replyFields = await wd.execute(`return [...document.querySelectorAll('[role="dialog"] input')].map((i) => i.value).concat([...document.querySelectorAll('[role="dialog"] .chip')].map((c) => c.title)).join("|")`);
     assert.match(replyFields, /Re: Harbour plans/);
     assert.match(replyFields, /ana@example\.test/);
   } catch (e) {

@@ -156,10 +156,29 @@ fn kill_9_at_random_points_loses_and_duplicates_nothing() {
     let all: Vec<String> = (1..=MESSAGES)
         .map(|i| format!("<k{i}@example.test>"))
         .collect();
+    let reseed = || {
+        std::fs::remove_dir_all(&root).unwrap();
+        h.seed(
+            "alice",
+            "INBOX",
+            &(1..=MESSAGES).map(mail).collect::<Vec<_>>(),
+            false,
+        )
+        .unwrap();
+    };
+    // How long one whole run takes on this machine, now: the kill points are spread over
+    // that (and a little past it), so as many land mid-run on a fast machine as on a
+    // loaded one (a fixed 2.5 s once put 30 of 50 after the end).
+    let started = Instant::now();
+    run(None);
+    let whole = started.elapsed();
+    eprintln!("one uncut run of {MESSAGES} messages: {whole:?}");
+    reseed();
+    let limit = (whole.as_millis() as u64 * 6 / 5).max(50);
     let mut killed_mid_run = 0;
     for k in 0..KILLS {
-        // Kill points spread over a whole run (~1–3 s here), sometimes right at the start.
-        let delay = Duration::from_millis(rng.below(2500));
+        // Kill points spread over a whole run, sometimes right at the start.
+        let delay = Duration::from_millis(rng.below(limit));
         let (alive, _) = run(Some(delay));
         killed_mid_run += u32::from(alive);
         let server = server_ids(&h);
@@ -176,14 +195,7 @@ fn kill_9_at_random_points_loses_and_duplicates_nothing() {
                 .filter(|i| !server.contains_key(&format!("<k{i}@example.test>")))
                 .collect();
             if missing.len() as u32 == MESSAGES {
-                std::fs::remove_dir_all(&root).unwrap();
-                h.seed(
-                    "alice",
-                    "INBOX",
-                    &(1..=MESSAGES).map(mail).collect::<Vec<_>>(),
-                    false,
-                )
-                .unwrap();
+                reseed();
             }
         }
     }
