@@ -1,12 +1,10 @@
 //! The beginning of each of some messages, for what a list row shows after it is painted:
 //! the headers that say how the body is built (and To, Date), and the body's first
-//! kilobytes. (RFC 8970's PREVIEW would
-//! let the server do this, but imap-proto cannot parse a PREVIEW item and would fail the
-//! whole reply; a partial fetch works on every server.)
+//! kilobytes. (RFC 8970's PREVIEW would let the server do this, but imap-proto cannot parse
+//! a PREVIEW item and would fail the whole reply; a partial fetch works on every server.)
 
-use crate::session::{with_timeout, ImapSession};
+use crate::session::ImapSession;
 use crate::ImapError;
-use futures::TryStreamExt;
 
 /// Body bytes asked for per message: past a multipart's first part headers and an HTML
 /// message's style block, to its first words.
@@ -22,15 +20,12 @@ impl ImapSession {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        with_timeout("opening the folder", self.inner.examine(folder)).await??;
         let query = format!(
             "(UID BODY.PEEK[HEADER.FIELDS (MIME-VERSION CONTENT-TYPE CONTENT-TRANSFER-ENCODING TO DATE)] BODY.PEEK[TEXT]<0.{TEXT_BYTES}>)"
         );
-        let fetches: Vec<async_imap::types::Fetch> = with_timeout("fetching previews", async {
-            let stream = self.inner.uid_fetch(crate::uid_set(uids), &query).await?;
-            stream.try_collect().await
-        })
-        .await??;
+        let fetches = self
+            .uid_fetch_in(folder, &crate::uid_set(uids), &query, "fetching previews")
+            .await?;
         let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
         Ok(fetches
             .iter()

@@ -25,16 +25,36 @@ fn whole_body(f: &async_imap::types::Fetch) -> Option<&[u8]> {
 }
 
 impl ImapSession {
+    /// `UID FETCH set query` in `folder` (opened read-only), every reply collected; `what`
+    /// names the step in a timeout's words.
+    pub(crate) async fn uid_fetch_in(
+        &mut self,
+        folder: &str,
+        set: &str,
+        query: &str,
+        what: &'static str,
+    ) -> Result<Vec<async_imap::types::Fetch>, ImapError> {
+        with_timeout("opening the folder", self.inner.examine(folder)).await??;
+        with_timeout(what, async {
+            let stream = self.inner.uid_fetch(set, query).await?;
+            stream.try_collect().await
+        })
+        .await?
+        .map_err(ImapError::from)
+    }
+
     /// Raw RFC 5322 bytes of message `uid` in `folder`. BODY.PEEK[]: the engine marks the
     /// message read itself (through its action queue, so the cache and the server agree,
     /// and a body downloaded for offline use stays unread).
     pub async fn fetch_message(&mut self, folder: &str, uid: u32) -> Result<Vec<u8>, ImapError> {
-        with_timeout("opening the folder", self.inner.examine(folder)).await??;
-        let fetches: Vec<async_imap::types::Fetch> = with_timeout("fetching the message", async {
-            let stream = self.inner.uid_fetch(uid.to_string(), body_query()).await?;
-            stream.try_collect().await
-        })
-        .await??;
+        let fetches = self
+            .uid_fetch_in(
+                folder,
+                &uid.to_string(),
+                &body_query(),
+                "fetching the message",
+            )
+            .await?;
         let fetch = fetches
             .iter()
             .find(|f| f.uid == Some(uid) && f.body().is_some())
@@ -61,16 +81,15 @@ impl ImapSession {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        with_timeout("opening the folder", self.inner.examine(folder)).await??;
         let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
-        let fetches: Vec<async_imap::types::Fetch> = with_timeout("downloading messages", async {
-            let stream = self
-                .inner
-                .uid_fetch(crate::uid_set(uids), body_query())
-                .await?;
-            stream.try_collect().await
-        })
-        .await??;
+        let fetches = self
+            .uid_fetch_in(
+                folder,
+                &crate::uid_set(uids),
+                &body_query(),
+                "downloading messages",
+            )
+            .await?;
         Ok(fetches
             .iter()
             .filter_map(|f| {

@@ -79,13 +79,16 @@ impl Rng {
 #[test]
 fn kill_9_at_random_points_loses_and_duplicates_nothing() {
     let h = Harness::start().unwrap();
-    h.seed(
-        "alice",
-        "INBOX",
-        &(1..=MESSAGES).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
+    let fill_inbox = |h: &Harness| {
+        h.seed(
+            "alice",
+            "INBOX",
+            &(1..=MESSAGES).map(mail).collect::<Vec<_>>(),
+            false,
+        )
+        .unwrap()
+    };
+    fill_inbox(&h);
     let here = tempfile::tempdir().unwrap();
     let ca = here.path().join("ca.pem");
     std::fs::write(&ca, h.ca_pem()).unwrap();
@@ -158,13 +161,7 @@ fn kill_9_at_random_points_loses_and_duplicates_nothing() {
         .collect();
     let reseed = || {
         std::fs::remove_dir_all(&root).unwrap();
-        h.seed(
-            "alice",
-            "INBOX",
-            &(1..=MESSAGES).map(mail).collect::<Vec<_>>(),
-            false,
-        )
-        .unwrap();
+        fill_inbox(&h);
     };
     // How long one whole run takes on this machine, now: the kill points are spread over
     // that (and a little past it), so as many land mid-run on a fast machine as on a

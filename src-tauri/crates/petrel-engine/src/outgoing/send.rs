@@ -363,14 +363,9 @@ impl Engine {
         let account_object = self.get(id)?;
         let _one_pass = account_object.state().outbox_turn.lock().await;
         let outbox = self.outbox(id)?;
-        let q = outbox
-            .queued()
-            .map_err(outbox_err)?
-            .into_iter()
-            .find(|q| q.shown() && q.message_id.as_deref() == Some(message_id))
-            .ok_or_else(|| {
-                EngineError::InvalidInput("That message has already been sent.".into())
-            })?;
+        let q = queued_with_id(&outbox, message_id, Queued::shown)?.ok_or_else(|| {
+            EngineError::InvalidInput("That message has already been sent.".into())
+        })?;
         let raw = outbox.message(&q).map_err(outbox_err)?;
         let mut composition = petrel_compose::composition_of(&petrel_compose::Draft::parse(&raw));
         // Bcc recipients live only in the envelope.
@@ -402,16 +397,9 @@ impl Engine {
             let account_object = self.get(id)?;
             let _one_pass = account_object.state().outbox_turn.lock().await;
             let outbox = self.outbox(id)?;
-            let q = outbox
-                .queued()
-                .map_err(outbox_err)?
-                .into_iter()
-                .find(|q| q.unsure && q.message_id.as_deref() == Some(message_id))
-                .ok_or_else(|| {
-                    EngineError::InvalidInput(
-                        "That message no longer waits for your decision.".into(),
-                    )
-                })?;
+            let q = queued_with_id(&outbox, message_id, |q| q.unsure)?.ok_or_else(|| {
+                EngineError::InvalidInput("That message no longer waits for your decision.".into())
+            })?;
             if arrived {
                 outbox.mark_sent(&q).map_err(outbox_err)?;
             } else {
@@ -469,6 +457,20 @@ impl Engine {
             }
         }
     }
+}
+
+/// The outbox's message with this Message-ID in the state `wanted` asks for; `Err` when the
+/// outbox cannot be read.
+fn queued_with_id(
+    outbox: &Outbox,
+    message_id: &str,
+    wanted: impl Fn(&Queued) -> bool,
+) -> Result<Option<Queued>, EngineError> {
+    Ok(outbox
+        .queued()
+        .map_err(outbox_err)?
+        .into_iter()
+        .find(|q| wanted(q) && q.message_id.as_deref() == Some(message_id)))
 }
 
 /// The composer's start for a `mailto:` link (from a message, a browser or the command
