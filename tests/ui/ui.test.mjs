@@ -597,6 +597,34 @@ test("reply from the reader: the composer opens prefilled, Send hands the messag
   await page.close();
 });
 
+test("composer: a panel or the whole window, as the user last left it", async () => {
+  const page = await open("one-account");
+  const write = () => page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();
+  const composer = page.getByRole("dialog", { name: "New message" });
+  const size = () => composer.evaluate((el) => ({ w: el.getBoundingClientRect().width, h: el.getBoundingClientRect().height }));
+  const viewport = page.viewportSize();
+  await write();
+  const panel = await size();
+  assert.ok(panel.w < viewport.width * 0.9, `a panel at first (${panel.w} of ${viewport.width})`);
+  const toggle = composer.getByRole("button", { name: "Fill the window" });
+  assert.equal(await toggle.getAttribute("aria-pressed"), "false");
+  await toggle.click();
+  const full = await size();
+  assert.equal(Math.round(full.w), viewport.width, "the whole width");
+  assert.equal(Math.round(full.h), viewport.height, "the whole height");
+  assert.ok((await composer.getByRole("button", { name: "Send" }).boundingBox()).y + 20 < viewport.height, "Send still in sight");
+  await page.keyboard.press("Escape");
+  await composer.waitFor({ state: "detached" });
+  // Remembered: the next message (and the next start of the window) opens the same way.
+  await page.reload();
+  await write();
+  assert.equal(await composer.getByRole("button", { name: "Fill the window" }).getAttribute("aria-pressed"), "true");
+  assert.equal(Math.round((await size()).w), viewport.width);
+  await composer.getByRole("button", { name: "Fill the window" }).click();
+  assert.ok((await size()).w < viewport.width * 0.9, "and back to a panel");
+  await page.close();
+});
+
 test("composer: completion from seen addresses, identities with their signatures, files by picker and drop, rich text, autosave", async () => {
   const page = await browser.newPage();
   await page.addInitScript(() => { globalThis.__petrelAutosaveMs = 400; });

@@ -11,10 +11,12 @@ export interface Preferences {
   layout: "columns" | "stacked";
   /** List rows: roomier, or more of them on the screen. */
   density: "comfortable" | "compact";
+  /** The composer as a large panel, or filling the window (toggled in the composer). */
+  composer: "panel" | "full";
 }
 
 const KEY = "petrel.preferences";
-export const DEFAULTS: Preferences = { markRead: "immediately", markReadDelay: 3, notifyNewMail: true, layout: "columns", density: "comfortable" };
+export const DEFAULTS: Preferences = { markRead: "immediately", markReadDelay: 3, notifyNewMail: true, layout: "columns", density: "comfortable", composer: "panel" };
 
 export function loadPreferences(storage: Storage | undefined = globalThis.localStorage): Preferences {
   try {
