@@ -234,8 +234,39 @@ fn on_run_event(app: &tauri::AppHandle, event: tauri::RunEvent) {
     let _ = (app, event);
 }
 
+/// `--bench-floor-window`: the memory floor for `npm run bench -- ui` — this same Tauri
+/// build with the same settings and window, showing an empty page: no engine, no plugins,
+/// no UI. What Petrel adds is measured over it.
+const FLOOR_WINDOW_ARG: &str = "--bench-floor-window";
+
+fn floor_window() {
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            if let Some(mut config) = app.config().app.windows.first().cloned() {
+                config.url = tauri::WebviewUrl::App("floor.html".into());
+                tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
+                    .disable_drag_drop_handler()
+                    .build()?;
+            }
+            Ok(())
+        })
+        .run(context());
+    if let Err(e) = result {
+        eprintln!("the floor window could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The app's context (config and embedded UI), generated once for both entries.
+fn context() -> tauri::Context {
+    tauri::generate_context!()
+}
+
 pub fn run() {
     lean_memory();
+    if std::env::args().any(|a| a == FLOOR_WINDOW_ARG) {
+        return floor_window();
+    }
     logging::init();
     let engine = match open_engine() {
         Opened::Engine(engine) => Ok(engine),
@@ -396,7 +427,7 @@ pub fn run() {
             commands::import::export_folder_mbox,
             commands::reader::open_attachment,
         ])
-        .build(tauri::generate_context!())
+        .build(context())
         .map(|app| app.run(on_run_event));
     if let Err(e) = result {
         tracing::error!(error = %e, "Petrel stopped with an error");

@@ -7,6 +7,11 @@
 //   ui_total_rss_mb          the app process and its WebKit processes, after the above
 //   ui_total_pss_mb          the same without counting shared pages twice (PSS)
 //   ui_start_pss_mb          the same right after start, before any folder is opened
+//   ui_floor_pss_mb          the floor: the same build with the same settings and window
+//                            showing an empty page (`petrel --bench-floor-window`), PSS
+//   ui_pss_over_floor_mb     ui_total_pss_mb minus the floor, same run (goal <= 100)
+//   ui_cold_start_ms         launch of the release build → the cached rows painted (process
+//                            start to the first message row's frame), median of 5 (<= 1000)
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -99,6 +104,24 @@ async function appPid() {
   return null;
 }
 
+// When `pid` started, in ms since the epoch: its start in clock ticks since boot
+// (/proc/PID/stat field 22) against the uptime read now; 10 ms resolution.
+async function startedAtMs(pid) {
+  const now = Date.now();
+  const uptime = Number((await readFile("/proc/uptime", "utf8")).split(" ")[0]);
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[19]); // field 22; fields[0] is field 3
+  const hz = Number(spawnSync("getconf", ["CLK_TCK"]).stdout.toString().trim()) || 100;
+  return now - (uptime - ticks / hz) * 1000;
+}
+
+// The first real message row (not a placeholder) painted: the frame's time, epoch ms.
+const FIRST_ROWS = PAINTED + `
+  const [done] = arguments;
+  const check = () => document.querySelector('[role="listbox"] [role="option"][data-uid]') ? painted(() => done(Date.now())) : setTimeout(check, 1);
+  check();`;
+
 let wd = null;
 try {
   wd = await WebDriver.start(`http://127.0.0.1:${PORT}`, APP, 120_000);
@@ -136,13 +159,39 @@ try {
   console.log(`ui_folder_first_sync_ms ${first.toFixed(0)} ms`);
   console.log(`ui_folder_open_ms ${median(opens).toFixed(1)} ms`);
   console.log(`ui_scroll_to_end_ms ${median(ends).toFixed(1)} ms`);
-  if (pid) {
-    const memory = await rssOfTree(pid);
+  const memory = pid ? await rssOfTree(pid) : null;
+  if (memory) {
     console.log(`ui_total_rss_mb ${memory.rss.toFixed(0)} MB`);
     console.log(`ui_total_pss_mb ${memory.pss.toFixed(0)} MB`);
     if (atStart) console.log(`ui_start_pss_mb ${atStart.pss.toFixed(0)} MB (window shown, no folder open; rss ${atStart.rss.toFixed(0)} MB)`);
   }
   else console.log("ui_total_rss_mb unknown (app process not found)");
+  const total = memory?.pss ?? null;
+  await wd.quit();
+  wd = null;
+
+  // Cold start: launch → the cached rows painted (the app opens where it was left).
+  const starts = [];
+  for (let i = 0; i < 5; i++) {
+    wd = await WebDriver.start(`http://127.0.0.1:${PORT}`, APP, 120_000);
+    const started = await startedAtMs(await appPid());
+    await wd.cmd("POST", "/timeouts", { script: 60_000 });
+    const shown = await wd.cmd("POST", "/execute/async", { script: FIRST_ROWS, args: [] });
+    starts.push(shown - started);
+    await wd.quit();
+    wd = null;
+  }
+  console.log(`ui_cold_start_ms ${median(starts).toFixed(0)} ms (runs ${starts.map((x) => x.toFixed(0)).join(", ")})`);
+
+  // The floor: the same build, settings and window with an empty page.
+  wd = await WebDriver.start(`http://127.0.0.1:${PORT}`, APP, 120_000, ["--bench-floor-window"]);
+  await sleep(2000);
+  const floorPid = await appPid();
+  const floor = floorPid ? await rssOfTree(floorPid) : null;
+  if (floor) {
+    console.log(`ui_floor_pss_mb ${floor.pss.toFixed(0)} MB (rss ${floor.rss.toFixed(0)} MB)`);
+    if (total !== null) console.log(`ui_pss_over_floor_mb ${(total - floor.pss).toFixed(0)} MB`);
+  }
 } finally {
   await wd?.quit();
   driver.kill("SIGTERM");

@@ -3,7 +3,11 @@
 //! on the same Dovecot in the same run. Prints `metric value unit` lines:
 //! - `pop3_getmail_s`, `pop3_petrel_s`: wall time of each (Petrel: median of 3, each into a
 //!   fresh Maildir and ledger);
-//! - `pop3_download_vs_getmail`: Petrel's throughput over getmail's (goal >= 5).
+//! - `pop3_download_vs_getmail`: Petrel's throughput over getmail's (goal >= 5);
+//! - `pop3_floor_s`, `pop3_vs_floor`: a bare client on the same TLS stack (rustls through
+//!   `petrel_tls::handshake`, the same verifier) that logs in, lists UIDs and RETRs every
+//!   message pipelined, keeping them in memory — no parsing, no disk; Petrel's throughput
+//!   over it (goal >= 0.7). Runs alternate with Petrel's.
 //!
 //! Both keep the same guarantee: a message is on disk (fsynced) before the client moves on
 //! to deleting anything. getmail fsyncs every message; Petrel one batch at a time.
@@ -38,6 +42,73 @@ fn message(i: usize) -> Vec<u8> {
         m.push_str(line);
     }
     m.into_bytes()
+}
+
+/// The floor: what reading every message off this server over this TLS stack costs, and
+/// nothing else. RETRs go out in windows of 64 (Dovecot offers PIPELINING); each reply is
+/// read to its terminating "." line and kept.
+async fn bare_download(
+    port: u16,
+    trust: &petrel_tls::TrustPolicy,
+    user: &str,
+    password: &str,
+) -> usize {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let tcp = tokio::net::TcpStream::connect(("localhost", port))
+        .await
+        .unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let tls = petrel_tls::handshake(tcp, "localhost", trust, None)
+        .await
+        .unwrap();
+    let mut io = BufReader::with_capacity(64 * 1024, tls);
+    let mut line = Vec::new();
+    async fn status<S: tokio::io::AsyncBufRead + Unpin>(io: &mut S, line: &mut Vec<u8>) {
+        line.clear();
+        io.read_until(b'\n', line).await.unwrap();
+        assert!(
+            line.starts_with(b"+OK"),
+            "{}",
+            String::from_utf8_lossy(line)
+        );
+    }
+    async fn data<S: tokio::io::AsyncBufRead + Unpin>(io: &mut S, line: &mut Vec<u8>) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            line.clear();
+            io.read_until(b'\n', line).await.unwrap();
+            if line.as_slice() == b".\r\n" || line.is_empty() {
+                return out;
+            }
+            out.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));
+        }
+    }
+    status(&mut io, &mut line).await;
+    io.get_mut()
+        .write_all(format!("USER {user}\r\nPASS {password}\r\n").as_bytes())
+        .await
+        .unwrap();
+    status(&mut io, &mut line).await;
+    status(&mut io, &mut line).await;
+    io.get_mut().write_all(b"UIDL\r\n").await.unwrap();
+    status(&mut io, &mut line).await;
+    let n = data(&mut io, &mut line)
+        .await
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    let mut kept = Vec::with_capacity(n);
+    let numbers: Vec<usize> = (1..=n).collect();
+    for window in numbers.chunks(64) {
+        let commands: String = window.iter().map(|i| format!("RETR {i}\r\n")).collect();
+        io.get_mut().write_all(commands.as_bytes()).await.unwrap();
+        for _ in window {
+            status(&mut io, &mut line).await;
+            kept.push(data(&mut io, &mut line).await);
+        }
+    }
+    io.get_mut().write_all(b"QUIT\r\n").await.unwrap();
+    kept.len()
 }
 
 fn main() {
@@ -124,8 +195,17 @@ fn main() {
         username: alice.login.clone(),
         pinned_cert_sha256: None,
     };
-    let mut runs = Vec::new();
+    let (mut runs, mut floor) = (Vec::new(), Vec::new());
     for run in 0..3 {
+        let started = Instant::now();
+        let got = runtime.block_on(bare_download(
+            h.ports.pop3s,
+            &trust,
+            &alice.login,
+            &alice.password,
+        ));
+        floor.push(started.elapsed().as_secs_f64());
+        assert_eq!(got, count, "the bare client read every message");
         let root = work.path().join(format!("petrel-{run}"));
         let job = Job {
             account: "bench".into(),
@@ -155,4 +235,8 @@ fn main() {
     println!("pop3_getmail_s {getmail_s:.2} s");
     println!("pop3_petrel_s {petrel_s:.2} s (runs {runs:.2?})");
     println!("pop3_download_vs_getmail {:.1} x", getmail_s / petrel_s);
+    floor.sort_by(|a, b| a.total_cmp(b));
+    let floor_s = floor[1];
+    println!("pop3_floor_s {floor_s:.2} s (runs {floor:.2?})");
+    println!("pop3_vs_floor {:.2} x", floor_s / petrel_s);
 }

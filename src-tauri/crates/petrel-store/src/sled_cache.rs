@@ -4,7 +4,9 @@
 //! - `N` account `\0` path → folder id (u64, from `generate_id`)
 //! - `S` id → [`FolderState`] (postcard)
 //! - `R` id uid → [`Envelope`] (postcard)
-//! - `D` id date uid → empty: the date index, read keys-only to build a folder's rank
+//! - `D` id block → the date index: (uid, date) of the rows whose UIDs share `uid >> 6`,
+//!   12 bytes each, sorted by UID; read to build a folder's rank. Packed 64 to a key because
+//!   sled's cost is per key written: one key per row doubled the header sync's writes.
 //! - `B` id uid → raw message bytes, for messages read or downloaded for offline use
 //! - `T` id uid → [`ThreadLinks`] (postcard), fetched for the conversation view
 //! - `L` account → the account's folder tree (postcard), shown while offline
@@ -121,17 +123,15 @@ impl SledCache {
         Ok(f(rank))
     }
 
-    /// Reads the folder's date index, keys only: far cheaper than decoding every row.
+    /// Reads the folder's date index: far cheaper than decoding every row.
     fn load_rank(&self, id: u64) -> Result<Rank> {
-        let prefix = key(b'D', id, &[]);
         let mut keys = Vec::new();
-        for entry in self.tree.scan_prefix(&prefix).keys() {
-            let k = entry?;
-            let rest = k
-                .get(prefix.len()..)
-                .filter(|r| r.len() == 12)
-                .ok_or_else(|| StoreError::Corrupt("date index key".into()))?;
-            keys.push((decode_date(&rest[..8]), be_u32(&rest[8..])));
+        for entry in self.tree.scan_prefix(key(b'D', id, &[])).values() {
+            keys.extend(
+                decode_date_block(&entry?)?
+                    .into_iter()
+                    .map(|(uid, date)| (date, uid)),
+            );
         }
         Ok(Rank::from_keys(keys))
     }
@@ -152,10 +152,10 @@ impl SledCache {
             &CacheChange::messages(folder, rows.keys().copied()),
         )?;
         let (mut added, mut removed) = (Vec::with_capacity(rows.len()), Vec::new());
+        let mut dates = DateBlocks::new(id);
         for row in rows.into_values() {
             if replace {
                 if let Some(old) = self.row(id, row.uid)? {
-                    batch.remove(date_key(id, &old));
                     removed.push(order_key(&old));
                     state.total = state.total.saturating_sub(1);
                     state.unread = state.unread.saturating_sub(u32::from(!old.seen));
@@ -165,11 +165,12 @@ impl SledCache {
                 key(b'R', id, &row.uid.to_be_bytes()),
                 postcard::to_stdvec(row)?,
             );
-            batch.insert(date_key(id, row), &[] as &[u8]);
+            dates.set(&self.tree, row.uid, order_key(row).0)?;
             added.push(order_key(row));
             state.total += 1;
             state.unread += u32::from(!row.seen);
         }
+        dates.write(&mut batch);
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
         self.tree.apply_batch(batch)?;
         self.with_rank(id, |rank| {
@@ -274,6 +275,7 @@ impl MailCache for SledCache {
         let mut state = self.state(id)?;
         let mut batch = sled::Batch::default();
         let mut removed = Vec::new();
+        let mut dates = DateBlocks::new(id);
         // As in `upsert`: reads do not see this batch, so each UID once.
         let uids: std::collections::BTreeSet<u32> = uids.iter().copied().collect();
         self.journal(
@@ -285,12 +287,13 @@ impl MailCache for SledCache {
                 batch.remove(key(b'R', id, &uid.to_be_bytes()));
                 batch.remove(key(b'B', id, &uid.to_be_bytes()));
                 batch.remove(key(b'T', id, &uid.to_be_bytes()));
-                batch.remove(date_key(id, &old));
+                dates.remove(&self.tree, uid)?;
                 removed.push(order_key(&old));
                 state.total = state.total.saturating_sub(1);
                 state.unread = state.unread.saturating_sub(u32::from(!old.seen));
             }
         }
+        dates.write(&mut batch);
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
         self.tree.apply_batch(batch)?;
         self.with_rank(id, |rank| removed.into_iter().for_each(|k| rank.remove(k)))
@@ -561,8 +564,9 @@ fn by_uid(rows: &[Envelope]) -> BTreeMap<u32, &Envelope> {
 
 /// Version of the row encoding. Rows are postcard (not self-describing): a cache written
 /// by another version cannot be read, so it is refused as `Corrupt` and the app rebuilds
-/// it from the server. Bump whenever `Envelope` or `FolderState` change.
-const FORMAT: u32 = 2;
+/// it from the server. Bump whenever `Envelope`, `FolderState` or a key's layout change
+/// (3: the date index packed 64 rows to a key).
+const FORMAT: u32 = 3;
 const FORMAT_KEY: &[u8] = b"V";
 
 fn check_format(tree: &sled::Db) -> Result<()> {
@@ -606,12 +610,74 @@ fn key(space: u8, id: u64, rest: &[u8]) -> Vec<u8> {
     k
 }
 
-fn date_key(id: u64, row: &Envelope) -> Vec<u8> {
-    let (date, uid) = order_key(row);
-    let mut rest = [0u8; 12];
-    rest[..8].copy_from_slice(&encode_date(date));
-    rest[8..].copy_from_slice(&uid.to_be_bytes());
-    key(b'D', id, &rest)
+/// Rows per date-index key: `uid >> DATE_BLOCK_SHIFT` names a row's block.
+const DATE_BLOCK_SHIFT: u32 = 6;
+const DATE_ENTRY: usize = 12;
+
+/// The date-index blocks one batch changes, each read once and written once.
+struct DateBlocks {
+    id: u64,
+    blocks: BTreeMap<u32, BTreeMap<u32, i64>>,
+}
+
+impl DateBlocks {
+    fn new(id: u64) -> Self {
+        DateBlocks {
+            id,
+            blocks: BTreeMap::new(),
+        }
+    }
+
+    fn block(&mut self, tree: &sled::Db, uid: u32) -> Result<&mut BTreeMap<u32, i64>> {
+        let n = uid >> DATE_BLOCK_SHIFT;
+        if let std::collections::btree_map::Entry::Vacant(e) = self.blocks.entry(n) {
+            let stored = match tree.get(key(b'D', self.id, &n.to_be_bytes()))? {
+                Some(v) => decode_date_block(&v)?.into_iter().collect(),
+                None => BTreeMap::new(),
+            };
+            e.insert(stored);
+        }
+        self.blocks
+            .get_mut(&n)
+            .ok_or_else(|| StoreError::Corrupt("date block".into()))
+    }
+
+    fn set(&mut self, tree: &sled::Db, uid: u32, date: i64) -> Result<()> {
+        self.block(tree, uid)?.insert(uid, date);
+        Ok(())
+    }
+
+    fn remove(&mut self, tree: &sled::Db, uid: u32) -> Result<()> {
+        self.block(tree, uid)?.remove(&uid);
+        Ok(())
+    }
+
+    fn write(self, batch: &mut sled::Batch) {
+        for (n, rows) in self.blocks {
+            let k = key(b'D', self.id, &n.to_be_bytes());
+            if rows.is_empty() {
+                batch.remove(k);
+                continue;
+            }
+            let mut v = Vec::with_capacity(rows.len() * DATE_ENTRY);
+            for (uid, date) in rows {
+                v.extend_from_slice(&uid.to_be_bytes());
+                v.extend_from_slice(&encode_date(date));
+            }
+            batch.insert(k, v);
+        }
+    }
+}
+
+/// (uid, date) pairs of one date-index block.
+fn decode_date_block(bytes: &[u8]) -> Result<Vec<(u32, i64)>> {
+    if !bytes.len().is_multiple_of(DATE_ENTRY) {
+        return Err(StoreError::Corrupt("date index block".into()));
+    }
+    Ok(bytes
+        .chunks_exact(DATE_ENTRY)
+        .map(|e| (be_u32(&e[..4]), decode_date(&e[4..])))
+        .collect())
 }
 
 fn encode_date(date: i64) -> [u8; 8] {
