@@ -14,7 +14,11 @@ impl ImapSession {
     ) -> Result<(), ImapError> {
         let list = format!("({})", flags.join(" "));
         let flags = (!flags.is_empty()).then_some(list.as_str());
-        with_timeout("filing a copy", self.inner.append(folder, flags, None, raw)).await??;
+        with_timeout(
+            "filing a copy",
+            self.inner().append(folder, flags, None, raw),
+        )
+        .await??;
         Ok(())
     }
 
@@ -41,10 +45,10 @@ impl ImapSession {
         if message_id.contains(['"', '\\', '\r', '\n']) {
             return Ok(vec![]);
         }
-        with_timeout("opening the folder", self.inner.examine(folder)).await??;
+        with_timeout("opening the folder", self.inner().examine(folder)).await??;
         let found = with_timeout(
             "searching the folder",
-            self.inner
+            self.inner()
                 .uid_search(format!("HEADER Message-ID \"<{message_id}>\"")),
         )
         .await??;

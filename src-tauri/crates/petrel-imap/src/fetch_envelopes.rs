@@ -17,7 +17,7 @@ impl ImapSession {
         offset: u32,
         limit: u32,
     ) -> Result<(Vec<Envelope>, u32), ImapError> {
-        let mailbox = with_timeout("opening the folder", self.inner.examine(folder)).await??;
+        let mailbox = with_timeout("opening the folder", self.inner().examine(folder)).await??;
         let total = mailbox.exists;
         let limit = limit.min(MAX_PAGE);
         if total == 0 || offset >= total || limit == 0 {
@@ -32,7 +32,7 @@ impl ImapSession {
         );
         let fetches: Vec<async_imap::types::Fetch> =
             with_timeout("fetching the message list", async {
-                let stream = self.inner.fetch(format!("{low}:{high}"), &query).await?;
+                let stream = self.inner().fetch(format!("{low}:{high}"), &query).await?;
                 stream.try_collect().await
             })
             .await??;

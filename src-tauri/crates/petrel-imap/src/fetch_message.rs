@@ -24,23 +24,43 @@ fn whole_body(f: &async_imap::types::Fetch) -> Option<&[u8]> {
     (!at_cut || f.size.is_some_and(|s| s as usize <= MAX_MESSAGE_BYTES)).then_some(body)
 }
 
+/// Whether a fetch may use the folder as this session already has it open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum View {
+    Fresh,
+    Kept,
+}
+
 impl ImapSession {
     /// `UID FETCH set query` in `folder` (opened read-only), every reply collected; `what`
-    /// names the step in a timeout's words.
+    /// names the step in a timeout's words. `View::Kept` fetches in the folder as this
+    /// session last opened it, when no other command came since — for batches of UIDs
+    /// already known (a message that arrived since may be left out until the next open);
+    /// `View::Fresh` opens it again, so the newest messages are in it.
     pub(crate) async fn uid_fetch_in(
         &mut self,
         folder: &str,
         set: &str,
         query: &str,
         what: &'static str,
+        view: View,
     ) -> Result<Vec<async_imap::types::Fetch>, ImapError> {
-        with_timeout("opening the folder", self.inner.examine(folder)).await??;
-        with_timeout(what, async {
-            let stream = self.inner.uid_fetch(set, query).await?;
+        let open = self
+            .examined
+            .take()
+            .filter(|f| f == folder && view == View::Kept);
+        if open.is_none() {
+            with_timeout("opening the folder", self.inner().examine(folder)).await??;
+        }
+        let fetches = with_timeout(what, async {
+            let stream = self.inner().uid_fetch(set, query).await?;
             stream.try_collect().await
         })
         .await?
-        .map_err(ImapError::from)
+        .map_err(ImapError::from)?;
+        // Only after a fetch that went through: after an error the state is unknown.
+        self.examined = Some(folder.to_string());
+        Ok(fetches)
     }
 
     /// Raw RFC 5322 bytes of message `uid` in `folder`. BODY.PEEK[]: the engine marks the
@@ -53,6 +73,7 @@ impl ImapSession {
                 &uid.to_string(),
                 &body_query(),
                 "fetching the message",
+                View::Fresh,
             )
             .await?;
         let fetch = fetches
@@ -88,6 +109,7 @@ impl ImapSession {
                 &crate::uid_set(uids),
                 &body_query(),
                 "downloading messages",
+                View::Kept,
             )
             .await?;
         Ok(fetches

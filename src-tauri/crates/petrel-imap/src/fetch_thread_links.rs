@@ -19,7 +19,7 @@ impl ImapSession {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        with_timeout("opening the folder", self.inner.examine(folder)).await??;
+        with_timeout("opening the folder", self.inner().examine(folder)).await??;
         let query = format!(
             "(UID BODY.PEEK[HEADER.FIELDS ({})])",
             petrel_render::THREAD_HEADER_FIELDS
@@ -28,7 +28,10 @@ impl ImapSession {
         for batch in uids.chunks(BATCH) {
             let wanted: std::collections::HashSet<u32> = batch.iter().copied().collect();
             with_timeout("fetching conversation headers", async {
-                let mut stream = self.inner.uid_fetch(crate::uid_set(batch), &query).await?;
+                let mut stream = self
+                    .inner()
+                    .uid_fetch(crate::uid_set(batch), &query)
+                    .await?;
                 while let Some(fetch) = stream.try_next().await? {
                     // A FETCH without a wanted UID is an unsolicited update.
                     if let Some(uid) = fetch.uid.filter(|u| wanted.contains(u)) {

@@ -37,9 +37,10 @@ impl ImapSession {
             return Err(ImapError::Refused("the server does not offer IDLE".into()));
         }
         let ImapSession {
-            mut inner,
+            conn: mut inner,
             caps,
             qresync,
+            ..
         } = self;
         with_timeout("opening the folder", inner.examine(folder)).await??;
         // Whatever arrived before IDLE (e.g. EXISTS from EXAMINE) is not news.
@@ -67,9 +68,10 @@ impl ImapSession {
         let inner = with_timeout("ending IDLE", handle.done()).await??;
         Ok((
             ImapSession {
-                inner,
+                conn: inner,
                 caps,
                 qresync,
+                examined: None,
             },
             outcome,
         ))

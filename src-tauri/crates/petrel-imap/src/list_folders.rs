@@ -95,7 +95,7 @@ impl ImapSession {
 
     async fn list_plain(&mut self) -> Result<Vec<Folder>, ImapError> {
         let names: Vec<async_imap::types::Name> = with_timeout("listing folders", async {
-            let stream = self.inner.list(Some(""), Some("*")).await?;
+            let stream = self.inner().list(Some(""), Some("*")).await?;
             stream.try_collect().await
         })
         .await??;
@@ -107,7 +107,7 @@ impl ImapSession {
         }
         let subscribed: std::collections::HashSet<String> =
             with_timeout("listing subscriptions", async {
-                let stream = self.inner.lsub(Some(""), Some("*")).await?;
+                let stream = self.inner().lsub(Some(""), Some("*")).await?;
                 stream
                     .try_filter_map(|n| async move { Ok(Some(n.name().to_string())) })
                     .try_collect()
@@ -126,7 +126,7 @@ impl ImapSession {
             for folder in folders.iter_mut().filter(|f| f.selectable) {
                 let status = with_timeout(
                     "reading folder counts",
-                    self.inner.status(&folder.path, "(MESSAGES UNSEEN)"),
+                    self.inner().status(&folder.path, "(MESSAGES UNSEEN)"),
                 )
                 .await?;
                 match status {

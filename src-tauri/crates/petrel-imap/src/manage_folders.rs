@@ -5,24 +5,24 @@ use crate::ImapError;
 
 impl ImapSession {
     pub async fn create_folder(&mut self, path: &str) -> Result<(), ImapError> {
-        with_timeout("creating the folder", self.inner.create(path)).await??;
+        with_timeout("creating the folder", self.inner().create(path)).await??;
         // Subscribed so that clients that only show subscribed folders see it too.
-        with_timeout("subscribing", self.inner.subscribe(path)).await??;
+        with_timeout("subscribing", self.inner().subscribe(path)).await??;
         Ok(())
     }
 
     pub async fn rename_folder(&mut self, from: &str, to: &str) -> Result<(), ImapError> {
         self.unselect().await;
-        with_timeout("renaming the folder", self.inner.rename(from, to)).await??;
-        let _ = with_timeout("unsubscribing", self.inner.unsubscribe(from)).await;
-        with_timeout("subscribing", self.inner.subscribe(to)).await??;
+        with_timeout("renaming the folder", self.inner().rename(from, to)).await??;
+        let _ = with_timeout("unsubscribing", self.inner().unsubscribe(from)).await;
+        with_timeout("subscribing", self.inner().subscribe(to)).await??;
         Ok(())
     }
 
     pub async fn delete_folder(&mut self, path: &str) -> Result<(), ImapError> {
         self.unselect().await;
-        with_timeout("deleting the folder", self.inner.delete(path)).await??;
-        let _ = with_timeout("unsubscribing", self.inner.unsubscribe(path)).await;
+        with_timeout("deleting the folder", self.inner().delete(path)).await??;
+        let _ = with_timeout("unsubscribing", self.inner().unsubscribe(path)).await;
         Ok(())
     }
 
@@ -33,7 +33,7 @@ impl ImapSession {
         if self.has("UNSELECT") {
             let _ = with_timeout(
                 "leaving the folder",
-                self.inner.run_command_and_check_ok("UNSELECT"),
+                self.inner().run_command_and_check_ok("UNSELECT"),
             )
             .await;
         }
@@ -41,9 +41,9 @@ impl ImapSession {
 
     pub async fn set_subscribed(&mut self, path: &str, on: bool) -> Result<(), ImapError> {
         if on {
-            with_timeout("subscribing", self.inner.subscribe(path)).await??;
+            with_timeout("subscribing", self.inner().subscribe(path)).await??;
         } else {
-            with_timeout("unsubscribing", self.inner.unsubscribe(path)).await??;
+            with_timeout("unsubscribing", self.inner().unsubscribe(path)).await??;
         }
         Ok(())
     }

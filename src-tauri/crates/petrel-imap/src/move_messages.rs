@@ -38,12 +38,16 @@ impl ImapSession {
         self.select(folder).await?;
         if self.has("MOVE") {
             for chunk in uids.chunks(MAX_UIDS_PER_COMMAND) {
-                with_timeout("moving messages", self.inner.uid_mv(uid_set(chunk), to)).await??;
+                with_timeout("moving messages", self.inner().uid_mv(uid_set(chunk), to)).await??;
             }
             return Ok(Removal::Expunged);
         }
         for chunk in uids.chunks(MAX_UIDS_PER_COMMAND) {
-            with_timeout("copying messages", self.inner.uid_copy(uid_set(chunk), to)).await??;
+            with_timeout(
+                "copying messages",
+                self.inner().uid_copy(uid_set(chunk), to),
+            )
+            .await??;
         }
         self.remove_selected(uids).await
     }
@@ -60,7 +64,11 @@ impl ImapSession {
         }
         self.select(folder).await?;
         for chunk in uids.chunks(MAX_UIDS_PER_COMMAND) {
-            with_timeout("copying messages", self.inner.uid_copy(uid_set(chunk), to)).await??;
+            with_timeout(
+                "copying messages",
+                self.inner().uid_copy(uid_set(chunk), to),
+            )
+            .await??;
         }
         Ok(())
     }
@@ -82,7 +90,7 @@ impl ImapSession {
         for chunk in uids.chunks(MAX_UIDS_PER_COMMAND) {
             with_timeout("marking messages deleted", async {
                 let stream = self
-                    .inner
+                    .inner()
                     .uid_store(uid_set(chunk), "+FLAGS.SILENT (\\Deleted)")
                     .await?;
                 stream.try_collect::<Vec<_>>().await
@@ -95,7 +103,7 @@ impl ImapSession {
         }
         for chunk in uids.chunks(MAX_UIDS_PER_COMMAND) {
             with_timeout("expunging messages", async {
-                let stream = self.inner.uid_expunge(uid_set(chunk)).await?;
+                let stream = self.inner().uid_expunge(uid_set(chunk)).await?;
                 stream.try_collect::<Vec<_>>().await
             })
             .await??;
@@ -105,7 +113,7 @@ impl ImapSession {
 
     /// SELECT (read-write) of `folder`.
     pub(crate) async fn select(&mut self, folder: &str) -> Result<(), ImapError> {
-        with_timeout("opening the folder", self.inner.select(folder)).await??;
+        with_timeout("opening the folder", self.inner().select(folder)).await??;
         Ok(())
     }
 
@@ -116,7 +124,7 @@ impl ImapSession {
         folder: &str,
         expected: u32,
     ) -> Result<(), ImapError> {
-        let mailbox = with_timeout("opening the folder", self.inner.select(folder)).await??;
+        let mailbox = with_timeout("opening the folder", self.inner().select(folder)).await??;
         match mailbox.uid_validity {
             Some(now) if now != expected => Err(ImapError::UidValidityChanged {
                 folder: folder.to_string(),

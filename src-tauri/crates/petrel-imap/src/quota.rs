@@ -13,7 +13,7 @@ impl ImapSession {
             return Ok(None);
         }
         let (_, quotas) =
-            with_timeout("reading the quota", self.inner.get_quota_root("INBOX")).await??;
+            with_timeout("reading the quota", self.inner().get_quota_root("INBOX")).await??;
         Ok(quotas
             .iter()
             .flat_map(|q| q.resources.iter())

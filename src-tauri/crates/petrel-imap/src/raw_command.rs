@@ -13,9 +13,9 @@ impl ImapSession {
         mut each: impl FnMut(&Response<'_>) -> Result<(), ImapError>,
     ) -> Result<(), ImapError> {
         with_timeout(what, async {
-            let tag = self.inner.run_command(command).await?;
+            let tag = self.inner().run_command(command).await?;
             loop {
-                let Some(reply) = self.inner.read_response().await? else {
+                let Some(reply) = self.inner().read_response().await? else {
                     return Err(ImapError::ConnectionLost(
                         "the server closed the connection".into(),
                     ));

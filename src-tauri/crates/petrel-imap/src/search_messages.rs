@@ -21,13 +21,14 @@ impl ImapSession {
                 "the server cannot take non-ASCII search words from Petrel (no LITERAL+)".into(),
             ));
         }
-        with_timeout("opening the folder", self.inner.examine(folder)).await??;
+        with_timeout("opening the folder", self.inner().examine(folder)).await??;
         let command = if search.utf8 {
             format!("CHARSET UTF-8 {}", search.criteria)
         } else {
             search.criteria.clone()
         };
-        let found = with_timeout("searching the folder", self.inner.uid_search(command)).await??;
+        let found =
+            with_timeout("searching the folder", self.inner().uid_search(command)).await??;
         let mut uids: Vec<u32> = found.into_iter().collect();
         uids.sort_unstable();
         Ok(uids)

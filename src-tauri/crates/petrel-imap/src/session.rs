@@ -8,7 +8,14 @@ use std::collections::HashSet;
 use std::future::Future;
 
 pub struct ImapSession {
-    pub(crate) inner: async_imap::Session<Stream>,
+    /// The connection; commands go through [`ImapSession::inner`] so that any command sent
+    /// forgets `examined`.
+    pub(crate) conn: async_imap::Session<Stream>,
+    /// The folder `uid_fetch_in` last opened read-only, while no other command has been
+    /// sent since: its next fetch there needs no new EXAMINE. A server re-reads the whole
+    /// folder on each (Dovecot rescans a Maildir of 20k files), so downloading a folder in
+    /// batches paid that once per batch.
+    pub(crate) examined: Option<String>,
     /// Capabilities after login (upper case). Pre-login ones are never trusted: a STARTTLS
     /// attacker or a server that changes them at login could lie.
     pub(crate) caps: HashSet<String>,
@@ -23,6 +30,13 @@ impl std::fmt::Debug for ImapSession {
 }
 
 impl ImapSession {
+    /// The connection, for any command: what it sends may change the selected folder, so
+    /// the folder `uid_fetch_in` had open is forgotten.
+    pub(crate) fn inner(&mut self) -> &mut async_imap::Session<Stream> {
+        self.examined = None;
+        &mut self.conn
+    }
+
     /// Connects under the TLS policy and logs in. The password is used for LOGIN only.
     pub async fn login(
         server: &ServerSettings,
@@ -83,15 +97,16 @@ impl ImapSession {
         match answer {
             Ok(inner) => {
                 let mut session = ImapSession {
-                    inner,
+                    conn: inner,
                     caps: HashSet::new(),
                     qresync: false,
+                    examined: None,
                 };
                 session.load_capabilities().await?;
                 if session.has("QRESYNC") {
                     with_timeout("enabling QRESYNC", async {
                         session
-                            .inner
+                            .inner()
                             .run_command_and_check_ok("ENABLE QRESYNC")
                             .await
                     })
@@ -117,7 +132,7 @@ impl ImapSession {
     }
 
     async fn load_capabilities(&mut self) -> Result<(), ImapError> {
-        let caps = with_timeout("reading capabilities", self.inner.capabilities()).await??;
+        let caps = with_timeout("reading capabilities", self.inner().capabilities()).await??;
         self.caps = caps
             .iter()
             .filter_map(|c| match c {
@@ -143,12 +158,13 @@ impl ImapSession {
 
     /// Sends NOOP: keeps the connection alive and proves it still works.
     pub async fn noop(&mut self) -> Result<(), ImapError> {
-        with_timeout("NOOP", self.inner.noop()).await??;
+        with_timeout("NOOP", self.inner().noop()).await??;
         Ok(())
     }
 
     pub async fn logout(mut self) {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.inner.logout()).await;
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(5), self.inner().logout()).await;
     }
 }
 

@@ -20,12 +20,12 @@ impl ImapSession {
         if uids.is_empty() {
             return Ok(());
         }
-        with_timeout("opening the folder", self.inner.select(folder)).await??;
+        with_timeout("opening the folder", self.inner().select(folder)).await??;
         let op = if on { "+FLAGS.SILENT" } else { "-FLAGS.SILENT" };
         for chunk in uids.chunks(MAX_UIDS_PER_STORE) {
             let query = format!("{op} ({flag})");
             with_timeout("changing flags", async {
-                let stream = self.inner.uid_store(uid_set(chunk), &query).await?;
+                let stream = self.inner().uid_store(uid_set(chunk), &query).await?;
                 stream.try_collect::<Vec<_>>().await
             })
             .await??;

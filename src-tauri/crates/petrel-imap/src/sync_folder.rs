@@ -122,7 +122,7 @@ impl ImapSession {
                 report.round_trips += 1;
                 let recent = with_timeout(
                     "finding recent messages",
-                    self.inner.uid_search(format!("SINCE {since}")),
+                    self.inner().uid_search(format!("SINCE {since}")),
                 )
                 .await?
                 .map_err(ImapError::from)?;
@@ -328,7 +328,7 @@ impl ImapSession {
     async fn uid_flags(&mut self, query: &str) -> Result<HashMap<u32, Flags>, SyncError> {
         let mut server = HashMap::new();
         with_timeout("listing the folder's messages", async {
-            let mut stream = self.inner.uid_fetch("1:*", query).await?;
+            let mut stream = self.inner().uid_fetch("1:*", query).await?;
             while let Some(fetch) = stream.try_next().await? {
                 if let Some(uid) = fetch.uid {
                     server.insert(uid, flags(&fetch));
@@ -410,7 +410,7 @@ impl ImapSession {
             let mut rows = Vec::with_capacity(batch.len());
             // Parsed as each reply arrives (overlapping the network) and dropped at once.
             with_timeout("fetching message headers", async {
-                let mut stream = self.inner.uid_fetch(uid_set(batch), query).await?;
+                let mut stream = self.inner().uid_fetch(uid_set(batch), query).await?;
                 while let Some(fetch) = stream.try_next().await? {
                     if let Some(row) = envelope(&fetch).filter(|e| wanted.contains(&e.uid)) {
                         rows.push(row);

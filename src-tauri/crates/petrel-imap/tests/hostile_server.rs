@@ -378,3 +378,57 @@ async fn a_reply_that_never_ends_is_cut_at_the_ceiling() {
         taken >> 20
     );
 }
+
+static EXAMINES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A folder of one message, counting the EXAMINEs it is sent.
+fn counting_examines(cmd: &str) -> Option<String> {
+    if cmd.contains("EXAMINE") {
+        EXAMINES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        return Some(
+            "* 1 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\nTAG OK [READ-ONLY] examined\r\n".into(),
+        );
+    }
+    if cmd.contains("UID FETCH") {
+        return Some(
+            "* 1 FETCH (UID 1 RFC822.SIZE 11 BODY[]<0> {11}\r\nSubject: \r\n)\r\nTAG OK fetched\r\n"
+                .into(),
+        );
+    }
+    if cmd.contains("NOOP") {
+        return Some("TAG OK noop\r\n".into());
+    }
+    login_ok(cmd)
+}
+
+/// Downloading a folder in batches opens it once (a server re-reads the whole folder on
+/// each EXAMINE); opening one message opens it afresh, so the newest mail is in view; any
+/// other command in between means opening again.
+#[tokio::test]
+async fn batches_in_one_folder_open_it_once() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let (port, trust) = scripted_tls_server(counting_examines).await;
+    let server = ServerSettings {
+        host: "localhost".into(),
+        port,
+        security: Security::Tls,
+        username: "u".into(),
+        pinned_cert_sha256: None,
+    };
+    let mut session = ImapSession::login(&server, "pw", &trust).await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(session.fetch_bodies("INBOX", &[1]).await.unwrap().len(), 1);
+    }
+    assert_eq!(EXAMINES.load(SeqCst), 1, "three batches, one EXAMINE");
+    session.fetch_message("INBOX", 1).await.unwrap();
+    assert_eq!(
+        EXAMINES.load(SeqCst),
+        2,
+        "a message opened is opened afresh"
+    );
+    session.noop().await.unwrap();
+    session.fetch_bodies("INBOX", &[1]).await.unwrap();
+    assert_eq!(EXAMINES.load(SeqCst), 3, "another command came between");
+    session.fetch_bodies("Archive", &[1]).await.unwrap();
+    assert_eq!(EXAMINES.load(SeqCst), 4, "another folder");
+}
