@@ -79,6 +79,10 @@ impl Engine {
                 .map_err(cache_error)?;
             let Some(&(last, _)) = changes.last() else {
                 cx.cache.forget_changes(from).map_err(cache_error)?;
+                // Caught up: the writer's arena and threads (tens of MB) are let go until
+                // the next change; making one again costs milliseconds.
+                let index = index.clone();
+                let _ = tokio::task::spawn_blocking(move || index.release_writer()).await;
                 return Ok(true);
             };
             // Later entries win: a folder dropped after some changes drops them too.

@@ -108,6 +108,15 @@ async fn the_index_follows_mail_arriving_read_moved_and_expunged_elsewhere() {
         search(&engine, "puffin").await.hits.is_empty(),
         "expunged elsewhere"
     );
+    // Caught up, the index lets go of its writer (its memory and its lock) until the next
+    // change: another writer can be had on the same directory now.
+    assert!(engine.update_search_index().await.unwrap());
+    let (other, _) =
+        petrel_search::SearchIndex::open(&f.config.path().join("search-index")).unwrap();
+    other
+        .delete("nobody", "INBOX", 1)
+        .expect("the engine let go of its writer once caught up");
+    drop(other);
     // A query that cannot be run says why.
     let err = engine
         .search("frm:dora", SearchOrder::Newest, 50, false)
