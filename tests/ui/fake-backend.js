@@ -162,7 +162,9 @@ export function installFakeBackend(scenario) {
       body: `\n\n> From ${path}`, html: null, in_reply_to: "plans@example.org", references: ["plans@example.org"], attachments: [], message_id: null, answers: null,
     }),
     list_folders: ({ account }) => folders[account] ?? [],
-    refresh_folder: ({ account, folder, force }) => {
+    refresh_folder: async ({ account, folder, force }) => {
+      // A server that takes its time: held until the test lets it answer.
+      if (state.holdRefresh) await new Promise((r) => (state.releaseRefresh = r));
       if (state.failNextEnvelopes) {
         state.failNextEnvelopes = false;
         throw err("unreachable", "Syncing INBOX: could not reach imap.example.org:993. Check the host name and port, and that you are online.");

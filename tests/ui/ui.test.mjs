@@ -597,6 +597,20 @@ test("reply from the reader: the composer opens prefilled, Send hands the messag
   await page.close();
 });
 
+test("a folder's rows on this computer show at once, before the server has answered", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option", { name: /Lunch on Friday/ }).waitFor();
+  await page.evaluate(() => (window.__fake.holdRefresh = true));
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "News", exact: true }).click();
+  await list.getByRole("option", { name: /Weekly News/ }).waitFor();
+  assert.equal(await page.evaluate(() => typeof window.__fake.releaseRefresh), "function", "the server has not answered yet");
+  await page.evaluate(() => window.__fake.releaseRefresh());
+  await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === "list_envelopes" && c.args.folder === "News").length >= 2);
+  assert.equal(await list.getByRole("option", { name: /Weekly News/ }).count(), 1, "the refreshed page replaces the cached one");
+  await page.close();
+});
+
 test("composer: a panel or the whole window, as the user last left it", async () => {
   const page = await open("one-account");
   const write = () => page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();

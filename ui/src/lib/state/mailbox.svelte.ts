@@ -389,6 +389,15 @@ export class Mailbox {
     const label = refresh ? `Getting mail for ${sel.folder}…` : `Loading ${sel.folder}…`;
     this.listLoading = true;
     if (refresh) await this.#checkInboxes(sel);
+    // The rows already on this computer first: bringing the folder up to date (a login and a
+    // round trip or more, or a wait on a server that does not answer) must not keep them
+    // off the screen. The refreshed page then replaces them.
+    if (!refresh && offset === 0 && !this.conversations) {
+      const token = this.rows.token();
+      const cached = await ipc.listEnvelopes(sel.account, sel.folder, 0, PAGE, this.query).catch(() => null);
+      // Preview lines are asked for with the refreshed page, once.
+      if (cached && cached.total > 0 && this.selection === sel) this.rows.settle(token, { ...cached, offline: false });
+    }
     const token = this.rows.token();
     // The folder is brought up to date first (Get mail, or its first open since start: the
     // engine keeps that rule); its rows then come from the cache.
