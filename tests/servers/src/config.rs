@@ -98,6 +98,11 @@ userdb {{
   driver = passwd-file
   args = username_format=%u {d}/users
 }}
+# The default 256 MB address-space cap ends the imap process while it first indexes a
+# folder of a million messages (the scale benchmark); a test server may use more.
+service imap {{
+  vsz_limit = 2G
+}}
 service imap-login {{
   inet_listener imap {{
     port = {imap}

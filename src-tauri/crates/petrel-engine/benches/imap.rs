@@ -16,7 +16,8 @@
 //! - `imap_body_sync_vs_mbsync`: full offline sync (headers and bodies) of 20k messages,
 //!   Petrel's time over mbsync's (isync, `FSync no`), fresh stores each run (goal <= 1.0).
 //!
-//! `PETREL_BENCH_MESSAGES` / `PETREL_BENCH_BODIES` shrink the folders for a quick look.
+//! `PETREL_BENCH_MESSAGES` / `PETREL_BENCH_BODIES` set the folders' sizes (a quick look, or
+//! `PETREL_BENCH_MESSAGES=1000000`); `PETREL_BENCH_NO_INDEX` skips the indexing part.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 #[path = "common/mod.rs"]
@@ -262,48 +263,51 @@ fn main() {
         assert_eq!(page.rows.len(), 200.min(messages));
         drop(cache);
 
-        // 3b. The first open again with the search index following (as in the app): the
-        // index builds from the journal while the rows arrive. Runs alternate with the bare
-        // client as in 1 (each sync starts after a bare run), with their own baseline.
-        let (mut indexing, mut caught_up, mut bare) = (vec![], vec![], vec![]);
-        for _ in 0..SYNC_RUNS {
-            let _ = std::fs::remove_dir_all(config.path().join("search-index"));
-            let cache_dir = tempfile::tempdir().unwrap();
-            let cache = Arc::new(SledCache::open(cache_dir.path()).unwrap());
-            let engine = Arc::new(
-                Engine::open(config.path(), secrets.clone(), trust.clone(), cache).unwrap(),
-            );
-            let follower = engine.follow_search_index();
-            let t = Instant::now();
-            let page = engine.envelopes(&id, "INBOX", 0, 200, false).await.unwrap();
-            indexing.push(t.elapsed());
-            assert_eq!(page.total as usize, messages);
-            // Then until every row is searchable.
-            let t = Instant::now();
-            while !engine.update_search_index().await.unwrap() {
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        // 3b. (skipped with PETREL_BENCH_NO_INDEX, for the million-message run)
+        if std::env::var_os("PETREL_BENCH_NO_INDEX").is_none() {
+            // 3b. The first open again with the search index following (as in the app): the
+            // index builds from the journal while the rows arrive. Runs alternate with the bare
+            // client as in 1 (each sync starts after a bare run), with their own baseline.
+            let (mut indexing, mut caught_up, mut bare) = (vec![], vec![], vec![]);
+            for _ in 0..SYNC_RUNS {
+                let _ = std::fs::remove_dir_all(config.path().join("search-index"));
+                let cache_dir = tempfile::tempdir().unwrap();
+                let cache = Arc::new(SledCache::open(cache_dir.path()).unwrap());
+                let engine = Arc::new(
+                    Engine::open(config.path(), secrets.clone(), trust.clone(), cache).unwrap(),
+                );
+                let follower = engine.follow_search_index();
+                let t = Instant::now();
+                let page = engine.envelopes(&id, "INBOX", 0, 200, false).await.unwrap();
+                indexing.push(t.elapsed());
+                assert_eq!(page.total as usize, messages);
+                // Then until every row is searchable.
+                let t = Instant::now();
+                while !engine.update_search_index().await.unwrap() {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                caught_up.push(t.elapsed());
+                drop(follower);
+                let found = engine
+                    .search("invoice", petrel_core::SearchOrder::Newest, 1, false)
+                    .await
+                    .unwrap();
+                let invoices = (0..messages).filter(|&i| mix(i, 1) % 5 == 3).count();
+                assert_eq!(found.total as usize, invoices, "every row indexed");
+                drop(engine);
+                let t = Instant::now();
+                bare_header_sync(&h, &ca, "INBOX", messages).await;
+                bare.push(t.elapsed());
             }
-            caught_up.push(t.elapsed());
-            drop(follower);
-            let found = engine
-                .search("invoice", petrel_core::SearchOrder::Newest, 1, false)
-                .await
-                .unwrap();
-            let invoices = (0..messages).filter(|&i| mix(i, 1) % 5 == 3).count();
-            assert_eq!(found.total as usize, invoices, "every row indexed");
-            drop(engine);
-            let t = Instant::now();
-            bare_header_sync(&h, &ca, "INBOX", messages).await;
-            bare.push(t.elapsed());
+            let (indexing_ms, bare_ms) = (median(indexing), median(bare));
+            println!("imap_header_sync_indexing_{messages}_ms {indexing_ms:.0} ms");
+            println!("imap_header_sync_indexing_baseline_ms {bare_ms:.0} ms");
+            println!(
+                "imap_header_sync_indexing_ratio {:.2} x",
+                bare_ms / indexing_ms
+            );
+            println!("imap_index_after_sync_ms {:.0} ms", median(caught_up));
         }
-        let (indexing_ms, bare_ms) = (median(indexing), median(bare));
-        println!("imap_header_sync_indexing_{messages}_ms {indexing_ms:.0} ms");
-        println!("imap_header_sync_indexing_baseline_ms {bare_ms:.0} ms");
-        println!(
-            "imap_header_sync_indexing_ratio {:.2} x",
-            bare_ms / indexing_ms
-        );
-        println!("imap_index_after_sync_ms {:.0} ms", median(caught_up));
 
         // 4. Full offline sync of the bodies folder, Petrel vs mbsync, fresh stores each run.
         let (mut petrel, mut mbsync) = (vec![], vec![]);

@@ -175,16 +175,20 @@ fn main() {
         .env("PETREL_BENCH_PASSWORD", &alice.password)
         .output()
         .expect("getmail (install-deps bench installs getmail6)");
-    let getmail_s = started.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "getmail: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let got = std::fs::read_dir(gm_maildir.join("new"))
         .map(|d| d.count())
         .unwrap_or(0);
-    assert_eq!(got, count, "getmail stored every message");
+    // getmail is the baseline, not the subject: when it fails (on one 2-core VM its
+    // per-message delivery child timed out), say so and measure the rest.
+    let getmail_s = if out.status.success() && got == count {
+        Some(started.elapsed().as_secs_f64())
+    } else {
+        eprintln!(
+            "getmail failed ({got} of {count} stored): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        None
+    };
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let trust = petrel_tls::TrustPolicy::with_pem_roots(h.ca_pem().as_bytes()).expect("trust");
@@ -232,9 +236,14 @@ fn main() {
     }
     runs.sort_by(|a, b| a.total_cmp(b));
     let petrel_s = runs[1];
-    println!("pop3_getmail_s {getmail_s:.2} s");
+    match getmail_s {
+        Some(g) => println!("pop3_getmail_s {g:.2} s"),
+        None => println!("pop3_getmail_s failed"),
+    }
     println!("pop3_petrel_s {petrel_s:.2} s (runs {runs:.2?})");
-    println!("pop3_download_vs_getmail {:.1} x", getmail_s / petrel_s);
+    if let Some(g) = getmail_s {
+        println!("pop3_download_vs_getmail {:.1} x", g / petrel_s);
+    }
     floor.sort_by(|a, b| a.total_cmp(b));
     let floor_s = floor[1];
     println!("pop3_floor_s {floor_s:.2} s (runs {floor:.2?})");
