@@ -206,7 +206,7 @@ fn main() {
         println!("imap_header_sync_ratio {:.2} x", bare_ms / petrel_ms);
         println!("imap_rss_mb {rss:.0} MB");
         println!("imap_rss_peak_mb {peak:.0} MB");
-        let (engine, cache, _cache_dir) = kept.expect("synced");
+        let (engine, cache, synced_dir) = kept.expect("synced");
 
         // 2. Resync of the unchanged folder: the engine's sync on its own session.
         let folder = FolderRef::new(&id, "INBOX");
@@ -248,7 +248,7 @@ fn main() {
         // The engine's tasks let go of the cache shortly after it is dropped.
         let deadline = Instant::now() + std::time::Duration::from_secs(20);
         let cache = loop {
-            match SledCache::open(_cache_dir.path()) {
+            match SledCache::open(synced_dir.path()) {
                 Ok(c) => break c,
                 Err(e) if Instant::now() < deadline => eprintln!("reopening the cache: {e}"),
                 Err(e) => panic!("the cache did not reopen: {e}"),

@@ -94,11 +94,8 @@ async fn sync_against(
     sync_with_cache(reply, Arc::new(MemoryCache::new())).await
 }
 
-async fn sync_with_cache(
-    reply: fn(&str) -> Option<String>,
-    cache: Arc<dyn MailCache>,
-) -> Result<petrel_imap::SyncReport, SyncError> {
-    let (port, trust) = scripted_tls_server(reply).await;
+/// A session logged in to the scripted server on `port`.
+async fn log_in(port: u16, trust: &TrustPolicy) -> ImapSession {
     let server = ServerSettings {
         host: "localhost".into(),
         port,
@@ -106,9 +103,17 @@ async fn sync_with_cache(
         username: "u".into(),
         pinned_cert_sha256: None,
     };
-    let mut session = ImapSession::login(&server, "pw", &trust)
+    ImapSession::login(&server, "pw", trust)
         .await
-        .expect("login");
+        .expect("login")
+}
+
+async fn sync_with_cache(
+    reply: fn(&str) -> Option<String>,
+    cache: Arc<dyn MailCache>,
+) -> Result<petrel_imap::SyncReport, SyncError> {
+    let (port, trust) = scripted_tls_server(reply).await;
+    let mut session = log_in(port, &trust).await;
     let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
     tokio::time::timeout(
         Duration::from_secs(20),
@@ -348,14 +353,7 @@ async fn endless_reply_server() -> (u16, TrustPolicy, tokio::sync::oneshot::Rece
 #[tokio::test]
 async fn a_reply_that_never_ends_is_cut_at_the_ceiling() {
     let (port, trust, taken) = endless_reply_server().await;
-    let server = ServerSettings {
-        host: "localhost".into(),
-        port,
-        security: Security::Tls,
-        username: "u".into(),
-        pinned_cert_sha256: None,
-    };
-    let mut session = ImapSession::login(&server, "pw", &trust).await.unwrap();
+    let mut session = log_in(port, &trust).await;
     let result = tokio::time::timeout(Duration::from_secs(60), session.fetch_message("INBOX", 1))
         .await
         .expect("the client must not hang");
@@ -408,14 +406,7 @@ fn counting_examines(cmd: &str) -> Option<String> {
 async fn batches_in_one_folder_open_it_once() {
     use std::sync::atomic::Ordering::SeqCst;
     let (port, trust) = scripted_tls_server(counting_examines).await;
-    let server = ServerSettings {
-        host: "localhost".into(),
-        port,
-        security: Security::Tls,
-        username: "u".into(),
-        pinned_cert_sha256: None,
-    };
-    let mut session = ImapSession::login(&server, "pw", &trust).await.unwrap();
+    let mut session = log_in(port, &trust).await;
     for _ in 0..3 {
         assert_eq!(session.fetch_bodies("INBOX", &[1]).await.unwrap().len(), 1);
     }
