@@ -52,11 +52,6 @@ pub fn spawn_watchers(app: tauri::AppHandle, engine: Arc<Engine>) {
             if let EngineEvent::FolderChanged(change) = &event {
                 announce(&app, &counts, change);
             }
-            if let EngineEvent::SyncProgress(p) = &event {
-                if p.done == p.total && p.total >= 1000 {
-                    crate::release_freed_memory();
-                }
-            }
             tell(
                 &app,
                 match event {

@@ -193,35 +193,12 @@ fn open_main_window(app: &mut tauri::App, hidden: bool) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Memory settings for Linux, where the memory goal is measured (≤ 300 MB for the app and
-/// its WebKit processes), applied before any thread or the webview starts.
+/// Memory settings, applied before any thread or the webview starts.
 fn lean_memory() {
-    #[cfg(target_os = "linux")]
-    {
-        // glibc keeps up to 8 arenas per core, each holding memory freed by the tokio
-        // workers and sled's threads; two arenas cost nothing measurable here.
-        // SAFETY: mallopt only changes allocator tuning; called before other threads exist.
-        #[allow(unsafe_code)] // allocator tuning (no safe API)
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-        }
-        // Not set here: WEBKIT_DISABLE_COMPOSITING_MODE=1 cut the web process by ~85 MB in
-        // the UI benchmark, but with it the reader's sandboxed frame hung WebKit when
-        // remote images were allowed (E2E html-attacks); correctness first.
-    }
-}
-
-/// A large first sync frees most of what it allocated (replies, parse buffers, batches);
-/// glibc keeps freed heap for reuse unless asked to give it back.
-pub(crate) fn release_freed_memory() {
-    #[cfg(target_os = "linux")]
-    std::thread::spawn(|| {
-        // SAFETY: malloc_trim only returns free pages to the OS.
-        #[allow(unsafe_code)] // returning freed heap (no safe API)
-        unsafe {
-            libc::malloc_trim(0);
-        }
-    });
+    petrel_engine::heap::tune();
+    // Not set here: WEBKIT_DISABLE_COMPOSITING_MODE=1 cut the web process by ~85 MB in
+    // the UI benchmark, but with it the reader's sandboxed frame hung WebKit when remote
+    // images were allowed (E2E html-attacks); correctness first.
 }
 
 /// macOS hands mailto: links and opened files to the running app as events, not arguments.
@@ -263,11 +240,15 @@ fn context() -> tauri::Context {
 }
 
 pub fn run() {
+    // The start's steps are logged with their time from here (the UI bench's cold start).
+    let started = std::time::Instant::now();
     lean_memory();
     if std::env::args().any(|a| a == FLOOR_WINDOW_ARG) {
         return floor_window();
     }
     logging::init();
+    // Big work (a first sync, indexing) leaves its freed memory resident unless given back.
+    petrel_engine::heap::keep_lean();
     let engine = match open_engine() {
         Opened::Engine(engine) => Ok(engine),
         // One Petrel per config dir (review M2): the running one gets this launch's
@@ -296,6 +277,10 @@ pub fn run() {
             Err(e)
         }
     };
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        "start: engine opened"
+    );
     let background = engine.as_ref().ok().cloned();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let launch = std::sync::Mutex::new(launch_events(&args));
@@ -325,7 +310,15 @@ pub fn run() {
             _ => {}
         })
         .setup(move |app| {
+            tracing::info!(
+                ms = started.elapsed().as_millis() as u64,
+                "start: Tauri set up"
+            );
             open_main_window(app, hidden)?;
+            tracing::info!(
+                ms = started.elapsed().as_millis() as u64,
+                "start: window created"
+            );
             desktop::install_tray(app.handle(), &desktop_options);
             {
                 use tauri_plugin_notification::NotificationExt;

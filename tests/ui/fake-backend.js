@@ -161,7 +161,11 @@ export function installFakeBackend(scenario) {
       from: "", to: kind === "forward" ? [] : ["Ana Lima <ana@example.org>"], cc: [], bcc: [], subject: `${kind === "forward" ? "Fwd" : "Re"}: Harbour plans`,
       body: `\n\n> From ${path}`, html: null, in_reply_to: "plans@example.org", references: ["plans@example.org"], attachments: [], message_id: null, answers: null,
     }),
-    list_folders: ({ account }) => folders[account] ?? [],
+    list_folders: async ({ account }) => {
+      // A server slow to list its folders (a connection and a login): held until released.
+      if (state.holdFolders) await new Promise((r) => (state.releaseFolders = r));
+      return folders[account] ?? [];
+    },
     refresh_folder: async ({ account, folder, force }) => {
       // A server that takes its time: held until the test lets it answer.
       if (state.holdRefresh) await new Promise((r) => (state.releaseRefresh = r));

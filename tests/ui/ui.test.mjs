@@ -611,6 +611,19 @@ test("a folder's rows on this computer show at once, before the server has answe
   await page.close();
 });
 
+test("at start, the first folder's rows on this computer show before the servers list their folders", async () => {
+  const page = await browser.newPage();
+  await page.addInitScript(installFakeBackend, "one-account");
+  await page.addInitScript(() => (window.__fake.holdFolders = true));
+  await page.goto(base);
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option", { name: /Lunch on Friday/ }).waitFor();
+  assert.equal(await page.evaluate(() => typeof window.__fake.releaseFolders), "function", "the folder list has not come yet");
+  await page.evaluate(() => window.__fake.releaseFolders());
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "News", exact: true }).waitFor();
+  await page.close();
+});
+
 test("composer: a panel or the whole window, as the user last left it", async () => {
   const page = await open("one-account");
   const write = () => page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();

@@ -15,6 +15,7 @@ mod durable;
 mod engine;
 mod error;
 mod events;
+pub mod heap;
 mod import;
 pub mod instance;
 mod launch;

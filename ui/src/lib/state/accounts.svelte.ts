@@ -82,7 +82,9 @@ export class Accounts {
     const list = await this.#status.task("Loading accounts…", () => ipc.listAccounts(), () => this.load());
     if (!list) return undefined;
     this.views = list.map((a) => this.get(a.id) ?? new AccountView(a));
-    for (const a of list) await this.loadFolders(a.id);
+    // Each folder tree comes from its server (a connection and a login): the caller shows
+    // the first folder's cached rows meanwhile instead of waiting for them (cold start).
+    for (const a of list) void this.loadFolders(a.id);
     this.refreshOutbox();
     return list;
   }

@@ -1,6 +1,7 @@
 // What the list and reader show: a folder, a view across accounts or an outbox; its rows
 // by position (RowWindow), the selection, the open message. `show` is the one place the
 // list is reset for a new source.
+import { markStart } from "../startMarks";
 import { ipc } from "../ipc";
 import type { RowExtra } from "../../bindings/RowExtra";
 import { RowWindow, PAGE, type RowPage } from "../rowWindow.svelte";
@@ -396,6 +397,7 @@ export class Mailbox {
       const token = this.rows.token();
       const cached = await ipc.listEnvelopes(sel.account, sel.folder, 0, PAGE, this.query).catch(() => null);
       // Preview lines are asked for with the refreshed page, once.
+      markStart("cached page");
       if (cached && cached.total > 0 && this.selection === sel) this.rows.settle(token, { ...cached, offline: false });
     }
     const token = this.rows.token();
