@@ -154,11 +154,75 @@ async fn run(
         .iter()
         .filter(|m| !ledger.entries.contains_key(&m.uidl))
         .collect();
-    for batch in batches(&new) {
-        let bytes: u64 = batch.iter().map(|m| m.size).sum();
-        job.inbox.check_space(bytes, job.reserve_bytes)?;
+    if !new.is_empty() {
+        // Durably "mid-download" before the first file lands and until the last is
+        // recorded: a run stopped anywhere in between is followed by a Maildir scan, so
+        // no stored message is fetched twice. One save at each end, not two per batch: the
+        // ledger grows with the mailbox, and rewriting it per batch made a large first
+        // download quadratic.
         ledger.in_flight = true;
         save(&ledger, job)?;
+    }
+    // Each batch's files are written on a blocking thread while the next batch is read
+    // from the server: the disk's time and the network's overlap. At most one batch is
+    // being written while one is read, so memory stays within two batches.
+    let mut writing: Option<Writing> = None;
+    let fetched = fetch_batches(
+        session,
+        job,
+        now,
+        &new,
+        &mut writing,
+        &mut ledger,
+        &mut report,
+    )
+    .await;
+    // Whatever happened, the last batch's write is waited for: its error (a full disk)
+    // says more than a cut that came after it, and nothing is left writing after return.
+    let written = match writing.take() {
+        Some(w) => w.finish().await,
+        None => Ok(()),
+    };
+    written?;
+    fetched?;
+    if !new.is_empty() {
+        ledger.in_flight = false;
+        save(&ledger, job)?;
+    }
+
+    // Only now, with everything stored, what the policy lets go from the server.
+    let mut deleted = Vec::new();
+    for m in &listing {
+        let Some(entry) = ledger.entries.get(&m.uidl) else {
+            continue;
+        };
+        if should_delete(entry, &job.policy, now) {
+            session.dele(m.number).await?;
+            deleted.push(m.uidl.clone());
+        }
+    }
+    report.deleted_on_server = deleted.len() as u32;
+    report.left_on_server = (listing.len() - deleted.len()) as u32;
+    Ok((report, deleted))
+}
+
+/// Reads `new` batch by batch and hands each batch's files to a writer (see `run`); the
+/// entries go into `ledger` in memory, saved by the caller once all is written.
+async fn fetch_batches(
+    session: &mut Pop3Session,
+    job: &Job,
+    now: i64,
+    new: &[&Listed],
+    writing: &mut Option<Writing>,
+    ledger: &mut Ledger,
+    report: &mut Report,
+) -> Result<(), DownloadError> {
+    for batch in batches(new) {
+        let bytes: u64 = batch.iter().map(|m| m.size).sum();
+        // Room for this batch besides the one still being written.
+        let pending = writing.as_ref().map_or(0, |w| w.bytes);
+        job.inbox
+            .check_space(bytes.saturating_add(pending), job.reserve_bytes)?;
         let started = Instant::now();
         let by_number: HashMap<u32, &Listed> = batch.iter().map(|m| (m.number, *m)).collect();
         let (full, partial): (Vec<&Listed>, Vec<&Listed>) =
@@ -186,34 +250,51 @@ async fn run(
             files.failed()?;
             entries.push((m.uidl.clone(), entry));
         }
-        files.store()?;
+        if let Some(previous) = writing.take() {
+            previous.finish().await?;
+        }
+        *writing = Some(Writing::start(job, files.take()));
         for (uidl, entry) in entries {
             report.partial += u32::from(entry.partial);
             report.downloaded += u32::from(!entry.partial);
             ledger.entries.insert(uidl, entry);
         }
-        ledger.in_flight = false;
-        save(&ledger, job)?;
         report.batches += 1;
         if started.elapsed() > KEEP_ALIVE_AFTER {
             session.noop().await?;
         }
     }
+    Ok(())
+}
 
-    // Only now, with everything stored, what the policy lets go from the server.
-    let mut deleted = Vec::new();
-    for m in &listing {
-        let Some(entry) = ledger.entries.get(&m.uidl) else {
-            continue;
-        };
-        if should_delete(entry, &job.policy, now) {
-            session.dele(m.number).await?;
-            deleted.push(m.uidl.clone());
+/// One batch's files being written to the inbox on a blocking thread.
+struct Writing {
+    bytes: u64,
+    task: tokio::task::JoinHandle<Result<(), MaildirError>>,
+}
+
+impl Writing {
+    fn start(job: &Job, files: Vec<Vec<u8>>) -> Writing {
+        let inbox = job.inbox.clone();
+        Writing {
+            bytes: files.iter().map(|f| f.len() as u64).sum(),
+            task: tokio::task::spawn_blocking(move || {
+                if files.is_empty() {
+                    return Ok(());
+                }
+                inbox.deliver_batch(&files).map(|_| ())
+            }),
         }
     }
-    report.deleted_on_server = deleted.len() as u32;
-    report.left_on_server = (listing.len() - deleted.len()) as u32;
-    Ok((report, deleted))
+
+    async fn finish(self) -> Result<(), DownloadError> {
+        match self.task.await {
+            Ok(written) => Ok(written?),
+            Err(e) => Err(DownloadError::Pop3(Pop3Error::Protocol(format!(
+                "the mail writer stopped: {e}"
+            )))),
+        }
+    }
 }
 
 fn should_delete(entry: &Entry, policy: &Policy, now: i64) -> bool {
@@ -429,6 +510,12 @@ impl<'a> Received<'a> {
         Ok(self.stored)
     }
 
+    /// What is held and not yet written (the caller writes it).
+    fn take(&mut self) -> Vec<Vec<u8>> {
+        self.bytes = 0;
+        std::mem::take(&mut self.files)
+    }
+
     /// Bytes held in memory now (for tests of the bound).
     #[cfg(test)]
     fn held(&self) -> u64 {
@@ -528,8 +615,10 @@ mod tests {
             assert!(received.held() <= BATCH_BYTES, "held {}", received.held());
         }
         assert!(received.failed().is_ok());
-        assert_eq!(received.store().unwrap(), 100);
-        assert_eq!(job.inbox.messages().unwrap().len(), 100);
+        let written_early = job.inbox.messages().unwrap().len();
+        assert!(written_early >= 64, "written early: {written_early}");
+        assert_eq!(written_early + received.take().len(), 100);
+        assert_eq!(received.held(), 0);
     }
 
     use super::*;

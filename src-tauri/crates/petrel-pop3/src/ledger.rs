@@ -30,8 +30,9 @@ pub struct Entry {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
     pub entries: BTreeMap<String, Entry>,
-    /// Set (durably) before a batch is downloaded and cleared after it is recorded: found
-    /// set at start, the last run stopped mid-batch and the Maildir is scanned again.
+    /// Set (durably) before a download's first batch and cleared after its last is
+    /// recorded: found set at start, the last run stopped mid-download and the Maildir is
+    /// scanned again.
     pub in_flight: bool,
 }
 
