@@ -196,9 +196,11 @@ fn open_main_window(app: &mut tauri::App, hidden: bool) -> tauri::Result<()> {
 /// Memory settings, applied before any thread or the webview starts.
 fn lean_memory() {
     petrel_engine::heap::tune();
-    // Not set here: WEBKIT_DISABLE_COMPOSITING_MODE=1 cut the web process by ~85 MB in
-    // the UI benchmark, but with it the reader's sandboxed frame hung WebKit when remote
-    // images were allowed (E2E html-attacks); correctness first.
+    // Not set here: WEBKIT_DISABLE_COMPOSITING_MODE=1 cuts the web process by ~60-85 MB
+    // (UI benchmark), but in that mode the benchmark's jump to the end of a 100k list left
+    // its last row "Loading…" (not yet understood); correctness first. (The hang once
+    // blamed on the reader in that mode is WebKitWebDriver's screenshot, with any page:
+    // tests/webkit/screenshot-hang.mjs.)
 }
 
 /// macOS hands mailto: links and opened files to the running app as events, not arguments.

@@ -42,7 +42,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
     pub(crate) async fn line(&mut self, max: usize, out: &mut Vec<u8>) -> Result<(), Pop3Error> {
         out.clear();
         loop {
-            let buf = timed("waiting for the server", self.io.fill_buf()).await??;
+            // Only an empty buffer waits on the server (with the timeout): a line already
+            // read in needs no timer, and a message is hundreds of lines per 64 kB read.
+            if self.io.buffer().is_empty() {
+                timed("waiting for the server", self.io.fill_buf()).await??;
+            }
+            let buf = self.io.buffer();
             if buf.is_empty() {
                 return Err(Pop3Error::ConnectionLost(
                     "the server closed the connection".into(),
