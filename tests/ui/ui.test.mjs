@@ -624,6 +624,25 @@ test("at start, the first folder's rows on this computer show before the servers
   await page.close();
 });
 
+test("rows scrolled to while a folder is brought up to date are filled once its refreshed page comes", async () => {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option", { name: /Lunch on Friday/ }).waitFor();
+  await page.evaluate(() => (window.__fake.holdRefresh = true));
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "Big", exact: true }).click();
+  const filled = (n) => `[role="listbox"] [role="option"][aria-posinset="${n}"][data-uid]`;
+  // The cached rows, then a jump to the end while the server has not answered.
+  await page.waitForSelector(filled(1));
+  await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await page.waitForSelector(filled(100000));
+  // The refreshed page replaces the cached rows: the rows in view come again, not "Loading…".
+  await page.evaluate(() => window.__fake.releaseRefresh());
+  await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === "list_envelopes" && c.args.folder === "Big" && c.args.offset === 0).length >= 2);
+  await page.waitForSelector(filled(100000), { timeout: 5000 });
+  assert.equal(await page.locator('[role="listbox"] [role="option"][aria-busy="true"]').count(), 0, "no row left loading");
+  await page.close();
+});
+
 test("composer: a panel or the whole window, as the user last left it", async () => {
   const page = await open("one-account");
   const write = () => page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();

@@ -129,7 +129,10 @@ export class RowWindow {
           .catch(() => {
             // The next scroll asks again.
           })
-          .finally(() => this.#inflight.delete(p)),
+          // A reset or refresh since cleared the set; p may be asked again by then.
+          .finally(() => {
+            if (generation === this.#generation) this.#inflight.delete(p);
+          }),
       );
     }
     await Promise.all(jobs);
@@ -140,6 +143,8 @@ export class RowWindow {
     const pages = new Set([...this.#rows.keys()].map((i) => Math.floor(i / PAGE)));
     if (pages.size === 0) pages.add(0);
     const generation = ++this.#generation;
+    // Loads under way belong to the rows being replaced: their answers are dropped.
+    this.#inflight.clear();
     const answers = await Promise.all([...pages].map((p) => this.#fetch(p * PAGE, PAGE).catch(() => null)));
     if (generation !== this.#generation) return;
     this.#rows.clear();
