@@ -251,6 +251,9 @@ fn context() -> tauri::Context {
 pub fn run() {
     // The start's steps are logged with their time from here (the UI bench's cold start).
     let started = std::time::Instant::now();
+    let step = move |what: &str| {
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "start: {what}");
+    };
     lean_memory();
     if std::env::args().any(|a| a == FLOOR_WINDOW_ARG) {
         return floor_window();
@@ -286,10 +289,7 @@ pub fn run() {
             Err(e)
         }
     };
-    tracing::info!(
-        ms = started.elapsed().as_millis() as u64,
-        "start: engine opened"
-    );
+    step("engine opened");
     let background = engine.as_ref().ok().cloned();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let launch = std::sync::Mutex::new(launch_events(&args));
@@ -319,15 +319,9 @@ pub fn run() {
             _ => {}
         })
         .setup(move |app| {
-            tracing::info!(
-                ms = started.elapsed().as_millis() as u64,
-                "start: Tauri set up"
-            );
+            step("Tauri set up");
             open_main_window(app, hidden)?;
-            tracing::info!(
-                ms = started.elapsed().as_millis() as u64,
-                "start: window created"
-            );
+            step("window created");
             desktop::install_tray(app.handle(), &desktop_options);
             {
                 use tauri_plugin_notification::NotificationExt;

@@ -38,11 +38,25 @@ after(async () => {
   server?.close();
 });
 
-async function open(scenario, colorScheme = "light") {
+/** The window with the fake backend in `scenario`; `fake` is set on its state before the
+ * app starts (e.g. `{ holdFolders: true }`). */
+async function open(scenario, colorScheme = "light", fake = {}) {
   const page = await browser.newPage({ colorScheme });
   await page.addInitScript(installFakeBackend, scenario);
+  await page.addInitScript((settings) => Object.assign(window.__fake, settings), fake);
   await page.goto(base);
   return page;
+}
+
+/** The one-account window with `folder` clicked while the server's refresh is held: only
+ * the rows on this computer can show until `window.__fake.releaseRefresh()`. */
+async function openWithRefreshHeld(folder) {
+  const page = await open("one-account");
+  const list = page.getByRole("listbox", { name: "Messages" });
+  await list.getByRole("option", { name: /Lunch on Friday/ }).waitFor();
+  await page.evaluate(() => (window.__fake.holdRefresh = true));
+  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: folder, exact: true }).click();
+  return { page, list };
 }
 
 const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
@@ -598,11 +612,7 @@ test("reply from the reader: the composer opens prefilled, Send hands the messag
 });
 
 test("a folder's rows on this computer show at once, before the server has answered", async () => {
-  const page = await open("one-account");
-  const list = page.getByRole("listbox", { name: "Messages" });
-  await list.getByRole("option", { name: /Lunch on Friday/ }).waitFor();
-  await page.evaluate(() => (window.__fake.holdRefresh = true));
-  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "News", exact: true }).click();
+  const { page, list } = await openWithRefreshHeld("News");
   await list.getByRole("option", { name: /Weekly News/ }).waitFor();
   assert.equal(await page.evaluate(() => typeof window.__fake.releaseRefresh), "function", "the server has not answered yet");
   await page.evaluate(() => window.__fake.releaseRefresh());
@@ -612,10 +622,7 @@ test("a folder's rows on this computer show at once, before the server has answe
 });
 
 test("at start, the first folder's rows on this computer show before the servers list their folders", async () => {
-  const page = await browser.newPage();
-  await page.addInitScript(installFakeBackend, "one-account");
-  await page.addInitScript(() => (window.__fake.holdFolders = true));
-  await page.goto(base);
+  const page = await open("one-account", "light", { holdFolders: true });
   const list = page.getByRole("listbox", { name: "Messages" });
   await list.getByRole("option", { name: /Lunch on Friday/ }).waitFor();
   assert.equal(await page.evaluate(() => typeof window.__fake.releaseFolders), "function", "the folder list has not come yet");
@@ -625,11 +632,7 @@ test("at start, the first folder's rows on this computer show before the servers
 });
 
 test("rows scrolled to while a folder is brought up to date are filled once its refreshed page comes", async () => {
-  const page = await open("one-account");
-  const list = page.getByRole("listbox", { name: "Messages" });
-  await list.getByRole("option", { name: /Lunch on Friday/ }).waitFor();
-  await page.evaluate(() => (window.__fake.holdRefresh = true));
-  await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: "Big", exact: true }).click();
+  const { page, list } = await openWithRefreshHeld("Big");
   const filled = (n) => `[role="listbox"] [role="option"][aria-posinset="${n}"][data-uid]`;
   // The cached rows, then a jump to the end while the server has not answered.
   await page.waitForSelector(filled(1));

@@ -29,18 +29,25 @@ pub fn tune() {
     }
 }
 
-/// Bytes free inside the heap (all arenas, including each arena's top), or `None` where
-/// the allocator cannot say.
-pub fn free_bytes() -> Option<usize> {
+/// The heap's (free, in use) bytes: free counts every arena's free chunks and top; in use,
+/// the small blocks handed out and the mapped large ones. `None` where the allocator
+/// cannot say.
+fn counters() -> Option<(usize, usize)> {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: mallinfo2 only reads the allocator's counters.
         #[allow(unsafe_code)] // allocator statistics (no safe API)
         let info = unsafe { libc::mallinfo2() };
-        Some(info.fordblks)
+        Some((info.fordblks, info.uordblks.saturating_add(info.hblkhd)))
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     None
+}
+
+/// Bytes free inside the heap (all arenas, including each arena's top), or `None` where
+/// the allocator cannot say.
+pub fn free_bytes() -> Option<usize> {
+    counters().map(|(free, _)| free)
 }
 
 /// Gives the free heap back to the OS when more than `limit` bytes sit free; the bytes
@@ -67,36 +74,21 @@ impl Keeper {
     /// kept resident since the last trim. Returns the bytes the process shrank by, when it
     /// gave back.
     pub fn look(&mut self) -> Option<usize> {
-        let before = excess()?;
+        let anon = anon_resident()?;
+        let before = anon.saturating_sub(in_use_bytes()?);
         if before <= self.excess_after_trim.saturating_add(FREE_HEAP_LIMIT) {
             self.excess_after_trim = self.excess_after_trim.min(before);
             return None;
         }
-        let anon = anon_resident()?;
         trim();
-        let after = excess().unwrap_or(before);
-        self.excess_after_trim = after;
-        Some(anon.saturating_sub(anon_resident().unwrap_or(anon)))
+        let after = anon_resident().unwrap_or(anon);
+        self.excess_after_trim = after.saturating_sub(in_use_bytes().unwrap_or(0));
+        Some(anon.saturating_sub(after))
     }
 }
 
-/// Resident anonymous memory the heap does not count as in use.
-fn excess() -> Option<usize> {
-    let anon = anon_resident()?;
-    Some(anon.saturating_sub(in_use_bytes()?))
-}
-
-/// Bytes the heap has handed out (small blocks and mapped large ones).
 fn in_use_bytes() -> Option<usize> {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // SAFETY: mallinfo2 only reads the allocator's counters.
-        #[allow(unsafe_code)] // allocator statistics (no safe API)
-        let info = unsafe { libc::mallinfo2() };
-        Some(info.uordblks.saturating_add(info.hblkhd))
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    None
+    counters().map(|(_, in_use)| in_use)
 }
 
 fn trim() {
@@ -119,7 +111,7 @@ fn anon_resident() -> Option<usize> {
 /// Starts the keeper: a thread that looks every few seconds (see [`Keeper`]). Does
 /// nothing where the allocator cannot say what is in use.
 pub fn keep_lean() {
-    if excess().is_none() {
+    if anon_resident().is_none() || counters().is_none() {
         return;
     }
     let started = std::thread::Builder::new()

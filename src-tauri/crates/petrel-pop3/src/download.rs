@@ -179,11 +179,9 @@ async fn run(
     .await;
     // Whatever happened, the last batch's write is waited for: its error (a full disk)
     // says more than a cut that came after it, and nothing is left writing after return.
-    let written = match writing.take() {
-        Some(w) => w.finish().await,
-        None => Ok(()),
-    };
-    written?;
+    if let Some(last) = writing.take() {
+        last.finish().await?;
+    }
     fetched?;
     if !new.is_empty() {
         ledger.in_flight = false;
