@@ -265,7 +265,7 @@ impl Maildir {
                 }
             }
         }
-        out.sort();
+        sort_oldest_first(&mut out);
         Ok(out)
     }
 
@@ -387,13 +387,50 @@ fn unique_name() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
+    // Microseconds padded, so that names also sort as text in the order they were made.
     format!(
-        "{}.M{}P{}Q{}.petrel",
+        "{}.M{:06}P{}Q{}.petrel",
         now.as_secs(),
         now.subsec_micros(),
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Orders message files by when their names say they were made, whichever folder (new/,
+/// cur/) they are in: the outbox sends in this order and imports keep it.
+pub fn sort_oldest_first(paths: &mut [PathBuf]) {
+    paths.sort_by_cached_key(|p| {
+        let unique = unique_of(p);
+        (age_of(&unique), unique)
+    });
+}
+
+/// When a unique name says it was made, as numbers: (seconds, microseconds, counter) from
+/// "secs.M<µs>P<pid>Q<n>.host" (ours, Dovecot's and most writers' form, digits unpadded);
+/// names of another form sort after them, by text.
+fn age_of(unique: &str) -> (u64, u64, u64) {
+    let unknown = (u64::MAX, 0, 0);
+    let Some((secs, rest)) = unique.split_once('.') else {
+        return unknown;
+    };
+    let Ok(secs) = secs.parse() else {
+        return unknown;
+    };
+    let fields = rest.split('.').next().unwrap_or("");
+    let number_after = |tag: char| -> u64 {
+        fields
+            .split_once(tag)
+            .map(|(_, after)| {
+                after
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+            })
+            .and_then(|digits| digits.parse().ok())
+            .unwrap_or(0)
+    };
+    (secs, number_after('M'), number_after('Q'))
 }
 
 /// How a batch is made durable: one `syncfs` over a descriptor opened before the writes
@@ -526,6 +563,41 @@ mod tests {
         assert_eq!(kernel_at_least("5.4.0-150-generic", (5, 8)), Some(false));
         assert_eq!(kernel_at_least("4.19.0", (5, 8)), Some(false));
         assert_eq!(kernel_at_least("garbage", (5, 8)), None);
+    }
+
+    /// The outbox sends oldest first by this order: a name's microseconds went unpadded
+    /// ("M98000" sorts after "M103000") and cur/ sorted before new/, so two messages sent
+    /// 5 ms apart could leave in the wrong order.
+    #[test]
+    fn messages_come_oldest_first_whatever_their_digits_and_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = Maildir::open(dir.path()).unwrap();
+        let names = [
+            ("new", "1764000000.M98000P7Q0.petrel"),
+            ("cur", "1764000000.M103000P7Q1.petrel:2,S"),
+            ("new", "1764000000.M103000P7Q2.petrel"),
+            ("cur", "1764000001.M5P7Q3.petrel:2,T"),
+            ("new", "1764000001.M40P7Q4.petrel"),
+        ];
+        for (sub, name) in names.iter().rev() {
+            fs::write(dir.path().join(sub).join(name), b"x").unwrap();
+        }
+        let order: Vec<String> = md
+            .messages()
+            .unwrap()
+            .iter()
+            .map(|p| unique_of(p))
+            .collect();
+        let expected: Vec<String> = names
+            .iter()
+            .map(|(_, n)| split_name(n).0.to_string())
+            .collect();
+        assert_eq!(order, expected);
+        // Names written now sort the same way as text and as time.
+        let a = unique_name();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = unique_name();
+        assert!(a < b, "{a} then {b}");
     }
 
     #[test]

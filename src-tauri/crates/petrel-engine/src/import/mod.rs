@@ -461,7 +461,7 @@ fn read_source(source: &FolderSource, start: u64) -> Box<dyn Iterator<Item = Sou
                 .map(|e| e.path())
                 .filter(|p| p.is_file())
                 .collect();
-            files.sort();
+            petrel_maildir::sort_oldest_first(&mut files);
             read_files(files, start, true)
         }
         FolderSource::Files(files) => read_files(files.clone(), start, false),
