@@ -14,7 +14,7 @@
 //!    fills from the top while a large folder syncs.
 //! 6. Only then is the new HIGHESTMODSEQ recorded: a sync cut halfway is redone next time.
 
-use crate::fetch_envelopes::envelope;
+use crate::fetch_envelopes::Fetched;
 use crate::raw_command::quoted;
 use crate::session::{with_timeout, ImapSession};
 use crate::ImapError;
@@ -257,17 +257,14 @@ impl ImapSession {
             let query = format!("(UID FLAGS) (CHANGEDSINCE {})", previous.highestmodseq);
             self.uid_flags(&query).await?.into_iter().collect()
         };
-        let mut missing = Vec::new();
+        let (mut missing, mut updated) = (Vec::new(), Vec::new());
         for (uid, server_flags) in changed {
             match cache.envelope(folder, uid)? {
-                Some(row) => {
-                    if apply_flags(cache, folder, &row, server_flags)? {
-                        report.flags_changed += 1;
-                    }
-                }
+                Some(row) => updated.extend(with_flags(&row, server_flags)),
                 None => missing.push(uid),
             }
         }
+        report.flags_changed += write_flags(cache, folder, &updated)?;
         if windowed {
             // Only new arrivals join the list; older messages outside the window whose
             // flags changed stay out of it.
@@ -361,18 +358,19 @@ impl ImapSession {
             "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])",
             petrel_render::LIST_HEADER_FIELDS
         );
-        // Cache writes run on a blocking thread while the next batch is fetched and parsed:
-        // on two cores this overlaps sled's work with the network and the parser. The channel
-        // holds at most two batches, so memory stays bounded however large the folder.
-        // Progress counts rows the writer has committed, so a page read on a progress event
-        // finds them in the cache.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<petrel_core::Envelope>>(2);
+        // Header parsing and cache writes run on a blocking thread while the next batch is
+        // fetched: on two cores this overlaps them with the network and the IMAP parser. The
+        // channel holds at most two batches, so memory stays bounded however large the
+        // folder. Progress counts rows the writer has committed, so a page read on a progress
+        // event finds them in the cache.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Fetched>>(2);
         let committed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let writer = {
             let folder = folder.clone();
             let committed = committed.clone();
             tokio::task::spawn_blocking(move || -> Result<(), petrel_store::StoreError> {
-                while let Some(rows) = rx.blocking_recv() {
+                while let Some(fetched) = rx.blocking_recv() {
+                    let rows: Vec<_> = fetched.iter().map(Fetched::envelope).collect();
                     cache.insert_new(&folder, &rows)?;
                     committed.fetch_add(rows.len(), std::sync::atomic::Ordering::SeqCst);
                 }
@@ -400,7 +398,7 @@ impl ImapSession {
         &mut self,
         missing: &[u32],
         query: &str,
-        tx: &tokio::sync::mpsc::Sender<Vec<petrel_core::Envelope>>,
+        tx: &tokio::sync::mpsc::Sender<Vec<Fetched>>,
         report: &mut SyncReport,
         progress: &mut impl FnMut(usize, usize),
     ) -> Result<(), SyncError> {
@@ -412,7 +410,9 @@ impl ImapSession {
             with_timeout("fetching message headers", async {
                 let mut stream = self.inner().uid_fetch(uid_set(batch), query).await?;
                 while let Some(fetch) = stream.try_next().await? {
-                    if let Some(row) = envelope(&fetch).filter(|e| wanted.contains(&e.uid)) {
+                    if let Some(row) =
+                        Fetched::from_fetch(&fetch).filter(|f| wanted.contains(&f.uid))
+                    {
                         rows.push(row);
                     }
                 }
@@ -447,28 +447,31 @@ pub(crate) fn flags(fetch: &async_imap::types::Fetch) -> Flags {
     (seen, flagged, answered)
 }
 
-/// Brings a cached row's flags to the server's; returns whether anything changed. Seen and
-/// flagged go through `set_flags` (it keeps the unread count); a changed `\Answered` (rare:
-/// a reply from another device) rewrites the row.
-fn apply_flags(
-    cache: &dyn MailCache,
-    folder: &FolderRef,
+/// The cached row with the server's flags, if they differ.
+fn with_flags(
     row: &petrel_core::Envelope,
     (seen, flagged, answered): Flags,
-) -> Result<bool, SyncError> {
-    if (row.seen, row.flagged, row.answered) == (seen, flagged, answered) {
-        return Ok(false);
-    }
-    if row.answered != answered {
+) -> Option<petrel_core::Envelope> {
+    ((row.seen, row.flagged, row.answered) != (seen, flagged, answered)).then(|| {
         let mut updated = row.clone();
         updated.seen = seen;
         updated.flagged = flagged;
         updated.answered = answered;
-        cache.upsert(folder, &[updated])?;
-    } else {
-        cache.set_flags(folder, row.uid, seen, flagged)?;
+        updated
+    })
+}
+
+/// Writes changed rows in one cache write (it keeps the unread count): a flag change
+/// rewrites the row's whole block, so one write per row would rewrite a block per row.
+fn write_flags(
+    cache: &dyn MailCache,
+    folder: &FolderRef,
+    updated: &[petrel_core::Envelope],
+) -> Result<usize, SyncError> {
+    if !updated.is_empty() {
+        cache.upsert(folder, updated)?;
     }
-    Ok(true)
+    Ok(updated.len())
 }
 
 fn update_flags(
@@ -485,13 +488,12 @@ fn update_flags(
             break;
         }
         offset += page.rows.len() as u32;
-        for row in page.rows {
-            if let Some(&server_flags) = server.get(&row.uid) {
-                if apply_flags(cache, folder, &row, server_flags)? {
-                    changed += 1;
-                }
-            }
-        }
+        let updated: Vec<petrel_core::Envelope> = page
+            .rows
+            .iter()
+            .filter_map(|row| with_flags(row, *server.get(&row.uid)?))
+            .collect();
+        changed += write_flags(cache, folder, &updated)?;
     }
     Ok(changed)
 }

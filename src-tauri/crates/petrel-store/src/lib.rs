@@ -12,6 +12,7 @@
 //! Counts are stored per folder and updated in the same atomic batch as the rows.
 #![forbid(unsafe_code)]
 
+mod blocks;
 mod error;
 mod memory;
 mod rank;

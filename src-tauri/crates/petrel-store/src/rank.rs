@@ -26,6 +26,32 @@ impl Rank {
         }
     }
 
+    /// Inserts many keys in one pass: merged from the back, so keys older than every key
+    /// held (a header sync goes newest first) cost no move at all, and a batch anywhere
+    /// costs one pass instead of a memmove per key.
+    pub(crate) fn insert_many(&mut self, mut new: Vec<(i64, u32)>) {
+        new.sort_unstable_by(|a, b| b.cmp(a));
+        new.dedup();
+        new.retain(|k| self.position(*k).is_err());
+        if new.is_empty() {
+            return;
+        }
+        let old_len = self.keys.len();
+        self.keys.resize(old_len + new.len(), (0, 0));
+        let (mut i, mut j, mut out) = (old_len, new.len(), old_len + new.len());
+        // Fill from the end: the smaller of the two tails goes last (descending order).
+        while j > 0 {
+            out -= 1;
+            if i > 0 && self.keys[i - 1] < new[j - 1] {
+                self.keys[out] = self.keys[i - 1];
+                i -= 1;
+            } else {
+                self.keys[out] = new[j - 1];
+                j -= 1;
+            }
+        }
+    }
+
     pub(crate) fn remove(&mut self, key: (i64, u32)) {
         if let Ok(at) = self.position(key) {
             self.keys.remove(at);
@@ -61,5 +87,23 @@ mod tests {
         // Same date: the higher UID (newer arrival) first.
         let r = Rank::from_keys(vec![(5, 1), (5, 2)]);
         assert_eq!(r.window(0, 2), &[(5, 2), (5, 1)]);
+    }
+
+    #[test]
+    fn many_keys_inserted_at_once_land_where_one_by_one_would() {
+        let start: Vec<(i64, u32)> = (0..50).map(|i| ((i * 7) % 23, i as u32)).collect();
+        let batches: [Vec<(i64, u32)>; 4] = [
+            (50..80).map(|i| (-(i as i64), i)).collect(), // all older: appended
+            (80..90).map(|i| (100 + i as i64, i)).collect(), // all newer
+            (90..140).map(|i| ((i as i64 * 13) % 31, i)).collect(), // interleaved
+            vec![(3, 1), (3, 1), start[4], (1_000, 7)],   // repeats and held keys
+        ];
+        let (mut one, mut many) = (Rank::from_keys(start.clone()), Rank::from_keys(start));
+        for batch in batches {
+            batch.iter().for_each(|k| one.insert(*k));
+            many.insert_many(batch);
+            assert_eq!(one.keys(), many.keys());
+        }
+        assert!(many.keys().windows(2).all(|w| w[0] > w[1]));
     }
 }

@@ -3,10 +3,12 @@
 //! One tree, four key spaces, so every change is a single atomic `apply_batch`:
 //! - `N` account `\0` path → folder id (u64, from `generate_id`)
 //! - `S` id → [`FolderState`] (postcard)
-//! - `R` id uid → [`Envelope`] (postcard)
-//! - `D` id block → the date index: (uid, date) of the rows whose UIDs share `uid >> 6`,
-//!   12 bytes each, sorted by UID; read to build a folder's rank. Packed 64 to a key because
-//!   sled's cost is per key written: one key per row doubled the header sync's writes.
+//! - `R` id block → the [`Envelope`]s (postcard) of the rows whose UIDs share `uid >> 6`
+//! - `D` id block → the date index of the same rows (8 bytes each); read to build a
+//!   folder's rank without decoding a row.
+//!
+//!   Both packed 64 to a key ([`crate::blocks`]): sled's cost is per key written, and one
+//!   key per row made the cache writer the slowest part of a header sync.
 //! - `B` id uid → raw message bytes, for messages read or downloaded for offline use
 //! - `T` id uid → [`ThreadLinks`] (postcard), fetched for the conversation view
 //! - `L` account → the account's folder tree (postcard), shown while offline
@@ -16,6 +18,7 @@
 //! Integers are big-endian so byte order is numeric order; dates are offset by 2^63 so
 //! negative timestamps sort before positive ones.
 
+use crate::blocks::{self, Blocks};
 use crate::rank::Rank;
 use crate::{order_key, CacheChange, FolderRef, FolderState, MailCache, Page, Result, StoreError};
 use petrel_core::{AccountId, Envelope, Folder, ThreadLinks};
@@ -107,10 +110,28 @@ impl SledCache {
     }
 
     fn row(&self, id: u64, uid: u32) -> Result<Option<Envelope>> {
-        match self.tree.get(key(b'R', id, &uid.to_be_bytes()))? {
-            Some(bytes) => Ok(Some(postcard::from_bytes(&bytes)?)),
+        let Some(block) = self
+            .tree
+            .get(blocks::block_key(b'R', id, blocks::block_of(uid)))?
+        else {
+            return Ok(None);
+        };
+        match blocks::find(&block, uid)? {
+            Some(bytes) => Ok(Some(postcard::from_bytes(bytes)?)),
             None => Ok(None),
         }
+    }
+
+    fn has_row(&self, id: u64, uid: u32) -> Result<bool> {
+        Ok(
+            match self
+                .tree
+                .get(blocks::block_key(b'R', id, blocks::block_of(uid)))?
+            {
+                Some(block) => blocks::find(&block, uid)?.is_some(),
+                None => false,
+            },
+        )
     }
 
     /// Runs `f` with the folder's rank, building it from the date index if needed.
@@ -126,24 +147,23 @@ impl SledCache {
     /// Reads the folder's date index: far cheaper than decoding every row.
     fn load_rank(&self, id: u64) -> Result<Rank> {
         let mut keys = Vec::new();
-        for entry in self.tree.scan_prefix(key(b'D', id, &[])).values() {
-            keys.extend(
-                decode_date_block(&entry?)?
-                    .into_iter()
-                    .map(|(uid, date)| (date, uid)),
-            );
+        for block in self.tree.scan_prefix(key(b'D', id, &[])).values() {
+            let block = block?;
+            for entry in blocks::entries(&block) {
+                let (uid, date) = entry?;
+                keys.push((decode_date(date)?, uid));
+            }
         }
         Ok(Rank::from_keys(keys))
     }
 
-    /// Writes rows in one batch with the folder's counts; `replace` looks up each UID first
-    /// so a row already cached is replaced rather than counted twice. Caller holds `write`.
+    /// Writes rows in one batch with the folder's counts: a row already cached is replaced
+    /// rather than counted twice (its block is read anyway). Caller holds `write`.
     fn write_rows(
         &self,
         folder: &FolderRef,
         id: u64,
         rows: BTreeMap<u32, &Envelope>,
-        replace: bool,
     ) -> Result<()> {
         let mut state = self.state(id)?;
         let mut batch = sled::Batch::default();
@@ -152,30 +172,35 @@ impl SledCache {
             &CacheChange::messages(folder, rows.keys().copied()),
         )?;
         let (mut added, mut removed) = (Vec::with_capacity(rows.len()), Vec::new());
-        let mut dates = DateBlocks::new(id);
+        let mut stored = Blocks::new(b'R', id);
+        let mut dates = Blocks::new(b'D', id);
         for row in rows.into_values() {
-            if replace {
-                if let Some(old) = self.row(id, row.uid)? {
+            let mut placed = false;
+            if let Some(old) = stored.get(&self.tree, row.uid)? {
+                let old: Envelope = postcard::from_bytes(old)?;
+                // A flag change keeps the row's place: the rank is left as it is.
+                placed = order_key(&old) == order_key(row);
+                if !placed {
                     removed.push(order_key(&old));
-                    state.total = state.total.saturating_sub(1);
-                    state.unread = state.unread.saturating_sub(u32::from(!old.seen));
                 }
+                state.total = state.total.saturating_sub(1);
+                state.unread = state.unread.saturating_sub(u32::from(!old.seen));
             }
-            batch.insert(
-                key(b'R', id, &row.uid.to_be_bytes()),
-                postcard::to_stdvec(row)?,
-            );
-            dates.set(&self.tree, row.uid, order_key(row).0)?;
-            added.push(order_key(row));
+            stored.set(&self.tree, row.uid, postcard::to_stdvec(row)?)?;
+            if !placed {
+                dates.set(&self.tree, row.uid, encode_date(order_key(row).0).to_vec())?;
+                added.push(order_key(row));
+            }
             state.total += 1;
             state.unread += u32::from(!row.seen);
         }
+        stored.write(&mut batch);
         dates.write(&mut batch);
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
         self.tree.apply_batch(batch)?;
         self.with_rank(id, |rank| {
             removed.into_iter().for_each(|k| rank.remove(k));
-            added.into_iter().for_each(|k| rank.insert(k));
+            rank.insert_many(added);
         })
     }
 
@@ -243,28 +268,7 @@ impl MailCache for SledCache {
     fn upsert(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let id = self.id_or_create(folder)?;
-        self.write_rows(folder, id, by_uid(rows), true)
-    }
-
-    fn insert_new(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
-        let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        let id = self.id_or_create(folder)?;
-        let rows = by_uid(rows);
-        // One range read tells whether the caller was wrong about any UID; only then pay
-        // for the row-by-row lookups that keep the counts exact.
-        let (Some(&lo), Some(&hi)) = (rows.keys().next(), rows.keys().next_back()) else {
-            return Ok(());
-        };
-        let any_cached = self
-            .tree
-            .range(key(b'R', id, &lo.to_be_bytes())..=key(b'R', id, &hi.to_be_bytes()))
-            .keys()
-            .filter_map(|k| k.ok())
-            .any(|k| {
-                k.get(9..13)
-                    .is_some_and(|uid| rows.contains_key(&be_u32(uid)))
-            });
-        self.write_rows(folder, id, rows, any_cached)
+        self.write_rows(folder, id, by_uid(rows))
     }
 
     fn remove(&self, folder: &FolderRef, uids: &[u32]) -> Result<()> {
@@ -275,16 +279,16 @@ impl MailCache for SledCache {
         let mut state = self.state(id)?;
         let mut batch = sled::Batch::default();
         let mut removed = Vec::new();
-        let mut dates = DateBlocks::new(id);
-        // As in `upsert`: reads do not see this batch, so each UID once.
+        let mut stored = Blocks::new(b'R', id);
+        let mut dates = Blocks::new(b'D', id);
         let uids: std::collections::BTreeSet<u32> = uids.iter().copied().collect();
         self.journal(
             &mut batch,
             &CacheChange::messages(folder, uids.iter().copied()),
         )?;
         for uid in uids {
-            if let Some(old) = self.row(id, uid)? {
-                batch.remove(key(b'R', id, &uid.to_be_bytes()));
+            if let Some(old) = stored.remove(&self.tree, uid)? {
+                let old: Envelope = postcard::from_bytes(&old)?;
                 batch.remove(key(b'B', id, &uid.to_be_bytes()));
                 batch.remove(key(b'T', id, &uid.to_be_bytes()));
                 dates.remove(&self.tree, uid)?;
@@ -293,6 +297,7 @@ impl MailCache for SledCache {
                 state.unread = state.unread.saturating_sub(u32::from(!old.seen));
             }
         }
+        stored.write(&mut batch);
         dates.write(&mut batch);
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
         self.tree.apply_batch(batch)?;
@@ -304,19 +309,19 @@ impl MailCache for SledCache {
         let Some(id) = self.id(folder)? else {
             return Ok(false);
         };
-        let Some(mut row) = self.row(id, uid)? else {
+        let mut stored = Blocks::new(b'R', id);
+        let Some(bytes) = stored.get(&self.tree, uid)? else {
             return Ok(false);
         };
+        let mut row: Envelope = postcard::from_bytes(bytes)?;
         let mut state = self.state(id)?;
         state.unread = state.unread.saturating_sub(u32::from(!row.seen)) + u32::from(!seen);
         row.seen = seen;
         row.flagged = flagged;
+        stored.set(&self.tree, uid, postcard::to_stdvec(&row)?)?;
         let mut batch = sled::Batch::default();
         self.journal(&mut batch, &CacheChange::messages(folder, [uid]))?;
-        batch.insert(
-            key(b'R', id, &uid.to_be_bytes()),
-            postcard::to_stdvec(&row)?,
-        );
+        stored.write(&mut batch);
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
         self.tree.apply_batch(batch)?;
         Ok(true)
@@ -341,9 +346,21 @@ impl MailCache for SledCache {
             rank.window(offset as usize, limit as usize).to_vec()
         })?;
         let mut rows = Vec::with_capacity(keys.len());
+        // Rows of a page mostly share blocks (UIDs follow dates): each block read once.
+        let mut read: HashMap<u32, Option<sled::IVec>> = HashMap::new();
         for (_, uid) in keys {
-            if let Some(row) = self.row(id, uid)? {
-                rows.push(row);
+            let n = blocks::block_of(uid);
+            let block = match read.entry(n) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(self.tree.get(blocks::block_key(b'R', id, n))?)
+                }
+            };
+            let Some(block) = block.as_deref() else {
+                continue;
+            };
+            if let Some(bytes) = blocks::find(block, uid)? {
+                rows.push(postcard::from_bytes(bytes)?);
             }
         }
         Ok(Page {
@@ -364,11 +381,12 @@ impl MailCache for SledCache {
         let Some(id) = self.id(folder)? else {
             return Ok(vec![]);
         };
-        let prefix = key(b'R', id, &[]);
         let mut uids = Vec::new();
-        for k in self.tree.scan_prefix(&prefix).keys() {
-            let k = k?;
-            uids.push(be_u32(k.get(prefix.len()..).unwrap_or_default()));
+        for block in self.tree.scan_prefix(key(b'R', id, &[])).values() {
+            let block = block?;
+            for entry in blocks::entries(&block) {
+                uids.push(entry?.0);
+            }
         }
         Ok(uids)
     }
@@ -397,7 +415,7 @@ impl MailCache for SledCache {
             return Ok(());
         };
         // Only for cached rows: a body without its row would never be removed.
-        if self.row(id, uid)?.is_some() {
+        if self.has_row(id, uid)? {
             let mut batch = sled::Batch::default();
             batch.insert(key(b'B', id, &uid.to_be_bytes()), raw);
             self.journal(&mut batch, &CacheChange::messages(folder, [uid]))?;
@@ -438,7 +456,7 @@ impl MailCache for SledCache {
         let mut stored = Vec::with_capacity(bodies.len());
         for (uid, raw) in bodies {
             // Only for cached rows: a body without its row would never be removed.
-            if self.tree.contains_key(key(b'R', id, &uid.to_be_bytes()))? {
+            if self.has_row(id, *uid)? {
                 batch.insert(key(b'B', id, &uid.to_be_bytes()), raw.as_slice());
                 stored.push(*uid);
             }
@@ -457,7 +475,7 @@ impl MailCache for SledCache {
         let mut stored = Vec::with_capacity(links.len());
         for (uid, l) in links {
             // Only for cached rows: links without their row would never be removed.
-            if self.tree.contains_key(key(b'R', id, &uid.to_be_bytes()))? {
+            if self.has_row(id, *uid)? {
                 batch.insert(key(b'T', id, &uid.to_be_bytes()), postcard::to_stdvec(l)?);
                 stored.push(*uid);
             }
@@ -565,8 +583,8 @@ fn by_uid(rows: &[Envelope]) -> BTreeMap<u32, &Envelope> {
 /// Version of the row encoding. Rows are postcard (not self-describing): a cache written
 /// by another version cannot be read, so it is refused as `Corrupt` and the app rebuilds
 /// it from the server. Bump whenever `Envelope`, `FolderState` or a key's layout change
-/// (3: the date index packed 64 rows to a key).
-const FORMAT: u32 = 3;
+/// (3: the date index packed 64 rows to a key; 4: the rows too).
+const FORMAT: u32 = 4;
 const FORMAT_KEY: &[u8] = b"V";
 
 fn check_format(tree: &sled::Db) -> Result<()> {
@@ -610,82 +628,15 @@ fn key(space: u8, id: u64, rest: &[u8]) -> Vec<u8> {
     k
 }
 
-/// Rows per date-index key: `uid >> DATE_BLOCK_SHIFT` names a row's block.
-const DATE_BLOCK_SHIFT: u32 = 6;
-const DATE_ENTRY: usize = 12;
-
-/// The date-index blocks one batch changes, each read once and written once.
-struct DateBlocks {
-    id: u64,
-    blocks: BTreeMap<u32, BTreeMap<u32, i64>>,
-}
-
-impl DateBlocks {
-    fn new(id: u64) -> Self {
-        DateBlocks {
-            id,
-            blocks: BTreeMap::new(),
-        }
-    }
-
-    fn block(&mut self, tree: &sled::Db, uid: u32) -> Result<&mut BTreeMap<u32, i64>> {
-        let n = uid >> DATE_BLOCK_SHIFT;
-        if let std::collections::btree_map::Entry::Vacant(e) = self.blocks.entry(n) {
-            let stored = match tree.get(key(b'D', self.id, &n.to_be_bytes()))? {
-                Some(v) => decode_date_block(&v)?.into_iter().collect(),
-                None => BTreeMap::new(),
-            };
-            e.insert(stored);
-        }
-        self.blocks
-            .get_mut(&n)
-            .ok_or_else(|| StoreError::Corrupt("date block".into()))
-    }
-
-    fn set(&mut self, tree: &sled::Db, uid: u32, date: i64) -> Result<()> {
-        self.block(tree, uid)?.insert(uid, date);
-        Ok(())
-    }
-
-    fn remove(&mut self, tree: &sled::Db, uid: u32) -> Result<()> {
-        self.block(tree, uid)?.remove(&uid);
-        Ok(())
-    }
-
-    fn write(self, batch: &mut sled::Batch) {
-        for (n, rows) in self.blocks {
-            let k = key(b'D', self.id, &n.to_be_bytes());
-            if rows.is_empty() {
-                batch.remove(k);
-                continue;
-            }
-            let mut v = Vec::with_capacity(rows.len() * DATE_ENTRY);
-            for (uid, date) in rows {
-                v.extend_from_slice(&uid.to_be_bytes());
-                v.extend_from_slice(&encode_date(date));
-            }
-            batch.insert(k, v);
-        }
-    }
-}
-
-/// (uid, date) pairs of one date-index block.
-fn decode_date_block(bytes: &[u8]) -> Result<Vec<(u32, i64)>> {
-    if !bytes.len().is_multiple_of(DATE_ENTRY) {
-        return Err(StoreError::Corrupt("date index block".into()));
-    }
-    Ok(bytes
-        .chunks_exact(DATE_ENTRY)
-        .map(|e| (be_u32(&e[..4]), decode_date(&e[4..])))
-        .collect())
-}
-
 fn encode_date(date: i64) -> [u8; 8] {
     ((date as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-fn decode_date(bytes: &[u8]) -> i64 {
-    (be_u64(bytes) ^ (1 << 63)) as i64
+fn decode_date(bytes: &[u8]) -> Result<i64> {
+    let bytes: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("a date of the date index".into()))?;
+    Ok((u64::from_be_bytes(bytes) ^ (1 << 63)) as i64)
 }
 
 fn be_u64(bytes: &[u8]) -> u64 {
@@ -713,7 +664,7 @@ mod tests {
             assert!(encode_date(pair[0]) < encode_date(pair[1]), "{pair:?}");
         }
         for d in dates {
-            assert_eq!(decode_date(&encode_date(d)), d);
+            assert_eq!(decode_date(&encode_date(d)).unwrap(), d);
         }
     }
 }
