@@ -1,12 +1,17 @@
 //! The message list of one folder: newest first, only what a row shows.
 
 use crate::session::{with_timeout, ImapSession};
+use crate::sync_folder::{flags_named, Flags};
 use crate::ImapError;
-use futures::TryStreamExt;
+use async_imap::imap_proto::{AttributeValue, RequestId, Response, Status};
 use petrel_core::Envelope;
+use std::collections::{HashSet, VecDeque};
 
 /// Most rows one call returns; the UI pages by position.
 pub const MAX_PAGE: u32 = 1_000;
+
+/// INTERNALDATE as RFC 3501 writes it ("17-Jul-1996 02:44:25 -0700").
+const INTERNAL_DATE: &str = "%d-%b-%Y %H:%M:%S %z";
 
 impl ImapSession {
     /// Rows `offset .. offset+limit` of `folder`, counted from the newest message (by
@@ -26,24 +31,130 @@ impl ImapSession {
         // Sequence numbers are 1-based; the newest message has number `total`.
         let high = total - offset;
         let low = high.saturating_sub(limit - 1).max(1);
-        let query = format!(
-            "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])",
-            petrel_render::LIST_HEADER_FIELDS
-        );
-        let fetches: Vec<async_imap::types::Fetch> =
-            with_timeout("fetching the message list", async {
-                let stream = self.inner().fetch(format!("{low}:{high}"), &query).await?;
-                stream.try_collect().await
-            })
-            .await??;
-        let mut rows: Vec<Envelope> = fetches.iter().filter_map(envelope).collect();
+        let mut rows = Vec::new();
+        self.raw_command(
+            "fetching the message list",
+            &format!("FETCH {low}:{high} {}", list_query()),
+            |reply| {
+                if let Response::Fetch(_, attrs) = reply {
+                    rows.extend(Fetched::from_attrs(attrs).map(|f| f.envelope()));
+                }
+                Ok(())
+            },
+        )
+        .await?;
         rows.sort_by_key(|r| std::cmp::Reverse(r.uid));
         Ok((rows, total))
     }
+
+    /// Sends `UID FETCH uids (list fields)` and returns it as a batch in flight: several
+    /// may be on the wire at once ([`ImapSession::next_row_batch`] reads them), so the
+    /// server never waits for Petrel between two batches.
+    pub(crate) async fn send_row_batch(&mut self, uids: &[u32]) -> Result<RowBatch, ImapError> {
+        let command = format!(
+            "UID FETCH {} {}",
+            crate::sync_folder::uid_set(uids),
+            list_query()
+        );
+        let tag = with_timeout(
+            "fetching message headers",
+            self.inner().run_command(&command),
+        )
+        .await??;
+        Ok(RowBatch {
+            tag,
+            wanted: uids.iter().copied().collect(),
+            rows: Vec::with_capacity(uids.len()),
+            done: None,
+        })
+    }
+
+    /// Reads replies until the oldest batch in `flying` is complete and returns it (`None`
+    /// when nothing is in flight). Rows go to the batch that asked for their UID, so a
+    /// server answering pipelined commands out of order is read right; a FETCH for no
+    /// batch (an unsolicited flag update) is left out.
+    pub(crate) async fn next_row_batch(
+        &mut self,
+        flying: &mut VecDeque<RowBatch>,
+    ) -> Result<Option<RowBatch>, ImapError> {
+        with_timeout("fetching message headers", async {
+            loop {
+                match flying.front().map(|b| b.done.is_some()) {
+                    None => return Ok(None),
+                    Some(true) => {
+                        let Some(mut batch) = flying.pop_front() else {
+                            return Ok(None);
+                        };
+                        return match batch.done.take() {
+                            Some(Err(words)) => Err(ImapError::Refused(words)),
+                            _ => Ok(Some(batch)),
+                        };
+                    }
+                    Some(false) => {}
+                }
+                let Some(reply) = self.inner().read_response().await? else {
+                    return Err(ImapError::ConnectionLost(
+                        "the server closed the connection".into(),
+                    ));
+                };
+                match reply.parsed() {
+                    Response::Fetch(_, attrs) => {
+                        if let Some(row) = Fetched::from_attrs(attrs) {
+                            if let Some(batch) =
+                                flying.iter_mut().find(|b| b.wanted.contains(&row.uid))
+                            {
+                                batch.rows.push(row);
+                            }
+                        }
+                    }
+                    Response::Done {
+                        tag,
+                        status,
+                        information,
+                        ..
+                    } => {
+                        if let Some(batch) = flying.iter_mut().find(|b| b.tag == *tag) {
+                            let words = information.as_deref().unwrap_or("").trim().to_string();
+                            batch.done = Some(match status {
+                                Status::Ok => Ok(()),
+                                _ => Err(words),
+                            });
+                        }
+                    }
+                    Response::Data {
+                        status: Status::Bye,
+                        information,
+                        ..
+                    } => {
+                        return Err(ImapError::ConnectionLost(format!(
+                            "the server said goodbye: {}",
+                            information.as_deref().unwrap_or("").trim()
+                        )))
+                    }
+                    _ => {}
+                }
+            }
+        })
+        .await?
+    }
 }
 
-pub(crate) fn envelope(fetch: &async_imap::types::Fetch) -> Option<Envelope> {
-    Fetched::from_fetch(fetch).map(|f| f.envelope())
+/// The FETCH items of a list row.
+fn list_query() -> String {
+    format!(
+        "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])",
+        petrel_render::LIST_HEADER_FIELDS
+    )
+}
+
+/// One `UID FETCH` of list rows on the wire, and the rows read for it so far.
+#[derive(Debug)]
+pub(crate) struct RowBatch {
+    tag: RequestId,
+    wanted: HashSet<u32>,
+    pub(crate) rows: Vec<Fetched>,
+    /// The tagged answer, once read: `Err` holds the server's words.
+    done: Option<Result<(), String>>,
 }
 
 /// A list row as the server sent it, its header block not parsed yet: a header sync reads
@@ -52,22 +163,41 @@ pub(crate) fn envelope(fetch: &async_imap::types::Fetch) -> Option<Envelope> {
 #[derive(Debug)]
 pub(crate) struct Fetched {
     pub(crate) uid: u32,
-    flags: crate::sync_folder::Flags,
+    flags: Flags,
     size: u64,
-    internal_date: Option<i64>,
+    /// INTERNALDATE as sent: parsed only for a message without a Date: header.
+    internal_date: String,
     header: Vec<u8>,
 }
 
 impl Fetched {
-    pub(crate) fn from_fetch(fetch: &async_imap::types::Fetch) -> Option<Fetched> {
-        // A FETCH without UID is an unsolicited update, not a row we asked for.
+    /// The row of one FETCH response; `None` without a UID (an unsolicited update).
+    pub(crate) fn from_attrs(attrs: &[AttributeValue<'_>]) -> Option<Fetched> {
+        let (mut uid, mut flags, mut size, mut internal_date, mut header) =
+            (None, (false, false, false), 0, String::new(), Vec::new());
+        for attr in attrs {
+            match attr {
+                AttributeValue::Uid(u) => uid = Some(*u),
+                AttributeValue::Flags(names) => flags = flags_named(names),
+                AttributeValue::Rfc822Size(n) => size = u64::from(*n),
+                AttributeValue::InternalDate(d) => internal_date = d.to_string(),
+                AttributeValue::BodySection { data: Some(d), .. } => header = d.to_vec(),
+                _ => {}
+            }
+        }
         Some(Fetched {
-            uid: fetch.uid?,
-            flags: crate::sync_folder::flags(fetch),
-            size: fetch.size.map(u64::from).unwrap_or(0),
-            internal_date: fetch.internal_date().map(|d| d.timestamp()),
-            header: fetch.header().unwrap_or_default().to_vec(),
+            uid: uid?,
+            flags,
+            size,
+            internal_date,
+            header,
         })
+    }
+
+    fn internal_date(&self) -> Option<i64> {
+        chrono::DateTime::parse_from_str(&self.internal_date, INTERNAL_DATE)
+            .ok()
+            .map(|d| d.timestamp())
     }
 
     pub(crate) fn envelope(&self) -> Envelope {
@@ -77,12 +207,33 @@ impl Fetched {
             uid: self.uid,
             from: headers.from,
             subject: headers.subject,
-            date: headers.date.or(self.internal_date),
+            date: headers.date.or_else(|| self.internal_date()),
             seen,
             flagged,
             answered,
             has_attachment: headers.has_attachment,
             size: self.size,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_dates_are_read_with_their_zone() {
+        let attrs = [
+            AttributeValue::Uid(7),
+            AttributeValue::InternalDate("17-Jul-1996 02:44:25 -0700".into()),
+            AttributeValue::Flags(vec!["\\seen".into(), "\\Answered".into()]),
+        ];
+        let row = Fetched::from_attrs(&attrs).unwrap();
+        assert_eq!(row.internal_date(), Some(837_596_665));
+        assert_eq!(row.flags, (true, false, true), "flags match without case");
+        assert!(
+            Fetched::from_attrs(&attrs[1..]).is_none(),
+            "no UID: not a row"
+        );
     }
 }

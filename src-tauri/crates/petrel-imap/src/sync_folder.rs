@@ -29,6 +29,10 @@ use std::sync::Arc;
 /// UIDs per header FETCH: large enough to amortise the round trip, small enough that the
 /// first rows appear quickly and one reply stays a few hundred kB.
 pub const HEADER_BATCH: usize = 500;
+
+/// Header FETCHes on the wire at once: the next is sent before the one before is read, so
+/// the server is never idle while Petrel reads a batch.
+const IN_FLIGHT: usize = 2;
 /// Most messages accepted in one folder; beyond this a server reply is treated as hostile.
 pub const MAX_FOLDER_MESSAGES: usize = 10_000_000;
 
@@ -182,23 +186,16 @@ impl ImapSession {
                 }
                 Response::Fetch(_, attrs) => {
                     count += 1;
-                    let (mut uid, mut seen, mut flagged, mut answered) =
-                        (None, false, false, false);
+                    let (mut uid, mut flags) = (None, (false, false, false));
                     for attr in attrs {
                         match attr {
                             AttributeValue::Uid(u) => uid = Some(*u),
-                            AttributeValue::Flags(flags) => {
-                                let has =
-                                    |name: &str| flags.iter().any(|f| f.eq_ignore_ascii_case(name));
-                                seen = has("\\Seen");
-                                flagged = has("\\Flagged");
-                                answered = has("\\Answered");
-                            }
+                            AttributeValue::Flags(names) => flags = flags_named(names),
                             _ => {}
                         }
                     }
                     if let Some(uid) = uid {
-                        opened.changed.push((uid, (seen, flagged, answered)));
+                        opened.changed.push((uid, flags));
                     }
                 }
                 _ => {}
@@ -354,10 +351,6 @@ impl ImapSession {
         if missing.is_empty() {
             return Ok(());
         }
-        let query = format!(
-            "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({})])",
-            petrel_render::LIST_HEADER_FIELDS
-        );
         // Header parsing and cache writes run on a blocking thread while the next batch is
         // fetched: on two cores this overlaps them with the network and the IMAP parser. The
         // channel holds at most two batches, so memory stays bounded however large the
@@ -382,7 +375,7 @@ impl ImapSession {
             progress(committed.load(std::sync::atomic::Ordering::SeqCst), total)
         };
         let fetched = self
-            .fetch_missing(missing, &query, &tx, report, &mut report_progress)
+            .fetch_missing(missing, &tx, report, &mut report_progress)
             .await;
         drop(tx);
         let written = writer
@@ -394,36 +387,46 @@ impl ImapSession {
         Ok(())
     }
 
+    /// Fetches `missing` in batches, `IN_FLIGHT` on the wire at once, handing each to the
+    /// writer as its tagged answer arrives.
     async fn fetch_missing(
         &mut self,
         missing: &[u32],
-        query: &str,
         tx: &tokio::sync::mpsc::Sender<Vec<Fetched>>,
         report: &mut SyncReport,
         progress: &mut impl FnMut(usize, usize),
     ) -> Result<(), SyncError> {
-        for batch in missing.chunks(HEADER_BATCH) {
-            report.round_trips += 1;
-            let wanted: std::collections::HashSet<u32> = batch.iter().copied().collect();
-            let mut rows = Vec::with_capacity(batch.len());
-            // Parsed as each reply arrives (overlapping the network) and dropped at once.
-            with_timeout("fetching message headers", async {
-                let mut stream = self.inner().uid_fetch(uid_set(batch), query).await?;
-                while let Some(fetch) = stream.try_next().await? {
-                    if let Some(row) =
-                        Fetched::from_fetch(&fetch).filter(|f| wanted.contains(&f.uid))
-                    {
-                        rows.push(row);
+        let mut batches = missing.chunks(HEADER_BATCH);
+        let mut flying = std::collections::VecDeque::with_capacity(IN_FLIGHT);
+        let mut writing = true;
+        loop {
+            while writing && flying.len() < IN_FLIGHT {
+                let Some(uids) = batches.next() else { break };
+                report.round_trips += 1;
+                flying.push_back(self.send_row_batch(uids).await?);
+            }
+            // A batch the server refused still lets the ones behind it finish, so the
+            // session is left with nothing in flight.
+            let batch = match self.next_row_batch(&mut flying).await {
+                Ok(Some(batch)) => batch,
+                Ok(None) => break,
+                Err(e @ ImapError::Refused(_)) => {
+                    while !flying.is_empty() {
+                        let _ = self.next_row_batch(&mut flying).await?;
                     }
+                    return Err(e.into());
                 }
-                Ok::<_, async_imap::error::Error>(())
-            })
-            .await?
-            .map_err(ImapError::from)?;
-            report.added += rows.len();
-            if tx.send(rows).await.is_err() {
-                // The writer failed; its error is reported by the caller.
-                break;
+                Err(e) => return Err(e.into()),
+            };
+            if !writing {
+                continue;
+            }
+            report.added += batch.rows.len();
+            if tx.send(batch.rows).await.is_err() {
+                // The writer failed (its error is reported by the caller): read what is in
+                // flight, send nothing more.
+                writing = false;
+                continue;
             }
             progress(report.added, missing.len());
         }
@@ -433,6 +436,12 @@ impl ImapSession {
 
 /// (seen, flagged, answered): the flags a list row shows.
 pub(crate) type Flags = (bool, bool, bool);
+
+/// The flags a row shows among a FETCH's FLAGS (names compared without case).
+pub(crate) fn flags_named(names: &[std::borrow::Cow<'_, str>]) -> Flags {
+    let has = |name: &str| names.iter().any(|f| f.eq_ignore_ascii_case(name));
+    (has("\\Seen"), has("\\Flagged"), has("\\Answered"))
+}
 
 pub(crate) fn flags(fetch: &async_imap::types::Fetch) -> Flags {
     let (mut seen, mut flagged, mut answered) = (false, false, false);

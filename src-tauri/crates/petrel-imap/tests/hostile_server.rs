@@ -423,3 +423,133 @@ async fn batches_in_one_folder_open_it_once() {
     session.fetch_bodies("Archive", &[1]).await.unwrap();
     assert_eq!(EXAMINES.load(SeqCst), 4, "another folder");
 }
+
+/// The header FETCHes of a sync are pipelined: the scripted server holds its answer to the
+/// first until the second arrives (a client waiting between batches hangs here), then
+/// answers the second before the first (RFC 3501 §5.5 allows it). Every row lands in the
+/// cache with its own subject.
+static HELD: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+static HELD_SENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+const PIPELINED: u32 = 1_200;
+
+fn header_rows(cmd: &str, tag_word: &str) -> String {
+    let range = cmd.split_whitespace().nth(3).unwrap_or("1:1");
+    let (lo, hi) = range.split_once(':').unwrap_or((range, range));
+    let (lo, hi): (u32, u32) = (lo.parse().unwrap(), hi.parse().unwrap());
+    let mut out = String::new();
+    for uid in lo..=hi {
+        let head = format!("Subject: m{uid}\r\n\r\n");
+        out.push_str(&format!(
+            "* {uid} FETCH (UID {uid} FLAGS (\\Seen) INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 40 BODY[HEADER.FIELDS (SUBJECT)] {{{}}}\r\n{head})\r\n",
+            head.len()
+        ));
+    }
+    out.push_str(&format!("{tag_word} OK fetched\r\n"));
+    out
+}
+
+fn pipelined_folder(cmd: &str, refuse_first: bool) -> Option<String> {
+    if cmd.contains("EXAMINE") {
+        return Some(format!(
+            "* {PIPELINED} EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT {}] ok\r\nTAG OK [READ-ONLY] examined\r\n",
+            PIPELINED + 1
+        ));
+    }
+    if cmd.contains("UID FETCH 1:* (UID FLAGS)") {
+        let rows: String = (1..=PIPELINED)
+            .map(|u| format!("* {u} FETCH (UID {u} FLAGS (\\Seen))\r\n"))
+            .collect();
+        return Some(format!("{rows}TAG OK done\r\n"));
+    }
+    if cmd.contains("UID FETCH") {
+        use std::sync::atomic::Ordering::SeqCst;
+        let tag = cmd.split_whitespace().next().unwrap_or("").to_string();
+        let mut held = HELD.lock().unwrap();
+        if !HELD_SENT.swap(true, SeqCst) {
+            // The first batch: nothing yet, its answer waits for the next command.
+            *held = Some(if refuse_first {
+                format!("{tag} NO [SERVERBUG] could not read the folder\r\n")
+            } else {
+                header_rows(cmd, &tag)
+            });
+            return Some(String::new());
+        }
+        // The second: its own answer first, then the first's; a refusal comes first, so
+        // the second batch is still on the wire when the sync learns of it.
+        let first = held.take().unwrap_or_default();
+        let own = header_rows(cmd, "TAG");
+        return Some(if refuse_first {
+            first + &own
+        } else {
+            own + &first
+        });
+    }
+    if cmd.contains("NOOP") {
+        return Some("TAG OK noop\r\n".into());
+    }
+    login_ok(cmd)
+}
+
+fn pipelined_answers(cmd: &str) -> Option<String> {
+    pipelined_folder(cmd, false)
+}
+
+fn pipelined_refusal(cmd: &str) -> Option<String> {
+    pipelined_folder(cmd, true)
+}
+
+async fn pipelined_sync(
+    reply: fn(&str) -> Option<String>,
+) -> (
+    Result<petrel_imap::SyncReport, SyncError>,
+    Arc<dyn MailCache>,
+    ImapSession,
+) {
+    *HELD.lock().unwrap() = None;
+    HELD_SENT.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (port, trust) = scripted_tls_server(reply).await;
+    let mut session = log_in(port, &trust).await;
+    let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
+    let cache: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
+    let result = tokio::time::timeout(
+        Duration::from_secs(20),
+        session.sync_folder(cache.clone(), &folder, |_, _| {}),
+    )
+    .await
+    .expect("header batches must be pipelined: the server answers the first only after the second");
+    (result, cache, session)
+}
+
+/// Both pipelined tests share the held answer: run them one after the other.
+#[tokio::test]
+async fn header_batches_are_pipelined_and_rows_go_to_the_batch_that_asked() {
+    let (result, cache, mut session) = pipelined_sync(pipelined_answers).await;
+    let report = result.unwrap();
+    assert_eq!(report.added, PIPELINED as usize);
+    let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
+    let page = cache.page(&folder, 0, PIPELINED).unwrap();
+    assert_eq!(page.rows.len(), PIPELINED as usize);
+    for row in &page.rows {
+        assert_eq!(row.subject, format!("m{}", row.uid));
+        assert_eq!(
+            row.date,
+            Some(837_596_665),
+            "INTERNALDATE when there is no Date:"
+        );
+        assert!(row.seen);
+    }
+    session.noop().await.unwrap();
+
+    // A refused batch ends the sync with the server's words, and what was in flight behind
+    // it is read to its end: the next command gets its own answer.
+    let (result, cache, mut session) = pipelined_sync(pipelined_refusal).await;
+    match result {
+        Err(SyncError::Imap(ImapError::Refused(words))) => assert!(
+            words.contains("SERVERBUG") || words.contains("could not read"),
+            "{words}"
+        ),
+        other => panic!("expected the refusal, got {other:?}"),
+    }
+    assert!(cache.folder_state(&folder).unwrap().unwrap().total < PIPELINED);
+    session.noop().await.expect("nothing left in flight");
+}
