@@ -37,6 +37,18 @@ impl ImapAccount {
         wanted.reverse();
         let total = wanted.len();
         let mut done = 0;
+        // Each batch is written on a blocking thread while the next one downloads; at most
+        // one write is pending, so memory holds two batches at most.
+        let mut writing: Option<tokio::task::JoinHandle<Result<usize, petrel_store::StoreError>>> =
+            None;
+        let finish = |w: tokio::task::JoinHandle<Result<usize, petrel_store::StoreError>>| async {
+            w.await
+                .map_err(|e| EngineError::Storage {
+                    context: "Caching messages".into(),
+                    source: std::io::Error::other(e),
+                })?
+                .map_err(cache_err())
+        };
         for batch in wanted.chunks(BODY_BATCH) {
             let uids = batch.to_vec();
             let name = folder.to_string();
@@ -50,16 +62,18 @@ impl ImapAccount {
                     })
                 })
                 .await?;
+            if let Some(w) = writing.take() {
+                done += finish(w).await?;
+                progress(done, total);
+            }
             let cache = cx.cache.clone();
             let target = folder_ref.clone();
-            done += bodies.len();
-            tokio::task::spawn_blocking(move || cache.set_bodies(&target, &bodies))
-                .await
-                .map_err(|e| EngineError::Storage {
-                    context: "Caching messages".into(),
-                    source: std::io::Error::other(e),
-                })?
-                .map_err(cache_err())?;
+            writing = Some(tokio::task::spawn_blocking(move || {
+                cache.set_bodies(&target, &bodies).map(|()| bodies.len())
+            }));
+        }
+        if let Some(w) = writing {
+            done += finish(w).await?;
             progress(done, total);
         }
         Ok(done)
