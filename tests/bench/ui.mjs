@@ -31,7 +31,7 @@ const MESSAGES = Number(process.env.PETREL_BENCH_MESSAGES ?? 100000);
 const PORT = 4446; // tauri-driver; WebKitWebDriver gets 4447 (4445 is its default)
 
 // How long the window rests before its memory is read (see ui_total_pss_mb).
-const REST_MS = 10_000;
+const REST_MS = Number(process.env.PETREL_BENCH_REST_MS ?? 10_000);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const { harness, info } = await startHarness(["--bulk", String(MESSAGES)]);

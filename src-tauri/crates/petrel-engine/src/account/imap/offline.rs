@@ -10,6 +10,9 @@ use petrel_store::FolderRef;
 /// (at typical sizes) stays a few MB in memory.
 const BODY_BATCH: usize = 250;
 
+/// A batch of bodies being written to the cache: how many it stores.
+type BatchWrite = tokio::task::JoinHandle<Result<usize, petrel_store::StoreError>>;
+
 impl ImapAccount {
     /// Downloads the bodies of every cached message of `folder` that has none yet, newest
     /// first; `progress(done, total)` after each batch. Returns how many were stored.
@@ -39,9 +42,8 @@ impl ImapAccount {
         let mut done = 0;
         // Each batch is written on a blocking thread while the next one downloads; at most
         // one write is pending, so memory holds two batches at most.
-        let mut writing: Option<tokio::task::JoinHandle<Result<usize, petrel_store::StoreError>>> =
-            None;
-        let finish = |w: tokio::task::JoinHandle<Result<usize, petrel_store::StoreError>>| async {
+        let mut writing: Option<BatchWrite> = None;
+        let finish = |w: BatchWrite| async {
             w.await
                 .map_err(|e| EngineError::Storage {
                     context: "Caching messages".into(),
