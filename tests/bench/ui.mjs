@@ -71,7 +71,7 @@ const TO_END = PAINTED + `
   };
   check();`;
 
-async function rssOfTree(rootPid) {
+async function rssOfTree(rootPid, when = "") {
   const children = new Map();
   const rss = new Map();
   for (const pid of (await readdir("/proc")).filter((p) => /^\d+$/.test(p))) {
@@ -101,7 +101,7 @@ async function rssOfTree(rootPid) {
     for (const c of children.get(pid) ?? []) await walk(c);
   };
   await walk(rootPid);
-  console.error(`ui memory by process: ${parts.join("; ")}`);
+  console.error(`ui memory by process${when ? ` (${when})` : ""}: ${parts.join("; ")}`);
   return { rss: total / 1024, pss };
 }
 
@@ -176,6 +176,9 @@ try {
     [],
   );
   console.log(`ui_index_after_sync_ms ${indexed.toFixed(0)} ms`);
+  // Where the memory over the floor comes from: after the first sync and indexing, before
+  // the open/scroll rounds (stderr only).
+  if (startPid) await rssOfTree(startPid, "after the first sync and indexing");
   const opens = [];
   const ends = [];
   for (let i = 0; i < 7; i++) {

@@ -11,6 +11,9 @@ import type { Preferences } from "../preferences";
 import type { Accounts } from "./accounts.svelte";
 import type { Status } from "./status.svelte";
 import type { ListQuery } from "../../bindings/ListQuery";
+
+/** Shortest time between two reads of the list while a first sync fills the cache. */
+const PARTIAL_LOAD_MS = 300;
 import type { MessageView } from "../../bindings/MessageView";
 import type { UnifiedView } from "../../bindings/UnifiedView";
 import type { SyncProgress } from "../../bindings/SyncProgress";
@@ -69,6 +72,9 @@ export class Mailbox {
   #status: Status;
   #prefs: () => Preferences;
   #partialLoad = false;
+  /** When the last partial load started, and the progress that waits for the next. */
+  #partialAt = 0;
+  #pendingProgress: { p: SyncProgress; timer: ReturnType<typeof setTimeout> } | null = null;
   #markTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(accounts: Accounts, status: Status, prefs: () => Preferences) {
@@ -431,8 +437,31 @@ export class Mailbox {
     this.#status.progress = finished ? null : `Getting ${p.folder}: ${formatProgress(p.done, p.total)}`;
     // While the sync runs the list shows what has arrived (its length grows with each
     // batch); when it ends, the loaded pages are read again so the count is final.
-    if (p.done === 0 || (this.#partialLoad && !finished)) return;
+    if (p.done === 0) return;
+    if (!finished) {
+      // At most one page read per PARTIAL_LOAD_MS: a 100k sync reports 200 batches, and a
+      // read per batch left the web process ~50 MB larger long after the sync. The latest
+      // progress waits its turn, so the list still grows if the sync pauses.
+      const wait = this.#partialAt + PARTIAL_LOAD_MS - Date.now();
+      if (this.#partialLoad || wait > 0) {
+        if (this.#pendingProgress) {
+          this.#pendingProgress.p = p;
+          return;
+        }
+        const timer = setTimeout(() => {
+          const latest = this.#pendingProgress?.p ?? p;
+          this.#pendingProgress = null;
+          void this.syncProgressed(latest);
+        }, Math.max(wait, 50));
+        this.#pendingProgress = { p, timer };
+        return;
+      }
+    } else if (this.#pendingProgress) {
+      clearTimeout(this.#pendingProgress.timer);
+      this.#pendingProgress = null;
+    }
     this.#partialLoad = true;
+    this.#partialAt = Date.now();
     try {
       const first = await ipc.listEnvelopes(sel.account, sel.folder, 0, PAGE, this.query);
       // fill, not reset: a first load still under way must not be taken for stale.
