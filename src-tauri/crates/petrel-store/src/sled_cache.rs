@@ -28,7 +28,7 @@ use std::sync::Mutex;
 
 /// sled's page cache defaults to 1 GiB; the mail cache must stay within the app's memory
 /// goal. Pages of the list read a few hundred rows; the OS page cache holds the rest.
-const CACHE_CAPACITY: u64 = 16 * 1024 * 1024;
+const CACHE_CAPACITY: u64 = 8 * 1024 * 1024;
 
 pub struct SledCache {
     tree: sled::Db,
