@@ -1,5 +1,6 @@
 //! The message list of one folder: newest first, only what a row shows.
 
+use crate::raw_command::{closed, goodbye};
 use crate::session::{with_timeout, ImapSession};
 use crate::sync_folder::{flags_named, Flags};
 use crate::ImapError;
@@ -93,10 +94,11 @@ impl ImapSession {
                     Some(false) => {}
                 }
                 let Some(reply) = self.inner().read_response().await? else {
-                    return Err(ImapError::ConnectionLost(
-                        "the server closed the connection".into(),
-                    ));
+                    return Err(closed());
                 };
+                if let Some(e) = goodbye(reply.parsed()) {
+                    return Err(e);
+                }
                 match reply.parsed() {
                     Response::Fetch(_, attrs) => {
                         if let Some(row) = Fetched::from_attrs(attrs) {
@@ -120,16 +122,6 @@ impl ImapSession {
                                 _ => Err(words),
                             });
                         }
-                    }
-                    Response::Data {
-                        status: Status::Bye,
-                        information,
-                        ..
-                    } => {
-                        return Err(ImapError::ConnectionLost(format!(
-                            "the server said goodbye: {}",
-                            information.as_deref().unwrap_or("").trim()
-                        )))
                     }
                     _ => {}
                 }

@@ -16,10 +16,11 @@ impl ImapSession {
             let tag = self.inner().run_command(command).await?;
             loop {
                 let Some(reply) = self.inner().read_response().await? else {
-                    return Err(ImapError::ConnectionLost(
-                        "the server closed the connection".into(),
-                    ));
+                    return Err(closed());
                 };
+                if let Some(e) = goodbye(reply.parsed()) {
+                    return Err(e);
+                }
                 match reply.parsed() {
                     Response::Done {
                         tag: done,
@@ -33,21 +34,31 @@ impl ImapSession {
                             _ => Err(ImapError::Refused(text)),
                         };
                     }
-                    Response::Data {
-                        status: Status::Bye,
-                        information,
-                        ..
-                    } => {
-                        return Err(ImapError::ConnectionLost(format!(
-                            "the server said goodbye: {}",
-                            information.as_deref().unwrap_or("").trim()
-                        )))
-                    }
                     other => each(other)?,
                 }
             }
         })
         .await?
+    }
+}
+
+/// The connection ended while a command was under way.
+pub(crate) fn closed() -> ImapError {
+    ImapError::ConnectionLost("the server closed the connection".into())
+}
+
+/// A BYE in the middle of a command: the server is ending the connection.
+pub(crate) fn goodbye(reply: &Response<'_>) -> Option<ImapError> {
+    match reply {
+        Response::Data {
+            status: Status::Bye,
+            information,
+            ..
+        } => Some(ImapError::ConnectionLost(format!(
+            "the server said goodbye: {}",
+            information.as_deref().unwrap_or("").trim()
+        ))),
+        _ => None,
     }
 }
 

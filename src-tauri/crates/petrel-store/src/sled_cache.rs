@@ -109,29 +109,27 @@ impl SledCache {
         }
     }
 
-    fn row(&self, id: u64, uid: u32) -> Result<Option<Envelope>> {
-        let Some(block) = self
-            .tree
-            .get(blocks::block_key(b'R', id, blocks::block_of(uid)))?
-        else {
-            return Ok(None);
-        };
-        match blocks::find(&block, uid)? {
-            Some(bytes) => Ok(Some(postcard::from_bytes(bytes)?)),
+    /// What `read` makes of the stored row `uid`, found in its block without decoding
+    /// the others.
+    fn with_row<T>(
+        &self,
+        id: u64,
+        uid: u32,
+        read: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let key = blocks::block_key(b'R', id, blocks::block_of(uid));
+        match self.tree.get(key)? {
+            Some(block) => blocks::find(&block, uid)?.map(read).transpose(),
             None => Ok(None),
         }
     }
 
+    fn row(&self, id: u64, uid: u32) -> Result<Option<Envelope>> {
+        self.with_row(id, uid, |bytes| Ok(postcard::from_bytes(bytes)?))
+    }
+
     fn has_row(&self, id: u64, uid: u32) -> Result<bool> {
-        Ok(
-            match self
-                .tree
-                .get(blocks::block_key(b'R', id, blocks::block_of(uid)))?
-            {
-                Some(block) => blocks::find(&block, uid)?.is_some(),
-                None => false,
-            },
-        )
+        Ok(self.with_row(id, uid, |_| Ok(()))?.is_some())
     }
 
     /// Runs `f` with the folder's rank, building it from the date index if needed.
