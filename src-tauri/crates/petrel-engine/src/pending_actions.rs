@@ -51,6 +51,16 @@ impl MailAction {
         }
     }
 
+    /// The messages it acts on (UIDs in [`MailAction::folder`]).
+    pub fn uids(&self) -> &[u32] {
+        match self {
+            MailAction::SetFlags { uids, .. }
+            | MailAction::Move { uids, .. }
+            | MailAction::Copy { uids, .. }
+            | MailAction::Expunge { uids, .. } => uids,
+        }
+    }
+
     /// The folder that receives messages, if any.
     pub fn target(&self) -> Option<&str> {
         match self {

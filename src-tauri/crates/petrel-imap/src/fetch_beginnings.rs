@@ -24,13 +24,7 @@ impl ImapSession {
             "(UID BODY.PEEK[HEADER.FIELDS (MIME-VERSION CONTENT-TYPE CONTENT-TRANSFER-ENCODING TO DATE)] BODY.PEEK[TEXT]<0.{TEXT_BYTES}>)"
         );
         let fetches = self
-            .uid_fetch_in(
-                folder,
-                &crate::uid_set(uids),
-                &query,
-                "fetching previews",
-                crate::fetch_message::View::Kept,
-            )
+            .uid_fetch_in(folder, uids, &query, "fetching previews")
             .await?;
         let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
         Ok(fetches

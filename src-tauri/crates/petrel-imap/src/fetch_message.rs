@@ -1,6 +1,6 @@
 //! One whole message, for the reader.
 
-use crate::session::{with_timeout, ImapSession};
+use crate::session::{with_timeout, Access, ImapSession};
 use crate::ImapError;
 use futures::TryStreamExt;
 
@@ -24,42 +24,25 @@ fn whole_body(f: &async_imap::types::Fetch) -> Option<&[u8]> {
     (!at_cut || f.size.is_some_and(|s| s as usize <= MAX_MESSAGE_BYTES)).then_some(body)
 }
 
-/// Whether a fetch may use the folder as this session already has it open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum View {
-    Fresh,
-    Kept,
-}
-
 impl ImapSession {
-    /// `UID FETCH set query` in `folder` (opened read-only), every reply collected; `what`
-    /// names the step in a timeout's words. `View::Kept` fetches in the folder as this
-    /// session last opened it, when no other command came since — for batches of UIDs
-    /// already known (a message that arrived since may be left out until the next open);
-    /// `View::Fresh` opens it again, so the newest messages are in it.
+    /// `UID FETCH` of `uids` in `folder` with `query`, every reply collected; `what` names
+    /// the step in a timeout's words. The folder is opened read-only unless this session
+    /// has it open already for these UIDs ([`ImapSession::open`]).
     pub(crate) async fn uid_fetch_in(
         &mut self,
         folder: &str,
-        set: &str,
+        uids: &[u32],
         query: &str,
         what: &'static str,
-        view: View,
     ) -> Result<Vec<async_imap::types::Fetch>, ImapError> {
-        let open = self
-            .examined
-            .take()
-            .filter(|f| f == folder && view == View::Kept);
-        if open.is_none() {
-            with_timeout("opening the folder", self.inner().examine(folder)).await??;
-        }
+        let selected = self.open(folder, Access::ReadOnly, uids).await?;
         let fetches = with_timeout(what, async {
-            let stream = self.inner().uid_fetch(set, query).await?;
+            let stream = self.inner().uid_fetch(crate::uid_set(uids), query).await?;
             stream.try_collect().await
         })
         .await?
         .map_err(ImapError::from)?;
-        // Only after a fetch that went through: after an error the state is unknown.
-        self.examined = Some(folder.to_string());
+        self.keep(selected);
         Ok(fetches)
     }
 
@@ -68,13 +51,7 @@ impl ImapSession {
     /// and a body downloaded for offline use stays unread).
     pub async fn fetch_message(&mut self, folder: &str, uid: u32) -> Result<Vec<u8>, ImapError> {
         let fetches = self
-            .uid_fetch_in(
-                folder,
-                &uid.to_string(),
-                &body_query(),
-                "fetching the message",
-                View::Fresh,
-            )
+            .uid_fetch_in(folder, &[uid], &body_query(), "fetching the message")
             .await?;
         let fetch = fetches
             .iter()
@@ -104,13 +81,7 @@ impl ImapSession {
         }
         let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
         let fetches = self
-            .uid_fetch_in(
-                folder,
-                &crate::uid_set(uids),
-                &body_query(),
-                "downloading messages",
-                View::Kept,
-            )
+            .uid_fetch_in(folder, uids, &body_query(), "downloading messages")
             .await?;
         Ok(fetches
             .iter()

@@ -71,7 +71,7 @@ impl ImapSession {
                 conn: inner,
                 caps,
                 qresync,
-                examined: None,
+                selected: None,
             },
             outcome,
         ))

@@ -8,7 +8,7 @@
 //! UIDs that no longer exist are not an error (RFC 3501 §6.4.8), which makes a replay of the
 //! same action after a lost reply harmless for MOVE and expunge.
 
-use crate::session::{with_timeout, ImapSession};
+use crate::session::{with_timeout, Access, ImapSession, Selected};
 use crate::{uid_set, ImapError};
 use futures::TryStreamExt;
 
@@ -35,11 +35,12 @@ impl ImapSession {
         if uids.is_empty() {
             return Ok(Removal::Expunged);
         }
-        self.select(folder).await?;
+        let selected = self.open(folder, Access::ReadWrite, uids).await?;
         if self.has("MOVE") {
             for chunk in uids.chunks(MAX_UIDS_PER_COMMAND) {
                 with_timeout("moving messages", self.inner().uid_mv(uid_set(chunk), to)).await??;
             }
+            self.keep(selected);
             return Ok(Removal::Expunged);
         }
         for chunk in uids.chunks(MAX_UIDS_PER_COMMAND) {
@@ -49,7 +50,7 @@ impl ImapSession {
             )
             .await??;
         }
-        self.remove_selected(uids).await
+        self.remove_selected(selected, uids).await
     }
 
     /// Copies `uids` of `folder` into `to`.
@@ -62,7 +63,7 @@ impl ImapSession {
         if uids.is_empty() {
             return Ok(());
         }
-        self.select(folder).await?;
+        let selected = self.open(folder, Access::ReadWrite, uids).await?;
         for chunk in uids.chunks(MAX_UIDS_PER_COMMAND) {
             with_timeout(
                 "copying messages",
@@ -70,6 +71,7 @@ impl ImapSession {
             )
             .await??;
         }
+        self.keep(selected);
         Ok(())
     }
 
@@ -82,11 +84,16 @@ impl ImapSession {
         if uids.is_empty() {
             return Ok(Removal::Expunged);
         }
-        self.select(folder).await?;
-        self.remove_selected(uids).await
+        let selected = self.open(folder, Access::ReadWrite, uids).await?;
+        self.remove_selected(selected, uids).await
     }
 
-    async fn remove_selected(&mut self, uids: &[u32]) -> Result<Removal, ImapError> {
+    /// `\Deleted` and `UID EXPUNGE` of exactly `uids` in the folder open as `selected`.
+    async fn remove_selected(
+        &mut self,
+        selected: Selected,
+        uids: &[u32],
+    ) -> Result<Removal, ImapError> {
         for chunk in uids.chunks(MAX_UIDS_PER_COMMAND) {
             with_timeout("marking messages deleted", async {
                 let stream = self
@@ -99,6 +106,7 @@ impl ImapSession {
         }
         if !self.has("UIDPLUS") {
             tracing::warn!("server lacks UIDPLUS: messages marked \\Deleted, not expunged");
+            self.keep(selected);
             return Ok(Removal::MarkedDeleted);
         }
         for chunk in uids.chunks(MAX_UIDS_PER_COMMAND) {
@@ -108,28 +116,29 @@ impl ImapSession {
             })
             .await??;
         }
+        self.keep(selected);
         Ok(Removal::Expunged)
     }
 
-    /// SELECT (read-write) of `folder`.
-    pub(crate) async fn select(&mut self, folder: &str) -> Result<(), ImapError> {
-        with_timeout("opening the folder", self.inner().select(folder)).await??;
-        Ok(())
-    }
-
     /// Refuses to go on unless `folder`'s UIDVALIDITY is still `expected` (RFC 3501
-    /// §2.3.1.1): UIDs kept from before a change may name other messages now.
+    /// §2.3.1.1): UIDs kept from before a change may name other messages now. Leaves the
+    /// folder open read-write for `uids`, so the command that follows opens nothing again
+    /// (and so acts in the very folder state that was checked).
     pub async fn check_uid_validity(
         &mut self,
         folder: &str,
         expected: u32,
+        uids: &[u32],
     ) -> Result<(), ImapError> {
-        let mailbox = with_timeout("opening the folder", self.inner().select(folder)).await??;
-        match mailbox.uid_validity {
+        let selected = self.open(folder, Access::ReadWrite, uids).await?;
+        match selected.uid_validity {
             Some(now) if now != expected => Err(ImapError::UidValidityChanged {
                 folder: folder.to_string(),
             }),
-            _ => Ok(()),
+            _ => {
+                self.keep(selected);
+                Ok(())
+            }
         }
     }
 }

@@ -9,18 +9,44 @@ use std::future::Future;
 
 pub struct ImapSession {
     /// The connection; commands go through [`ImapSession::inner`] so that any command sent
-    /// forgets `examined`.
+    /// forgets `selected`.
     pub(crate) conn: async_imap::Session<Stream>,
-    /// The folder `uid_fetch_in` last opened read-only, while no other command has been
-    /// sent since: its next fetch there needs no new EXAMINE. A server re-reads the whole
-    /// folder on each (Dovecot rescans a Maildir of 20k files), so downloading a folder in
-    /// batches paid that once per batch.
-    pub(crate) examined: Option<String>,
+    /// The folder this session has open, while every command since is one known to leave
+    /// it open (see [`ImapSession::open`]). A server re-reads the whole folder on each
+    /// SELECT or EXAMINE (Dovecot rescans a Maildir of 20k files), and opening a message
+    /// and marking it read paid three of them.
+    pub(crate) selected: Option<Selected>,
     /// Capabilities after login (upper case). Pre-login ones are never trusted: a STARTTLS
     /// attacker or a server that changes them at login could lie.
     pub(crate) caps: HashSet<String>,
     /// QRESYNC (RFC 7162) was enabled on this session: VANISHED replaces EXPUNGE.
     pub(crate) qresync: bool,
+}
+
+/// How a command needs its folder open: EXAMINE or SELECT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// A folder as its SELECT or EXAMINE answered.
+#[derive(Debug, Clone)]
+pub(crate) struct Selected {
+    pub folder: String,
+    pub writable: bool,
+    pub uid_validity: Option<u32>,
+    pub uid_next: Option<u32>,
+}
+
+impl Selected {
+    fn serves(&self, folder: &str, access: Access, uids: &[u32]) -> bool {
+        self.folder == folder
+            && (self.writable || access == Access::ReadOnly)
+            && self
+                .uid_next
+                .is_some_and(|next| uids.iter().all(|&uid| uid < next))
+    }
 }
 
 impl std::fmt::Debug for ImapSession {
@@ -31,10 +57,51 @@ impl std::fmt::Debug for ImapSession {
 
 impl ImapSession {
     /// The connection, for any command: what it sends may change the selected folder, so
-    /// the folder `uid_fetch_in` had open is forgotten.
+    /// the folder the session had open is forgotten.
     pub(crate) fn inner(&mut self) -> &mut async_imap::Session<Stream> {
-        self.examined = None;
+        self.selected = None;
         &mut self.conn
+    }
+
+    /// Opens `folder` for commands on `uids` (read-write when `access` says so), or keeps
+    /// it as it is open already: the same folder, writable if need be, and every one of
+    /// `uids` below its UIDNEXT at that opening — so each was in the folder then, and is
+    /// still in view unless expunged. A newer UID (or a server that sent no UIDNEXT) means
+    /// opening again, so the newest mail is in view. The caller hands the result back to
+    /// [`ImapSession::keep`] once its commands went through (after an error the state is
+    /// unknown, and the next command opens afresh).
+    pub(crate) async fn open(
+        &mut self,
+        folder: &str,
+        access: Access,
+        uids: &[u32],
+    ) -> Result<Selected, ImapError> {
+        if let Some(kept) = self
+            .selected
+            .take()
+            .filter(|s| s.serves(folder, access, uids))
+        {
+            return Ok(kept);
+        }
+        let mailbox = match access {
+            Access::ReadOnly => {
+                with_timeout("opening the folder", self.conn.examine(folder)).await??
+            }
+            Access::ReadWrite => {
+                with_timeout("opening the folder", self.conn.select(folder)).await??
+            }
+        };
+        Ok(Selected {
+            folder: folder.to_string(),
+            writable: access == Access::ReadWrite,
+            uid_validity: mailbox.uid_validity,
+            uid_next: mailbox.uid_next,
+        })
+    }
+
+    /// The folder stays open as `selected` after commands that leave it so went through.
+    pub(crate) fn keep(&mut self, selected: Selected) {
+        self.selected = Some(selected);
     }
 
     /// Connects under the TLS policy and logs in. The password is used for LOGIN only.
@@ -100,7 +167,7 @@ impl ImapSession {
                     conn: inner,
                     caps: HashSet::new(),
                     qresync: false,
-                    examined: None,
+                    selected: None,
                 };
                 session.load_capabilities().await?;
                 if session.has("QRESYNC") {

@@ -1,7 +1,7 @@
 //! UID STORE of `\Seen` and `\Flagged` (RFC 3501 §6.4.6), SILENT: the cache already holds
 //! the new state, so the server's echo of every flag would only cost bandwidth.
 
-use crate::session::{with_timeout, ImapSession};
+use crate::session::{with_timeout, Access, ImapSession};
 use crate::{uid_set, ImapError};
 use futures::TryStreamExt;
 
@@ -20,7 +20,7 @@ impl ImapSession {
         if uids.is_empty() {
             return Ok(());
         }
-        with_timeout("opening the folder", self.inner().select(folder)).await??;
+        let selected = self.open(folder, Access::ReadWrite, uids).await?;
         let op = if on { "+FLAGS.SILENT" } else { "-FLAGS.SILENT" };
         for chunk in uids.chunks(MAX_UIDS_PER_STORE) {
             let query = format!("{op} ({flag})");
@@ -30,6 +30,7 @@ impl ImapSession {
             })
             .await??;
         }
+        self.keep(selected);
         Ok(())
     }
 }

@@ -145,6 +145,14 @@ impl ImapSession {
             opened.uidnext,
             opened.highestmodseq,
         )?;
+        // Searches and fetches leave the folder open: the message the user opens next
+        // needs no EXAMINE of its own.
+        self.keep(crate::session::Selected {
+            folder: folder.path.clone(),
+            writable: false,
+            uid_validity: (opened.uidvalidity != 0).then_some(opened.uidvalidity),
+            uid_next: (opened.uidnext != 0).then_some(opened.uidnext),
+        });
         Ok(report)
     }
 

@@ -377,51 +377,125 @@ async fn a_reply_that_never_ends_is_cut_at_the_ceiling() {
     );
 }
 
-static EXAMINES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static OPENS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static OPENS_NO_UIDNEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// A folder of one message, counting the EXAMINEs it is sent.
-fn counting_examines(cmd: &str) -> Option<String> {
+/// A folder with UIDs 1..=4 (UIDNEXT 5) that counts how often it is opened.
+fn counting_opens(cmd: &str) -> Option<String> {
+    counting_opens_with(cmd, &OPENS, "* OK [UIDNEXT 5] ok\r\n")
+}
+
+/// The same folder from a server that sends no UIDNEXT (RFC 3501 allows it).
+fn counting_opens_without_uidnext(cmd: &str) -> Option<String> {
+    counting_opens_with(cmd, &OPENS_NO_UIDNEXT, "")
+}
+
+fn counting_opens_with(
+    cmd: &str,
+    opens: &std::sync::atomic::AtomicUsize,
+    uidnext: &str,
+) -> Option<String> {
+    let open = |how| {
+        opens.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(format!(
+            "* 4 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n{uidnext}TAG OK [{how}] opened\r\n"
+        ))
+    };
     if cmd.contains("EXAMINE") {
-        EXAMINES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        return Some(
-            "* 1 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\nTAG OK [READ-ONLY] examined\r\n".into(),
-        );
+        return open("READ-ONLY");
+    }
+    if cmd.contains("SELECT") {
+        return open("READ-WRITE");
     }
     if cmd.contains("UID FETCH") {
-        return Some(
-            "* 1 FETCH (UID 1 RFC822.SIZE 11 BODY[]<0> {11}\r\nSubject: \r\n)\r\nTAG OK fetched\r\n"
-                .into(),
-        );
+        let uid: u32 = cmd
+            .split_whitespace()
+            .nth(3)
+            .and_then(|set| set.parse().ok())
+            .unwrap_or(1);
+        return Some(format!(
+            "* {uid} FETCH (UID {uid} RFC822.SIZE 11 BODY[]<0> {{11}}\r\nSubject: \r\n)\r\nTAG OK fetched\r\n"
+        ));
     }
-    if cmd.contains("NOOP") {
-        return Some("TAG OK noop\r\n".into());
+    if cmd.contains("UID STORE") || cmd.contains("NOOP") {
+        return Some("TAG OK done\r\n".into());
     }
     login_ok(cmd)
 }
 
-/// Downloading a folder in batches opens it once (a server re-reads the whole folder on
-/// each EXAMINE); opening one message opens it afresh, so the newest mail is in view; any
+/// A folder stays open between commands on messages it held when opened: downloading in
+/// batches, opening a message, marking it read (SELECT once, its UIDVALIDITY checked on
+/// that very opening), opening the next. A server re-reads the whole folder on each
+/// SELECT or EXAMINE; opening and marking a message read paid three of them. A UID at or
+/// past the opening's UIDNEXT, another folder, a write after a read-only opening, or any
 /// other command in between means opening again.
 #[tokio::test]
-async fn batches_in_one_folder_open_it_once() {
+async fn a_folder_stays_open_for_the_messages_it_held_when_opened() {
     use std::sync::atomic::Ordering::SeqCst;
-    let (port, trust) = scripted_tls_server(counting_examines).await;
+    let (port, trust) = scripted_tls_server(counting_opens).await;
     let mut session = log_in(port, &trust).await;
+    let opens = || OPENS.load(SeqCst);
     for _ in 0..3 {
         assert_eq!(session.fetch_bodies("INBOX", &[1]).await.unwrap().len(), 1);
     }
-    assert_eq!(EXAMINES.load(SeqCst), 1, "three batches, one EXAMINE");
+    assert_eq!(opens(), 1, "three batches, one EXAMINE");
     session.fetch_message("INBOX", 1).await.unwrap();
+    assert_eq!(opens(), 1, "a message it held needs no new opening");
+    session.fetch_message("INBOX", 5).await.unwrap();
     assert_eq!(
-        EXAMINES.load(SeqCst),
+        opens(),
         2,
-        "a message opened is opened afresh"
+        "UID 5 came after UIDNEXT 5: opened afresh to have it"
     );
+
+    session.check_uid_validity("INBOX", 7, &[1]).await.unwrap();
+    session
+        .store_flag("INBOX", &[1], "\\Seen", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        opens(),
+        3,
+        "one SELECT for the check and the change it guards"
+    );
+    session.fetch_message("INBOX", 2).await.unwrap();
+    session
+        .store_flag("INBOX", &[2], "\\Seen", true)
+        .await
+        .unwrap();
+    assert_eq!(opens(), 3, "read-write serves reading too");
+
+    assert!(matches!(
+        session.check_uid_validity("INBOX", 8, &[1]).await,
+        Err(ImapError::UidValidityChanged { .. })
+    ));
+    session.fetch_bodies("INBOX", &[1]).await.unwrap();
+    assert_eq!(
+        opens(),
+        4,
+        "after a refused check the folder is opened again"
+    );
+
     session.noop().await.unwrap();
     session.fetch_bodies("INBOX", &[1]).await.unwrap();
-    assert_eq!(EXAMINES.load(SeqCst), 3, "another command came between");
+    assert_eq!(opens(), 5, "another command came between");
     session.fetch_bodies("Archive", &[1]).await.unwrap();
-    assert_eq!(EXAMINES.load(SeqCst), 4, "another folder");
+    assert_eq!(opens(), 6, "another folder");
+}
+
+/// Without a UIDNEXT nothing says which messages an opening held: every command opens.
+#[tokio::test]
+async fn without_uidnext_every_command_opens_the_folder() {
+    let (port, trust) = scripted_tls_server(counting_opens_without_uidnext).await;
+    let mut session = log_in(port, &trust).await;
+    for _ in 0..2 {
+        session.fetch_message("INBOX", 1).await.unwrap();
+    }
+    assert_eq!(
+        OPENS_NO_UIDNEXT.load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
 }
 
 /// The header FETCHes of a sync are pipelined: the scripted server holds its answer to the

@@ -243,7 +243,7 @@ impl ImapAccount {
             Box::pin(async move {
                 let context = format!("Updating {} on the server", action.folder());
                 if let Some(expected) = uid_validity {
-                    s.check_uid_validity(action.folder(), expected)
+                    s.check_uid_validity(action.folder(), expected, action.uids())
                         .await
                         .map_err(EngineError::imap(context.clone()))?;
                 }
