@@ -85,21 +85,64 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
     /// CRLF, up to `max` bytes in all.
     pub(crate) async fn data(&mut self, max: usize) -> Result<Vec<u8>, Pop3Error> {
         let mut out = Vec::new();
-        let mut line = Vec::new();
+        // A line cut by the end of the buffer, completed by the next read.
+        let mut split = Vec::new();
         loop {
-            self.line(MAX_DATA_LINE, &mut line).await?;
-            if line == b"." {
-                return Ok(out);
+            if self.io.buffer().is_empty() {
+                timed("waiting for the server", self.io.fill_buf()).await??;
             }
-            let body = line.strip_prefix(b".").unwrap_or(&line);
-            if out.len() + body.len() + 2 > max {
+            let buf = self.io.buffer();
+            if buf.is_empty() {
+                return Err(Pop3Error::ConnectionLost(
+                    "the server closed the connection".into(),
+                ));
+            }
+            // Every whole line in the buffer in one pass: a message is hundreds of lines
+            // per read, and a pass per line cost a third of the download's reading time.
+            let mut used = 0;
+            while let Some(i) = memchr::memchr(b'\n', &buf[used..]) {
+                let chunk = &buf[used..=used + i];
+                used += i + 1;
+                let line = if split.is_empty() {
+                    chunk
+                } else {
+                    split.extend_from_slice(chunk);
+                    split.as_slice()
+                };
+                if line.len() > MAX_DATA_LINE + 2 {
+                    return Err(Pop3Error::Protocol(format!(
+                        "a line longer than {MAX_DATA_LINE} bytes"
+                    )));
+                }
+                let end = line
+                    .iter()
+                    .rposition(|&b| b != b'\n' && b != b'\r')
+                    .map_or(0, |p| p + 1);
+                let line = &line[..end];
+                if line == b"." {
+                    self.io.consume(used);
+                    return Ok(out);
+                }
+                let body = line.strip_prefix(b".").unwrap_or(line);
+                if out.len() + body.len() + 2 > max {
+                    return Err(Pop3Error::Protocol(format!(
+                        "a reply larger than {} MB",
+                        max / (1024 * 1024)
+                    )));
+                }
+                out.extend_from_slice(body);
+                out.extend_from_slice(b"\r\n");
+                split.clear();
+            }
+            let rest = &buf[used..];
+            if split.len() + rest.len() > MAX_DATA_LINE + 2 {
                 return Err(Pop3Error::Protocol(format!(
-                    "a reply larger than {} MB",
-                    max / (1024 * 1024)
+                    "a line longer than {MAX_DATA_LINE} bytes"
                 )));
             }
-            out.extend_from_slice(body);
-            out.extend_from_slice(b"\r\n");
+            split.extend_from_slice(rest);
+            let all = buf.len();
+            self.io.consume(all);
         }
     }
 }
@@ -195,8 +238,101 @@ mod fuzz {
         })
     }
 
+    /// A server stream that hands out at most `step` bytes per read, so lines arrive cut
+    /// anywhere between reads.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl tokio::io::AsyncRead for Trickle {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let end = (self.at + self.step).min(self.data.len());
+            let n = (end - self.at).min(buf.remaining());
+            let at = self.at;
+            buf.put_slice(&self.data[at..at + n]);
+            self.at += n;
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    impl tokio::io::AsyncWrite for Trickle {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// RFC 1939 §3 line by line over the whole input: the reply's bytes, or None for an
+    /// error (too long, unterminated).
+    fn unstuffed(input: &[u8], max: usize) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut rest = input;
+        loop {
+            let i = rest.iter().position(|&b| b == b'\n')?;
+            let (line, next) = rest.split_at(i + 1);
+            rest = next;
+            if line.len() > MAX_DATA_LINE + 2 {
+                return None;
+            }
+            let end = line
+                .iter()
+                .rposition(|&b| b != b'\n' && b != b'\r')
+                .map_or(0, |p| p + 1);
+            let line = &line[..end];
+            if line == b"." {
+                return Some(out);
+            }
+            let body = line.strip_prefix(b".").unwrap_or(line);
+            if out.len() + body.len() + 2 > max {
+                return None;
+            }
+            out.extend_from_slice(body);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+
     proptest! {
         #![proptest_config(petrel_core::fuzz::config())]
+
+        /// However the reply is cut between reads, it reads as the line-by-line rule says.
+        #[test]
+        fn replies_cut_anywhere_read_as_whole_lines(
+            parts in proptest::collection::vec(prop_oneof![Just(b"\r\n".to_vec()), Just(b".\r\n".to_vec()), Just(b"..x\r\n".to_vec()), Just(b"\n".to_vec()), Just(b"\r".to_vec()), proptest::collection::vec(any::<u8>(), 0..40)], 0..60),
+            step in 1usize..50,
+            max in 0usize..2000,
+        ) {
+            let input = parts.concat();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a test runtime");
+            let read = rt.block_on(async {
+                let mut w = Wire::new(Trickle { data: input.clone(), at: 0, step });
+                w.data(max).await
+            });
+            prop_assert_eq!(read.ok(), unstuffed(&input, max));
+        }
 
         #[test]
         fn status_lines_of_any_shape(line in proptest::collection::vec(any::<u8>(), 0..300)) {
