@@ -110,18 +110,38 @@ fn split(display: &str) -> (&str, &str) {
     }
 }
 
-/// The address book of a config dir: loaded on first use, saved on every change.
+/// The address book of a config dir: loaded on first use, changed in memory at once and
+/// saved on a blocking thread soon after. Opening a message notes its people; writing the
+/// whole book durably (up to 20,000 entries) on the reader's path cost every opening a
+/// serialisation and an fsync, on a slow disk tens of milliseconds.
 pub(crate) struct Addresses {
     dir: std::path::PathBuf,
     book: std::sync::Mutex<Option<AddressBook>>,
+    /// A save is queued and has not read the book yet: later changes go with it.
+    save_queued: std::sync::atomic::AtomicBool,
+    /// One save writes at a time (they share the temporary file's name).
+    writing: std::sync::Mutex<()>,
+    #[cfg(test)]
+    saves: std::sync::atomic::AtomicUsize,
+}
+
+impl Drop for Addresses {
+    /// A save still queued when the engine goes (its task never ran) is written here.
+    fn drop(&mut self) {
+        self.flush();
+    }
 }
 
 impl Addresses {
-    pub fn new(config_dir: &std::path::Path) -> Addresses {
-        Addresses {
+    pub fn new(config_dir: &std::path::Path) -> std::sync::Arc<Addresses> {
+        std::sync::Arc::new(Addresses {
             dir: config_dir.to_path_buf(),
             book: std::sync::Mutex::new(None),
-        }
+            save_queued: std::sync::atomic::AtomicBool::new(false),
+            writing: std::sync::Mutex::new(()),
+            #[cfg(test)]
+            saves: std::sync::atomic::AtomicUsize::new(0),
+        })
     }
 
     fn with_book<T>(&self, f: impl FnOnce(&mut AddressBook) -> T) -> T {
@@ -135,28 +155,74 @@ impl Addresses {
         f(book)
     }
 
-    fn note<'a>(&self, addresses: impl IntoIterator<Item = &'a String>, weight: u32, now: i64) {
-        let saved = self.with_book(|book| {
+    fn note<'a>(
+        self: &std::sync::Arc<Self>,
+        addresses: impl IntoIterator<Item = &'a String>,
+        weight: u32,
+        now: i64,
+    ) {
+        let changed = self.with_book(|book| {
             let mut changed = false;
             for a in addresses {
                 for one in a.split(',') {
                     changed |= book.note(one, weight, now);
                 }
             }
-            if !changed {
-                return Ok(());
-            }
             book.trim();
-            let bytes = serde_json::to_vec(book).map_err(std::io::Error::other)?;
-            crate::durable::write_atomically(&self.dir, FILE, &bytes)
+            changed
         });
+        if changed {
+            self.save_soon();
+        }
+    }
+
+    /// Queues a save unless one is queued already (it will write this change too).
+    fn save_soon(self: &std::sync::Arc<Self>) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.save_queued.swap(true, SeqCst) {
+            return;
+        }
+        let me = std::sync::Arc::clone(self);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(move || me.save_now());
+            }
+            Err(_) => me.save_now(),
+        }
+    }
+
+    fn save_now(&self) {
+        let _one_at_a_time = crate::error::lock(&self.writing);
+        self.save_while_writing();
+    }
+
+    /// The save itself; the caller holds `writing`.
+    fn save_while_writing(&self) {
+        // Cleared before the book is read: a change after this point queues the next save.
+        self.save_queued
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        #[cfg(test)]
+        self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let saved = self
+            .with_book(|book| serde_json::to_vec(book))
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| crate::durable::write_atomically(&self.dir, FILE, &bytes));
         if let Err(e) = saved {
             tracing::warn!(error = %e, "address book not saved");
         }
     }
 
+    /// Returns once every change so far is on disk: waits for a save being written,
+    /// writes a queued one (the engine closing; tests).
+    pub fn flush(&self) {
+        let _one_at_a_time = crate::error::lock(&self.writing);
+        if self.save_queued.load(std::sync::atomic::Ordering::SeqCst) {
+            self.save_while_writing();
+        }
+    }
+
     /// The people of a message opened in the reader (at `now`, seconds since the epoch).
-    pub fn remember_seen(&self, view: &petrel_core::MessageView, now: i64) {
+    pub fn remember_seen(self: &std::sync::Arc<Self>, view: &petrel_core::MessageView, now: i64) {
         self.note(
             std::iter::once(&view.from).chain(&view.to).chain(&view.cc),
             1,
@@ -165,7 +231,7 @@ impl Addresses {
     }
 
     /// The recipients of a message sent from here.
-    pub fn remember_sent(&self, msg: &petrel_core::Composition, now: i64) {
+    pub fn remember_sent(self: &std::sync::Arc<Self>, msg: &petrel_core::Composition, now: i64) {
         self.note(msg.to.iter().chain(&msg.cc).chain(&msg.bcc), SENT, now);
     }
 
@@ -196,6 +262,30 @@ mod tests {
         assert_eq!(book.suggest("car", 10)[0].display, "carl@z.test");
         assert!(book.suggest("zzz", 10).is_empty());
         assert_eq!(book.entries.len(), 3);
+    }
+
+    /// Noting people changes the book at once and saves it soon after, off the caller's
+    /// thread: a burst of changes is a few saves, not one durable rewrite each, and all of
+    /// it is on disk once the saves are done.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn changes_are_saved_soon_after_in_few_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = Addresses::new(dir.path());
+        let people: Vec<String> = (0..200).map(|i| format!("P{i} <p{i}@x.test>")).collect();
+        for (i, person) in people.iter().enumerate() {
+            book.note(std::iter::once(person), 1, 1);
+            let now = book.suggestions(&format!("p{i}@"), 1);
+            assert_eq!(now[0].display, *person, "known at once");
+        }
+        book.flush();
+        let saves = book.saves.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((1..50).contains(&saves), "{saves} saves for 200 changes");
+        drop(book);
+        let again = Addresses::new(dir.path());
+        for (i, person) in people.iter().enumerate() {
+            let saved = again.suggestions(&format!("p{i}@"), 1);
+            assert_eq!(saved[0].display, *person, "on disk");
+        }
     }
 
     #[test]

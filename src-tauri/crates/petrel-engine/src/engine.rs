@@ -36,7 +36,7 @@ pub struct Engine {
     /// What the views keep between pages (orders, groupings, merges).
     views: Views,
     /// Addresses seen in mail, for completing recipients.
-    addresses: Addresses,
+    addresses: std::sync::Arc<Addresses>,
     /// Finished OAuth2 sign-ins waiting for their account, by ticket (tokens stay here).
     sign_ins: Mutex<std::collections::HashMap<String, petrel_oauth::Tokens>>,
     /// The full-text index and its follower's state.
