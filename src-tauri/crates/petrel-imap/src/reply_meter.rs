@@ -86,7 +86,7 @@ impl ReplyMeter for ImapReplies {
                 bytes = &bytes[n..];
                 continue;
             }
-            match bytes.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', bytes) {
                 None => {
                     self.count(bytes.len())?;
                     self.keep_tail(bytes);

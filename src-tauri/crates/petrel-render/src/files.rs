@@ -15,7 +15,9 @@ const MAX_NAME_BYTES: usize = 240;
 /// Unicode general category Cf (format characters: bidi controls, zero-width and
 /// invisible marks, tags), Unicode 15.1. They change how a name looks without being seen.
 fn is_format(c: char) -> bool {
-    matches!(c as u32,
+    // The first is U+00AD: ASCII and Latin-1 letters are decided by one comparison.
+    (c as u32) >= 0xAD
+        && matches!(c as u32,
         0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
         | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
         | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F
@@ -25,6 +27,9 @@ fn is_format(c: char) -> bool {
 /// `text` without format characters (bidi overrides, zero-width marks): for names and
 /// subjects shown in lists, where they could make one thing look like another.
 pub fn without_format_chars(text: &str) -> String {
+    if !text.chars().any(is_format) {
+        return text.to_string();
+    }
     text.chars().filter(|c| !is_format(*c)).collect()
 }
 

@@ -240,9 +240,11 @@ fn inline_images(msg: &mail_parser::Message<'_>) -> HashMap<String, String> {
 /// is not valid UTF-8 it is almost always Latin-1/Windows-1252 from an old client. Decoding
 /// it as Latin-1 shows "été" instead of replacement characters. Valid UTF-8 is left alone.
 fn repair_8bit_headers(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
+    // Nearly all mail is valid UTF-8 throughout: one fast check, no search for the end.
+    if std::str::from_utf8(raw).is_ok() {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let end = memchr::memmem::find(raw, b"\r\n\r\n")
         .map(|p| p + 4)
         .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
         .unwrap_or(raw.len());
