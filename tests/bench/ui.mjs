@@ -6,6 +6,9 @@
 //   ui_folder_open_ms        click on the (cached) folder → first rows painted, median of 7
 //                            (measured once indexing is over: the window at rest)
 //   ui_scroll_to_end_ms      jump to the end of the list → the last row painted, median of 7
+//   ui_open_message_ms       click on a row never opened → its message shown in the reader
+//                            (fetched from the server, parsed, marked read), median of 7,
+//                            measured after the memory figures below
 //   ui_busy_pss_mb           the app process and its WebKit processes right after the above,
 //                            PSS (shared pages not counted twice)
 //   ui_total_rss_mb          the same 10 s later, at rest, RSS
@@ -54,6 +57,23 @@ const OPEN = PAINTED + `
   const check = () => {
     const row = [...document.querySelectorAll('[role="listbox"] [role="option"]')].find((r) => r.textContent.includes(needle));
     if (row) painted(() => done(performance.now() - t0));
+    else setTimeout(check, 1);
+  };
+  check();`;
+
+// Clicks the `i`-th loaded row and waits until the reader shows a new message, done loading.
+const OPEN_MESSAGE = PAINTED + `
+  const [i, done] = arguments;
+  const rows = [...document.querySelectorAll('[role="listbox"] [role="option"][data-uid]')];
+  const reader = () => document.querySelector('article[aria-label="Message"]');
+  const before = reader()?.querySelector("h1")?.textContent ?? null;
+  const t0 = performance.now();
+  rows[i].click();
+  const check = () => {
+    const article = reader();
+    const title = article?.querySelector("h1")?.textContent ?? null;
+    const shown = article && article.getAttribute("aria-busy") !== "true" && title !== null && title !== before && article.querySelector(".body, iframe");
+    if (shown) painted(() => done(performance.now() - t0));
     else setTimeout(check, 1);
   };
   check();`;
@@ -212,6 +232,10 @@ try {
   }
   else console.log("ui_total_rss_mb unknown (app process not found)");
   const total = memory?.pss ?? null;
+  // The reader, after the memory figures (so they stay comparable with earlier runs).
+  const reads = [];
+  for (let i = 0; i < 7; i++) reads.push(await script(OPEN_MESSAGE, [i * 2]));
+  console.log(`ui_open_message_ms ${median(reads).toFixed(1)} ms (runs ${reads.map((r) => r.toFixed(0)).join(", ")})`);
   await wd.quit();
   wd = null;
 
