@@ -7,6 +7,7 @@ use crate::ImapError;
 use async_imap::imap_proto::{AttributeValue, RequestId, Response, Status};
 use petrel_core::Envelope;
 use std::collections::{HashSet, VecDeque};
+use std::ops::RangeInclusive;
 
 /// Most rows one call returns; the UI pages by position.
 pub const MAX_PAGE: u32 = 1_000;
@@ -48,15 +49,28 @@ impl ImapSession {
         Ok((rows, total))
     }
 
-    /// Sends `UID FETCH uids (list fields)` and returns it as a batch in flight: several
-    /// may be on the wire at once ([`ImapSession::next_row_batch`] reads them), so the
-    /// server never waits for Petrel between two batches.
-    pub(crate) async fn send_row_batch(&mut self, uids: &[u32]) -> Result<RowBatch, ImapError> {
-        let command = format!(
-            "UID FETCH {} {}",
-            crate::sync_folder::uid_set(uids),
-            list_query()
-        );
+    /// Sends the FETCH of one batch of list rows and returns it as a batch in flight:
+    /// several may be on the wire at once ([`ImapSession::next_row_batch`] reads them), so
+    /// the server never waits for Petrel between two batches.
+    pub(crate) async fn send_row_batch(
+        &mut self,
+        batch: RowsWanted<'_>,
+    ) -> Result<RowBatch, ImapError> {
+        let capacity = batch.len();
+        let (command, wanted) = match batch {
+            RowsWanted::Uids(uids) => (
+                format!(
+                    "UID FETCH {} {}",
+                    crate::sync_folder::uid_set(uids),
+                    list_query()
+                ),
+                Wanted::Uids(uids.iter().copied().collect()),
+            ),
+            RowsWanted::Positions(range) => (
+                format!("FETCH {}:{} {}", range.start(), range.end(), list_query()),
+                Wanted::Positions(range),
+            ),
+        };
         let tag = with_timeout(
             "fetching message headers",
             self.inner().run_command(&command),
@@ -64,16 +78,16 @@ impl ImapSession {
         .await??;
         Ok(RowBatch {
             tag,
-            wanted: uids.iter().copied().collect(),
-            rows: Vec::with_capacity(uids.len()),
+            wanted,
+            rows: Vec::with_capacity(capacity),
             done: None,
         })
     }
 
     /// Reads replies until the oldest batch in `flying` is complete and returns it (`None`
-    /// when nothing is in flight). Rows go to the batch that asked for their UID, so a
-    /// server answering pipelined commands out of order is read right; a FETCH for no
-    /// batch (an unsolicited flag update) is left out.
+    /// when nothing is in flight). Rows go to the batch that asked for their UID (or their
+    /// position), so a server answering pipelined commands out of order is read right; a
+    /// FETCH for no batch (an unsolicited flag update) is left out.
     pub(crate) async fn next_row_batch(
         &mut self,
         flying: &mut VecDeque<RowBatch>,
@@ -100,10 +114,11 @@ impl ImapSession {
                     return Err(e);
                 }
                 match reply.parsed() {
-                    Response::Fetch(_, attrs) => {
+                    Response::Fetch(position, attrs) => {
                         if let Some(row) = Fetched::from_attrs(attrs) {
-                            if let Some(batch) =
-                                flying.iter_mut().find(|b| b.wanted.contains(&row.uid))
+                            if let Some(batch) = flying
+                                .iter_mut()
+                                .find(|b| b.wanted.holds(*position, row.uid))
                             {
                                 batch.rows.push(row);
                             }
@@ -139,11 +154,47 @@ fn list_query() -> String {
     )
 }
 
-/// One `UID FETCH` of list rows on the wire, and the rows read for it so far.
+/// The rows one header FETCH asks for.
+#[derive(Debug, Clone)]
+pub(crate) enum RowsWanted<'a> {
+    /// These UIDs (`UID FETCH`).
+    Uids(&'a [u32]),
+    /// The messages at these positions (`FETCH`, sequence numbers): a folder's first sync
+    /// needs no list of its UIDs first.
+    Positions(RangeInclusive<u32>),
+}
+
+impl RowsWanted<'_> {
+    /// Rows asked for (at most: positions past the folder's end give none).
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            RowsWanted::Uids(uids) => uids.len(),
+            RowsWanted::Positions(range) => range.clone().count(),
+        }
+    }
+}
+
+/// What a batch on the wire asked for, to route the replies.
+#[derive(Debug)]
+enum Wanted {
+    Uids(HashSet<u32>),
+    Positions(RangeInclusive<u32>),
+}
+
+impl Wanted {
+    fn holds(&self, position: u32, uid: u32) -> bool {
+        match self {
+            Wanted::Uids(uids) => uids.contains(&uid),
+            Wanted::Positions(range) => range.contains(&position),
+        }
+    }
+}
+
+/// One header FETCH on the wire, and the rows read for it so far.
 #[derive(Debug)]
 pub(crate) struct RowBatch {
     tag: RequestId,
-    wanted: HashSet<u32>,
+    wanted: Wanted,
     pub(crate) rows: Vec<Fetched>,
     /// The tagged answer, once read: `Err` holds the server's words.
     done: Option<Result<(), String>>,

@@ -11,10 +11,13 @@
 //!    write, or the server has no mod-sequences) the full RFC 3501 diff runs:
 //!    `UID FETCH 1:* (UID FLAGS)`, remove what is gone, update flags.
 //! 5. UIDs the cache lacks get their list fields, newest first, in batches, so the list
-//!    fills from the top while a large folder syncs.
+//!    fills from the top while a large folder syncs. A folder the cache holds nothing of
+//!    skips step 4's listing: its rows are fetched by position (`FETCH n-499:n`, newest
+//!    first), and the count is checked after; a count that does not add up (a message
+//!    expunged in between) runs the full diff for the rest.
 //! 6. Only then is the new HIGHESTMODSEQ recorded: a sync cut halfway is redone next time.
 
-use crate::fetch_envelopes::Fetched;
+use crate::fetch_envelopes::{Fetched, RowsWanted};
 use crate::raw_command::quoted;
 use crate::session::{with_timeout, ImapSession};
 use crate::ImapError;
@@ -117,6 +120,11 @@ impl ImapSession {
             }
             _ => None,
         };
+        if missing.is_none() && window_days.is_none() && opened.exists > 0 {
+            missing = self
+                .fetch_first_sync(cache.clone(), folder, &opened, &mut report, &mut progress)
+                .await?;
+        }
         if missing.is_none() {
             let mut all = self
                 .full_diff(cache.as_ref(), folder, &opened, &mut report)
@@ -137,8 +145,14 @@ impl ImapSession {
         let mut missing = missing.unwrap_or_default();
         missing.sort_unstable_by(|a, b| b.cmp(a));
         missing.dedup();
-        self.fetch_headers(cache.clone(), folder, &missing, &mut report, &mut progress)
-            .await?;
+        self.fetch_headers(
+            cache.clone(),
+            folder,
+            ToFetch::Uids(&missing),
+            &mut report,
+            &mut progress,
+        )
+        .await?;
         cache.set_sync_state(
             folder,
             opened.uidvalidity,
@@ -291,6 +305,46 @@ impl ImapSession {
         Ok(Some(missing))
     }
 
+    /// A folder the cache holds no row of: every row fetched by position, newest first, with
+    /// no listing of UIDs and flags before (on 100k messages that listing is a round trip of
+    /// 100k replies before the first row shows). Returns `Some(nothing more to fetch)`, or
+    /// `None` when the cache does not hold exactly the folder's count after (positions moved
+    /// under the sync, or the server answered short): then the full diff fetches the rest.
+    async fn fetch_first_sync(
+        &mut self,
+        cache: Arc<dyn MailCache>,
+        folder: &FolderRef,
+        opened: &Opened,
+        report: &mut SyncReport,
+        progress: &mut impl FnMut(usize, usize),
+    ) -> Result<Option<Vec<u32>>, SyncError> {
+        let cached = |cache: &dyn MailCache| -> Result<u32, SyncError> {
+            Ok(cache.folder_state(folder)?.map_or(0, |s| s.total))
+        };
+        if cached(cache.as_ref())? != 0 {
+            return Ok(None);
+        }
+        self.fetch_headers(
+            cache.clone(),
+            folder,
+            ToFetch::Newest(opened.exists),
+            report,
+            progress,
+        )
+        .await?;
+        let now = cached(cache.as_ref())?;
+        if now != opened.exists {
+            tracing::info!(
+                folder = %folder.path,
+                cached = now,
+                exists = opened.exists,
+                "rows fetched by position do not add up, running the full diff"
+            );
+            return Ok(None);
+        }
+        Ok(Some(Vec::new()))
+    }
+
     /// The RFC 3501 way: every UID and its flags, compared with the cache.
     async fn full_diff(
         &mut self,
@@ -352,11 +406,12 @@ impl ImapSession {
         &mut self,
         cache: Arc<dyn MailCache>,
         folder: &FolderRef,
-        missing: &[u32],
+        missing: ToFetch<'_>,
         report: &mut SyncReport,
         progress: &mut impl FnMut(usize, usize),
     ) -> Result<(), SyncError> {
-        if missing.is_empty() {
+        let batches = missing.batches();
+        if batches.is_empty() {
             return Ok(());
         }
         // Header parsing and cache writes run on a blocking thread while the next batch is
@@ -383,7 +438,7 @@ impl ImapSession {
             progress(committed.load(std::sync::atomic::Ordering::SeqCst), total)
         };
         let fetched = self
-            .fetch_missing(missing, &tx, report, &mut report_progress)
+            .fetch_missing(batches, total, &tx, report, &mut report_progress)
             .await;
         drop(tx);
         let written = writer
@@ -395,23 +450,26 @@ impl ImapSession {
         Ok(())
     }
 
-    /// Fetches `missing` in batches, `IN_FLIGHT` on the wire at once, handing each to the
-    /// writer as its tagged answer arrives.
+    /// Fetches `batches` (of `total` rows), `IN_FLIGHT` on the wire at once, handing each
+    /// to the writer as its tagged answer arrives. A UID already handed over is left out
+    /// (positions can repeat a message if the folder changes under the sync).
     async fn fetch_missing(
         &mut self,
-        missing: &[u32],
+        batches: Vec<RowsWanted<'_>>,
+        total: usize,
         tx: &tokio::sync::mpsc::Sender<Vec<Fetched>>,
         report: &mut SyncReport,
         progress: &mut impl FnMut(usize, usize),
     ) -> Result<(), SyncError> {
-        let mut batches = missing.chunks(HEADER_BATCH);
+        let mut batches = batches.into_iter();
         let mut flying = std::collections::VecDeque::with_capacity(IN_FLIGHT);
+        let mut handed = std::collections::HashSet::with_capacity(total);
         let mut writing = true;
         loop {
             while writing && flying.len() < IN_FLIGHT {
-                let Some(uids) = batches.next() else { break };
+                let Some(batch) = batches.next() else { break };
                 report.round_trips += 1;
-                flying.push_back(self.send_row_batch(uids).await?);
+                flying.push_back(self.send_row_batch(batch).await?);
             }
             // A batch the server refused still lets the ones behind it finish, so the
             // session is left with nothing in flight.
@@ -429,16 +487,53 @@ impl ImapSession {
             if !writing {
                 continue;
             }
-            report.added += batch.rows.len();
-            if tx.send(batch.rows).await.is_err() {
+            let mut rows = batch.rows;
+            rows.retain(|row| handed.insert(row.uid));
+            report.added += rows.len();
+            if tx.send(rows).await.is_err() {
                 // The writer failed (its error is reported by the caller): read what is in
                 // flight, send nothing more.
                 writing = false;
                 continue;
             }
-            progress(report.added, missing.len());
+            progress(report.added, total);
         }
         Ok(())
+    }
+}
+
+/// What a header sync fetches.
+#[derive(Debug, Clone, Copy)]
+enum ToFetch<'a> {
+    /// These UIDs, newest first.
+    Uids(&'a [u32]),
+    /// The folder's `n` messages by position, newest first.
+    Newest(u32),
+}
+
+impl<'a> ToFetch<'a> {
+    fn len(&self) -> usize {
+        match self {
+            ToFetch::Uids(uids) => uids.len(),
+            ToFetch::Newest(n) => *n as usize,
+        }
+    }
+
+    fn batches(&self) -> Vec<RowsWanted<'a>> {
+        match *self {
+            ToFetch::Uids(uids) => uids.chunks(HEADER_BATCH).map(RowsWanted::Uids).collect(),
+            ToFetch::Newest(n) => {
+                let step = HEADER_BATCH as u32;
+                let mut out = Vec::with_capacity(n.div_ceil(step) as usize);
+                let mut high = n;
+                while high >= 1 {
+                    let low = high.saturating_sub(step - 1).max(1);
+                    out.push(RowsWanted::Positions(low..=high));
+                    high = low - 1;
+                }
+                out
+            }
+        }
     }
 }
 

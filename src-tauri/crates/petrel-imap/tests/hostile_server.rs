@@ -506,12 +506,23 @@ static HELD: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 static HELD_SENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 const PIPELINED: u32 = 1_200;
 
-fn header_rows(cmd: &str, tag_word: &str) -> String {
-    let range = cmd.split_whitespace().nth(3).unwrap_or("1:1");
+/// The range of a header FETCH, by UID or by position: "A1 UID FETCH 3:9 (…)", "A1 FETCH 3:9 (…)".
+fn fetch_range(cmd: &str) -> (u32, u32) {
+    let at = if cmd.contains("UID FETCH") { 3 } else { 2 };
+    let range = cmd.split_whitespace().nth(at).unwrap_or("1:1");
     let (lo, hi) = range.split_once(':').unwrap_or((range, range));
-    let (lo, hi): (u32, u32) = (lo.parse().unwrap(), hi.parse().unwrap());
+    (lo.parse().unwrap(), hi.parse().unwrap())
+}
+
+/// The folders here hold UIDs 1..=n, so a message's position is its UID.
+fn header_rows(cmd: &str, tag_word: &str) -> String {
+    let (lo, hi) = fetch_range(cmd);
+    header_rows_except(lo, hi, None, tag_word)
+}
+
+fn header_rows_except(lo: u32, hi: u32, left_out: Option<u32>, tag_word: &str) -> String {
     let mut out = String::new();
-    for uid in lo..=hi {
+    for uid in (lo..=hi).filter(|u| Some(*u) != left_out) {
         let head = format!("Subject: m{uid}\r\n\r\n");
         out.push_str(&format!(
             "* {uid} FETCH (UID {uid} FLAGS (\\Seen) INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 40 BODY[HEADER.FIELDS (SUBJECT)] {{{}}}\r\n{head})\r\n",
@@ -535,7 +546,7 @@ fn pipelined_folder(cmd: &str, refuse_first: bool) -> Option<String> {
             .collect();
         return Some(format!("{rows}TAG OK done\r\n"));
     }
-    if cmd.contains("UID FETCH") {
+    if cmd.contains(" FETCH ") {
         use std::sync::atomic::Ordering::SeqCst;
         let tag = cmd.split_whitespace().next().unwrap_or("").to_string();
         let mut held = HELD.lock().unwrap();
@@ -626,4 +637,71 @@ async fn header_batches_are_pipelined_and_rows_go_to_the_batch_that_asked() {
     }
     assert!(cache.folder_state(&folder).unwrap().unwrap().total < PIPELINED);
     session.noop().await.expect("nothing left in flight");
+}
+
+/// A first sync fetches rows by position; a server that answers one short (here position 7
+/// never comes, as when a message is expunged under the sync) leaves the count off, and the
+/// full diff fetches what is missing by UID. A message sent twice (positions moved under the
+/// sync) counts once: every message ends up cached, once.
+const SHORT: u32 = 10;
+static SHORT_COMMANDS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn short_answer(cmd: &str) -> Option<String> {
+    SHORT_COMMANDS.lock().unwrap().push(cmd.trim().to_string());
+    if cmd.contains("EXAMINE") {
+        return Some(format!(
+            "* {SHORT} EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT {}] ok\r\nTAG OK [READ-ONLY] examined\r\n",
+            SHORT + 1
+        ));
+    }
+    if cmd.contains("UID FETCH 1:* (UID FLAGS)") {
+        let rows: String = (1..=SHORT)
+            .map(|u| format!("* {u} FETCH (UID {u} FLAGS (\\Seen))\r\n"))
+            .collect();
+        return Some(format!("{rows}TAG OK done\r\n"));
+    }
+    if cmd.contains("UID FETCH") {
+        return Some(header_rows(cmd, "TAG"));
+    }
+    if cmd.contains(" FETCH ") {
+        // Position 7 never comes; message 3 comes twice.
+        let (lo, hi) = fetch_range(cmd);
+        let rows = header_rows_except(lo, hi, Some(7), "TAG").replace("TAG OK fetched\r\n", "");
+        return Some(rows + &header_rows_except(3, 3, None, "TAG"));
+    }
+    login_ok(cmd)
+}
+
+#[tokio::test]
+async fn rows_by_position_that_do_not_add_up_are_completed_by_uid() {
+    let (port, trust) = scripted_tls_server(short_answer).await;
+    let mut session = log_in(port, &trust).await;
+    let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
+    let cache: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
+    let report = session
+        .sync_folder(cache.clone(), &folder, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(report.added, SHORT as usize, "{report:?}");
+    let mut uids = cache.uids(&folder).unwrap();
+    uids.sort_unstable();
+    assert_eq!(uids, (1..=SHORT).collect::<Vec<_>>());
+    let sent: Vec<String> = SHORT_COMMANDS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| c.contains("FETCH"))
+        .map(|c| {
+            c.split_once(' ')
+                .map(|(_, rest)| rest.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(sent[0].starts_with("FETCH 1:10 "), "{sent:?}");
+    assert_eq!(sent[1], "UID FETCH 1:* (UID FLAGS)", "{sent:?}");
+    assert!(
+        sent[2].starts_with("UID FETCH 7 "),
+        "only the missing one: {sent:?}"
+    );
+    assert_eq!(sent.len(), 3, "{sent:?}");
 }

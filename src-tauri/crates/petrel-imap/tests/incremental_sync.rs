@@ -93,6 +93,10 @@ async fn check_incremental(qresync: bool) {
         .await
         .unwrap();
     assert_eq!(first.added, 50);
+    assert_eq!(
+        first.round_trips, 2,
+        "a first sync lists nothing before its rows: EXAMINE, then one FETCH by position"
+    );
 
     let unchanged = session
         .sync_folder(cache.clone(), &folder, |_, _| {})
