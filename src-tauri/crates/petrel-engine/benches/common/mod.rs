@@ -143,6 +143,23 @@ pub fn rss_mb() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// CPU time this process has used so far (user + system, every thread), in ms: a run's
+/// own work, steadier than its wall time on a machine whose two cores it shares with the
+/// server. Linux only (`/proc/self/stat`, clock ticks of 10 ms).
+pub fn cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let field = |i: usize| {
+        rest.split_whitespace()
+            .nth(i)
+            .and_then(|n| n.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the name.
+    (field(11) + field(12)) * 10.0
+}
+
 /// A size from the environment (`PETREL_BENCH_MESSAGES`…), else `default`.
 pub fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name)
