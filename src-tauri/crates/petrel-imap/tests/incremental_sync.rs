@@ -191,3 +191,50 @@ async fn flag_only_changes_need_no_full_listing_with_condstore() {
         "{report:?}"
     );
 }
+
+/// A first sync fetches rows by position. Another client expunging messages while it runs
+/// (here: ten of the oldest, whose batch is not sent yet) must not fail the sync, and the
+/// next sync leaves the cache exactly as a fresh one sees the folder.
+#[tokio::test]
+async fn messages_expunged_during_a_first_sync_cost_nothing() {
+    let h = Harness::start().unwrap();
+    h.seed(
+        "alice",
+        "INBOX",
+        &(1..=1_200).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let mut session = login(&h).await;
+    let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
+    let cache: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
+    let mut expunged = false;
+    let first = session
+        .sync_folder(cache.clone(), &folder, |done, _| {
+            if done > 0 && !expunged {
+                expunged = true;
+                h.doveadm("alice", &["expunge"], &["mailbox", "INBOX", "uid", "10:19"])
+                    .unwrap();
+            }
+        })
+        .await;
+    assert!(expunged, "the folder changed under the sync");
+    let first = first.expect("an expunge elsewhere is not an error");
+    assert!(first.added >= 1_190, "{first:?}");
+    session
+        .sync_folder(cache.clone(), &folder, |_, _| {})
+        .await
+        .unwrap();
+
+    let fresh: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
+    let mut other = login(&h).await;
+    other
+        .sync_folder(fresh.clone(), &folder, |_, _| {})
+        .await
+        .unwrap();
+    let rows = subjects(cache.as_ref(), &folder);
+    assert_eq!(rows.len(), 1_190);
+    assert_eq!(rows, subjects(fresh.as_ref(), &folder));
+    let uids = cache.uids(&folder).unwrap();
+    assert!(!uids.iter().any(|u| (10..=19).contains(u)), "{uids:?}");
+}
