@@ -17,7 +17,8 @@
 //!   every row is searchable;
 //! - `imap_rss_mb`: this process's resident memory after the 100k sync (goal <= 150);
 //! - `imap_body_sync_vs_mbsync`: full offline sync (headers and bodies) of 20k messages,
-//!   Petrel's time over mbsync's (isync, `FSync no`), fresh stores each run (goal <= 1.0).
+//!   Petrel's time over mbsync's (isync, `FSync no`), fresh stores each run (goal <= 0.5);
+//!   `imap_body_sync_vs_floor`, over a bare client's one FETCH of every message (kept nowhere).
 //!
 //! `PETREL_BENCH_MESSAGES` / `PETREL_BENCH_BODIES` set the folders' sizes (a quick look, or
 //! `PETREL_BENCH_MESSAGES=1000000`); `PETREL_BENCH_NO_INDEX` skips the indexing part.
@@ -323,9 +324,17 @@ fn main() {
             println!("imap_index_after_sync_ms {:.0} ms", median(caught_up));
         }
 
-        // 4. Full offline sync of the bodies folder, Petrel vs mbsync, fresh stores each run.
-        let (mut petrel, mut mbsync) = (vec![], vec![]);
+        // 4. Full offline sync of the bodies folder, Petrel vs mbsync, fresh stores each run;
+        //    and the floor: a bare client downloading every message in one FETCH, keeping
+        //    nothing.
+        let (mut petrel, mut mbsync, mut floor) = (vec![], vec![], vec![]);
         for _ in 0..SYNC_RUNS {
+            let t = Instant::now();
+            let mut b = Bare::connect(&h, &ca).await;
+            b.command("EXAMINE Bodies").await;
+            b.command("FETCH 1:* BODY.PEEK[]").await;
+            floor.push(t.elapsed());
+
             let cache_dir = tempfile::tempdir().unwrap();
             let cache = Arc::new(SledCache::open(cache_dir.path()).unwrap());
             let engine =
@@ -371,6 +380,9 @@ fn main() {
         println!("imap_body_sync_{bodies}_ms {petrel_ms:.0} ms");
         println!("imap_body_sync_{bodies}_mbsync_ms {mbsync_ms:.0} ms");
         println!("imap_body_sync_vs_mbsync {:.2} x", petrel_ms / mbsync_ms);
+        let floor_ms = median(floor);
+        println!("imap_body_sync_floor_ms {floor_ms:.0} ms (bare client, one FETCH, nothing kept)");
+        println!("imap_body_sync_vs_floor {:.2} x", petrel_ms / floor_ms);
     });
 }
 
