@@ -533,18 +533,28 @@ fn header_rows_except(lo: u32, hi: u32, left_out: Option<u32>, tag_word: &str) -
     out
 }
 
+/// EXAMINE's answer for a folder of `n` messages with UIDs 1..=n.
+fn examined(n: u32) -> String {
+    format!(
+        "* {n} EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT {}] ok\r\nTAG OK [READ-ONLY] examined\r\n",
+        n + 1
+    )
+}
+
+/// `UID FETCH 1:* (UID FLAGS)`'s answer for the same folder, every message seen.
+fn flag_listing(n: u32) -> String {
+    let rows: String = (1..=n)
+        .map(|u| format!("* {u} FETCH (UID {u} FLAGS (\\Seen))\r\n"))
+        .collect();
+    format!("{rows}TAG OK done\r\n")
+}
+
 fn pipelined_folder(cmd: &str, refuse_first: bool) -> Option<String> {
     if cmd.contains("EXAMINE") {
-        return Some(format!(
-            "* {PIPELINED} EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT {}] ok\r\nTAG OK [READ-ONLY] examined\r\n",
-            PIPELINED + 1
-        ));
+        return Some(examined(PIPELINED));
     }
     if cmd.contains("UID FETCH 1:* (UID FLAGS)") {
-        let rows: String = (1..=PIPELINED)
-            .map(|u| format!("* {u} FETCH (UID {u} FLAGS (\\Seen))\r\n"))
-            .collect();
-        return Some(format!("{rows}TAG OK done\r\n"));
+        return Some(flag_listing(PIPELINED));
     }
     if cmd.contains(" FETCH ") {
         use std::sync::atomic::Ordering::SeqCst;
@@ -649,16 +659,10 @@ static SHORT_COMMANDS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec
 fn short_answer(cmd: &str) -> Option<String> {
     SHORT_COMMANDS.lock().unwrap().push(cmd.trim().to_string());
     if cmd.contains("EXAMINE") {
-        return Some(format!(
-            "* {SHORT} EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT {}] ok\r\nTAG OK [READ-ONLY] examined\r\n",
-            SHORT + 1
-        ));
+        return Some(examined(SHORT));
     }
     if cmd.contains("UID FETCH 1:* (UID FLAGS)") {
-        let rows: String = (1..=SHORT)
-            .map(|u| format!("* {u} FETCH (UID {u} FLAGS (\\Seen))\r\n"))
-            .collect();
-        return Some(format!("{rows}TAG OK done\r\n"));
+        return Some(flag_listing(SHORT));
     }
     if cmd.contains("UID FETCH") {
         return Some(header_rows(cmd, "TAG"));

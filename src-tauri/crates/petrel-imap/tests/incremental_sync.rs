@@ -31,6 +31,22 @@ async fn login(h: &Harness) -> ImapSession {
         .unwrap()
 }
 
+/// A harness whose INBOX holds messages 1..=count, a session logged in to it, and an empty
+/// cache for the folder.
+async fn seeded_inbox(count: u32) -> (Harness, ImapSession, FolderRef, Arc<dyn MailCache>) {
+    let h = Harness::start().unwrap();
+    h.seed(
+        "alice",
+        "INBOX",
+        &(1..=count).map(mail).collect::<Vec<_>>(),
+        false,
+    )
+    .unwrap();
+    let session = login(&h).await;
+    let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
+    (h, session, folder, Arc::new(MemoryCache::new()))
+}
+
 fn subjects(cache: &dyn MailCache, f: &FolderRef) -> Vec<(String, bool, bool)> {
     let mut rows: Vec<_> = cache
         .page(f, 0, 10_000)
@@ -70,15 +86,7 @@ fn change_elsewhere(h: &Harness) {
 }
 
 async fn check_incremental(qresync: bool) {
-    let h = Harness::start().unwrap();
-    h.seed(
-        "alice",
-        "INBOX",
-        &(1..=50).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
-    let mut session = login(&h).await;
+    let (h, mut session, folder, cache) = seeded_inbox(50).await;
     assert!(
         session.has("CONDSTORE") && session.has("QRESYNC"),
         "Dovecot offers both"
@@ -86,8 +94,6 @@ async fn check_incremental(qresync: bool) {
     if !qresync {
         session.use_condstore_only();
     }
-    let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
-    let cache: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
     let first = session
         .sync_folder(cache.clone(), &folder, |_, _| {})
         .await
@@ -159,18 +165,8 @@ async fn condstore_only_resyncs_in_one_round_trip_and_applies_changes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn flag_only_changes_need_no_full_listing_with_condstore() {
-    let h = Harness::start().unwrap();
-    h.seed(
-        "alice",
-        "INBOX",
-        &(1..=20).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
-    let mut session = login(&h).await;
+    let (h, mut session, folder, cache) = seeded_inbox(20).await;
     session.use_condstore_only();
-    let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
-    let cache: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
     session
         .sync_folder(cache.clone(), &folder, |_, _| {})
         .await
@@ -197,17 +193,7 @@ async fn flag_only_changes_need_no_full_listing_with_condstore() {
 /// next sync leaves the cache exactly as a fresh one sees the folder.
 #[tokio::test]
 async fn messages_expunged_during_a_first_sync_cost_nothing() {
-    let h = Harness::start().unwrap();
-    h.seed(
-        "alice",
-        "INBOX",
-        &(1..=1_200).map(mail).collect::<Vec<_>>(),
-        false,
-    )
-    .unwrap();
-    let mut session = login(&h).await;
-    let folder = FolderRef::new(&AccountId("a".into()), "INBOX");
-    let cache: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
+    let (h, mut session, folder, cache) = seeded_inbox(1_200).await;
     let mut expunged = false;
     let first = session
         .sync_folder(cache.clone(), &folder, |done, _| {
