@@ -20,8 +20,11 @@ fn body_query() -> String {
 /// servers report sizes a little off.)
 fn whole_body(f: &async_imap::types::Fetch) -> Option<&[u8]> {
     let body = f.body()?;
-    let at_cut = body.len() >= MAX_MESSAGE_BYTES;
-    (!at_cut || f.size.is_some_and(|s| s as usize <= MAX_MESSAGE_BYTES)).then_some(body)
+    is_whole(body, f.size).then_some(body)
+}
+
+fn is_whole(body: &[u8], size: Option<u32>) -> bool {
+    body.len() < MAX_MESSAGE_BYTES || size.is_some_and(|s| s as usize <= MAX_MESSAGE_BYTES)
 }
 
 impl ImapSession {
@@ -80,15 +83,19 @@ impl ImapSession {
             return Ok(Vec::new());
         }
         let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
-        let fetches = self
-            .uid_fetch_in(folder, uids, &body_query(), "downloading messages")
-            .await?;
-        Ok(fetches
-            .iter()
-            .filter_map(|f| {
-                let uid = f.uid.filter(|u| wanted.contains(u))?;
-                Some((uid, whole_body(f)?.to_vec()))
-            })
-            .collect())
+        let selected = self.open(folder, Access::ReadOnly, uids).await?;
+        let mut bodies = Vec::with_capacity(uids.len());
+        let command = format!("UID FETCH {} {}", crate::uid_set(uids), body_query());
+        self.fetch_replies("downloading messages", &command, |items| {
+            let (Some(uid), Some(body)) = (items.uid, items.body) else {
+                return;
+            };
+            if wanted.contains(&uid) && is_whole(&body, items.size) {
+                bodies.push((uid, body.into_owned()));
+            }
+        })
+        .await?;
+        self.keep(selected);
+        Ok(bodies)
     }
 }

@@ -21,6 +21,7 @@ mod manage_folders;
 mod move_messages;
 mod quota;
 mod raw_command;
+mod read_fetches;
 mod reply_meter;
 mod search_messages;
 mod session;

@@ -76,26 +76,50 @@ fn literal_length(line_end: &[u8]) -> Option<usize> {
     }))
 }
 
+impl ImapReplies {
+    /// The reads so far ended where a response ends (or nothing was read yet): the next
+    /// byte starts a response.
+    pub(crate) fn between_replies(&self) -> bool {
+        self.used == 0 && self.literal_left == 0 && self.tail.is_empty()
+    }
+}
+
 impl ReplyMeter for ImapReplies {
     fn feed(&mut self, mut bytes: &[u8]) -> Result<(), String> {
         while !bytes.is_empty() {
+            let took = self.take_reply(bytes)?;
+            bytes = &bytes[took..];
+        }
+        Ok(())
+    }
+
+    /// Every read ends at most where a response ends: async-imap then never holds bytes
+    /// of the next response when it hands one over, so `read_fetches.rs` can read the
+    /// stream itself between two responses.
+    fn take_reply(&mut self, bytes: &[u8]) -> Result<usize, String> {
+        let mut at = 0;
+        while at < bytes.len() {
+            let rest = &bytes[at..];
             if self.literal_left > 0 {
-                let n = self.literal_left.min(bytes.len());
+                let n = self.literal_left.min(rest.len());
                 self.count(n)?;
                 self.literal_left -= n;
-                bytes = &bytes[n..];
+                at += n;
                 continue;
             }
-            match memchr::memchr(b'\n', bytes) {
+            match memchr::memchr(b'\n', rest) {
                 None => {
-                    self.count(bytes.len())?;
-                    self.keep_tail(bytes);
-                    return Ok(());
+                    self.count(rest.len())?;
+                    self.keep_tail(rest);
+                    return Ok(bytes.len());
                 }
-                Some(at) => {
-                    self.count(at + 1)?;
-                    self.keep_tail(&bytes[..at]);
-                    match literal_length(&self.tail) {
+                Some(end) => {
+                    self.count(end + 1)?;
+                    self.keep_tail(&rest[..end]);
+                    at += end + 1;
+                    let literal = literal_length(&self.tail);
+                    self.tail.clear();
+                    match literal {
                         Some(n) => {
                             // Refused on the claim: no need to wait for the bytes.
                             if self.used.saturating_add(n) > self.limit {
@@ -104,14 +128,15 @@ impl ReplyMeter for ImapReplies {
                             self.literal_left = n;
                         }
                         // The response is complete.
-                        None => self.used = 0,
+                        None => {
+                            self.used = 0;
+                            return Ok(at);
+                        }
                     }
-                    self.tail.clear();
-                    bytes = &bytes[at + 1..];
                 }
             }
         }
-        Ok(())
+        Ok(bytes.len())
     }
 }
 
@@ -141,6 +166,23 @@ mod tests {
         // The same with a 30-byte literal is over 40 in all.
         let e = feed_all(&mut m, &[b"* 1 FETCH (BODY[] {30}\r\n", &[b'a'; 30]]).unwrap_err();
         assert!(e.contains("larger than 1 KiB"), "{e}");
+    }
+
+    #[test]
+    fn a_reply_is_taken_up_to_its_end_literals_included() {
+        let mut m = ImapReplies::new(1 << 20);
+        assert!(m.between_replies());
+        let two = b"* 1 FETCH (BODY[] {5}\r\na\nb\nc)\r\n* 2 EXISTS\r\n";
+        let first = m.take_reply(two).unwrap();
+        assert_eq!(&two[..first], b"* 1 FETCH (BODY[] {5}\r\na\nb\nc)\r\n");
+        assert!(m.between_replies());
+        // Cut inside the literal: not between replies until its line ends.
+        assert_eq!(m.take_reply(b"* 3 FETCH (BODY[] {2}\r\n\n").unwrap(), 24);
+        assert!(!m.between_replies());
+        assert_eq!(m.take_reply(b"\n)").unwrap(), 2);
+        assert!(!m.between_replies());
+        assert_eq!(m.take_reply(b"\r\nA1 OK\r\n").unwrap(), 2);
+        assert!(m.between_replies());
     }
 
     #[test]

@@ -709,3 +709,23 @@ async fn rows_by_position_that_do_not_add_up_are_completed_by_uid() {
     );
     assert_eq!(sent.len(), 3, "{sent:?}");
 }
+
+/// async-imap reads the folder's opening, Petrel's own reader the header rows that follow
+/// (`read_fetches.rs`). The server sends the start of an untagged reply right behind the
+/// opening's tagged answer, in the same write, and its end with the rows: each reader must
+/// get whole replies, none of them left in the other's buffer.
+fn split_behind_the_opening(cmd: &str) -> Option<String> {
+    if cmd.contains("EXAMINE") {
+        return Some(examined(SHORT) + "* OK [ALERT] still he");
+    }
+    if cmd.contains(" FETCH ") {
+        return Some("re\r\n".to_string() + &header_rows(cmd, "TAG"));
+    }
+    login_ok(cmd)
+}
+
+#[tokio::test]
+async fn a_reply_split_behind_another_readers_reply_reaches_the_next_reader_whole() {
+    let report = sync_against(split_behind_the_opening).await.unwrap();
+    assert_eq!(report.added, SHORT as usize, "{report:?}");
+}

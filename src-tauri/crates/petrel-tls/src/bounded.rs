@@ -16,6 +16,17 @@ pub trait ReplyMeter {
     /// Takes the next bytes read from the server; `Err(why)` once the reply being read is
     /// larger than the protocol allows.
     fn feed(&mut self, bytes: &[u8]) -> Result<(), String>;
+
+    /// Takes the next bytes up to the end of the first reply among them and returns how
+    /// many it took (at least one of a non-empty `bytes`); the rest wait for a later read.
+    /// A meter that overrides this makes every read of [`Bounded`] end at most at a reply's
+    /// end, so a reader that parses replies as they come never holds bytes of the next one
+    /// (and another reader can take over the stream between two replies). By default all
+    /// bytes are taken.
+    fn take_reply(&mut self, bytes: &[u8]) -> Result<usize, String> {
+        self.feed(bytes)?;
+        Ok(bytes.len())
+    }
 }
 
 /// The error a read fails with past the ceiling (inside an `io::Error` of kind
@@ -57,6 +68,10 @@ pub struct Bounded<S, M> {
     meter: M,
     /// Set once the ceiling was passed: every later read fails the same way.
     over: Option<String>,
+    /// Bytes read from `inner` past the end of a reply (see [`ReplyMeter::take_reply`]),
+    /// handed on by the next reads from `ahead_from` on.
+    ahead: Vec<u8>,
+    ahead_from: usize,
 }
 
 impl<S, M> Bounded<S, M> {
@@ -65,7 +80,14 @@ impl<S, M> Bounded<S, M> {
             inner,
             meter,
             over: None,
+            ahead: Vec::new(),
+            ahead_from: 0,
         }
+    }
+
+    /// The meter, to ask where in a reply the reads so far ended.
+    pub fn meter(&self) -> &M {
+        &self.meter
     }
 
     pub fn get_ref(&self) -> &S {
@@ -84,6 +106,21 @@ fn too_large(why: &str) -> std::io::Error {
     )
 }
 
+impl<S, M: ReplyMeter> Bounded<S, M> {
+    /// Runs the meter over `bytes`; `Err` once past the ceiling (from then on, for good).
+    fn take(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self.meter.take_reply(bytes) {
+            // A meter must take something of what it is given, or reads would stall.
+            Ok(took) => Ok(took.clamp(usize::from(!bytes.is_empty()), bytes.len())),
+            Err(why) => {
+                let error = too_large(&why);
+                self.over = Some(why);
+                Err(error)
+            }
+        }
+    }
+}
+
 impl<S: AsyncRead + Unpin, M: ReplyMeter + Unpin> AsyncRead for Bounded<S, M> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -94,15 +131,37 @@ impl<S: AsyncRead + Unpin, M: ReplyMeter + Unpin> AsyncRead for Bounded<S, M> {
         if let Some(why) = &this.over {
             return Poll::Ready(Err(too_large(why)));
         }
+        if this.ahead_from < this.ahead.len() {
+            let ahead = std::mem::take(&mut this.ahead);
+            let n = buf.remaining().min(ahead.len() - this.ahead_from);
+            let chunk = &ahead[this.ahead_from..this.ahead_from + n];
+            let took = this.take(chunk);
+            if let Ok(took) = took {
+                buf.put_slice(&chunk[..took]);
+                this.ahead_from += took;
+            }
+            this.ahead = ahead;
+            if this.ahead_from == this.ahead.len() {
+                this.ahead.clear();
+                this.ahead_from = 0;
+            }
+            return Poll::Ready(took.map(|_| ()));
+        }
         let before = buf.filled().len();
         let read = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = read {
-            if let Err(why) = this.meter.feed(&buf.filled()[before..]) {
-                // The bytes of this read are not handed on: the reply is refused whole.
-                buf.set_filled(before);
-                let error = too_large(&why);
-                this.over = Some(why);
-                return Poll::Ready(Err(error));
+            let fresh = &buf.filled()[before..];
+            match this.take(fresh) {
+                Ok(took) if took < fresh.len() => {
+                    this.ahead.extend_from_slice(&fresh[took..]);
+                    buf.set_filled(before + took);
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    // The bytes of this read are not handed on: the reply is refused whole.
+                    buf.set_filled(before);
+                    return Poll::Ready(Err(error));
+                }
             }
         }
         read
@@ -182,5 +241,57 @@ mod tests {
         assert!(bounded.read(&mut [0u8; 64]).await.is_err());
         assert_eq!(size_words(65 << 20), "65 MiB");
         assert_eq!(size_words(4096), "4 KiB");
+    }
+
+    /// `Lines`, each read ending at a line's end.
+    struct SplitLines(Lines);
+    impl ReplyMeter for SplitLines {
+        fn feed(&mut self, bytes: &[u8]) -> Result<(), String> {
+            self.0.feed(bytes)
+        }
+        fn take_reply(&mut self, bytes: &[u8]) -> Result<usize, String> {
+            let end = bytes
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |i| i + 1);
+            self.0.feed(&bytes[..end])?;
+            Ok(end)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_splitting_meter_ends_every_read_at_a_reply_and_loses_nothing() {
+        let (mut server, client) = tokio::io::duplex(256);
+        let mut bounded = Bounded::new(client, SplitLines(Lines(0)));
+        tokio::io::AsyncWriteExt::write_all(&mut server, b"a\nbb\nccc\ndd")
+            .await
+            .unwrap();
+        let mut reads = Vec::new();
+        for _ in 0..4 {
+            let mut buf = [0u8; 64];
+            let n = bounded.read(&mut buf).await.unwrap();
+            reads.push(String::from_utf8(buf[..n].to_vec()).unwrap());
+        }
+        assert_eq!(reads, ["a\n", "bb\n", "ccc\n", "dd"]);
+        // A small buffer takes what fits of a reply held back, the rest comes next.
+        tokio::io::AsyncWriteExt::write_all(&mut server, b"\nxyz\nw\n")
+            .await
+            .unwrap();
+        assert_eq!(bounded.read(&mut [0u8; 64]).await.unwrap(), 1, "dd's end");
+        let mut two = [0u8; 2];
+        assert_eq!(bounded.read(&mut two).await.unwrap(), 2);
+        assert_eq!(&two, b"xy");
+        let mut rest = [0u8; 64];
+        let n = bounded.read(&mut rest).await.unwrap();
+        assert_eq!(&rest[..n], b"z\n");
+        let n = bounded.read(&mut rest).await.unwrap();
+        assert_eq!(&rest[..n], b"w\n");
+        // A reply held back is still measured: past the ceiling it fails as one read would.
+        tokio::io::AsyncWriteExt::write_all(&mut server, b"ok\nfar too long a line\n")
+            .await
+            .unwrap();
+        assert_eq!(bounded.read(&mut rest).await.unwrap(), 3);
+        assert!(bounded.read(&mut rest).await.is_err());
+        assert!(bounded.read(&mut rest).await.is_err(), "and stays failed");
     }
 }
