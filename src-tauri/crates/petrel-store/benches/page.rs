@@ -3,6 +3,8 @@
 //! ≤ 20 ms); `cache_rank_build_ms` is the one-time cost of opening the folder (reading the
 //! keys-only date index); `cache_page_vs_scan_ratio` compares a page with the naive
 //! alternative, a scan of every row to sort them (what the design rules out).
+//! `cache_bodies_*`: 20,000 message bodies of 5 kB stored in batches of 250 (an offline
+//! download) and read back, against the floor of writing the same bytes to one file.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: failing loudly is the point
 
 use petrel_core::{AccountId, Envelope};
@@ -89,4 +91,101 @@ fn main() {
     let scan_ms = scans[1].as_secs_f64() * 1000.0;
     println!("cache_full_scan_page_ms {scan_ms:.1} ms");
     println!("cache_page_vs_scan_ratio {:.4} x", page_ms / scan_ms);
+    drop(cache);
+    bodies();
+}
+
+const BODIES: u32 = 20_000;
+const BODY_BYTES: usize = 5_000;
+
+fn body(uid: u32) -> Vec<u8> {
+    let mut raw = format!("Subject: message {uid}\r\n\r\n").into_bytes();
+    raw.resize(BODY_BYTES, b'a' + (uid % 26) as u8);
+    raw
+}
+
+/// Bytes under `dir`, files in subfolders included.
+fn disk_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                disk_bytes(&e.path())
+            } else {
+                meta.len()
+            }
+        })
+        .sum()
+}
+
+fn bodies() {
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let uids: Vec<u32> = (1..=BODIES).collect();
+    let (mut writes, mut reads, mut floors, mut disk) = (vec![], vec![], vec![], 0);
+    for _ in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = FolderRef::new(&AccountId("bench".into()), "Bodies");
+        let cache = SledCache::open(dir.path()).unwrap();
+        let rows: Vec<Envelope> = uids
+            .iter()
+            .map(|&uid| Envelope {
+                uid,
+                from: "a".into(),
+                subject: "b".into(),
+                date: Some(i64::from(uid)),
+                seen: true,
+                flagged: false,
+                answered: false,
+                has_attachment: false,
+                size: BODY_BYTES as u64,
+            })
+            .collect();
+        cache.upsert(&folder, &rows).unwrap();
+        let t = Instant::now();
+        for chunk in uids.chunks(250) {
+            let batch: Vec<(u32, Vec<u8>)> = chunk.iter().map(|&u| (u, body(u))).collect();
+            cache.set_bodies(&folder, &batch).unwrap();
+        }
+        cache.flush().unwrap();
+        writes.push(t.elapsed().as_secs_f64() * 1000.0);
+        disk = disk_bytes(dir.path());
+        let t = Instant::now();
+        for &uid in &uids {
+            assert_eq!(
+                cache.body(&folder, uid).unwrap().map(|b| b.len()),
+                Some(BODY_BYTES)
+            );
+        }
+        reads.push(t.elapsed().as_secs_f64() * 1000.0);
+
+        // The floor: the same bytes, made the same way, appended to one file.
+        let t = Instant::now();
+        let mut file = std::fs::File::create(dir.path().join("floor")).unwrap();
+        for chunk in uids.chunks(250) {
+            let batch: Vec<Vec<u8>> = chunk.iter().map(|&u| body(u)).collect();
+            for raw in &batch {
+                std::io::Write::write_all(&mut file, raw).unwrap();
+            }
+        }
+        file.sync_data().unwrap();
+        floors.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (write, floor) = (median(writes), median(floors));
+    println!("cache_bodies_write_ms {write:.0} ms (20k x 5 kB, batches of 250, flushed)");
+    println!("cache_bodies_write_floor_ms {floor:.0} ms (the same bytes to one file, synced)");
+    println!("cache_bodies_write_vs_floor {:.2} x", write / floor);
+    println!(
+        "cache_bodies_read_ms {:.0} ms (every body, one by one)",
+        median(reads)
+    );
+    println!(
+        "cache_bodies_disk_mb {:.0} MB (of {} MB of bodies)",
+        disk as f64 / 1e6,
+        u64::from(BODIES) * BODY_BYTES as u64 / 1_000_000
+    );
 }

@@ -6,6 +6,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the mail cache is in use by another Petrel ({0})")]
     Locked(String),
+    #[error("the mail cache could not read or write its message files: {0}")]
+    Files(#[from] std::io::Error),
 }
 
 impl From<postcard::Error> for StoreError {

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod blocks;
+mod bodies;
 mod error;
 mod memory;
 mod rank;

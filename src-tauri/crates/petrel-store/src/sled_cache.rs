@@ -9,7 +9,10 @@
 //!
 //!   Both packed 64 to a key ([`crate::blocks`]): sled's cost is per key written, and one
 //!   key per row made the cache writer the slowest part of a header sync.
-//! - `B` id uid → raw message bytes, for messages read or downloaded for offline use
+//! - `B` id uid → where the message's raw bytes are in the folder's file (`bodies/<id>`,
+//!   [`crate::bodies`]), for messages read or downloaded for offline use
+//! - `W` id → the bytes of the folder's file still in use (u64), so the space of removed
+//!   messages is taken back once it is most of the file
 //! - `T` id uid → [`ThreadLinks`] (postcard), fetched for the conversation view
 //! - `L` account → the account's folder tree (postcard), shown while offline
 //! - `J` seq → [`CacheChange`] (postcard): the journal derived stores follow, written in
@@ -19,6 +22,7 @@
 //! negative timestamps sort before positive ones.
 
 use crate::blocks::{self, Blocks};
+use crate::bodies::{BodyFiles, Stored};
 use crate::rank::Rank;
 use crate::{order_key, CacheChange, FolderRef, FolderState, MailCache, Page, Result, StoreError};
 use petrel_core::{AccountId, Envelope, Folder, ThreadLinks};
@@ -37,7 +41,12 @@ pub struct SledCache {
     /// Rank per folder id, built on first use.
     ranks: Mutex<HashMap<u64, Rank>>,
     journal_id: u64,
+    bodies: BodyFiles,
 }
+
+/// A folder's file is rewritten without its removed messages once they are more than this
+/// and more than the messages still in it.
+const WASTE_BEFORE_REWRITE: u64 = 8 << 20;
 
 impl SledCache {
     /// Opens (or creates) the cache in `dir`. sled releases its file lock from a background
@@ -60,6 +69,7 @@ impl SledCache {
                         write: Mutex::new(()),
                         ranks: Mutex::new(HashMap::new()),
                         journal_id,
+                        bodies: BodyFiles::open(&dir.join("bodies"))?,
                     });
                 }
                 Err(e) if is_lock_error(&e) => {
@@ -223,6 +233,86 @@ impl SledCache {
                 batch.remove(k?);
             }
         }
+        batch.remove(key(b'W', id, &[]));
+        Ok(())
+    }
+
+    /// Bytes of the folder's body file in use.
+    fn live_bytes(&self, id: u64) -> Result<u64> {
+        Ok(self.tree.get(key(b'W', id, &[]))?.map_or(0, |v| be_u64(&v)))
+    }
+
+    /// Where the body of `uid` is, if it has one.
+    fn stored(&self, id: u64, uid: u32) -> Result<Option<Stored>> {
+        Ok(self
+            .tree
+            .get(key(b'B', id, &uid.to_be_bytes()))?
+            .and_then(|v| Stored::from_bytes(&v)))
+    }
+
+    /// Stores `bodies` of cached rows (others are left out: a body without its row would
+    /// never be removed); returns the UIDs stored. Caller holds `write`.
+    fn write_bodies(&self, folder: &FolderRef, bodies: &[(u32, &[u8])]) -> Result<Vec<u32>> {
+        let Some(id) = self.id(folder)? else {
+            return Ok(Vec::new());
+        };
+        let mut kept = Vec::with_capacity(bodies.len());
+        for &(uid, raw) in bodies {
+            if self.has_row(id, uid)? {
+                kept.push((uid, raw));
+            }
+        }
+        if kept.is_empty() {
+            return Ok(Vec::new());
+        }
+        let places = self.bodies.append(id, kept.iter().map(|&(_, raw)| raw))?;
+        let mut live = self.live_bytes(id)?;
+        let mut batch = sled::Batch::default();
+        for (&(uid, _), at) in kept.iter().zip(places) {
+            if let Some(old) = self.stored(id, uid)? {
+                live = live.saturating_sub(u64::from(old.len));
+            }
+            live += u64::from(at.len);
+            batch.insert(key(b'B', id, &uid.to_be_bytes()), &at.to_bytes()[..]);
+        }
+        let stored: Vec<u32> = kept.iter().map(|&(uid, _)| uid).collect();
+        batch.insert(key(b'W', id, &[]), &live.to_be_bytes()[..]);
+        self.journal(&mut batch, &CacheChange::messages(folder, stored.clone()))?;
+        self.tree.apply_batch(batch)?;
+        Ok(stored)
+    }
+
+    /// Rewrites the folder's body file without the bytes of removed messages once they
+    /// are most of it. Caller holds `write`.
+    fn take_back_space(&self, id: u64) -> Result<()> {
+        let live = self.live_bytes(id)?;
+        let waste = self.bodies.len(id).saturating_sub(live);
+        if waste <= WASTE_BEFORE_REWRITE || waste <= live {
+            return Ok(());
+        }
+        let mut keys = Vec::new();
+        let mut places = Vec::new();
+        for entry in self.tree.scan_prefix(key(b'B', id, &[])) {
+            let (k, v) = entry?;
+            if let Some(at) = Stored::from_bytes(&v) {
+                keys.push(k);
+                places.push(at);
+            }
+        }
+        let moved = self.bodies.rewrite(id, &places)?;
+        let mut batch = sled::Batch::default();
+        let mut live = 0u64;
+        for (k, at) in keys.into_iter().zip(moved) {
+            match at {
+                Some(at) => {
+                    live += u64::from(at.len);
+                    batch.insert(k, &at.to_bytes()[..]);
+                }
+                None => batch.remove(k),
+            }
+        }
+        batch.insert(key(b'W', id, &[]), &live.to_be_bytes()[..]);
+        self.tree.apply_batch(batch)?;
         Ok(())
     }
 }
@@ -246,7 +336,8 @@ impl MailCache for SledCache {
         let id = self.id_or_create(folder)?;
         let mut state = self.state(id)?;
         let mut batch = sled::Batch::default();
-        if state.uidvalidity != 0 && state.uidvalidity != uidvalidity {
+        let cleared = state.uidvalidity != 0 && state.uidvalidity != uidvalidity;
+        if cleared {
             self.clear_rows(id, &mut batch)?;
             self.journal(&mut batch, &CacheChange::Folder(folder.clone()))?;
             state = FolderState::default();
@@ -260,6 +351,9 @@ impl MailCache for SledCache {
         state.highestmodseq = highestmodseq;
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
         self.tree.apply_batch(batch)?;
+        if cleared {
+            self.bodies.remove(id)?;
+        }
         Ok(())
     }
 
@@ -284,9 +378,13 @@ impl MailCache for SledCache {
             &mut batch,
             &CacheChange::messages(folder, uids.iter().copied()),
         )?;
+        let mut live = self.live_bytes(id)?;
         for uid in uids {
             if let Some(old) = stored.remove(&self.tree, uid)? {
                 let old: Envelope = postcard::from_bytes(&old)?;
+                if let Some(body) = self.stored(id, uid)? {
+                    live = live.saturating_sub(u64::from(body.len));
+                }
                 batch.remove(key(b'B', id, &uid.to_be_bytes()));
                 batch.remove(key(b'T', id, &uid.to_be_bytes()));
                 dates.remove(&self.tree, uid)?;
@@ -298,8 +396,10 @@ impl MailCache for SledCache {
         stored.write(&mut batch);
         dates.write(&mut batch);
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
+        batch.insert(key(b'W', id, &[]), &live.to_be_bytes()[..]);
         self.tree.apply_batch(batch)?;
-        self.with_rank(id, |rank| removed.into_iter().for_each(|k| rank.remove(k)))
+        self.with_rank(id, |rank| removed.into_iter().for_each(|k| rank.remove(k)))?;
+        self.take_back_space(id)
     }
 
     fn set_flags(&self, folder: &FolderRef, uid: u32, seen: bool, flagged: bool) -> Result<bool> {
@@ -404,21 +504,12 @@ impl MailCache for SledCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&id);
-        Ok(())
+        self.bodies.remove(id)
     }
 
     fn set_body(&self, folder: &FolderRef, uid: u32, raw: &[u8]) -> Result<()> {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(id) = self.id(folder)? else {
-            return Ok(());
-        };
-        // Only for cached rows: a body without its row would never be removed.
-        if self.has_row(id, uid)? {
-            let mut batch = sled::Batch::default();
-            batch.insert(key(b'B', id, &uid.to_be_bytes()), raw);
-            self.journal(&mut batch, &CacheChange::messages(folder, [uid]))?;
-            self.tree.apply_batch(batch)?;
-        }
+        self.write_bodies(folder, &[(uid, raw)])?;
         Ok(())
     }
 
@@ -426,10 +517,17 @@ impl MailCache for SledCache {
         let Some(id) = self.id(folder)? else {
             return Ok(None);
         };
-        Ok(self
-            .tree
-            .get(key(b'B', id, &uid.to_be_bytes()))?
-            .map(|v| v.to_vec()))
+        // A second look when the bytes do not match: the file may have been rewritten
+        // (`take_back_space`) between reading the place and reading the bytes.
+        for _ in 0..2 {
+            let Some(at) = self.stored(id, uid)? else {
+                return Ok(None);
+            };
+            if let Some(body) = self.bodies.read(id, at)? {
+                return Ok(Some(body));
+            }
+        }
+        Ok(None)
     }
 
     fn body_uids(&self, folder: &FolderRef) -> Result<Vec<u32>> {
@@ -447,20 +545,8 @@ impl MailCache for SledCache {
 
     fn set_bodies(&self, folder: &FolderRef, bodies: &[(u32, Vec<u8>)]) -> Result<()> {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(id) = self.id(folder)? else {
-            return Ok(());
-        };
-        let mut batch = sled::Batch::default();
-        let mut stored = Vec::with_capacity(bodies.len());
-        for (uid, raw) in bodies {
-            // Only for cached rows: a body without its row would never be removed.
-            if self.has_row(id, *uid)? {
-                batch.insert(key(b'B', id, &uid.to_be_bytes()), raw.as_slice());
-                stored.push(*uid);
-            }
-        }
-        self.journal(&mut batch, &CacheChange::messages(folder, stored))?;
-        self.tree.apply_batch(batch)?;
+        let bodies: Vec<(u32, &[u8])> = bodies.iter().map(|(u, b)| (*u, b.as_slice())).collect();
+        self.write_bodies(folder, &bodies)?;
         Ok(())
     }
 
@@ -582,7 +668,7 @@ fn by_uid(rows: &[Envelope]) -> BTreeMap<u32, &Envelope> {
 /// by another version cannot be read, so it is refused as `Corrupt` and the app rebuilds
 /// it from the server. Bump whenever `Envelope`, `FolderState` or a key's layout change
 /// (3: the date index packed 64 rows to a key; 4: the rows too).
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 const FORMAT_KEY: &[u8] = b"V";
 
 fn check_format(tree: &sled::Db) -> Result<()> {

@@ -305,6 +305,93 @@ fn bodies_live_and_die_with_their_rows() {
     });
 }
 
+/// Bytes of every body file of the sled cache in `dir`.
+fn body_file_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir.join("bodies"))
+        .map(|files| files.map(|f| f.unwrap().metadata().unwrap().len()).sum())
+        .unwrap_or(0)
+}
+
+/// A message body of `kib` KiB that says which message it is.
+fn big_body(uid: u32, kib: usize) -> Vec<u8> {
+    let mut body = format!("Subject: {uid}\r\n\r\n").into_bytes();
+    body.resize(kib * 1024, b'a' + (uid % 26) as u8);
+    body
+}
+
+#[test]
+fn removed_messages_give_their_space_back_and_the_rest_reads_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = inbox();
+    {
+        let cache = SledCache::open(dir.path()).unwrap();
+        let rows: Vec<_> = (1..=40)
+            .map(|u| row(u, Some(i64::from(u)), false))
+            .collect();
+        cache.upsert(&f, &rows).unwrap();
+        let bodies: Vec<_> = (1..=40).map(|u| (u, big_body(u, 512))).collect();
+        cache.set_bodies(&f, &bodies).unwrap();
+        assert_eq!(body_file_bytes(dir.path()), 40 * 512 * 1024);
+        // A body written again leaves its old bytes behind, counted as waste too.
+        cache.set_body(&f, 40, &big_body(40, 512)).unwrap();
+        // Up to 8 MiB of waste is left as it is…
+        cache.remove(&f, &(1..=10).collect::<Vec<_>>()).unwrap();
+        assert_eq!(body_file_bytes(dir.path()), 41 * 512 * 1024);
+        // …past it, and past what is still in use, the file is written anew.
+        cache.remove(&f, &(11..=30).collect::<Vec<_>>()).unwrap();
+        assert_eq!(body_file_bytes(dir.path()), 10 * 512 * 1024);
+        for uid in 31..=40 {
+            assert_eq!(cache.body(&f, uid).unwrap(), Some(big_body(uid, 512)));
+        }
+        assert_eq!(cache.body(&f, 30).unwrap(), None);
+    }
+    let cache = SledCache::open(dir.path()).unwrap();
+    assert_eq!(cache.body_uids(&f).unwrap(), (31..=40).collect::<Vec<_>>());
+    assert_eq!(cache.body(&f, 35).unwrap(), Some(big_body(35, 512)));
+    cache.drop_folder(&f).unwrap();
+    assert_eq!(
+        body_file_bytes(dir.path()),
+        0,
+        "a dropped folder leaves no file"
+    );
+}
+
+#[test]
+fn a_body_whose_bytes_are_damaged_or_gone_reads_as_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = inbox();
+    let cache = SledCache::open(dir.path()).unwrap();
+    cache
+        .upsert(&f, &[row(1, Some(1), false), row(2, Some(2), false)])
+        .unwrap();
+    cache
+        .set_bodies(&f, &[(1, b"first body".to_vec()), (2, b"second".to_vec())])
+        .unwrap();
+    let file = std::fs::read_dir(dir.path().join("bodies"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    // As after a crash that kept sled's records but not all of the file's bytes.
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[3] ^= 0x20;
+    bytes.truncate(bytes.len() - 2);
+    std::fs::write(&file, &bytes).unwrap();
+    assert_eq!(cache.body(&f, 1).unwrap(), None, "other bytes: missing");
+    assert_eq!(cache.body(&f, 2).unwrap(), None, "cut short: missing");
+    // Fetched again, it reads as stored.
+    cache.set_body(&f, 1, b"first body").unwrap();
+    assert_eq!(
+        cache.body(&f, 1).unwrap().as_deref(),
+        Some(&b"first body"[..])
+    );
+    // A changed UIDVALIDITY drops the file with the rows.
+    cache.set_sync_state(&f, 7, 3, 0).unwrap();
+    cache.set_sync_state(&f, 8, 3, 0).unwrap();
+    assert_eq!(body_file_bytes(dir.path()), 0);
+}
+
 #[test]
 fn folder_trees_are_kept_per_account_and_dropped_with_it() {
     each_cache(|cache| {
