@@ -15,14 +15,9 @@ fn body_query() -> String {
     format!("(UID RFC822.SIZE BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>)")
 }
 
-/// The body of a FETCH response when it is the whole message: shorter than the cut, or
-/// exactly at it for a message of that size. (RFC822.SIZE alone is not trusted: some
-/// servers report sizes a little off.)
-fn whole_body(f: &async_imap::types::Fetch) -> Option<&[u8]> {
-    let body = f.body()?;
-    is_whole(body, f.size).then_some(body)
-}
-
+/// Whether a FETCH's body is the whole message: shorter than the cut, or exactly at it for
+/// a message of that size. (RFC822.SIZE alone is not trusted: some servers report sizes a
+/// little off.)
 fn is_whole(body: &[u8], size: Option<u32>) -> bool {
     body.len() < MAX_MESSAGE_BYTES || size.is_some_and(|s| s as usize <= MAX_MESSAGE_BYTES)
 }
@@ -53,20 +48,26 @@ impl ImapSession {
     /// message read itself (through its action queue, so the cache and the server agree,
     /// and a body downloaded for offline use stays unread).
     pub async fn fetch_message(&mut self, folder: &str, uid: u32) -> Result<Vec<u8>, ImapError> {
-        let fetches = self
-            .uid_fetch_in(folder, &[uid], &body_query(), "fetching the message")
-            .await?;
-        let fetch = fetches
-            .iter()
-            .find(|f| f.uid == Some(uid) && f.body().is_some())
+        let selected = self.open(folder, Access::ReadOnly, &[uid]).await?;
+        let mut found = None;
+        let command = format!("UID FETCH {uid} {}", body_query());
+        self.fetch_replies("fetching the message", &command, |items| {
+            if let (Some(true), Some(body)) = (items.uid.map(|u| u == uid), items.body) {
+                found = Some((body.into_owned(), items.size));
+            }
+        })
+        .await?;
+        self.keep(selected);
+        let (body, size) = found
             .ok_or_else(|| ImapError::Refused(format!("message {uid} is no longer in {folder}")))?;
-        match whole_body(fetch) {
-            Some(body) => Ok(body.to_vec()),
-            None => Err(ImapError::Protocol(format!(
+        if is_whole(&body, size) {
+            Ok(body)
+        } else {
+            Err(ImapError::Protocol(format!(
                 "the message is {}, larger than the {} Petrel opens",
-                petrel_tls::size_words(fetch.size.map_or(0, |s| s as usize)),
+                petrel_tls::size_words(size.map_or(0, |s| s as usize)),
                 petrel_tls::size_words(MAX_MESSAGE_BYTES)
-            ))),
+            )))
         }
     }
 }

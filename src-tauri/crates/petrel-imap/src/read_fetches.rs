@@ -49,8 +49,11 @@ impl ImapSession {
         buf.clear();
         let stream = self.conn.get_mut();
         loop {
-            if buf.capacity() - buf.len() < READ_ROOM / 2 {
-                buf.reserve(READ_ROOM.max(buf.len()));
+            // A literal's length is known from its line: room for all of it at once (it is
+            // within the reply ceiling, or the meter has refused it already).
+            let wanted = stream.meter().literal_left() + READ_ROOM / 2;
+            if buf.capacity() - buf.len() < wanted {
+                buf.reserve(wanted.max(READ_ROOM));
             }
             if stream.read_buf(buf).await? == 0 {
                 return Err(closed());

@@ -82,6 +82,12 @@ impl ImapReplies {
     pub(crate) fn between_replies(&self) -> bool {
         self.used == 0 && self.literal_left == 0 && self.tail.is_empty()
     }
+
+    /// Bytes of the literal being read still to come (0 outside one): room a reader can
+    /// make at once instead of growing its buffer as they come.
+    pub(crate) fn literal_left(&self) -> usize {
+        self.literal_left
+    }
 }
 
 impl ReplyMeter for ImapReplies {
