@@ -12,6 +12,7 @@
 //! is read differently, only faster.
 
 use crate::raw_command::{closed, goodbye};
+use crate::reply_meter::ImapReplies;
 use crate::session::{with_timeout, ImapSession};
 use crate::sync_folder::{flags_named, Flags};
 use crate::ImapError;
@@ -46,21 +47,30 @@ impl ImapSession {
     /// Reads the next whole reply into `buf` (emptied first), past async-imap. Only between
     /// two replies — after a command is sent, or after a reply async-imap handed over.
     pub(crate) async fn read_reply(&mut self, buf: &mut Vec<u8>) -> Result<(), ImapError> {
-        buf.clear();
-        let stream = self.conn.get_mut();
-        loop {
-            // A literal's length is known from its line: room for all of it at once (it is
-            // within the reply ceiling, or the meter has refused it already).
-            let wanted = stream.meter().literal_left() + READ_ROOM / 2;
-            if buf.capacity() - buf.len() < wanted {
-                buf.reserve(wanted.max(READ_ROOM));
-            }
-            if stream.read_buf(buf).await? == 0 {
-                return Err(closed());
-            }
-            if stream.meter().between_replies() {
-                return Ok(());
-            }
+        read_whole_reply(self.conn.get_mut(), buf).await
+    }
+}
+
+/// Reads from `stream` until the bytes in `buf` (emptied first) are one whole reply: the
+/// stream ends its reads at reply ends, so the first read that leaves its meter between
+/// replies ends the reply.
+async fn read_whole_reply<S: tokio::io::AsyncRead + Unpin>(
+    stream: &mut petrel_tls::Bounded<S, ImapReplies>,
+    buf: &mut Vec<u8>,
+) -> Result<(), ImapError> {
+    buf.clear();
+    loop {
+        // A literal's length is known from its line: room for all of it at once (it is
+        // within the reply ceiling, or the meter has refused it already).
+        let wanted = stream.meter().literal_left() + READ_ROOM / 2;
+        if buf.capacity() - buf.len() < wanted {
+            buf.reserve(wanted.max(READ_ROOM));
+        }
+        if stream.read_buf(buf).await? == 0 {
+            return Err(closed());
+        }
+        if stream.meter().between_replies() {
+            return Ok(());
         }
     }
 }
@@ -416,8 +426,72 @@ mod tests {
         })
     }
 
+    /// What `replies` become when the server's writes cut them at `cuts` (offsets into
+    /// their concatenation) and Petrel's reader reads them one by one.
+    fn read_back(replies: &[Vec<u8>], cuts: &[usize]) -> Vec<Vec<u8>> {
+        let wire: Vec<u8> = replies.concat();
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
+        cuts.push(wire.len());
+        cuts.sort_unstable();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (client, mut server) = tokio::io::duplex(1 << 16);
+            let writer = tokio::spawn(async move {
+                let mut from = 0;
+                for cut in cuts {
+                    tokio::io::AsyncWriteExt::write_all(&mut server, &wire[from..cut])
+                        .await
+                        .unwrap();
+                    tokio::io::AsyncWriteExt::flush(&mut server).await.unwrap();
+                    tokio::task::yield_now().await;
+                    from = cut;
+                }
+            });
+            let mut stream =
+                petrel_tls::Bounded::new(client, ImapReplies::new(crate::MAX_RESPONSE_BYTES));
+            let mut read = Vec::new();
+            let mut buf = Vec::new();
+            for _ in replies {
+                read_whole_reply(&mut stream, &mut buf).await.unwrap();
+                read.push(buf.clone());
+            }
+            writer.await.unwrap();
+            read
+        })
+    }
+
+    #[test]
+    fn a_read_stops_at_the_end_of_a_reply_sent_with_others() {
+        let replies = vec![
+            b"* 1 FETCH (UID 1 BODY[] {12}\r\nline\r\n{3}\r\n)\r\n".to_vec(),
+            b"* 2 EXISTS\r\n".to_vec(),
+            b"A1 OK done\r\n".to_vec(),
+        ];
+        assert_eq!(read_back(&replies, &[]), replies, "all in one write");
+        assert_eq!(
+            read_back(&replies, &[3, 22, 23, 40]),
+            replies,
+            "cut inside literals"
+        );
+    }
+
     proptest! {
         #![proptest_config(petrel_core::fuzz::config())]
+
+        /// Replies cut anywhere by the network come out of the reader whole, one by one.
+        #[test]
+        fn replies_cut_anywhere_are_read_whole_one_by_one(
+            replies in proptest::collection::vec(
+                prop_oneof![reply(), Just(b"A7 OK fetched\r\n".to_vec()), Just(b"* 3 EXPUNGE\r\n".to_vec())],
+                1..8,
+            ),
+            cuts in proptest::collection::vec(any::<usize>(), 0..12),
+        ) {
+            prop_assert_eq!(read_back(&replies, &cuts), replies);
+        }
 
         /// Whatever the scan reads, imap-proto reads the same.
         #[test]
