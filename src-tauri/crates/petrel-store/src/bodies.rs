@@ -158,7 +158,20 @@ impl BodyFiles {
     /// do not match: those bodies are fetched again.
     pub fn rewrite(&self, folder: u64, live: &[Stored]) -> Result<Vec<Option<Stored>>> {
         let fresh = self.dir.join(format!("{folder}.new"));
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, File::create(&fresh)?);
+        let rewritten = self.rewrite_to(folder, live, &fresh);
+        if rewritten.is_err() {
+            let _ = std::fs::remove_file(&fresh);
+        }
+        rewritten
+    }
+
+    fn rewrite_to(
+        &self,
+        folder: u64,
+        live: &[Stored],
+        fresh: &Path,
+    ) -> Result<Vec<Option<Stored>>> {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, File::create(fresh)?);
         let mut offset = 0u64;
         let mut places = Vec::with_capacity(live.len());
         for &at in live {
@@ -173,7 +186,7 @@ impl BodyFiles {
         }
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         self.forget_reader(folder);
-        std::fs::rename(&fresh, self.path(folder))?;
+        std::fs::rename(fresh, self.path(folder))?;
         Ok(places)
     }
 }

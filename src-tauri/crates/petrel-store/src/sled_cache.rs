@@ -399,7 +399,11 @@ impl MailCache for SledCache {
         batch.insert(key(b'W', id, &[]), &live.to_be_bytes()[..]);
         self.tree.apply_batch(batch)?;
         self.with_rank(id, |rank| removed.into_iter().for_each(|k| rank.remove(k)))?;
-        self.take_back_space(id)
+        // Taking space back is housekeeping: the removal stands whether or not it succeeds
+        // (it fails where a reader still has the file open on Windows), and the next
+        // removal tries again.
+        let _ = self.take_back_space(id);
+        Ok(())
     }
 
     fn set_flags(&self, folder: &FolderRef, uid: u32, seen: bool, flagged: bool) -> Result<bool> {

@@ -308,7 +308,13 @@ fn bodies_live_and_die_with_their_rows() {
 /// Bytes of every body file of the sled cache in `dir`.
 fn body_file_bytes(dir: &std::path::Path) -> u64 {
     std::fs::read_dir(dir.join("bodies"))
-        .map(|files| files.map(|f| f.unwrap().metadata().unwrap().len()).sum())
+        .map(|files| {
+            files
+                .map(|f| f.unwrap().metadata().unwrap())
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len())
+                .sum()
+        })
         .unwrap_or(0)
 }
 
@@ -354,6 +360,44 @@ fn removed_messages_give_their_space_back_and_the_rest_reads_the_same() {
         0,
         "a dropped folder leaves no file"
     );
+}
+
+#[test]
+fn a_failed_space_taking_back_fails_no_removal_and_is_tried_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = inbox();
+    let cache = SledCache::open(dir.path()).unwrap();
+    let rows: Vec<_> = (1..=40)
+        .map(|u| row(u, Some(i64::from(u)), false))
+        .collect();
+    cache.upsert(&f, &rows).unwrap();
+    let bodies: Vec<_> = (1..=40).map(|u| (u, big_body(u, 512))).collect();
+    cache.set_bodies(&f, &bodies).unwrap();
+    let file = std::fs::read_dir(dir.path().join("bodies"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    // The rewrite's new file cannot be made (a folder is in its place).
+    let blocker = file.with_extension("new");
+    std::fs::create_dir(&blocker).unwrap();
+    cache.remove(&f, &(1..=30).collect::<Vec<_>>()).unwrap();
+    assert_eq!(cache.uids(&f).unwrap().len(), 10, "the removal stands");
+    assert_eq!(
+        body_file_bytes(dir.path()),
+        40 * 512 * 1024,
+        "nothing rewritten"
+    );
+    assert_eq!(cache.body(&f, 33).unwrap(), Some(big_body(33, 512)));
+    std::fs::remove_dir(&blocker).unwrap();
+    cache.remove(&f, &[31]).unwrap();
+    assert_eq!(
+        body_file_bytes(dir.path()),
+        9 * 512 * 1024,
+        "taken back on the next removal"
+    );
+    assert_eq!(cache.body(&f, 40).unwrap(), Some(big_body(40, 512)));
 }
 
 #[test]
