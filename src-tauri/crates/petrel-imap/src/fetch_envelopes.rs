@@ -1,7 +1,6 @@
 //! The message list of one folder: newest first, only what a row shows.
 
-use crate::raw_command::goodbye;
-use crate::read_fetches::{parse_reply, FetchItems, Reply};
+use crate::read_fetches::{FetchItems, Reply};
 use crate::session::{with_timeout, ImapSession};
 use crate::sync_folder::Flags;
 use crate::ImapError;
@@ -105,8 +104,7 @@ impl ImapSession {
                     }
                     Some(false) => {}
                 }
-                self.read_reply(&mut buf).await?;
-                match parse_reply(&buf)? {
+                match self.next_reply(&mut buf).await? {
                     Reply::Fetch(items) => {
                         if let Some(row) = Fetched::from_items(items) {
                             if let Some(batch) = flying
@@ -131,11 +129,7 @@ impl ImapSession {
                             });
                         }
                     }
-                    Reply::Other(other) => {
-                        if let Some(e) = goodbye(&other) {
-                            return Err(e);
-                        }
-                    }
+                    Reply::Other(_) => {}
                 }
             }
         })

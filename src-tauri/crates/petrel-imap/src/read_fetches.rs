@@ -33,7 +33,7 @@ pub(crate) struct FetchItems<'a> {
     pub body: Option<Cow<'a, [u8]>>,
 }
 
-/// One reply, as read by [`ImapSession::read_reply`].
+/// One reply, as read by [`ImapSession::next_reply`].
 #[derive(Debug)]
 pub(crate) enum Reply<'a> {
     Fetch(FetchItems<'a>),
@@ -44,10 +44,21 @@ pub(crate) enum Reply<'a> {
 const READ_ROOM: usize = 32 * 1024;
 
 impl ImapSession {
-    /// Reads the next whole reply into `buf` (emptied first), past async-imap. Only between
-    /// two replies — after a command is sent, or after a reply async-imap handed over.
-    pub(crate) async fn read_reply(&mut self, buf: &mut Vec<u8>) -> Result<(), ImapError> {
-        read_whole_reply(self.conn.get_mut(), buf).await
+    /// Reads the next whole reply into `buf` (emptied first), past async-imap, and parses
+    /// it; a BYE is the connection's end, an error. Only between two replies — after a
+    /// command is sent, or after a reply async-imap handed over.
+    pub(crate) async fn next_reply<'b>(
+        &mut self,
+        buf: &'b mut Vec<u8>,
+    ) -> Result<Reply<'b>, ImapError> {
+        read_whole_reply(self.conn.get_mut(), buf).await?;
+        let reply = parse_reply(buf)?;
+        if let Reply::Other(other) = &reply {
+            if let Some(e) = goodbye(other) {
+                return Err(e);
+            }
+        }
+        Ok(reply)
     }
 }
 
@@ -89,8 +100,7 @@ impl ImapSession {
             let tag = self.conn.run_command(command).await?;
             let mut buf = Vec::new();
             loop {
-                self.read_reply(&mut buf).await?;
-                match parse_reply(&buf)? {
+                match self.next_reply(&mut buf).await? {
                     Reply::Fetch(items) => each(items),
                     Reply::Other(Response::Done {
                         tag: done,
@@ -104,11 +114,7 @@ impl ImapSession {
                             _ => Err(ImapError::Refused(words)),
                         };
                     }
-                    Reply::Other(other) => {
-                        if let Some(e) = goodbye(&other) {
-                            return Err(e);
-                        }
-                    }
+                    Reply::Other(_) => {}
                 }
             }
         })
@@ -116,7 +122,7 @@ impl ImapSession {
     }
 }
 
-/// Reads one whole reply (as [`ImapSession::read_reply`] leaves it in its buffer).
+/// Reads one whole reply (as [`read_whole_reply`] leaves it in its buffer).
 pub(crate) fn parse_reply(bytes: &[u8]) -> Result<Reply<'_>, ImapError> {
     if let Some(items) = scan_fetch(bytes) {
         return Ok(Reply::Fetch(items));
@@ -134,7 +140,7 @@ pub(crate) fn parse_reply(bytes: &[u8]) -> Result<Reply<'_>, ImapError> {
 }
 
 /// imap-proto's reading of a FETCH, as the same items.
-pub(crate) fn items_of(position: u32, attrs: Vec<AttributeValue<'_>>) -> FetchItems<'_> {
+fn items_of(position: u32, attrs: Vec<AttributeValue<'_>>) -> FetchItems<'_> {
     let mut items = FetchItems {
         position,
         ..FetchItems::default()

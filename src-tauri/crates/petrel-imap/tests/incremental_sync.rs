@@ -47,6 +47,17 @@ async fn seeded_inbox(count: u32) -> (Harness, ImapSession, FolderRef, Arc<dyn M
     (h, session, folder, Arc::new(MemoryCache::new()))
 }
 
+/// The rows a fresh cache holds after one sync of `f` on a new session.
+async fn fresh_sync_sees(h: &Harness, f: &FolderRef) -> Vec<(String, bool, bool)> {
+    let fresh: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
+    let mut other = login(h).await;
+    other
+        .sync_folder(fresh.clone(), f, |_, _| {})
+        .await
+        .unwrap();
+    subjects(fresh.as_ref(), f)
+}
+
 fn subjects(cache: &dyn MailCache, f: &FolderRef) -> Vec<(String, bool, bool)> {
     let mut rows: Vec<_> = cache
         .page(f, 0, 10_000)
@@ -136,15 +147,9 @@ async fn check_incremental(qresync: bool) {
     );
 
     // The cache now equals what a fresh full sync sees.
-    let fresh: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
-    let mut other = login(&h).await;
-    other
-        .sync_folder(fresh.clone(), &folder, |_, _| {})
-        .await
-        .unwrap();
     assert_eq!(
         subjects(cache.as_ref(), &folder),
-        subjects(fresh.as_ref(), &folder)
+        fresh_sync_sees(&h, &folder).await
     );
     let rows = subjects(cache.as_ref(), &folder);
     assert!(rows.iter().any(|r| r == &("m003".to_string(), true, false)));
@@ -212,15 +217,9 @@ async fn messages_expunged_during_a_first_sync_cost_nothing() {
         .await
         .unwrap();
 
-    let fresh: Arc<dyn MailCache> = Arc::new(MemoryCache::new());
-    let mut other = login(&h).await;
-    other
-        .sync_folder(fresh.clone(), &folder, |_, _| {})
-        .await
-        .unwrap();
     let rows = subjects(cache.as_ref(), &folder);
     assert_eq!(rows.len(), 1_190);
-    assert_eq!(rows, subjects(fresh.as_ref(), &folder));
+    assert_eq!(rows, fresh_sync_sees(&h, &folder).await);
     let uids = cache.uids(&folder).unwrap();
     assert!(!uids.iter().any(|u| (10..=19).contains(u)), "{uids:?}");
 }

@@ -325,18 +325,31 @@ fn big_body(uid: u32, kib: usize) -> Vec<u8> {
     body
 }
 
+/// Rows 1..=40 in `f`, each with a 512 KiB body (20 MiB in all).
+fn forty_big_bodies(cache: &SledCache, f: &FolderRef) {
+    let rows: Vec<_> = (1..=40)
+        .map(|u| row(u, Some(i64::from(u)), false))
+        .collect();
+    cache.upsert(f, &rows).unwrap();
+    let bodies: Vec<_> = (1..=40).map(|u| (u, big_body(u, 512))).collect();
+    cache.set_bodies(f, &bodies).unwrap();
+}
+
+/// The one body file of the sled cache in `dir`.
+fn the_body_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut files = std::fs::read_dir(dir.join("bodies")).unwrap();
+    let file = files.next().unwrap().unwrap().path();
+    assert!(files.next().is_none(), "one folder, one file");
+    file
+}
+
 #[test]
 fn removed_messages_give_their_space_back_and_the_rest_reads_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let f = inbox();
     {
         let cache = SledCache::open(dir.path()).unwrap();
-        let rows: Vec<_> = (1..=40)
-            .map(|u| row(u, Some(i64::from(u)), false))
-            .collect();
-        cache.upsert(&f, &rows).unwrap();
-        let bodies: Vec<_> = (1..=40).map(|u| (u, big_body(u, 512))).collect();
-        cache.set_bodies(&f, &bodies).unwrap();
+        forty_big_bodies(&cache, &f);
         assert_eq!(body_file_bytes(dir.path()), 40 * 512 * 1024);
         // A body written again leaves its old bytes behind, counted as waste too.
         cache.set_body(&f, 40, &big_body(40, 512)).unwrap();
@@ -367,18 +380,8 @@ fn a_failed_space_taking_back_fails_no_removal_and_is_tried_again() {
     let dir = tempfile::tempdir().unwrap();
     let f = inbox();
     let cache = SledCache::open(dir.path()).unwrap();
-    let rows: Vec<_> = (1..=40)
-        .map(|u| row(u, Some(i64::from(u)), false))
-        .collect();
-    cache.upsert(&f, &rows).unwrap();
-    let bodies: Vec<_> = (1..=40).map(|u| (u, big_body(u, 512))).collect();
-    cache.set_bodies(&f, &bodies).unwrap();
-    let file = std::fs::read_dir(dir.path().join("bodies"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    forty_big_bodies(&cache, &f);
+    let file = the_body_file(dir.path());
     // The rewrite's new file cannot be made (a folder is in its place).
     let blocker = file.with_extension("new");
     std::fs::create_dir(&blocker).unwrap();
@@ -411,12 +414,7 @@ fn a_body_whose_bytes_are_damaged_or_gone_reads_as_missing() {
     cache
         .set_bodies(&f, &[(1, b"first body".to_vec()), (2, b"second".to_vec())])
         .unwrap();
-    let file = std::fs::read_dir(dir.path().join("bodies"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let file = the_body_file(dir.path());
     // As after a crash that kept sled's records but not all of the file's bytes.
     let mut bytes = std::fs::read(&file).unwrap();
     bytes[3] ^= 0x20;
