@@ -27,7 +27,8 @@ fn is_format(c: char) -> bool {
 /// `text` without format characters (bidi overrides, zero-width marks): for names and
 /// subjects shown in lists, where they could make one thing look like another.
 pub fn without_format_chars(text: &str) -> String {
-    if !text.chars().any(is_format) {
+    // Format characters are all outside ASCII: most text is decided by one fast check.
+    if text.is_ascii() || !text.chars().any(is_format) {
         return text.to_string();
     }
     text.chars().filter(|c| !is_format(*c)).collect()

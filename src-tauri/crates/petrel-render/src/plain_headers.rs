@@ -1,0 +1,558 @@
+//! List headers of the usual shape, read without the MIME parser.
+//!
+//! A header sync decodes one header block per message (100k in a big folder), and
+//! mail-parser's general parse of four fields was a fifth of Petrel's CPU in it. Most
+//! blocks are plain: one line per field, a sender as `Name <addr>`, `"Name" <addr>` or
+//! `addr`, a subject without encoded words, an RFC 5322 date with a numeric zone. Those are
+//! read here by a scan of the bytes; anything else — encoded words, folded lines, comments,
+//! quoting with escapes, groups, obsolete dates, a field twice, control characters — makes
+//! the scan decline, and mail-parser reads the block as before. The property tests hold
+//! the line: whatever the scan reads, mail-parser reads the same.
+
+use mail_parser::DateTime;
+
+/// The sender (name, address) as mail-parser's first address gives them, the subject,
+/// the date and whether the type is multipart/mixed — or `None`: not the plain shape.
+pub(crate) struct Plain<'a> {
+    pub name: Option<&'a str>,
+    pub address: &'a str,
+    pub subject: &'a str,
+    pub date: Option<i64>,
+    pub has_attachment: bool,
+}
+
+/// Reads `block` (a header block, valid UTF-8) if every field a list row needs has the
+/// plain shape; `None` leaves it to mail-parser. Every delimiter looked for is ASCII, so
+/// the byte positions found are character boundaries of the text.
+pub(crate) fn read(block: &str) -> Option<Plain<'_>> {
+    let mut plain = Plain {
+        name: None,
+        address: "",
+        subject: "",
+        date: None,
+        has_attachment: false,
+    };
+    let mut seen = [false; 4];
+    let mut rest = block;
+    while !rest.is_empty() {
+        let line;
+        (line, rest) = next_line(rest)?;
+        if line.is_empty() {
+            break; // the end of the header block
+        }
+        let colon = memchr::memchr(b':', line.as_bytes())?;
+        let (name, value) = (line.get(..colon)?, line.get(colon + 1..)?);
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return None;
+        }
+        let Some(field) = Field::named(name) else {
+            // Not a list field (HEADER.FIELDS sends none): skipped with its folds.
+            while is_fold(rest) {
+                (_, rest) = next_line(rest)?;
+            }
+            continue;
+        };
+        if std::mem::replace(&mut seen[field as usize], true) || !is_plain_text(value) {
+            // A field twice (which one counts is mail-parser's call), or text to decode.
+            return None;
+        }
+        match field {
+            Field::ContentType => {
+                plain.has_attachment = multipart_mixed(value)?;
+                // Parameters may go on over folded lines; the type is read before them.
+                while is_fold(rest) {
+                    let next;
+                    (next, rest) = next_line(rest)?;
+                    if !is_plain_text(next) || !plain_parameters(next) {
+                        return None;
+                    }
+                }
+            }
+            // A folded From, Subject or Date is declined on the next line: a fold starts
+            // with a blank, which is no field name.
+            Field::From => (plain.name, plain.address) = sender(value)?,
+            Field::Subject => plain.subject = trim_blanks(value),
+            Field::Date => plain.date = Some(rfc5322_date(value)?.to_timestamp()),
+        }
+    }
+    Some(plain)
+}
+
+/// The first line of `text` without its line end, and the text after it; `None` when the
+/// line does not end (mail-parser reads a last field without a line end as empty).
+fn next_line(text: &str) -> Option<(&str, &str)> {
+    let end = memchr::memchr(b'\n', text.as_bytes())?;
+    let line = text.get(..end)?;
+    let line = match line.as_bytes().last() {
+        Some(b'\r') => line.get(..end - 1)?,
+        _ => line,
+    };
+    Some((line, text.get(end + 1..)?))
+}
+
+/// Whether `rest` starts with a folded line (a field's continuation).
+fn is_fold(rest: &str) -> bool {
+    matches!(rest.as_bytes().first(), Some(b' ' | b'\t'))
+}
+
+fn trim_blanks(text: &str) -> &str {
+    text.trim_matches([' ', '\t'])
+}
+
+#[derive(Clone, Copy)]
+enum Field {
+    From,
+    Subject,
+    Date,
+    ContentType,
+}
+
+impl Field {
+    fn named(name: &str) -> Option<Field> {
+        [
+            ("from", Field::From),
+            ("subject", Field::Subject),
+            ("date", Field::Date),
+            ("content-type", Field::ContentType),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, field)| field)
+    }
+}
+
+/// No ASCII control characters but tab, and no encoded word (`=?`): those are
+/// mail-parser's.
+fn is_plain_text(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    // Without early exits the loop compiles to vector instructions: values are short.
+    let control = bytes.iter().fold(false, |seen, &b| {
+        seen | ((b < b' ' && b != b'\t') | (b == 0x7f))
+    });
+    !control && !memchr::memchr_iter(b'=', bytes).any(|i| bytes.get(i + 1) == Some(&b'?'))
+}
+
+/// `addr`, `Name Words <addr>` or `"Quoted Name" <addr>`, as mail-parser's address parser
+/// reads them: a name's words, or what the quotes hold, are taken as they are.
+fn sender(value: &str) -> Option<(Option<&str>, &str)> {
+    let value = trim_blanks(value);
+    let Some(before) = value.strip_suffix('>') else {
+        // A bare address: one token with an @.
+        let plain = value.contains('@') && !value.bytes().any(|b| is_blank(b) || is_special(b));
+        return plain.then_some((None, value));
+    };
+    let open = memchr::memrchr(b'<', before.as_bytes())?;
+    let (name, address) = (before.get(..open)?, before.get(open + 1..)?);
+    if address.is_empty() || address.bytes().any(|b| is_blank(b) || is_special(b)) {
+        return None;
+    }
+    let name = name.trim_end_matches([' ', '\t']);
+    if name.is_empty() {
+        return Some((None, address));
+    }
+    if let Some(quoted) = name.strip_prefix('"') {
+        let inner = quoted.strip_suffix('"')?;
+        if inner.bytes().any(|b| b == b'"' || b == b'\\') {
+            return None;
+        }
+        return Some(((!inner.is_empty()).then_some(inner), address));
+    }
+    // Unquoted words: mail-parser takes them from the first to the last, as they are.
+    (!name.bytes().any(is_special)).then_some((Some(name), address))
+}
+
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// Characters with a meaning in an address field (RFC 5322 specials and the comment and
+/// quoting ones): a value with any of them is left to mail-parser.
+fn is_special(b: u8) -> bool {
+    matches!(
+        b,
+        b'<' | b'>' | b'(' | b')' | b'[' | b']' | b',' | b';' | b':' | b'"' | b'\\'
+    )
+}
+
+/// `[Dow, ]D Mon YYYY HH:MM:SS +ZZZZ`, the fields as mail-parser's date parser fills them.
+fn rfc5322_date(value: &str) -> Option<DateTime> {
+    let mut parts = value
+        .as_bytes()
+        .split(|&b| is_blank(b))
+        .filter(|p| !p.is_empty());
+    let mut day = parts.next()?;
+    if let [a, b, c, b','] = day {
+        if [a, b, c].iter().all(|x| x.is_ascii_alphabetic()) {
+            day = parts.next()?;
+        }
+    }
+    let (month, year, time, zone) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let month = MONTHS
+        .iter()
+        .position(|m| m.as_bytes().eq_ignore_ascii_case(month))
+        .and_then(|i| u8::try_from(i + 1).ok())?;
+    // Two-digit years are widened by mail-parser; a four-digit one below 100 would be too.
+    let year = digits(year, 4, 4).filter(|&y| y >= 100)?;
+    let [h1, h2, b':', m1, m2, b':', s1, s2] = time else {
+        return None;
+    };
+    let (sign, zone) = zone.split_first()?;
+    let zone = digits(zone, 4, 4)?;
+    Some(DateTime {
+        year: u16::try_from(year).ok()?,
+        month,
+        day: u8::try_from(digits(day, 1, 2)?).ok()?,
+        hour: u8::try_from(digits(&[*h1, *h2], 2, 2)?).ok()?,
+        minute: u8::try_from(digits(&[*m1, *m2], 2, 2)?).ok()?,
+        second: u8::try_from(digits(&[*s1, *s2], 2, 2)?).ok()?,
+        tz_before_gmt: match sign {
+            b'+' => false,
+            b'-' => true,
+            _ => return None,
+        },
+        // mail-parser's reduction of a zone, kept so both read the same instant.
+        tz_hour: u8::try_from((zone / 100) % 24).ok()?,
+        tz_minute: u8::try_from((zone % 100) % 60).ok()?,
+    })
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The number `text` spells if it is `min..=max` ASCII digits.
+fn digits(text: &[u8], min: usize, max: usize) -> Option<u32> {
+    if !(min..=max).contains(&text.len()) {
+        return None;
+    }
+    text.iter().try_fold(0u32, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
+}
+
+/// Whether a Content-Type value of the plain shape (`type/subtype`, then nothing or
+/// parameters) is multipart/mixed.
+fn multipart_mixed(value: &str) -> Option<bool> {
+    let value = value.trim_start_matches([' ', '\t']).as_bytes();
+    let slash = memchr::memchr(b'/', value)?;
+    let (kind, rest) = (value.get(..slash)?, value.get(slash + 1..)?);
+    let end = rest
+        .iter()
+        .position(|&b| b == b';' || is_blank(b))
+        .unwrap_or(rest.len());
+    let (subtype, parameters) = rest.split_at_checked(end)?;
+    let token = |t: &[u8]| {
+        !t.is_empty()
+            && t.iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'+' | b'_'))
+    };
+    if !token(kind) || !token(subtype) {
+        return None;
+    }
+    let parameters = match parameters.iter().position(|&b| !is_blank(b)) {
+        Some(start) => parameters.get(start..)?,
+        None => &[],
+    };
+    if !(parameters.is_empty() || parameters.first() == Some(&b';'))
+        || !plain_parameters_bytes(parameters)
+    {
+        return None;
+    }
+    Some(kind.eq_ignore_ascii_case(b"multipart") && subtype.eq_ignore_ascii_case(b"mixed"))
+}
+
+/// Parameters without the characters that send mail-parser's Content-Type parser down
+/// other paths (continuations `*`, escapes, comments, encoded words). None of them has
+/// been seen to change the type it reads; they are left to it all the same.
+fn plain_parameters(text: &str) -> bool {
+    plain_parameters_bytes(text.as_bytes())
+}
+
+fn plain_parameters_bytes(text: &[u8]) -> bool {
+    !text
+        .iter()
+        .any(|b| matches!(b, b'*' | b'\\' | b'(' | b')' | b'/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read;
+    use crate::{list_headers, parsed_list_headers};
+    use proptest::prelude::*;
+
+    /// What the scan makes of `block`, checked against mail-parser; whether it read it.
+    fn agrees(block: &str) -> Result<bool, TestCaseError> {
+        let scanned = read(block).is_some();
+        if scanned {
+            prop_assert_eq!(
+                list_headers(block.as_bytes()),
+                parsed_list_headers(block.as_bytes()),
+                "block {:?}",
+                block
+            );
+        }
+        Ok(scanned)
+    }
+
+    #[test]
+    fn the_usual_shapes_are_read_by_the_scan_as_mail_parser_reads_them() {
+        let usual = [
+            // A header sync's rows (the imap bench's shape).
+            "From: Sender 12 <sender12@example.org>\r\nSubject: Invoice 7 for November\r\nDate: Mon, 02 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
+            "FROM: ana@example.org\r\nSUBJECT:  Lunch?  \r\nDATE: 2 Nov 2026 23:59:59 -0530\r\n\r\n",
+            "From: \"Lima, Ana\" <ana@example.org>\r\nSubject: Re: [list] Photos (3 attached)\r\nDate: Tue, 31 Mar 2026 08:05:09 +0200\r\nContent-Type: multipart/mixed;\r\n\tboundary=\"----=_Part_1\"\r\n\r\n",
+            "From: José Núñez <jose@example.org>\nSubject: Ünïcode ✓\nDate: Sun, 01 Jan 2006 00:00:00 +1400\n\n",
+            "From: <bare@example.org>\r\nSubject:\r\nContent-Type: Multipart/Mixed; boundary=b\r\n\r\n",
+            "From: \"ana@other.example\" <ana@example.org>\r\n\r\n",
+            "Subject: only a subject\r\n",
+            "\r\n",
+        ];
+        for block in usual {
+            assert!(read(block).is_some(), "not read by the scan: {block:?}");
+            assert_eq!(
+                list_headers(block.as_bytes()),
+                parsed_list_headers(block.as_bytes()),
+                "{block:?}"
+            );
+        }
+        let read_as = list_headers(usual[2].as_bytes());
+        assert_eq!(read_as.from, "Lima, Ana");
+        assert!(read_as.has_attachment);
+        assert_eq!(read_as.date, Some(1_774_937_109));
+    }
+
+    #[test]
+    fn other_shapes_are_left_to_mail_parser() {
+        for block in [
+            "From: =?UTF-8?Q?Ana_L=C3=ADma?= <ana@example.org>\r\n\r\n",
+            "Subject: folded\r\n over two lines\r\n\r\n",
+            "From: ana@example.org (Ana)\r\n\r\n",
+            "From: \"A \\\"B\\\" C\" <a@example.org>\r\n\r\n",
+            "From: \"A\\B\" <a@example.org>\r\n\r\n",
+            "From: Ana\r\n Lima <ana@example.org>\r\n\r\n",
+            "From: Friends: ana@example.org, bo@example.org;\r\n\r\n",
+            "Date: Mon, 02 Nov 2026 10:00:00 GMT\r\n\r\n",
+            "Date: Mon, 02 Nov 26 10:00:00 +0000\r\n\r\n",
+            "Subject: one\r\nSubject: two\r\n\r\n",
+            "Subject: a\u{7}bell\r\n\r\n",
+            "Subject: no line end",
+        ] {
+            assert!(read(block).is_none(), "read by the scan: {block:?}");
+        }
+    }
+
+    fn field_name() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "From",
+            "FROM",
+            "from",
+            "Subject",
+            "subject",
+            "Date",
+            "DATE",
+            "Content-Type",
+            "content-TYPE",
+            "X-Other",
+            "Fr om",
+            "Subject ",
+            "",
+        ])
+    }
+
+    fn sender() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "a@b.example",
+                " Ana Lima <ana@x.example>",
+                "\"Lima, Ana\" <ana@x>",
+                "\" Ana \" <a@x>",
+                "\"\" <a@x>",
+                "<a@x>",
+                "<nobody>",
+                "Ana  Lima <a@x>",
+                "Ana\tLima <a@x>",
+                "ana@x (Ana)",
+                "=?UTF-8?Q?Ana?= <a@x>",
+                "Group: a@x;",
+                "a@x, b@y",
+                "\"A\\\"B\" <a@x>",
+                "José <j@x>",
+                "Ana",
+                "Ana <a@x> ",
+                "Ana <a b@x>",
+                "a@b@c",
+                "Ana@home <ana@x>",
+                "\"ana@y\" <ana@x>",
+                "",
+                "  ",
+                "Ana <a@x> <b@y>",
+                "\"Ana\" Lima <a@x>",
+                "Dr. O'Neil <o@x>",
+                "\"A\\B\" <a@x>",
+                "A\\B <a@x>",
+                "\u{202e}Eve <e@x>",
+            ])
+            .prop_map(String::from),
+            "[A-Za-z0-9 .'@<>\"(),:;\\\\-]{0,24}",
+        ]
+    }
+
+    fn subject() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "Hello",
+                "  Hello  world ",
+                "Re: [x] y",
+                "=?UTF-8?Q?R=C3=A9?= x",
+                "a =? b",
+                "Tab\there",
+                "",
+                "Ünïcode ✓",
+                "a\u{200e}b",
+                "x =?utf-8?b?w6k=?=",
+            ])
+            .prop_map(String::from),
+            "[ -~\t]{0,30}",
+        ]
+    }
+
+    fn date() -> impl Strategy<Value = String> {
+        let valid = (
+            prop::option::of(prop::sample::select(vec!["Mon", "tue", "XYZ"])),
+            0u32..=32,
+            prop::sample::select(vec![
+                "Jan", "feb", "MAR", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+                "Nox", "June",
+            ]),
+            prop_oneof![1900u32..=2100, 0u32..=9999],
+            (0u32..=25, 0u32..=61, 0u32..=61),
+            prop::sample::select(vec!["+", "-", "~"]),
+            0u32..=9999,
+        )
+            .prop_map(|(dow, d, m, y, (hh, mm, ss), sign, zone)| {
+                let dow = dow.map(|w| format!("{w}, ")).unwrap_or_default();
+                format!("{dow}{d:02} {m} {y:04} {hh:02}:{mm:02}:{ss:02} {sign}{zone:04}")
+            });
+        prop_oneof![
+            valid,
+            prop::sample::select(vec![
+                "2 Nov 2026 10:00:00 -0530",
+                "Mon, 2 Nov 26 10:00:00 +0000",
+                "Mon, 02 Nov 2026 10:00 +0000",
+                "Mon, 02 Nov 2026 10:00:00 GMT",
+                "Mon, 02 Nov 2026 10:00:00 +0000 (UTC)",
+                "Mon, 02 Nov 2026 10:00:00 +00",
+                "02 Nov 0049 10:00:00 +0000",
+                "xx",
+                "",
+                "Mon,02 Nov 2026 10:00:00 +0000",
+                "Mon, 02 Nov 2026 1:00:00 +0000",
+                "Mon, 02 Nov 2026 10:00:00:00 +0000",
+            ])
+            .prop_map(String::from),
+        ]
+    }
+
+    fn content_type() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "text/plain; charset=utf-8",
+            "multipart/mixed; boundary=\"b1\"",
+            "Multipart/Mixed",
+            "multipart/mixed;\r\n\tboundary=\"x\"",
+            "multipart/alternative",
+            "multipart / mixed",
+            "(c) multipart/mixed",
+            "multipart/mixed; name*=utf-8''x",
+            "text/plain; name=\"a/b\"",
+            "",
+            "multipart/mixed (comment)",
+            "multipart/mixed;boundary=\"a;b\"",
+            "multipart",
+            "multipart/mixed; a=b;\r\n c=\"d e\";\r\n\tf=g",
+            " multipart/mixed ; x=y",
+            "multipart/mixed\r\n ; boundary=z",
+            "=?utf-8?q?multipart?=/mixed",
+        ])
+        .prop_map(String::from)
+    }
+
+    fn block() -> impl Strategy<Value = String> {
+        let line = prop_oneof![
+            (Just("From"), sender()),
+            (Just("Subject"), subject()),
+            (Just("Date"), date()),
+            (Just("Content-Type"), content_type()),
+            (field_name(), subject()),
+        ];
+        (
+            prop::collection::vec((line, field_name(), any::<bool>(), any::<bool>()), 0..6),
+            prop::sample::select(vec!["\r\n", "\n"]),
+            any::<bool>(),
+        )
+            .prop_map(|(lines, _, ends)| {
+                let mut block = String::new();
+                for ((name, value), other_name, rename, fold) in lines {
+                    let name = if rename { other_name } else { name };
+                    let value = if fold {
+                        value.replacen(' ', "\r\n ", 1)
+                    } else {
+                        value
+                    };
+                    block.push_str(&format!("{name}: {value}\r\n"));
+                }
+                if ends {
+                    block.push_str("\r\n");
+                }
+                block
+            })
+            .prop_flat_map(|block| {
+                let lf = block.replace("\r\n", "\n");
+                prop_oneof![Just(block), Just(lf)]
+            })
+    }
+
+    /// `block` with one character put in, replaced or taken out at a character position.
+    fn mutated() -> impl Strategy<Value = String> {
+        (
+            block(),
+            any::<prop::sample::Index>(),
+            prop::sample::select(vec![
+                ' ', '\t', '"', '<', '>', '(', ')', ',', ':', ';', '@', '=', '?', '\\', '\r', '\n',
+                'a', '/', '*', 'é', '\u{0}',
+            ]),
+            0u8..3,
+        )
+            .prop_map(|(block, at, c, how)| {
+                let mut chars: Vec<char> = block.chars().collect();
+                if chars.is_empty() {
+                    return c.to_string();
+                }
+                let i = at.index(chars.len());
+                match how {
+                    0 => chars.insert(i, c),
+                    1 => chars[i] = c,
+                    _ => {
+                        chars.remove(i);
+                    }
+                }
+                chars.into_iter().collect()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4_000))]
+
+        #[test]
+        fn whatever_the_scan_reads_mail_parser_reads_the_same(block in block()) {
+            agrees(&block)?;
+        }
+
+        #[test]
+        fn with_a_character_changed_anywhere_the_scan_agrees_or_declines(block in mutated()) {
+            agrees(&block)?;
+        }
+    }
+}
