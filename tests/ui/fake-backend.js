@@ -441,12 +441,15 @@ export function installFakeBackend(scenario) {
       q.unsure = false;
       return handlers.flush_outbox();
     },
-    address_suggestions: ({ query }) =>
-      [
+    address_suggestions: async ({ query }) => {
+      // A slow answer: held until the test lets it come.
+      if (state.holdSuggestions) await new Promise((r) => (state.releaseSuggestions = r));
+      return [
         { display: "Ana Lima <ana@example.org>", email: "ana@example.org" },
         { display: "Anders Berg <anders@example.net>", email: "anders@example.net" },
         { display: "Bob <bob@example.org>", email: "bob@example.org" },
-      ].filter((s) => s.display.toLowerCase().split(/[\s<@.]+/).some((w) => w.startsWith(query.toLowerCase()))),
+      ].filter((s) => s.display.toLowerCase().split(/[\s<@.]+/).some((w) => w.startsWith(query.toLowerCase())));
+    },
     set_sending: ({ account, sending }) => {
       const a = state.accounts.find((a) => a.id === account);
       a.sending = sending;

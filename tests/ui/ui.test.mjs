@@ -6,6 +6,7 @@ import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
 import { chromium } from "playwright-core";
 import { installFakeBackend } from "./fake-backend.js";
 
@@ -57,6 +58,18 @@ async function openWithRefreshHeld(folder) {
   await page.evaluate(() => (window.__fake.holdRefresh = true));
   await page.getByRole("tree", { name: "Folders" }).getByRole("treeitem", { name: folder, exact: true }).click();
   return { page, list };
+}
+
+/** What `read()` gives once it equals `expected`, else its last value after `ms`: for what
+ * lands a moment after the action that causes it (an IPC answer, then a new layout). */
+async function settled(read, expected, ms = 3000) {
+  const until = Date.now() + ms;
+  let value = await read();
+  while (!isDeepStrictEqual(value, expected) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 25));
+    value = await read();
+  }
+  return value;
 }
 
 const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
@@ -666,13 +679,46 @@ test("rows scrolled to while a folder is brought up to date are filled once its 
   await page.waitForSelector(filled(100000));
   // The refreshed page replaces the cached rows: the rows in view come again, not "Loading…".
   await page.evaluate(() => window.__fake.releaseRefresh());
-  await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === "list_envelopes" && c.args.folder === "Big" && c.args.offset === 0).length >= 2);
-  // The rows in view are asked for again when the refreshed page lands: they fill soon
-  // after it, not at the same instant (the check once raced that second answer).
+  // Once the refreshed page (the second read at offset 0) has replaced the rows, the rows in
+  // view must be asked for again, then filled. (Checking right after that read was made
+  // raced its answer: the rows were dropped only after the check.)
+  const askedAgain = () => {
+    const reads = window.__calls.filter((c) => c.cmd === "list_envelopes" && c.args.folder === "Big");
+    const refreshed = reads.filter((c) => c.args.offset === 0)[1];
+    return refreshed !== undefined && reads.slice(reads.indexOf(refreshed) + 1).some((c) => c.args.offset > 0);
+  };
+  await page.waitForFunction(askedAgain, null, { timeout: 5000 }).catch(() => {});
+  assert.ok(await page.evaluate(askedAgain), "the rows in view are asked for again after the refreshed page");
   const loading = '[role="listbox"] [role="option"][aria-busy="true"]';
   await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 0, loading, { timeout: 5000 }).catch(() => {});
   assert.equal(await page.locator(loading).count(), 0, "no row left loading");
   await page.waitForSelector(filled(100000), { timeout: 5000 });
+  await page.close();
+});
+
+test("composer: a suggestion chosen with the arrows stays chosen when a slower answer for the same text comes", async () => {
+  const page = await open("one-account");
+  await page.getByRole("toolbar", { name: "Mail actions" }).getByRole("button", { name: "Write" }).click();
+  const composer = page.getByRole("dialog", { name: "New message" });
+  const to = composer.getByRole("combobox", { name: "To" });
+  const list = composer.getByRole("listbox", { name: "To suggestions" });
+  await to.pressSequentially("a");
+  await list.getByRole("option", { name: /Anders/ }).waitFor();
+  // The answer for "an" is slow; the list still shows the one for "a" when the arrow goes down.
+  await page.evaluate(() => (window.__fake.holdSuggestions = true));
+  await to.press("n");
+  await page.waitForFunction(() => typeof window.__fake.releaseSuggestions === "function");
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await list.getByRole("option", { name: /Anders/ }).getAttribute("aria-selected"), "true");
+  // The answer lands within the page's pending promise callbacks; 50 ms covers them.
+  await page.evaluate(() => {
+    window.__fake.holdSuggestions = false;
+    window.__fake.releaseSuggestions();
+    return new Promise((r) => setTimeout(r, 50));
+  });
+  assert.equal(await list.getByRole("option", { name: /Anders/ }).getAttribute("aria-selected"), "true", "the choice survives the answer");
+  await page.keyboard.press("Enter");
+  assert.deepEqual(await composer.locator(".chip").allInnerTexts().then((t) => t.map((x) => x.replace("×", "").trim())), ["Anders Berg"]);
   await page.close();
 });
 
@@ -1816,15 +1862,16 @@ test("preferences: the list above the message, and compact rows; remembered", as
     const r = await page.getByRole("article", { name: "Message" }).boundingBox();
     return { listAbove: l.y + l.height <= r.y + 1, sameColumn: Math.abs(l.x - r.x) < 2 };
   };
-  assert.deepEqual(await place(), { listAbove: true, sameColumn: true });
-  assert.equal(await rowHeight(), 42);
+  // Saving answers over IPC, then the layout changes: read it once it has landed.
+  assert.deepEqual(await settled(place, { listAbove: true, sameColumn: true }), { listAbove: true, sameColumn: true });
+  assert.equal(await settled(rowHeight, 42), 42);
   assert.equal(await list.getByRole("option").first().evaluate((e) => e.scrollHeight <= e.clientHeight + 1), true, "a compact row still shows its two lines whole");
   assert.equal(await page.getByRole("separator", { name: "Resize the message list" }).count(), 0, "no list-width separator when stacked");
   await page.screenshot({ path: join(artifacts, "stacked-compact.png") });
   await page.reload();
   await list.getByRole("option").first().waitFor();
-  assert.deepEqual(await place(), { listAbove: true, sameColumn: true }, "remembered");
-  assert.equal(await rowHeight(), 42);
+  assert.deepEqual(await settled(place, { listAbove: true, sameColumn: true }), { listAbove: true, sameColumn: true }, "remembered");
+  assert.equal(await settled(rowHeight, 42), 42);
   await page.close();
 });
 
