@@ -26,12 +26,13 @@ fn is_format(c: char) -> bool {
 
 /// `text` without format characters (bidi overrides, zero-width marks): for names and
 /// subjects shown in lists, where they could make one thing look like another.
-pub fn without_format_chars(text: &str) -> String {
+/// Text without any (nearly all) is borrowed as it is.
+pub fn without_format_chars(text: &str) -> std::borrow::Cow<'_, str> {
     // Format characters are all outside ASCII: most text is decided by one fast check.
     if text.is_ascii() || !text.chars().any(is_format) {
-        return text.to_string();
+        return std::borrow::Cow::Borrowed(text);
     }
-    text.chars().filter(|c| !is_format(*c)).collect()
+    std::borrow::Cow::Owned(text.chars().filter(|c| !is_format(*c)).collect())
 }
 
 /// Device names Windows reserves in any folder, with or without an extension.

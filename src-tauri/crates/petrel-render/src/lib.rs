@@ -50,7 +50,7 @@ pub fn list_headers(header_block: &[u8]) -> ListHeaders {
     {
         return ListHeaders {
             from: sender_display(plain.name, plain.address),
-            subject: files::without_format_chars(plain.subject),
+            subject: files::without_format_chars(plain.subject).into_owned(),
             date: plain.date,
             has_attachment: plain.has_attachment,
         };
@@ -66,7 +66,7 @@ fn parsed_list_headers(header_block: &[u8]) -> ListHeaders {
     };
     ListHeaders {
         from: first_address(msg.from()),
-        subject: files::without_format_chars(msg.subject().unwrap_or_default()),
+        subject: files::without_format_chars(msg.subject().unwrap_or_default()).into_owned(),
         date: msg.date().map(|d| d.to_timestamp()),
         has_attachment: msg.content_type().is_some_and(|c| {
             c.ctype().eq_ignore_ascii_case("multipart")
@@ -320,11 +320,7 @@ fn first_address(addr: Option<&Address<'_>>) -> String {
 /// How a sender shows in the list: the name, else the address; a name that looks like
 /// another address shows the real one beside it.
 fn sender_display(name: Option<&str>, address: &str) -> String {
-    // Format characters are all outside ASCII: an ASCII name is used as it is.
-    let name = name.map(|n| match n.is_ascii() {
-        true => std::borrow::Cow::Borrowed(n),
-        false => std::borrow::Cow::Owned(files::without_format_chars(n)),
-    });
+    let name = name.map(files::without_format_chars);
     match name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(n) if n.contains('@') && !n.eq_ignore_ascii_case(address) => {
             format!("{n} <{address}>")

@@ -63,7 +63,7 @@ pub(crate) fn read(block: &str) -> Option<Plain<'_>> {
                 while is_fold(rest) {
                     let next;
                     (next, rest) = next_line(rest)?;
-                    if !is_plain_text(next) || !plain_parameters(next) {
+                    if !is_plain_text(next) || !plain_parameters(next.as_bytes()) {
                         return None;
                     }
                 }
@@ -257,7 +257,7 @@ fn multipart_mixed(value: &str) -> Option<bool> {
         None => &[],
     };
     if !(parameters.is_empty() || parameters.first() == Some(&b';'))
-        || !plain_parameters_bytes(parameters)
+        || !plain_parameters(parameters)
     {
         return None;
     }
@@ -267,11 +267,7 @@ fn multipart_mixed(value: &str) -> Option<bool> {
 /// Parameters without the characters that send mail-parser's Content-Type parser down
 /// other paths (continuations `*`, escapes, comments, encoded words). None of them has
 /// been seen to change the type it reads; they are left to it all the same.
-fn plain_parameters(text: &str) -> bool {
-    plain_parameters_bytes(text.as_bytes())
-}
-
-fn plain_parameters_bytes(text: &[u8]) -> bool {
+fn plain_parameters(text: &[u8]) -> bool {
     !text
         .iter()
         .any(|b| matches!(b, b'*' | b'\\' | b'(' | b')' | b'/'))

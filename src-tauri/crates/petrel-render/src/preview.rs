@@ -42,7 +42,7 @@ fn recipients(to: Option<&mail_parser::Address<'_>>) -> String {
                 .map(|n| files::without_format_chars(n).trim().to_string());
             match name.filter(|n| !n.is_empty() && !n.contains('@')) {
                 Some(n) => n,
-                None => files::without_format_chars(a.address().unwrap_or_default()),
+                None => files::without_format_chars(a.address().unwrap_or_default()).into_owned(),
             }
         })
         .filter(|n| !n.is_empty())
@@ -137,7 +137,7 @@ fn first_words(text: &str) -> String {
             break;
         }
     }
-    files::without_format_chars(&out.chars().take(PREVIEW_CHARS).collect::<String>())
+    files::without_format_chars(&out.chars().take(PREVIEW_CHARS).collect::<String>()).into_owned()
 }
 
 #[cfg(test)]

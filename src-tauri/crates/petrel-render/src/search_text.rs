@@ -70,7 +70,7 @@ pub fn search_text(raw: &[u8]) -> SearchText {
         from: people(msg.from()),
         to: people(msg.to()),
         cc: people(msg.cc()),
-        subject: files::without_format_chars(msg.subject().unwrap_or_default()),
+        subject: files::without_format_chars(msg.subject().unwrap_or_default()).into_owned(),
         body: bounded(body),
         attachments,
         message_id: msg.message_id().map(str::to_string),
