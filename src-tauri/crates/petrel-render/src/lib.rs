@@ -50,7 +50,7 @@ pub fn list_headers(header_block: &[u8]) -> ListHeaders {
     {
         return ListHeaders {
             from: sender_display(plain.name, plain.address),
-            subject: files::without_format_chars(plain.subject).into_owned(),
+            subject: files::without_format_chars(&plain.subject).into_owned(),
             date: plain.date,
             has_attachment: plain.has_attachment,
         };
