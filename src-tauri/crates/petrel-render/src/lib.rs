@@ -49,7 +49,7 @@ pub fn list_headers(header_block: &[u8]) -> ListHeaders {
         .and_then(plain_headers::read)
     {
         return ListHeaders {
-            from: sender_display(plain.name, plain.address),
+            from: sender_display(plain.name.as_deref(), plain.address),
             subject: files::without_format_chars(&plain.subject).into_owned(),
             date: plain.date,
             has_attachment: plain.has_attachment,

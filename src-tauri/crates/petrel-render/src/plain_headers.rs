@@ -17,7 +17,7 @@ use std::borrow::Cow;
 /// The sender (name, address) as mail-parser's first address gives them, the subject,
 /// the date and whether the type is multipart/mixed — or `None`: not the plain shape.
 pub(crate) struct Plain<'a> {
-    pub name: Option<&'a str>,
+    pub name: Option<Cow<'a, str>>,
     pub address: &'a str,
     pub subject: Cow<'a, str>,
     pub date: Option<i64>,
@@ -56,7 +56,7 @@ pub(crate) fn read(block: &str) -> Option<Plain<'_>> {
             continue;
         };
         let readable = match field {
-            Field::Subject => !has_controls(value),
+            Field::Subject | Field::From => !has_controls(value),
             _ => is_plain_text(value),
         };
         if std::mem::replace(&mut seen[field as usize], true) || !readable {
@@ -264,16 +264,21 @@ fn b_decoded(data: &[u8]) -> Option<Vec<u8>> {
 
 /// `addr`, `Name Words <addr>` or `"Quoted Name" <addr>`, as mail-parser's address parser
 /// reads them: a name's words, or what the quotes hold, are taken as they are.
-fn sender(value: &str) -> Option<(Option<&str>, &str)> {
+fn sender(value: &str) -> Option<(Option<Cow<'_, str>>, &str)> {
     let value = trim_blanks(value);
     let Some(before) = value.strip_suffix('>') else {
         // A bare address: one token with an @.
-        let plain = value.contains('@') && !value.bytes().any(|b| is_blank(b) || is_special(b));
+        let plain = value.contains('@')
+            && !value.bytes().any(|b| is_blank(b) || is_special(b))
+            && encoded_word_at(value).is_none();
         return plain.then_some((None, value));
     };
     let open = memchr::memrchr(b'<', before.as_bytes())?;
     let (name, address) = (before.get(..open)?, before.get(open + 1..)?);
-    if address.is_empty() || address.bytes().any(|b| is_blank(b) || is_special(b)) {
+    if address.is_empty()
+        || address.bytes().any(|b| is_blank(b) || is_special(b))
+        || encoded_word_at(address).is_some()
+    {
         return None;
     }
     let name = name.trim_end_matches([' ', '\t']);
@@ -282,13 +287,36 @@ fn sender(value: &str) -> Option<(Option<&str>, &str)> {
     }
     if let Some(quoted) = name.strip_prefix('"') {
         let inner = quoted.strip_suffix('"')?;
-        if inner.bytes().any(|b| b == b'"' || b == b'\\') {
+        if inner.bytes().any(|b| b == b'"' || b == b'\\') || encoded_word_at(inner).is_some() {
             return None;
         }
-        return Some(((!inner.is_empty()).then_some(inner), address));
+        return Some(((!inner.is_empty()).then_some(Cow::Borrowed(inner)), address));
+    }
+    if encoded_word_at(name).is_some() {
+        return Some((Some(encoded_name(name)?), address));
     }
     // Unquoted words: mail-parser takes them from the first to the last, as they are.
-    (!name.bytes().any(is_special)).then_some((Some(name), address))
+    (!name.bytes().any(is_special)).then_some((Some(Cow::Borrowed(name)), address))
+}
+
+/// An unquoted display name with encoded words, as mail-parser's address parser reads it:
+/// the runs joined as in a subject ([`subject`]), a word decoded only where a token starts
+/// (at the start, after a blank or right after another word). Plain runs with specials or
+/// an `@` (which would make mail-parser take them for the address) are left to it.
+fn encoded_name(name: &str) -> Option<Cow<'_, str>> {
+    let mut rest = name;
+    while let Some(at) = encoded_word_at(rest) {
+        let plain = rest.get(..at)?;
+        let starts_token = at == 0 || plain.bytes().last().is_some_and(is_blank);
+        if !starts_token || plain.bytes().any(|b| is_special(b) || b == b'@') {
+            return None;
+        }
+        rest = utf8_word(rest.get(at..)?)?.1;
+    }
+    if rest.bytes().any(|b| is_special(b) || b == b'@') {
+        return None;
+    }
+    subject(name)
 }
 
 fn is_blank(b: u8) -> bool {
@@ -441,6 +469,9 @@ mod tests {
             "Subject: =?utf-8?b?4pyTIGRvbmU=?=\r\n\r\n",
             "Subject: Re: =?UTF-8?Q?caf=c3=a9?=  =?UTF-8?B?w6k=?=, ok\r\n\r\n",
             "Subject: x=?UTF-8?Q?y?=z\r\n\r\n",
+            // And in a sender's name.
+            "From: =?UTF-8?Q?Ana_L=C3=ADma?= <ana@example.org>\r\n\r\n",
+            "From: Dr. =?UTF-8?Q?Jos=C3=A9?= =?UTF-8?B?IE7DusOxZXo=?= <j@example.org>\r\n\r\n",
         ];
         for block in usual {
             assert!(read(block).is_some(), "not read by the scan: {block:?}");
@@ -459,7 +490,7 @@ mod tests {
             .map(|b| list_headers(b.as_bytes()).subject)
             .collect();
         assert_eq!(
-            subjects,
+            subjects[..4],
             [
                 "Réunion du 4 and agenda",
                 "✓ done",
@@ -467,13 +498,27 @@ mod tests {
                 "x y z"
             ]
         );
+        let senders: Vec<String> = usual[12..]
+            .iter()
+            .map(|b| list_headers(b.as_bytes()).from)
+            .collect();
+        assert_eq!(senders, ["Ana Líma", "Dr. José Núñez"]);
     }
 
     #[test]
     fn other_shapes_are_left_to_mail_parser() {
         for block in [
-            "From: =?UTF-8?Q?Ana_L=C3=ADma?= <ana@example.org>\r\n\r\n",
             "Subject: folded\r\n over two lines\r\n\r\n",
+            // Encoded words in a sender outside the plain shape: in quotes, inside a word,
+            // next to an @ or a comment, in the address.
+            "From: \"=?UTF-8?Q?Ana?=\" <a@example.org>\r\n\r\n",
+            "From: Ana=?UTF-8?Q?x?= <a@example.org>\r\n\r\n",
+            "From: =?UTF-8?Q?Ana?= ana@x <a@example.org>\r\n\r\n",
+            "From: =?UTF-8?Q?Ana?= (c) <a@example.org>\r\n\r\n",
+            "From: (c) =?UTF-8?Q?Ana?= <a@example.org>\r\n\r\n",
+            "From: Lima, =?UTF-8?Q?Ana?= <a@example.org>\r\n\r\n",
+            "From: Ana <a=?UTF-8?Q?x?=@example.org>\r\n\r\n",
+            "From: =?ISO-8859-1?Q?Ana?= <a@example.org>\r\n\r\n",
             "From: ana@example.org (Ana)\r\n\r\n",
             "From: \"A \\\"B\\\" C\" <a@example.org>\r\n\r\n",
             "From: \"A\\B\" <a@example.org>\r\n\r\n",
@@ -535,6 +580,20 @@ mod tests {
                 "Ana\tLima <a@x>",
                 "ana@x (Ana)",
                 "=?UTF-8?Q?Ana?= <a@x>",
+                "=?UTF-8?Q?Ana_L=C3=ADma?= <ana@x>",
+                "=?UTF-8?B?w4lsaWU=?= =?UTF-8?Q?_Dupont?= <e@x>",
+                "Dr. =?UTF-8?Q?Jos=C3=A9?= Lima <j@x>",
+                "=?UTF-8?Q?Ana?==?UTF-8?Q?Bo?=<a@x>",
+                "=?UTF-8?Q?a?=b <a@x>",
+                "Ana=?UTF-8?Q?x?= <a@x>",
+                "\"=?UTF-8?Q?Ana?=\" <a@x>",
+                "=?UTF-8?Q?Ana?= ana@x <a@x>",
+                "=?UTF-8?Q?Ana?= (c) <a@x>",
+                "=?UTF-8?Q??= <a@x>",
+                "=?UTF-8?Q?=40?= <a@x>",
+                "=?ISO-8859-1?Q?Ana?= <a@x>",
+                "Ana <a=?UTF-8?Q?x?=@x>",
+                "=?UTF-8?Q?a@x?=",
                 "Group: a@x;",
                 "a@x, b@y",
                 "\"A\\\"B\" <a@x>",
