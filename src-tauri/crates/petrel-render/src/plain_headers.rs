@@ -4,12 +4,12 @@
 //! mail-parser's general parse of four fields was a fifth of Petrel's CPU in it. Most
 //! blocks are plain: one line per field, a sender as `Name <addr>`, `"Name" <addr>` or
 //! `addr`, a subject without encoded words, an RFC 5322 date with a numeric zone. Those are
-//! read here by a scan of the bytes; anything else — encoded words outside a subject,
-//! folded lines, comments, quoting with escapes, groups, obsolete dates, a field twice,
-//! control characters — makes the scan decline, and mail-parser reads the block as before.
-//! A subject may hold UTF-8 encoded words (`=?UTF-8?Q?…?=`, `=?UTF-8?B?…?=`, RFC 2047):
-//! most mail not in English has them. The property tests hold the line: whatever the scan
-//! reads, mail-parser reads the same.
+//! read here by a scan of the bytes; anything else — encoded words outside a subject or
+//! an unquoted sender name, folded lines, comments, quoting with escapes, groups, obsolete
+//! dates, a field twice, control characters — makes the scan decline, and mail-parser
+//! reads the block as before. A subject and an unquoted name may hold UTF-8 encoded words
+//! (`=?UTF-8?Q?…?=`, `=?UTF-8?B?…?=`, RFC 2047): most mail not in English has them. The
+//! property tests hold the line: whatever the scan reads, mail-parser reads the same.
 
 use mail_parser::DateTime;
 use std::borrow::Cow;
