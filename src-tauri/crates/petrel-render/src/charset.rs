@@ -42,19 +42,21 @@ pub(crate) fn corrected_text(msg: &Message<'_>, raw: &[u8], id: u32) -> Option<S
         .flatten()
 }
 
+/// The value of a base64 symbol (`A`–`Z`, `a`–`z`, `0`–`9`, `+`, `/`); `None` for any other byte.
+pub(crate) fn base64_value(c: u8) -> Option<u32> {
+    Some(u32::from(match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => return None,
+    }))
+}
+
 /// UTF-7 (RFC 2152): `+` starts modified base64 of UTF-16BE, ended by any non-base64
 /// character (a `-` is absorbed, anything else is itself); `+-` is a plain `+`.
 pub fn decode_utf7(bytes: &[u8]) -> String {
-    let b64 = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
     let mut out = String::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -71,7 +73,7 @@ pub fn decode_utf7(bytes: &[u8]) -> String {
             continue;
         }
         let (mut bits, mut nbits, mut units) = (0u32, 0u32, Vec::new());
-        while let Some(v) = bytes.get(i).copied().and_then(b64) {
+        while let Some(v) = bytes.get(i).copied().and_then(base64_value) {
             bits = (bits << 6) | v;
             nbits += 6;
             if nbits >= 16 {

@@ -153,37 +153,47 @@ fn encoded_word_at(text: &str) -> Option<usize> {
 /// decoded words (RFC 2047 drops the blanks there), whether or not the line had one.
 /// `None` for an encoded word of another shape than [`utf8_word`] reads.
 fn subject(value: &str) -> Option<Cow<'_, str>> {
-    let Some(mut at) = encoded_word_at(value) else {
+    if encoded_word_at(value).is_none() {
         return Some(Cow::Borrowed(trim_blanks(value)));
-    };
-    let mut text = String::with_capacity(value.len());
-    let mut rest = value;
+    }
+    joined_words(value, |_, _| true).map(Cow::Owned)
+}
+
+/// `text`'s plain runs and decoded words joined as [`subject`] says; `plain_ok(run,
+/// before_a_word)` sees each plain run as it stands in `text` and may decline it.
+fn joined_words(text: &str, plain_ok: impl Fn(&str, bool) -> bool) -> Option<String> {
+    let mut joined = String::with_capacity(text.len());
+    let mut rest = text;
     // mail-parser puts no space before a leading decoded word; a decoded word counts as a
     // token even when empty (a plain run after it gets its space). Only the first plain run
     // can come before any token.
     let (mut last_decoded, mut tokens) = (true, false);
     loop {
-        let plain = trim_blanks(rest.get(..at)?);
+        let at = encoded_word_at(rest);
+        let run = rest.get(..at.unwrap_or(rest.len()))?;
+        if !plain_ok(run, at.is_some()) {
+            return None;
+        }
+        let plain = trim_blanks(run);
         if !plain.is_empty() {
             if tokens {
-                text.push(' ');
+                joined.push(' ');
             }
-            text.push_str(plain);
+            joined.push_str(plain);
             last_decoded = false;
         }
-        let Some(word) = rest.get(at..).filter(|w| !w.is_empty()) else {
+        let Some(at) = at else {
             break;
         };
-        let (decoded, after) = utf8_word(word)?;
+        let (decoded, after) = utf8_word(rest.get(at..)?)?;
         if !last_decoded {
-            text.push(' ');
+            joined.push(' ');
         }
-        text.push_str(&decoded);
+        joined.push_str(&decoded);
         (last_decoded, tokens) = (true, true);
         rest = after;
-        at = encoded_word_at(rest).unwrap_or(rest.len());
     }
-    Some(Cow::Owned(text))
+    Some(joined)
 }
 
 /// `word` starting with one encoded word of the common shape — charset UTF-8, Q with
@@ -239,21 +249,11 @@ fn b_decoded(data: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let symbols = data.get(..data.len() - padding)?;
-    let value = |b: u8| -> Option<u32> {
-        Some(u32::from(match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        }))
-    };
     let mut out = Vec::with_capacity(symbols.len() / 4 * 3 + 2);
     for group in symbols.chunks(4) {
         let mut bits = 0u32;
         for (n, &b) in group.iter().enumerate() {
-            bits |= value(b)? << (18 - 6 * n);
+            bits |= crate::charset::base64_value(b)? << (18 - 6 * n);
         }
         let whole = [(bits >> 16) as u8, (bits >> 8) as u8, bits as u8];
         // 2, 3 or 4 symbols carry 1, 2 or 3 bytes.
@@ -293,30 +293,22 @@ fn sender(value: &str) -> Option<(Option<Cow<'_, str>>, &str)> {
         return Some(((!inner.is_empty()).then_some(Cow::Borrowed(inner)), address));
     }
     if encoded_word_at(name).is_some() {
-        return Some((Some(encoded_name(name)?), address));
+        return Some((Some(Cow::Owned(encoded_name(name)?)), address));
     }
     // Unquoted words: mail-parser takes them from the first to the last, as they are.
     (!name.bytes().any(is_special)).then_some((Some(Cow::Borrowed(name)), address))
 }
 
 /// An unquoted display name with encoded words, as mail-parser's address parser reads it:
-/// the runs joined as in a subject ([`subject`]), a word decoded only where a token starts
-/// (at the start, after a blank or right after another word). Plain runs with specials or
-/// an `@` (which would make mail-parser take them for the address) are left to it.
-fn encoded_name(name: &str) -> Option<Cow<'_, str>> {
-    let mut rest = name;
-    while let Some(at) = encoded_word_at(rest) {
-        let plain = rest.get(..at)?;
-        let starts_token = at == 0 || plain.bytes().last().is_some_and(is_blank);
-        if !starts_token || plain.bytes().any(|b| is_special(b) || b == b'@') {
-            return None;
-        }
-        rest = utf8_word(rest.get(at..)?)?.1;
-    }
-    if rest.bytes().any(|b| is_special(b) || b == b'@') {
-        return None;
-    }
-    subject(name)
+/// the runs joined as in a subject ([`joined_words`]), a word decoded only where a token
+/// starts (at the start, after a blank or right after another word). Plain runs with
+/// specials or an `@` (which would make mail-parser take them for the address) are left to
+/// it.
+fn encoded_name(name: &str) -> Option<String> {
+    joined_words(name, |run, before_a_word| {
+        let starts_token = run.is_empty() || run.bytes().last().is_some_and(is_blank);
+        (starts_token || !before_a_word) && !run.bytes().any(|b| is_special(b) || b == b'@')
+    })
 }
 
 fn is_blank(b: u8) -> bool {
