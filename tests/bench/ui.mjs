@@ -23,7 +23,7 @@
 //   ui_cold_start_parts_ms   the same split at the page's navigation start, DOM ready, accounts
 //                            listed and the cached page answered
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebDriver, sleep } from "../e2e/webdriver.mjs";
@@ -91,6 +91,7 @@ const TO_END = PAINTED + `
   };
   check();`;
 
+let smapsSeen = 0;
 async function rssOfTree(rootPid, when = "") {
   const children = new Map();
   const rss = new Map();
@@ -117,6 +118,12 @@ async function rssOfTree(rootPid, when = "") {
     const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(rollup)?.[1] ?? 0) / 1024;
     pss += field("Pss");
     const name = (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "?")).trim();
+    // PETREL_BENCH_SMAPS=<dir>: each process's mappings kept, to see which ones hold it.
+    if (process.env.PETREL_BENCH_SMAPS) {
+      const label = (when || "now").replace(/\W+/g, "-");
+      const smaps = await readFile(`/proc/${pid}/smaps`, "utf8").catch(() => "");
+      await writeFile(join(process.env.PETREL_BENCH_SMAPS, `${++smapsSeen}-${label}-${name}-${pid}.smaps`), smaps);
+    }
     parts.push(`${name} rss ${((rss.get(pid) ?? 0) / 1024).toFixed(0)} / pss ${field("Pss").toFixed(0)} / anon ${field("Pss_Anon").toFixed(0)} MB`);
     for (const c of children.get(pid) ?? []) await walk(c);
   };
@@ -221,10 +228,10 @@ try {
   // one look of its heap keeper (every 5 s) and WebKit's own scavenger within seconds, so
   // the goal is measured REST_MS after the last action (the floor is measured the same
   // way, REST_MS after its start).
-  const busy = pid ? await rssOfTree(pid) : null;
+  const busy = pid ? await rssOfTree(pid, "busy") : null;
   if (busy) console.log(`ui_busy_pss_mb ${busy.pss.toFixed(0)} MB (right after the workload)`);
   await sleep(REST_MS);
-  const memory = pid ? await rssOfTree(pid) : null;
+  const memory = pid ? await rssOfTree(pid, "at rest") : null;
   if (memory) {
     console.log(`ui_total_rss_mb ${memory.rss.toFixed(0)} MB`);
     console.log(`ui_total_pss_mb ${memory.pss.toFixed(0)} MB (${REST_MS / 1000} s at rest)`);
@@ -267,7 +274,7 @@ try {
   wd = await WebDriver.start(`http://127.0.0.1:${PORT}`, APP, 120_000, ["--bench-floor-window"]);
   await sleep(REST_MS);
   const floorPid = await appPid();
-  const floor = floorPid ? await rssOfTree(floorPid) : null;
+  const floor = floorPid ? await rssOfTree(floorPid, "floor") : null;
   if (floor) {
     console.log(`ui_floor_pss_mb ${floor.pss.toFixed(0)} MB (rss ${floor.rss.toFixed(0)} MB)`);
     if (total !== null) console.log(`ui_pss_over_floor_mb ${(total - floor.pss).toFixed(0)} MB`);
