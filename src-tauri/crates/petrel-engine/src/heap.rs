@@ -75,7 +75,7 @@ pub struct Keeper {
 /// Once neither the process's resident memory nor the heap's use moved by more than this
 /// between two looks, the app is at rest: whatever more than this sits freed since the
 /// last trim is given back then, not only past [`FREE_HEAP_LIMIT`] (which bounds what work
-/// in progress keeps; up to 16 MB of it stayed resident at rest in the UI bench).
+/// in progress keeps, and alone could leave up to 16 MB resident at rest).
 pub const AT_REST_SLACK: usize = 1 << 20;
 
 impl Keeper {
