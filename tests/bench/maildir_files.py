@@ -2,53 +2,108 @@
 # 5 kB in batches of 500, each batch made durable with syncfs and the new/ directory fsynced,
 # three ways: tmp/ + rename (what petrel-maildir does), O_TMPFILE + linkat (no tmp/ entry),
 # straight into new/ (readers could see half-written files). Linux only, as root for
-# /proc/self/fd linkat; run on the file system to measure:
+# /proc/self/fd linkat; run on the file system to measure (it leaves nothing there):
 #   python3 tests/bench/maildir_files.py /mnt/pj
-import os, time, sys, shutil
-root = sys.argv[1]; N = 10000; BATCH = 500; data = os.urandom(5000)
-def fresh(name):
-    d = os.path.join(root, name)
-    shutil.rmtree(d, ignore_errors=True)
-    for s in ("tmp", "new", "cur"): os.makedirs(os.path.join(d, s))
-    os.sync()
-    return d
 import ctypes
+import os
+import shutil
+import sys
+import time
+
+FILES = 10_000
+BATCH = 500
+DATA = os.urandom(5000)
+AT_FDCWD = -100
+AT_SYMLINK_FOLLOW = 0x400
 libc = ctypes.CDLL("libc.so.6", use_errno=True)
-def sfs(d):
-    fd = os.open(d, os.O_RDONLY); libc.syncfs(fd); os.close(fd)
-def dsync(p):
-    fd = os.open(p, os.O_RDONLY); os.fsync(fd); os.close(fd)
-def rename_way(d):
-    for b in range(0, N, BATCH):
-        names = []
-        for i in range(b, b + BATCH):
-            p = f"{d}/tmp/{i}.x"
-            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600); os.write(fd, data); os.close(fd)
-            names.append(i)
-        sfs(d)
-        for i in names: os.rename(f"{d}/tmp/{i}.x", f"{d}/new/{i}.x")
-        dsync(f"{d}/new")
-def tmpfile_way(d):
-    for b in range(0, N, BATCH):
-        fds = []
-        for i in range(b, b + BATCH):
-            fd = os.open(f"{d}/new", os.O_WRONLY | os.O_TMPFILE, 0o600); os.write(fd, data)
-            fds.append((i, fd))
-        sfs(d)
-        for i, fd in fds:
-            rc = libc.linkat(-100, f"/proc/self/fd/{fd}".encode(), -100, f"{d}/new/{i}.x".encode(), 0x400)
-            if rc != 0: raise OSError(ctypes.get_errno(), "linkat")
-            os.close(fd)
-        dsync(f"{d}/new")
-def direct_way(d):
-    for b in range(0, N, BATCH):
-        for i in range(b, b + BATCH):
-            fd = os.open(f"{d}/new/{i}.x", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600); os.write(fd, data); os.close(fd)
-        sfs(d); dsync(f"{d}/new")
-ways = {"rename": rename_way, "tmpfile": tmpfile_way, "direct": direct_way}
-res = {k: [] for k in ways}
-for r in range(3):
-    for k, f in ways.items():
-        d = fresh(k); t = time.perf_counter(); f(d); res[k].append(time.perf_counter() - t)
-for k, v in res.items():
-    v.sort(); print(f"{k}: median {v[1]*1000:.0f} ms (runs {', '.join(f'{x*1000:.0f}' for x in v)})")
+
+
+def check(rc, what):
+    if rc != 0:
+        raise OSError(ctypes.get_errno(), what)
+
+
+def syncfs(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        check(libc.syncfs(fd), "syncfs")
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_new(path):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, DATA)
+    os.close(fd)
+
+
+def tmp_and_rename(maildir, batch):
+    for i in batch:
+        write_new(f"{maildir}/tmp/{i}")
+    syncfs(maildir)
+    for i in batch:
+        os.rename(f"{maildir}/tmp/{i}", f"{maildir}/new/{i}")
+
+
+def tmpfile_and_link(maildir, batch):
+    open_files = []
+    for i in batch:
+        fd = os.open(f"{maildir}/new", os.O_WRONLY | os.O_TMPFILE, 0o600)
+        os.write(fd, DATA)
+        open_files.append((i, fd))
+    syncfs(maildir)
+    for i, fd in open_files:
+        # Python's os.link does not follow the /proc symlink: linkat with AT_SYMLINK_FOLLOW.
+        rc = libc.linkat(AT_FDCWD, f"/proc/self/fd/{fd}".encode(), AT_FDCWD,
+                         f"{maildir}/new/{i}".encode(), AT_SYMLINK_FOLLOW)
+        os.close(fd)
+        check(rc, "linkat")
+
+
+def straight_into_new(maildir, batch):
+    for i in batch:
+        write_new(f"{maildir}/new/{i}")
+    syncfs(maildir)
+
+
+WAYS = {"tmp/ + rename": tmp_and_rename, "O_TMPFILE + linkat": tmpfile_and_link,
+        "straight into new/": straight_into_new}
+
+
+def run(root, way):
+    maildir = os.path.join(root, "petrel-maildir-bench")
+    shutil.rmtree(maildir, ignore_errors=True)
+    for sub in ("tmp", "new", "cur"):
+        os.makedirs(os.path.join(maildir, sub))
+    os.sync()
+    started = time.perf_counter()
+    for first in range(0, FILES, BATCH):
+        way(maildir, range(first, first + BATCH))
+        fsync_dir(f"{maildir}/new")
+    took = time.perf_counter() - started
+    shutil.rmtree(maildir)
+    return took
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: maildir_files.py <directory on the file system to measure>")
+    times = {name: [] for name in WAYS}
+    for _ in range(3):
+        for name, way in WAYS.items():
+            times[name].append(run(sys.argv[1], way))
+    for name, runs in times.items():
+        runs.sort()
+        print(f"{name}: median {runs[1] * 1000:.0f} ms "
+              f"(runs {', '.join(f'{r * 1000:.0f}' for r in runs)})")
+
+
+main()

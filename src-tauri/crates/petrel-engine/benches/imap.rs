@@ -158,9 +158,6 @@ fn main() {
     );
     let ca = h.ca_pem().as_bytes().to_vec();
 
-    // Spawned on a worker, as the app's commands run (Tauri spawns them on its runtime):
-    // awaited straight on `block_on`, every socket wake-up would hop from the worker that
-    // polls the reactor to this thread (a futex wake and a context switch per read).
     let work = async move {
         let secrets: Arc<MemorySecrets> = Arc::default();
         let config = tempfile::tempdir().unwrap();
@@ -435,7 +432,7 @@ fn main() {
         println!("imap_body_sync_floor_ms {floor_ms:.0} ms (bare client, one FETCH, nothing kept)");
         println!("imap_body_sync_vs_floor {:.2} x", petrel_ms / floor_ms);
     };
-    runtime.block_on(runtime.spawn(work)).unwrap();
+    common::run_as_the_app_does(&runtime, work);
 }
 
 async fn petrel_imap_session(

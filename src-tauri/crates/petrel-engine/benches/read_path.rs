@@ -56,9 +56,6 @@ fn main() {
         petrel_render::LIST_HEADER_FIELDS
     );
 
-    // Spawned on a worker, as the app's commands run (Tauri spawns them on its runtime):
-    // awaited straight on `block_on`, every socket wake-up would hop from the worker that
-    // polls the reactor to this thread.
     let work = async move {
         let query = &query;
         let secrets: Arc<MemorySecrets> = Arc::default();
@@ -164,5 +161,5 @@ fn main() {
             report(name, median(petrel), median(bare));
         }
     };
-    runtime.block_on(runtime.spawn(work)).unwrap();
+    common::run_as_the_app_does(&runtime, work);
 }

@@ -200,3 +200,15 @@ pub fn account_form(h: &Harness) -> NewAccount {
         sign_in_ticket: None,
     }
 }
+
+/// Runs a bench's work as the app runs its commands: spawned on one of the runtime's
+/// workers (Tauri spawns them). Awaited straight on `block_on`, every socket wake-up would
+/// hop from the worker that polls the reactor to the main thread (a futex wake and a
+/// context switch per read).
+pub fn run_as_the_app_does<F>(runtime: &tokio::runtime::Runtime, work: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    runtime.block_on(runtime.spawn(work)).unwrap()
+}
