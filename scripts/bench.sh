@@ -20,11 +20,11 @@ case "$GROUP" in
 esac
 if [ -z "$GROUP" ] || [ "$GROUP" = read ]; then cargo bench -q -p petrel-engine --bench read_path; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = store ]; then cargo bench -q -p petrel-store --bench page; fi
-# glibc's default of 8 arenas per core made imap_rss_mb swing from 109 to 402 MB between runs
-# of the same build; the app runs with two (mallopt in src-tauri/src/lib.rs), so does this.
-if [ -z "$GROUP" ] || [ "$GROUP" = imap ]; then MALLOC_ARENA_MAX=2 cargo bench -q -p petrel-engine --bench imap; fi
+# The engine benches set glibc's allocator up as the app does (petrel_engine::heap::tune: two
+# arenas, a fixed mapping threshold); its defaults made imap_rss_mb swing from 109 to 402 MB.
+if [ -z "$GROUP" ] || [ "$GROUP" = imap ]; then cargo bench -q -p petrel-engine --bench imap; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = pop3 ]; then cargo bench -q -p petrel-pop3 --bench pop3; fi
-if [ -z "$GROUP" ] || [ "$GROUP" = search ]; then MALLOC_ARENA_MAX=2 cargo bench -q -p petrel-engine --bench search; fi
+if [ -z "$GROUP" ] || [ "$GROUP" = search ]; then cargo bench -q -p petrel-engine --bench search; fi
 if [ -z "$GROUP" ] || [ "$GROUP" = ui ]; then
   log "ui: building the app (release) and the harness"
   mkdir -p "$ROOT/artifacts/logs"

@@ -140,6 +140,8 @@ fn main() {
     if !filter.is_empty() && !"imap".contains(filter.as_str()) {
         return;
     }
+    // The allocator set up as the app sets it (arenas, mapping threshold), before any thread.
+    petrel_engine::heap::tune();
     let messages = env_count("PETREL_BENCH_MESSAGES", 100_000);
     let bodies = env_count("PETREL_BENCH_BODIES", 20_000);
     let runtime = tokio::runtime::Builder::new_multi_thread()

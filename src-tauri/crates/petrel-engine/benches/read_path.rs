@@ -43,6 +43,8 @@ fn main() {
     if !filter.is_empty() && !"read".contains(filter.as_str()) {
         return;
     }
+    // The allocator set up as the app sets it (arenas, mapping threshold), before any thread.
+    petrel_engine::heap::tune();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -149,6 +149,8 @@ fn main() {
     if !filter.is_empty() && !"search".contains(filter.as_str()) {
         return;
     }
+    // The allocator set up as the app sets it (arenas, mapping threshold), before any thread.
+    petrel_engine::heap::tune();
     let n = env_count("PETREL_BENCH_MESSAGES", 100_000);
     let work = tempfile::tempdir().unwrap();
     let maildir = work.path().join("mail");

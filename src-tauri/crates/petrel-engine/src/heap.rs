@@ -17,38 +17,70 @@ pub const FREE_HEAP_LIMIT: usize = 16 << 20;
 /// walk of the arenas' bins), short enough that the app settles soon after work ends.
 const LOOK_EVERY: Duration = Duration::from_secs(5);
 
-/// Allocator settings, before any thread starts: glibc's default of 8 arenas per core kept
-/// memory freed by tokio's workers and sled's threads in arenas nobody used again (the imap
-/// benchmark's RSS swung from 109 to 402 MB between runs of one build); two cost nothing
-/// measurable.
+/// Blocks from this size up are mapped on their own and unmapped when freed.
+pub const MAP_FROM: usize = 1 << 20;
+
+/// Allocator settings, before any thread starts:
+/// - glibc's default of 8 arenas per core kept memory freed by tokio's workers and sled's
+///   threads in arenas nobody used again (the imap benchmark's RSS swung from 109 to 402 MB
+///   between runs of one build); two cost nothing measurable.
+/// - sled writes its log through 512 kB buffers aligned to 8 kB. glibc maps a block that
+///   big on its own, and its "raise the threshold after a mapped block is freed" rule never
+///   catches up with aligned blocks (it learns the aligned part's size, then the next
+///   request adds the alignment again), so every buffer was mapped, faulted in page by page
+///   and unmapped: 13% of the cache writer's samples at a million rows. A fixed threshold
+///   above them keeps them in the heap for reuse; blocks of [`MAP_FROM`] and more still go
+///   straight back to the system when freed. Fixing it fixes the heap's own trim point
+///   too (at 128 kB, a freed buffer at the heap's top went back at once and the next was
+///   faulted in again): twice the threshold, as glibc's moving rule keeps it; the
+///   [`Keeper`] gives back the rest.
 pub fn tune() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator tuning; called before other threads exist.
     #[allow(unsafe_code)] // allocator tuning (no safe API)
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MAP_FROM as libc::c_int);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 2 * MAP_FROM as libc::c_int);
     }
 }
 
-/// The heap's (free, in use) bytes: free counts every arena's free chunks and top; in use,
-/// the small blocks handed out and the mapped large ones. `None` where the allocator
-/// cannot say.
-fn counters() -> Option<(usize, usize)> {
+/// What the allocator says of the heap.
+struct Counters {
+    /// Every arena's free chunks and top.
+    free: usize,
+    /// The small blocks handed out and the mapped large ones.
+    in_use: usize,
+    /// Blocks mapped on their own.
+    mapped: usize,
+}
+
+/// The heap's counters, or `None` where the allocator cannot say.
+fn counters() -> Option<Counters> {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: mallinfo2 only reads the allocator's counters.
         #[allow(unsafe_code)] // allocator statistics (no safe API)
         let info = unsafe { libc::mallinfo2() };
-        Some((info.fordblks, info.uordblks.saturating_add(info.hblkhd)))
+        Some(Counters {
+            free: info.fordblks,
+            in_use: info.uordblks.saturating_add(info.hblkhd),
+            mapped: info.hblks,
+        })
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     None
 }
 
+/// Blocks the allocator has mapped on their own, or `None` where it cannot say.
+pub fn mapped_blocks() -> Option<usize> {
+    counters().map(|c| c.mapped)
+}
+
 /// Bytes free inside the heap (all arenas, including each arena's top), or `None` where
 /// the allocator cannot say.
 pub fn free_bytes() -> Option<usize> {
-    counters().map(|(free, _)| free)
+    counters().map(|c| c.free)
 }
 
 /// Gives the free heap back to the OS when more than `limit` bytes sit free; the bytes
@@ -108,7 +140,7 @@ impl Keeper {
 }
 
 fn in_use_bytes() -> Option<usize> {
-    counters().map(|(_, in_use)| in_use)
+    counters().map(|c| c.in_use)
 }
 
 fn trim() {
