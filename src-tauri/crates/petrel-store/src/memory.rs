@@ -80,16 +80,22 @@ impl MailCache for MemoryCache {
     fn upsert(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
         self.note(CacheChange::messages(folder, rows.iter().map(|r| r.uid)));
         self.with(folder, |f| {
-            for row in rows {
+            // The new keys go in as one batch, as the sled cache's do: one at a time, each
+            // was a move of the keys after it (113 s for the imap bench's million rows).
+            let mut added = Vec::with_capacity(rows.len());
+            // A UID twice in one batch: the last wins (its first key is not in the rank yet).
+            let rows: BTreeMap<u32, &Envelope> = rows.iter().map(|r| (r.uid, r)).collect();
+            for row in rows.into_values() {
                 if let Some(old) = f.rows.insert(row.uid, row.clone()) {
                     f.rank.remove(order_key(&old));
                     f.state.total -= 1;
                     f.state.unread -= u32::from(!old.seen);
                 }
-                f.rank.insert(order_key(row));
+                added.push(order_key(row));
                 f.state.total += 1;
                 f.state.unread += u32::from(!row.seen);
             }
+            f.rank.insert_many(added);
         });
         Ok(())
     }

@@ -33,6 +33,8 @@ impl Rank {
         self.keys.binary_search_by(|probe| key.cmp(probe))
     }
 
+    /// One key (the tests' model for [`Rank::insert_many`]; the caches insert in batches).
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, key: (i64, u32)) {
         self.settle();
         if let Err(at) = self.position(key) {
