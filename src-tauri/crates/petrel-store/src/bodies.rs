@@ -1,12 +1,13 @@
-//! Message bodies in one append-only file per folder; sled keeps where each one is.
+//! Records in one append-only file per folder; sled keeps where each one is. Two sets of
+//! such files: message bodies (`bodies/`) and the blocks of list rows (`rows/`).
 //!
 //! Whole messages as sled values cost a third of an offline download's time: sled keeps
 //! values inside its tree nodes, so every node split and page rewrite copied the messages
-//! again. Here a batch of bodies is one append to the folder's file, and sled stores 16
-//! bytes per message ([`Stored`]). Nothing is fsynced: this is a cache of what the server
-//! holds, and each record carries a CRC of its bytes, so a body whose bytes never reached
-//! the disk (a crash between sled's flush and the file's) reads as missing and is fetched
-//! again, never as other bytes.
+//! again. Here a batch of records is one append to the folder's file, and sled stores 16
+//! bytes per record ([`Stored`]). Nothing is fsynced: this is a cache of what the server
+//! holds, and each record carries a CRC of its bytes, so a record whose bytes never reached
+//! the disk (a crash between sled's flush and the file's) is never read as other bytes: a
+//! body reads as missing and is fetched again; for rows see `SledCache::open`.
 
 use crate::Result;
 use std::collections::HashMap;
@@ -51,15 +52,15 @@ impl Stored {
 /// Open files are kept for reading, at most this many (one per folder read lately).
 const OPEN_READERS: usize = 32;
 
-pub(crate) struct BodyFiles {
+pub(crate) struct FolderFiles {
     dir: PathBuf,
     readers: Mutex<HashMap<u64, Arc<File>>>,
 }
 
-impl BodyFiles {
-    pub fn open(dir: &Path) -> Result<BodyFiles> {
+impl FolderFiles {
+    pub fn open(dir: &Path) -> Result<FolderFiles> {
         std::fs::create_dir_all(dir)?;
-        Ok(BodyFiles {
+        Ok(FolderFiles {
             dir: dir.to_path_buf(),
             readers: Mutex::new(HashMap::new()),
         })
@@ -74,7 +75,7 @@ impl BodyFiles {
         std::fs::metadata(self.path(folder)).map_or(0, |m| m.len())
     }
 
-    /// Appends `bodies` to the folder's file, in one write; returns where each went.
+    /// Appends `bodies` (records) to the folder's file, in one write; returns where each went.
     /// Callers hold the cache's write lock: there is one writer per file.
     pub fn append<'a>(
         &self,
@@ -104,7 +105,7 @@ impl BodyFiles {
         Ok(places)
     }
 
-    /// The body at `at`; `None` when its bytes are not there (the file is shorter, or
+    /// The record at `at`; `None` when its bytes are not there (the file is shorter, or
     /// they are not the bytes stored).
     pub fn read(&self, folder: u64, at: Stored) -> Result<Option<Vec<u8>>> {
         let Some(file) = self.reader(folder)? else {
@@ -136,7 +137,7 @@ impl BodyFiles {
         Ok(Some(file))
     }
 
-    /// Forgets the folder's file (its bodies are gone from sled already).
+    /// Forgets the folder's file (its records are gone from sled already).
     pub fn remove(&self, folder: u64) -> Result<()> {
         self.forget_reader(folder);
         match std::fs::remove_file(self.path(folder)) {
@@ -152,10 +153,10 @@ impl BodyFiles {
             .remove(&folder);
     }
 
-    /// Writes the bodies at `live` into a fresh file that replaces the folder's; returns
+    /// Writes the records at `live` into a fresh file that replaces the folder's; returns
     /// where each now is (`None` for one whose bytes were already bad: it is dropped).
     /// A crash after the swap, before sled has the new places, leaves records whose CRCs
-    /// do not match: those bodies are fetched again.
+    /// do not match (see the module's note).
     pub fn rewrite(&self, folder: u64, live: &[Stored]) -> Result<Vec<Option<Stored>>> {
         let fresh = self.dir.join(format!("{folder}.new"));
         let rewritten = self.rewrite_to(folder, live, &fresh);

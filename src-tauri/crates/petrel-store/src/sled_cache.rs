@@ -3,7 +3,8 @@
 //! One tree, four key spaces, so every change is a single atomic `apply_batch`:
 //! - `N` account `\0` path → folder id (u64, from `generate_id`)
 //! - `S` id → [`FolderState`] (postcard)
-//! - `R` id block → the [`Envelope`]s (postcard) of the rows whose UIDs share `uid >> 6`
+//! - `R` id block → where the [`Envelope`]s (postcard) of the rows whose UIDs share
+//!   `uid >> 6` are in the folder's rows file (`rows/<id>`, [`crate::bodies`])
 //! - `D` id block → the date index of the same rows (8 bytes each); read to build a
 //!   folder's rank without decoding a row.
 //!
@@ -12,7 +13,9 @@
 //! - `B` id uid → where the message's raw bytes are in the folder's file (`bodies/<id>`,
 //!   [`crate::bodies`]), for messages read or downloaded for offline use
 //! - `W` id → the bytes of the folder's file still in use (u64), so the space of removed
-//!   messages is taken back once it is most of the file
+//!   messages is taken back once it is most of the file; `U` id, the same for its rows file
+//! - `F` id → where the folder's rows file ended after the last write (u64): a shorter file
+//!   at open means a crash lost its end, and the folder is fetched again
 //! - `T` id uid → [`ThreadLinks`] (postcard), fetched for the conversation view
 //! - `L` account → the account's folder tree (postcard), shown while offline
 //! - `J` seq → [`CacheChange`] (postcard): the journal derived stores follow, written in
@@ -22,7 +25,7 @@
 //! negative timestamps sort before positive ones.
 
 use crate::blocks::{self, Blocks};
-use crate::bodies::{BodyFiles, Stored};
+use crate::bodies::{FolderFiles, Stored};
 use crate::rank::Rank;
 use crate::{order_key, CacheChange, FolderRef, FolderState, MailCache, Page, Result, StoreError};
 use petrel_core::{AccountId, Envelope, Folder, ThreadLinks};
@@ -41,7 +44,8 @@ pub struct SledCache {
     /// Rank per folder id, built on first use.
     ranks: Mutex<HashMap<u64, Rank>>,
     journal_id: u64,
-    bodies: BodyFiles,
+    bodies: FolderFiles,
+    rows: FolderFiles,
 }
 
 /// A folder's file is rewritten without its removed messages once they are more than this
@@ -64,13 +68,16 @@ impl SledCache {
                 Ok(tree) => {
                     check_format(&tree)?;
                     let journal_id = journal_id(&tree)?;
-                    return Ok(SledCache {
+                    let cache = SledCache {
                         tree,
                         write: Mutex::new(()),
                         ranks: Mutex::new(HashMap::new()),
                         journal_id,
-                        bodies: BodyFiles::open(&dir.join("bodies"))?,
-                    });
+                        bodies: FolderFiles::open(&dir.join("bodies"))?,
+                        rows: FolderFiles::open(&dir.join("rows"))?,
+                    };
+                    cache.drop_cut_folders()?;
+                    return Ok(cache);
                 }
                 Err(e) if is_lock_error(&e) => {
                     if std::time::Instant::now() > deadline {
@@ -127,11 +134,66 @@ impl SledCache {
         uid: u32,
         read: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<Option<T>> {
-        let key = blocks::block_key(b'R', id, blocks::block_of(uid));
-        match self.tree.get(key)? {
+        match self.row_block(id, blocks::block_of(uid))? {
             Some(block) => blocks::find(&block, uid)?.map(read).transpose(),
             None => Ok(None),
         }
+    }
+
+    /// Block `n` of the folder's rows.
+    fn row_block(&self, id: u64, n: u32) -> Result<Option<Vec<u8>>> {
+        blocks::read_block(&self.tree, Some(&self.rows), b'R', id, n)
+    }
+
+    /// The blocks of the folder's rows, written to its rows file.
+    fn row_blocks(&self, id: u64) -> Blocks<'_> {
+        Blocks::in_file(b'R', id, Some(&self.rows))
+    }
+
+    /// Writes `rows` (the folder's blocks of rows) into `batch` with the rows file's
+    /// bytes in use and its end.
+    fn write_row_blocks(&self, id: u64, rows: Blocks<'_>, batch: &mut sled::Batch) -> Result<()> {
+        let done = rows.write(batch)?;
+        let live = self.used_bytes(b'U', id)?;
+        let live = live.saturating_sub(done.replaced) + done.added;
+        batch.insert(key(b'U', id, &[]), &live.to_be_bytes()[..]);
+        if let Some(end) = done.end {
+            batch.insert(key(b'F', id, &[]), &end.to_be_bytes()[..]);
+        }
+        Ok(())
+    }
+
+    /// Drops the cached rows of every folder whose rows file is shorter than its last
+    /// write left it (the machine stopped before the file's end reached the disk, after
+    /// sled's places did): their sync state goes with them, so the next sync fetches the
+    /// folder again, where reading them would fail.
+    fn drop_cut_folders(&self) -> Result<()> {
+        let mut cut = Vec::new();
+        for entry in self.tree.scan_prefix(b"N") {
+            let (name, id) = entry?;
+            let id = be_u64(&id);
+            let end = self.tree.get(key(b'F', id, &[]))?.map_or(0, |v| be_u64(&v));
+            if self.rows.len(id) < end {
+                cut.push((folder_of_name(&name), id));
+            }
+        }
+        for (folder, id) in cut {
+            let mut batch = sled::Batch::default();
+            self.clear_rows(id, &mut batch)?;
+            batch.remove(key(b'S', id, &[]));
+            if let Some(folder) = &folder {
+                self.journal(&mut batch, &CacheChange::Folder(folder.clone()))?;
+            }
+            self.tree.apply_batch(batch)?;
+            self.remove_files(id)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the folder's files (their records are gone from sled already).
+    fn remove_files(&self, id: u64) -> Result<()> {
+        self.bodies.remove(id)?;
+        self.rows.remove(id)
     }
 
     fn row(&self, id: u64, uid: u32) -> Result<Option<Envelope>> {
@@ -180,7 +242,7 @@ impl SledCache {
             &CacheChange::messages(folder, rows.keys().copied()),
         )?;
         let (mut added, mut removed) = (Vec::with_capacity(rows.len()), Vec::new());
-        let mut stored = Blocks::new(b'R', id);
+        let mut stored = self.row_blocks(id);
         let mut dates = Blocks::new(b'D', id);
         for row in rows.into_values() {
             let mut placed = false;
@@ -202,14 +264,17 @@ impl SledCache {
             state.total += 1;
             state.unread += u32::from(!row.seen);
         }
-        stored.write(&mut batch);
-        dates.write(&mut batch);
+        self.write_row_blocks(id, stored, &mut batch)?;
+        dates.write(&mut batch)?;
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
         self.tree.apply_batch(batch)?;
         self.with_rank(id, |rank| {
             removed.into_iter().for_each(|k| rank.remove(k));
             rank.insert_many(added);
-        })
+        })?;
+        // Housekeeping, as after a removal: the write stands either way.
+        let _ = self.take_back_space(id);
+        Ok(())
     }
 
     /// Records `change` in the journal, in the batch that makes it.
@@ -233,13 +298,24 @@ impl SledCache {
                 batch.remove(k?);
             }
         }
-        batch.remove(key(b'W', id, &[]));
+        for space in [b'W', b'U', b'F'] {
+            batch.remove(key(space, id, &[]));
+        }
         Ok(())
     }
 
     /// Bytes of the folder's body file in use.
     fn live_bytes(&self, id: u64) -> Result<u64> {
-        Ok(self.tree.get(key(b'W', id, &[]))?.map_or(0, |v| be_u64(&v)))
+        self.used_bytes(b'W', id)
+    }
+
+    /// Bytes in use of the folder's file whose count is kept under `space` (`W` bodies,
+    /// `U` rows).
+    fn used_bytes(&self, space: u8, id: u64) -> Result<u64> {
+        Ok(self
+            .tree
+            .get(key(space, id, &[]))?
+            .map_or(0, |v| be_u64(&v)))
     }
 
     /// Where the body of `uid` is, if it has one.
@@ -282,24 +358,32 @@ impl SledCache {
         Ok(stored)
     }
 
-    /// Rewrites the folder's body file without the bytes of removed messages once they
-    /// are most of it. Caller holds `write`.
+    /// Rewrites the folder's body and rows files without the bytes of removed (or
+    /// rewritten) records once they are most of the file. Caller holds `write`.
     fn take_back_space(&self, id: u64) -> Result<()> {
-        let live = self.live_bytes(id)?;
-        let waste = self.bodies.len(id).saturating_sub(live);
+        self.take_back(id, &self.bodies, b'B', b'W')?;
+        self.take_back(id, &self.rows, b'R', b'U')
+    }
+
+    /// One file of the folder: its places under `places`, its bytes in use under `used`.
+    /// A record whose bytes were already bad is dropped (for rows, the next sync finds
+    /// them missing and fetches them again).
+    fn take_back(&self, id: u64, files: &FolderFiles, places: u8, used: u8) -> Result<()> {
+        let live = self.used_bytes(used, id)?;
+        let waste = files.len(id).saturating_sub(live);
         if waste <= WASTE_BEFORE_REWRITE || waste <= live {
             return Ok(());
         }
         let mut keys = Vec::new();
-        let mut places = Vec::new();
-        for entry in self.tree.scan_prefix(key(b'B', id, &[])) {
+        let mut at = Vec::new();
+        for entry in self.tree.scan_prefix(key(places, id, &[])) {
             let (k, v) = entry?;
-            if let Some(at) = Stored::from_bytes(&v) {
+            if let Some(place) = Stored::from_bytes(&v) {
                 keys.push(k);
-                places.push(at);
+                at.push(place);
             }
         }
-        let moved = self.bodies.rewrite(id, &places)?;
+        let moved = files.rewrite(id, &at)?;
         let mut batch = sled::Batch::default();
         let mut live = 0u64;
         for (k, at) in keys.into_iter().zip(moved) {
@@ -311,7 +395,11 @@ impl SledCache {
                 None => batch.remove(k),
             }
         }
-        batch.insert(key(b'W', id, &[]), &live.to_be_bytes()[..]);
+        batch.insert(key(used, id, &[]), &live.to_be_bytes()[..]);
+        if places == b'R' {
+            // The rewritten file holds exactly what is in use.
+            batch.insert(key(b'F', id, &[]), &live.to_be_bytes()[..]);
+        }
         self.tree.apply_batch(batch)?;
         Ok(())
     }
@@ -352,7 +440,7 @@ impl MailCache for SledCache {
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
         self.tree.apply_batch(batch)?;
         if cleared {
-            self.bodies.remove(id)?;
+            self.remove_files(id)?;
         }
         Ok(())
     }
@@ -371,7 +459,7 @@ impl MailCache for SledCache {
         let mut state = self.state(id)?;
         let mut batch = sled::Batch::default();
         let mut removed = Vec::new();
-        let mut stored = Blocks::new(b'R', id);
+        let mut stored = self.row_blocks(id);
         let mut dates = Blocks::new(b'D', id);
         let uids: std::collections::BTreeSet<u32> = uids.iter().copied().collect();
         self.journal(
@@ -393,8 +481,8 @@ impl MailCache for SledCache {
                 state.unread = state.unread.saturating_sub(u32::from(!old.seen));
             }
         }
-        stored.write(&mut batch);
-        dates.write(&mut batch);
+        self.write_row_blocks(id, stored, &mut batch)?;
+        dates.write(&mut batch)?;
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
         batch.insert(key(b'W', id, &[]), &live.to_be_bytes()[..]);
         self.tree.apply_batch(batch)?;
@@ -411,7 +499,7 @@ impl MailCache for SledCache {
         let Some(id) = self.id(folder)? else {
             return Ok(false);
         };
-        let mut stored = Blocks::new(b'R', id);
+        let mut stored = self.row_blocks(id);
         let Some(bytes) = stored.get(&self.tree, uid)? else {
             return Ok(false);
         };
@@ -423,9 +511,10 @@ impl MailCache for SledCache {
         stored.set(&self.tree, uid, row_bytes(&row)?)?;
         let mut batch = sled::Batch::default();
         self.journal(&mut batch, &CacheChange::messages(folder, [uid]))?;
-        stored.write(&mut batch);
+        self.write_row_blocks(id, stored, &mut batch)?;
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
         self.tree.apply_batch(batch)?;
+        let _ = self.take_back_space(id);
         Ok(true)
     }
 
@@ -449,14 +538,12 @@ impl MailCache for SledCache {
         })?;
         let mut rows = Vec::with_capacity(keys.len());
         // Rows of a page mostly share blocks (UIDs follow dates): each block read once.
-        let mut read: HashMap<u32, Option<sled::IVec>> = HashMap::new();
+        let mut read: HashMap<u32, Option<Vec<u8>>> = HashMap::new();
         for (_, uid) in keys {
             let n = blocks::block_of(uid);
             let block = match read.entry(n) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(self.tree.get(blocks::block_key(b'R', id, n))?)
-                }
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(self.row_block(id, n)?),
             };
             let Some(block) = block.as_deref() else {
                 continue;
@@ -483,10 +570,11 @@ impl MailCache for SledCache {
         let Some(id) = self.id(folder)? else {
             return Ok(vec![]);
         };
+        let prefix = key(b'R', id, &[]);
         let mut uids = Vec::new();
-        for block in self.tree.scan_prefix(key(b'R', id, &[])).values() {
-            let block = block?;
-            for entry in blocks::entries(&block) {
+        for k in self.tree.scan_prefix(&prefix).keys() {
+            let n = be_u32(k?.get(prefix.len()..).unwrap_or_default());
+            for entry in blocks::entries(&self.row_block(id, n)?.unwrap_or_default()) {
                 uids.push(entry?.0);
             }
         }
@@ -508,7 +596,7 @@ impl MailCache for SledCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&id);
-        self.bodies.remove(id)
+        self.remove_files(id)
     }
 
     fn set_body(&self, folder: &FolderRef, uid: u32, raw: &[u8]) -> Result<()> {
@@ -671,8 +759,9 @@ fn by_uid(rows: &[Envelope]) -> BTreeMap<u32, &Envelope> {
 /// Version of the row encoding. Rows are postcard (not self-describing): a cache written
 /// by another version cannot be read, so it is refused as `Corrupt` and the app rebuilds
 /// it from the server. Bump whenever `Envelope`, `FolderState` or a key's layout change
-/// (3: the date index packed 64 rows to a key; 4: the rows too).
-const FORMAT: u32 = 5;
+/// (3: the date index packed 64 rows to a key; 4: the rows too; 5: bodies in files; 6: the
+/// blocks of rows in files).
+const FORMAT: u32 = 6;
 const FORMAT_KEY: &[u8] = b"V";
 
 fn check_format(tree: &sled::Db) -> Result<()> {
@@ -696,6 +785,15 @@ fn journal_id(tree: &sled::Db) -> Result<u64> {
     let id = crate::new_journal_id();
     tree.insert(b"I", &id.to_be_bytes())?;
     Ok(id)
+}
+
+/// The folder an `N` key names (`N` account `\0` path); `None` for a malformed key.
+fn folder_of_name(name: &[u8]) -> Option<FolderRef> {
+    let rest = name.get(1..)?;
+    let at = rest.iter().position(|&b| b == 0)?;
+    let account = std::str::from_utf8(&rest[..at]).ok()?;
+    let path = std::str::from_utf8(&rest[at + 1..]).ok()?;
+    Some(FolderRef::new(&AccountId(account.into()), path))
 }
 
 fn list_key(account: &AccountId) -> Vec<u8> {

@@ -681,3 +681,139 @@ fn the_date_index_read_back_after_a_reopen_matches_the_rows() {
     assert_eq!(page.total as usize, model.len());
     assert_eq!(page.rows.len(), model.len());
 }
+
+/// The rows file of folder `f`'s sled cache in `dir`: the folder's id names it, and the
+/// folder made first has the smaller id.
+fn rows_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("rows"))
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    files.sort_by_key(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.parse::<u64>().ok())
+    });
+    files
+}
+
+#[test]
+fn a_rows_file_cut_short_by_a_crash_makes_its_folder_fetched_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (inbox(), FolderRef::new(&AccountId("a".into()), "Archive"));
+    let rows: Vec<_> = (1..=300)
+        .map(|u| row(u, Some(i64::from(u)), false))
+        .collect();
+    let last_change;
+    {
+        let cache = SledCache::open(dir.path()).unwrap();
+        for f in [&a, &b] {
+            cache.set_sync_state(f, 7, 301, 0).unwrap();
+            cache.upsert(f, &rows).unwrap();
+        }
+        last_change = cache.last_change().unwrap();
+        cache.flush().unwrap();
+    }
+    // sled's records reached the disk, the end of a's rows file did not.
+    let files = rows_files(dir.path());
+    assert_eq!(files.len(), 2);
+    let len = std::fs::metadata(&files[0]).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&files[0])
+        .unwrap()
+        .set_len(len - 100)
+        .unwrap();
+
+    let cache = SledCache::open(dir.path()).unwrap();
+    // a reads as never synced: its next sync fetches it all again, where reading the rows
+    // would have failed.
+    let state = cache.folder_state(&a).unwrap().unwrap_or_default();
+    assert_eq!((state.uidvalidity, state.total), (0, 0));
+    assert!(cache.page(&a, 0, 50).unwrap().rows.is_empty());
+    assert!(cache.uids(&a).unwrap().is_empty());
+    assert!(!files[0].exists(), "its rows file goes with its rows");
+    // Derived stores are told.
+    let changes = cache.changes(last_change, 10).unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|(_, c)| *c == petrel_store::CacheChange::Folder(a.clone())),
+        "{changes:?}"
+    );
+    // b is untouched.
+    assert_eq!(cache.folder_state(&b).unwrap().unwrap().total, 300);
+    assert_eq!(uids(&cache, &b, 0, 3), vec![300, 299, 298]);
+    // Synced again, a reads as before.
+    cache.set_sync_state(&a, 7, 301, 0).unwrap();
+    cache.upsert(&a, &rows).unwrap();
+    assert_eq!(uids(&cache, &a, 297, 5), vec![3, 2, 1]);
+}
+
+#[test]
+fn a_damaged_block_of_rows_is_an_error_never_other_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = inbox();
+    let cache = SledCache::open(dir.path()).unwrap();
+    let rows: Vec<_> = (1..=10)
+        .map(|u| row(u, Some(i64::from(u)), false))
+        .collect();
+    cache.upsert(&f, &rows).unwrap();
+    let file = rows_files(dir.path()).remove(0);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(&file, &bytes).unwrap();
+    assert!(matches!(
+        cache.page(&f, 0, 10),
+        Err(petrel_store::StoreError::Corrupt(_))
+    ));
+    assert!(matches!(
+        cache.envelope(&f, 3),
+        Err(petrel_store::StoreError::Corrupt(_))
+    ));
+}
+
+#[test]
+fn rows_written_again_give_their_file_space_back_and_read_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = inbox();
+    let cache = SledCache::open(dir.path()).unwrap();
+    let rows: Vec<_> = (1..=640)
+        .map(|u| row(u, Some(i64::from(u)), false))
+        .collect();
+    cache.upsert(&f, &rows).unwrap();
+    let file_bytes = || {
+        rows_files(dir.path())
+            .iter()
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum::<u64>()
+    };
+    let live = file_bytes();
+    // Each flag change writes its row's whole block again: the old one is dead bytes.
+    let mut most = 0;
+    for round in 0..17 {
+        for uid in (1..=640).step_by(2) {
+            cache.set_flags(&f, uid, round % 2 == 0, true).unwrap();
+            most = most.max(file_bytes());
+        }
+    }
+    assert!(
+        most > 8 << 20,
+        "enough dead bytes to be worth a rewrite: {most}"
+    );
+    assert!(
+        most < (8 << 20) + 2 * live + 16 * 1024,
+        "rewritten once dead bytes pass 8 MiB and what is in use: {most} bytes"
+    );
+    assert!(file_bytes() < most);
+    let page = cache.page(&f, 0, 640).unwrap();
+    assert_eq!(page.rows.len(), 640);
+    for r in &page.rows {
+        assert_eq!(r.flagged, r.uid % 2 == 1, "uid {}", r.uid);
+        assert_eq!(r.seen, r.uid % 2 == 1, "uid {}", r.uid);
+    }
+    drop(cache);
+    let cache = SledCache::open(dir.path()).unwrap();
+    assert_eq!(cache.page(&f, 0, 640).unwrap().rows, page.rows);
+}
