@@ -82,10 +82,21 @@ impl FolderFiles {
         folder: u64,
         bodies: impl ExactSizeIterator<Item = &'a [u8]> + Clone,
     ) -> Result<Vec<Stored>> {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.path(folder))?;
+        let open = || {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.path(folder))
+        };
+        let mut file = match open() {
+            // The directory was deleted under the running app (a cache cleaner, a test's
+            // temporary dir): sled goes on in its open files, so these go on too.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&self.dir)?;
+                open()?
+            }
+            file => file?,
+        };
         let mut offset = file.metadata()?.len();
         let mut places = Vec::with_capacity(bodies.len());
         let mut out = Vec::with_capacity(bodies.clone().map(<[u8]>::len).sum());

@@ -817,3 +817,19 @@ fn rows_written_again_give_their_file_space_back_and_read_the_same() {
     let cache = SledCache::open(dir.path()).unwrap();
     assert_eq!(cache.page(&f, 0, 640).unwrap().rows, page.rows);
 }
+
+#[test]
+fn a_cache_whose_directory_is_deleted_while_open_goes_on_taking_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = inbox();
+    let cache = SledCache::open(dir.path()).unwrap();
+    // A cache cleaner (or a test's temporary dir) removes it all; sled keeps its open files,
+    // and the rows and bodies files are made again where they were.
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    cache
+        .upsert(&f, &[row(2, Some(2), false), row(3, Some(3), true)])
+        .unwrap();
+    cache.set_body(&f, 3, b"third").unwrap();
+    assert_eq!(uids(&cache, &f, 0, 10), vec![3, 2]);
+    assert_eq!(cache.body(&f, 3).unwrap().as_deref(), Some(&b"third"[..]));
+}
