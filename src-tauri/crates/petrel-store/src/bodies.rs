@@ -98,6 +98,11 @@ impl FolderFiles {
             file => file?,
         };
         let mut offset = file.metadata()?.len();
+        if offset == 0 {
+            // A new file where an old one was (removed with its folder, or with the whole
+            // directory): a reader kept open would read the old one.
+            self.forget_reader(folder);
+        }
         let mut places = Vec::with_capacity(bodies.len());
         let mut out = Vec::with_capacity(bodies.clone().map(<[u8]>::len).sum());
         for body in bodies {

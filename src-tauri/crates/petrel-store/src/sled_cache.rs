@@ -178,16 +178,47 @@ impl SledCache {
             }
         }
         for (folder, id) in cut {
-            let mut batch = sled::Batch::default();
-            self.clear_rows(id, &mut batch)?;
-            batch.remove(key(b'S', id, &[]));
-            if let Some(folder) = &folder {
-                self.journal(&mut batch, &CacheChange::Folder(folder.clone()))?;
-            }
-            self.tree.apply_batch(batch)?;
-            self.remove_files(id)?;
+            self.forget_rows(id, folder.as_ref())?;
         }
         Ok(())
+    }
+
+    /// Forgets the folder's rows, bodies and sync state (its id stays), so its next sync
+    /// fetches it all again. Caller holds `write`.
+    fn forget_rows(&self, id: u64, folder: Option<&FolderRef>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        self.clear_rows(id, &mut batch)?;
+        batch.remove(key(b'S', id, &[]));
+        if let Some(folder) = folder {
+            self.journal(&mut batch, &CacheChange::Folder(folder.clone()))?;
+        }
+        self.tree.apply_batch(batch)?;
+        self.ranks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        self.remove_files(id)
+    }
+
+    /// Runs `op` on the folder's rows. When they cannot be read (a block damaged, or its
+    /// file deleted under the running app) the folder is forgotten and `op` runs again on
+    /// nothing: its next sync fetches it again, where every read would fail until a
+    /// restart. `locked`: the caller holds `write`.
+    fn healing<T>(
+        &self,
+        id: u64,
+        folder: &FolderRef,
+        locked: bool,
+        op: impl Fn() -> Result<T>,
+    ) -> Result<T> {
+        match op() {
+            Err(StoreError::Corrupt(_)) => {
+                let _w = (!locked).then(|| self.write.lock().unwrap_or_else(|p| p.into_inner()));
+                self.forget_rows(id, Some(folder))?;
+                op()
+            }
+            other => other,
+        }
     }
 
     /// Removes the folder's files (their records are gone from sled already).
@@ -358,6 +389,34 @@ impl SledCache {
         Ok(stored)
     }
 
+    /// Rows `offset..offset + limit` of the folder, newest first.
+    fn page_of(&self, id: u64, offset: u32, limit: u32) -> Result<Page> {
+        let keys: Vec<(i64, u32)> = self.with_rank(id, |rank| {
+            rank.window(offset as usize, limit as usize).to_vec()
+        })?;
+        let mut rows = Vec::with_capacity(keys.len());
+        // Rows of a page mostly share blocks (UIDs follow dates): each block read once.
+        let mut read: HashMap<u32, Option<Vec<u8>>> = HashMap::new();
+        for (_, uid) in keys {
+            let n = blocks::block_of(uid);
+            let block = match read.entry(n) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(self.row_block(id, n)?),
+            };
+            let Some(block) = block.as_deref() else {
+                continue;
+            };
+            if let Some(bytes) = blocks::find(block, uid)? {
+                rows.push(postcard::from_bytes(bytes)?);
+            }
+        }
+        Ok(Page {
+            offset,
+            total: self.state(id)?.total,
+            rows,
+        })
+    }
+
     /// Rewrites the folder's body and rows files without the bytes of removed (or
     /// rewritten) records once they are most of the file. Caller holds `write`.
     fn take_back_space(&self, id: u64) -> Result<()> {
@@ -448,7 +507,9 @@ impl MailCache for SledCache {
     fn upsert(&self, folder: &FolderRef, rows: &[Envelope]) -> Result<()> {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let id = self.id_or_create(folder)?;
-        self.write_rows(folder, id, by_uid(rows))
+        self.healing(id, folder, true, || {
+            self.write_rows(folder, id, by_uid(rows))
+        })
     }
 
     fn remove(&self, folder: &FolderRef, uids: &[u32]) -> Result<()> {
@@ -456,40 +517,43 @@ impl MailCache for SledCache {
         let Some(id) = self.id(folder)? else {
             return Ok(());
         };
-        let mut state = self.state(id)?;
-        let mut batch = sled::Batch::default();
-        let mut removed = Vec::new();
-        let mut stored = self.row_blocks(id);
-        let mut dates = Blocks::new(b'D', id);
-        let uids: std::collections::BTreeSet<u32> = uids.iter().copied().collect();
-        self.journal(
-            &mut batch,
-            &CacheChange::messages(folder, uids.iter().copied()),
-        )?;
-        let mut live = self.live_bytes(id)?;
-        for uid in uids {
-            if let Some(old) = stored.remove(&self.tree, uid)? {
-                let old: Envelope = postcard::from_bytes(&old)?;
-                if let Some(body) = self.stored(id, uid)? {
-                    live = live.saturating_sub(u64::from(body.len));
+        self.healing(id, folder, true, || {
+            let mut state = self.state(id)?;
+            let mut batch = sled::Batch::default();
+            let mut removed = Vec::new();
+            let mut stored = self.row_blocks(id);
+            let mut dates = Blocks::new(b'D', id);
+            let uids: std::collections::BTreeSet<u32> = uids.iter().copied().collect();
+            self.journal(
+                &mut batch,
+                &CacheChange::messages(folder, uids.iter().copied()),
+            )?;
+            let mut live = self.live_bytes(id)?;
+            for uid in uids {
+                if let Some(old) = stored.remove(&self.tree, uid)? {
+                    let old: Envelope = postcard::from_bytes(&old)?;
+                    if let Some(body) = self.stored(id, uid)? {
+                        live = live.saturating_sub(u64::from(body.len));
+                    }
+                    batch.remove(key(b'B', id, &uid.to_be_bytes()));
+                    batch.remove(key(b'T', id, &uid.to_be_bytes()));
+                    dates.remove(&self.tree, uid)?;
+                    removed.push(order_key(&old));
+                    state.total = state.total.saturating_sub(1);
+                    state.unread = state.unread.saturating_sub(u32::from(!old.seen));
                 }
-                batch.remove(key(b'B', id, &uid.to_be_bytes()));
-                batch.remove(key(b'T', id, &uid.to_be_bytes()));
-                dates.remove(&self.tree, uid)?;
-                removed.push(order_key(&old));
-                state.total = state.total.saturating_sub(1);
-                state.unread = state.unread.saturating_sub(u32::from(!old.seen));
             }
-        }
-        self.write_row_blocks(id, stored, &mut batch)?;
-        dates.write(&mut batch)?;
-        batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
-        batch.insert(key(b'W', id, &[]), &live.to_be_bytes()[..]);
-        self.tree.apply_batch(batch)?;
-        self.with_rank(id, |rank| removed.into_iter().for_each(|k| rank.remove(k)))?;
-        // Taking space back is housekeeping: the removal stands whether or not it succeeds
-        // (it fails where a reader still has the file open on Windows), and the next
-        // removal tries again.
+            self.write_row_blocks(id, stored, &mut batch)?;
+            dates.write(&mut batch)?;
+            batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
+            batch.insert(key(b'W', id, &[]), &live.to_be_bytes()[..]);
+            self.tree.apply_batch(batch)?;
+            self.with_rank(id, |rank| removed.into_iter().for_each(|k| rank.remove(k)))?;
+            // Taking space back is housekeeping: the removal stands whether or not it succeeds
+            // (it fails where a reader still has the file open on Windows), and the next
+            // removal tries again.
+            Ok(())
+        })?;
         let _ = self.take_back_space(id);
         Ok(())
     }
@@ -499,28 +563,31 @@ impl MailCache for SledCache {
         let Some(id) = self.id(folder)? else {
             return Ok(false);
         };
-        let mut stored = self.row_blocks(id);
-        let Some(bytes) = stored.get(&self.tree, uid)? else {
-            return Ok(false);
-        };
-        let mut row: Envelope = postcard::from_bytes(bytes)?;
-        let mut state = self.state(id)?;
-        state.unread = state.unread.saturating_sub(u32::from(!row.seen)) + u32::from(!seen);
-        row.seen = seen;
-        row.flagged = flagged;
-        stored.set(&self.tree, uid, row_bytes(&row)?)?;
-        let mut batch = sled::Batch::default();
-        self.journal(&mut batch, &CacheChange::messages(folder, [uid]))?;
-        self.write_row_blocks(id, stored, &mut batch)?;
-        batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
-        self.tree.apply_batch(batch)?;
+        let changed = self.healing(id, folder, true, || {
+            let mut stored = self.row_blocks(id);
+            let Some(bytes) = stored.get(&self.tree, uid)? else {
+                return Ok(false);
+            };
+            let mut row: Envelope = postcard::from_bytes(bytes)?;
+            let mut state = self.state(id)?;
+            state.unread = state.unread.saturating_sub(u32::from(!row.seen)) + u32::from(!seen);
+            row.seen = seen;
+            row.flagged = flagged;
+            stored.set(&self.tree, uid, row_bytes(&row)?)?;
+            let mut batch = sled::Batch::default();
+            self.journal(&mut batch, &CacheChange::messages(folder, [uid]))?;
+            self.write_row_blocks(id, stored, &mut batch)?;
+            batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
+            self.tree.apply_batch(batch)?;
+            Ok(true)
+        })?;
         let _ = self.take_back_space(id);
-        Ok(true)
+        Ok(changed)
     }
 
     fn envelope(&self, folder: &FolderRef, uid: u32) -> Result<Option<Envelope>> {
         match self.id(folder)? {
-            Some(id) => self.row(id, uid),
+            Some(id) => self.healing(id, folder, false, || self.row(id, uid)),
             None => Ok(None),
         }
     }
@@ -533,30 +600,7 @@ impl MailCache for SledCache {
                 rows: vec![],
             });
         };
-        let keys: Vec<(i64, u32)> = self.with_rank(id, |rank| {
-            rank.window(offset as usize, limit as usize).to_vec()
-        })?;
-        let mut rows = Vec::with_capacity(keys.len());
-        // Rows of a page mostly share blocks (UIDs follow dates): each block read once.
-        let mut read: HashMap<u32, Option<Vec<u8>>> = HashMap::new();
-        for (_, uid) in keys {
-            let n = blocks::block_of(uid);
-            let block = match read.entry(n) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => e.insert(self.row_block(id, n)?),
-            };
-            let Some(block) = block.as_deref() else {
-                continue;
-            };
-            if let Some(bytes) = blocks::find(block, uid)? {
-                rows.push(postcard::from_bytes(bytes)?);
-            }
-        }
-        Ok(Page {
-            offset,
-            total: self.state(id)?.total,
-            rows,
-        })
+        self.healing(id, folder, false, || self.page_of(id, offset, limit))
     }
 
     fn order_keys(&self, folder: &FolderRef) -> Result<Vec<(i64, u32)>> {
@@ -570,15 +614,17 @@ impl MailCache for SledCache {
         let Some(id) = self.id(folder)? else {
             return Ok(vec![]);
         };
-        let prefix = key(b'R', id, &[]);
-        let mut uids = Vec::new();
-        for k in self.tree.scan_prefix(&prefix).keys() {
-            let n = be_u32(k?.get(prefix.len()..).unwrap_or_default());
-            for entry in blocks::entries(&self.row_block(id, n)?.unwrap_or_default()) {
-                uids.push(entry?.0);
+        self.healing(id, folder, false, || {
+            let prefix = key(b'R', id, &[]);
+            let mut uids = Vec::new();
+            for k in self.tree.scan_prefix(&prefix).keys() {
+                let n = be_u32(k?.get(prefix.len()..).unwrap_or_default());
+                for entry in blocks::entries(&self.row_block(id, n)?.unwrap_or_default()) {
+                    uids.push(entry?.0);
+                }
             }
-        }
-        Ok(uids)
+            Ok(uids)
+        })
     }
 
     fn drop_folder(&self, folder: &FolderRef) -> Result<()> {
