@@ -164,17 +164,20 @@ pub(crate) struct FileWrite {
 impl<'a> Blocks<'a> {
     /// Blocks stored as sled values.
     pub(crate) fn new(space: u8, id: u64) -> Self {
-        Self::in_file(space, id, None)
-    }
-
-    /// Blocks stored in the folder's file in `files` (sled keeps their places).
-    pub(crate) fn in_file(space: u8, id: u64, files: Option<&'a FolderFiles>) -> Self {
         Blocks {
             space,
             id,
-            files,
+            files: None,
             blocks: BTreeMap::new(),
             replaced: 0,
+        }
+    }
+
+    /// Blocks stored in the folder's file in `files` (sled keeps their places).
+    pub(crate) fn in_file(space: u8, id: u64, files: &'a FolderFiles) -> Self {
+        Blocks {
+            files: Some(files),
+            ..Self::new(space, id)
         }
     }
 

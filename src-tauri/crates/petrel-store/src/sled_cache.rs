@@ -147,7 +147,7 @@ impl SledCache {
 
     /// The blocks of the folder's rows, written to its rows file.
     fn row_blocks(&self, id: u64) -> Blocks<'_> {
-        Blocks::in_file(b'R', id, Some(&self.rows))
+        Blocks::in_file(b'R', id, &self.rows)
     }
 
     /// Writes `rows` (the folder's blocks of rows) into `batch` with the rows file's
@@ -178,15 +178,20 @@ impl SledCache {
             }
         }
         for (folder, id) in cut {
-            self.forget_rows(id, folder.as_ref())?;
+            self.forget_rows(id, folder.as_ref(), sled::Batch::default())?;
         }
         Ok(())
     }
 
-    /// Forgets the folder's rows, bodies and sync state (its id stays), so its next sync
-    /// fetches it all again. Caller holds `write`.
-    fn forget_rows(&self, id: u64, folder: Option<&FolderRef>) -> Result<()> {
-        let mut batch = sled::Batch::default();
+    /// Forgets the folder's rows, bodies and sync state, with whatever else `batch` holds
+    /// (its name, when the folder goes too), so its next sync fetches it all again. Caller
+    /// holds `write`.
+    fn forget_rows(
+        &self,
+        id: u64,
+        folder: Option<&FolderRef>,
+        mut batch: sled::Batch,
+    ) -> Result<()> {
         self.clear_rows(id, &mut batch)?;
         batch.remove(key(b'S', id, &[]));
         if let Some(folder) = folder {
@@ -214,7 +219,7 @@ impl SledCache {
         match op() {
             Err(StoreError::Corrupt(_)) => {
                 let _w = (!locked).then(|| self.write.lock().unwrap_or_else(|p| p.into_inner()));
-                self.forget_rows(id, Some(folder))?;
+                self.forget_rows(id, Some(folder), sled::Batch::default())?;
                 op()
             }
             other => other,
@@ -617,9 +622,22 @@ impl MailCache for SledCache {
         self.healing(id, folder, false, || {
             let prefix = key(b'R', id, &[]);
             let mut uids = Vec::new();
-            for k in self.tree.scan_prefix(&prefix).keys() {
-                let n = be_u32(k?.get(prefix.len()..).unwrap_or_default());
-                for entry in blocks::entries(&self.row_block(id, n)?.unwrap_or_default()) {
+            for entry in self.tree.scan_prefix(&prefix) {
+                let (k, place) = entry?;
+                // The place the scan found; read again (with the retry) only when its bytes
+                // do not match, as after a rewrite between the two.
+                let block = match Stored::from_bytes(&place) {
+                    Some(at) => self.rows.read(id, at)?,
+                    None => None,
+                };
+                let block = match block {
+                    Some(block) => block,
+                    None => {
+                        let n = be_u32(k.get(prefix.len()..).unwrap_or_default());
+                        self.row_block(id, n)?.unwrap_or_default()
+                    }
+                };
+                for entry in blocks::entries(&block) {
                     uids.push(entry?.0);
                 }
             }
@@ -633,16 +651,8 @@ impl MailCache for SledCache {
             return Ok(());
         };
         let mut batch = sled::Batch::default();
-        self.clear_rows(id, &mut batch)?;
-        self.journal(&mut batch, &CacheChange::Folder(folder.clone()))?;
-        batch.remove(key(b'S', id, &[]));
         batch.remove(Self::name_key(folder));
-        self.tree.apply_batch(batch)?;
-        self.ranks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
-        self.remove_files(id)
+        self.forget_rows(id, Some(folder), batch)
     }
 
     fn set_body(&self, folder: &FolderRef, uid: u32, raw: &[u8]) -> Result<()> {
