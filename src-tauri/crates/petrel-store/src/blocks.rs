@@ -3,10 +3,10 @@
 //! and its bytes. sled's cost is per key written (17–20 µs here whatever the size), so a
 //! header sync of 100k rows writes 1,563 keys instead of 100k.
 //!
-//! Small blocks (the date index's) are the sled values themselves. Blocks of rows (~6 kB)
-//! live in the folder's rows file and sled keeps where ([`Stored`]): as values, sled wrote
-//! each one about six times over (every split of a tree node, and every tenth change of one,
-//! writes the whole node again: 221 MB of log for 300k rows).
+//! Blocks (of rows, ~6 kB; of dates, ~830 bytes) live in the folder's rows file and sled
+//! keeps where ([`Stored`]): as values, sled wrote each one about six times over (every
+//! split of a tree node, and every tenth change of one, writes the whole node again: 221 MB
+//! of log for 300k rows).
 
 use crate::bodies::{FolderFiles, Stored};
 use crate::{Result, StoreError};
@@ -110,18 +110,16 @@ fn encode(entries: &BTreeMap<u32, Vec<u8>>) -> Vec<u8> {
     out
 }
 
-/// What a block's sled value is read as: `None` when there is no block.
+/// Block `n` of folder `id` in key space `space`, read from its place in `files`: `None`
+/// when there is no block.
 pub(crate) fn read_block(
     tree: &sled::Db,
-    files: Option<&FolderFiles>,
+    files: &FolderFiles,
     space: u8,
     id: u64,
     n: u32,
 ) -> Result<Option<Vec<u8>>> {
     let key = block_key(space, id, n);
-    let Some(files) = files else {
-        return Ok(tree.get(key)?.map(|v| v.to_vec()));
-    };
     // A second look when the bytes do not match: the file may have been rewritten without
     // its dead blocks between reading the place and reading the bytes.
     for _ in 0..2 {
@@ -145,8 +143,8 @@ fn missing() -> StoreError {
 pub(crate) struct Blocks<'a> {
     space: u8,
     id: u64,
-    /// Where the blocks live when not in sled: the folder's file.
-    files: Option<&'a FolderFiles>,
+    /// Where the blocks live: the folder's file (sled keeps their places).
+    files: &'a FolderFiles,
     blocks: BTreeMap<u32, BTreeMap<u32, Vec<u8>>>,
     /// Bytes of the file the blocks read so far took: dead once they are written again.
     replaced: u64,
@@ -162,22 +160,14 @@ pub(crate) struct FileWrite {
 }
 
 impl<'a> Blocks<'a> {
-    /// Blocks stored as sled values.
-    pub(crate) fn new(space: u8, id: u64) -> Self {
-        Blocks {
-            space,
-            id,
-            files: None,
-            blocks: BTreeMap::new(),
-            replaced: 0,
-        }
-    }
-
     /// Blocks stored in the folder's file in `files` (sled keeps their places).
     pub(crate) fn in_file(space: u8, id: u64, files: &'a FolderFiles) -> Self {
         Blocks {
-            files: Some(files),
-            ..Self::new(space, id)
+            space,
+            id,
+            files,
+            blocks: BTreeMap::new(),
+            replaced: 0,
         }
     }
 
@@ -188,9 +178,7 @@ impl<'a> Blocks<'a> {
             std::collections::btree_map::Entry::Vacant(e) => {
                 let mut stored = BTreeMap::new();
                 if let Some(v) = read_block(tree, self.files, self.space, self.id, n)? {
-                    if self.files.is_some() {
-                        self.replaced += v.len() as u64;
-                    }
+                    self.replaced += v.len() as u64;
                     for entry in entries(&v) {
                         let (uid, bytes) = entry?;
                         stored.insert(uid, bytes.to_vec());
@@ -215,8 +203,8 @@ impl<'a> Blocks<'a> {
         Ok(self.block(tree, uid)?.remove(&uid))
     }
 
-    /// Adds every changed block to `batch` (blocks kept in a file are appended to it first,
-    /// in one write); an emptied block is removed.
+    /// Appends every changed block to the folder's file in one write and adds its place to
+    /// `batch`; an emptied block is removed.
     pub(crate) fn write(self, batch: &mut sled::Batch) -> Result<FileWrite> {
         let mut written = Vec::with_capacity(self.blocks.len());
         for (n, entries) in self.blocks {
@@ -227,13 +215,9 @@ impl<'a> Blocks<'a> {
                 written.push((k, encode(&entries)));
             }
         }
-        let Some(files) = self.files else {
-            for (k, block) in written {
-                batch.insert(k, block);
-            }
-            return Ok(FileWrite::default());
-        };
-        let places = files.append(self.id, written.iter().map(|(_, b)| b.as_slice()))?;
+        let places = self
+            .files
+            .append(self.id, written.iter().map(|(_, b)| b.as_slice()))?;
         let mut done = FileWrite {
             replaced: self.replaced,
             ..FileWrite::default()

@@ -5,11 +5,13 @@
 //! - `S` id → [`FolderState`] (postcard)
 //! - `R` id block → where the [`Envelope`]s (postcard) of the rows whose UIDs share
 //!   `uid >> 6` are in the folder's rows file (`rows/<id>`, [`crate::bodies`])
-//! - `D` id block → the date index of the same rows (8 bytes each); read to build a
-//!   folder's rank without decoding a row.
+//! - `D` id block → where the date index of the same rows (8 bytes each) is in the same
+//!   file; read to build a folder's rank without decoding a row.
 //!
-//!   Both packed 64 to a key ([`crate::blocks`]): sled's cost is per key written, and one
-//!   key per row made the cache writer the slowest part of a header sync.
+//!   Both packed 64 to a block ([`crate::blocks`]): sled's cost is per key written, and one
+//!   key per row made the cache writer the slowest part of a header sync. Both in the file,
+//!   sled holding 16 bytes per block: as sled values, the ~830-byte date blocks made 81 of
+//!   the 254 MB written for a million rows (sled rewrites whole leaves); in the file, 21.
 //! - `B` id uid → where the message's raw bytes are in the folder's file (`bodies/<id>`,
 //!   [`crate::bodies`]), for messages read or downloaded for offline use
 //! - `W` id → the bytes of the folder's file still in use (u64), so the space of removed
@@ -142,7 +144,7 @@ impl SledCache {
 
     /// Block `n` of the folder's rows.
     fn row_block(&self, id: u64, n: u32) -> Result<Option<Vec<u8>>> {
-        blocks::read_block(&self.tree, Some(&self.rows), b'R', id, n)
+        blocks::read_block(&self.tree, &self.rows, b'R', id, n)
     }
 
     /// The blocks of the folder's rows, written to its rows file.
@@ -150,15 +152,58 @@ impl SledCache {
         Blocks::in_file(b'R', id, &self.rows)
     }
 
-    /// Writes `rows` (the folder's blocks of rows) into `batch` with the rows file's
-    /// bytes in use and its end.
-    fn write_row_blocks(&self, id: u64, rows: Blocks<'_>, batch: &mut sled::Batch) -> Result<()> {
-        let done = rows.write(batch)?;
-        let live = self.used_bytes(b'U', id)?;
-        let live = live.saturating_sub(done.replaced) + done.added;
+    /// The blocks of the folder's date index, written to its rows file too.
+    fn date_blocks(&self, id: u64) -> Blocks<'_> {
+        Blocks::in_file(b'D', id, &self.rows)
+    }
+
+    /// Writes the folder's changed blocks of rows and dates into `batch` with the rows
+    /// file's bytes in use and its end.
+    fn write_row_blocks(
+        &self,
+        id: u64,
+        rows: Blocks<'_>,
+        dates: Blocks<'_>,
+        batch: &mut sled::Batch,
+    ) -> Result<()> {
+        let mut live = self.used_bytes(b'U', id)?;
+        let mut end = None;
+        for blocks in [rows, dates] {
+            let done = blocks.write(batch)?;
+            live = live.saturating_sub(done.replaced) + done.added;
+            end = done.end.or(end);
+        }
         batch.insert(key(b'U', id, &[]), &live.to_be_bytes()[..]);
-        if let Some(end) = done.end {
+        if let Some(end) = end {
             batch.insert(key(b'F', id, &[]), &end.to_be_bytes()[..]);
+        }
+        Ok(())
+    }
+
+    /// Calls `each` with every block of the folder in key space `space` (`R`, `D`), in
+    /// block order, read from the place the scan found; read again (with the retry) only
+    /// when its bytes do not match, as after a rewrite between the two.
+    fn each_block(
+        &self,
+        space: u8,
+        id: u64,
+        mut each: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let prefix = key(space, id, &[]);
+        for entry in self.tree.scan_prefix(&prefix) {
+            let (k, place) = entry?;
+            let block = match Stored::from_bytes(&place) {
+                Some(at) => self.rows.read(id, at)?,
+                None => None,
+            };
+            let block = match block {
+                Some(block) => block,
+                None => {
+                    let n = be_u32(k.get(prefix.len()..).unwrap_or_default());
+                    blocks::read_block(&self.tree, &self.rows, space, id, n)?.unwrap_or_default()
+                }
+            };
+            each(&block)?;
         }
         Ok(())
     }
@@ -253,13 +298,13 @@ impl SledCache {
     /// Reads the folder's date index: far cheaper than decoding every row.
     fn load_rank(&self, id: u64) -> Result<Rank> {
         let mut keys = Vec::new();
-        for block in self.tree.scan_prefix(key(b'D', id, &[])).values() {
-            let block = block?;
-            for entry in blocks::entries(&block) {
+        self.each_block(b'D', id, |block| {
+            for entry in blocks::entries(block) {
                 let (uid, date) = entry?;
                 keys.push((decode_date(date)?, uid));
             }
-        }
+            Ok(())
+        })?;
         Ok(Rank::from_keys(keys))
     }
 
@@ -279,7 +324,7 @@ impl SledCache {
         )?;
         let (mut added, mut removed) = (Vec::with_capacity(rows.len()), Vec::new());
         let mut stored = self.row_blocks(id);
-        let mut dates = Blocks::new(b'D', id);
+        let mut dates = self.date_blocks(id);
         for row in rows.into_values() {
             let mut placed = false;
             if let Some(old) = stored.get(&self.tree, row.uid)? {
@@ -300,8 +345,7 @@ impl SledCache {
             state.total += 1;
             state.unread += u32::from(!row.seen);
         }
-        self.write_row_blocks(id, stored, &mut batch)?;
-        dates.write(&mut batch)?;
+        self.write_row_blocks(id, stored, dates, &mut batch)?;
         batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
         self.tree.apply_batch(batch)?;
         self.with_rank(id, |rank| {
@@ -425,14 +469,15 @@ impl SledCache {
     /// Rewrites the folder's body and rows files without the bytes of removed (or
     /// rewritten) records once they are most of the file. Caller holds `write`.
     fn take_back_space(&self, id: u64) -> Result<()> {
-        self.take_back(id, &self.bodies, b'B', b'W')?;
-        self.take_back(id, &self.rows, b'R', b'U')
+        self.take_back(id, &self.bodies, b"B", b'W')?;
+        self.take_back(id, &self.rows, b"RD", b'U')
     }
 
-    /// One file of the folder: its places under `places`, its bytes in use under `used`.
+    /// One file of the folder: its places under the key spaces `places`, its bytes in use
+    /// under `used`.
     /// A record whose bytes were already bad is dropped (for rows, the next sync finds
     /// them missing and fetches them again).
-    fn take_back(&self, id: u64, files: &FolderFiles, places: u8, used: u8) -> Result<()> {
+    fn take_back(&self, id: u64, files: &FolderFiles, places: &[u8], used: u8) -> Result<()> {
         let live = self.used_bytes(used, id)?;
         let waste = files.len(id).saturating_sub(live);
         if waste <= WASTE_BEFORE_REWRITE || waste <= live {
@@ -440,11 +485,13 @@ impl SledCache {
         }
         let mut keys = Vec::new();
         let mut at = Vec::new();
-        for entry in self.tree.scan_prefix(key(places, id, &[])) {
-            let (k, v) = entry?;
-            if let Some(place) = Stored::from_bytes(&v) {
-                keys.push(k);
-                at.push(place);
+        for &space in places {
+            for entry in self.tree.scan_prefix(key(space, id, &[])) {
+                let (k, v) = entry?;
+                if let Some(place) = Stored::from_bytes(&v) {
+                    keys.push(k);
+                    at.push(place);
+                }
             }
         }
         let moved = files.rewrite(id, &at)?;
@@ -460,7 +507,7 @@ impl SledCache {
             }
         }
         batch.insert(key(used, id, &[]), &live.to_be_bytes()[..]);
-        if places == b'R' {
+        if used == b'U' {
             // The rewritten file holds exactly what is in use.
             batch.insert(key(b'F', id, &[]), &live.to_be_bytes()[..]);
         }
@@ -527,7 +574,7 @@ impl MailCache for SledCache {
             let mut batch = sled::Batch::default();
             let mut removed = Vec::new();
             let mut stored = self.row_blocks(id);
-            let mut dates = Blocks::new(b'D', id);
+            let mut dates = self.date_blocks(id);
             let uids: std::collections::BTreeSet<u32> = uids.iter().copied().collect();
             self.journal(
                 &mut batch,
@@ -548,8 +595,7 @@ impl MailCache for SledCache {
                     state.unread = state.unread.saturating_sub(u32::from(!old.seen));
                 }
             }
-            self.write_row_blocks(id, stored, &mut batch)?;
-            dates.write(&mut batch)?;
+            self.write_row_blocks(id, stored, dates, &mut batch)?;
             batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
             batch.insert(key(b'W', id, &[]), &live.to_be_bytes()[..]);
             self.tree.apply_batch(batch)?;
@@ -581,7 +627,8 @@ impl MailCache for SledCache {
             stored.set(&self.tree, uid, row_bytes(&row)?)?;
             let mut batch = sled::Batch::default();
             self.journal(&mut batch, &CacheChange::messages(folder, [uid]))?;
-            self.write_row_blocks(id, stored, &mut batch)?;
+            // A flag change leaves the date index as it is.
+            self.write_row_blocks(id, stored, self.date_blocks(id), &mut batch)?;
             batch.insert(key(b'S', id, &[]), postcard::to_stdvec(&state)?);
             self.tree.apply_batch(batch)?;
             Ok(true)
@@ -620,27 +667,13 @@ impl MailCache for SledCache {
             return Ok(vec![]);
         };
         self.healing(id, folder, false, || {
-            let prefix = key(b'R', id, &[]);
             let mut uids = Vec::new();
-            for entry in self.tree.scan_prefix(&prefix) {
-                let (k, place) = entry?;
-                // The place the scan found; read again (with the retry) only when its bytes
-                // do not match, as after a rewrite between the two.
-                let block = match Stored::from_bytes(&place) {
-                    Some(at) => self.rows.read(id, at)?,
-                    None => None,
-                };
-                let block = match block {
-                    Some(block) => block,
-                    None => {
-                        let n = be_u32(k.get(prefix.len()..).unwrap_or_default());
-                        self.row_block(id, n)?.unwrap_or_default()
-                    }
-                };
-                for entry in blocks::entries(&block) {
+            self.each_block(b'R', id, |block| {
+                for entry in blocks::entries(block) {
                     uids.push(entry?.0);
                 }
-            }
+                Ok(())
+            })?;
             Ok(uids)
         })
     }
@@ -816,8 +849,8 @@ fn by_uid(rows: &[Envelope]) -> BTreeMap<u32, &Envelope> {
 /// by another version cannot be read, so it is refused as `Corrupt` and the app rebuilds
 /// it from the server. Bump whenever `Envelope`, `FolderState` or a key's layout change
 /// (3: the date index packed 64 rows to a key; 4: the rows too; 5: bodies in files; 6: the
-/// blocks of rows in files).
-const FORMAT: u32 = 6;
+/// blocks of rows in files; 7: the date blocks in the rows files too).
+const FORMAT: u32 = 7;
 const FORMAT_KEY: &[u8] = b"V";
 
 fn check_format(tree: &sled::Db) -> Result<()> {
