@@ -652,8 +652,12 @@ test("reply from the reader: the composer opens prefilled, Send hands the messag
 
 test("a folder's rows on this computer show at once, before the server has answered", async () => {
   const { page, list } = await openWithRefreshHeld("News");
+  // The refresh is held until released below, so rows shown now came from this computer.
+  // The list may ask for the refresh just after painting them: wait for it to be asked
+  // (checking at once raced that in a CI run), and fail if it never is.
   await list.getByRole("option", { name: /Weekly News/ }).waitFor();
-  assert.equal(await page.evaluate(() => typeof window.__fake.releaseRefresh), "function", "the server has not answered yet");
+  await page.waitForFunction(() => typeof window.__fake.releaseRefresh === "function", null, { timeout: 5000 });
+  assert.equal(await list.getByRole("option", { name: /Weekly News/ }).count(), 1, "the cached row is shown while the server has not answered");
   await page.evaluate(() => window.__fake.releaseRefresh());
   await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === "list_envelopes" && c.args.folder === "News").length >= 2);
   assert.equal(await list.getByRole("option", { name: /Weekly News/ }).count(), 1, "the refreshed page replaces the cached one");
