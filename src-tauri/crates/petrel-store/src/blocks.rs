@@ -203,25 +203,32 @@ impl<'a> Blocks<'a> {
         Ok(self.block(tree, uid)?.remove(&uid))
     }
 
-    /// Appends every changed block to the folder's file in one write and adds its place to
-    /// `batch`; an emptied block is removed.
-    pub(crate) fn write(self, batch: &mut sled::Batch) -> Result<FileWrite> {
-        let mut written = Vec::with_capacity(self.blocks.len());
-        for (n, entries) in self.blocks {
-            let k = block_key(self.space, self.id, n);
-            if entries.is_empty() {
-                batch.remove(k);
-            } else {
-                written.push((k, encode(&entries)));
+    /// Appends every changed block of `sets` (blocks of one folder's file: its rows and its
+    /// dates) to that file in one write and adds their places to `batch`; an emptied block is
+    /// removed. Nothing to append, no file touched.
+    pub(crate) fn write_all<const N: usize>(
+        sets: [Blocks<'_>; N],
+        batch: &mut sled::Batch,
+    ) -> Result<FileWrite> {
+        let mut done = FileWrite::default();
+        let mut written = Vec::new();
+        let mut target = None;
+        for set in sets {
+            done.replaced += set.replaced;
+            for (n, entries) in set.blocks {
+                let k = block_key(set.space, set.id, n);
+                if entries.is_empty() {
+                    batch.remove(k);
+                } else {
+                    written.push((k, encode(&entries)));
+                }
             }
+            target = Some((set.files, set.id));
         }
-        let places = self
-            .files
-            .append(self.id, written.iter().map(|(_, b)| b.as_slice()))?;
-        let mut done = FileWrite {
-            replaced: self.replaced,
-            ..FileWrite::default()
+        let Some((files, id)) = target.filter(|_| !written.is_empty()) else {
+            return Ok(done);
         };
+        let places = files.append(id, written.iter().map(|(_, b)| b.as_slice()))?;
         for ((k, _), at) in written.into_iter().zip(places) {
             done.added += u64::from(at.len);
             done.end = Some(at.offset + u64::from(at.len));

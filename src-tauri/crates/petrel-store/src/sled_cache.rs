@@ -157,8 +157,8 @@ impl SledCache {
         Blocks::in_file(b'D', id, &self.rows)
     }
 
-    /// Writes the folder's changed blocks of rows and dates into `batch` with the rows
-    /// file's bytes in use and its end.
+    /// Writes the folder's changed blocks of rows and dates (one append to its rows file)
+    /// into `batch` with the file's bytes in use and its end.
     fn write_row_blocks(
         &self,
         id: u64,
@@ -166,15 +166,11 @@ impl SledCache {
         dates: Blocks<'_>,
         batch: &mut sled::Batch,
     ) -> Result<()> {
-        let mut live = self.used_bytes(b'U', id)?;
-        let mut end = None;
-        for blocks in [rows, dates] {
-            let done = blocks.write(batch)?;
-            live = live.saturating_sub(done.replaced) + done.added;
-            end = done.end.or(end);
-        }
+        let done = Blocks::write_all([rows, dates], batch)?;
+        let live = self.used_bytes(b'U', id)?;
+        let live = live.saturating_sub(done.replaced) + done.added;
         batch.insert(key(b'U', id, &[]), &live.to_be_bytes()[..]);
-        if let Some(end) = end {
+        if let Some(end) = done.end {
             batch.insert(key(b'F', id, &[]), &end.to_be_bytes()[..]);
         }
         Ok(())
