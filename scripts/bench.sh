@@ -9,6 +9,9 @@
 #   pop3   a durable download of 10k POP3S messages vs getmail6 (about 2–3 minutes)
 #   search the search index vs notmuch on 100k messages: indexing, query p95, size, agreement,
 #          new mail findable (about 10 minutes)
+# PETREL_BENCH_PIN=1 (read, imap, pop3, search): the servers on CPU 0 and the bench (Petrel and
+# its baseline alike) on the other CPUs, as against a server on another machine; without it a
+# client's CPU time on a 2-core box also delays the server it is measured against.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 GROUP="${1:-}"

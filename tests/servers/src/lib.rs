@@ -176,6 +176,36 @@ impl Harness {
         Self::start_with(true, None)
     }
 
+    /// As `start`, for a benchmark: with `PETREL_BENCH_PIN` set the servers run on CPU 0 and
+    /// this process (Petrel and the baseline it is measured against) on the other CPUs, so
+    /// neither side competes with the server for a CPU, as against a server on another
+    /// machine. On a 2-core box the scheduler otherwise puts the client's threads and
+    /// Dovecot's `imap` and TLS proxy wherever one is free, and a client's every CPU-second
+    /// can delay the server (README, "Benchmarks"). Processes inherit their parent's CPUs,
+    /// so the servers keep CPU 0 for the run.
+    pub fn start_for_bench() -> Result<Harness> {
+        let pinned = std::env::var_os("PETREL_BENCH_PIN").is_some();
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        if pinned && cpus < 2 {
+            return Err(HarnessError::Setup(
+                "PETREL_BENCH_PIN needs at least 2 CPUs".into(),
+            ));
+        }
+        if pinned {
+            pin_this_process("0")?;
+        }
+        let harness = Self::start()?;
+        if pinned {
+            let rest = match cpus {
+                2 => "1".to_string(),
+                n => format!("1-{}", n - 1),
+            };
+            pin_this_process(&rest)?;
+            eprintln!("pinned: the servers on CPU 0, this benchmark on CPU {rest}");
+        }
+        Ok(harness)
+    }
+
     /// As `start`, with a real OpenID Connect provider on loopback whose access tokens
     /// Dovecot accepts for IMAP, POP3 and submission (OAUTHBEARER, XOAUTH2); passwords work
     /// as before.
@@ -618,6 +648,20 @@ pub fn shared(seed: impl FnOnce(&Harness)) -> Arc<Harness> {
     seed(&h);
     *slot = Arc::downgrade(&h);
     h
+}
+
+/// Moves every thread of this process to `cpus` (a `taskset` list such as `0` or `1-3`);
+/// threads and processes started later inherit it.
+fn pin_this_process(cpus: &str) -> Result<()> {
+    let status = Command::new("taskset")
+        .args(["-a", "-p", "-c", cpus, &std::process::id().to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .map_err(io("running taskset (util-linux)"))?;
+    if !status.success() {
+        return Err(HarnessError::Setup(format!("taskset -c {cpus}: {status}")));
+    }
+    Ok(())
 }
 
 fn is_root() -> bool {

@@ -148,7 +148,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let h = Harness::start().expect("harness starts");
+    let h = Harness::start_for_bench().expect("harness starts");
     let t = Instant::now();
     h.seed_generated("alice", "INBOX", messages, message, false)
         .unwrap();

@@ -49,7 +49,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let h = Harness::start().expect("harness starts");
+    let h = Harness::start_for_bench().expect("harness starts");
     let messages: Vec<Vec<u8>> = (0..MESSAGES).map(message).collect();
     h.seed("alice", "INBOX", &messages, false).unwrap();
     let ca = h.ca_pem().as_bytes().to_vec();

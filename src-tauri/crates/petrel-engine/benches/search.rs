@@ -427,7 +427,7 @@ fn new_mail_latency() {
         .enable_all()
         .build()
         .unwrap();
-    let h = Harness::start().expect("harness starts");
+    let h = Harness::start_for_bench().expect("harness starts");
     h.seed_generated("alice", "INBOX", 1_000, message, false)
         .unwrap();
     runtime.block_on(async {

@@ -117,7 +117,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let h = Harness::start().expect("harness");
+    let h = Harness::start_for_bench().expect("harness");
     let messages: Vec<Vec<u8>> = (0..count).map(message).collect();
     let bytes: usize = messages.iter().map(Vec::len).sum();
     h.seed("alice", "INBOX", &messages, false).expect("seed");
