@@ -6,7 +6,8 @@
 #   imap   the IMAP engine at 100k messages: header sync vs a bare client, resync round
 #          trips, pages, RSS, and a 20k full body sync vs mbsync (several minutes)
 #   ui     the real window (release build, Xvfb) with a 100k folder: open, scroll to end, RSS
-#   pop3   a durable download of 10k POP3S messages vs getmail6 (about 2–3 minutes)
+#   pop3   a durable download of 10k POP3S messages vs getmail6 and two bare-client floors,
+#          one keeping the mail in memory, one in durable Maildir files (about 2–3 minutes)
 #   search the search index vs notmuch on 100k messages: indexing, query p95, size, agreement,
 #          new mail findable (about 10 minutes)
 # PETREL_BENCH_PIN=1 (read, imap, pop3, search): the servers on CPU 0 and the bench (Petrel and

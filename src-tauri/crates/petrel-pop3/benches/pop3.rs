@@ -8,6 +8,12 @@
 //!   `petrel_tls::handshake`, the same verifier) that logs in, lists UIDs and RETRs every
 //!   message pipelined, keeping them in memory — no parsing, no disk; Petrel's throughput
 //!   over it (goal >= 0.7). Runs alternate with Petrel's.
+//! - `pop3_maildir_floor_s`, `pop3_vs_maildir_floor`: the same bare client that also keeps
+//!   every message as a durable Maildir file, simply — each 500 read are written with
+//!   `Maildir::deliver_batch` (tmp/, one `syncfs`, renamed into new/, new/ fsynced) before
+//!   the next are asked for; Petrel's throughput over it. What Petrel costs beyond keeping
+//!   the mail in files at all (issue 20 asks for the first floor; this one says how much of
+//!   the gap is the files).
 //!
 //! Both keep the same guarantee: a message is on disk (fsynced) before the client moves on
 //! to deleting anything. getmail fsyncs every message; Petrel one batch at a time.
@@ -47,12 +53,14 @@ fn message(i: usize) -> Vec<u8> {
 
 /// The floor: what reading every message off this server over this TLS stack costs, and
 /// nothing else. RETRs go out in windows of 64 (Dovecot offers PIPELINING); each reply is
-/// read to its terminating "." line and kept.
+/// read to its terminating "." line and kept — in memory, or with `files` every 500 written
+/// durably to that Maildir before the next RETRs go out.
 async fn bare_download(
     port: u16,
     trust: &petrel_tls::TrustPolicy,
     user: &str,
     password: &str,
+    files: Option<&Maildir>,
 ) -> usize {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let tcp = tokio::net::TcpStream::connect(("localhost", port))
@@ -98,7 +106,7 @@ async fn bare_download(
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .count();
-    let mut kept = Vec::with_capacity(n);
+    let (mut kept, mut stored) = (Vec::with_capacity(n), 0);
     let numbers: Vec<usize> = (1..=n).collect();
     for window in numbers.chunks(64) {
         let commands: String = window.iter().map(|i| format!("RETR {i}\r\n")).collect();
@@ -107,9 +115,13 @@ async fn bare_download(
             status(&mut io, &mut line).await;
             kept.push(data(&mut io, &mut line).await);
         }
+        if let Some(maildir) = files.filter(|_| kept.len() >= 500 || window.contains(&n)) {
+            stored += maildir.deliver_batch(&kept).unwrap().len();
+            kept.clear();
+        }
     }
     io.get_mut().write_all(b"QUIT\r\n").await.unwrap();
-    kept.len()
+    stored + kept.len()
 }
 
 fn main() {
@@ -209,13 +221,13 @@ fn main() {
     };
     // Both sides run spawned on the runtime's workers, as the app's downloads do: awaited
     // on `block_on`, every socket wake-up would hop from a worker to this thread.
-    let bare = || {
+    let bare = |files: Option<Maildir>| {
         let (port, trust) = (h.ports.pop3s, trust.clone());
         let (login, password) = (alice.login.clone(), alice.password.clone());
         runtime
-            .block_on(
-                runtime.spawn(async move { bare_download(port, &trust, &login, &password).await }),
-            )
+            .block_on(runtime.spawn(async move {
+                bare_download(port, &trust, &login, &password, files.as_ref()).await
+            }))
             .expect("the bare client's task")
     };
     // Dovecot's first POP3 session moves the seeded mail from new/ to cur/, and the next one
@@ -224,14 +236,20 @@ fn main() {
     // side's first run pays for the set-up.
     for _ in 0..2 {
         std::thread::sleep(std::time::Duration::from_millis(1_100));
-        bare();
+        bare(None);
     }
-    let (mut runs, mut floor) = (Vec::new(), Vec::new());
+    let (mut runs, mut floor, mut file_floor) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..3 {
         let started = Instant::now();
-        let got = bare();
+        let got = bare(None);
         floor.push(started.elapsed().as_secs_f64());
         assert_eq!(got, count, "the bare client read every message");
+        let files = work.path().join(format!("bare-{run}"));
+        let started = Instant::now();
+        let got = bare(Some(Maildir::open(&files).expect("maildir")));
+        file_floor.push(started.elapsed().as_secs_f64());
+        assert_eq!(got, count, "the bare client stored every message");
+        assert_eq!(std::fs::read_dir(files.join("new")).unwrap().count(), count);
         let root = work.path().join(format!("petrel-{run}"));
         let job = Job {
             account: "bench".into(),
@@ -275,4 +293,8 @@ fn main() {
     let floor_s = floor[1];
     println!("pop3_floor_s {floor_s:.2} s (runs {floor:.2?})");
     println!("pop3_vs_floor {:.2} x", floor_s / petrel_s);
+    file_floor.sort_by(|a, b| a.total_cmp(b));
+    let file_floor_s = file_floor[1];
+    println!("pop3_maildir_floor_s {file_floor_s:.2} s (runs {file_floor:.2?})");
+    println!("pop3_vs_maildir_floor {:.2} x", file_floor_s / petrel_s);
 }
