@@ -90,24 +90,77 @@ fn next_entry(block: &[u8]) -> Result<(u32, &[u8], &[u8])> {
     Ok((u32::from_be_bytes(*uid), bytes, after))
 }
 
-fn encode(entries: &BTreeMap<u32, Vec<u8>>) -> Vec<u8> {
-    let size: usize = entries.values().map(|v| v.len() + 9).sum();
-    let mut out = Vec::with_capacity(size);
-    for (uid, bytes) in entries {
-        out.extend_from_slice(&uid.to_be_bytes());
-        let mut len = bytes.len();
-        loop {
-            let low = (len & 0x7f) as u8;
-            len >>= 7;
-            if len == 0 {
-                out.push(low);
-                break;
-            }
-            out.push(low | 0x80);
+/// One block as a write leaves it: its entries in UID order, each the place of its bytes in
+/// `bytes` — the block as read (entries decoded in place, nothing copied) followed by every
+/// entry set since. A replaced entry's old bytes stay until the block is encoded.
+#[derive(Default)]
+struct Block {
+    entries: Vec<(u32, std::ops::Range<usize>)>,
+    bytes: Vec<u8>,
+}
+
+impl Block {
+    fn read(stored: Vec<u8>) -> Result<Block> {
+        let mut entries = Vec::with_capacity(1 << BLOCK_SHIFT);
+        let mut rest = stored.as_slice();
+        while !rest.is_empty() {
+            let (uid, bytes, after) = next_entry(rest)?;
+            let start = stored.len() - after.len() - bytes.len();
+            entries.push((uid, start..start + bytes.len()));
+            rest = after;
         }
-        out.extend_from_slice(bytes);
+        Ok(Block {
+            entries,
+            bytes: stored,
+        })
     }
-    out
+
+    fn at(&self, uid: u32) -> std::result::Result<usize, usize> {
+        self.entries.binary_search_by_key(&uid, |(at, _)| *at)
+    }
+
+    fn get(&self, uid: u32) -> Option<&[u8]> {
+        let i = self.at(uid).ok()?;
+        self.bytes.get(self.entries[i].1.clone())
+    }
+
+    fn set(&mut self, uid: u32, bytes: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(bytes);
+        let place = (uid, start..self.bytes.len());
+        match self.at(uid) {
+            Ok(i) => self.entries[i] = place,
+            // A sync's rows come in UID order: the new entry goes last, nothing moves.
+            Err(i) => self.entries.insert(i, place),
+        }
+    }
+
+    fn remove(&mut self, uid: u32) -> Option<&[u8]> {
+        let i = self.at(uid).ok()?;
+        let (_, place) = self.entries.remove(i);
+        self.bytes.get(place)
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let size: usize = self.entries.iter().map(|(_, r)| r.len() + 9).sum();
+        let mut out = Vec::with_capacity(size);
+        for (uid, place) in &self.entries {
+            let bytes = &self.bytes[place.clone()];
+            out.extend_from_slice(&uid.to_be_bytes());
+            let mut len = bytes.len();
+            loop {
+                let low = (len & 0x7f) as u8;
+                len >>= 7;
+                if len == 0 {
+                    out.push(low);
+                    break;
+                }
+                out.push(low | 0x80);
+            }
+            out.extend_from_slice(bytes);
+        }
+        out
+    }
 }
 
 /// Block `n` of folder `id` in key space `space`, read from its place in `files`: `None`
@@ -145,7 +198,7 @@ pub(crate) struct Blocks<'a> {
     id: u64,
     /// Where the blocks live: the folder's file (sled keeps their places).
     files: &'a FolderFiles,
-    blocks: BTreeMap<u32, BTreeMap<u32, Vec<u8>>>,
+    blocks: BTreeMap<u32, Block>,
     /// Bytes of the file the blocks read so far took: dead once they are written again.
     replaced: u64,
 }
@@ -171,36 +224,37 @@ impl<'a> Blocks<'a> {
         }
     }
 
-    fn block(&mut self, tree: &sled::Db, uid: u32) -> Result<&mut BTreeMap<u32, Vec<u8>>> {
+    fn block(&mut self, tree: &sled::Db, uid: u32) -> Result<&mut Block> {
         let n = block_of(uid);
         match self.blocks.entry(n) {
             std::collections::btree_map::Entry::Occupied(e) => Ok(e.into_mut()),
             std::collections::btree_map::Entry::Vacant(e) => {
-                let mut stored = BTreeMap::new();
-                if let Some(v) = read_block(tree, self.files, self.space, self.id, n)? {
-                    self.replaced += v.len() as u64;
-                    for entry in entries(&v) {
-                        let (uid, bytes) = entry?;
-                        stored.insert(uid, bytes.to_vec());
+                let block = match read_block(tree, self.files, self.space, self.id, n)? {
+                    Some(v) => {
+                        self.replaced += v.len() as u64;
+                        Block::read(v)?
                     }
-                }
-                Ok(e.insert(stored))
+                    None => Block::default(),
+                };
+                Ok(e.insert(block))
             }
         }
     }
 
     /// The entry of `uid` as this write leaves it so far.
     pub(crate) fn get(&mut self, tree: &sled::Db, uid: u32) -> Result<Option<&[u8]>> {
-        Ok(self.block(tree, uid)?.get(&uid).map(Vec::as_slice))
+        Ok(self.block(tree, uid)?.get(uid))
     }
 
-    pub(crate) fn set(&mut self, tree: &sled::Db, uid: u32, bytes: Vec<u8>) -> Result<()> {
-        self.block(tree, uid)?.insert(uid, bytes);
+    /// Sets `uid`'s entry to `bytes` (copied: a caller can encode each row into one buffer).
+    pub(crate) fn set(&mut self, tree: &sled::Db, uid: u32, bytes: &[u8]) -> Result<()> {
+        self.block(tree, uid)?.set(uid, bytes);
         Ok(())
     }
 
-    pub(crate) fn remove(&mut self, tree: &sled::Db, uid: u32) -> Result<Option<Vec<u8>>> {
-        Ok(self.block(tree, uid)?.remove(&uid))
+    /// Removes `uid`'s entry, giving its bytes as they were.
+    pub(crate) fn remove(&mut self, tree: &sled::Db, uid: u32) -> Result<Option<&[u8]>> {
+        Ok(self.block(tree, uid)?.remove(uid))
     }
 
     /// Appends every changed block of `sets` (blocks of one folder's file: its rows and its
@@ -215,12 +269,12 @@ impl<'a> Blocks<'a> {
         let mut target = None;
         for set in sets {
             done.replaced += set.replaced;
-            for (n, entries) in set.blocks {
+            for (n, block) in set.blocks {
                 let k = block_key(set.space, set.id, n);
-                if entries.is_empty() {
+                if block.entries.is_empty() {
                     batch.remove(k);
                 } else {
-                    written.push((k, encode(&entries)));
+                    written.push((k, block.encode()));
                 }
             }
             target = Some((set.files, set.id));
@@ -248,7 +302,15 @@ mod tests {
         map.insert(3, vec![]);
         map.insert(7, vec![1u8; 200]); // a two-byte length
         map.insert(9, b"nine".to_vec());
-        let block = encode(&map);
+        let mut built = Block::default();
+        // Out of order, and one entry set twice: the block keeps UID order and the last.
+        for uid in [9, 3, 7] {
+            built.set(uid, b"first");
+        }
+        for (uid, bytes) in &map {
+            built.set(*uid, bytes);
+        }
+        let block = built.encode();
         let back: Vec<(u32, Vec<u8>)> = entries(&block)
             .map(|e| e.map(|(u, b)| (u, b.to_vec())))
             .collect::<Result<_>>()
@@ -256,12 +318,31 @@ mod tests {
         assert_eq!(back, map.clone().into_iter().collect::<Vec<_>>());
         assert_eq!(find(&block, 9).unwrap(), Some(&b"nine"[..]));
         assert_eq!(find(&block, 8).unwrap(), None);
+        // Read back in place, changed, and encoded again.
+        let mut read = Block::read(block.clone()).unwrap();
+        assert_eq!(read.get(7), Some(&[1u8; 200][..]));
+        assert_eq!(read.remove(3), Some(&[][..]));
+        assert_eq!(read.remove(3), None);
+        read.set(8, b"eight");
+        let again: Vec<(u32, Vec<u8>)> = entries(&read.encode())
+            .map(|e| e.map(|(u, b)| (u, b.to_vec())))
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(
+            again,
+            vec![
+                (7, vec![1u8; 200]),
+                (8, b"eight".to_vec()),
+                (9, b"nine".to_vec())
+            ]
+        );
         // Cut anywhere, a block is reported corrupt, never read past its end.
         for cut in 1..block.len() {
             let partial = &block[..cut];
             let all: Result<Vec<_>> = entries(partial).collect();
             let whole_entries = [5, 5 + 4 + 2 + 200].contains(&cut);
             assert_eq!(all.is_ok(), whole_entries, "cut at {cut}");
+            assert_eq!(Block::read(partial.to_vec()).is_ok(), whole_entries);
         }
     }
 }

@@ -321,6 +321,8 @@ impl SledCache {
         let (mut added, mut removed) = (Vec::with_capacity(rows.len()), Vec::new());
         let mut stored = self.row_blocks(id);
         let mut dates = self.date_blocks(id);
+        // Each row is encoded into this one buffer and copied into its block.
+        let mut encoded = Vec::new();
         for row in rows.into_values() {
             let mut placed = false;
             if let Some(old) = stored.get(&self.tree, row.uid)? {
@@ -333,9 +335,11 @@ impl SledCache {
                 state.total = state.total.saturating_sub(1);
                 state.unread = state.unread.saturating_sub(u32::from(!old.seen));
             }
-            stored.set(&self.tree, row.uid, row_bytes(row)?)?;
+            encoded.clear();
+            encoded = postcard::to_extend(row, encoded)?;
+            stored.set(&self.tree, row.uid, &encoded)?;
             if !placed {
-                dates.set(&self.tree, row.uid, encode_date(order_key(row).0).to_vec())?;
+                dates.set(&self.tree, row.uid, &encode_date(order_key(row).0))?;
                 added.push(order_key(row));
             }
             state.total += 1;
@@ -579,7 +583,7 @@ impl MailCache for SledCache {
             let mut live = self.live_bytes(id)?;
             for uid in uids {
                 if let Some(old) = stored.remove(&self.tree, uid)? {
-                    let old: Envelope = postcard::from_bytes(&old)?;
+                    let old: Envelope = postcard::from_bytes(old)?;
                     if let Some(body) = self.stored(id, uid)? {
                         live = live.saturating_sub(u64::from(body.len));
                     }
@@ -620,7 +624,7 @@ impl MailCache for SledCache {
             state.unread = state.unread.saturating_sub(u32::from(!row.seen)) + u32::from(!seen);
             row.seen = seen;
             row.flagged = flagged;
-            stored.set(&self.tree, uid, row_bytes(&row)?)?;
+            stored.set(&self.tree, uid, &row_bytes(&row)?)?;
             let mut batch = sled::Batch::default();
             self.journal(&mut batch, &CacheChange::messages(folder, [uid]))?;
             // A flag change leaves the date index as it is.
@@ -892,8 +896,8 @@ fn is_lock_error(e: &sled::Error) -> bool {
 }
 
 /// A row as stored (postcard), in one allocation: `to_stdvec` grows its buffer from
-/// nothing (8, 16, 32 … bytes: four or five reallocations for a typical row), and a
-/// header sync encodes every row.
+/// nothing (8, 16, 32 … bytes: four or five reallocations for a typical row). For one row
+/// (a flag change); `write_rows` encodes its many into one reused buffer.
 fn row_bytes(row: &Envelope) -> Result<Vec<u8>> {
     // The fixed fields take at most 40 bytes (varints, the date's tag, four flags); more
     // would only grow the buffer.
