@@ -184,25 +184,22 @@ impl Harness {
     /// can delay the server (README, "Benchmarks"). Processes inherit their parent's CPUs,
     /// so the servers keep CPU 0 for the run.
     pub fn start_for_bench() -> Result<Harness> {
-        let pinned = std::env::var_os("PETREL_BENCH_PIN").is_some();
-        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        if pinned && cpus < 2 {
-            return Err(HarnessError::Setup(
-                "PETREL_BENCH_PIN needs at least 2 CPUs".into(),
-            ));
+        if std::env::var_os("PETREL_BENCH_PIN").is_none() {
+            return Self::start();
         }
-        if pinned {
-            pin_this_process("0")?;
-        }
+        let rest = match std::thread::available_parallelism().map_or(1, usize::from) {
+            0 | 1 => {
+                return Err(HarnessError::Setup(
+                    "PETREL_BENCH_PIN needs at least 2 CPUs".into(),
+                ))
+            }
+            2 => "1".to_string(),
+            n => format!("1-{}", n - 1),
+        };
+        pin_this_process("0")?;
         let harness = Self::start()?;
-        if pinned {
-            let rest = match cpus {
-                2 => "1".to_string(),
-                n => format!("1-{}", n - 1),
-            };
-            pin_this_process(&rest)?;
-            eprintln!("pinned: the servers on CPU 0, this benchmark on CPU {rest}");
-        }
+        pin_this_process(&rest)?;
+        eprintln!("pinned: the servers on CPU 0, this benchmark on CPU {rest}");
         Ok(harness)
     }
 

@@ -115,7 +115,7 @@ async fn bare_download(
             status(&mut io, &mut line).await;
             kept.push(data(&mut io, &mut line).await);
         }
-        if let Some(maildir) = files.filter(|_| kept.len() >= 500 || window.contains(&n)) {
+        if let Some(maildir) = files.filter(|_| kept.len() >= 500 || window.last() == Some(&n)) {
             stored += maildir.deliver_batch(&kept).unwrap().len();
             kept.clear();
         }
